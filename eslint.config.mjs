@@ -1,0 +1,50 @@
+import js from '@eslint/js';
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+// The dependency direction of ARCHITECTURE.md, as Nx tags.
+const depConstraints = [
+  { sourceTag: 'scope:lorawan', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:keywrap', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:lambda-kit', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:tts', onlyDependOnLibsWithTags: ['scope:keywrap'] },
+  {
+    sourceTag: 'scope:integration',
+    onlyDependOnLibsWithTags: ['scope:lorawan', 'scope:keywrap', 'scope:tts'],
+  },
+  {
+    sourceTag: 'scope:aws',
+    onlyDependOnLibsWithTags: ['scope:integration', 'scope:tts', 'scope:keywrap'],
+  },
+  { sourceTag: 'type:lambda', onlyDependOnLibsWithTags: ['type:lib', 'type:test'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:lambda', 'type:test', 'type:tool'] },
+  { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:test', 'type:tool'] },
+];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.nx/**', '**/*.cjs', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { enforceBuildableLibDependency: false, allow: [], depConstraints },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'Export names explicitly; no `export *` barrels.' },
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports; no default exports.' },
+      ],
+    },
+  },
+  {
+    files: ['**/tests/**/*.ts', '**/*.test.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  prettier,
+);

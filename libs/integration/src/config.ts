@@ -1,0 +1,103 @@
+import { InputError } from './errors';
+
+export type ThingNameScheme = 'DevEUI' | 'DeviceID';
+
+/** The Lambda configuration of ARCHITECTURE.md ("Config"), parsed and checked. */
+export interface IntegrationConfig {
+  readonly stackName: string;
+  readonly thingTypeName: string;
+  readonly thingNameScheme: ThingNameScheme;
+  readonly thingShadowMetrics: boolean;
+  readonly applicationID: string;
+  /** The TTS API base URL, ending in `/api/v3`, without a trailing slash. */
+  readonly clusterURL: string;
+  readonly e2eEnabled: boolean;
+  /** Set when `e2eEnabled`. */
+  readonly kekSecretID: string | undefined;
+  readonly apiKeySecretID: string;
+  /** The account's IoT data endpoint as a URL (`https://<prefix>-ats.iot.<region>.amazonaws.com`). */
+  readonly iotDataEndpoint: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const APPLICATION_ID = /^[a-z0-9](?:-?[a-z0-9]){2,}$/;
+const THING_TYPE_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+/**
+ * Parses the Lambda environment. Every problem is collected, so that one deployment
+ * fix covers them all; the error lists each variable, what is wrong and what it takes.
+ */
+export function parseConfig(env: Env): IntegrationConfig {
+  const problems: string[] = [];
+  const text = (name: string, pattern?: RegExp, hint?: string): string => {
+    const value = env[name]?.trim();
+    if (!value) {
+      problems.push(`${name} is missing`);
+      return '';
+    }
+    if (pattern && !pattern.test(value)) problems.push(`${name} ${JSON.stringify(value)} is invalid: ${hint}`);
+    return value;
+  };
+  const flag = (name: string): boolean => {
+    const value = env[name]?.trim().toLowerCase();
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    problems.push(value ? `${name} ${JSON.stringify(env[name])} is invalid: use true or false` : `${name} is missing`);
+    return false;
+  };
+  const url = (name: string, path: string): string => {
+    const value = text(name);
+    if (!value) return '';
+    try {
+      return addressToURL(value, path);
+    } catch {
+      problems.push(`${name} ${JSON.stringify(value)} is invalid: use a host name or an http(s) URL`);
+      return '';
+    }
+  };
+
+  const stackName = text('STACK_NAME', STACK_NAME, 'a letter, then letters, digits and hyphens');
+  const thingTypeName = text('THING_TYPE_NAME', THING_TYPE_NAME, 'letters, digits, ":", "_" and "-"');
+  const scheme = text('THING_NAME_SCHEME');
+  if (scheme && scheme !== 'DevEUI' && scheme !== 'DeviceID') {
+    problems.push(`THING_NAME_SCHEME ${JSON.stringify(scheme)} is invalid: use DevEUI or DeviceID`);
+  }
+  const thingShadowMetrics = flag('THING_SHADOW_METRICS');
+  const applicationID = text('APPLICATION_ID', APPLICATION_ID, 'a TTS application ID (lowercase letters, digits, single hyphens)');
+  const clusterURL = url('CLUSTER_ADDRESS', '/api/v3');
+  const e2eEnabled = flag('E2E_ENABLED');
+  const kekSecretID = e2eEnabled ? text('KEK_SECRET_ID') : env['KEK_SECRET_ID']?.trim() || undefined;
+  const apiKeySecretID = text('API_KEY_SECRET_ID');
+  const iotDataEndpoint = url('IOT_DATA_ENDPOINT', '');
+
+  if (problems.length > 0) {
+    throw new InputError('invalid_configuration', `Invalid Lambda configuration: ${problems.join('; ')}. Fix the function's environment (the stack parameters).`, { problems });
+  }
+  return {
+    stackName,
+    thingTypeName,
+    thingNameScheme: scheme as ThingNameScheme,
+    thingShadowMetrics,
+    applicationID,
+    clusterURL,
+    e2eEnabled,
+    kekSecretID,
+    apiKeySecretID,
+    iotDataEndpoint,
+  };
+}
+
+/**
+ * Turns a host name (`eu1.cloud.thethings.industries`, HTTPS implied) or a full URL
+ * (`http://127.0.0.1:1885`) into a base URL with `path` appended unless already present.
+ */
+export function addressToURL(address: string, path: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `https://${address}`;
+  const parsed = new URL(withScheme);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new TypeError('not http(s)');
+  if (parsed.search || parsed.hash || parsed.username) throw new TypeError('unexpected URL parts');
+  const base = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  return path && !base.endsWith(path) ? `${base}${path}` : base;
+}

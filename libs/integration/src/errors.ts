@@ -1,0 +1,68 @@
+/**
+ * Errors of the integration domain. Every error has a stable snake_case `code` and says
+ * whether retrying can help (`retryable`): the Lambda error policy reports input errors
+ * and rethrows transient ones so that Lambda retries them. Messages never carry key material.
+ */
+export class IntegrationError extends Error {
+  override readonly name: string = 'IntegrationError';
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+    readonly attributes: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The input (a TTS message, a request, an attribute set, the configuration) is wrong. */
+export class InputError extends IntegrationError {
+  override readonly name = 'InputError';
+
+  constructor(
+    code: string,
+    message: string,
+    attributes: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, false, attributes, options);
+  }
+}
+
+/** A dependency (AWS, TTS) failed in a way that a retry may fix. */
+export class TransientError extends IntegrationError {
+  override readonly name = 'TransientError';
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, true, {}, options);
+  }
+}
+
+/** A shadow update carried a version that is no longer current. */
+export class ShadowVersionConflictError extends IntegrationError {
+  override readonly name = 'ShadowVersionConflictError';
+
+  constructor(thingName: string, options?: { cause?: unknown }) {
+    super('shadow_version_conflict', `The shadow of ${thingName} changed concurrently.`, true, { thingName }, options);
+  }
+}
+
+/** A thing exists with another configuration than the one asked for. */
+export class ThingAlreadyExistsError extends IntegrationError {
+  override readonly name = 'ThingAlreadyExistsError';
+
+  constructor(thingName: string, options?: { cause?: unknown }) {
+    super('thing_already_exists', `Thing ${thingName} already exists with another configuration.`, false, { thingName }, options);
+  }
+}
+
+/** A thing changed between read and update. */
+export class ThingVersionConflictError extends IntegrationError {
+  override readonly name = 'ThingVersionConflictError';
+
+  constructor(thingName: string, options?: { cause?: unknown }) {
+    super('thing_version_conflict', `Thing ${thingName} changed concurrently.`, true, { thingName }, options);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The ports the domain talks through. `libs/aws` implements them on the AWS SDK;
+ * tests use in-memory fakes. Ports speak the domain's language, never the SDK's:
+ * adapters map SDK errors to the errors in `errors.ts`.
+ */
+
+/** A thing in the AWS IoT registry, as far as the integration cares. */
+export interface ThingRecord {
+  readonly thingName: string;
+  readonly thingTypeName?: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  /** The registry's version of the thing (for optimistic updates). */
+  readonly version?: number;
+}
+
+export interface CreateThingInput {
+  readonly thingName: string;
+  readonly thingTypeName: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface ThingRegistry {
+  /** The thing, or `undefined` when it does not exist. */
+  describeThing(thingName: string): Promise<ThingRecord | undefined>;
+  /**
+   * Creates the thing. Creating a thing that exists with the same configuration succeeds;
+   * one that exists with another configuration fails with `ThingAlreadyExistsError`.
+   */
+  createThing(input: CreateThingInput): Promise<void>;
+  /**
+   * Merges `attributes` into the thing's attributes; a `null` value removes that attribute.
+   * With `expectedVersion`, a concurrent change fails with `ThingVersionConflictError`.
+   */
+  updateThingAttributes(
+    thingName: string,
+    attributes: Readonly<Record<string, string | null>>,
+    options?: { readonly expectedVersion?: number },
+  ): Promise<void>;
+}
+
+/** A named shadow document (only the parts the integration uses). */
+export interface ShadowDocument {
+  readonly state: {
+    readonly reported?: Readonly<Record<string, unknown>>;
+    readonly desired?: Readonly<Record<string, unknown>>;
+  };
+  readonly version: number;
+}
+
+export interface ShadowUpdate {
+  /** Merged into `state.reported`; a `null` value deletes the field. */
+  readonly reported: Readonly<Record<string, unknown>>;
+  /** With a version, the update fails with `ShadowVersionConflictError` if the shadow moved on. */
+  readonly version?: number;
+  readonly clientToken?: string;
+}
+
+export interface ShadowStore {
+  /** The named shadow, or `undefined` when the thing has none yet. */
+  getShadow(thingName: string, shadowName: string): Promise<ShadowDocument | undefined>;
+  /** Applies the update and returns the shadow's new version. */
+  updateShadow(thingName: string, shadowName: string, update: ShadowUpdate): Promise<{ version: number }>;
+}
+
+export interface MessagePublisher {
+  /** Publishes `payload` as JSON on `topic` (QoS 1 unless told otherwise). */
+  publish(topic: string, payload: unknown, options?: { readonly qos?: 0 | 1 }): Promise<void>;
+}
+
+export interface SecretReader {
+  /** The secret's current string value. Adapters may cache it for the container's life. */
+  getSecretString(secretID: string): Promise<string>;
+}
