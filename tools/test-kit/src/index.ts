@@ -1,0 +1,2 @@
+export { describeWithMoto, freePort, motoAvailable, startMoto } from './moto';
+export type { MotoServer } from './moto';

@@ -1,0 +1,113 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/**
+ * moto (`python3 -m moto.server`) is the independent AWS emulator these tests hold the
+ * adapters against. Off CI, a machine without it skips those suites and says so loudly;
+ * under `CI=true` it is required and a missing moto fails the run.
+ */
+export interface MotoServer {
+  /** e.g. `http://127.0.0.1:41234` */
+  readonly endpoint: string;
+  /** Environment for a process (or a Lambda bundle) that should talk to this moto. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Clears all state (`POST /moto-api/reset`). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let availability: boolean | undefined;
+
+/** Whether `python3 -m moto.server` can run here (checked once per process). */
+export function motoAvailable(): boolean {
+  if (availability === undefined) {
+    const probe = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore', timeout: 20_000 });
+    availability = probe.status === 0;
+  }
+  return availability;
+}
+
+/**
+ * `describe` when moto is available; otherwise, off CI, `describe.skip` with a loud warning,
+ * and under `CI=true` a failing suite that says moto is required.
+ */
+export function describeWithMoto(name: string, body: () => void): void {
+  if (motoAvailable()) {
+    describe(name, body);
+  } else if (process.env['CI'] === 'true') {
+    describe(name, () => {
+      it('needs moto (python3 -m moto.server), which CI requires', () => {
+        throw new Error('moto is not installed: `pip install "moto[server]"` (CI=true requires it).');
+      });
+    });
+  } else {
+    console.warn(`SKIPPED "${name}": moto is not installed (python3 -m moto.server). CI=true requires it.`);
+    describe.skip(name, body);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a private moto server on a free loopback port and waits until it answers. */
+export async function startMoto(): Promise<MotoServer> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto exited early (${child.exitCode}): ${stderr}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto did not start on ${endpoint} within 30 s: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const env = {
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ENDPOINT_URL_IOT: endpoint,
+    AWS_ENDPOINT_URL_IOT_DATA_PLANE: endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_ENDPOINT_URL_STS: endpoint,
+  };
+  return {
+    endpoint,
+    env,
+    async reset() {
+      await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      });
+    },
+  };
+}
