@@ -1,0 +1,31 @@
+export { createIotClient, createIotDataClient, createSecretsManagerClient } from './clients';
+export type { ClientOptions } from './clients';
+export {
+  customResourceHandler,
+  FAILED_CREATE_PREFIX,
+  MAX_RESPONSE_BYTES,
+  redactKeyMaterial,
+  respondToCloudFormation,
+} from './custom-resource';
+export type {
+  CustomResourceContext,
+  CustomResourceCreateEvent,
+  CustomResourceDeleteEvent,
+  CustomResourceEvent,
+  CustomResourceHandlerOptions,
+  CustomResourceLog,
+  CustomResourceLogic,
+  CustomResourceOutcome,
+  CustomResourceProperties,
+  CustomResourceResult,
+  CustomResourceUpdateEvent,
+  RespondOptions,
+} from './custom-resource';
+export { AwsRequestError, CloudFormationResponseError, fromAwsError } from './errors';
+export type { AwsCallSite } from './errors';
+export { IotDataPublisher, MAX_PUBLISH_PAYLOAD_BYTES } from './publisher';
+export { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
+export { IotShadowStore } from './shadow-store';
+export { IotThingRegistry } from './thing-registry';
+export { IotThingTypeAdmin } from './thing-types';
+export type { ThingTypeRecord } from './thing-types';

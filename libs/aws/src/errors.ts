@@ -1,0 +1,141 @@
+import { IntegrationError, TransientError } from '@tts-aws-iot/integration';
+
+/**
+ * Errors of the AWS adapters. Every SDK failure leaves an adapter as an
+ * `IntegrationError` (the domain's contract): retryable (`TransientError`) when AWS was
+ * throttling, failing or unreachable, non-retryable when AWS rejected the request itself.
+ * The SDK error stays available as `cause`.
+ */
+
+/** Where a failed AWS call came from, for the error message and attributes. */
+export interface AwsCallSite {
+  /** e.g. `IoT`, `IoT Data`, `Secrets Manager` */
+  readonly service: string;
+  /** The API action, e.g. `UpdateThingShadow`. */
+  readonly action: string;
+  /** What the call was about, e.g. `thing 0004A30B001C0530`. */
+  readonly resource?: string;
+}
+
+/** AWS rejected a request: retrying the same request cannot succeed. */
+export class AwsRequestError extends IntegrationError {
+  override readonly name = 'AwsRequestError';
+
+  constructor(code: string, message: string, attributes: Readonly<Record<string, unknown>>, options?: { cause?: unknown }) {
+    super(code, message, false, attributes, options);
+  }
+}
+
+/** The response to a CloudFormation custom-resource request could not be delivered. */
+export class CloudFormationResponseError extends TransientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('cloudformation_response_failed', message, options);
+  }
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+]);
+const ACCESS_DENIED = new Set([
+  'AccessDeniedException',
+  'ForbiddenException',
+  'UnauthorizedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError']);
+
+interface SdkErrorShape {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly $fault?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+}
+
+/** The error's SDK class name (`ResourceNotFoundException`), or `undefined`. */
+export function awsErrorName(error: unknown): string | undefined {
+  const name = (error as SdkErrorShape | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The HTTP status AWS answered with, when the error came from a response. */
+export function awsHttpStatus(error: unknown): number | undefined {
+  const status = (error as SdkErrorShape | undefined)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * Whether the error is AWS saying "not found" (404 or `ResourceNotFoundException`),
+ * falling back to the HTTP status when the SDK did not model the error class.
+ */
+export function isNotFound(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return name === 'ResourceNotFoundException' || name === 'NotFoundException' || awsHttpStatus(error) === 404;
+}
+
+/**
+ * Maps an SDK failure to the domain's errors. Throttling (429, and the control plane's
+ * HTTP 400 `ThrottlingException`), 5xx and network failures become `TransientError`
+ * (retryable); other rejections become a non-retryable `AwsRequestError` whose code says
+ * what was wrong (`aws_invalid_request`, `aws_payload_too_large`, `aws_access_denied`,
+ * `aws_not_found`, `aws_request_rejected`). The SDK error is kept as `cause`. An error that
+ * is already an `IntegrationError` passes through unchanged.
+ */
+export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationError {
+  if (error instanceof IntegrationError) return error;
+  const name = awsErrorName(error);
+  const status = awsHttpStatus(error);
+  const where = `${site.service} ${site.action}${site.resource ? ` for ${site.resource}` : ''}`;
+  const what = [name, status === undefined ? undefined : `HTTP ${status}`].filter(Boolean).join(', ');
+  const detail = messageOf(error);
+  const attributes = { service: site.service, action: site.action, awsError: name, httpStatus: status };
+
+  if ((name !== undefined && THROTTLING.has(name)) || status === 429) {
+    return new TransientError('aws_throttled', `${where} was throttled by AWS (${what}). The request is retried; if this persists, raise the account's service quota.`, { cause: error });
+  }
+  if ((status !== undefined && status >= 500) || (error as SdkErrorShape | undefined)?.$fault === 'server') {
+    return new TransientError('aws_unavailable', `${where} failed on the AWS side (${what}): ${detail}. The request is retried.`, { cause: error });
+  }
+  if (status === undefined) {
+    const code = (error as SdkErrorShape | undefined)?.code;
+    const network = (typeof code === 'string' && NETWORK_CODES.has(code)) || (name !== undefined && NETWORK_NAMES.has(name));
+    const reason = network ? 'could not reach AWS' : 'failed before AWS answered';
+    return new TransientError('aws_unavailable', `${where} ${reason} (${[name, typeof code === 'string' ? code : undefined].filter(Boolean).join(', ') || 'no response'}): ${detail}. Check the function's network access to the endpoint; the request is retried.`, { cause: error });
+  }
+  if (name === 'RequestEntityTooLargeException' || status === 413) {
+    return new AwsRequestError('aws_payload_too_large', `${where} was rejected: the payload is too large (${what}). Shrink the document or message.`, attributes, { cause: error });
+  }
+  if ((name !== undefined && ACCESS_DENIED.has(name)) || status === 401 || status === 403) {
+    return new AwsRequestError('aws_access_denied', `${where} was denied (${what}): ${detail}. Grant the function's role this action on the resource.`, attributes, { cause: error });
+  }
+  if (isNotFound(error)) {
+    return new AwsRequestError('aws_not_found', `${where} found nothing (${what}): ${detail}.`, attributes, { cause: error });
+  }
+  if (name === 'InvalidRequestException' || name === 'InvalidParameterException' || name === 'ValidationException' || status === 400) {
+    return new AwsRequestError('aws_invalid_request', `${where} was rejected as invalid (${what}): ${detail}. Fix the request's values.`, attributes, { cause: error });
+  }
+  return new AwsRequestError('aws_request_rejected', `${where} was rejected (${what}): ${detail}.`, attributes, { cause: error });
+}
+
+function messageOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // SDK messages can be long (HTML error pages from proxies); the cause keeps all of it.
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message || 'no message';
+}
