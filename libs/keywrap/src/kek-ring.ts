@@ -1,0 +1,173 @@
+import { isWrappedKeyEnvelope, type KeyEnvelope, type WrappedKeyEnvelope } from './envelope';
+import { IntegrityCheckError, KekRingError, UnknownKekLabelError } from './errors';
+import { decodeHex, encodeHex } from './hex';
+import { unwrapKey, wrapKey } from './wrap';
+
+/** The TTS Join Server takes AES-128 KEKs only. */
+const KEK_LENGTH = 16;
+/** TTS bounds `kek_label` at 2048 characters. */
+const MAX_KEK_LABEL_LENGTH = 2048;
+
+/**
+ * The application's key-encryption keys by label, and the label new keys are wrapped
+ * under. A ring rather than one key so that a new KEK can be installed while sessions
+ * wrapped under an older one still unwrap.
+ *
+ * The KEKs are held in a private field: logging or serializing a ring shows its labels
+ * only.
+ */
+export class KekRing {
+  /** The label of the KEK that {@link wrap} uses (and that TTS is configured with). */
+  readonly currentLabel: string;
+  readonly #keks: ReadonlyMap<string, Uint8Array>;
+
+  /**
+   * @param currentLabel the label to wrap under; must be one of `keks`' labels
+   * @param keks AES-128 KEKs (16 bytes, not all zero) by non-empty label
+   * @throws KekRingError when a label or KEK is invalid, or `currentLabel` is not in `keks`
+   */
+  constructor(currentLabel: string, keks: Readonly<Record<string, Uint8Array>>) {
+    const entries = Object.entries(keks);
+    if (entries.length === 0)
+      throw new KekRingError('keys', 'the ring holds no KEK: add at least one');
+    for (const [label, kek] of entries) {
+      checkLabel(label, `keys.${label}`);
+      if (kek.length !== KEK_LENGTH) {
+        throw new KekRingError(
+          `keys.${label}`,
+          `the KEK is ${kek.length} bytes; TTS takes AES-128 KEKs (16 bytes)`,
+        );
+      }
+      if (kek.every((byte) => byte === 0)) {
+        throw new KekRingError(
+          `keys.${label}`,
+          'the KEK is all zeros, which TTS rejects: generate a random one',
+        );
+      }
+    }
+    if (!Object.hasOwn(keks, currentLabel)) {
+      throw new KekRingError(
+        'current',
+        `the current label "${currentLabel}" is not one of the labels in keys`,
+      );
+    }
+    this.currentLabel = currentLabel;
+    this.#keks = new Map(entries.map(([label, kek]) => [label, Uint8Array.from(kek)]));
+  }
+
+  /** The labels of the KEKs in the ring. */
+  get labels(): readonly string[] {
+    return [...this.#keks.keys()];
+  }
+
+  /** The current label and its KEK (for example to install on the TTS Join Server). */
+  current(): { readonly label: string; readonly kek: Uint8Array } {
+    return { label: this.currentLabel, kek: this.get(this.currentLabel) };
+  }
+
+  /**
+   * The KEK with `label` (a copy).
+   *
+   * @throws UnknownKekLabelError when the ring holds no KEK with that label
+   */
+  get(label: string): Uint8Array {
+    return Uint8Array.from(this.#kek(label));
+  }
+
+  /**
+   * The key in `envelope`: unwrapped (RFC 3394) under the KEK its label names, or as is
+   * when it came in the clear.
+   *
+   * @throws UnknownKekLabelError when the ring holds no KEK with the envelope's label
+   * @throws IntegrityCheckError when the key does not unwrap under that KEK
+   */
+  unwrap(envelope: KeyEnvelope): Uint8Array {
+    if (!isWrappedKeyEnvelope(envelope)) return Uint8Array.from(envelope.key);
+    try {
+      return unwrapKey(this.#kek(envelope.kekLabel), envelope.encryptedKey);
+    } catch (error) {
+      // Say which KEK failed: with a ring, "the wrong KEK" is the likely cause.
+      if (error instanceof IntegrityCheckError)
+        throw new IntegrityCheckError('RFC 3394', envelope.kekLabel);
+      throw error;
+    }
+  }
+
+  /** Wraps `key` (RFC 3394) under the current KEK. */
+  wrap(key: Uint8Array): WrappedKeyEnvelope {
+    return {
+      encryptedKey: wrapKey(this.#kek(this.currentLabel), key),
+      kekLabel: this.currentLabel,
+    };
+  }
+
+  /** What `JSON.stringify` shows of a ring: the labels, never the KEKs. */
+  toJSON(): { currentLabel: string; labels: readonly string[] } {
+    return { currentLabel: this.currentLabel, labels: this.labels };
+  }
+
+  #kek(label: string): Uint8Array {
+    const kek = this.#keks.get(label);
+    if (kek === undefined) throw new UnknownKekLabelError(label, this.labels);
+    return kek;
+  }
+}
+
+/**
+ * Reads the KEK ring from its secret (`<stack>/kek` in Secrets Manager):
+ * `{"current":"<label>","keys":{"<label>":"<32 hex digits>"}}`.
+ *
+ * @throws KekRingError naming the field (never its value) when the secret is malformed
+ */
+export function parseKekRing(secretString: string): KekRing {
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    // JSON.parse quotes the text around the error, which would be KEK hex: drop its message.
+    throw new KekRingError(
+      '',
+      'the secret is not valid JSON; expected {"current":"<label>","keys":{"<label>":"<32 hex>"}}',
+    );
+  }
+  if (!isObject(json)) {
+    throw new KekRingError(
+      '',
+      'expected a JSON object {"current":"<label>","keys":{"<label>":"<32 hex>"}}',
+    );
+  }
+  const current = json['current'];
+  if (typeof current !== 'string')
+    throw new KekRingError('current', 'expected the label of the current KEK (a string)');
+  checkLabel(current, 'current');
+  const keys = json['keys'];
+  if (!isObject(keys)) throw new KekRingError('keys', 'expected an object of KEKs by label');
+  const keks: Record<string, Uint8Array> = {};
+  for (const [label, hex] of Object.entries(keys)) {
+    const kek = typeof hex === 'string' ? decodeHex(hex) : undefined;
+    if (kek === undefined || kek.length !== KEK_LENGTH) {
+      throw new KekRingError(`keys.${label}`, 'expected an AES-128 KEK as 32 hex digits');
+    }
+    keks[label] = kek;
+  }
+  return new KekRing(current, keks);
+}
+
+/**
+ * Writes a KEK ring in its secret format, the inverse of {@link parseKekRing}. The result
+ * holds the KEKs in the clear: it belongs in Secrets Manager and nowhere else.
+ */
+export function formatKekRing(ring: KekRing): string {
+  const keys = Object.fromEntries(ring.labels.map((label) => [label, encodeHex(ring.get(label))]));
+  return JSON.stringify({ current: ring.currentLabel, keys });
+}
+
+function checkLabel(label: string, field: string): void {
+  if (label === '' || label.length > MAX_KEK_LABEL_LENGTH) {
+    throw new KekRingError(field, `a KEK label is 1 to ${MAX_KEK_LABEL_LENGTH} characters`);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
