@@ -1,0 +1,98 @@
+/**
+ * The AES primitives everything else is built on: AES-128-ECB over whole blocks and
+ * AES-CMAC (RFC 4493), with per-key state cached so that steady-state calls create no
+ * cipher and derive no key schedule.
+ *
+ * Why this shape: node:crypto has no CMAC, and creating a cipher costs far more than
+ * encrypting a few blocks. An ECB cipher that is never finalised can encrypt block after
+ * block through `update()`, since ECB keeps no state between blocks. CMAC is a CBC-MAC,
+ * and a never-finalised CBC cipher chains each call onto its previous output; XORing that
+ * output into the first block of the next message cancels it, which gives a CBC-MAC with
+ * a zero IV in one native call per message.
+ */
+import { createCipheriv, createDecipheriv, type Cipheriv, type Decipheriv } from 'node:crypto';
+import type { AesKey } from './identifiers';
+
+interface KeyState {
+  /** A private copy of the key, to notice a caller who rewrote a cached key's bytes. */
+  readonly key: Uint8Array;
+  readonly ecb: Cipheriv;
+  readonly cbc: Cipheriv;
+  /** The CBC cipher's chaining value: its last output block. */
+  readonly chain: Uint8Array;
+  /** The CMAC subkeys K1 and K2 (RFC 4493 §2.3). */
+  readonly k1: Uint8Array;
+  readonly k2: Uint8Array;
+  ecbDecrypt: Decipheriv | undefined;
+}
+
+const states = new WeakMap<Uint8Array, KeyState>();
+
+function stateOf(key: AesKey): KeyState {
+  const state = states.get(key);
+  if (state !== undefined && sameBlock(state.key, key)) return state;
+  const fresh = createState(key);
+  states.set(key, fresh);
+  return fresh;
+}
+
+function createState(key: AesKey): KeyState {
+  const ecb = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+  const cbc = createCipheriv('aes-128-cbc', key, new Uint8Array(16)).setAutoPadding(false);
+  // RFC 4493 §2.3 Generate_Subkey: L = AES-128(K, 0^128); K1 = L << 1 (^ Rb if MSB(L));
+  // K2 = K1 << 1 (^ Rb if MSB(K1)).
+  const l = ecb.update(new Uint8Array(16));
+  const k1 = doubleBlock(l);
+  const k2 = doubleBlock(k1);
+  return { key: new Uint8Array(key), ecb, cbc, chain: new Uint8Array(16), k1, k2, ecbDecrypt: undefined };
+}
+
+const RB = 0x87;
+
+function doubleBlock(block: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 15; i++) out[i] = ((block[i]! << 1) | (block[i + 1]! >>> 7)) & 0xff;
+  out[15] = ((block[15]! << 1) & 0xff) ^ (block[0]! & 0x80 ? RB : 0);
+  return out;
+}
+
+function sameBlock(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** AES-128-ECB encryption of whole blocks (`blocks.length` a multiple of 16). */
+export function aesEncryptBlocks(key: AesKey, blocks: Uint8Array): Buffer {
+  return stateOf(key).ecb.update(blocks);
+}
+
+/** AES-128-ECB decryption of whole blocks (`blocks.length` a multiple of 16). */
+export function aesDecryptBlocks(key: AesKey, blocks: Uint8Array): Buffer {
+  const state = stateOf(key);
+  state.ecbDecrypt ??= createDecipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+  return state.ecbDecrypt.update(blocks);
+}
+
+/**
+ * AES-CMAC (RFC 4493 §2.4) of `buffer[0, length)`, returning the first `size` bytes of
+ * the tag. `buffer` is scratch space the caller owns: zero beyond `length`, at least
+ * 16 bytes and a multiple of 16 long; it is overwritten.
+ */
+export function cmacInPlace(key: AesKey, buffer: Uint8Array, length: number, size: number): Uint8Array {
+  const state = stateOf(key);
+  // Steps 2-4: n blocks; the last one complete → XOR K1, else pad with 10^i and XOR K2.
+  const n = length === 0 ? 1 : Math.ceil(length / 16);
+  const last = (n - 1) * 16;
+  let subkey = state.k1;
+  if (length === 0 || length % 16 !== 0) {
+    buffer[length] = 0x80;
+    subkey = state.k2;
+  }
+  for (let i = 0; i < 16; i++) buffer[last + i]! ^= subkey[i]!;
+  // Steps 5-6: CBC-MAC with a zero IV; cancel the cipher's chaining value (see top).
+  const chain = state.chain;
+  for (let i = 0; i < 16; i++) buffer[i]! ^= chain[i]!;
+  const out = state.cbc.update(buffer.subarray(0, n * 16));
+  chain.set(out.subarray(out.length - 16));
+  return chain.slice(0, size);
+}
