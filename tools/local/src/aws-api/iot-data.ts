@@ -1,0 +1,266 @@
+import { isDeepStrictEqual } from 'node:util';
+import { AwsServiceError } from '../errors';
+import { invalidRequest, isObject, notFound, type ApiRequest, type ApiResponse, type Route } from './http';
+
+type Json = Record<string, unknown>;
+
+/** One device shadow (classic: `shadowName` is empty). */
+export interface LocalShadow {
+  readonly desired: Json | undefined;
+  readonly reported: Json | undefined;
+  readonly metadata: { desired?: Json; reported?: Json };
+  readonly version: number;
+  readonly timestamp: number;
+  /** False after DeleteThingShadow: the version survives deletion, as in AWS. */
+  readonly exists: boolean;
+}
+
+export interface IotDataPlaneOptions {
+  /** Publishes into the broker (Publish, and the shadow's `update/*` topics). */
+  readonly publish: (topic: string, payload: string | Buffer, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
+}
+
+// Limits of the Device Shadow service and of Publish (AWS.md, "Device shadow").
+const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+const SHADOW_NAME = /^[$a-zA-Z0-9:_-]{1,64}$/;
+const MAX_DOCUMENT_BYTES = 8 * 1024;
+const MAX_DEPTH = 6;
+const MAX_CLIENT_TOKEN_BYTES = 64;
+const MAX_PUBLISH_BYTES = 128 * 1024;
+
+/**
+ * The AWS IoT data plane (REST, as `@aws-sdk/client-iot-data-plane` sends it): named and
+ * classic shadows with versions, merge semantics (only sent fields change, `null` deletes,
+ * arrays are replaced whole), ConflictException on a stale `version`, the 8 KB document
+ * limit; and Publish, which delivers into the local broker. Shadow updates publish the
+ * `update/accepted`, `update/documents` and `update/delta` topics.
+ */
+export class IotDataPlane {
+  readonly routes: readonly Route[];
+  private readonly shadows = new Map<string, LocalShadow>();
+
+  constructor(private readonly options: IotDataPlaneOptions) {
+    const shadowPath = /^\/things\/([^/]+)\/shadow$/;
+    this.routes = [
+      { method: 'GET', pattern: shadowPath, handler: (r, [thing]) => this.getShadow(thing!, shadowName(r)) },
+      { method: 'POST', pattern: shadowPath, handler: (r, [thing]) => this.updateShadow(r, thing!, shadowName(r)) },
+      { method: 'DELETE', pattern: shadowPath, handler: (r, [thing]) => this.deleteShadow(thing!, shadowName(r)) },
+      { method: 'POST', pattern: /^\/topics\/(.+)$/, handler: (r, [topic]) => this.publish(r, topic!) },
+    ];
+  }
+
+  /** The current shadow document's state, or `undefined` (for the guide and tests). */
+  getState(thingName: string, shadowName = ''): { desired?: Json; reported?: Json; version: number } | undefined {
+    const shadow = this.shadows.get(key(thingName, shadowName));
+    if (!shadow?.exists) return undefined;
+    return { desired: shadow.desired, reported: shadow.reported, version: shadow.version };
+  }
+
+  private getShadow(thingName: string, name: string): ApiResponse {
+    checkNames(thingName, name);
+    const shadow = this.shadows.get(key(thingName, name));
+    if (!shadow?.exists) throw noShadow(thingName, name);
+    const delta = shadow.desired && computeDelta(shadow.desired, shadow.reported ?? {});
+    return {
+      status: 200,
+      json: {
+        state: { desired: shadow.desired, reported: shadow.reported, delta: delta && Object.keys(delta).length > 0 ? delta : undefined },
+        metadata: shadow.metadata,
+        version: shadow.version,
+        timestamp: shadow.timestamp,
+      },
+    };
+  }
+
+  private async updateShadow(request: ApiRequest, thingName: string, name: string): Promise<ApiResponse> {
+    checkNames(thingName, name);
+    const update = parseUpdate(request.body);
+    const id = key(thingName, name);
+    const previous = this.shadows.get(id);
+    const currentVersion = previous?.version ?? 0;
+    if (update.version !== undefined && update.version !== currentVersion) {
+      throw new AwsServiceError('ConflictException', 409, `Version conflict: the shadow of ${thingName} is at version ${currentVersion}, not ${update.version}.`);
+    }
+    const live = previous?.exists ? previous : undefined;
+    const timestamp = Math.floor(Date.now() / 1000);
+    const metadata = { desired: live?.metadata.desired, reported: live?.metadata.reported };
+    const desired = applySection(live?.desired, metadata, 'desired', update.state['desired'], timestamp);
+    const reported = applySection(live?.reported, metadata, 'reported', update.state['reported'], timestamp);
+    const size = Buffer.byteLength(JSON.stringify({ desired, reported }));
+    if (size > MAX_DOCUMENT_BYTES) {
+      throw new AwsServiceError('RequestEntityTooLargeException', 413, `The shadow document of ${thingName} would be ${size} bytes; the limit is 8 KB (desired + reported).`);
+    }
+    const shadow: LocalShadow = { desired, reported, metadata: prune(metadata), version: currentVersion + 1, timestamp, exists: true };
+    this.shadows.set(id, shadow);
+
+    const accepted = {
+      state: update.state,
+      metadata: metadataFor(update.state, timestamp),
+      version: shadow.version,
+      timestamp,
+      clientToken: update.clientToken,
+    };
+    const base = shadowTopic(thingName, name);
+    await this.emit(`${base}/update/accepted`, accepted);
+    await this.emit(`${base}/update/documents`, {
+      previous: live ? document(live) : undefined,
+      current: document(shadow),
+      timestamp,
+      clientToken: update.clientToken,
+    });
+    const delta = desired && computeDelta(desired, reported ?? {});
+    if (update.state['desired'] !== undefined && delta && Object.keys(delta).length > 0) {
+      await this.emit(`${base}/update/delta`, { state: delta, metadata: metadataFor(delta, timestamp), version: shadow.version, timestamp, clientToken: update.clientToken });
+    }
+    return { status: 200, json: accepted };
+  }
+
+  private async deleteShadow(thingName: string, name: string): Promise<ApiResponse> {
+    checkNames(thingName, name);
+    const id = key(thingName, name);
+    const shadow = this.shadows.get(id);
+    if (!shadow?.exists) throw noShadow(thingName, name);
+    const timestamp = Math.floor(Date.now() / 1000);
+    this.shadows.set(id, { desired: undefined, reported: undefined, metadata: {}, version: shadow.version, timestamp, exists: false });
+    const answer = { version: shadow.version, timestamp };
+    await this.emit(`${shadowTopic(thingName, name)}/delete/accepted`, answer);
+    return { status: 200, json: answer };
+  }
+
+  private async publish(request: ApiRequest, topic: string): Promise<ApiResponse> {
+    if (topic.length === 0 || /[+#]/.test(topic)) throw invalidRequest(`Topic ${JSON.stringify(topic)} is invalid: publish to a topic name without wildcards.`);
+    if (request.body.length > MAX_PUBLISH_BYTES) {
+      throw new AwsServiceError('RequestEntityTooLargeException', 413, `The payload is ${request.body.length} bytes; Publish takes at most 128 KB.`);
+    }
+    const qos = Number(request.query.get('qos') ?? '0');
+    if (qos !== 0 && qos !== 1) throw invalidRequest(`qos ${request.query.get('qos')} is invalid: use 0 or 1.`);
+    await this.options.publish(topic, request.body, { qos, retain: request.query.get('retain') === 'true' });
+    return { status: 200, json: {} };
+  }
+
+  private async emit(topic: string, payload: unknown): Promise<void> {
+    await this.options.publish(topic, JSON.stringify(payload), { qos: 0, retain: false });
+  }
+}
+
+function shadowName(request: ApiRequest): string {
+  return request.query.get('name') ?? '';
+}
+
+function key(thingName: string, name: string): string {
+  return `${thingName}\u0000${name}`;
+}
+
+function shadowTopic(thingName: string, name: string): string {
+  return name ? `$aws/things/${thingName}/shadow/name/${name}` : `$aws/things/${thingName}/shadow`;
+}
+
+function checkNames(thingName: string, name: string): void {
+  if (!THING_NAME.test(thingName)) throw invalidRequest(`Thing name ${JSON.stringify(thingName)} is invalid: use 1-128 of a-z A-Z 0-9 : _ -.`);
+  if (name && !SHADOW_NAME.test(name)) throw invalidRequest(`Shadow name ${JSON.stringify(name)} is invalid: use 1-64 of a-z A-Z 0-9 $ : _ -.`);
+}
+
+function noShadow(thingName: string, name: string): AwsServiceError {
+  return notFound(name ? `No shadow exists with name: '${name}' for thing ${thingName}.` : `No shadow exists for thing ${thingName}.`);
+}
+
+interface ParsedUpdate {
+  readonly state: Json;
+  readonly version: number | undefined;
+  readonly clientToken: string | undefined;
+}
+
+function parseUpdate(body: Buffer): ParsedUpdate {
+  let document: unknown;
+  try {
+    document = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw invalidRequest('The shadow update payload is not valid JSON.');
+  }
+  if (!isObject(document) || !isObject(document['state'])) throw invalidRequest('Missing required node: state.');
+  const state = document['state'];
+  for (const section of Object.keys(state)) {
+    if (section !== 'desired' && section !== 'reported') throw invalidRequest(`State contains an invalid node: '${section}'. Use desired and reported.`);
+    const value = state[section];
+    if (value !== null && !isObject(value)) throw invalidRequest(`state.${section} must be an object or null.`);
+    if (isObject(value) && depth(value) > MAX_DEPTH) throw invalidRequest(`state.${section} is nested deeper than ${MAX_DEPTH} levels.`);
+  }
+  const version = document['version'];
+  if (version !== undefined && !Number.isInteger(version)) throw invalidRequest('version must be an integer.');
+  const clientToken = document['clientToken'];
+  if (clientToken !== undefined && (typeof clientToken !== 'string' || Buffer.byteLength(clientToken) > MAX_CLIENT_TOKEN_BYTES)) {
+    throw invalidRequest('clientToken must be a string of at most 64 bytes.');
+  }
+  return { state, version: version as number | undefined, clientToken: clientToken as string | undefined };
+}
+
+function depth(value: Json): number {
+  let deepest = 0;
+  for (const child of Object.values(value)) if (isObject(child)) deepest = Math.max(deepest, depth(child));
+  return deepest + 1;
+}
+
+/** Merges one section (`desired` or `reported`) and its metadata; `null` deletes the section. */
+function applySection(current: Json | undefined, metadata: { desired?: Json; reported?: Json }, section: 'desired' | 'reported', change: unknown, timestamp: number): Json | undefined {
+  if (change === undefined) return current;
+  if (change === null) {
+    metadata[section] = undefined;
+    return undefined;
+  }
+  const merged = structuredClone(current ?? {});
+  const meta = structuredClone(metadata[section] ?? {});
+  merge(merged, meta, change as Json, timestamp);
+  metadata[section] = meta;
+  return merged;
+}
+
+/** Only sent fields change; `null` deletes; objects merge per path; arrays and scalars replace. */
+function merge(target: Json, meta: Json, change: Json, timestamp: number): void {
+  for (const [field, value] of Object.entries(change)) {
+    if (value === null) {
+      delete target[field];
+      delete meta[field];
+    } else if (isObject(value)) {
+      if (!isObject(target[field])) target[field] = {};
+      if (!isObject(meta[field]) || 'timestamp' in (meta[field] as Json)) meta[field] = {};
+      // An object emptied by deletions stays as `{}` (as moto keeps it).
+      merge(target[field] as Json, meta[field] as Json, value, timestamp);
+    } else {
+      target[field] = structuredClone(value);
+      meta[field] = metadataFor(value, timestamp);
+    }
+  }
+}
+
+/** Metadata mirrors the document with `{timestamp}` at every leaf (arrays element by element). */
+function metadataFor(value: unknown, timestamp: number): unknown {
+  if (Array.isArray(value)) return value.map((item) => metadataFor(item, timestamp));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, metadataFor(v, timestamp)]));
+  return { timestamp };
+}
+
+function prune(metadata: { desired?: Json; reported?: Json }): { desired?: Json; reported?: Json } {
+  return {
+    ...(metadata.desired && Object.keys(metadata.desired).length > 0 ? { desired: metadata.desired } : {}),
+    ...(metadata.reported && Object.keys(metadata.reported).length > 0 ? { reported: metadata.reported } : {}),
+  };
+}
+
+/** The desired fields that differ from the reported ones, recursively. */
+function computeDelta(desired: Json, reported: Json): Json {
+  const delta: Json = {};
+  for (const [field, value] of Object.entries(desired)) {
+    const other = reported[field];
+    if (isObject(value) && isObject(other)) {
+      const inner = computeDelta(value, other);
+      if (Object.keys(inner).length > 0) delta[field] = inner;
+    } else if (!isDeepStrictEqual(value, other)) {
+      delta[field] = value;
+    }
+  }
+  return delta;
+}
+
+function document(shadow: LocalShadow): Json {
+  return { state: { desired: shadow.desired, reported: shadow.reported }, metadata: shadow.metadata, version: shadow.version };
+}

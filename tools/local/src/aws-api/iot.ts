@@ -1,0 +1,378 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AwsServiceError } from '../errors';
+import { invalidRequest, isObject, jsonBody, notFound, optionalString, type ApiRequest, type ApiResponse, type Route } from './http';
+
+/** A thing in the local registry. */
+export interface LocalThing {
+  readonly thingName: string;
+  readonly thingId: string;
+  readonly thingArn: string;
+  readonly thingTypeName: string | undefined;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly version: number;
+}
+
+/** A thing type in the local registry. */
+export interface LocalThingType {
+  readonly thingTypeName: string;
+  readonly thingTypeId: string;
+  readonly thingTypeArn: string;
+  readonly description: string | undefined;
+  readonly searchableAttributes: readonly string[];
+  readonly deprecated: boolean;
+  readonly deprecationDate: Date | undefined;
+  readonly creationDate: Date;
+}
+
+export interface IotControlPlaneOptions {
+  readonly accountId: string;
+  readonly region: string;
+  /** What DescribeEndpoint answers for the data endpoints: the broker's `host:port`. */
+  readonly endpointAddress: string;
+  /** Publishes a registry event into the broker. */
+  readonly publish: (topic: string, payload: string) => Promise<void>;
+}
+
+// Limits of the AWS IoT registry (AWS.md, "Control plane").
+const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+const THING_TYPE_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+const ATTRIBUTE_NAME = /^[a-zA-Z0-9_.,@/:#-]{1,128}$/;
+const ATTRIBUTE_VALUE = /^[a-zA-Z0-9_.,@/:#=[\]-]{0,800}$/;
+const MAX_ATTRIBUTES_WITH_TYPE = 50;
+const MAX_ATTRIBUTES_WITHOUT_TYPE = 3;
+const MAX_SEARCHABLE_ATTRIBUTES = 3;
+const DEFAULT_PAGE_SIZE = 50;
+
+/**
+ * The subset of the AWS IoT control plane (REST-JSON, as `@aws-sdk/client-iot` sends it) that
+ * the integration calls: things, thing types, registry event configuration and DescribeEndpoint.
+ * Behaviour follows AWS, not moto, where they differ: CreateThing with another configuration
+ * fails, versions increase on every update, DeleteThing of a missing thing succeeds.
+ */
+export class IotControlPlane {
+  readonly routes: readonly Route[];
+  private readonly things = new Map<string, LocalThing>();
+  private readonly thingTypes = new Map<string, LocalThingType>();
+  /** Registry events are off until UpdateEventConfigurations turns them on, as in a fresh account. */
+  private thingEventsEnabled = false;
+
+  constructor(private readonly options: IotControlPlaneOptions) {
+    this.routes = [
+      { method: 'POST', pattern: /^\/things\/([^/]+)$/, handler: (r, [name]) => this.createThing(r, name!) },
+      { method: 'GET', pattern: /^\/things\/([^/]+)$/, handler: (_r, [name]) => this.describeThing(name!) },
+      { method: 'PATCH', pattern: /^\/things\/([^/]+)$/, handler: (r, [name]) => this.updateThing(r, name!) },
+      { method: 'DELETE', pattern: /^\/things\/([^/]+)$/, handler: (r, [name]) => this.deleteThing(r, name!) },
+      { method: 'GET', pattern: /^\/things\/?$/, handler: (r) => this.listThings(r) },
+      { method: 'POST', pattern: /^\/thing-types\/([^/]+)$/, handler: (r, [name]) => this.createThingType(r, name!) },
+      { method: 'GET', pattern: /^\/thing-types\/([^/]+)$/, handler: (_r, [name]) => this.describeThingType(name!) },
+      { method: 'POST', pattern: /^\/thing-types\/([^/]+)\/deprecate$/, handler: (r, [name]) => this.deprecateThingType(r, name!) },
+      { method: 'PATCH', pattern: /^\/event-configurations$/, handler: (r) => this.updateEventConfigurations(r) },
+      { method: 'GET', pattern: /^\/event-configurations$/, handler: () => this.describeEventConfigurations() },
+      { method: 'GET', pattern: /^\/endpoint$/, handler: () => ({ status: 200, json: { endpointAddress: this.options.endpointAddress } }) },
+    ];
+  }
+
+  /** The registry's things (for the guide and tests). */
+  listAllThings(): readonly LocalThing[] {
+    return [...this.things.values()];
+  }
+
+  getThing(thingName: string): LocalThing | undefined {
+    return this.things.get(thingName);
+  }
+
+  get eventsEnabled(): boolean {
+    return this.thingEventsEnabled;
+  }
+
+  private async createThing(request: ApiRequest, thingName: string): Promise<ApiResponse> {
+    checkThingName(thingName);
+    const body = jsonBody(request);
+    const thingTypeName = optionalString(body, 'thingTypeName');
+    if (thingTypeName !== undefined) {
+      const type = this.thingTypes.get(thingTypeName);
+      if (!type) throw notFound(`Thing type ${thingTypeName} does not exist: create it first (CreateThingType).`);
+      if (type.deprecated) throw invalidRequest(`Thing type ${thingTypeName} is deprecated: things cannot be created with it.`);
+    }
+    const attributes = readAttributes(body['attributePayload']);
+    checkAttributeCount(thingName, attributes, thingTypeName);
+    const existing = this.things.get(thingName);
+    if (existing) {
+      // CreateThing is idempotent only for the same configuration (AWS.md).
+      if (existing.thingTypeName === thingTypeName && sameAttributes(existing.attributes, attributes)) {
+        return { status: 200, json: thingIds(existing) };
+      }
+      throw new AwsServiceError('ResourceAlreadyExistsException', 409, `Thing ${thingName} already exists with a different configuration.`);
+    }
+    const thing: LocalThing = {
+      thingName,
+      thingId: randomUUID(),
+      thingArn: this.arn('thing', thingName),
+      thingTypeName,
+      attributes,
+      version: 1,
+    };
+    this.things.set(thingName, thing);
+    await this.publishEvent('CREATED', thing);
+    return { status: 200, json: thingIds(thing) };
+  }
+
+  private describeThing(thingName: string): ApiResponse {
+    const thing = this.requireThing(thingName);
+    return {
+      status: 200,
+      json: {
+        defaultClientId: thing.thingName,
+        thingName: thing.thingName,
+        thingId: thing.thingId,
+        thingArn: thing.thingArn,
+        thingTypeName: thing.thingTypeName,
+        attributes: thing.attributes,
+        version: thing.version,
+      },
+    };
+  }
+
+  private async updateThing(request: ApiRequest, thingName: string): Promise<ApiResponse> {
+    const thing = this.requireThing(thingName);
+    const body = jsonBody(request);
+    checkExpectedVersion(thing, body['expectedVersion']);
+    let thingTypeName = thing.thingTypeName;
+    const newType = optionalString(body, 'thingTypeName');
+    if (body['removeThingType'] === true) {
+      if (newType !== undefined) throw invalidRequest('Give either thingTypeName or removeThingType, not both.');
+      thingTypeName = undefined;
+    } else if (newType !== undefined) {
+      if (!this.thingTypes.has(newType)) throw notFound(`Thing type ${newType} does not exist.`);
+      thingTypeName = newType;
+    }
+    let attributes = thing.attributes;
+    const payload = body['attributePayload'];
+    if (payload !== undefined) {
+      const given = readAttributes(payload);
+      // merge=false (the default) replaces the whole set; with merge, an empty value removes one.
+      const merged: Record<string, string> = isObject(payload) && payload['merge'] === true ? { ...thing.attributes, ...given } : { ...given };
+      for (const [name, value] of Object.entries(merged)) if (value === '') delete merged[name];
+      attributes = merged;
+    }
+    checkAttributeCount(thingName, attributes, thingTypeName);
+    const updated: LocalThing = { ...thing, thingTypeName, attributes, version: thing.version + 1 };
+    this.things.set(thingName, updated);
+    await this.publishEvent('UPDATED', updated);
+    return { status: 200, json: {} };
+  }
+
+  private async deleteThing(request: ApiRequest, thingName: string): Promise<ApiResponse> {
+    const thing = this.things.get(thingName);
+    // Deleting a thing that does not exist succeeds (AWS.md).
+    if (!thing) return { status: 200, json: {} };
+    const expected = request.query.get('expectedVersion');
+    if (expected !== null) checkExpectedVersion(thing, Number(expected));
+    this.things.delete(thingName);
+    await this.publishEvent('DELETED', thing);
+    return { status: 200, json: {} };
+  }
+
+  private listThings(request: ApiRequest): ApiResponse {
+    const query = request.query;
+    const attributeName = query.get('attributeName');
+    const attributeValue = query.get('attributeValue');
+    const thingTypeName = query.get('thingTypeName');
+    const usePrefix = query.get('usePrefixAttributeValue') === 'true';
+    const maxResults = Number(query.get('maxResults') ?? DEFAULT_PAGE_SIZE);
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 250) throw invalidRequest('maxResults must be 1..250.');
+    const start = decodeToken(query.get('nextToken'));
+    const matching = [...this.things.values()]
+      .filter((thing) => thingTypeName === null || thing.thingTypeName === thingTypeName)
+      .filter((thing) => {
+        if (attributeName === null) return true;
+        const value = thing.attributes[attributeName];
+        if (value === undefined) return false;
+        if (attributeValue === null) return true;
+        return usePrefix ? value.startsWith(attributeValue) : value === attributeValue;
+      })
+      .sort((a, b) => a.thingName.localeCompare(b.thingName));
+    const page = matching.slice(start, start + maxResults);
+    const next = start + maxResults < matching.length ? encodeToken(start + maxResults) : undefined;
+    return {
+      status: 200,
+      json: {
+        things: page.map((thing) => ({
+          thingName: thing.thingName,
+          thingTypeName: thing.thingTypeName,
+          thingArn: thing.thingArn,
+          attributes: thing.attributes,
+          version: thing.version,
+        })),
+        nextToken: next,
+      },
+    };
+  }
+
+  private createThingType(request: ApiRequest, thingTypeName: string): ApiResponse {
+    if (!THING_TYPE_NAME.test(thingTypeName)) throw invalidRequest(`Thing type name ${JSON.stringify(thingTypeName)} is invalid: 1-128 of a-z A-Z 0-9 : _ -.`);
+    const body = jsonBody(request);
+    const properties = isObject(body['thingTypeProperties']) ? body['thingTypeProperties'] : {};
+    const description = optionalString(properties, 'thingTypeDescription');
+    const searchable = properties['searchableAttributes'] ?? [];
+    if (!Array.isArray(searchable) || !searchable.every((name) => typeof name === 'string' && ATTRIBUTE_NAME.test(name))) {
+      throw invalidRequest('searchableAttributes must be a list of attribute names.');
+    }
+    if (searchable.length > MAX_SEARCHABLE_ATTRIBUTES) throw invalidRequest(`A thing type has at most ${MAX_SEARCHABLE_ATTRIBUTES} searchable attributes.`);
+    const existing = this.thingTypes.get(thingTypeName);
+    if (existing) {
+      if (existing.description === description && sameList(existing.searchableAttributes, searchable as string[])) {
+        return { status: 200, json: thingTypeIds(existing) };
+      }
+      throw new AwsServiceError('ResourceAlreadyExistsException', 409, `Thing type ${thingTypeName} already exists with different properties.`);
+    }
+    const type: LocalThingType = {
+      thingTypeName,
+      thingTypeId: randomUUID(),
+      thingTypeArn: this.arn('thingtype', thingTypeName),
+      description,
+      searchableAttributes: searchable as string[],
+      deprecated: false,
+      deprecationDate: undefined,
+      creationDate: new Date(),
+    };
+    this.thingTypes.set(thingTypeName, type);
+    return { status: 200, json: thingTypeIds(type) };
+  }
+
+  private describeThingType(thingTypeName: string): ApiResponse {
+    const type = this.thingTypes.get(thingTypeName);
+    if (!type) throw notFound(`Thing type ${thingTypeName} does not exist.`);
+    return {
+      status: 200,
+      json: {
+        thingTypeName: type.thingTypeName,
+        thingTypeId: type.thingTypeId,
+        thingTypeArn: type.thingTypeArn,
+        thingTypeProperties: { thingTypeDescription: type.description, searchableAttributes: type.searchableAttributes },
+        thingTypeMetadata: {
+          deprecated: type.deprecated,
+          deprecationDate: type.deprecationDate && epochSeconds(type.deprecationDate),
+          creationDate: epochSeconds(type.creationDate),
+        },
+      },
+    };
+  }
+
+  private deprecateThingType(request: ApiRequest, thingTypeName: string): ApiResponse {
+    const type = this.thingTypes.get(thingTypeName);
+    if (!type) throw notFound(`Thing type ${thingTypeName} does not exist.`);
+    const undo = jsonBody(request)['undoDeprecate'] === true;
+    this.thingTypes.set(thingTypeName, { ...type, deprecated: !undo, deprecationDate: undo ? undefined : new Date() });
+    return { status: 200, json: {} };
+  }
+
+  private updateEventConfigurations(request: ApiRequest): ApiResponse {
+    const configurations = jsonBody(request)['eventConfigurations'];
+    if (!isObject(configurations)) throw invalidRequest('eventConfigurations must be an object such as {"THING":{"Enabled":true}}.');
+    const thing = configurations['THING'];
+    if (isObject(thing) && typeof thing['Enabled'] === 'boolean') this.thingEventsEnabled = thing['Enabled'];
+    return { status: 200, json: {} };
+  }
+
+  private describeEventConfigurations(): ApiResponse {
+    return { status: 200, json: { eventConfigurations: { THING: { Enabled: this.thingEventsEnabled } } } };
+  }
+
+  private requireThing(thingName: string): LocalThing {
+    const thing = this.things.get(thingName);
+    if (!thing) throw notFound(`Thing ${thingName} does not exist.`);
+    return thing;
+  }
+
+  /** Publishes `$aws/events/thing/<name>/<operation>` in the shape of AWS.md, when enabled. */
+  private async publishEvent(operation: 'CREATED' | 'UPDATED' | 'DELETED', thing: LocalThing): Promise<void> {
+    if (!this.thingEventsEnabled) return;
+    const event = {
+      eventType: 'THING_EVENT',
+      eventId: randomBytes(16).toString('hex'),
+      timestamp: Date.now(),
+      operation,
+      accountId: this.options.accountId,
+      thingId: thing.thingId,
+      thingName: thing.thingName,
+      versionNumber: thing.version,
+      thingTypeName: thing.thingTypeName ?? null,
+      attributes: thing.attributes,
+    };
+    await this.options.publish(`$aws/events/thing/${thing.thingName}/${operation.toLowerCase()}`, JSON.stringify(event));
+  }
+
+  private arn(kind: string, name: string): string {
+    return `arn:aws:iot:${this.options.region}:${this.options.accountId}:${kind}/${name}`;
+  }
+}
+
+function checkThingName(thingName: string): void {
+  if (!THING_NAME.test(thingName)) {
+    throw invalidRequest(`Thing name ${JSON.stringify(thingName)} is invalid: use 1-128 of a-z A-Z 0-9 : _ -.`);
+  }
+}
+
+function readAttributes(payload: unknown): Record<string, string> {
+  if (payload === undefined || payload === null) return {};
+  if (!isObject(payload)) throw invalidRequest('attributePayload must be an object.');
+  const attributes = payload['attributes'] ?? {};
+  if (!isObject(attributes)) throw invalidRequest('attributePayload.attributes must be an object.');
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    if (!ATTRIBUTE_NAME.test(name)) throw invalidRequest(`Attribute name ${JSON.stringify(name)} is invalid: use 1-128 of a-z A-Z 0-9 _ . , @ / : # -.`);
+    if (typeof value !== 'string' || !ATTRIBUTE_VALUE.test(value)) {
+      throw invalidRequest(`The value of attribute ${name} is invalid: use at most 800 of a-z A-Z 0-9 _ . , @ / : # = [ ] - (no spaces).`);
+    }
+    result[name] = value;
+  }
+  return result;
+}
+
+function checkAttributeCount(thingName: string, attributes: Record<string, string>, thingTypeName: string | undefined): void {
+  const limit = thingTypeName === undefined ? MAX_ATTRIBUTES_WITHOUT_TYPE : MAX_ATTRIBUTES_WITH_TYPE;
+  if (Object.keys(attributes).length > limit) {
+    throw invalidRequest(`Thing ${thingName} would have more than ${limit} attributes${thingTypeName === undefined ? ' (give it a thing type for up to 50)' : ''}.`);
+  }
+}
+
+function checkExpectedVersion(thing: LocalThing, expected: unknown): void {
+  if (expected === undefined || expected === null) return;
+  if (expected !== thing.version) {
+    throw new AwsServiceError('VersionConflictException', 409, `Thing ${thing.thingName} is at version ${thing.version}, not ${String(expected)}.`);
+  }
+}
+
+function thingIds(thing: LocalThing): Record<string, string> {
+  return { thingName: thing.thingName, thingArn: thing.thingArn, thingId: thing.thingId };
+}
+
+function thingTypeIds(type: LocalThingType): Record<string, string> {
+  return { thingTypeName: type.thingTypeName, thingTypeArn: type.thingTypeArn, thingTypeId: type.thingTypeId };
+}
+
+function sameAttributes(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+/** REST-JSON timestamps travel as epoch seconds. */
+function epochSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}
+
+function encodeToken(offset: number): string {
+  return Buffer.from(String(offset)).toString('base64url');
+}
+
+function decodeToken(token: string | null): number {
+  if (token === null) return 0;
+  const offset = Number(Buffer.from(token, 'base64url').toString());
+  if (!Number.isInteger(offset) || offset < 0) throw invalidRequest('nextToken is invalid: pass the token of the previous page unchanged.');
+  return offset;
+}

@@ -1,0 +1,188 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AwsServiceError } from '../errors';
+import { invalidRequest, jsonBody, optionalString, type ApiRequest, type ApiResponse } from './http';
+
+interface SecretVersion {
+  readonly versionId: string;
+  readonly secretString: string | undefined;
+  readonly secretBinary: string | undefined;
+  readonly createdDate: Date;
+}
+
+interface LocalSecret {
+  readonly name: string;
+  readonly arn: string;
+  readonly description: string | undefined;
+  readonly createdDate: Date;
+  lastChangedDate: Date;
+  /** Newest last; the last one is AWSCURRENT and the one before AWSPREVIOUS. */
+  readonly versions: SecretVersion[];
+}
+
+export interface SecretsManagerOptions {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+const SECRET_NAME = /^[a-zA-Z0-9/_+=.@-]{1,512}$/;
+
+/**
+ * The Secrets Manager subset the integration and the local stack use (awsJson 1.1,
+ * `X-Amz-Target: secretsmanager.<Operation>`): CreateSecret, PutSecretValue, GetSecretValue,
+ * DescribeSecret. It counts reads per secret so tests can check that Lambdas cache them.
+ */
+export class SecretsManager {
+  private readonly secrets = new Map<string, LocalSecret>();
+  private readonly reads = new Map<string, number>();
+
+  constructor(private readonly options: SecretsManagerOptions) {}
+
+  /** How many GetSecretValue calls each secret (by name) has answered. */
+  get readCounts(): ReadonlyMap<string, number> {
+    return this.reads;
+  }
+
+  /** Creates or replaces a secret's value directly (the local stack's own setup). */
+  putSecretString(name: string, value: string): void {
+    const secret = this.secrets.get(name);
+    if (secret) this.addVersion(secret, value, undefined);
+    else this.create(name, undefined, value, undefined);
+  }
+
+  /** Handles one awsJson 1.1 request; `operation` comes from the X-Amz-Target header. */
+  handle(operation: string, request: ApiRequest): ApiResponse {
+    const body = jsonBody(request);
+    switch (operation) {
+      case 'CreateSecret':
+        return this.createSecret(body);
+      case 'PutSecretValue':
+        return this.putSecretValue(body);
+      case 'GetSecretValue':
+        return this.getSecretValue(body);
+      case 'DescribeSecret':
+        return this.describeSecret(body);
+      default:
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          400,
+          `The local Secrets Manager does not implement ${operation}; it serves CreateSecret, PutSecretValue, GetSecretValue and DescribeSecret.`,
+        );
+    }
+  }
+
+  private createSecret(body: Record<string, unknown>): ApiResponse {
+    const name = optionalString(body, 'Name');
+    if (name === undefined || !SECRET_NAME.test(name)) throw invalidRequest('Name is missing or invalid: use 1-512 of a-z A-Z 0-9 / _ + = . @ -.');
+    if (this.secrets.has(name)) throw new AwsServiceError('ResourceExistsException', 400, `The operation failed because the secret ${name} already exists.`);
+    const { secretString, secretBinary } = readValue(body);
+    const secret = this.create(name, optionalString(body, 'Description'), secretString, secretBinary);
+    return { status: 200, json: { ARN: secret.arn, Name: secret.name, VersionId: secret.versions.at(-1)?.versionId } };
+  }
+
+  private putSecretValue(body: Record<string, unknown>): ApiResponse {
+    const secret = this.find(body);
+    const { secretString, secretBinary } = readValue(body);
+    const version = this.addVersion(secret, secretString, secretBinary);
+    return { status: 200, json: { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: ['AWSCURRENT'] } };
+  }
+
+  private getSecretValue(body: Record<string, unknown>): ApiResponse {
+    const secret = this.find(body);
+    this.reads.set(secret.name, (this.reads.get(secret.name) ?? 0) + 1);
+    const versionId = optionalString(body, 'VersionId');
+    const stage = optionalString(body, 'VersionStage') ?? 'AWSCURRENT';
+    const index = versionId !== undefined ? secret.versions.findIndex((v) => v.versionId === versionId) : stageIndex(secret, stage);
+    const version = secret.versions[index];
+    if (!version) throw notFoundSecret(`Secret ${secret.name} has no version ${versionId ?? stage}.`);
+    return {
+      status: 200,
+      json: {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: version.versionId,
+        SecretString: version.secretString,
+        SecretBinary: version.secretBinary,
+        VersionStages: stagesOf(secret, index),
+        CreatedDate: epochSeconds(version.createdDate),
+      },
+    };
+  }
+
+  private describeSecret(body: Record<string, unknown>): ApiResponse {
+    const secret = this.find(body);
+    return {
+      status: 200,
+      json: {
+        ARN: secret.arn,
+        Name: secret.name,
+        Description: secret.description,
+        CreatedDate: epochSeconds(secret.createdDate),
+        LastChangedDate: epochSeconds(secret.lastChangedDate),
+        VersionIdsToStages: Object.fromEntries(
+          secret.versions.map((version, index) => [version.versionId, stagesOf(secret, index)] as const).filter(([, stages]) => stages.length > 0),
+        ),
+      },
+    };
+  }
+
+  private create(name: string, description: string | undefined, secretString: string | undefined, secretBinary: string | undefined): LocalSecret {
+    const now = new Date();
+    // Secret ARNs end in a hyphen and six random characters.
+    const suffix = randomBytes(6).toString('base64url').slice(0, 6);
+    const secret: LocalSecret = {
+      name,
+      arn: `arn:aws:secretsmanager:${this.options.region}:${this.options.accountId}:secret:${name}-${suffix}`,
+      description,
+      createdDate: now,
+      lastChangedDate: now,
+      versions: [],
+    };
+    this.secrets.set(name, secret);
+    if (secretString !== undefined || secretBinary !== undefined) this.addVersion(secret, secretString, secretBinary);
+    return secret;
+  }
+
+  private addVersion(secret: LocalSecret, secretString: string | undefined, secretBinary: string | undefined): SecretVersion {
+    const version = { versionId: randomUUID(), secretString, secretBinary, createdDate: new Date() };
+    secret.versions.push(version);
+    secret.lastChangedDate = version.createdDate;
+    return version;
+  }
+
+  /** Finds a secret by name or ARN (`SecretId`). */
+  private find(body: Record<string, unknown>): LocalSecret {
+    const id = optionalString(body, 'SecretId');
+    if (id === undefined) throw invalidRequest('SecretId is missing.');
+    const secret = this.secrets.get(id) ?? [...this.secrets.values()].find((s) => s.arn === id);
+    if (!secret) throw notFoundSecret(`Secrets Manager can't find the specified secret ${id}.`);
+    return secret;
+  }
+}
+
+function readValue(body: Record<string, unknown>): { secretString: string | undefined; secretBinary: string | undefined } {
+  const secretString = optionalString(body, 'SecretString');
+  const secretBinary = optionalString(body, 'SecretBinary');
+  if (secretString !== undefined && secretBinary !== undefined) throw invalidRequest('Give SecretString or SecretBinary, not both.');
+  return { secretString, secretBinary };
+}
+
+function stageIndex(secret: LocalSecret, stage: string): number {
+  if (stage === 'AWSCURRENT') return secret.versions.length - 1;
+  if (stage === 'AWSPREVIOUS') return secret.versions.length - 2;
+  return -1;
+}
+
+function stagesOf(secret: LocalSecret, index: number): string[] {
+  if (index === secret.versions.length - 1) return ['AWSCURRENT'];
+  if (index === secret.versions.length - 2) return ['AWSPREVIOUS'];
+  return [];
+}
+
+/** Secrets Manager answers a missing secret with HTTP 400, unlike the REST services. */
+function notFoundSecret(message: string): AwsServiceError {
+  return new AwsServiceError('ResourceNotFoundException', 400, message);
+}
+
+function epochSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}
