@@ -22,3 +22,39 @@ export class TtsError extends Error {
 export class TtsMessageError extends TtsError {
   override readonly name: string = 'TtsMessageError';
 }
+
+/**
+ * The TTS HTTP API answered with an error. `code` is TTS's own error name when the body
+ * carries one (`end_device_euis_taken`, `no_application_rights`, `claiming_not_supported`),
+ * otherwise the gRPC name of the HTTP status (`unavailable`, `not_found`). `retryable` says
+ * whether the same call may succeed later (429 and 5xx other than 501). The message and
+ * attributes never carry the API key or key material: TTS's text is redacted.
+ */
+export class TtsApiError extends TtsError {
+  override readonly name = 'TtsApiError';
+
+  constructor(
+    code: string,
+    message: string,
+    /** HTTP status of the answer. */
+    readonly status: number,
+    readonly retryable: boolean,
+    /** Where TTS defined the error, e.g. `pkg/identityserver/store`. */
+    readonly namespace: string | undefined,
+    /** TTS's correlation id, to quote when asking the cluster's operator. */
+    readonly correlationID: string | undefined,
+    attributes: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, attributes, options);
+  }
+}
+
+/**
+ * A TTS HTTP API call got no answer: the connection failed (`tts_unreachable`) or the
+ * per-request timeout passed (`tts_timeout`). Always retryable.
+ */
+export class TtsConnectionError extends TtsError {
+  override readonly name = 'TtsConnectionError';
+  readonly retryable = true;
+}

@@ -27,3 +27,23 @@ export {
   uplinkRuleSql,
 } from './topics';
 export type { ThingEvent, TtsDownstreamSubtopic, TtsUpstreamSubtopic } from './topics';
+// The HTTP API client.
+export { TtsApiError, TtsConnectionError } from './errors';
+export { isNotFound, serverAddress, TtsClient } from './client/client';
+export { apiPath, TtsHttp } from './client/http';
+export type { FetchFunction, TtsHttpOptions, TtsRequest } from './client/http';
+export { missingRights, REQUIRED_APPLICATION_RIGHTS } from './client/rights';
+export { MAC_VERSIONS, PHY_VERSIONS } from './client/types';
+export type {
+  ApplicationServerDevice,
+  AuthInfo,
+  AwsIotPubSub,
+  ClaimRequest,
+  EndDeviceIDs,
+  IdentityServerDevice,
+  JoinServerDevice,
+  MacVersion,
+  NetworkServerDevice,
+  OtaaDeviceIDs,
+  PhyVersion,
+} from './client/types';

@@ -1,0 +1,109 @@
+/** TTS `lorawan_version` (MAC version) enum values. */
+export const MAC_VERSIONS = ['MAC_V1_0', 'MAC_V1_0_1', 'MAC_V1_0_2', 'MAC_V1_0_3', 'MAC_V1_0_4', 'MAC_V1_1'] as const;
+
+/** A LoRaWAN MAC version as TTS names it. */
+export type MacVersion = (typeof MAC_VERSIONS)[number];
+
+/** TTS `lorawan_phy_version` (Regional Parameters version) enum values. */
+export const PHY_VERSIONS = [
+  'PHY_V1_0',
+  'PHY_V1_0_1',
+  'PHY_V1_0_2_REV_A',
+  'PHY_V1_0_2_REV_B',
+  'PHY_V1_0_3_REV_A',
+  'PHY_V1_1_REV_A',
+  'PHY_V1_1_REV_B',
+  'RP002_V1_0_0',
+  'RP002_V1_0_1',
+  'RP002_V1_0_2',
+  'RP002_V1_0_3',
+  'RP002_V1_0_4',
+] as const;
+
+/** A LoRaWAN Regional Parameters version as TTS names it. */
+export type PhyVersion = (typeof PHY_VERSIONS)[number];
+
+/** Identifies an end device in an application. EUIs are 16 hex digits (TTS answers uppercase). */
+export interface EndDeviceIDs {
+  readonly applicationID: string;
+  readonly deviceID: string;
+  readonly devEUI?: string;
+  readonly joinEUI?: string;
+}
+
+/** An end device's identifiers with both EUIs, as OTAA registration needs them. */
+export interface OtaaDeviceIDs extends EndDeviceIDs {
+  readonly devEUI: string;
+  readonly joinEUI: string;
+}
+
+/** The Identity Server registration: where the device's JS, NS and AS are (`host[:port]`). */
+export interface IdentityServerDevice {
+  readonly ids: OtaaDeviceIDs;
+  /** Absent for a claimed device: its Join Server is external. */
+  readonly joinServerAddress?: string;
+  readonly networkServerAddress: string;
+  readonly applicationServerAddress: string;
+}
+
+/** The Join Server registration with the root keys (AppKey; NwkKey for LoRaWAN 1.1). */
+export interface JoinServerDevice {
+  readonly ids: OtaaDeviceIDs;
+  readonly networkServerAddress: string;
+  readonly applicationServerAddress: string;
+  readonly appKey: Uint8Array;
+  readonly nwkKey?: Uint8Array;
+}
+
+/** The Network Server registration of an OTAA device. */
+export interface NetworkServerDevice {
+  readonly ids: OtaaDeviceIDs;
+  readonly lorawanVersion: MacVersion;
+  readonly lorawanPhyVersion: PhyVersion;
+  readonly frequencyPlanID: string;
+}
+
+/** The Application Server registration. */
+export interface ApplicationServerDevice {
+  readonly ids: OtaaDeviceIDs;
+  /** Overrides the application's `skip_payload_crypto` for this device when set. */
+  readonly skipPayloadCryptoOverride?: boolean;
+}
+
+/** A claim on the Device Claiming Server: the device's proof of ownership and where it goes. */
+export interface ClaimRequest {
+  readonly devEUI: string;
+  readonly joinEUI: string;
+  /** `^[A-Z0-9]{1,32}$` */
+  readonly authenticationCode: string;
+  readonly applicationID: string;
+  readonly deviceID: string;
+}
+
+/** An AWS IoT pub/sub with the default integration (TTS.md "Pub/sub with the AWS IoT provider"). */
+export interface AwsIotPubSub {
+  readonly applicationID: string;
+  readonly pubSubID: string;
+  /** The AWS region of the IoT endpoint, e.g. `eu-west-1`. */
+  readonly region: string;
+  /** The cross-account role TTS assumes. */
+  readonly roleArn: string;
+  readonly externalID: string;
+  /** Assumed-role session duration in seconds. Default 3600. */
+  readonly sessionDurationSeconds?: number;
+  /** The account's `iot:Data-ATS` address (host name). */
+  readonly endpointAddress: string;
+  /** The integration's stack name: TTS publishes under `thethings/lorawan/<stack>`. */
+  readonly stackName: string;
+}
+
+/** Who an API key is and what it may do (`GET /auth_info`). */
+export interface AuthInfo {
+  /** Rights of the API key (empty for other kinds of credentials). */
+  readonly rights: readonly string[];
+  /** Rights that hold for every entity (admins). */
+  readonly universalRights: readonly string[];
+  /** The application the API key belongs to, when it is an application key. */
+  readonly applicationID?: string;
+  readonly isAdmin: boolean;
+}
