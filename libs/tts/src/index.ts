@@ -1,4 +1,21 @@
 export { TtsError, TtsMessageError } from './errors';
+export { APPLICATION_UP_TYPES, findErrorDetails, parseApplicationUp } from './messages';
+export type {
+  ApplicationDownlink,
+  ApplicationDownlinkJson,
+  ApplicationJoinAccept,
+  ApplicationLocation,
+  ApplicationServiceData,
+  ApplicationUp,
+  ApplicationUpEvent,
+  ApplicationUplink,
+  DownlinkEventType,
+  DownlinkQueueRequestJson,
+  EndDeviceIds,
+  ErrorDetails,
+  ErrorDetailsJson,
+  RxMetadata,
+} from './messages';
 export {
   DOWNLINK_REQUEST_FAILED_TOPIC,
   DOWNLINK_REQUEST_TOPIC,
