@@ -108,16 +108,16 @@ export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationErro
   const attributes = { service: site.service, action: site.action, awsError: name, httpStatus: status };
 
   if ((name !== undefined && THROTTLING.has(name)) || status === 429) {
-    return new TransientError('aws_throttled', `${where} was throttled by AWS (${what}). The request is retried; if this persists, raise the account's service quota.`, { cause: error });
+    return new TransientError('aws_throttled', `${where} was throttled by AWS (${what}). Retrying later usually succeeds; if this persists, raise the account's service quota.`, { cause: error });
   }
   if ((status !== undefined && status >= 500) || (error as SdkErrorShape | undefined)?.$fault === 'server') {
-    return new TransientError('aws_unavailable', `${where} failed on the AWS side (${what}): ${detail}. The request is retried.`, { cause: error });
+    return new TransientError('aws_unavailable', `${where} failed on the AWS side (${what}): ${detail}. Retrying later may succeed.`, { cause: error });
   }
   if (status === undefined) {
     const code = (error as SdkErrorShape | undefined)?.code;
     const network = (typeof code === 'string' && NETWORK_CODES.has(code)) || (name !== undefined && NETWORK_NAMES.has(name));
     const reason = network ? 'could not reach AWS' : 'failed before AWS answered';
-    return new TransientError('aws_unavailable', `${where} ${reason} (${[name, typeof code === 'string' ? code : undefined].filter(Boolean).join(', ') || 'no response'}): ${detail}. Check the function's network access to the endpoint; the request is retried.`, { cause: error });
+    return new TransientError('aws_unavailable', `${where} ${reason} (${[name, typeof code === 'string' ? code : undefined].filter(Boolean).join(', ') || 'no response'}): ${detail}. Check the function's network access to the endpoint; retrying may succeed.`, { cause: error });
   }
   if (name === 'RequestEntityTooLargeException' || status === 413) {
     return new AwsRequestError('aws_payload_too_large', `${where} was rejected: the payload is too large (${what}). Shrink the document or message.`, attributes, { cause: error });

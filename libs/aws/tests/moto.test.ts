@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { CreateThingTypeCommand, type IoTClient } from '@aws-sdk/client-iot';
+import { type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { CreateSecretCommand, UpdateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ShadowVersionConflictError } from '@tts-aws-iot/integration';
+// Tests may use the test kit; the scope:aws constraint in eslint.config.mjs does not yet say so.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
+
+import {
+  CachedSecretReader,
+  createIotClient,
+  createIotDataClient,
+  createSecretsManagerClient,
+  IotDataPublisher,
+  IotShadowStore,
+  IotThingRegistry,
+  SecretsManagerSecretReader,
+} from '../src';
+
+/**
+ * The adapters through the real SDK clients against moto, an independent emulator. Where
+ * moto is more lenient than AWS (thing versions, conflicting creates), adapters.test.ts
+ * covers AWS's answer with a fake client.
+ */
+describeWithMoto('AWS adapters against moto', () => {
+  let moto: MotoServer;
+  let recordings: string;
+  let iot: IoTClient;
+  let data: IoTDataPlaneClient;
+  let secrets: SecretsManagerClient;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    // moto keeps published messages in its backend only; its request recorder is how a
+    // test sees what Publish delivered. The recorder writes `moto_recording` into moto's
+    // working directory, and moto inherits ours (not Jest's sandboxed process.env), so
+    // start it from a private directory.
+    recordings = mkdtempSync(join(tmpdir(), 'moto-recording-'));
+    const cwd = process.cwd();
+    process.chdir(recordings);
+    try {
+      moto = await startMoto();
+    } finally {
+      process.chdir(cwd);
+    }
+    Object.assign(process.env, moto.env);
+    iot = createIotClient({ maxAttempts: 1 });
+    // The account endpoint would be AWS's; the SDK variable (set by moto.env) must win.
+    data = createIotDataClient('https://example-ats.iot.us-east-1.amazonaws.com', { maxAttempts: 1 });
+    secrets = createSecretsManagerClient({ maxAttempts: 1 });
+    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'lorawan', thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] } }));
+  }, 40_000);
+
+  afterAll(async () => {
+    iot?.destroy();
+    data?.destroy();
+    secrets?.destroy();
+    await moto?.stop();
+    process.env = saved;
+    rmSync(recordings, { recursive: true, force: true });
+  });
+
+  describe('IotThingRegistry', () => {
+    const attributes = { devEUI: '0004A30B001C0530', stackName: 'tts', appKey: '2B7E151628AED2A6ABF7158809CF4F3C' };
+
+    it('says a missing thing is undefined', async () => {
+      await expect(new IotThingRegistry(iot).describeThing('0000000000000000')).resolves.toBeUndefined();
+    });
+
+    it('creates a thing and describes it with its type, attributes and version', async () => {
+      const registry = new IotThingRegistry(iot);
+      await registry.createThing({ thingName: '0004A30B001C0530', thingTypeName: 'lorawan', attributes });
+      const thing = await registry.describeThing('0004A30B001C0530');
+      expect(thing).toEqual({ thingName: '0004A30B001C0530', thingTypeName: 'lorawan', attributes, version: expect.any(Number) });
+    });
+
+    it('creates the same thing twice without an error', async () => {
+      const registry = new IotThingRegistry(iot);
+      const input = { thingName: '0004A30B001C0531', thingTypeName: 'lorawan', attributes: { devEUI: '0004A30B001C0531', stackName: 'tts' } };
+      await registry.createThing(input);
+      await expect(registry.createThing(input)).resolves.toBeUndefined();
+    });
+
+    it('merges attributes and removes those set to null', async () => {
+      const registry = new IotThingRegistry(iot);
+      await registry.createThing({ thingName: 'tts_dev-1', thingTypeName: 'lorawan', attributes });
+      await registry.updateThingAttributes('tts_dev-1', { appKey: null, deviceID: 'dev-1' });
+      const thing = await registry.describeThing('tts_dev-1');
+      expect(thing?.attributes).toEqual({ devEUI: '0004A30B001C0530', stackName: 'tts', deviceID: 'dev-1' });
+    });
+
+    it('maps a rejected request to a non-retryable error that names the thing', async () => {
+      const registry = new IotThingRegistry(iot);
+      await expect(
+        registry.createThing({ thingName: 'no-such-type', thingTypeName: 'missing-type', attributes: {} }),
+      ).rejects.toMatchObject({ retryable: false, code: 'aws_not_found', message: expect.stringContaining('CreateThing for thing no-such-type') });
+    });
+  });
+
+  describe('IotShadowStore', () => {
+    const thingName = 'shadow-thing';
+    beforeAll(async () => {
+      await new IotThingRegistry(iot).createThing({ thingName, thingTypeName: 'lorawan', attributes: {} });
+    });
+
+    it('says a thing without the named shadow has none', async () => {
+      await expect(new IotShadowStore(data).getShadow(thingName, 'lorawan')).resolves.toBeUndefined();
+    });
+
+    it('updates the named shadow, returning each new version, and merges reported state', async () => {
+      const shadows = new IotShadowStore(data);
+      const first = await shadows.updateShadow(thingName, 'lorawan', { reported: { fCntUp: 1, devAddr: '260B1234', gateways: ['gw-1'] } });
+      const second = await shadows.updateShadow(thingName, 'lorawan', { reported: { fCntUp: 2, devAddr: null }, clientToken: 'up-2' });
+      expect(second.version).toBe(first.version + 1);
+      await expect(shadows.getShadow(thingName, 'lorawan')).resolves.toEqual({
+        state: { reported: { fCntUp: 2, gateways: ['gw-1'] } },
+        version: second.version,
+      });
+      // The classic (unnamed) shadow is another document.
+      await expect(shadows.getShadow(thingName, 'other')).resolves.toBeUndefined();
+    });
+
+    it('accepts an update at the current version and refuses a stale one', async () => {
+      const shadows = new IotShadowStore(data);
+      const { version } = await shadows.updateShadow(thingName, 'counters', { reported: { fCntDown: 0 } });
+      await expect(shadows.updateShadow(thingName, 'counters', { reported: { fCntDown: 1 }, version })).resolves.toEqual({ version: version + 1 });
+      await expect(shadows.updateShadow(thingName, 'counters', { reported: { fCntDown: 1 }, version })).rejects.toBeInstanceOf(
+        ShadowVersionConflictError,
+      );
+      await expect(shadows.getShadow(thingName, 'counters')).resolves.toMatchObject({ state: { reported: { fCntDown: 1 } }, version: version + 1 });
+    });
+  });
+
+  describe('IotDataPublisher', () => {
+    it('publishes JSON on the topic with QoS 1', async () => {
+      await fetch(`${moto.endpoint}/moto-api/recorder/reset-recording`, { method: 'POST' });
+      await fetch(`${moto.endpoint}/moto-api/recorder/start-recording`, { method: 'POST' });
+      await new IotDataPublisher(data).publish('lorawan/0004A30B001C0530/uplink', { thingName: '0004A30B001C0530', f_port: 1 });
+      await fetch(`${moto.endpoint}/moto-api/recorder/stop-recording`, { method: 'POST' });
+
+      const recording = await (await fetch(`${moto.endpoint}/moto-api/recorder/download-recording`)).text();
+      const publishes = recording
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { method: string; url: string; body: string; body_encoded: boolean })
+        .filter((entry) => new URL(entry.url).pathname.startsWith('/topics/'));
+      expect(publishes).toHaveLength(1);
+      const url = new URL(publishes[0]!.url);
+      expect(decodeURIComponent(url.pathname)).toBe('/topics/lorawan/0004A30B001C0530/uplink');
+      expect(url.searchParams.get('qos')).toBe('1');
+      const body = publishes[0]!.body_encoded ? Buffer.from(publishes[0]!.body, 'base64').toString() : publishes[0]!.body;
+      expect(JSON.parse(body)).toEqual({ thingName: '0004A30B001C0530', f_port: 1 });
+    });
+  });
+
+  describe('SecretsManagerSecretReader', () => {
+    it('reads the current string value', async () => {
+      await secrets.send(new CreateSecretCommand({ Name: 'tts/api-key', SecretString: 'NNSXS.TEST' }));
+      await expect(new SecretsManagerSecretReader(secrets).getSecretString('tts/api-key')).resolves.toBe('NNSXS.TEST');
+    });
+
+    it('says which secret is missing, non-retryable', async () => {
+      await expect(new SecretsManagerSecretReader(secrets).getSecretString('tts/missing')).rejects.toMatchObject({
+        code: 'secret_not_found',
+        retryable: false,
+        message: expect.stringContaining('tts/missing'),
+      });
+    });
+
+    it('serves repeated reads from the cache without calling Secrets Manager', async () => {
+      await secrets.send(new CreateSecretCommand({ Name: 'tts/kek', SecretString: '{"current":"k1","keys":{}}' }));
+      let calls = 0;
+      const counting = new SecretsManagerSecretReader(secrets);
+      const inner = {
+        getSecretString: (id: string) => {
+          calls++;
+          return counting.getSecretString(id);
+        },
+      };
+      const cached = new CachedSecretReader(inner);
+      await Promise.all([cached.getSecretString('tts/kek'), cached.getSecretString('tts/kek')]);
+      // A change in Secrets Manager is not seen until the container (cache) is replaced.
+      await secrets.send(new UpdateSecretCommand({ SecretId: 'tts/kek', SecretString: '{"current":"k2","keys":{}}' }));
+      await expect(cached.getSecretString('tts/kek')).resolves.toBe('{"current":"k1","keys":{}}');
+      expect(calls).toBe(1);
+    });
+  });
+});
