@@ -19,7 +19,7 @@ export class IntegrationError extends Error {
 
 /** The input (a TTS message, a request, an attribute set, the configuration) is wrong. */
 export class InputError extends IntegrationError {
-  override readonly name = 'InputError';
+  override readonly name: string = 'InputError';
 
   constructor(
     code: string,
@@ -28,6 +28,25 @@ export class InputError extends IntegrationError {
     options?: { cause?: unknown },
   ) {
     super(code, message, false, attributes, options);
+  }
+}
+
+/**
+ * A downlink request (`lorawan/downlink`) is refused. The code is the snake_case error name
+ * the rejection carries to the application; `grpcCode` is the gRPC status code of TTS's
+ * `ErrorDetails` (3 invalid argument, 5 not found, 9 failed precondition).
+ */
+export class DownlinkRejectedError extends InputError {
+  override readonly name = 'DownlinkRejectedError';
+
+  constructor(
+    code: string,
+    message: string,
+    readonly grpcCode: number,
+    attributes: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, attributes, options);
   }
 }
 

@@ -1,6 +1,29 @@
+export { readApplicationUp, republishedMessage, THING_EVENT_OF } from './application-up';
 export { addressToURL, parseConfig } from './config';
 export type { IntegrationConfig, ThingNameScheme } from './config';
+export { reserveDownlinkFCnt } from './downlink-counter';
+export type { Reservation, ReservationOptions } from './downlink-counter';
 export {
+  downlinkCorrelationIDs,
+  downlinkFailedAnswer,
+  downlinkPush,
+  ERROR_NAMESPACE,
+  GrpcCode,
+  MAX_DOWNLINK_BYTES,
+  ownDownlink,
+  parseDownlinkRequest,
+  requestedThingName,
+} from './downlink-request';
+export type { DownlinkFailedAnswer, DownlinkRequest, PushDownlink, PushTarget } from './downlink-request';
+export {
+  decryptUplinkPayload,
+  encryptDownlinkPayload,
+  KekRingSource,
+  reencryptDownlinkPayload,
+} from './e2e-session';
+export type { RefreshableSecretReader } from './e2e-session';
+export {
+  DownlinkRejectedError,
   InputError,
   IntegrationError,
   ShadowVersionConflictError,
@@ -8,6 +31,13 @@ export {
   ThingVersionConflictError,
   TransientError,
 } from './errors';
+export {
+  InMemorySecretReader,
+  InMemoryShadowStore,
+  InMemoryThingRegistry,
+  RecordingPublisher,
+} from './in-memory';
+export type { PortCall } from './in-memory';
 export type {
   CreateThingInput,
   MessagePublisher,
@@ -18,3 +48,35 @@ export type {
   ThingRecord,
   ThingRegistry,
 } from './ports';
+export {
+  joinAcceptReport,
+  LORAWAN_SHADOW_NAME,
+  MAX_SHADOW_DEPTH,
+  MAX_SHADOW_STATE_BYTES,
+  nextFCntDown,
+  readDownlinkSession,
+  toShadowEnvelope,
+  uplinkReport,
+  withDecodedPayload,
+} from './shadow-state';
+export type {
+  DownlinkSession,
+  JoinAcceptReportInput,
+  PayloadPlacement,
+  Reception,
+  ShadowKeyEnvelope,
+  ShadowReport,
+  UplinkReportInput,
+} from './shadow-state';
+export { assertThingOfStack, autoCreatedThingAttributes, deviceIDOfThing, THING_NAME, thingNameFor } from './thing-name';
+export type { DeviceIdentity, ThingNaming } from './thing-name';
+export { ThingDirectory } from './things';
+export type { ThingDirectoryConfig } from './things';
+export {
+  DEVICE_ATTRIBUTES,
+  parseClaimDeviceAttributes,
+  parseOtaaDeviceAttributes,
+  provisionedAttributes,
+  provisioningKind,
+} from './device-attributes';
+export type { ClaimDeviceSpec, DeviceAttributeContext, OtaaDeviceSpec, ProvisioningKind } from './device-attributes';

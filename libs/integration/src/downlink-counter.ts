@@ -1,0 +1,67 @@
+import { InputError, ShadowVersionConflictError, TransientError } from './errors';
+import type { ShadowStore } from './ports';
+import { LORAWAN_SHADOW_NAME, nextFCntDown, readDownlinkSession, type DownlinkSession } from './shadow-state';
+
+/** How a reservation waits between attempts; injected so that this library keeps off the clock. */
+export interface ReservationOptions {
+  /** Waits `ms` milliseconds. */
+  readonly delay: (ms: number) => Promise<void>;
+  /** A number in [0, 1), for jitter. */
+  readonly random: () => number;
+  /** Attempts before giving up with a retryable error (default 40). */
+  readonly maxAttempts?: number;
+  /** The counter must be at least this (TTS's `min_f_cnt` after `f_cnt_too_low`). */
+  readonly minFCnt?: number;
+  /** Refuse when the shadow's session is no longer this one (a retry of an older downlink). */
+  readonly sessionID?: string;
+}
+
+/** A reserved downlink counter and the session it belongs to. */
+export interface Reservation {
+  readonly session: DownlinkSession;
+  readonly fCnt: number;
+}
+
+const BASE_DELAY_MS = 5;
+const MAX_DELAY_MS = 250;
+const DEFAULT_ATTEMPTS = 40;
+
+/**
+ * Reserves the next downlink frame counter of a thing's E2E session: reads the session and
+ * writes `fCntDown` back at the version it read. A concurrent reservation (or uplink) moves
+ * the version on, the write fails with a conflict, and the loop reads again after a jittered
+ * backoff; so concurrent downlinks never share a counter, which with AES-CTR-style payload
+ * encryption would reuse a keystream.
+ *
+ * @throws InputError `no_session`, `invalid_session_state`, `session_changed`
+ * @throws TransientError `f_cnt_reservation_contended` after `maxAttempts` conflicts
+ */
+export async function reserveDownlinkFCnt(shadows: ShadowStore, thingName: string, options: ReservationOptions): Promise<Reservation> {
+  const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    const session = readDownlinkSession(thingName, await shadows.getShadow(thingName, LORAWAN_SHADOW_NAME));
+    if (options.sessionID !== undefined && session.sessionID !== options.sessionID) {
+      throw new InputError(
+        'session_changed',
+        `The downlink for ${thingName} was encrypted for session ${options.sessionID}, but the device has joined again since (session ${session.sessionID}). Send the downlink again.`,
+        { thingName },
+      );
+    }
+    const fCnt = nextFCntDown(session, options.minFCnt);
+    try {
+      await shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: { fCntDown: fCnt }, version: session.version });
+      return { session, fCnt };
+    } catch (error) {
+      if (!(error instanceof ShadowVersionConflictError)) throw error;
+      if (attempt >= attempts) {
+        throw new TransientError(
+          'f_cnt_reservation_contended',
+          `Could not reserve a downlink frame counter for ${thingName}: the shadow changed ${attempts} times in a row. The downlink is retried.`,
+          { cause: error },
+        );
+      }
+      // Full jitter: spreads the contenders so that each round has few of them.
+      await options.delay(options.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * End-to-end encryption of the application payload (ARCHITECTURE.md feature 3): the
+ * session's AppSKey arrives wrapped under a KEK of the customer's ring; it is unwrapped
+ * here, only in memory and only for as long as one payload takes, and the FRMPayload is
+ * decrypted (uplinks) or encrypted (downlinks) with it.
+ */
+import {
+  IntegrityCheckError,
+  isWrappedKeyEnvelope,
+  parseKekRing,
+  UnknownKekLabelError,
+  type KekRing,
+  type KeyEnvelope,
+} from '@tts-aws-iot/keywrap';
+import { decryptFRMPayload, encryptFRMPayload, parseAesKey, parseDevAddr, type AesKey } from '@tts-aws-iot/lorawan';
+import { IntegrationError } from './errors';
+import type { SecretReader } from './ports';
+import { toShadowEnvelope, type ShadowKeyEnvelope } from './shadow-state';
+
+/** A `SecretReader` that may hold values in a cache it can be told to drop. */
+export type RefreshableSecretReader = SecretReader & { invalidate?(secretID: string): void };
+
+/**
+ * The KEK ring of the `<stack>/kek` secret, parsed once per secret value. When an envelope
+ * names a label the cached ring lacks (a KEK added since the container started), the secret
+ * is read again once for that label before the label is declared unknown.
+ */
+export class KekRingSource {
+  #text: string | undefined;
+  #ring: KekRing | undefined;
+  readonly #refreshedFor = new Set<string>();
+
+  constructor(
+    private readonly secrets: RefreshableSecretReader,
+    private readonly secretID: string,
+  ) {}
+
+  /** The ring (from the reader's cache in steady state). */
+  async ring(): Promise<KekRing> {
+    const text = await this.secrets.getSecretString(this.secretID);
+    if (text !== this.#text || this.#ring === undefined) {
+      try {
+        this.#ring = parseKekRing(text);
+      } catch (error) {
+        throw new IntegrationError(
+          'invalid_kek_ring',
+          `The KEK ring secret ${this.secretID} is malformed: ${(error as Error).message} Fix the secret's value.`,
+          false,
+          { secretID: this.secretID },
+          { cause: error },
+        );
+      }
+      this.#text = text;
+    }
+    return this.#ring;
+  }
+
+  /**
+   * The AppSKey in `envelope`: unwrapped under the KEK its label names, or as is when TTS sent
+   * it in the clear (no KEK configured on the Join Server).
+   *
+   * @throws IntegrationError `unknown_kek_label` (naming the label) or `app_s_key_unwrap_failed`;
+   *   neither is retryable
+   */
+  async unwrap(envelope: KeyEnvelope, thingName: string): Promise<AesKey> {
+    let ring = await this.ring();
+    if (isWrappedKeyEnvelope(envelope) && !ring.labels.includes(envelope.kekLabel) && this.secrets.invalidate) {
+      if (!this.#refreshedFor.has(envelope.kekLabel)) {
+        this.#refreshedFor.add(envelope.kekLabel);
+        this.secrets.invalidate(this.secretID);
+        ring = await this.ring();
+      }
+    }
+    try {
+      return parseAesKey(ring.unwrap(envelope));
+    } catch (error) {
+      if (error instanceof UnknownKekLabelError) {
+        throw new IntegrationError(
+          'unknown_kek_label',
+          `The AppSKey of ${thingName} is wrapped with KEK label "${envelope.kekLabel}", which the KEK ring secret ${this.secretID} does not hold. Add that KEK to the ring, or set the Join Server's KEK to one of the ring's labels (${ring.labels.join(', ')}).`,
+          false,
+          { thingName, kekLabel: envelope.kekLabel, knownLabels: ring.labels },
+          { cause: error },
+        );
+      }
+      if (error instanceof IntegrityCheckError) {
+        throw new IntegrationError(
+          'app_s_key_unwrap_failed',
+          `The AppSKey of ${thingName} does not unwrap under KEK "${envelope.kekLabel}": the Join Server wraps with another key under that label, or the envelope is corrupt. Make the ring's KEK for that label the one installed on the Join Server.`,
+          false,
+          { thingName, kekLabel: envelope.kekLabel },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The envelope as the shadow keeps it: a wrapped key as TTS sent it, a plaintext key
+   * wrapped under the ring's current KEK first (so no plaintext key is ever stored).
+   */
+  async toShadowEnvelope(envelope: KeyEnvelope): Promise<ShadowKeyEnvelope> {
+    if (isWrappedKeyEnvelope(envelope)) return toShadowEnvelope(envelope);
+    return toShadowEnvelope((await this.ring()).wrap(envelope.key));
+  }
+}
+
+/** Decrypts an uplink FRMPayload with the session's AppSKey at the uplink's full 32-bit `fCnt`. */
+export function decryptUplinkPayload(appSKey: AesKey, devAddr: string, fCnt: number, ciphertext: Uint8Array): Uint8Array {
+  return decryptFRMPayload(appSKey, 'up', parseDevAddr(devAddr), fCnt, ciphertext);
+}
+
+/** Encrypts a downlink FRMPayload with the session's AppSKey at the downlink counter `fCnt`. */
+export function encryptDownlinkPayload(appSKey: AesKey, devAddr: string, fCnt: number, plaintext: Uint8Array): Uint8Array {
+  return encryptFRMPayload(appSKey, 'down', parseDevAddr(devAddr), fCnt, plaintext);
+}
+
+/**
+ * Moves an encrypted downlink FRMPayload from counter `fromFCnt` to `toFCnt` (after
+ * `f_cnt_too_low`): decrypt at the old counter, encrypt at the new one.
+ */
+export function reencryptDownlinkPayload(
+  appSKey: AesKey,
+  devAddr: string,
+  fromFCnt: number,
+  toFCnt: number,
+  ciphertext: Uint8Array,
+): Uint8Array {
+  const address = parseDevAddr(devAddr);
+  const plaintext = decryptFRMPayload(appSKey, 'down', address, fromFCnt, ciphertext);
+  return encryptFRMPayload(appSKey, 'down', address, toFCnt, plaintext);
+}

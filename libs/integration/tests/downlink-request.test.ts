@@ -1,0 +1,125 @@
+import { DownlinkRejectedError, InputError } from '../src/errors';
+import {
+  downlinkCorrelationIDs,
+  downlinkFailedAnswer,
+  downlinkPush,
+  ownDownlink,
+  parseDownlinkRequest,
+  requestedThingName,
+} from '../src/downlink-request';
+
+const plain = { e2eEnabled: false };
+const e2e = { e2eEnabled: true };
+
+describe('parseDownlinkRequest', () => {
+  it('reads a request with bytes and applies the defaults', () => {
+    const request = parseDownlinkRequest({ thingName: '0004A30B001C0530', bytes: 'AQI=' }, e2e);
+    expect(request).toEqual({ thingName: '0004A30B001C0530', bytes: new Uint8Array([1, 2]), payload: undefined, fPort: 1, confirmed: false, highPriority: false });
+  });
+
+  it('reads a request with payload JSON and every option', () => {
+    const request = parseDownlinkRequest({ thingName: 's1_dev-1', payload: { field1: 42 }, fPort: 223, confirmed: true, highPriority: true }, plain);
+    expect(request).toMatchObject({ payload: { field1: 42 }, bytes: undefined, fPort: 223, confirmed: true, highPriority: true });
+  });
+
+  it('takes 242 bytes, the most a downlink carries', () => {
+    expect(parseDownlinkRequest({ thingName: 'T', bytes: Buffer.alloc(242).toString('base64') }, plain).bytes).toHaveLength(242);
+  });
+
+  // Each refusal carries its own error name (what the application sees) and a sentence on what to fix.
+  it.each<[string, unknown, { e2eEnabled: boolean }, string]>([
+    ['text that is not JSON', '{"thingName":', plain, 'invalid_request'],
+    ['an array', [], plain, 'invalid_request'],
+    ['a misspelt field', { thingName: 'T', bytes: 'AQ==', fport: 2 }, plain, 'unknown_field'],
+    ['no thingName', { bytes: 'AQ==' }, plain, 'missing_thing_name'],
+    ['a thingName with a slash', { thingName: 'a/b', bytes: 'AQ==' }, plain, 'invalid_thing_name'],
+    ['a numeric thingName', { thingName: 42, bytes: 'AQ==' }, plain, 'invalid_thing_name'],
+    ['neither bytes nor payload', { thingName: 'T' }, plain, 'missing_payload'],
+    ['both bytes and payload', { thingName: 'T', bytes: 'AQ==', payload: {} }, plain, 'ambiguous_payload'],
+    ['bytes that are not base64', { thingName: 'T', bytes: 'AQ*=' }, plain, 'invalid_bytes'],
+    ['bytes without padding', { thingName: 'T', bytes: 'AQI' }, plain, 'invalid_bytes'],
+    ['bytes as an array', { thingName: 'T', bytes: [1, 2] }, plain, 'invalid_bytes'],
+    ['243 bytes', { thingName: 'T', bytes: Buffer.alloc(243).toString('base64') }, plain, 'payload_too_large'],
+    ['payload as a string', { thingName: 'T', payload: 'hi' }, plain, 'invalid_payload'],
+    ['payload with E2E', { thingName: 'T', payload: { a: 1 } }, e2e, 'payload_not_supported_with_e2e'],
+    ['fPort 0', { thingName: 'T', bytes: 'AQ==', fPort: 0 }, plain, 'invalid_f_port'],
+    ['fPort 224', { thingName: 'T', bytes: 'AQ==', fPort: 224 }, plain, 'invalid_f_port'],
+    ['fPort 1.5', { thingName: 'T', bytes: 'AQ==', fPort: 1.5 }, plain, 'invalid_f_port'],
+    ['fPort as a string', { thingName: 'T', bytes: 'AQ==', fPort: '2' }, plain, 'invalid_f_port'],
+    ['confirmed as a string', { thingName: 'T', bytes: 'AQ==', confirmed: 'yes' }, plain, 'invalid_confirmed'],
+    ['highPriority as a number', { thingName: 'T', bytes: 'AQ==', highPriority: 1 }, plain, 'invalid_high_priority'],
+  ])('refuses %s', (_label, input, options, code) => {
+    let error: unknown;
+    try {
+      parseDownlinkRequest(input, options);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DownlinkRejectedError);
+    expect((error as DownlinkRejectedError).code).toBe(code);
+    expect((error as DownlinkRejectedError).grpcCode).toBe(3);
+    expect((error as Error).message).toMatch(/\. [A-Z].*\.$/);
+  });
+
+  it('finds the thing of a refused request, when it names a valid one', () => {
+    expect(requestedThingName({ thingName: 'T1', fPort: 0 })).toBe('T1');
+    expect(requestedThingName({ thingName: 'a b' })).toBeUndefined();
+    expect(requestedThingName('x')).toBeUndefined();
+  });
+});
+
+describe('downlink correlation', () => {
+  it('recognises its own downlinks and their attempt among TTS’s correlation IDs', () => {
+    const ids = ['as:downlink:01H', ...downlinkCorrelationIDs('abc-1', 2), 'ns:downlink:01J'];
+    expect(ownDownlink(ids)).toEqual({ downlinkID: 'abc-1', attempt: 2 });
+    expect(ownDownlink(['as:downlink:01H'])).toBeUndefined();
+  });
+});
+
+describe('downlinkPush', () => {
+  it('pushes bytes at normal priority without session fields when E2E is off', () => {
+    expect(
+      downlinkPush(
+        { deviceID: 'dev-1', applicationID: 'app-1' },
+        { fPort: 2, frmPayload: 'AQI=', confirmed: false, highPriority: false, correlationIDs: ['c'] },
+      ),
+    ).toEqual({
+      end_device_ids: { device_id: 'dev-1', application_ids: { application_id: 'app-1' } },
+      downlinks: [{ f_port: 2, frm_payload: 'AQI=', confirmed: false, priority: 'NORMAL', correlation_ids: ['c'] }],
+    });
+  });
+
+  it('pushes the session key ID and counter with E2E, at high priority when asked', () => {
+    const push = downlinkPush(
+      { deviceID: 'dev-1', applicationID: 'app-1' },
+      { fPort: 2, frmPayload: 'AQI=', confirmed: true, highPriority: true, correlationIDs: [], session: { sessionKeyID: 'AYpZ', fCnt: 7 } },
+    );
+    expect(push.downlinks[0]).toMatchObject({ priority: 'HIGH', confirmed: true, session_key_id: 'AYpZ', f_cnt: 7 });
+  });
+
+  it('pushes payload JSON for the payload formatter', () => {
+    const push = downlinkPush({ deviceID: 'd', applicationID: 'a' }, { fPort: 1, decodedPayload: { x: 1 }, confirmed: false, highPriority: false, correlationIDs: [] });
+    expect(push.downlinks[0]).toMatchObject({ decoded_payload: { x: 1 } });
+    expect(push.downlinks[0]).not.toHaveProperty('frm_payload');
+  });
+});
+
+describe('downlinkFailedAnswer', () => {
+  it('answers in TTS’s downlink_failed shape with the error name and sentence', () => {
+    const error = new DownlinkRejectedError('invalid_f_port', 'The downlink request has fPort 0. Use 1 to 223.', 3);
+    expect(downlinkFailedAnswer({ thingName: 'T1', bytes: 'AQ==', fPort: 0, confirmed: true }, error, ['tts-aws-iot:downlink:x'])).toEqual({
+      thingName: 'T1',
+      correlation_ids: ['tts-aws-iot:downlink:x'],
+      downlink_failed: {
+        downlink: { f_port: 0, frm_payload: 'AQ==', confirmed: true, correlation_ids: ['tts-aws-iot:downlink:x'] },
+        error: { namespace: 'tts-aws-iot', name: 'invalid_f_port', message_format: 'The downlink request has fPort 0. Use 1 to 223.', code: 3 },
+      },
+    });
+  });
+
+  it('uses failed precondition for other refusals and leaves out an unknown thing', () => {
+    const answer = downlinkFailedAnswer('garbage', new InputError('no_session', 'No session.'), []);
+    expect(answer).not.toHaveProperty('thingName');
+    expect(answer.downlink_failed.error).toMatchObject({ name: 'no_session', code: 9 });
+  });
+});

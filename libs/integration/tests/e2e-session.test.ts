@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatKekRing, KekRing, parseKeyEnvelope, wrapKey } from '@tts-aws-iot/keywrap';
+import { parseAesKey } from '@tts-aws-iot/lorawan';
+import { decryptUplinkPayload, encryptDownlinkPayload, KekRingSource, reencryptDownlinkPayload } from '../src/e2e-session';
+import { IntegrationError } from '../src/errors';
+import { InMemorySecretReader } from '../src/in-memory';
+
+interface Vectors {
+  keywrap_rfc3394: { kek: string; key: string; wrapped: string }[];
+  frm_payload_crypto: { source: string; key: string; devAddr: string; fCnt: number; uplink: boolean; plaintext: string; ciphertext: string }[];
+}
+const vectors = JSON.parse(readFileSync(join(__dirname, '../../../../shared/reference/vectors/lorawan-vectors.json'), 'utf8')) as Vectors;
+
+const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
+// RFC 3394 4.1: a 128-bit key wrapped under a 128-bit KEK.
+const rfc = vectors.keywrap_rfc3394[0]!;
+const ring = (keys: Record<string, string>, current = Object.keys(keys)[0]!) =>
+  formatKekRing(new KekRing(current, Object.fromEntries(Object.entries(keys).map(([label, kek]) => [label, hex(kek)]))));
+const wrapped = { encrypted_key: Buffer.from(hex(rfc.wrapped)).toString('base64'), kek_label: 'kek-1' };
+
+describe('KekRingSource', () => {
+  it('unwraps an AppSKey under the KEK its label names', async () => {
+    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])), 's/kek');
+    const key = await source.unwrap(parseKeyEnvelope(wrapped), 'T');
+    expect(Buffer.from(key).toString('hex').toUpperCase()).toBe(rfc.key);
+  });
+
+  it('reads the secret again once for a label the cached ring lacks, then knows the new KEK', async () => {
+    const secrets = new Map([['s/kek', ring({ old: '0F0E0D0C0B0A09080706050403020100' })]]);
+    const reader = new InMemorySecretReader(secrets);
+    // Caches as the Lambdas' reader does, until told to drop the value.
+    const cache = new Map<string, Promise<string>>();
+    const cached = {
+      getSecretString: (id: string) => cache.get(id) ?? cache.set(id, reader.getSecretString(id)).get(id)!,
+      invalidate: (id: string) => {
+        cache.delete(id);
+        reader.invalidate(id);
+      },
+    };
+    const source = new KekRingSource(cached, 's/kek');
+    await source.ring();
+    secrets.set('s/kek', ring({ old: '0F0E0D0C0B0A09080706050403020100', 'kek-1': rfc.kek }, 'kek-1'));
+    await expect(source.unwrap(parseKeyEnvelope(wrapped), 'T')).resolves.toHaveLength(16);
+    expect(reader.invalidated).toEqual(['s/kek']);
+  });
+
+  it('names the unknown label, and refreshes only once for it', async () => {
+    const reader = new InMemorySecretReader(new Map([['s/kek', ring({ other: rfc.kek })]]));
+    const source = new KekRingSource(reader, 's/kek');
+    for (let i = 0; i < 2; i++) {
+      const error = await source.unwrap(parseKeyEnvelope(wrapped), 'T').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IntegrationError);
+      expect(error).toMatchObject({ code: 'unknown_kek_label', retryable: false, attributes: { kekLabel: 'kek-1' } });
+      expect((error as Error).message).toContain('"kek-1"');
+    }
+    expect(reader.invalidated).toHaveLength(1);
+  });
+
+  it('reports an envelope that does not unwrap under the labelled KEK, without key bytes', async () => {
+    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': '0F0E0D0C0B0A09080706050403020100' })]])), 's/kek');
+    const error = await source.unwrap(parseKeyEnvelope(wrapped), 'T').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'app_s_key_unwrap_failed' });
+    expect(JSON.stringify({ m: (error as Error).message })).not.toMatch(/0F0E0D0C|000102030405/i);
+  });
+
+  it('refuses a malformed ring without quoting it', async () => {
+    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', `{"current":"a","keys":{"a":"${rfc.kek.slice(2)}"}}`]])), 's/kek');
+    const error = await source.ring().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'invalid_kek_ring', retryable: false });
+    expect((error as Error).message).not.toContain(rfc.kek.slice(2));
+  });
+
+  it('wraps a plaintext AppSKey under the current KEK before the shadow keeps it', async () => {
+    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])), 's/kek');
+    const stored = await source.toShadowEnvelope(parseKeyEnvelope({ key: rfc.key }));
+    expect(stored).toEqual({ encryptedKey: Buffer.from(wrapKey(hex(rfc.kek), hex(rfc.key))).toString('base64'), kekLabel: 'kek-1' });
+    expect(JSON.stringify(stored)).not.toContain(rfc.key);
+  });
+});
+
+describe('FRMPayload crypto', () => {
+  it.each(vectors.frm_payload_crypto)('matches the $source vector (uplink $uplink)', (vector) => {
+    const key = parseAesKey(vector.key);
+    if (vector.uplink) {
+      expect(Buffer.from(decryptUplinkPayload(key, vector.devAddr, vector.fCnt, hex(vector.ciphertext))).toString('hex').toUpperCase()).toBe(vector.plaintext);
+    } else {
+      expect(Buffer.from(encryptDownlinkPayload(key, vector.devAddr, vector.fCnt, hex(vector.plaintext))).toString('hex').toUpperCase()).toBe(vector.ciphertext);
+    }
+  });
+
+  it('moves a downlink to another counter as if it had been encrypted there', () => {
+    const key = parseAesKey('2B7E151628AED2A6ABF7158809CF4F3C');
+    const plaintext = hex('0102030405060708090A');
+    const atFive = encryptDownlinkPayload(key, '260B1A2F', 5, plaintext);
+    expect(reencryptDownlinkPayload(key, '260B1A2F', 5, 9, atFive)).toEqual(encryptDownlinkPayload(key, '260B1A2F', 9, plaintext));
+  });
+});

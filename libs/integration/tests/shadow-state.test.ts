@@ -1,0 +1,126 @@
+import {
+  joinAcceptReport,
+  MAX_SHADOW_STATE_BYTES,
+  nextFCntDown,
+  readDownlinkSession,
+  uplinkReport,
+  withDecodedPayload,
+} from '../src/shadow-state';
+
+const envelope = { encryptedKey: 'H6aLCoEStEeu80vY+1p7gp0+hiNx0s/l', kekLabel: 'kek-1' };
+const rx = [
+  { gatewayID: 'gw-1', gatewayEUI: 'B827EBFFFE000001', rssi: -110, snr: -4.5 },
+  { gatewayID: 'gw-2', gatewayEUI: undefined, rssi: -97, snr: 7.25 },
+  { gatewayID: 'gw-2', gatewayEUI: undefined, rssi: -99, snr: 8 },
+];
+const uplink = { receivedAt: '2024-05-01T12:00:00Z', devAddr: '260B1A2F', sessionID: 'AYpZ', fCnt: 70000, rxMetadata: rx };
+
+describe('joinAcceptReport', () => {
+  it('starts a new session at counter 0 and keeps the wrapped key with E2E', () => {
+    expect(joinAcceptReport({ metrics: true, receivedAt: 't', devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope })).toEqual({
+      activated: 't',
+      lastSeen: 't',
+      fCntUp: 0,
+      devAddr: '260B1A2F',
+      sessionID: 'AYpZ',
+      appSKeyEnvelope: envelope,
+      fCntDown: 0,
+      lastAFCntDown: 0,
+    });
+  });
+
+  it('keeps only the session without metrics', () => {
+    expect(joinAcceptReport({ metrics: false, receivedAt: 't', devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope })).toEqual({
+      devAddr: '260B1A2F',
+      sessionID: 'AYpZ',
+      appSKeyEnvelope: envelope,
+      fCntDown: 0,
+      lastAFCntDown: 0,
+    });
+  });
+
+  it('reports nothing without metrics and without E2E', () => {
+    expect(joinAcceptReport({ metrics: false, receivedAt: 't', devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: undefined })).toEqual({});
+  });
+});
+
+describe('uplinkReport', () => {
+  it('reports the metrics: distinct gateways, best RSSI and SNR, counters', () => {
+    expect(uplinkReport({ ...uplink, metrics: true, lastAFCntDown: undefined, appSKeyEnvelope: undefined })).toEqual({
+      lastSeen: '2024-05-01T12:00:00Z',
+      fCntUp: 70000,
+      gateways: 2,
+      rssi: -97,
+      snr: 8,
+      devAddr: '260B1A2F',
+      sessionID: 'AYpZ',
+    });
+  });
+
+  it('keeps the session and the network’s downlink counter with E2E, without fCntDown', () => {
+    const report = uplinkReport({ ...uplink, metrics: false, lastAFCntDown: 12, appSKeyEnvelope: envelope });
+    expect(report).toEqual({ devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope, lastAFCntDown: 12 });
+    // Writing fCntDown here could lower a counter a concurrent downlink reserved.
+    expect(report).not.toHaveProperty('fCntDown');
+  });
+});
+
+describe('withDecodedPayload', () => {
+  it('adds a payload that fits', () => {
+    expect(withDecodedPayload({ fCntUp: 1 }, { temperature: 21.5 })).toEqual({ included: true, report: { fCntUp: 1, payload: { temperature: 21.5 } } });
+  });
+
+  it('leaves out, and clears, a payload that would pass the 8 KB limit', () => {
+    const placement = withDecodedPayload({ fCntUp: 1 }, { blob: 'x'.repeat(MAX_SHADOW_STATE_BYTES) });
+    expect(placement.included).toBe(false);
+    expect(placement.report).toEqual({ fCntUp: 1, payload: null });
+    if (!placement.included) expect(placement.reason).toMatch(/8192/);
+  });
+
+  it('leaves out a payload nested deeper than shadows allow', () => {
+    const placement = withDecodedPayload({}, { a: { b: { c: { d: 1 } } } });
+    expect(placement.included).toBe(false);
+    if (!placement.included) expect(placement.reason).toMatch(/nests 7 levels/);
+    expect(withDecodedPayload({}, { a: { b: { c: 1 } } }).included).toBe(true);
+  });
+});
+
+describe('readDownlinkSession', () => {
+  const shadow = (reported: Record<string, unknown>) => ({ state: { reported }, version: 7 });
+  const good = { devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope, fCntDown: 3, lastAFCntDown: 9 };
+
+  it('reads the session and the last counter in use', () => {
+    const session = readDownlinkSession('T', shadow(good));
+    expect(session).toMatchObject({ devAddr: '260B1A2F', sessionID: 'AYpZ', lastFCntDown: 9, version: 7 });
+    expect(session.appSKeyEnvelope).toMatchObject({ kekLabel: 'kek-1' });
+  });
+
+  it('says there is no session when the shadow has none', () => {
+    expect(() => readDownlinkSession('T', undefined)).toThrow(expect.objectContaining({ code: 'no_session' }));
+    expect(() => readDownlinkSession('T', shadow({ fCntUp: 1 }))).toThrow(expect.objectContaining({ code: 'no_session' }));
+  });
+
+  it.each([
+    ['devAddr', { devAddr: 'xyz' }],
+    ['sessionID', { sessionID: 5 }],
+    ['appSKeyEnvelope', { appSKeyEnvelope: { encryptedKey: 'AQ==', kekLabel: 'k' } }],
+    ['fCntDown', { fCntDown: -1 }],
+    ['lastAFCntDown', { lastAFCntDown: 'x' }],
+  ])('refuses a damaged %s', (field, change) => {
+    expect(() => readDownlinkSession('T', shadow({ ...good, ...change }))).toThrow(
+      expect.objectContaining({ code: 'invalid_session_state', attributes: expect.objectContaining({ field }) }),
+    );
+  });
+});
+
+describe('nextFCntDown', () => {
+  it('takes one past the last counter, or the network’s minimum if higher', () => {
+    expect(nextFCntDown({ lastFCntDown: 9 })).toBe(10);
+    expect(nextFCntDown({ lastFCntDown: 9 }, 20)).toBe(20);
+    expect(nextFCntDown({ lastFCntDown: 9 }, 4)).toBe(10);
+  });
+
+  it('refuses to pass 2^32 - 1', () => {
+    expect(() => nextFCntDown({ lastFCntDown: 0xffff_ffff })).toThrow(expect.objectContaining({ code: 'f_cnt_exhausted', retryable: false }));
+  });
+});
