@@ -135,7 +135,8 @@ export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationErro
 }
 
 function messageOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  // SDK messages can be long (HTML error pages from proxies); the cause keeps all of it.
+  // SDK messages can run long (HTML error pages from proxies, deserialization hints over
+  // several lines): the first line says what happened, and the cause keeps all of it.
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim().replace(/\.+$/, '');
   return message.length > 300 ? `${message.slice(0, 300)}…` : message || 'no message';
 }
