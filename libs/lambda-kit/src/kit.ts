@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /** The Powertools instances one Lambda shares between its handler and its adapters. */
@@ -14,6 +14,11 @@ export interface LambdaKit {
    * the client unchanged when tracing is off (outside Lambda, in tests).
    */
   captureAWSv3Client<T>(client: T): T;
+  /**
+   * Count metrics (the `Counters` port of libs/integration, matched structurally):
+   * `count('Uplinks')` adds 1 to the metric flushed at the end of the invocation.
+   */
+  readonly counters: { count(name: string, value?: number): void };
 }
 
 export interface LambdaKitOptions {
@@ -42,12 +47,14 @@ export function createLambdaKit(options: LambdaKitOptions): LambdaKit {
   const namespace = options.metricsNamespace ?? (process.env['POWERTOOLS_METRICS_NAMESPACE'] || DEFAULT_METRICS_NAMESPACE);
   const tracer = new Tracer({ serviceName });
   const logger = new Logger({ serviceName, persistentKeys: { function: options.functionName } });
+  const metrics = new Metrics({ serviceName, namespace, functionName: options.functionName, logger: metricsLog(logger) });
   return {
     functionName: options.functionName,
     logger,
     tracer,
-    metrics: new Metrics({ serviceName, namespace, functionName: options.functionName, logger: metricsLog(logger) }),
+    metrics,
     captureAWSv3Client: (client) => tracer.captureAWSv3Client(client),
+    counters: { count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value) },
   };
 }
 

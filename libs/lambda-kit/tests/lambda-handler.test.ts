@@ -166,6 +166,18 @@ describe('lambdaHandler', () => {
     expect(coldStarts[0]).toMatchObject({ ColdStart: 1, function_name: 'HandleUplink' });
   });
 
+  it('flushes the counters the logic adds at the end of the invocation', async () => {
+    const kit = createLambdaKit({ functionName: 'HandleUplink' });
+    const handler = lambdaHandler(kit, async () => {
+      kit.counters.count('Uplinks');
+      kit.counters.count('Uplinks');
+      kit.counters.count('Gateways', 3);
+    });
+    await handler({}, lambdaContext());
+    // EMF lists each value of a repeated metric; CloudWatch's Sum statistic adds them up.
+    expect(output.lines().find((entry) => 'Uplinks' in entry)).toMatchObject({ Uplinks: [1, 1], Gateways: 3 });
+  });
+
   it('hands SDK clients back unchanged when tracing is off', () => {
     const kit = createLambdaKit({ functionName: 'HandleUplink' });
     const client = { send: async () => 'sent', middlewareStack: { add: () => undefined } };
