@@ -74,9 +74,22 @@ export { ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
 export {
   DEVICE_ATTRIBUTES,
+  FALLBACK_FREQUENCY_PLAN_ID,
+  failedOutcome,
   parseClaimDeviceAttributes,
+  parseDefaultFrequencyPlanID,
   parseOtaaDeviceAttributes,
+  parseThingRegistryEvent,
   provisionedAttributes,
   provisioningKind,
+  RecentEvents,
 } from './device-attributes';
-export type { ClaimDeviceSpec, DeviceAttributeContext, OtaaDeviceSpec, ProvisioningKind } from './device-attributes';
+export type {
+  ClaimDeviceSpec,
+  DeviceAttributeContext,
+  OtaaDeviceSpec,
+  ProvisioningKind,
+  ProvisioningOutcome,
+  ProvisioningStatus,
+  ThingRegistryEvent,
+} from './device-attributes';

@@ -1,0 +1,456 @@
+/**
+ * The LoRaWAN attributes of a thing (ARCHITECTURE.md "Thing attributes"): which registry
+ * flow a new thing asks for, and the validated device it describes. Validation collects
+ * every problem, so that one fix of the thing covers them all; messages name the attribute
+ * and what it takes, and never repeat a key or a claim code.
+ */
+import { parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from '@tts-aws-iot/lorawan';
+import type { MacVersion, PhyVersion } from '@tts-aws-iot/tts';
+import type { ThingNameScheme } from './config';
+import { InputError } from './errors';
+import { thingNameFor } from './thing-name';
+
+/** Attribute names of the registry flows. */
+export const DEVICE_ATTRIBUTES = {
+  devEUI: 'devEUI',
+  joinEUI: 'joinEUI',
+  appEUI: 'appEUI',
+  stackName: 'stackName',
+  deviceID: 'deviceID',
+  lorawanVersion: 'lorawanVersion',
+  regionalParametersVersion: 'regionalParametersVersion',
+  frequencyPlanID: 'frequencyPlanID',
+  appKey: 'appKey',
+  nwkKey: 'nwkKey',
+  claimAuthenticationCode: 'claimAuthenticationCode',
+} as const;
+
+/** `lorawanVersion` values and the TTS MAC versions they stand for. */
+const MAC_VERSIONS: Readonly<Record<string, MacVersion>> = {
+  '1.0': 'MAC_V1_0',
+  '1.0.1': 'MAC_V1_0_1',
+  '1.0.2': 'MAC_V1_0_2',
+  '1.0.3': 'MAC_V1_0_3',
+  '1.0.4': 'MAC_V1_0_4',
+  '1.1': 'MAC_V1_1',
+};
+
+/** `regionalParametersVersion` values (lowercase) and the TTS PHY versions they stand for. */
+const PHY_VERSIONS: Readonly<Record<string, PhyVersion>> = {
+  '1.0': 'PHY_V1_0',
+  '1.0.1': 'PHY_V1_0_1',
+  // Revision B is the published LoRaWAN Regional Parameters 1.0.2; revision A is asked for by name.
+  '1.0.2': 'PHY_V1_0_2_REV_B',
+  '1.0.2-a': 'PHY_V1_0_2_REV_A',
+  '1.0.2-b': 'PHY_V1_0_2_REV_B',
+  '1.0.3-a': 'PHY_V1_0_3_REV_A',
+  '1.1-a': 'PHY_V1_1_REV_A',
+  '1.1-b': 'PHY_V1_1_REV_B',
+  'rp002-1.0.0': 'RP002_V1_0_0',
+  'rp002-1.0.1': 'RP002_V1_0_1',
+  'rp002-1.0.2': 'RP002_V1_0_2',
+  'rp002-1.0.3': 'RP002_V1_0_3',
+  'rp002-1.0.4': 'RP002_V1_0_4',
+};
+
+const RP002: readonly PhyVersion[] = ['RP002_V1_0_0', 'RP002_V1_0_1', 'RP002_V1_0_2', 'RP002_V1_0_3', 'RP002_V1_0_4'];
+
+/**
+ * The Regional Parameters versions each LoRaWAN version is specified against (the pairs
+ * the TTS Console offers): a device registered with another pair joins with the wrong
+ * channel plan or MAC behaviour.
+ */
+const COMPATIBLE_PHY_VERSIONS: Readonly<Record<MacVersion, readonly PhyVersion[]>> = {
+  MAC_V1_0: ['PHY_V1_0'],
+  MAC_V1_0_1: ['PHY_V1_0_1'],
+  MAC_V1_0_2: ['PHY_V1_0_2_REV_A', 'PHY_V1_0_2_REV_B'],
+  MAC_V1_0_3: ['PHY_V1_0_3_REV_A'],
+  MAC_V1_0_4: RP002,
+  MAC_V1_1: ['PHY_V1_1_REV_A', 'PHY_V1_1_REV_B', ...RP002],
+};
+
+/** TTS IDs (`device_id`): lowercase letters and digits, single hyphens inside, 3 to 36 characters. */
+const DEVICE_ID = /^[a-z0-9](?:-?[a-z0-9]){2,}$/;
+const DEVICE_ID_MAX = 36;
+/** TTS frequency plan IDs, e.g. `EU_863_870_TTN`, `US_902_928_FSB_2`. */
+const FREQUENCY_PLAN_ID = /^[A-Z][A-Z0-9_]{1,63}$/;
+/** The Device Claiming Server's authentication codes (uppercase letters and digits). */
+const CLAIM_AUTHENTICATION_CODE = /^[A-Z0-9]{1,32}$/;
+
+/** The LoRaWAN versions a claimed device is registered with when its thing names none. */
+const CLAIM_DEFAULT_LORAWAN_VERSION = '1.0.3';
+/** For a claimed device without `regionalParametersVersion`: the latest that goes with its LoRaWAN version. */
+const DEFAULT_PHY_VERSIONS: Readonly<Record<MacVersion, PhyVersion>> = {
+  MAC_V1_0: 'PHY_V1_0',
+  MAC_V1_0_1: 'PHY_V1_0_1',
+  MAC_V1_0_2: 'PHY_V1_0_2_REV_B',
+  MAC_V1_0_3: 'PHY_V1_0_3_REV_A',
+  MAC_V1_0_4: 'RP002_V1_0_4',
+  MAC_V1_1: 'RP002_V1_0_4',
+};
+
+/** Which registry flow a new thing asks for. */
+export type ProvisioningKind = 'create' | 'claim';
+
+/** What the parsers need besides the attributes. */
+export interface DeviceAttributeContext {
+  readonly thingName: string;
+  readonly stackName: string;
+  readonly thingNameScheme: ThingNameScheme;
+  /** The frequency plan of a device whose thing names none (the region's plan). */
+  readonly defaultFrequencyPlanID: string;
+}
+
+/** The radio settings the Network Server registration takes. */
+interface RadioSettings {
+  readonly lorawanVersion: MacVersion;
+  readonly lorawanPhyVersion: PhyVersion;
+  readonly frequencyPlanID: string;
+}
+
+/** A device to create in TTS with its root keys (OTAA on the cluster's Join Server). */
+export interface OtaaDeviceSpec extends RadioSettings {
+  readonly kind: 'create';
+  readonly deviceID: string;
+  readonly devEUI: Eui64;
+  readonly joinEUI: Eui64;
+  readonly appKey: AesKey;
+  /** Set exactly for LoRaWAN 1.1. */
+  readonly nwkKey?: AesKey;
+}
+
+/** A device to claim from its external Join Server, then register on IS, NS and AS. */
+export interface ClaimDeviceSpec extends RadioSettings {
+  readonly kind: 'claim';
+  readonly deviceID: string;
+  readonly devEUI: Eui64;
+  readonly joinEUI: Eui64;
+  /** Uppercase letters and digits. */
+  readonly authenticationCode: string;
+}
+
+/**
+ * Which flow a thing's attributes ask for: `create` with an `appKey`, `claim` with a
+ * `claimAuthenticationCode` (and no `appKey`), none for the things the uplink Lambda creates.
+ * A thing with both is the create flow's to refuse, so that exactly one Lambda answers it.
+ */
+export function provisioningKind(attributes: Readonly<Record<string, string>>): ProvisioningKind | undefined {
+  if (present(attributes[DEVICE_ATTRIBUTES.appKey])) return 'create';
+  if (present(attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode])) return 'claim';
+  return undefined;
+}
+
+/**
+ * Validates the attributes of a thing to create in TTS with its root keys.
+ *
+ * @throws InputError `invalid_device_attributes` listing every problem (`attributes.problems`)
+ */
+export function parseOtaaDeviceAttributes(attributes: Readonly<Record<string, string>>, context: DeviceAttributeContext): OtaaDeviceSpec {
+  const check = new AttributeCheck(attributes);
+  const { devEUI, joinEUI } = check.euis();
+  const radio = check.radio(undefined, context.defaultFrequencyPlanID);
+  const appKey = check.key(DEVICE_ATTRIBUTES.appKey, 'the device’s AppKey');
+  let nwkKey: AesKey | undefined;
+  if (radio?.lorawanVersion === 'MAC_V1_1') {
+    nwkKey = check.key(DEVICE_ATTRIBUTES.nwkKey, 'LoRaWAN 1.1 devices need their NwkKey');
+  } else if (radio && present(attributes[DEVICE_ATTRIBUTES.nwkKey])) {
+    check.problem(`nwkKey is set, but LoRaWAN ${attributes[DEVICE_ATTRIBUTES.lorawanVersion]} devices have no NwkKey: remove it, or set lorawanVersion 1.1`);
+  }
+  if (present(attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode])) {
+    check.problem('appKey and claimAuthenticationCode are both set: keep appKey to register the device with its keys, or claimAuthenticationCode to claim it');
+  }
+  const deviceID = check.deviceID(devEUI, context);
+  check.throwIfProblems(context.thingName);
+  return {
+    kind: 'create',
+    deviceID: deviceID!,
+    devEUI: devEUI!,
+    joinEUI: joinEUI!,
+    ...radio!,
+    appKey: appKey!,
+    ...(nwkKey ? { nwkKey } : {}),
+  };
+}
+
+/**
+ * Validates the attributes of a thing to claim. `lorawanVersion` (default 1.0.3),
+ * `regionalParametersVersion` (default: the latest for that LoRaWAN version) and
+ * `frequencyPlanID` are optional: the Network Server registration needs them, and the
+ * claim carries none.
+ *
+ * @throws InputError `invalid_device_attributes` listing every problem (`attributes.problems`)
+ */
+export function parseClaimDeviceAttributes(attributes: Readonly<Record<string, string>>, context: DeviceAttributeContext): ClaimDeviceSpec {
+  const check = new AttributeCheck(attributes);
+  const { devEUI, joinEUI } = check.euis();
+  const radio = check.radio(CLAIM_DEFAULT_LORAWAN_VERSION, context.defaultFrequencyPlanID);
+  const code = attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode]?.toUpperCase() ?? '';
+  if (!CLAIM_AUTHENTICATION_CODE.test(code)) {
+    check.problem(`claimAuthenticationCode is invalid: use the code from the device's label, 1 to 32 letters and digits`);
+  }
+  const deviceID = check.deviceID(devEUI, context);
+  check.throwIfProblems(context.thingName);
+  return { kind: 'claim', deviceID: deviceID!, devEUI: devEUI!, joinEUI: joinEUI!, ...radio!, authenticationCode: code };
+}
+
+/**
+ * The attribute update after a successful create or claim: the root keys and the claim
+ * code leave the registry (`null` removes), and `deviceID` records the TTS device.
+ */
+export function provisionedAttributes(spec: OtaaDeviceSpec | ClaimDeviceSpec): Record<string, string | null> {
+  return spec.kind === 'create'
+    ? { [DEVICE_ATTRIBUTES.appKey]: null, [DEVICE_ATTRIBUTES.nwkKey]: null, [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID }
+    : { [DEVICE_ATTRIBUTES.claimAuthenticationCode]: null, [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID };
+}
+
+function present(value: string | undefined): value is string {
+  return value !== undefined && value !== '';
+}
+
+const list = (values: Iterable<string>): string => [...values].join(', ');
+
+/** How the attribute spells a Regional Parameters version (`RP002-1.0.3`, `1.0.2-b`). */
+const phyAttributeValue = (key: string): string => key.replace('rp002', 'RP002');
+const PHY_ATTRIBUTE_VALUES = list(Object.keys(PHY_VERSIONS).map(phyAttributeValue));
+
+/** The attribute value of a PHY version (the explicit revision for 1.0.2). */
+function phyName(phy: PhyVersion): string {
+  return phyAttributeValue(Object.keys(PHY_VERSIONS).find((key) => PHY_VERSIONS[key] === phy && key !== '1.0.2')!);
+}
+
+/** Collects the problems of one attribute set. */
+class AttributeCheck {
+  readonly #problems: string[] = [];
+
+  constructor(private readonly attributes: Readonly<Record<string, string>>) {}
+
+  problem(text: string): void {
+    this.#problems.push(text);
+  }
+
+  throwIfProblems(thingName: string): void {
+    if (this.#problems.length === 0) return;
+    throw new InputError(
+      'invalid_device_attributes',
+      `Thing ${thingName} has invalid LoRaWAN attributes: ${this.#problems.join('; ')}. Fix them, then delete the thing and create it again.`,
+      { thingName, problems: [...this.#problems] },
+    );
+  }
+
+  euis(): { devEUI?: Eui64; joinEUI?: Eui64 } {
+    const devEUI = this.#eui(DEVICE_ATTRIBUTES.devEUI, this.attributes[DEVICE_ATTRIBUTES.devEUI], 'the device’s DevEUI');
+    if (devEUI && devEUI.every((byte) => byte === 0)) {
+      this.problem('devEUI 0000000000000000 is invalid: the zero EUI identifies no device; use the DevEUI on the device’s label');
+    }
+    const joinEUIText = this.attributes[DEVICE_ATTRIBUTES.joinEUI];
+    const appEUIText = this.attributes[DEVICE_ATTRIBUTES.appEUI];
+    if (present(joinEUIText) && present(appEUIText) && joinEUIText.toUpperCase() !== appEUIText.toUpperCase()) {
+      this.problem(`joinEUI ${joinEUIText} and appEUI ${appEUIText} differ: they name the same EUI (AppEUI before LoRaWAN 1.1); set one of them`);
+      return { devEUI };
+    }
+    if (!present(joinEUIText) && present(appEUIText)) return { devEUI, joinEUI: this.#eui(DEVICE_ATTRIBUTES.appEUI, appEUIText, '') };
+    const joinEUI = this.#eui(DEVICE_ATTRIBUTES.joinEUI, joinEUIText, 'the device’s JoinEUI (or set appEUI)');
+    return { devEUI, joinEUI };
+  }
+
+  #eui(name: string, text: string | undefined, what: string): Eui64 | undefined {
+    if (!present(text)) {
+      this.problem(`${name} is missing: set ${what}, 16 hex digits`);
+      return undefined;
+    }
+    try {
+      return parseEui64(text);
+    } catch {
+      this.problem(`${name} ${JSON.stringify(text)} is invalid: use 16 hex digits without separators`);
+      return undefined;
+    }
+  }
+
+  /** LoRaWAN version, Regional Parameters version (checked as a pair) and frequency plan. */
+  radio(defaultLorawanVersion: string | undefined, defaultFrequencyPlanID: string): RadioSettings | undefined {
+    const macText = this.attributes[DEVICE_ATTRIBUTES.lorawanVersion] || defaultLorawanVersion;
+    const phyText = this.attributes[DEVICE_ATTRIBUTES.regionalParametersVersion];
+    let mac: MacVersion | undefined;
+    if (!present(macText)) {
+      this.problem(`lorawanVersion is missing: set the device's LoRaWAN version, one of ${list(Object.keys(MAC_VERSIONS))}`);
+    } else {
+      mac = MAC_VERSIONS[macText];
+      if (!mac) this.problem(`lorawanVersion ${JSON.stringify(macText)} is not supported: use one of ${list(Object.keys(MAC_VERSIONS))}`);
+    }
+    let phy: PhyVersion | undefined;
+    if (!present(phyText)) {
+      if (defaultLorawanVersion === undefined) this.problem(`regionalParametersVersion is missing: set the device's Regional Parameters version, one of ${PHY_ATTRIBUTE_VALUES}`);
+      else if (mac) phy = DEFAULT_PHY_VERSIONS[mac];
+    } else {
+      phy = PHY_VERSIONS[phyText.toLowerCase()];
+      if (!phy) this.problem(`regionalParametersVersion ${JSON.stringify(phyText)} is not supported: use one of ${PHY_ATTRIBUTE_VALUES}`);
+    }
+    if (mac && phy && !COMPATIBLE_PHY_VERSIONS[mac].includes(phy)) {
+      this.problem(
+        `regionalParametersVersion ${phyText} does not go with lorawanVersion ${macText}: use ${list(COMPATIBLE_PHY_VERSIONS[mac].map(phyName))}`,
+      );
+    }
+    const frequencyPlanID = this.attributes[DEVICE_ATTRIBUTES.frequencyPlanID] || defaultFrequencyPlanID;
+    if (!FREQUENCY_PLAN_ID.test(frequencyPlanID)) {
+      this.problem(`frequencyPlanID ${JSON.stringify(frequencyPlanID)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN or US_902_928_FSB_2`);
+    }
+    return mac && phy ? { lorawanVersion: mac, lorawanPhyVersion: phy, frequencyPlanID } : undefined;
+  }
+
+  key(name: string, what: string): AesKey | undefined {
+    const text = this.attributes[name];
+    if (!present(text)) {
+      this.problem(`${name} is missing: ${what}, 32 hex digits`);
+      return undefined;
+    }
+    try {
+      return parseAesKey(text);
+    } catch {
+      // The value may be a key with a typo: say how it is wrong, never what it is.
+      const shape = text.length === 32 ? 'a character other than a hex digit' : `${text.length} characters`;
+      this.problem(`${name} is invalid: use 32 hex digits (got ${shape})`);
+      return undefined;
+    }
+  }
+
+  /**
+   * The TTS device ID: the `deviceID` attribute, else the one the thing name carries (the
+   * DeviceID scheme), else `eui-<deveui>`. The thing must be named as the uplink Lambda
+   * names the device's thing, or its traffic would land on another thing.
+   */
+  deviceID(devEUI: Eui64 | undefined, context: DeviceAttributeContext): string | undefined {
+    const attribute = this.attributes[DEVICE_ATTRIBUTES.deviceID];
+    const prefix = `${context.stackName}_`;
+    let deviceID: string | undefined;
+    if (present(attribute)) deviceID = attribute;
+    else if (context.thingNameScheme === 'DeviceID' && context.thingName.startsWith(prefix)) deviceID = context.thingName.slice(prefix.length);
+    else if (devEUI) deviceID = `eui-${toHex(devEUI).toLowerCase()}`;
+    if (deviceID === undefined) return undefined;
+    if (!DEVICE_ID.test(deviceID) || deviceID.length > DEVICE_ID_MAX) {
+      this.problem(
+        `deviceID ${JSON.stringify(deviceID)} is invalid: use 3 to 36 lowercase letters and digits, with single hyphens between them`,
+      );
+      return undefined;
+    }
+    // With an invalid DevEUI there is no name to compare with (that problem is reported already).
+    if (context.thingNameScheme === 'DevEUI' && !devEUI) return deviceID;
+    let expected: string;
+    try {
+      expected = thingNameFor(context, { deviceID, devEUI: devEUI && toHex(devEUI) });
+    } catch (error) {
+      this.problem((error as Error).message.replace(/\.$/, ''));
+      return undefined;
+    }
+    if (context.thingName !== expected) {
+      this.problem(
+        `the thing is named ${context.thingName}, but the ${context.thingNameScheme} thing name scheme names device ${deviceID} ${expected}, which is where its traffic goes: create the thing as ${expected}` +
+          (context.thingNameScheme === 'DeviceID' ? ', or set deviceID to match the name' : ''),
+      );
+    }
+    return deviceID;
+  }
+}
+
+/** The frequency plan of devices whose thing names none, when the deployment sets none. */
+export const FALLBACK_FREQUENCY_PLAN_ID = 'EU_863_870_TTN';
+
+/**
+ * The deployment's default frequency plan (`DEFAULT_FREQUENCY_PLAN_ID`, the region's plan
+ * that the stack outputs), else `EU_863_870_TTN`.
+ *
+ * @throws InputError `invalid_configuration` when the value is not a frequency plan ID
+ */
+export function parseDefaultFrequencyPlanID(value: string | undefined): string {
+  const id = value?.trim() || FALLBACK_FREQUENCY_PLAN_ID;
+  if (!FREQUENCY_PLAN_ID.test(id)) {
+    throw new InputError(
+      'invalid_configuration',
+      `Invalid Lambda configuration: DEFAULT_FREQUENCY_PLAN_ID ${JSON.stringify(value)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN.`,
+      { problems: ['DEFAULT_FREQUENCY_PLAN_ID'] },
+    );
+  }
+  return id;
+}
+
+/** A thing registry event (`$aws/events/thing/<name>/created|updated|deleted`, AWS.md). */
+export interface ThingRegistryEvent {
+  readonly eventId: string;
+  readonly operation: 'CREATED' | 'UPDATED' | 'DELETED';
+  readonly thingName: string;
+  readonly thingTypeName: string | undefined;
+  /** The thing's registry version when the event happened. */
+  readonly versionNumber: number | undefined;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads a thing registry event as the IoT rule passes it.
+ *
+ * @throws InputError `invalid_registry_event` when it is not one
+ */
+export function parseThingRegistryEvent(event: unknown): ThingRegistryEvent {
+  const fields = typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
+  const { eventId, operation, thingName, thingTypeName, versionNumber, attributes } = fields;
+  const problems: string[] = [];
+  if (typeof eventId !== 'string' || eventId === '') problems.push('eventId is missing');
+  if (operation !== 'CREATED' && operation !== 'UPDATED' && operation !== 'DELETED') problems.push('operation is not CREATED, UPDATED or DELETED');
+  if (typeof thingName !== 'string' || thingName === '') problems.push('thingName is missing');
+  const attributeRecord = typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes) ? (attributes as Record<string, unknown>) : {};
+  if (problems.length > 0) {
+    throw new InputError(
+      'invalid_registry_event',
+      `The event is not a thing registry event: ${problems.join('; ')}. Check that the rule selects $aws/events/thing/+/created or /deleted with SELECT *.`,
+      { problems },
+    );
+  }
+  return {
+    eventId: eventId as string,
+    operation: operation as ThingRegistryEvent['operation'],
+    thingName: thingName as string,
+    thingTypeName: typeof thingTypeName === 'string' && thingTypeName !== '' ? thingTypeName : undefined,
+    versionNumber: typeof versionNumber === 'number' ? versionNumber : undefined,
+    // Registry attribute values are strings; anything else is not ours to interpret.
+    attributes: Object.fromEntries(Object.entries(attributeRecord).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
+  };
+}
+
+/**
+ * Event IDs this container has handled, the most recent `capacity` of them. Registry events
+ * arrive at least once: a repeat that reaches the same container is dropped here; one that
+ * reaches another container is caught by the thing's state (its keys are gone once done).
+ */
+export class RecentEvents {
+  readonly #ids = new Set<string>();
+
+  constructor(private readonly capacity = 1000) {}
+
+  has(eventID: string): boolean {
+    return this.#ids.has(eventID);
+  }
+
+  add(eventID: string): void {
+    this.#ids.delete(eventID);
+    this.#ids.add(eventID);
+    // A Set iterates in insertion order: the first entry is the oldest.
+    if (this.#ids.size > this.capacity) this.#ids.delete(this.#ids.values().next().value!);
+  }
+}
+
+/** What `lorawan/<thing>/provisioning` reports. */
+export type ProvisioningStatus = 'created' | 'claimed' | 'deleted' | 'failed';
+
+/** The payload published on `lorawan/<thing>/provisioning`. */
+export interface ProvisioningOutcome {
+  readonly status: ProvisioningStatus;
+  readonly deviceID?: string;
+  /** With `failed`: the error's snake_case name and a sentence that says what to do. */
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+/** The `failed` outcome for an error (its `code` as the name when it has one). */
+export function failedOutcome(deviceID: string | undefined, error: unknown): ProvisioningOutcome {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const name = typeof code === 'string' && code !== '' ? code : 'internal';
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 'failed', ...(deviceID ? { deviceID } : {}), error: { name, message } };
+}
