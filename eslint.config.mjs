@@ -22,6 +22,12 @@ const depConstraints = [
   { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:test', 'type:tool'] },
 ];
 
+// Tests of any project may also use the test helpers (tools/test-kit, tools/tts-sim).
+const testDepConstraints = depConstraints.map((constraint) => ({
+  ...constraint,
+  onlyDependOnLibsWithTags: [...new Set([...constraint.onlyDependOnLibsWithTags, 'type:test'])],
+}));
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.nx/**', '**/*.cjs', '**/*.mjs'] },
   js.configs.recommended,
@@ -43,8 +49,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/tests/**/*.ts', '**/*.test.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+    files: ['**/tests/**/*.ts', '**/*.test.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { enforceBuildableLibDependency: false, allow: [], depConstraints: testDepConstraints },
+      ],
+    },
   },
   prettier,
 );

@@ -10,7 +10,7 @@ import {
   type CustomResourceEvent,
 } from '../src';
 import { responseBody } from '../src/custom-resource';
-import { startCloudFormationReceiver } from './cloudformation-receiver';
+import { startCloudFormationReceiver } from '@tts-aws-iot/test-kit';
 
 type Receiver = Awaited<ReturnType<typeof startCloudFormationReceiver>>;
 

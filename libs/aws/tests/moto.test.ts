@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { CreateThingTypeCommand, type IoTClient } from '@aws-sdk/client-iot';
 import { type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { CreateSecretCommand, UpdateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ShadowVersionConflictError } from '@tts-aws-iot/integration';
-// Tests may use the test kit; the scope:aws constraint in eslint.config.mjs does not yet say so.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
 
 import {
@@ -28,25 +22,13 @@ import {
  */
 describeWithMoto('AWS adapters against moto', () => {
   let moto: MotoServer;
-  let recordings: string;
   let iot: IoTClient;
   let data: IoTDataPlaneClient;
   let secrets: SecretsManagerClient;
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    // moto keeps published messages in its backend only; its request recorder is how a
-    // test sees what Publish delivered. The recorder writes `moto_recording` into moto's
-    // working directory, and moto inherits ours (not Jest's sandboxed process.env), so
-    // start it from a private directory.
-    recordings = mkdtempSync(join(tmpdir(), 'moto-recording-'));
-    const cwd = process.cwd();
-    process.chdir(recordings);
-    try {
-      moto = await startMoto();
-    } finally {
-      process.chdir(cwd);
-    }
+    moto = await startMoto();
     Object.assign(process.env, moto.env);
     iot = createIotClient({ maxAttempts: 1 });
     // The account endpoint would be AWS's; the SDK variable (set by moto.env) must win.
@@ -61,7 +43,6 @@ describeWithMoto('AWS adapters against moto', () => {
     secrets?.destroy();
     await moto?.stop();
     process.env = saved;
-    rmSync(recordings, { recursive: true, force: true });
   });
 
   describe('IotThingRegistry', () => {
@@ -137,23 +118,14 @@ describeWithMoto('AWS adapters against moto', () => {
 
   describe('IotDataPublisher', () => {
     it('publishes JSON on the topic with QoS 1', async () => {
-      await fetch(`${moto.endpoint}/moto-api/recorder/reset-recording`, { method: 'POST' });
-      await fetch(`${moto.endpoint}/moto-api/recorder/start-recording`, { method: 'POST' });
+      await moto.startRecording();
       await new IotDataPublisher(data).publish('lorawan/0004A30B001C0530/uplink', { thingName: '0004A30B001C0530', f_port: 1 });
-      await fetch(`${moto.endpoint}/moto-api/recorder/stop-recording`, { method: 'POST' });
 
-      const recording = await (await fetch(`${moto.endpoint}/moto-api/recorder/download-recording`)).text();
-      const publishes = recording
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { method: string; url: string; body: string; body_encoded: boolean })
-        .filter((entry) => new URL(entry.url).pathname.startsWith('/topics/'));
+      const publishes = await moto.published();
       expect(publishes).toHaveLength(1);
-      const url = new URL(publishes[0]!.url);
-      expect(decodeURIComponent(url.pathname)).toBe('/topics/lorawan/0004A30B001C0530/uplink');
-      expect(url.searchParams.get('qos')).toBe('1');
-      const body = publishes[0]!.body_encoded ? Buffer.from(publishes[0]!.body, 'base64').toString() : publishes[0]!.body;
-      expect(JSON.parse(body)).toEqual({ thingName: '0004A30B001C0530', f_port: 1 });
+      expect(publishes[0]!.topic).toBe('lorawan/0004A30B001C0530/uplink');
+      expect(publishes[0]!.qos).toBe(1);
+      expect(JSON.parse(publishes[0]!.payload)).toEqual({ thingName: '0004A30B001C0530', f_port: 1 });
     });
   });
 

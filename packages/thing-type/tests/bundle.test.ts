@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { CreateThingTypeCommand, DeprecateThingTypeCommand, DescribeThingTypeCommand, IoTClient } from '@aws-sdk/client-iot';
 import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
 
-import { startCloudFormationReceiver } from './cloudformation-receiver';
+import { startCloudFormationReceiver } from '@tts-aws-iot/test-kit';
 
 const BUNDLE = join(__dirname, '../../../dist/packages/thing-type/index.js');
 

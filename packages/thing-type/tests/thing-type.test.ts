@@ -3,7 +3,7 @@ import { customResourceHandler, IotThingTypeAdmin, type CustomResourceEvent, typ
 import { InputError } from '@tts-aws-iot/integration';
 
 import { SEARCHABLE_ATTRIBUTES, thingTypeResource, type ThingTypeProperties, type ThingTypeSetup } from '../src/thing-type';
-import { startCloudFormationReceiver } from './cloudformation-receiver';
+import { startCloudFormationReceiver } from '@tts-aws-iot/test-kit';
 
 /** An in-memory IoT account: thing types, the event setting and the endpoint. */
 class FakeIot implements ThingTypeSetup {

@@ -1,2 +1,6 @@
+export { commandAvailable, describeWithCommand } from './command';
+export type { ExternalCommand } from './command';
 export { describeWithMoto, freePort, motoAvailable, startMoto } from './moto';
-export type { MotoServer } from './moto';
+export type { MotoServer, PublishedMessage } from './moto';
+export { startCloudFormationReceiver } from './cloudformation-receiver';
+export type { ReceivedResponse } from './cloudformation-receiver';

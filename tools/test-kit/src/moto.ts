@@ -1,5 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * moto (`python3 -m moto.server`) is the independent AWS emulator these tests hold the
@@ -13,7 +16,22 @@ export interface MotoServer {
   readonly env: Readonly<Record<string, string>>;
   /** Clears all state (`POST /moto-api/reset`). */
   reset(): Promise<void>;
+  /**
+   * Starts (or restarts, forgetting what came before) recording requests. moto keeps
+   * published MQTT messages only in memory; its request recorder is how a test sees them.
+   */
+  startRecording(): Promise<void>;
+  /** The iot-data Publish calls recorded since `startRecording()`, in order. */
+  published(): Promise<PublishedMessage[]>;
   stop(): Promise<void>;
+}
+
+/** One iot-data Publish call as moto received it. */
+export interface PublishedMessage {
+  readonly topic: string;
+  readonly qos: number;
+  /** The payload as text (the integration publishes JSON). */
+  readonly payload: string;
 }
 
 let availability: boolean | undefined;
@@ -59,11 +77,15 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a private moto server on a free loopback port and waits until it answers. */
-export async function startMoto(): Promise<MotoServer> {
+export async function startMoto(options: { env?: Readonly<Record<string, string>> } = {}): Promise<MotoServer> {
   const port = await freePort();
+  // The recorder writes `moto_recording` into moto's working directory: a private one.
+  const workDir = mkdtempSync(join(tmpdir(), 'moto-'));
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: workDir,
+    env: { ...process.env, ...options.env },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -101,13 +123,35 @@ export async function startMoto(): Promise<MotoServer> {
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
+    async startRecording() {
+      await fetch(`${endpoint}/moto-api/recorder/reset-recording`, { method: 'POST' });
+      await fetch(`${endpoint}/moto-api/recorder/start-recording`, { method: 'POST' });
+    },
+    async published() {
+      const recording = await (await fetch(`${endpoint}/moto-api/recorder/download-recording`)).text();
+      return recording
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { url: string; body: string; body_encoded: boolean })
+        .filter((entry) => new URL(entry.url).pathname.startsWith('/topics/'))
+        .map((entry) => {
+          const url = new URL(entry.url);
+          return {
+            topic: decodeURIComponent(url.pathname.slice('/topics/'.length)),
+            qos: Number(url.searchParams.get('qos') ?? 0),
+            payload: entry.body_encoded ? Buffer.from(entry.body, 'base64').toString('utf8') : entry.body,
+          };
+        });
+    },
     async stop() {
-      if (child.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-      });
+      if (child.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        });
+      }
+      rmSync(workDir, { recursive: true, force: true });
     },
   };
 }

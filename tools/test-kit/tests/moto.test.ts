@@ -20,3 +20,22 @@ describeWithMoto('startMoto', () => {
     expect(moto.env['AWS_ENDPOINT_URL_SECRETS_MANAGER']).toBe(moto.endpoint);
   });
 });
+
+describeWithMoto('startMoto recording', () => {
+  let moto: MotoServer;
+  beforeAll(async () => {
+    moto = await startMoto();
+  }, 40_000);
+  afterAll(() => moto.stop());
+
+  it('returns the Publish calls made since recording started, with topic, QoS and payload', async () => {
+    await moto.startRecording();
+    const response = await fetch(`${moto.endpoint}/topics/${encodeURIComponent('lorawan/X/uplink')}?qos=1`, {
+      method: 'POST',
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iotdata/aws4_request' },
+      body: '{"a":1}',
+    });
+    expect(response.status).toBe(200);
+    expect(await moto.published()).toEqual([{ topic: 'lorawan/X/uplink', qos: 1, payload: '{"a":1}' }]);
+  });
+});
