@@ -58,3 +58,13 @@ export class TtsConnectionError extends TtsError {
   override readonly name = 'TtsConnectionError';
   readonly retryable = true;
 }
+
+/**
+ * A device registration that TTS refuses for a reason that retrying cannot change: the
+ * device ID is taken by another device (`device_id_taken`), or a claim is refused (TTS's
+ * error name as the code, e.g. `claiming_not_supported`). The message says what to do.
+ */
+export class TtsRegistrationError extends TtsError {
+  override readonly name = 'TtsRegistrationError';
+  readonly retryable = false;
+}

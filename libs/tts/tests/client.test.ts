@@ -198,6 +198,29 @@ describe('TtsClient transport', () => {
     expect(JSON.stringify(error)).not.toContain(API_KEY);
   });
 
+  it('reads the API key anew after a 401 and repeats the call with a rotated key', async () => {
+    const reads: (boolean | undefined)[] = [];
+    const { fetch, calls } = scriptedFetch(ttsError(401, 16, 'pkg/auth', 'token_not_found', 'API key not found'), { status: 200, body: {} });
+    const tts = new TtsClient({
+      baseURL: BASE,
+      fetch,
+      apiKey: (options) => {
+        reads.push(options?.refresh);
+        return options?.refresh ? 'NNSXS.NEW.KEY' : 'NNSXS.OLD.KEY';
+      },
+    });
+    await tts.setSkipPayloadCrypto('app1', true);
+    expect(reads).toEqual([undefined, true]);
+    expect(calls.map((call) => call.headers['authorization'])).toEqual(['Bearer NNSXS.OLD.KEY', 'Bearer NNSXS.NEW.KEY']);
+  });
+
+  it('reports a 401 when the refreshed key is the same', async () => {
+    const { fetch, calls } = scriptedFetch(ttsError(401, 16, 'pkg/auth', 'token_not_found', 'API key not found'));
+    const tts = new TtsClient({ baseURL: BASE, fetch, apiKey: () => 'NNSXS.SAME.KEY' });
+    await expect(tts.getAuthInfo()).rejects.toMatchObject({ status: 401, code: 'token_not_found', retryable: false });
+    expect(calls).toHaveLength(1);
+  });
+
   it('reads the API key for every request, so that a rotated secret takes effect', async () => {
     const keys = ['NNSXS.FIRST.KEY', 'NNSXS.SECOND.KEY'];
     const { fetch, calls } = scriptedFetch({ status: 200, body: {} });

@@ -9,9 +9,11 @@ export interface TtsHttpOptions {
   readonly baseURL: string;
   /**
    * The API key (`NNSXS.…`). Called for every request so that a container-lived secret
-   * cache can serve it; the key is only ever put in the `Authorization` header.
+   * cache can serve it, and with `refresh: true` once after TTS answered 401, so that a
+   * rotated key takes effect without a cold start (the cache should read the secret anew).
+   * The key is only ever put in the `Authorization` header.
    */
-  readonly apiKey: () => string | Promise<string>;
+  readonly apiKey: (options?: { readonly refresh?: boolean }) => string | Promise<string>;
   readonly fetch?: FetchFunction;
   /** Abort one attempt after this long. Default 8000 ms. */
   readonly timeoutMs?: number;
@@ -133,7 +135,7 @@ function redact(text: string, apiKey: string | undefined): string {
  */
 export class TtsHttp {
   private readonly baseURL: string;
-  private readonly apiKey: () => string | Promise<string>;
+  private readonly apiKey: TtsHttpOptions['apiKey'];
   private readonly fetch: FetchFunction;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
@@ -156,10 +158,29 @@ export class TtsHttp {
 
   /** Sends the request and returns the parsed JSON answer (`{}` for an empty body). */
   async request<T = unknown>(request: TtsRequest): Promise<T> {
-    const apiKey = (await this.apiKey()).trim();
+    let apiKey = (await this.apiKey()).trim();
+    let refreshed = false;
     const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
     const url = `${this.baseURL}${request.path}${query}`;
-    const init = {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(url, this.init(request, apiKey), request, apiKey);
+      if (!(outcome instanceof TtsApiError || outcome instanceof TtsConnectionError)) return outcome as T;
+      if (outcome instanceof TtsApiError && outcome.status === 401 && !refreshed) {
+        refreshed = true;
+        const fresh = (await this.apiKey({ refresh: true })).trim();
+        if (fresh !== apiKey) {
+          apiKey = fresh;
+          attempt--; // a rotated key is not a failed attempt
+          continue;
+        }
+      }
+      if (!outcome.retryable || attempt >= this.maxAttempts) throw outcome;
+      await this.sleep(this.backoff(attempt, outcome instanceof TtsApiError ? outcome.attributes['retryAfterMs'] : undefined));
+    }
+  }
+
+  private init(request: TtsRequest, apiKey: string): RequestInit {
+    return {
       method: request.method,
       headers: {
         accept: 'application/json',
@@ -168,12 +189,6 @@ export class TtsHttp {
       },
       ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
     };
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(url, init, request, apiKey);
-      if (!(outcome instanceof TtsApiError || outcome instanceof TtsConnectionError)) return outcome as T;
-      if (!outcome.retryable || attempt >= this.maxAttempts) throw outcome;
-      await this.sleep(this.backoff(attempt, outcome instanceof TtsApiError ? outcome.attributes['retryAfterMs'] : undefined));
-    }
   }
 
   private async attempt(

@@ -1,0 +1,215 @@
+import { TtsApiError, TtsRegistrationError } from '../errors';
+import type { TtsClient } from './client';
+import type { MacVersion, OtaaDeviceIDs, PhyVersion } from './types';
+
+/** The TTS calls a registration makes. */
+export type EndDeviceRegistryApi = Pick<
+  TtsClient,
+  | 'claimEndDevice'
+  | 'unclaimEndDevice'
+  | 'createEndDevice'
+  | 'getEndDevice'
+  | 'deleteEndDevice'
+  | 'setJoinServerDevice'
+  | 'deleteJoinServerDevice'
+  | 'setNetworkServerDevice'
+  | 'deleteNetworkServerDevice'
+  | 'setApplicationServerDevice'
+  | 'deleteApplicationServerDevice'
+>;
+
+/** An OTAA device to register in every TTS component that serves it. */
+export interface EndDeviceRegistration {
+  readonly ids: OtaaDeviceIDs;
+  /** The cluster's `host[:port]` (see `serverAddress`). */
+  readonly serverAddress: string;
+  /**
+   * How the device joins: through the cluster's Join Server with its root keys, or through
+   * the external Join Server that serves its JoinEUI, after a claim with its code.
+   */
+  readonly activation:
+    | { readonly kind: 'keys'; readonly appKey: Uint8Array; readonly nwkKey?: Uint8Array }
+    | { readonly kind: 'claim'; readonly authenticationCode: string };
+  readonly lorawanVersion: MacVersion;
+  readonly lorawanPhyVersion: PhyVersion;
+  readonly frequencyPlanID: string;
+}
+
+/** Told about each undo step that failed (the device is then partly registered). */
+export type UndoFailureListener = (step: string, error: unknown) => void;
+
+/**
+ * Registers a device as the TTS CLI does: (claim →) IS → JS (with keys) → NS → AS. When a
+ * step fails, the steps taken so far are undone in reverse, and the error is rethrown: no
+ * half-registered device remains. A step that got no answer (timeout, 5xx) is undone too,
+ * as it may have landed; one that TTS refused is not. A device ID that IS has with the same EUIs (an earlier
+ * run of the same registration) is completed instead, and never undone.
+ *
+ * @returns whether the device existed already
+ * @throws TtsRegistrationError `device_id_taken` for an ID registered with other EUIs;
+ *   a claim that TTS refuses, with TTS's error name as its code; `TtsApiError`/
+ *   `TtsConnectionError` from the failing step otherwise
+ */
+export async function registerEndDevice(
+  tts: EndDeviceRegistryApi,
+  registration: EndDeviceRegistration,
+  onUndoFailure: UndoFailureListener = () => undefined,
+): Promise<{ existed: boolean }> {
+  const { ids, serverAddress: address, activation } = registration;
+  const undo: { step: string; run: () => Promise<boolean> }[] = [];
+  let existed = false;
+  // An earlier run registered the device: complete that, but never undo it (nor its claim).
+  const completeEarlierRun = async (conflict: TtsApiError): Promise<void> => {
+    await assertSameDevice(tts, ids, conflict);
+    existed = true;
+    undo.length = 0;
+  };
+  const step = async (name: string, remove: () => Promise<boolean>, work: () => Promise<void>): Promise<void> => {
+    const entry = { step: name, run: remove };
+    if (!existed) undo.push(entry);
+    try {
+      await work();
+    } catch (error) {
+      // A refusal means the step did not land, and what it collided with is not ours to
+      // remove (another device, someone else's claim). Only an unanswered step is undone.
+      const at = undo.indexOf(entry);
+      if (isRefusal(error) && at >= 0) undo.splice(at, 1);
+      throw error;
+    }
+  };
+  try {
+    if (activation.kind === 'claim') {
+      await step(
+        'unclaim',
+        () => tts.unclaimEndDevice(ids),
+        () => claim(tts, ids, activation.authenticationCode, completeEarlierRun),
+      );
+    }
+    await step(
+      'Identity Server',
+      () => tts.deleteEndDevice(ids),
+      async () => {
+        try {
+          await tts.createEndDevice({
+            ids,
+            ...(activation.kind === 'keys' ? { joinServerAddress: address } : {}),
+            networkServerAddress: address,
+            applicationServerAddress: address,
+          });
+        } catch (error) {
+          if (!(error instanceof TtsApiError && error.status === 409)) throw error;
+          await completeEarlierRun(error);
+        }
+      },
+    );
+    if (activation.kind === 'keys') {
+      await step(
+        'Join Server',
+        () => tts.deleteJoinServerDevice(ids),
+        () =>
+          tts.setJoinServerDevice({
+            ids,
+            networkServerAddress: address,
+            applicationServerAddress: address,
+            appKey: activation.appKey,
+            ...(activation.nwkKey ? { nwkKey: activation.nwkKey } : {}),
+          }),
+      );
+    }
+    await step(
+      'Network Server',
+      () => tts.deleteNetworkServerDevice(ids),
+      () =>
+        tts.setNetworkServerDevice({
+          ids,
+          lorawanVersion: registration.lorawanVersion,
+          lorawanPhyVersion: registration.lorawanPhyVersion,
+          frequencyPlanID: registration.frequencyPlanID,
+        }),
+    );
+    await step(
+      'Application Server',
+      () => tts.deleteApplicationServerDevice(ids),
+      () => tts.setApplicationServerDevice({ ids }),
+    );
+  } catch (error) {
+    for (const { step, run } of undo.reverse()) {
+      try {
+        await run();
+      } catch (undoError) {
+        // Keep going: the earlier steps must go too.
+        onUndoFailure(step, undoError);
+      }
+    }
+    throw error;
+  }
+  return { existed };
+}
+
+/**
+ * Deletes a device from every component, AS → NS → JS → IS (the reverse of creation, so
+ * that no component keeps a device the Identity Server no longer lists). A component that
+ * does not have it is fine.
+ */
+export async function deleteEndDeviceEverywhere(tts: EndDeviceRegistryApi, ids: { readonly applicationID: string; readonly deviceID: string }): Promise<void> {
+  await tts.deleteApplicationServerDevice(ids);
+  await tts.deleteNetworkServerDevice(ids);
+  await tts.deleteJoinServerDevice(ids);
+  await tts.deleteEndDevice(ids);
+}
+
+function isRefusal(error: unknown): boolean {
+  return (error instanceof TtsApiError && !error.retryable) || error instanceof TtsRegistrationError;
+}
+
+async function assertSameDevice(tts: EndDeviceRegistryApi, ids: OtaaDeviceIDs, conflict: TtsApiError): Promise<void> {
+  const existing = await tts.getEndDevice(ids);
+  // Not found by ID: the EUIs are registered as another device, which TTS's message names.
+  if (!existing) throw conflict;
+  if (existing.devEUI.toUpperCase() === ids.devEUI.toUpperCase() && existing.joinEUI.toUpperCase() === ids.joinEUI.toUpperCase()) return;
+  throw new TtsRegistrationError(
+    'device_id_taken',
+    `TTS device ${ids.deviceID} in application ${ids.applicationID} exists already with DevEUI ${existing.devEUI} and JoinEUI ${existing.joinEUI}: choose another device ID, or delete that device in TTS.`,
+    { deviceID: ids.deviceID },
+    { cause: conflict },
+  );
+}
+
+/** What to do about the claim refusals TTS names; others get TTS's own message. */
+const CLAIM_ADVICE: Readonly<Record<string, string>> = {
+  claiming_not_supported: 'no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead',
+  already_claimed: 'the device is claimed already (by another application?): ask its owner to release it',
+};
+
+async function claim(
+  tts: EndDeviceRegistryApi,
+  ids: OtaaDeviceIDs,
+  authenticationCode: string,
+  completeEarlierRun: (conflict: TtsApiError) => Promise<void>,
+): Promise<void> {
+  try {
+    await tts.claimEndDevice({ devEUI: ids.devEUI, joinEUI: ids.joinEUI, authenticationCode, applicationID: ids.applicationID, deviceID: ids.deviceID });
+  } catch (error) {
+    if (!(error instanceof TtsApiError) || error.retryable) throw error;
+    // Claimed already: by an earlier run of this registration when IS has the device.
+    if (error.status === 409 || error.code === 'already_claimed') {
+      try {
+        return await completeEarlierRun(error);
+      } catch {
+        // Someone else's claim: refused below.
+      }
+    }
+    // The request itself was refused: wrong code, unsupported JoinEUI, missing rights.
+    const advice =
+      CLAIM_ADVICE[error.code] ??
+      (error.status === 403 || error.status === 401 || error.code === 'invalid_argument' || error.status === 400
+        ? 'check the claim authentication code on the device’s label, and that the API key may write devices'
+        : 'see TTS’s answer');
+    throw new TtsRegistrationError(
+      error.code,
+      `TTS refused to claim DevEUI ${ids.devEUI} with JoinEUI ${ids.joinEUI}: ${advice}. ${error.message}`,
+      { devEUI: ids.devEUI, joinEUI: ids.joinEUI },
+      { cause: error },
+    );
+  }
+}
