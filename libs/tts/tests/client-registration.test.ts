@@ -21,7 +21,7 @@ class FakeRegistry implements EndDeviceRegistryApi {
 
   async claimEndDevice(claim: Parameters<EndDeviceRegistryApi['claimEndDevice']>[0]) {
     this.call('claimEndDevice');
-    if (this.components.claims.has(claim.deviceID)) throw apiError(409, 'already_claimed');
+    if (this.components.claims.has(claim.deviceID)) throw apiError(409, 'already_exists');
     this.components.claims.add(claim.deviceID);
   }
   async unclaimEndDevice(ids: { deviceID: string }) {
@@ -156,12 +156,13 @@ describe('registerEndDevice with a claim', () => {
   it('releases the claim when a later step fails', async () => {
     const tts = new FakeRegistry().failOn('setApplicationServerDevice', apiError(503, 'unavailable'));
     await expect(registerEndDevice(tts, CLAIM)).rejects.toMatchObject({ code: 'unavailable' });
-    expect(tts.calls.slice(-4)).toEqual(['deleteApplicationServerDevice', 'deleteNetworkServerDevice', 'deleteEndDevice', 'unclaimEndDevice']);
+    // The claim goes before the IS registration, where the claiming server may look the device up.
+    expect(tts.calls.slice(-4)).toEqual(['deleteApplicationServerDevice', 'deleteNetworkServerDevice', 'unclaimEndDevice', 'deleteEndDevice']);
     expect(tts.registered).toEqual([]);
   });
 
   it.each([
-    ['claiming_not_supported', 400, 'no Join Server that supports claiming serves this JoinEUI'],
+    ['claiming_not_supported', 409, 'no Join Server that supports claiming serves this JoinEUI'],
     ['permission_denied', 403, 'check the claim authentication code'],
   ])('explains a %s refusal and registers nothing', async (name, status, advice) => {
     const tts = new FakeRegistry().failOn('claimEndDevice', apiError(status, name));
@@ -183,7 +184,7 @@ describe('registerEndDevice with a claim', () => {
   it('refuses a device claimed elsewhere', async () => {
     const tts = new FakeRegistry();
     tts.components.claims.add('dev1');
-    await expect(registerEndDevice(tts, CLAIM)).rejects.toMatchObject({ code: 'already_claimed', message: expect.stringContaining('ask its owner to release it') });
+    await expect(registerEndDevice(tts, CLAIM)).rejects.toMatchObject({ code: 'already_exists', message: expect.stringContaining('ask its owner to release it') });
     expect(tts.calls).toEqual(['claimEndDevice', 'getEndDevice']);
   });
 

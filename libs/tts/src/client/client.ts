@@ -195,9 +195,16 @@ export class TtsClient {
     return answer['supports_claiming'] === true;
   }
 
-  /** Releases a claim, so that the device can be claimed again elsewhere. */
+  /**
+   * Releases a claim, so that the device can be claimed again elsewhere. With the EUIs the
+   * Device Claiming Server needs no Identity Server registration to find the Join Server.
+   */
   async unclaimEndDevice(ids: EndDeviceIDs): Promise<boolean> {
-    return this.delete(apiPath`/edcs/claim/${ids.applicationID}/devices/${ids.deviceID}`);
+    const query = {
+      ...(ids.devEUI ? { dev_eui: ids.devEUI.toUpperCase() } : {}),
+      ...(ids.joinEUI ? { join_eui: ids.joinEUI.toUpperCase() } : {}),
+    };
+    return this.delete(apiPath`/edcs/claim/${ids.applicationID}/devices/${ids.deviceID}`, query);
   }
 
   /** Creates or replaces the application's AWS IoT pub/sub with the default integration, JSON format. */
@@ -267,9 +274,9 @@ export class TtsClient {
     return this.delete(apiPath`/js/applications/${applicationID}/settings`);
   }
 
-  private async delete(path: string): Promise<boolean> {
+  private async delete(path: string, query?: Record<string, string>): Promise<boolean> {
     try {
-      await this.http.request({ method: 'DELETE', path });
+      await this.http.request({ method: 'DELETE', path, ...(query && Object.keys(query).length > 0 ? { query } : {}) });
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;

@@ -64,9 +64,12 @@ export async function registerEndDevice(
     existed = true;
     undo.length = 0;
   };
+  // Undo runs in reverse, except that a claim is released before the Identity Server
+  // registration goes: the Device Claiming Server may look the device up there.
   const step = async (name: string, remove: () => Promise<boolean>, work: () => Promise<void>): Promise<void> => {
     const entry = { step: name, run: remove };
-    if (!existed) undo.push(entry);
+    const unclaim = undo.findIndex((item) => item.step === 'unclaim');
+    if (!existed) undo.splice(name === 'Identity Server' && unclaim >= 0 ? unclaim : undo.length, 0, entry);
     try {
       await work();
     } catch (error) {
@@ -178,7 +181,8 @@ async function assertSameDevice(tts: EndDeviceRegistryApi, ids: OtaaDeviceIDs, c
 /** What to do about the claim refusals TTS names; others get TTS's own message. */
 const CLAIM_ADVICE: Readonly<Record<string, string>> = {
   claiming_not_supported: 'no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead',
-  already_claimed: 'the device is claimed already (by another application?): ask its owner to release it',
+  already_claimed: 'the device is claimed already, by another application: ask its owner to release it',
+  already_exists: 'the device is claimed already, by another application: ask its owner to release it',
 };
 
 async function claim(
@@ -192,7 +196,8 @@ async function claim(
   } catch (error) {
     if (!(error instanceof TtsApiError) || error.retryable) throw error;
     // Claimed already: by an earlier run of this registration when IS has the device.
-    if (error.status === 409 || error.code === 'already_claimed') {
+    // (409 is also TTS's status for claiming_not_supported, which is no repeat.)
+    if (error.status === 409 && error.code !== 'claiming_not_supported') {
       try {
         return await completeEarlierRun(error);
       } catch {
