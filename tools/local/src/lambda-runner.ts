@@ -16,6 +16,9 @@ export interface LambdaFunction {
   readonly maxConcurrency?: number;
 }
 
+/** How an asynchronous invocation ended, after its retries. */
+export type AsyncOutcome = { readonly ok: true } | { readonly ok: false; readonly error: LambdaInvocationError };
+
 /** One line a function wrote to stdout or stderr (Powertools writes JSON lines). */
 export interface LambdaLogLine {
   readonly functionName: string;
@@ -128,28 +131,28 @@ export class LambdaRunner {
   }
 
   /**
-   * Invokes asynchronously (Event): the caller does not wait; a failing invocation is retried
+   * Invokes asynchronously (Event): the caller need not wait; a failing invocation is retried
    * twice, then reported to `onAsyncFailure`. The returned promise settles after the last
-   * attempt, for callers (tests) that want to wait.
+   * attempt with its outcome, for callers (tests, CloudFormation) that want to know.
    */
-  invokeEvent(functionName: string, event: unknown): Promise<void> {
+  invokeEvent(functionName: string, event: unknown): Promise<AsyncOutcome> {
     const delays = this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-    const attempt = async (): Promise<void> => {
+    const attempt = async (): Promise<AsyncOutcome> => {
       for (let retry = 0; ; retry++) {
         try {
           await this.invoke(functionName, event);
-          return;
+          return { ok: true };
         } catch (error) {
           const failure = error instanceof LambdaInvocationError ? error : new LambdaInvocationError(functionName, 'Error', String(error));
           if (retry >= delays.length || this.closed) {
             this.options.onAsyncFailure?.(functionName, failure, event);
-            return;
+            return { ok: false, error: failure };
           }
           await new Promise((resolve) => setTimeout(resolve, delays[retry]).unref());
         }
       }
     };
-    return this.track(attempt()) as Promise<void>;
+    return this.track(attempt());
   }
 
   /** Resolves once no invocation is running, queued or waiting for a retry. */

@@ -1,0 +1,398 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { wrapKey } from '@tts-aws-iot/keywrap';
+import {
+  decryptFRMPayload,
+  deriveLegacyAppSKey,
+  encryptFRMPayload,
+  parseAesKey,
+  parseDevAddr,
+  toHex,
+  type AesKey,
+  type DevAddr,
+} from '@tts-aws-iot/lorawan';
+import type { ApplicationDownlinkJson, DownlinkQueueRequestJson, ErrorDetailsJson } from '@tts-aws-iot/tts';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { LocalStackError } from './errors';
+
+/** A device as the TTS stand-in has it registered (Identity, Join and Network Server). */
+export interface RegisteredDevice {
+  readonly deviceID: string;
+  /** 16 uppercase hex digits. */
+  readonly devEUI: string;
+  readonly joinEUI: string;
+  /** The root AppKey on the Join Server (32 hex digits). */
+  readonly appKey: string;
+}
+
+/**
+ * What the simulated network needs from the TTS stand-in's state: the pub/sub, Join Server
+ * and Application Server settings that the setup custom resource wrote, and the devices that
+ * create-device registered. The network acts only on what is configured there, so a setup
+ * step that did not happen shows up as traffic that does not flow.
+ */
+export interface TtsNetworkState {
+  /** The stack name of the application's AWS IoT pub/sub, when one is configured. */
+  pubSubStackName(applicationID: string): string | undefined;
+  /** The application's KEK on the Join Server, when one is set. */
+  kek(applicationID: string): { readonly label: string; readonly key: Uint8Array } | undefined;
+  /** Whether the Application Server skips payload crypto for the application (its link). */
+  skipPayloadCrypto(applicationID: string): boolean;
+  /** The device with this DevEUI, once it is registered on IS, JS (with its AppKey) and NS. */
+  device(applicationID: string, devEUI: string): RegisteredDevice | undefined;
+}
+
+/** What a simulated device is: its identity and its own copy of the root key. */
+export interface DeviceProfile {
+  readonly devEUI: string;
+  readonly joinEUI: string;
+  /** 32 hex digits. The device's own AppKey: the Join Server's copy comes from registration. */
+  readonly appKey: string;
+}
+
+/** A downlink a simulated device received and decrypted with its own AppSKey. */
+export interface ReceivedDownlink {
+  readonly fCnt: number;
+  readonly fPort: number;
+  readonly payload: Uint8Array;
+  readonly confirmed: boolean;
+}
+
+/** Something worth a line in the traffic log. */
+export type DeviceEvent =
+  | { readonly type: 'joined'; readonly devEUI: string; readonly devAddr: string; readonly e2e: boolean }
+  | { readonly type: 'uplink'; readonly devEUI: string; readonly fCnt: number; readonly fPort: number; readonly payload: Uint8Array }
+  | { readonly type: 'downlink'; readonly devEUI: string; readonly downlink: ReceivedDownlink }
+  | { readonly type: 'downlink_failed'; readonly devEUI: string; readonly reason: string }
+  | { readonly type: 'not_ready'; readonly devEUI: string; readonly reason: string };
+
+export interface DeviceSimulatorOptions {
+  readonly brokerUrl: string;
+  readonly stackName: string;
+  readonly applicationID: string;
+  readonly network: TtsNetworkState;
+  readonly onEvent?: (event: DeviceEvent) => void;
+}
+
+/** The Things Network's NetID: the simulated network's DevAddrs start with 0x26/0x27. */
+const NET_ID = 0x000013;
+const UPLINK_F_PORT = 2;
+const GATEWAY = { gateway_id: 'local-gateway', eui: '0000000000000001' };
+
+/** The radio side of one device: its keys and counters, as the firmware keeps them. */
+class EndDevice {
+  private devNonce = randomBytes(2).readUInt16BE();
+  session: { devAddr: DevAddr; appSKey: AesKey; fCntUp: number } | undefined;
+  readonly received: ReceivedDownlink[] = [];
+
+  constructor(
+    readonly profile: DeviceProfile,
+    private readonly appKey: AesKey,
+  ) {}
+
+  nextDevNonce(): number {
+    this.devNonce = (this.devNonce + 1) & 0xffff;
+    return this.devNonce;
+  }
+
+  /** Derives the session from the join-accept fields (LoRaWAN 1.0.x, §6.2.5). */
+  activate(joinNonce: number, devNonce: number, devAddr: DevAddr): void {
+    this.session = { devAddr, appSKey: deriveLegacyAppSKey(this.appKey, joinNonce, NET_ID, devNonce), fCntUp: 0 };
+  }
+}
+
+/** The network side of one device's session, as TTS keeps it. */
+interface NetworkSession {
+  readonly registered: RegisteredDevice;
+  readonly devAddr: DevAddr;
+  readonly sessionKeyID: Buffer;
+  readonly appSKey: AesKey;
+  /** The lowest downlink FCnt the network still accepts (1.0.x: one counter for all downlinks). */
+  nextFCntDown: number;
+  lastFCntDown: number | undefined;
+  readonly queue: ApplicationDownlinkJson[];
+  /** A confirmed downlink awaiting the device's ACK on its next uplink. */
+  awaitingAck: ApplicationDownlinkJson | undefined;
+}
+
+/**
+ * The TTS stand-in's radio side: simulated LoRaWAN 1.0.3 OTAA devices and the Application
+ * Server's AWS IoT pub/sub. It connects to the broker as `thethings-<stack>`, performs joins
+ * (the network derives the AppSKey from the Join Server's AppKey, wraps it with the
+ * application's KEK and publishes `join_accept`), publishes uplinks that the device encrypted
+ * with its own AppSKey, and takes `downlink/push|replace`: queued downlinks go out in the
+ * receive window after the device's next uplink (class A), and the device decrypts them.
+ */
+export class DeviceSimulator {
+  private readonly devices = new Map<string, EndDevice>();
+  private readonly sessions = new Map<string, NetworkSession>();
+  private joinNonce = 1;
+  private nextDevAddr = randomBytes(2).readUInt16BE();
+  private traffic: NodeJS.Timeout | undefined;
+  private tick: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly options: DeviceSimulatorOptions,
+    private readonly client: MqttClient,
+  ) {}
+
+  /** Connects the pub/sub to the broker and subscribes to the downlink topics. */
+  static async start(options: DeviceSimulatorOptions): Promise<DeviceSimulator> {
+    const client = await connectAsync(options.brokerUrl, { clientId: `thethings-${options.stackName}`, reconnectPeriod: 1000 });
+    const simulator = new DeviceSimulator(options, client);
+    const base = simulator.baseTopic;
+    client.on('message', (topic, payload) => {
+      if (topic === `${base}/downlink/push` || topic === `${base}/downlink/replace`) {
+        void simulator.takeDownlinks(payload, topic.endsWith('/replace'));
+      }
+    });
+    await client.subscribeAsync([`${base}/downlink/push`, `${base}/downlink/replace`], { qos: 1 });
+    return simulator;
+  }
+
+  /** `thethings/lorawan/<stack>`, the pub/sub's base topic. */
+  get baseTopic(): string {
+    return `thethings/lorawan/${this.options.stackName}`;
+  }
+
+  /** Adds a device (not yet joined). */
+  addDevice(profile: DeviceProfile): void {
+    this.devices.set(profile.devEUI, new EndDevice(profile, parseAesKey(profile.appKey)));
+  }
+
+  /** The downlinks a device received so far, decrypted with its own AppSKey. */
+  received(devEUI: string): readonly ReceivedDownlink[] {
+    return this.device(devEUI).received;
+  }
+
+  /** Whether the device has joined. */
+  joined(devEUI: string): boolean {
+    return this.device(devEUI).session !== undefined;
+  }
+
+  /** Performs an OTAA join; fails when the device is not registered or the pub/sub is not configured. */
+  async join(devEUI: string): Promise<void> {
+    const device = this.device(devEUI);
+    const app = this.options.applicationID;
+    const registered = this.options.network.device(app, devEUI);
+    if (!registered) {
+      throw new LocalStackError('device_not_registered', `Device ${devEUI} is not registered in the TTS stand-in yet: create-device registers it after its thing is created.`, { devEUI });
+    }
+    this.checkPubSub();
+    const devNonce = device.nextDevNonce();
+    const joinNonce = this.joinNonce++;
+    const devAddr = this.allocateDevAddr();
+    device.activate(joinNonce, devNonce, devAddr);
+    const session: NetworkSession = {
+      registered,
+      devAddr,
+      sessionKeyID: randomBytes(16),
+      // The network's AppSKey comes from the Join Server's AppKey: if registration carried
+      // another key than the device's, uplinks will not decrypt — as on a real network.
+      appSKey: deriveLegacyAppSKey(parseAesKey(registered.appKey), joinNonce, NET_ID, devNonce),
+      nextFCntDown: 0,
+      lastFCntDown: undefined,
+      queue: [],
+      awaitingAck: undefined,
+    };
+    this.sessions.set(devEUI, session);
+    const appSKeyEnvelope = this.appSKeyEnvelope(session);
+    await this.publishUp(session, 'join', {
+      join_accept: { session_key_id: session.sessionKeyID.toString('base64'), ...(appSKeyEnvelope && { app_s_key: appSKeyEnvelope }), received_at: now() },
+    });
+    this.options.onEvent?.({ type: 'joined', devEUI, devAddr: toHex(devAddr), e2e: appSKeyEnvelope !== undefined });
+  }
+
+  /** Sends one uplink (by default a sensor reading), then delivers a queued downlink (class A). */
+  async uplink(devEUI: string, payload?: Uint8Array): Promise<void> {
+    const device = this.device(devEUI);
+    const session = this.sessions.get(devEUI);
+    if (!device.session || !session) throw new LocalStackError('device_not_joined', `Device ${devEUI} has not joined: join it first.`, { devEUI });
+    this.checkPubSub();
+    const fCnt = device.session.fCntUp++;
+    const plaintext = payload ?? sensorReading(fCnt);
+    const ciphertext = encryptFRMPayload(device.session.appSKey, 'up', device.session.devAddr, fCnt, plaintext);
+
+    if (session.awaitingAck) {
+      // The ACK bit of this uplink confirms the last confirmed downlink.
+      await this.publishUp(session, 'downlink/ack', { downlink_ack: session.awaitingAck });
+      session.awaitingAck = undefined;
+    }
+    const skip = this.options.network.skipPayloadCrypto(this.options.applicationID);
+    const appSKeyEnvelope = this.appSKeyEnvelope(session);
+    await this.publishUp(session, 'uplink', {
+      uplink_message: {
+        session_key_id: session.sessionKeyID.toString('base64'),
+        f_port: UPLINK_F_PORT,
+        f_cnt: fCnt,
+        // With skip payload crypto the ciphertext travels on; otherwise the AS decrypts it.
+        frm_payload: Buffer.from(skip ? ciphertext : decryptFRMPayload(session.appSKey, 'up', session.devAddr, fCnt, ciphertext)).toString('base64'),
+        rx_metadata: [{ gateway_ids: GATEWAY, time: now(), timestamp: (fCnt * 1_000_003) >>> 0, rssi: -42 - (fCnt % 20), channel_rssi: -42 - (fCnt % 20), snr: 9.5 - (fCnt % 7), uplink_token: randomBytes(8).toString('base64') }],
+        settings: { data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } }, frequency: '868100000' },
+        received_at: now(),
+        consumed_airtime: '0.051456s',
+        network_ids: { net_id: '000013', cluster_id: 'local', cluster_address: '127.0.0.1' },
+        ...(skip && appSKeyEnvelope && { app_s_key: appSKeyEnvelope }),
+        ...(skip && session.lastFCntDown !== undefined && { last_a_f_cnt_down: session.lastFCntDown }),
+      },
+    });
+    this.options.onEvent?.({ type: 'uplink', devEUI, fCnt, fPort: UPLINK_F_PORT, payload: plaintext });
+    await this.transmitDownlink(device, session);
+  }
+
+  /** Joins (once registered) and then sends an uplink from every device, every `intervalMs`. */
+  startTraffic(intervalMs: number): void {
+    const step = async () => {
+      for (const devEUI of this.devices.keys()) {
+        try {
+          if (!this.joined(devEUI)) await this.join(devEUI);
+          else await this.uplink(devEUI);
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          this.options.onEvent?.({ type: 'not_ready', devEUI, reason });
+        }
+      }
+    };
+    const run = () => {
+      // One step at a time: a slow step delays the next rather than overlapping it.
+      this.tick = this.tick.then(step);
+    };
+    run();
+    this.traffic = setInterval(run, intervalMs);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.traffic);
+    await this.tick;
+    await this.client.endAsync();
+  }
+
+  private device(devEUI: string): EndDevice {
+    const device = this.devices.get(devEUI);
+    if (!device) throw new LocalStackError('unknown_device', `No simulated device ${devEUI}.`, { devEUI });
+    return device;
+  }
+
+  private checkPubSub(): void {
+    const configured = this.options.network.pubSubStackName(this.options.applicationID);
+    if (configured !== this.options.stackName) {
+      throw new LocalStackError(
+        'pubsub_not_configured',
+        configured === undefined
+          ? `Application ${this.options.applicationID} has no AWS IoT pub/sub in the TTS stand-in: the pubsub-config custom resource configures it.`
+          : `The pub/sub of ${this.options.applicationID} publishes for stack ${configured}, not ${this.options.stackName}.`,
+      );
+    }
+  }
+
+  /** The AppSKey as the AS hands it on: wrapped with the KEK if set, else in the clear (as TTS does). */
+  private appSKeyEnvelope(session: NetworkSession): { encrypted_key: string; kek_label: string } | { key: string } | undefined {
+    if (!this.options.network.skipPayloadCrypto(this.options.applicationID)) return undefined;
+    const kek = this.options.network.kek(this.options.applicationID);
+    if (!kek) return { key: toHex(session.appSKey) };
+    return { encrypted_key: Buffer.from(wrapKey(kek.key, session.appSKey)).toString('base64'), kek_label: kek.label };
+  }
+
+  private allocateDevAddr(): DevAddr {
+    this.nextDevAddr = (this.nextDevAddr + 1) & 0xffff;
+    return parseDevAddr(`260B${this.nextDevAddr.toString(16).padStart(4, '0')}`);
+  }
+
+  /** Queues pushed downlinks as the Network Server would, or answers `downlink_failed`. */
+  private async takeDownlinks(payload: Buffer, replace: boolean): Promise<void> {
+    let request: DownlinkQueueRequestJson;
+    try {
+      request = JSON.parse(payload.toString('utf8')) as DownlinkQueueRequestJson;
+    } catch {
+      return;
+    }
+    const deviceID = request.end_device_ids?.device_id;
+    const entry = [...this.sessions.entries()].find(([, session]) => session.registered.deviceID === deviceID);
+    if (!entry) return;
+    const [devEUI, session] = entry;
+    if (replace) session.queue.splice(0);
+    const skip = this.options.network.skipPayloadCrypto(this.options.applicationID);
+    for (const downlink of request.downlinks ?? []) {
+      const refusal = skip ? this.checkEncryptedDownlink(session, downlink) : undefined;
+      if (refusal) {
+        await this.publishUp(session, 'downlink/failed', { downlink_failed: { downlink, error: refusal } });
+        this.options.onEvent?.({ type: 'downlink_failed', devEUI, reason: refusal.name });
+        continue;
+      }
+      // Without skip payload crypto the AS assigns the counter itself.
+      const queued = skip ? downlink : { ...downlink, f_cnt: session.nextFCntDown };
+      session.nextFCntDown = (queued.f_cnt ?? session.nextFCntDown) + 1;
+      session.lastFCntDown = queued.f_cnt;
+      session.queue.push(queued);
+      await this.publishUp(session, 'downlink/queued', { downlink_queued: queued });
+    }
+  }
+
+  /** The Network Server's checks of an application-encrypted downlink (TTS.md "Downlinks"). */
+  private checkEncryptedDownlink(session: NetworkSession, downlink: ApplicationDownlinkJson): ErrorDetailsJson | undefined {
+    const error = (name: string, message: string, code: number, attributes: Record<string, unknown> = {}): ErrorDetailsJson => ({
+      namespace: 'pkg/networkserver',
+      name,
+      message_format: message,
+      attributes,
+      code,
+    });
+    if (!downlink.f_port) return error('no_f_port', 'f_port must be set (1..223)', 3);
+    if (downlink.f_cnt === undefined || !downlink.session_key_id) return error('missing_session', 'f_cnt and session_key_id must be set with skip payload crypto', 3);
+    if (!Buffer.from(downlink.session_key_id, 'base64').equals(session.sessionKeyID)) return error('unknown_session', 'unknown session', 5);
+    if (downlink.f_cnt < session.nextFCntDown) {
+      return error('f_cnt_too_low', 'FCnt too low', 3, { f_cnt: downlink.f_cnt, min_f_cnt: session.nextFCntDown });
+    }
+    return undefined;
+  }
+
+  /** The receive window after an uplink: the first queued downlink reaches the device. */
+  private async transmitDownlink(device: EndDevice, session: NetworkSession): Promise<void> {
+    const downlink = session.queue.shift();
+    if (!downlink || !device.session) return;
+    const fCnt = downlink.f_cnt ?? 0;
+    const frm = Buffer.from(downlink.frm_payload ?? '', 'base64');
+    // Without skip payload crypto the AS encrypts the plaintext it was given.
+    const skip = this.options.network.skipPayloadCrypto(this.options.applicationID);
+    const onAir = skip ? frm : encryptFRMPayload(session.appSKey, 'down', session.devAddr, fCnt, frm);
+    const received: ReceivedDownlink = {
+      fCnt,
+      fPort: downlink.f_port,
+      payload: decryptFRMPayload(device.session.appSKey, 'down', device.session.devAddr, fCnt, onAir),
+      confirmed: downlink.confirmed === true,
+    };
+    device.received.push(received);
+    await this.publishUp(session, 'downlink/sent', { downlink_sent: downlink });
+    if (received.confirmed) session.awaitingAck = downlink;
+    this.options.onEvent?.({ type: 'downlink', devEUI: device.profile.devEUI, downlink: received });
+  }
+
+  private async publishUp(session: NetworkSession, subtopic: string, message: Record<string, unknown>): Promise<void> {
+    const { registered, devAddr } = session;
+    const body = {
+      end_device_ids: {
+        device_id: registered.deviceID,
+        application_ids: { application_id: this.options.applicationID },
+        dev_eui: registered.devEUI,
+        join_eui: registered.joinEUI,
+        dev_addr: toHex(devAddr),
+      },
+      correlation_ids: [`as:up:${randomUUID()}`],
+      received_at: now(),
+      ...message,
+    };
+    await this.client.publishAsync(`${this.baseTopic}/${subtopic}`, JSON.stringify(body), { qos: 1 });
+  }
+}
+
+/** A deterministic sensor reading: temperature (0.01 °C, int16), humidity (%), battery (%). */
+export function sensorReading(fCnt: number): Uint8Array {
+  const reading = Buffer.alloc(4);
+  reading.writeInt16BE(Math.round((21 + 2 * Math.sin(fCnt / 5)) * 100), 0);
+  reading.writeUInt8(45 + (fCnt % 10), 2);
+  reading.writeUInt8(Math.max(0, 100 - Math.floor(fCnt / 50)), 3);
+  return reading;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
