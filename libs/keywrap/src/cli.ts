@@ -69,8 +69,9 @@ function parseCommand(argv: readonly string[]): Command | 'help' {
       pad = true;
     } else if (name === '--kek' || name === '--key') {
       const value = inlineValue ?? argv[++index];
-      if (value === undefined || value.startsWith('-'))
+      if (value === undefined || value.startsWith('-')) {
         throw usageError(`${name} needs a hex value`);
+      }
       hex[name] = value;
     } else if (name.startsWith('-')) {
       // Name the option only when it looks like one, not like a mistyped key.
@@ -108,8 +109,9 @@ function hexOption(
   const text = hex[name];
   if (text === undefined) throw usageError(`missing ${name} HEX`);
   const bytes = decodeHex(text);
-  if (bytes === undefined)
+  if (bytes === undefined) {
     throw usageError(`${name} is not hex (an even number of digits 0-9, A-F)`);
+  }
   return bytes;
 }
 

@@ -58,8 +58,9 @@ export function parseKeyEnvelope(json: unknown): KeyEnvelope {
   const key = optionalString(fields, 'key', 'key');
 
   if (encryptedKey !== undefined) {
-    if (key !== undefined)
+    if (key !== undefined) {
       throw new KeyEnvelopeError('key', 'an envelope holds either key or encrypted_key, not both');
+    }
     if (kekLabel === undefined) {
       throw new KeyEnvelopeError(
         'kek_label',
@@ -79,8 +80,9 @@ export function parseKeyEnvelope(json: unknown): KeyEnvelope {
     }
     return { encryptedKey: bytes, kekLabel };
   }
-  if (key === undefined)
+  if (key === undefined) {
     throw new KeyEnvelopeError('key', 'missing: the envelope has neither key nor encrypted_key');
+  }
   if (kekLabel !== undefined) {
     throw new KeyEnvelopeError(
       'kek_label',
@@ -112,8 +114,9 @@ function optionalString(
 ): string | undefined {
   const value = fields[snakeCase] ?? fields[camelCase];
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string')
+  if (typeof value !== 'string') {
     throw new KeyEnvelopeError(snakeCase, `expected a string, got ${typeName(value)}`);
+  }
   return value;
 }
 

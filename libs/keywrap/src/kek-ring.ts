@@ -28,8 +28,9 @@ export class KekRing {
    */
   constructor(currentLabel: string, keks: Readonly<Record<string, Uint8Array>>) {
     const entries = Object.entries(keks);
-    if (entries.length === 0)
+    if (entries.length === 0) {
       throw new KekRingError('keys', 'the ring holds no KEK: add at least one');
+    }
     for (const [label, kek] of entries) {
       checkLabel(label, `keys.${label}`);
       if (kek.length !== KEK_LENGTH) {
@@ -87,8 +88,9 @@ export class KekRing {
       return unwrapKey(this.#kek(envelope.kekLabel), envelope.encryptedKey);
     } catch (error) {
       // Say which KEK failed: with a ring, "the wrong KEK" is the likely cause.
-      if (error instanceof IntegrityCheckError)
+      if (error instanceof IntegrityCheckError) {
         throw new IntegrityCheckError('RFC 3394', envelope.kekLabel);
+      }
       throw error;
     }
   }
@@ -137,8 +139,9 @@ export function parseKekRing(secretString: string): KekRing {
     );
   }
   const current = json['current'];
-  if (typeof current !== 'string')
+  if (typeof current !== 'string') {
     throw new KekRingError('current', 'expected the label of the current KEK (a string)');
+  }
   checkLabel(current, 'current');
   const keys = json['keys'];
   if (!isObject(keys)) throw new KekRingError('keys', 'expected an object of KEKs by label');
