@@ -1,0 +1,10 @@
+export { TtsError } from './errors';
+export type { TtsErrorBody, TtsErrorDefinition } from './errors';
+export type { JsonObject } from './fields';
+export { RIGHTS, ROUTES } from './routes';
+export type { Route } from './routes';
+export { DEFAULT_API_KEY, DEFAULT_SWAGGER_PATH, startTtsSim } from './server';
+export type { ApiKeyGrant, Fault, LoggedRequest, TtsSim, TtsSimOptions } from './server';
+export { deviceKey } from './state';
+export type { Claim, Component, DownlinkSession, SimState } from './state';
+export { AWS_IOT_REGIONS } from './validation';
