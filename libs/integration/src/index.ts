@@ -39,7 +39,9 @@ export {
 } from './in-memory';
 export type { PortCall } from './in-memory';
 export type {
+  Counters,
   CreateThingInput,
+  Log,
   MessagePublisher,
   SecretReader,
   ShadowDocument,

@@ -71,3 +71,18 @@ export interface SecretReader {
   /** The secret's current string value. Adapters may cache it for the container's life. */
   getSecretString(secretID: string): Promise<string>;
 }
+
+/**
+ * Structured log lines (Powertools' Logger fits). Attributes are snake_case keys, as TTS logs
+ * them, and never carry key material.
+ */
+export interface Log {
+  debug(message: string, attributes: Readonly<Record<string, unknown>>): void;
+  info(message: string, attributes: Readonly<Record<string, unknown>>): void;
+  warn(message: string, attributes: Readonly<Record<string, unknown>>): void;
+}
+
+/** Counters that become CloudWatch metrics (`Uplinks`, `Downlinks`, `DecryptFailures`, …). */
+export interface Counters {
+  count(name: string, value?: number): void;
+}

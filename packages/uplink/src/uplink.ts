@@ -1,0 +1,266 @@
+/**
+ * HandleUplink: every message TTS publishes for the stack (the uplink rule's `SELECT *`).
+ * Makes sure the device's thing exists, keeps the `lorawan` shadow, decrypts the payload
+ * when end-to-end encryption is on, and republishes on the thing's topics.
+ */
+import {
+  decryptUplinkPayload,
+  downlinkCorrelationIDs,
+  downlinkPush,
+  IntegrationError,
+  InputError,
+  joinAcceptReport,
+  LORAWAN_SHADOW_NAME,
+  ownDownlink,
+  readApplicationUp,
+  reencryptDownlinkPayload,
+  republishedMessage,
+  reserveDownlinkFCnt,
+  THING_EVENT_OF,
+  thingNameFor,
+  uplinkReport,
+  withDecodedPayload,
+  type Counters,
+  type IntegrationConfig,
+  type KekRingSource,
+  type Log,
+  type MessagePublisher,
+  type ShadowKeyEnvelope,
+  type ShadowReport,
+  type ShadowStore,
+  type ThingDirectory,
+} from '@tts-aws-iot/integration';
+import type { KeyEnvelope } from '@tts-aws-iot/keywrap';
+import type { AesKey } from '@tts-aws-iot/lorawan';
+import {
+  findErrorDetails,
+  thingTopic,
+  ttsDownlinkPushTopic,
+  type ApplicationUp,
+  type ApplicationUplink,
+  type ApplicationJoinAccept,
+} from '@tts-aws-iot/tts';
+
+/** What HandleUplink works with; the handler builds it once per container. */
+export interface UplinkDependencies {
+  readonly config: IntegrationConfig;
+  readonly things: ThingDirectory;
+  readonly shadows: ShadowStore;
+  readonly publisher: MessagePublisher;
+  /** The KEK ring; set when E2E is enabled. */
+  readonly keks: KekRingSource | undefined;
+  readonly log: Log;
+  readonly counters: Counters;
+  /** For the jittered retries of a downlink counter reservation. */
+  readonly delay: (ms: number) => Promise<void>;
+  readonly random: () => number;
+}
+
+/** What became of one message. */
+export type UplinkOutcome =
+  | { readonly status: 'handled'; readonly type: string; readonly thingName: string }
+  | { readonly status: 'ignored'; readonly type: string; readonly reason: string };
+
+/** Re-pushes of one E2E downlink after `f_cnt_too_low`, on top of the first push. */
+export const MAX_DOWNLINK_REPUSHES = 3;
+
+/** Metric names. */
+export const UplinkMetric = {
+  UPLINKS: 'Uplinks',
+  JOINS: 'Joins',
+  DECRYPT_FAILURES: 'DecryptFailures',
+  DOWNLINK_REPUSHES: 'DownlinkRepushes',
+  PAYLOADS_LEFT_OUT: 'ShadowPayloadsLeftOut',
+} as const;
+
+/**
+ * Handles one TTS `ApplicationUp`.
+ *
+ * @throws InputError for a malformed message, one of another application, or a thing of
+ *   another stack (not retryable); IntegrationError from the ports (retryable or not)
+ */
+export async function handleUplink(input: unknown, deps: UplinkDependencies): Promise<UplinkOutcome> {
+  const up = readApplicationUp(input);
+  const { config } = deps;
+  if (up.ids.applicationID !== config.applicationID) {
+    throw new InputError(
+      'foreign_application',
+      `The message is for TTS application ${up.ids.applicationID}, but this stack serves ${config.applicationID}. Point that application's pub/sub at its own stack.`,
+      { applicationID: up.ids.applicationID },
+    );
+  }
+  if (up.type === 'unsupported') {
+    deps.log.info('TTS message not handled', { message_type: up.field });
+    return { status: 'ignored', type: up.field, reason: 'message type not handled' };
+  }
+  const thingName = thingNameFor(config, up.ids);
+
+  switch (up.type) {
+    case 'uplink_message':
+      await onUplink(up, up.uplink, thingName, deps);
+      break;
+    case 'join_accept':
+      await onJoinAccept(up, up.joinAccept, thingName, deps);
+      break;
+    case 'location_solved':
+      await deps.things.ensure(thingName, up.ids);
+      await Promise.all([
+        updateShadow(deps, thingName, up, { location: up.location.location }),
+        deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), republishedMessage(up, thingName)),
+      ]);
+      break;
+    case 'downlink_failed':
+      await deps.things.ensure(thingName, up.ids);
+      await deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), republishedMessage(up, thingName));
+      await repushIfCounterTooLow(up, thingName, deps);
+      break;
+    default:
+      await deps.things.ensure(thingName, up.ids);
+      await deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), republishedMessage(up, thingName));
+  }
+  return { status: 'handled', type: up.type, thingName };
+}
+
+async function onUplink(up: ApplicationUp, uplink: ApplicationUplink, thingName: string, deps: UplinkDependencies): Promise<void> {
+  const { config, keks } = deps;
+  let plaintext: Uint8Array | undefined;
+  let envelope: ShadowKeyEnvelope | undefined;
+  if (uplink.appSKey && keks) {
+    const devAddr = up.ids.devAddr;
+    if (devAddr === undefined) {
+      throw new InputError('missing_dev_addr', `The uplink of ${thingName} carries an AppSKey but no end_device_ids.dev_addr, which decryption needs.`, { thingName });
+    }
+    const appSKey = await unwrapCounted(keks, uplink.appSKey, thingName, deps.counters);
+    // FPort 0 carries MAC commands under the network's key: not the application's to decrypt.
+    if (uplink.fPort > 0) plaintext = decryptUplinkPayload(appSKey, devAddr, uplink.fCnt, uplink.frmPayload);
+    envelope = await keks.toShadowEnvelope(uplink.appSKey);
+  } else if (uplink.appSKey) {
+    deps.log.warn('TTS sends the AppSKey, but end-to-end encryption is off here: the payload is republished encrypted', { thing_name: thingName });
+  }
+  // Only a message that could be read and decrypted may create a thing.
+  await deps.things.ensure(thingName, up.ids);
+
+  let report: ShadowReport = uplinkReport({
+    metrics: config.thingShadowMetrics,
+    receivedAt: up.receivedAt ?? uplink.receivedAt,
+    devAddr: up.ids.devAddr,
+    sessionID: uplink.sessionKeyID,
+    fCnt: uplink.fCnt,
+    rxMetadata: uplink.rxMetadata,
+    lastAFCntDown: uplink.lastAFCntDown,
+    appSKeyEnvelope: envelope,
+  });
+  // The decoded payload is a metric-like copy: it follows ThingShadowMetrics, so that with
+  // metrics off a plain uplink costs no shadow update at all.
+  if (config.thingShadowMetrics && uplink.decodedPayload !== undefined && plaintext === undefined) {
+    const placement = withDecodedPayload(report, uplink.decodedPayload);
+    report = placement.report;
+    if (!placement.included) {
+      deps.counters.count(UplinkMetric.PAYLOADS_LEFT_OUT);
+      deps.log.warn('Decoded payload left out of the shadow', { thing_name: thingName, reason: placement.reason });
+    }
+  }
+  // Steady state: these two calls are all the uplink costs, and they run concurrently.
+  await Promise.all([
+    updateShadow(deps, thingName, up, report),
+    deps.publisher.publish(thingTopic(thingName, 'uplink'), republishedMessage(up, thingName, plaintext)),
+  ]);
+  deps.counters.count(UplinkMetric.UPLINKS);
+}
+
+async function onJoinAccept(up: ApplicationUp, join: ApplicationJoinAccept, thingName: string, deps: UplinkDependencies): Promise<void> {
+  const { config, keks } = deps;
+  let envelope: ShadowKeyEnvelope | undefined;
+  if (join.appSKey && keks) {
+    // Unwrapping now reports an unknown KEK label at the join, not at the first downlink.
+    await unwrapCounted(keks, join.appSKey, thingName, deps.counters);
+    envelope = await keks.toShadowEnvelope(join.appSKey);
+  } else if (keks) {
+    deps.log.warn('Join without AppSKey although end-to-end encryption is on: check that the Application Server skips payload crypto', {
+      thing_name: thingName,
+    });
+  }
+  await deps.things.ensure(thingName, up.ids);
+  const report = joinAcceptReport({
+    metrics: config.thingShadowMetrics,
+    receivedAt: up.receivedAt ?? join.receivedAt,
+    devAddr: up.ids.devAddr,
+    sessionID: join.sessionKeyID,
+    appSKeyEnvelope: envelope,
+  });
+  await Promise.all([
+    updateShadow(deps, thingName, up, report),
+    deps.publisher.publish(thingTopic(thingName, 'join'), republishedMessage(up, thingName)),
+  ]);
+  deps.counters.count(UplinkMetric.JOINS);
+}
+
+/**
+ * After `f_cnt_too_low` for an E2E downlink of ours: the payload is encrypted for a counter
+ * the network no longer takes, so move it to a counter at or above `min_f_cnt` and push it
+ * again, a bounded number of times.
+ */
+async function repushIfCounterTooLow(up: ApplicationUp, thingName: string, deps: UplinkDependencies): Promise<void> {
+  if (up.type !== 'downlink_failed' || !deps.keks) return;
+  const tooLow = findErrorDetails(up.error, 'f_cnt_too_low');
+  const own = ownDownlink(up.downlink.correlationIDs);
+  const { downlink } = up;
+  if (!tooLow || !own || downlink.sessionKeyID === undefined || downlink.fPort === 0 || downlink.frmPayload.length === 0) return;
+  const logKeys = { thing_name: thingName, downlink_id: own.downlinkID, attempt: own.attempt };
+  if (own.attempt > MAX_DOWNLINK_REPUSHES) {
+    deps.log.warn('Downlink frame counter still too low after the last re-push: giving up', logKeys);
+    return;
+  }
+  const minFCnt = Number(tooLow.attributes['min_f_cnt']);
+  if (!Number.isSafeInteger(minFCnt) || minFCnt < 0) {
+    deps.log.warn('f_cnt_too_low without a usable min_f_cnt: not re-pushing', logKeys);
+    return;
+  }
+  const { session, fCnt } = await reserveDownlinkFCnt(deps.shadows, thingName, {
+    delay: deps.delay,
+    random: deps.random,
+    minFCnt,
+    sessionID: downlink.sessionKeyID,
+  });
+  const appSKey = await unwrapCounted(deps.keks, session.appSKeyEnvelope, thingName, deps.counters);
+  const frmPayload = reencryptDownlinkPayload(appSKey, session.devAddr, downlink.fCnt, fCnt, downlink.frmPayload);
+  const push = downlinkPush(
+    { deviceID: up.ids.deviceID, applicationID: up.ids.applicationID },
+    {
+      fPort: downlink.fPort,
+      frmPayload: Buffer.from(frmPayload).toString('base64'),
+      confirmed: downlink.confirmed,
+      highPriority: downlink.priority === 'HIGH',
+      correlationIDs: downlinkCorrelationIDs(own.downlinkID, own.attempt + 1),
+      session: { sessionKeyID: session.sessionID, fCnt },
+    },
+  );
+  await deps.publisher.publish(ttsDownlinkPushTopic(deps.config.stackName), push);
+  deps.counters.count(UplinkMetric.DOWNLINK_REPUSHES);
+  deps.log.info('Downlink re-pushed at a higher frame counter', { ...logKeys, f_cnt: fCnt, min_f_cnt: minFCnt });
+}
+
+async function unwrapCounted(keks: KekRingSource, envelope: KeyEnvelope, thingName: string, counters: Counters): Promise<AesKey> {
+  try {
+    return await keks.unwrap(envelope, thingName);
+  } catch (error) {
+    counters.count(UplinkMetric.DECRYPT_FAILURES);
+    throw error;
+  }
+}
+
+/**
+ * Updates the `lorawan` shadow (nothing to do for an empty report). A thing deleted since
+ * this container remembered it is created again, once.
+ */
+async function updateShadow(deps: UplinkDependencies, thingName: string, up: ApplicationUp, report: ShadowReport): Promise<void> {
+  if (Object.keys(report).length === 0) return;
+  try {
+    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
+  } catch (error) {
+    if (!(error instanceof IntegrationError) || error.code !== 'aws_not_found') throw error;
+    deps.things.forget(thingName);
+    await deps.things.ensure(thingName, up.ids);
+    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
+  }
+}
