@@ -1,0 +1,98 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { freePort } from '@tts-aws-iot/test-kit';
+import { TrafficLog } from '../src/log';
+import { runDemo, startLocalStack, type LocalStack } from '../src/main';
+import { DEFAULT_OPTIONS } from '../src/options';
+import { listen, type MqttListener } from './mqtt-listener';
+
+// The whole stack on free ports, with the real Lambda bundles (the project's test target
+// builds them first): setup custom resources, registry sync, uplink and downlink with E2E.
+let stack: LocalStack;
+let app: MqttListener;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  const [mqttPort, apiPort, ttsPort] = [await freePort(), await freePort(), await freePort()];
+  stack = await startLocalStack({ ...DEFAULT_OPTIONS, mqttPort, apiPort, ttsPort, devices: 2 }, new TrafficLog((line) => logLines.push(line)), {
+    traffic: false,
+    retryDelaysMs: [200, 400],
+  });
+  app = await listen(stack.broker.url, ['lorawan/#']);
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await stack?.stop();
+});
+
+/** Joins once create-device has registered the device in the TTS stand-in. */
+async function joinWhenRegistered(devEUI: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await stack.simulator.join(devEUI);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+describe('the local stack, end to end', () => {
+  const thing = () => stack.devices[0]!.devEUI;
+
+  it('registers the device in TTS from its thing and strips the root key from the thing', async () => {
+    await joinWhenRegistered(thing());
+    const provisioning = await app.next(`lorawan/${thing()}/provisioning`);
+    expect(provisioning.json()).toMatchObject({ status: 'created' });
+    const attributes = stack.api.iot.getThing(thing())?.attributes ?? {};
+    expect(attributes).toMatchObject({ devEUI: thing(), stackName: 'local' });
+    expect(attributes).not.toHaveProperty('appKey');
+  });
+
+  it('decrypts an uplink and republishes the plaintext on lorawan/<thing>/uplink', async () => {
+    await app.next(`lorawan/${thing()}/join`);
+    await stack.simulator.uplink(thing(), Buffer.from('21.5C'));
+
+    const uplink = (await app.next(`lorawan/${thing()}/uplink`)).json<{ thingName: string; uplink_message: Record<string, unknown> }>();
+    expect(uplink.thingName).toBe(thing());
+    expect(Buffer.from(String(uplink.uplink_message['frm_payload']), 'base64').toString()).toBe('21.5C');
+    expect(uplink.uplink_message).not.toHaveProperty('app_s_key');
+    const shadow = stack.api.iotData.getState(thing(), 'lorawan');
+    expect(shadow?.reported).toMatchObject({ fCntUp: 0, appSKeyEnvelope: { kekLabel: 'local-1' } });
+  });
+
+  it('delivers a downlink requested on lorawan/downlink to the device, encrypted at the next counter', async () => {
+    await app.publish('lorawan/downlink', { thingName: thing(), bytes: Buffer.from([1, 2, 3]).toString('base64'), fPort: 10 });
+    await app.next(`lorawan/${thing()}/downlink/queued`);
+    // Class A: the downlink goes out in the receive window after the next uplink.
+    await stack.simulator.uplink(thing());
+    expect(stack.simulator.received(thing()).map((d) => ({ fCnt: d.fCnt, fPort: d.fPort, payload: [...d.payload] }))).toEqual([{ fCnt: 1, fPort: 10, payload: [1, 2, 3] }]);
+    await app.next(`lorawan/${thing()}/downlink/sent`);
+    expect(stack.api.iotData.getState(thing(), 'lorawan')?.reported).toMatchObject({ fCntDown: 1 });
+  });
+
+  it('passes the bounded demo of npm start --once for every device', async () => {
+    const results = await runDemo(stack, 45_000);
+    expect(results).toEqual(stack.devices.map((d) => ({ devEUI: d.devEUI, uplink: true, downlink: true })));
+  }, 90_000);
+
+  it('never shows a root key, the KEK or the API key in the traffic or the logs', async () => {
+    const secrets = new SecretsManagerClient({ endpoint: stack.api.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const secret = async (id: string) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString!;
+    const kek = Object.values(JSON.parse(await secret('local/kek')).keys as Record<string, string>)[0]!;
+    const apiKey = await secret('local/api-key');
+    secrets.destroy();
+    const forbidden = [
+      ...stack.devices.map((d) => d.appKey),
+      kek,
+      Buffer.from(kek, 'hex').toString('base64'),
+      apiKey,
+    ];
+    const seen = [...logLines, ...app.messages.map((m) => m.payload.toString())].join('\n').toUpperCase();
+    for (const value of forbidden) expect(seen).not.toContain(value.toUpperCase());
+    // The check is meaningful: the traffic and the logs were there to search.
+    expect(logLines.length).toBeGreaterThan(20);
+  });
+});
