@@ -1,0 +1,205 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { parseConfig } from '@tts-aws-iot/integration';
+
+import { functionProperties, resourcesOfType } from './cloudformation';
+import {
+  FUNCTIONS,
+  FUNCTION_IDS,
+  GROUPS,
+  REGION,
+  REPOSITORY,
+  SCENARIOS,
+  STACK,
+  evaluator,
+  properties,
+  referencedId,
+  scenario,
+  type FunctionId,
+} from './fixtures';
+import { allows, permissionStatements } from './policy';
+
+/** A function's properties as SAM deploys them (Globals merged), evaluated. */
+function deployed(id: FunctionId, given = scenario()): Record<string, unknown> {
+  const template = GROUPS[FUNCTIONS[id].group];
+  return evaluator(template, given).evaluate(functionProperties(template.json, id)) as Record<
+    string,
+    unknown
+  >;
+}
+
+function environment(id: FunctionId, given = scenario()): Record<string, string> {
+  return (
+    (deployed(id, given)['Environment'] as { Variables?: Record<string, string> } | undefined)
+      ?.Variables ?? {}
+  );
+}
+
+/** Functions that something invokes asynchronously: IoT rules and CloudFormation custom resources. */
+function asynchronouslyInvoked(): Set<string> {
+  const invoked = new Set<string>();
+  for (const template of Object.values(GROUPS)) {
+    for (const [, resource] of Object.entries(template.json.Resources)) {
+      if (resource.Type === 'AWS::IoT::TopicRule') {
+        const payload = resource.Properties!['TopicRulePayload'] as {
+          Actions: { Lambda?: { FunctionArn: unknown } }[];
+        };
+        for (const action of payload.Actions)
+          if (action.Lambda) invoked.add(referencedId(action.Lambda.FunctionArn)!);
+      }
+      if (resource.Type.startsWith('Custom::'))
+        invoked.add(referencedId(resource.Properties!['ServiceToken'])!);
+    }
+  }
+  return invoked;
+}
+
+it('the groups hold the six functions, each in its own group', () => {
+  const found = Object.fromEntries(
+    Object.entries(GROUPS).flatMap(([group, template]) =>
+      resourcesOfType(template.json, 'AWS::Serverless::Function').map((id) => [id, group]),
+    ),
+  );
+  expect(found).toEqual(Object.fromEntries(FUNCTION_IDS.map((id) => [id, FUNCTIONS[id].group])));
+});
+
+it('every function is invoked by an IoT rule or as a custom resource', () => {
+  expect([...asynchronouslyInvoked()].sort()).toEqual([...FUNCTION_IDS].sort());
+});
+
+describe.each(FUNCTION_IDS)('%s', (id) => {
+  const { group, package: packageName, logName } = FUNCTIONS[id];
+  const template = GROUPS[group];
+
+  it('runs on nodejs24.x on arm64, traced with X-Ray', () => {
+    expect(deployed(id)).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Tracing: 'Active',
+    });
+  });
+
+  it('chooses its memory size and timeout (not the SAM defaults of 128 MB and 3 s)', () => {
+    const { MemorySize, Timeout } = deployed(id) as { MemorySize: number; Timeout: number };
+    expect(MemorySize).toBeGreaterThanOrEqual(256);
+    expect(Timeout).toBeGreaterThanOrEqual(15);
+    expect(Timeout).toBeLessThanOrEqual(900);
+  });
+
+  it(`deploys the Nx build output of packages/${packageName}, whose bundle exports the handler`, () => {
+    const { CodeUri, Handler } = deployed(id) as { CodeUri: string; Handler: string };
+    const folder = resolve(template.dir, CodeUri);
+    expect(folder).toBe(join(REPOSITORY, 'dist', 'packages', packageName));
+    const [file, exported] = Handler.split('.') as [string, string];
+    const bundle = join(folder, `${file}.js`);
+    if (!existsSync(bundle))
+      throw new Error(
+        `${bundle} is missing: run \`npx nx build ${packageName}\` (the test target depends on it).`,
+      );
+    // A fresh process with the function's own environment, as a Lambda cold start would load it.
+    const loaded = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const m = require(${JSON.stringify(bundle)}); process.stdout.write(typeof m[${JSON.stringify(exported)}]);`,
+      ],
+      {
+        env: {
+          PATH: process.env['PATH'],
+          AWS_REGION: REGION,
+          AWS_ACCESS_KEY_ID: 'testing',
+          AWS_SECRET_ACCESS_KEY: 'testing',
+          ...environment(id),
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(loaded).toBe('function');
+  });
+
+  it('has a role of its own, with no policies added by SAM', () => {
+    const raw = functionProperties(template.json, id);
+    expect(raw['Policies']).toBeUndefined();
+    const role = referencedId(raw['Role']);
+    expect(template.json.Resources[role!]?.Type).toBe('AWS::IAM::Role');
+    const sharing = Object.keys(FUNCTIONS).filter(
+      (other) =>
+        referencedId(
+          functionProperties(GROUPS[FUNCTIONS[other as FunctionId].group].json, other)['Role'],
+        ) === role,
+    );
+    expect(sharing).toEqual([id]);
+  });
+
+  it(`logs to its own log group, /aws/lambda/<stack>/${logName}, kept as long as LogRetentionInDays says`, () => {
+    const raw = functionProperties(template.json, id);
+    const logGroupId = referencedId(
+      (raw['LoggingConfig'] as { LogGroup?: unknown } | undefined)?.LogGroup,
+    );
+    expect(template.json.Resources[logGroupId!]?.Type).toBe('AWS::Logs::LogGroup');
+    const logGroup = properties(template, logGroupId!, scenario({ LogRetentionInDays: '90' }));
+    expect(logGroup).toEqual({
+      LogGroupName: `/aws/lambda/${STACK}/${logName}`,
+      RetentionInDays: '90',
+    });
+    const role = properties(template, referencedId(raw['Role'])!);
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      expect(allows(permissionStatements(role), action, `<${logGroupId}.Arn>`)).toBe(true);
+    }
+  });
+
+  it('sets the Powertools service name, metrics namespace and log level', () => {
+    expect(environment(id, scenario({ LogLevel: 'DEBUG' }))).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: STACK,
+      POWERTOOLS_METRICS_NAMESPACE: 'TtsAwsIot',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    });
+  });
+
+  it('retries failed asynchronous invocations, then hands them to a dead-letter queue its role may send to', () => {
+    const config = deployed(id)['EventInvokeConfig'] as {
+      MaximumRetryAttempts: number;
+      MaximumEventAgeInSeconds: number;
+      DestinationConfig: { OnFailure: { Type: string; Destination: string } };
+    };
+    expect(config.MaximumRetryAttempts).toBe(2);
+    expect(config.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
+    expect(config.DestinationConfig.OnFailure.Type).toBe('SQS');
+    const queue = /^<(\w+)\.Arn>$/.exec(config.DestinationConfig.OnFailure.Destination)?.[1];
+    expect(template.json.Resources[queue!]?.Type).toBe('AWS::SQS::Queue');
+    const role = properties(template, referencedId(functionProperties(template.json, id)['Role'])!);
+    expect(allows(permissionStatements(role), 'sqs:SendMessage', `<${queue}.Arn>`)).toBe(true);
+  });
+});
+
+describe.each(FUNCTION_IDS.filter((id) => id !== 'ThingTypeFunction'))('%s', (id) => {
+  it.each(SCENARIOS)(
+    "gets an environment that the integration's parseConfig accepts, with $name",
+    ({ scenario: given }) => {
+      const config = parseConfig(environment(id, given));
+      expect(config).toMatchObject({
+        stackName: STACK,
+        thingTypeName: 'lorawan',
+        thingNameScheme: given.parameters['ThingNameScheme'],
+        applicationID: 'my-app',
+        clusterURL: 'https://eu1.cloud.thethings.industries/api/v3',
+        e2eEnabled: given.parameters['EnableEndToEndEncryption'] === 'true',
+        iotDataEndpoint: 'https://a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
+      });
+    },
+  );
+});
+
+it("gives the registry functions the region's default frequency plan, the one the stack outputs", () => {
+  for (const id of ['CreateDeviceFunction', 'ClaimFunction'] as const) {
+    expect(environment(id)['DEFAULT_FREQUENCY_PLAN_ID']).toBe('EU_863_870_TTN');
+  }
+  expect(
+    evaluator(GROUPS.registry).evaluate(
+      GROUPS.registry.json.Outputs!['DefaultFrequencyPlanID']!.Value,
+    ),
+  ).toBe('EU_863_870_TTN');
+});

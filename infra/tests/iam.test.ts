@@ -1,0 +1,363 @@
+import { relative, resolve } from 'node:path';
+
+import {
+  functionProperties,
+  resourcesOfType,
+  wildcardResources,
+  type Template,
+} from './cloudformation';
+import {
+  ACCOUNT,
+  ALL_TEMPLATES,
+  API_KEY_SECRET_ARN,
+  FUNCTIONS,
+  FUNCTION_IDS,
+  GROUPS,
+  KEK_SECRET_ARN,
+  REGION,
+  SCENARIOS,
+  STACK,
+  TTS_ACCOUNT,
+  evaluator,
+  properties,
+  referencedId,
+  scenario,
+  type FunctionId,
+} from './fixtures';
+import {
+  actionsOf,
+  allStatements,
+  allows,
+  permissionStatements,
+  trustStatements,
+  type Statement,
+} from './policy';
+
+const name = (template: Template): string => relative(resolve(__dirname, '..'), template.path);
+const iot = (resource: string): string => `arn:aws:iot:${REGION}:${ACCOUNT}:${resource}`;
+
+/** What every function's role needs besides its own calls: its log group, X-Ray, its dead-letter queue. */
+const RUNTIME_ACTIONS = [
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'sqs:SendMessage',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
+
+/** The AWS calls each function makes (the brief of issue 5), by end-to-end encryption. */
+const CALLS: Record<FunctionId, (e2e: boolean) => string[]> = {
+  ThingTypeFunction: () => [
+    'iot:CreateThingType',
+    'iot:DescribeThingType',
+    'iot:DeprecateThingType',
+    'iot:UpdateEventConfigurations',
+    'iot:DescribeEndpoint',
+  ],
+  PubSubFunction: () => ['secretsmanager:GetSecretValue'],
+  UplinkFunction: (e2e) => [
+    'iot:DescribeThing',
+    'iot:CreateThing',
+    'iot:GetThingShadow',
+    'iot:UpdateThingShadow',
+    'iot:Publish',
+    ...(e2e ? ['secretsmanager:GetSecretValue'] : []),
+  ],
+  DownlinkFunction: (e2e) => [
+    'iot:DescribeThing',
+    'iot:GetThingShadow',
+    'iot:UpdateThingShadow',
+    'iot:Publish',
+    ...(e2e ? ['secretsmanager:GetSecretValue'] : []),
+  ],
+  CreateDeviceFunction: () => [
+    'iot:DescribeThing',
+    'iot:UpdateThing',
+    'iot:Publish',
+    'secretsmanager:GetSecretValue',
+  ],
+  ClaimFunction: () => [
+    'iot:DescribeThing',
+    'iot:UpdateThing',
+    'iot:Publish',
+    'secretsmanager:GetSecretValue',
+  ],
+};
+
+/** Actions whose API has no resource-level permissions: the only ones allowed on "*". */
+const NO_RESOURCE_LEVEL_PERMISSIONS = [
+  'iot:DescribeEndpoint',
+  'iot:UpdateEventConfigurations',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
+
+function roleOf(id: FunctionId, given = scenario()): Record<string, unknown> {
+  const template = GROUPS[FUNCTIONS[id].group];
+  return properties(template, referencedId(functionProperties(template.json, id)['Role'])!, given);
+}
+
+function statementsOf(id: FunctionId, given = scenario()): Statement[] {
+  return permissionStatements(roleOf(id, given));
+}
+
+describe.each(ALL_TEMPLATES.map((template) => [name(template), template] as const))(
+  '%s',
+  (_, template) => {
+    it.each(SCENARIOS)(
+      'names every action in full, never with a wildcard ($name)',
+      ({ scenario: given }) => {
+        const statements = allStatements(
+          evaluator(template, given).evaluate(template.json.Resources),
+        );
+        for (const statement of statements) {
+          expect(statement).not.toHaveProperty('NotAction');
+          expect(statement).not.toHaveProperty('NotResource');
+          for (const action of [statement.Action].flat())
+            expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+        }
+      },
+    );
+
+    it.each(SCENARIOS)(
+      'grants "*" only to actions without resource-level permissions ($name)',
+      ({ scenario: given }) => {
+        const statements = allStatements(
+          evaluator(template, given).evaluate(template.json.Resources),
+        );
+        const onAnything = statements.filter((statement) =>
+          [statement.Resource].flat().includes('*'),
+        );
+        for (const action of actionsOf(onAnything))
+          expect(NO_RESOURCE_LEVEL_PERMISSIONS).toContain(action);
+      },
+    );
+
+    it('says why beside every "*" resource', () => {
+      for (const wildcard of wildcardResources(template)) {
+        expect({ at: wildcard.location, comment: wildcard.comments }).toEqual({
+          at: wildcard.location,
+          comment: expect.stringMatching(/no resource-level permissions/i),
+        });
+      }
+    });
+
+    it('attaches no managed policies, whose permissions the template would not show', () => {
+      for (const id of resourcesOfType(template.json, 'AWS::IAM::Role')) {
+        expect(template.json.Resources[id]!.Properties).not.toHaveProperty('ManagedPolicyArns');
+      }
+      expect(resourcesOfType(template.json, 'AWS::IAM::ManagedPolicy')).toEqual([]);
+    });
+  },
+);
+
+describe.each(FUNCTION_IDS)("%s's role", (id) => {
+  it.each(SCENARIOS)(
+    'allows exactly the actions the function calls ($name)',
+    ({ scenario: given }) => {
+      const e2e = given.parameters['EnableEndToEndEncryption'] === 'true';
+      expect(actionsOf(statementsOf(id, given))).toEqual(
+        [...CALLS[id](e2e), ...RUNTIME_ACTIONS].sort(),
+      );
+    },
+  );
+
+  it('can be assumed by Lambda only', () => {
+    expect(trustStatements(roleOf(id))).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
+  });
+
+  it.each(SCENARIOS)(
+    'reads the KEK only with end-to-end encryption, and the API key only where TTS is called ($name)',
+    ({ scenario: given }) => {
+      const statements = statementsOf(id, given);
+      const e2e = given.parameters['EnableEndToEndEncryption'] === 'true';
+      const readsKek = e2e && ['UplinkFunction', 'DownlinkFunction', 'PubSubFunction'].includes(id);
+      const readsApiKey = ['PubSubFunction', 'CreateDeviceFunction', 'ClaimFunction'].includes(id);
+      expect(allows(statements, 'secretsmanager:GetSecretValue', KEK_SECRET_ARN)).toBe(readsKek);
+      expect(allows(statements, 'secretsmanager:GetSecretValue', API_KEY_SECRET_ARN)).toBe(
+        readsApiKey,
+      );
+    },
+  );
+});
+
+/** A thing of the stack and one that is not, by naming scheme. */
+const THINGS = {
+  DevEUI: { ours: '0004A30B001C0530', foreign: 'other-thing' },
+  DeviceID: { ours: `${STACK}_eui-0004a30b001c0530`, foreign: `${STACK}-2_eui-0004a30b001c0530` },
+} as const;
+
+type Access = readonly [action: string, resource: string];
+
+/** What each function may and may not do, for a thing of the stack (`T`) and a foreign one (`F`). */
+const ACCESS: Record<
+  FunctionId,
+  (T: string, F: string) => { allowed: Access[]; denied: Access[] }
+> = {
+  ThingTypeFunction: () => ({
+    allowed: [
+      ['iot:CreateThingType', iot('thingtype/lorawan')],
+      ['iot:DeprecateThingType', iot('thingtype/lorawan')],
+      ['iot:UpdateEventConfigurations', '*'],
+      ['iot:DescribeEndpoint', '*'],
+    ],
+    denied: [
+      ['iot:CreateThingType', iot('thingtype/other')],
+      ['iot:DeprecateThingType', iot('thingtype/other')],
+    ],
+  }),
+  PubSubFunction: () => ({
+    allowed: [['secretsmanager:GetSecretValue', API_KEY_SECRET_ARN]],
+    denied: [['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/uplink`)]],
+  }),
+  UplinkFunction: (T, F) => ({
+    allowed: [
+      ['iot:DescribeThing', iot(`thing/${T}`)],
+      ['iot:CreateThing', iot(`thing/${T}`)],
+      ['iot:CreateThing', iot('thingtype/lorawan')],
+      ['iot:GetThingShadow', iot(`thing/${T}/lorawan`)],
+      ['iot:UpdateThingShadow', iot(`thing/${T}/lorawan`)],
+      ['iot:Publish', iot(`topic/lorawan/${T}/uplink`)],
+      ['iot:Publish', iot(`topic/lorawan/${T}/downlink/failed`)],
+      ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/downlink/push`)],
+    ],
+    denied: [
+      ['iot:DescribeThing', iot(`thing/${F}`)],
+      ['iot:CreateThing', iot(`thing/${F}`)],
+      ['iot:CreateThing', iot('thingtype/other')],
+      ['iot:UpdateThingShadow', iot(`thing/${T}`)],
+      ['iot:UpdateThingShadow', iot(`thing/${T}/other`)],
+      ['iot:UpdateThingShadow', iot(`thing/${F}/lorawan`)],
+      ['iot:Publish', iot(`topic/lorawan/${F}/uplink`)],
+      // Its own rule's topics (a loop), the downlink rule's, and another stack's.
+      ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/uplink`)],
+      ['iot:Publish', iot('topic/lorawan/downlink')],
+      ['iot:Publish', iot('topic/thethings/lorawan/other-stack/downlink/push')],
+    ],
+  }),
+  DownlinkFunction: (T, F) => ({
+    allowed: [
+      ['iot:DescribeThing', iot(`thing/${T}`)],
+      ['iot:GetThingShadow', iot(`thing/${T}/lorawan`)],
+      ['iot:UpdateThingShadow', iot(`thing/${T}/lorawan`)],
+      ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/downlink/push`)],
+      ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/downlink/replace`)],
+      ['iot:Publish', iot(`topic/lorawan/${T}/downlink/failed`)],
+      // Rejections go to whatever thing the request named, or to lorawan/downlink/failed.
+      ['iot:Publish', iot(`topic/lorawan/${F}/downlink/failed`)],
+      ['iot:Publish', iot('topic/lorawan/downlink/failed')],
+    ],
+    denied: [
+      ['iot:DescribeThing', iot(`thing/${F}`)],
+      ['iot:UpdateThingShadow', iot(`thing/${F}/lorawan`)],
+      ['iot:CreateThing', iot(`thing/${T}`)],
+      ['iot:Publish', iot('topic/lorawan/downlink')],
+      ['iot:Publish', iot(`topic/lorawan/${T}/uplink`)],
+      ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/uplink`)],
+      ['iot:Publish', iot('topic/thethings/lorawan/other-stack/downlink/push')],
+    ],
+  }),
+  CreateDeviceFunction: (T, F) => registryAccess(T, F),
+  ClaimFunction: (T, F) => registryAccess(T, F),
+};
+
+function registryAccess(T: string, F: string): { allowed: Access[]; denied: Access[] } {
+  return {
+    allowed: [
+      ['iot:DescribeThing', iot(`thing/${T}`)],
+      ['iot:UpdateThing', iot(`thing/${T}`)],
+      ['iot:Publish', iot(`topic/lorawan/${T}/provisioning`)],
+      ['iot:Publish', iot(`topic/lorawan/${F}/provisioning`)],
+    ],
+    denied: [
+      ['iot:UpdateThing', iot(`thing/${F}`)],
+      ['iot:DescribeThing', iot(`thing/${F}`)],
+      ['iot:Publish', iot(`topic/lorawan/${T}/uplink`)],
+      ['iot:Publish', iot('topic/lorawan/downlink')],
+    ],
+  };
+}
+
+describe.each(FUNCTION_IDS)(
+  "%s's role is scoped to the stack's things, shadows and topics",
+  (id) => {
+    it.each(SCENARIOS)('$name', ({ scenario: given }) => {
+      const scheme = given.parameters['ThingNameScheme'] as keyof typeof THINGS;
+      const { allowed, denied } = ACCESS[id](THINGS[scheme].ours, THINGS[scheme].foreign);
+      const statements = statementsOf(id, given);
+      for (const [action, resource] of allowed)
+        expect({ action, resource, allowed: allows(statements, action, resource) }).toEqual({
+          action,
+          resource,
+          allowed: true,
+        });
+      for (const [action, resource] of denied)
+        expect({ action, resource, allowed: allows(statements, action, resource) }).toEqual({
+          action,
+          resource,
+          allowed: false,
+        });
+    });
+  },
+);
+
+describe('the role The Things Stack assumes', () => {
+  const role = properties(GROUPS.setup, 'TheThingsStackRole');
+  const statements = permissionStatements(role);
+
+  it("trusts The Things Stack's account only with this stack's ExternalId, the one pubsub-config gives it", () => {
+    const externalId = properties(GROUPS.setup, 'PubSub')['ExternalId'];
+    expect(externalId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(trustStatements(role)).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${TTS_ACCOUNT}:root` },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': externalId } },
+      },
+    ]);
+  });
+
+  it('lets it connect as thethings-<stack> and exchange messages under thethings/lorawan/<stack>/ only', () => {
+    expect(actionsOf(statements)).toEqual([
+      'iot:Connect',
+      'iot:DescribeEndpoint',
+      'iot:Publish',
+      'iot:Receive',
+      'iot:Subscribe',
+    ]);
+    const allowed: Access[] = [
+      ['iot:Connect', iot(`client/thethings-${STACK}`)],
+      ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/uplink`)],
+      ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/downlink/failed`)],
+      ['iot:Receive', iot(`topic/thethings/lorawan/${STACK}/downlink/push`)],
+      ['iot:Subscribe', iot(`topicfilter/thethings/lorawan/${STACK}/downlink/push`)],
+      ['iot:Subscribe', iot(`topicfilter/thethings/lorawan/${STACK}/downlink/#`)],
+      ['iot:DescribeEndpoint', '*'],
+    ];
+    const denied: Access[] = [
+      ['iot:Connect', iot('client/thethings-other-stack')],
+      ['iot:Connect', iot('client/anyone')],
+      ['iot:Publish', iot('topic/thethings/lorawan/other-stack/uplink')],
+      ['iot:Publish', iot('topic/lorawan/downlink')],
+      ['iot:Publish', iot('topic/lorawan/0004A30B001C0530/uplink')],
+      ['iot:Publish', iot('topic/$aws/things/0004A30B001C0530/shadow/name/lorawan/update')],
+      ['iot:Subscribe', iot('topicfilter/#')],
+      ['iot:Receive', iot('topic/lorawan/0004A30B001C0530/uplink')],
+    ];
+    for (const [action, resource] of allowed)
+      expect({ action, resource, allowed: allows(statements, action, resource) }).toEqual({
+        action,
+        resource,
+        allowed: true,
+      });
+    for (const [action, resource] of denied)
+      expect({ action, resource, allowed: allows(statements, action, resource) }).toEqual({
+        action,
+        resource,
+        allowed: false,
+      });
+  });
+});
