@@ -96,13 +96,16 @@ export class CloudFormationStandIn {
     try {
       // CloudFormation invokes custom resources asynchronously and waits for the PUT only. A
       // function that ends without answering would stall a real stack for an hour: say so now.
-      const unanswered = this.runner.invokeEvent(request.functionName, event).then(async (outcome) => {
+      const invocation = this.runner.invokeEvent(request.functionName, event);
+      const unanswered = invocation.then(async (outcome) => {
         await new Promise((resolve) => setTimeout(resolve, UNANSWERED_GRACE_MS));
         const how = outcome.ok ? 'returned' : `failed (${outcome.error.message})`;
         throw new LocalStackError('custom_resource_unanswered', `${request.logicalResourceId} (${request.functionName}) ${how} without answering CloudFormation.`);
       });
       // Promise.race handles both sides, so the loser's late rejection goes nowhere.
       const response = await Promise.race([answered, unanswered]);
+      // Let the function finish what it does after answering (its last log lines).
+      await invocation;
       if (response.Status !== 'SUCCESS') {
         throw new LocalStackError('custom_resource_failed', `${request.logicalResourceId} (${request.functionName}) failed: ${response.Reason ?? 'no reason given'}`, {
           logicalResourceId: request.logicalResourceId,

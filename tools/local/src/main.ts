@@ -81,7 +81,8 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
       port: options.apiPort,
       accountId: ACCOUNT_ID,
       region: REGION,
-      endpointAddress: `${options.host}:${broker.port}`,
+      // TTS takes the pub/sub endpoint as a bare host name (no port), as AWS's `-ats` address is.
+      endpointAddress: options.host,
       publish: (topic, payload, publishOptions) => broker.publish(topic, payload, publishOptions),
       onCall: (call) => log.api(call),
     });
@@ -165,7 +166,7 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
         Region: REGION,
         RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${options.stackName}-tts`,
         ExternalId: `${options.stackName}-external-id`,
-        EndpointAddress: thingType['EndpointAddress'] ?? `${options.host}:${broker.port}`,
+        EndpointAddress: thingType['EndpointAddress'] ?? options.host,
         EnableEndToEndEncryption: String(options.e2e),
         KekSecretId: kekSecretID,
         ApiKeySecretId: apiKeySecretID,

@@ -27,7 +27,7 @@ export interface LocalThingType {
 export interface IotControlPlaneOptions {
   readonly accountId: string;
   readonly region: string;
-  /** What DescribeEndpoint answers for the data endpoints: the broker's `host:port`. */
+  /** What DescribeEndpoint answers: the broker's host name (TTS takes a host name without port). */
   readonly endpointAddress: string;
   /** Publishes a registry event into the broker. */
   readonly publish: (topic: string, payload: string) => Promise<void>;

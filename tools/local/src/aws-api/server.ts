@@ -23,7 +23,7 @@ export interface AwsApiOptions {
   readonly host?: string;
   readonly accountId?: string;
   readonly region?: string;
-  /** What DescribeEndpoint answers (the local broker's `host:port`). */
+  /** What DescribeEndpoint answers: the broker's host name (TTS takes a host name without port). */
   readonly endpointAddress: string;
   /** Delivers Publish calls, registry events and shadow topics into the broker. */
   readonly publish: (topic: string, payload: string | Buffer, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
