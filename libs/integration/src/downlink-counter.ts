@@ -16,10 +16,11 @@ export interface ReservationOptions {
   readonly sessionID?: string;
 }
 
-/** A reserved downlink counter and the session it belongs to. */
-export interface Reservation {
+/** A reserved downlink counter, the session it belongs to, and what `prepare` made of it. */
+export interface Reservation<T = undefined> {
   readonly session: DownlinkSession;
   readonly fCnt: number;
+  readonly prepared: T;
 }
 
 const BASE_DELAY_MS = 5;
@@ -36,7 +37,24 @@ const DEFAULT_ATTEMPTS = 40;
  * @throws InputError `no_session`, `invalid_session_state`, `session_changed`
  * @throws TransientError `f_cnt_reservation_contended` after `maxAttempts` conflicts
  */
-export async function reserveDownlinkFCnt(shadows: ShadowStore, thingName: string, options: ReservationOptions): Promise<Reservation> {
+export function reserveDownlinkFCnt(shadows: ShadowStore, thingName: string, options: ReservationOptions): Promise<Reservation>;
+/**
+ * As above, with `prepare` run on each session read before its counter is written: whatever
+ * it throws (an AppSKey that does not unwrap) aborts the reservation before the shadow
+ * changes, and what it returns comes back as `prepared`.
+ */
+export function reserveDownlinkFCnt<T>(
+  shadows: ShadowStore,
+  thingName: string,
+  options: ReservationOptions,
+  prepare: (session: DownlinkSession) => Promise<T>,
+): Promise<Reservation<T>>;
+export async function reserveDownlinkFCnt<T>(
+  shadows: ShadowStore,
+  thingName: string,
+  options: ReservationOptions,
+  prepare?: (session: DownlinkSession) => Promise<T>,
+): Promise<Reservation<T | undefined>> {
   const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
     const session = readDownlinkSession(thingName, await shadows.getShadow(thingName, LORAWAN_SHADOW_NAME));
@@ -48,9 +66,10 @@ export async function reserveDownlinkFCnt(shadows: ShadowStore, thingName: strin
       );
     }
     const fCnt = nextFCntDown(session, options.minFCnt);
+    const prepared = prepare ? await prepare(session) : undefined;
     try {
       await shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: { fCntDown: fCnt }, version: session.version });
-      return { session, fCnt };
+      return { session, fCnt, prepared };
     } catch (error) {
       if (!(error instanceof ShadowVersionConflictError)) throw error;
       if (attempt >= attempts) {

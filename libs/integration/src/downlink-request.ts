@@ -229,7 +229,8 @@ export function downlinkFailedAnswer(input: unknown, error: IntegrationError, co
   if (typeof request['confirmed'] === 'boolean') downlink['confirmed'] = request['confirmed'];
   if (request['highPriority'] === true) downlink['priority'] = 'HIGH';
   downlink['correlation_ids'] = correlationIDs;
-  const grpcCode = error instanceof DownlinkRejectedError ? error.grpcCode : GrpcCode.FAILED_PRECONDITION;
+  const grpcCode =
+    error instanceof DownlinkRejectedError ? error.grpcCode : error.code === 'unknown_thing' ? GrpcCode.NOT_FOUND : GrpcCode.FAILED_PRECONDITION;
   return {
     ...(thingName === undefined ? {} : { thingName }),
     correlation_ids: correlationIDs,

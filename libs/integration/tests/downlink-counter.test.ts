@@ -44,6 +44,18 @@ describe('reserveDownlinkFCnt', () => {
     await expect(reserveDownlinkFCnt(store, 'T', { ...options, sessionID: 'OLD=' })).rejects.toMatchObject({ code: 'session_changed' });
   });
 
+  it('hands back what prepare made, and leaves the shadow alone when prepare throws', async () => {
+    const store = await storeWith(session);
+    await expect(reserveDownlinkFCnt(store, 'T', options, async (read) => read.devAddr)).resolves.toMatchObject({ fCnt: 1, prepared: '260B1A2F' });
+    const version = store.shadows.get('T/lorawan')?.version;
+    await expect(
+      reserveDownlinkFCnt(store, 'T', options, async () => {
+        throw new Error('key unusable');
+      }),
+    ).rejects.toThrow('key unusable');
+    expect(store.shadows.get('T/lorawan')?.version).toBe(version);
+  });
+
   it('gives up with a retryable error after the bounded attempts', async () => {
     const store = await storeWith(session);
     store.updateShadow = async () => {

@@ -216,13 +216,13 @@ async function repushIfCounterTooLow(up: ApplicationUp, thingName: string, deps:
     deps.log.warn('f_cnt_too_low without a usable min_f_cnt: not re-pushing', logKeys);
     return;
   }
-  const { session, fCnt } = await reserveDownlinkFCnt(deps.shadows, thingName, {
-    delay: deps.delay,
-    random: deps.random,
-    minFCnt,
-    sessionID: downlink.sessionKeyID,
-  });
-  const appSKey = await unwrapCounted(deps.keks, session.appSKeyEnvelope, thingName, deps.counters);
+  const keks = deps.keks;
+  const { session, fCnt, prepared: appSKey } = await reserveDownlinkFCnt(
+    deps.shadows,
+    thingName,
+    { delay: deps.delay, random: deps.random, minFCnt, sessionID: downlink.sessionKeyID },
+    (current) => unwrapCounted(keks, current.appSKeyEnvelope, thingName, deps.counters),
+  );
   const frmPayload = reencryptDownlinkPayload(appSKey, session.devAddr, downlink.fCnt, fCnt, downlink.frmPayload);
   const push = downlinkPush(
     { deviceID: up.ids.deviceID, applicationID: up.ids.applicationID },

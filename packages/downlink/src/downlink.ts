@@ -1,0 +1,156 @@
+/**
+ * HandleDownlink: requests that applications publish on `lorawan/downlink`. Validates them,
+ * with E2E encrypts the payload at a freshly reserved frame counter, and pushes to TTS. A
+ * refused request is answered on the thing's `downlink/failed` topic in TTS's own shape,
+ * and the invocation ends successfully: bad input is never retried.
+ */
+import {
+  deviceIDOfThing,
+  downlinkCorrelationIDs,
+  downlinkFailedAnswer,
+  downlinkPush,
+  DownlinkRejectedError,
+  encryptDownlinkPayload,
+  GrpcCode,
+  IntegrationError,
+  InputError,
+  parseDownlinkRequest,
+  requestedThingName,
+  reserveDownlinkFCnt,
+  type Counters,
+  type DownlinkRequest,
+  type DownlinkSession,
+  type IntegrationConfig,
+  type KekRingSource,
+  type Log,
+  type MessagePublisher,
+  type PushDownlink,
+  type ShadowStore,
+  type ThingDirectory,
+  type ThingRecord,
+} from '@tts-aws-iot/integration';
+import type { AesKey } from '@tts-aws-iot/lorawan';
+import { DOWNLINK_REQUEST_FAILED_TOPIC, thingTopic, ttsDownlinkPushTopic } from '@tts-aws-iot/tts';
+
+/** What HandleDownlink works with; the handler builds it once per container. */
+export interface DownlinkDependencies {
+  readonly config: IntegrationConfig;
+  readonly things: ThingDirectory;
+  readonly shadows: ShadowStore;
+  readonly publisher: MessagePublisher;
+  /** The KEK ring; set when E2E is enabled. */
+  readonly keks: KekRingSource | undefined;
+  readonly log: Log;
+  readonly counters: Counters;
+  /** A new unique ID for each downlink (it travels in TTS's correlation IDs). */
+  readonly newDownlinkID: () => string;
+  /** For the jittered retries of the frame counter reservation. */
+  readonly delay: (ms: number) => Promise<void>;
+  readonly random: () => number;
+}
+
+/** What became of one request. */
+export type DownlinkOutcome =
+  | { readonly status: 'pushed'; readonly thingName: string; readonly downlinkID: string; readonly fCnt: number | undefined }
+  | { readonly status: 'rejected'; readonly code: string; readonly topic: string };
+
+/** Metric names. */
+export const DownlinkMetric = {
+  DOWNLINKS: 'Downlinks',
+  REJECTIONS: 'DownlinkRejections',
+  DECRYPT_FAILURES: 'DecryptFailures',
+} as const;
+
+/**
+ * Handles one downlink request.
+ *
+ * @returns `pushed`, or `rejected` after answering the application
+ * @throws IntegrationError when a dependency fails: retryable ones are retried by Lambda;
+ *   other non-retryable ones (configuration, permissions) are answered first as well
+ */
+export async function handleDownlink(input: unknown, deps: DownlinkDependencies): Promise<DownlinkOutcome> {
+  const downlinkID = deps.newDownlinkID();
+  const correlationIDs = downlinkCorrelationIDs(downlinkID, 1);
+  try {
+    const request = parseDownlinkRequest(input, { e2eEnabled: deps.config.e2eEnabled });
+    const thing = await deps.things.find(request.thingName);
+    const fCnt = await push(request, thing, correlationIDs, deps);
+    deps.counters.count(DownlinkMetric.DOWNLINKS);
+    deps.log.info('Downlink pushed to TTS', { thing_name: request.thingName, downlink_id: downlinkID, ...(fCnt === undefined ? {} : { f_cnt: fCnt }) });
+    return { status: 'pushed', thingName: request.thingName, downlinkID, fCnt };
+  } catch (error) {
+    if (!(error instanceof IntegrationError) || error.retryable) throw error;
+    const topic = await answerTopic(input, deps);
+    await deps.publisher.publish(topic, downlinkFailedAnswer(input, error, correlationIDs));
+    deps.counters.count(DownlinkMetric.REJECTIONS);
+    // Input errors are the application's to fix; anything else is the operator's, so it goes
+    // on to the error policy, which logs and counts it (and does not retry it either).
+    if (!(error instanceof InputError)) throw error;
+    deps.log.warn('Downlink request rejected', { error_code: error.code, reason: error.message, downlink_id: downlinkID, answer_topic: topic });
+    return { status: 'rejected', code: error.code, topic };
+  }
+}
+
+/** Pushes the downlink to TTS; returns the frame counter with E2E. */
+async function push(request: DownlinkRequest, thing: ThingRecord, correlationIDs: readonly string[], deps: DownlinkDependencies): Promise<number | undefined> {
+  const { config } = deps;
+  const deviceID = deviceIDOfThing(config, thing);
+  if (deviceID === undefined) {
+    throw new DownlinkRejectedError(
+      'unknown_device',
+      `Thing ${thing.thingName} does not say which TTS device it is. Give it a deviceID (or devEUI) attribute.`,
+      GrpcCode.FAILED_PRECONDITION,
+      { thingName: thing.thingName },
+    );
+  }
+  const base = { fPort: request.fPort, confirmed: request.confirmed, highPriority: request.highPriority, correlationIDs };
+  let downlink: PushDownlink;
+  let fCnt: number | undefined;
+  if (deps.keks) {
+    // parseDownlinkRequest refuses payload JSON with E2E, so bytes are set.
+    const bytes = request.bytes ?? new Uint8Array();
+    const keks = deps.keks;
+    // The AppSKey is unwrapped before the counter is written: a key that cannot be used
+    // must not use up a counter.
+    const unwrap = async (session: DownlinkSession): Promise<AesKey> => {
+      try {
+        return await keks.unwrap(session.appSKeyEnvelope, thing.thingName);
+      } catch (error) {
+        deps.counters.count(DownlinkMetric.DECRYPT_FAILURES);
+        throw error;
+      }
+    };
+    const reservation = await reserveDownlinkFCnt(deps.shadows, thing.thingName, { delay: deps.delay, random: deps.random }, unwrap);
+    fCnt = reservation.fCnt;
+    const frmPayload = encryptDownlinkPayload(reservation.prepared, reservation.session.devAddr, fCnt, bytes);
+    downlink = {
+      ...base,
+      frmPayload: Buffer.from(frmPayload).toString('base64'),
+      session: { sessionKeyID: reservation.session.sessionID, fCnt },
+    };
+  } else if (request.bytes) {
+    downlink = { ...base, frmPayload: Buffer.from(request.bytes).toString('base64') };
+  } else {
+    downlink = { ...base, decodedPayload: request.payload };
+  }
+  await deps.publisher.publish(
+    ttsDownlinkPushTopic(config.stackName),
+    downlinkPush({ deviceID, applicationID: config.applicationID }, downlink),
+  );
+  return fCnt;
+}
+
+/**
+ * Where a refusal is answered: the thing's own `downlink/failed` topic when the request
+ * names a thing of this stack, else `lorawan/downlink/failed` (never another stack's topic).
+ */
+async function answerTopic(input: unknown, deps: DownlinkDependencies): Promise<string> {
+  const thingName = requestedThingName(input);
+  if (thingName === undefined) return DOWNLINK_REQUEST_FAILED_TOPIC;
+  try {
+    await deps.things.find(thingName);
+    return thingTopic(thingName, 'downlink/failed');
+  } catch {
+    return DOWNLINK_REQUEST_FAILED_TOPIC;
+  }
+}

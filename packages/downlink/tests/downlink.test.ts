@@ -1,0 +1,146 @@
+import { InMemoryShadowStore, TransientError } from '@tts-aws-iot/integration';
+import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
+
+import { handleDownlink } from '../src/downlink';
+import { APP_S_KEY_HEX, DEV_ADDR, KEK_HEX, SESSION_KEY_ID, sessionShadow, setup, THING } from './fixtures';
+
+const PUSH_TOPIC = 'thethings/lorawan/tts-stack/downlink/push';
+type Push = { end_device_ids: unknown; downlinks: { frm_payload?: string; f_cnt?: number; [key: string]: unknown }[] };
+
+function decrypt(push: Push, index = 0): number[] {
+  const downlink = push.downlinks[index]!;
+  return Array.from(decryptFRMPayload(parseAesKey(APP_S_KEY_HEX), 'down', parseDevAddr(DEV_ADDR), downlink.f_cnt!, Buffer.from(downlink.frm_payload!, 'base64')));
+}
+
+describe('handleDownlink without E2E', () => {
+  it('pushes the bytes to TTS with the request’s options and a correlation ID', async () => {
+    const world = await setup({ e2eEnabled: false, kekSecretID: undefined });
+    const outcome = await handleDownlink({ thingName: THING, bytes: 'AQID', fPort: 15, confirmed: true, highPriority: true }, world.deps);
+    expect(outcome).toEqual({ status: 'pushed', thingName: THING, downlinkID: 'dl-1', fCnt: undefined });
+    expect(world.publisher.messages).toEqual([
+      {
+        topic: PUSH_TOPIC,
+        qos: 1,
+        payload: {
+          end_device_ids: { device_id: 'eui-0004a30b001c0530', application_ids: { application_id: 'my-app' } },
+          downlinks: [{ f_port: 15, frm_payload: 'AQID', confirmed: true, priority: 'HIGH', correlation_ids: ['tts-aws-iot:downlink:dl-1', 'tts-aws-iot:attempt:1'] }],
+        },
+      },
+    ]);
+    expect(world.shadows.calls).toEqual([]);
+    expect(world.metrics['Downlinks']).toBe(1);
+  });
+
+  it('pushes payload JSON for TTS’s payload formatter, at normal priority on port 1 by default', async () => {
+    const world = await setup({ e2eEnabled: false, kekSecretID: undefined });
+    await handleDownlink({ thingName: THING, payload: { led: 'on' } }, world.deps);
+    expect((world.publisher.messages[0]?.payload as Push).downlinks[0]).toEqual({
+      f_port: 1,
+      decoded_payload: { led: 'on' },
+      confirmed: false,
+      priority: 'NORMAL',
+      correlation_ids: ['tts-aws-iot:downlink:dl-1', 'tts-aws-iot:attempt:1'],
+    });
+  });
+});
+
+describe('handleDownlink with E2E', () => {
+  it('encrypts with the session AppSKey at the next counter and pushes it with the session', async () => {
+    const world = await setup();
+    const outcome = await handleDownlink({ thingName: THING, bytes: 'yv4AQg==', fPort: 3 }, world.deps);
+    expect(outcome).toMatchObject({ status: 'pushed', fCnt: 5 });
+    const push = world.publisher.messages[0]?.payload as Push;
+    expect(push.downlinks[0]).toMatchObject({ f_port: 3, session_key_id: SESSION_KEY_ID, f_cnt: 5 });
+    expect(push.downlinks[0]?.frm_payload).not.toBe('yv4AQg==');
+    expect(decrypt(push)).toEqual([0xca, 0xfe, 0x00, 0x42]);
+    expect(world.shadows.reported(THING, 'lorawan')?.['fCntDown']).toBe(5);
+  });
+
+  it('gives 50 concurrent requests for one device 50 distinct consecutive counters', async () => {
+    const world = await setup();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => handleDownlink({ thingName: THING, bytes: Buffer.from([i]).toString('base64') }, world.deps)));
+    const pushes = world.publisher.messages.map((m) => m.payload as Push);
+    expect(pushes.map((p) => p.downlinks[0]!.f_cnt).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 50 }, (_, i) => i + 5));
+    // Each payload decrypts at its own counter to what was asked.
+    expect(pushes.map((p) => decrypt(p)[0]).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('never lets the AppSKey or the KEK reach a message or a log line', async () => {
+    const world = await setup();
+    await handleDownlink({ thingName: THING, bytes: 'AQ==' }, world.deps);
+    await handleDownlink({ thingName: THING, payload: { a: 1 } }, world.deps);
+    const seen = JSON.stringify({ published: world.publisher.messages, logs: world.logs });
+    for (const hex of [APP_S_KEY_HEX, KEK_HEX]) {
+      for (const form of [hex, hex.toLowerCase(), Buffer.from(hex, 'hex').toString('base64')]) expect(seen).not.toContain(form);
+    }
+  });
+
+  it('leaves a failing dependency to Lambda’s retries, without answering', async () => {
+    const world = await setup();
+    (world.shadows as InMemoryShadowStore).getShadow = async () => {
+      throw new TransientError('aws_throttled', 'throttled');
+    };
+    await expect(handleDownlink({ thingName: THING, bytes: 'AQ==' }, world.deps)).rejects.toMatchObject({ code: 'aws_throttled' });
+    expect(world.publisher.messages).toEqual([]);
+  });
+});
+
+describe('handleDownlink refusals', () => {
+  const answerOn = (thing: string) => `lorawan/${thing}/downlink/failed`;
+  const GENERIC = 'lorawan/downlink/failed';
+  // Every refusal is answered with its own error name, on the thing's topic when the thing is
+  // ours, and nothing reaches TTS or the shadow.
+  it.each<[string, unknown, string, string, number, Record<string, unknown>]>([
+    ['text that is not JSON', '{"thingName"', 'invalid_request', GENERIC, 3, {}],
+    ['a JSON array', [{ thingName: THING }], 'invalid_request', GENERIC, 3, {}],
+    ['null', null, 'invalid_request', GENERIC, 3, {}],
+    ['a misspelt field', { thingName: THING, bytes: 'AQ==', FPort: 2 }, 'unknown_field', answerOn(THING), 3, {}],
+    ['no thingName', { bytes: 'AQ==' }, 'missing_thing_name', GENERIC, 3, {}],
+    ['an empty thingName', { thingName: '', bytes: 'AQ==' }, 'missing_thing_name', GENERIC, 3, {}],
+    ['a thingName with a wildcard', { thingName: 'a/#', bytes: 'AQ==' }, 'invalid_thing_name', GENERIC, 3, {}],
+    ['neither bytes nor payload', { thingName: THING }, 'missing_payload', answerOn(THING), 3, {}],
+    ['bytes and payload', { thingName: THING, bytes: 'AQ==', payload: { a: 1 } }, 'ambiguous_payload', answerOn(THING), 3, {}],
+    ['bytes that are not base64', { thingName: THING, bytes: 'not base64!' }, 'invalid_bytes', answerOn(THING), 3, {}],
+    ['bytes as a number', { thingName: THING, bytes: 12 }, 'invalid_bytes', answerOn(THING), 3, {}],
+    ['243 bytes', { thingName: THING, bytes: Buffer.alloc(243, 1).toString('base64') }, 'payload_too_large', answerOn(THING), 3, {}],
+    ['payload JSON with E2E', { thingName: THING, payload: { led: 'on' } }, 'payload_not_supported_with_e2e', answerOn(THING), 3, {}],
+    ['fPort 0', { thingName: THING, bytes: 'AQ==', fPort: 0 }, 'invalid_f_port', answerOn(THING), 3, {}],
+    ['fPort 224', { thingName: THING, bytes: 'AQ==', fPort: 224 }, 'invalid_f_port', answerOn(THING), 3, {}],
+    ['fPort -1', { thingName: THING, bytes: 'AQ==', fPort: -1 }, 'invalid_f_port', answerOn(THING), 3, {}],
+    ['fPort "10"', { thingName: THING, bytes: 'AQ==', fPort: '10' }, 'invalid_f_port', answerOn(THING), 3, {}],
+    ['confirmed "true"', { thingName: THING, bytes: 'AQ==', confirmed: 'true' }, 'invalid_confirmed', answerOn(THING), 3, {}],
+    ['highPriority 1', { thingName: THING, bytes: 'AQ==', highPriority: 1 }, 'invalid_high_priority', answerOn(THING), 3, {}],
+    ['an unknown thing', { thingName: 'FFFFFFFFFFFFFFFF', bytes: 'AQ==' }, 'unknown_thing', GENERIC, 5, {}],
+    ['a thing of another stack', { thingName: 'OTHER0000000001', bytes: 'AQ==' }, 'stack_mismatch', GENERIC, 9, {}],
+    ['a thing without device identity', { thingName: 'NOID', bytes: 'AQ==' }, 'unknown_device', answerOn('NOID'), 9, {}],
+    ['a thing without session', { thingName: 'NOSESSION', bytes: 'AQ==' }, 'no_session', answerOn('NOSESSION'), 9, {}],
+    ['a thing with a damaged session', { thingName: 'DAMAGED', bytes: 'AQ==' }, 'invalid_session_state', answerOn('DAMAGED'), 9, { field: 'devAddr' }],
+    ['a session wrapped under an unknown KEK', { thingName: 'OLDKEK', bytes: 'AQ==' }, 'unknown_kek_label', answerOn('OLDKEK'), 9, { kekLabel: 'kek-0' }],
+  ])('answers %s', async (_label, request, name, topic, grpcCode, attributes) => {
+    const world = await setup();
+    world.registry.things.set('NOID', { thingName: 'NOID', attributes: { stackName: 'tts-stack' } });
+    for (const thingName of ['NOSESSION', 'DAMAGED', 'OLDKEK']) world.registry.things.set(thingName, { thingName, attributes: { stackName: 'tts-stack', deviceID: thingName.toLowerCase() } });
+    await world.shadows.updateShadow('DAMAGED', 'lorawan', { reported: { ...sessionShadow, devAddr: 'zz' } });
+    await world.shadows.updateShadow('OLDKEK', 'lorawan', { reported: { ...sessionShadow, appSKeyEnvelope: { ...sessionShadow.appSKeyEnvelope, kekLabel: 'kek-0' } } });
+    const before = JSON.stringify([...world.shadows.shadows.entries()]);
+
+    const outcome = await handleDownlink(request, world.deps).catch((error: unknown) => ({ thrown: error }));
+
+    if ('thrown' in outcome) {
+      // Not the application's fault: answered all the same, then left to the error policy.
+      expect(outcome.thrown).toMatchObject({ code: name, retryable: false, attributes });
+    } else {
+      expect(outcome).toEqual({ status: 'rejected', code: name, topic });
+    }
+    expect(world.publisher.messages).toHaveLength(1);
+    const [answer] = world.publisher.messages;
+    expect(answer?.topic).toBe(topic);
+    expect(answer?.payload).toMatchObject({
+      correlation_ids: ['tts-aws-iot:downlink:dl-1', 'tts-aws-iot:attempt:1'],
+      downlink_failed: { error: { namespace: 'tts-aws-iot', name, code: grpcCode, message_format: expect.stringMatching(/\.$/) } },
+    });
+    expect(JSON.stringify([...world.shadows.shadows.entries()])).toBe(before);
+    expect(world.metrics['DownlinkRejections']).toBe(1);
+    expect(world.metrics['Downlinks']).toBeUndefined();
+  });
+});
