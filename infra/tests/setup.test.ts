@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { parseDefaultFrequencyPlanID } from '@tts-aws-iot/integration';
 import { parse } from 'yaml';
 
 import {
@@ -131,6 +132,12 @@ describe('regions', () => {
       regions: string[];
     };
     expect([...lint.regions].sort()).toEqual(regions);
+  });
+
+  it('names plans the registry functions accept as DEFAULT_FREQUENCY_PLAN_ID', () => {
+    for (const { ID } of Object.values(plans) as { ID: string }[]) {
+      expect(parseDefaultFrequencyPlanID(ID)).toBe(ID);
+    }
   });
 
   it.each([
