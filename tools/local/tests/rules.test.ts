@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '@tts-aws-iot/test-kit';
 import { TTS_DOWNSTREAM_SUBTOPICS, TTS_UPSTREAM_SUBTOPICS } from '@tts-aws-iot/tts';
 import { startBroker } from '../src/broker';
 import { RuleSyntaxError } from '../src/errors';
+import { parse, type Tags } from 'yaml';
 import { compileStatement, integrationRules, RulesEngine, topicMatches, type TopicRule } from '../src/rules';
 
 const rules = integrationRules({ stackName: 'local', thingTypeName: 'lorawan' });
@@ -52,6 +55,48 @@ describe('the integration rules, compiled from libs/tts', () => {
       rules.filter((r) => topicMatches(compileStatement(r.sql).topicFilter, `$aws/events/thing/t/${suffix}`)).map((r) => r.functionName);
     expect(targets('created').sort()).toEqual(['claim', 'create-device']);
     expect(targets('deleted')).toEqual(['create-device']);
+  });
+});
+
+// The SAM templates are the deployed truth: the local rules must route the same statements to
+// the same functions (infra's own tests check the statements against libs/tts).
+describe('the local rules next to infra/', () => {
+  const tags = ['Sub', 'GetAtt', 'Ref', 'If', 'Join', 'Equals', 'Not', 'Select', 'Split', 'FindInMap', 'Condition', 'And', 'Or', 'Base64'].flatMap((name) => [
+    { tag: `!${name}`, resolve: (value: string) => value },
+    { tag: `!${name}`, collection: 'seq' as const, resolve: (value: unknown) => value },
+  ]) as Tags;
+  interface Resource {
+    readonly Type: string;
+    readonly Properties: {
+      readonly TopicRulePayload?: { readonly Sql: string; readonly Actions: { readonly Lambda?: { readonly FunctionArn: string } }[] };
+      readonly CodeUri?: string;
+    };
+  }
+  const parameters: Record<string, string> = { 'AWS::StackName': 'local', StackName: 'local', ThingTypeName: 'lorawan' };
+
+  function deployedRules(template: string): { sql: string; functionName: string }[] {
+    const text = readFileSync(join(__dirname, '..', '..', '..', 'infra', template, 'template.yaml'), 'utf8');
+    const resources = (parse(text, { customTags: tags }) as { Resources: Record<string, Resource> }).Resources;
+    return Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IoT::TopicRule')
+      .flatMap((resource) => {
+        const payload = resource.Properties.TopicRulePayload!;
+        const sql = payload.Sql.replace(/\$\{([^}]+)\}/g, (_, name: string) => parameters[name] ?? `<unknown ${name}>`);
+        return payload.Actions
+          .filter((action) => action.Lambda)
+          .map((action) => {
+            const functionId = action.Lambda!.FunctionArn.replace(/\.Arn$/, '');
+            const codeUri = resources[functionId]?.Properties.CodeUri ?? '';
+            return { sql, functionName: /dist\/packages\/([^/]+)/.exec(codeUri)?.[1] ?? `<no bundle for ${functionId}>` };
+          });
+      });
+  }
+
+  it('invokes the same function with the same statement as every deployed rule', () => {
+    const deployed = [...deployedRules('traffic'), ...deployedRules('registry')];
+    const local = rules.map(({ sql, functionName }) => ({ sql, functionName }));
+    const order = (list: { sql: string; functionName: string }[]) => [...list].sort((a, b) => `${a.functionName}${a.sql}`.localeCompare(`${b.functionName}${b.sql}`));
+    expect(order(local)).toEqual(order(deployed));
   });
 });
 
