@@ -1,0 +1,249 @@
+/**
+ * Configure: the `Custom::PubSub` resource (ARCHITECTURE.md "Custom resources"). It makes
+ * the TTS application publish to this account's AWS IoT Core: it checks the API key's
+ * rights, sets the AWS IoT pub/sub with the default integration and, with end-to-end
+ * encryption, installs the KEK on the Join Server and turns on `skip_payload_crypto`.
+ * Delete undoes that, best effort: a stack must be deletable even when TTS is not reachable.
+ */
+import type { CustomResourceEvent, CustomResourceLogic, CustomResourceOutcome } from '@tts-aws-iot/aws';
+import { addressToURL, InputError, type SecretReader } from '@tts-aws-iot/integration';
+import { parseKekRing } from '@tts-aws-iot/keywrap';
+import { missingRights, REQUIRED_APPLICATION_RIGHTS, type TtsClient } from '@tts-aws-iot/tts';
+
+/** The properties of `Custom::PubSub` (CloudFormation passes strings), and optionally `PubSubID`. */
+export interface PubSubProperties {
+  readonly ApplicationID: string;
+  readonly ClusterAddress: string;
+  readonly StackName: string;
+  readonly Region: string;
+  readonly RoleArn: string;
+  readonly ExternalId: string;
+  readonly EndpointAddress: string;
+  readonly EnableEndToEndEncryption: string;
+  readonly KekSecretId: string;
+  readonly ApiKeySecretId: string;
+  readonly [name: string]: string;
+}
+
+/** The checked properties. */
+export interface PubSubSettings {
+  readonly applicationID: string;
+  readonly pubSubID: string;
+  /** The TTS API base URL (ending in `/api/v3`). */
+  readonly clusterURL: string;
+  readonly stackName: string;
+  readonly region: string;
+  readonly roleArn: string;
+  readonly externalID: string;
+  /** The account's `iot:Data-ATS` host name. */
+  readonly endpointAddress: string;
+  readonly e2eEnabled: boolean;
+  /** Set when `e2eEnabled`. */
+  readonly kekSecretID: string | undefined;
+  readonly apiKeySecretID: string;
+}
+
+/** The TTS calls this resource makes. */
+export type PubSubApi = Pick<TtsClient, 'getAuthInfo' | 'setAwsIotPubSub' | 'deletePubSub' | 'setApplicationKek' | 'deleteApplicationKek' | 'setSkipPayloadCrypto'>;
+
+/** The log lines this resource writes (a Powertools `Logger` fits). */
+export interface ConfigureLog {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+}
+
+export interface ConfigureDeps {
+  readonly secrets: SecretReader;
+  /** A TTS client for the resource's cluster, reading the API key from its secret. */
+  readonly tts: (settings: PubSubSettings) => PubSubApi;
+  readonly log: ConfigureLog;
+}
+
+/** The pub/sub ID when the resource names none. */
+export const DEFAULT_PUB_SUB_ID = 'aws-iot';
+
+// TTS's own rules (TTS.md "Pub/sub with the AWS IoT provider", "Conventions").
+const TTS_ID = /^[a-z0-9](?:-?[a-z0-9]){2,}$/;
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+const ROLE_ARN = /^arn:aws:iam::[0-9]{12}:role\/[A-Za-z0-9_+=,.@-]+$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{1,1224}$/;
+const HOST_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+
+/**
+ * Checks the resource's properties, collecting every problem.
+ *
+ * @throws InputError `invalid_properties` listing each property, what is wrong and what it takes
+ */
+export function parsePubSubProperties(properties: Readonly<Record<string, string | undefined>>): PubSubSettings {
+  const problems: string[] = [];
+  const text = (name: string, pattern: RegExp | undefined, hint: string): string => {
+    const value = properties[name]?.trim() ?? '';
+    if (value === '') problems.push(`${name} is missing: ${hint}`);
+    else if (pattern && !pattern.test(value)) problems.push(`${name} ${JSON.stringify(value)} is invalid: ${hint}`);
+    return value;
+  };
+  const applicationID = text('ApplicationID', TTS_ID, 'the TTS application ID (lowercase letters, digits, single hyphens)');
+  if (applicationID.length > 36) problems.push('ApplicationID is invalid: TTS IDs have at most 36 characters');
+  const pubSubID = properties['PubSubID']?.trim() || DEFAULT_PUB_SUB_ID;
+  if (!TTS_ID.test(pubSubID) || pubSubID.length > 36) problems.push(`PubSubID ${JSON.stringify(pubSubID)} is invalid: lowercase letters, digits and single hyphens, at most 36`);
+  const clusterAddress = text('ClusterAddress', undefined, 'the TTS cluster host name, e.g. eu1.cloud.thethings.industries');
+  let clusterURL = '';
+  if (clusterAddress) {
+    try {
+      clusterURL = addressToURL(clusterAddress, '/api/v3');
+    } catch {
+      problems.push(`ClusterAddress ${JSON.stringify(clusterAddress)} is invalid: use a host name or an http(s) URL`);
+    }
+  }
+  const stackName = text('StackName', STACK_NAME, 'a letter, then letters, digits and hyphens (at most 128)');
+  const region = text('Region', REGION, 'an AWS region such as eu-west-1');
+  const roleArn = text('RoleArn', ROLE_ARN, 'the ARN of the role TTS assumes, arn:aws:iam::<account>:role/<name>');
+  const externalID = text('ExternalId', EXTERNAL_ID, 'letters, digits and +=,.@:/-_ (at most 1224)');
+  const endpointAddress = endpointHost(text('EndpointAddress', undefined, "the account's iot:Data-ATS address"));
+  if (endpointAddress !== undefined && !HOST_NAME.test(endpointAddress)) {
+    problems.push(`EndpointAddress ${JSON.stringify(properties['EndpointAddress'])} is invalid: use the iot:Data-ATS host name`);
+  }
+  const e2e = properties['EnableEndToEndEncryption']?.trim().toLowerCase();
+  if (e2e !== 'true' && e2e !== 'false') problems.push(`EnableEndToEndEncryption ${JSON.stringify(properties['EnableEndToEndEncryption'] ?? '')} is invalid: use true or false`);
+  const e2eEnabled = e2e === 'true';
+  const kekSecretID = e2eEnabled ? text('KekSecretId', undefined, 'the KEK secret, needed with end-to-end encryption') : undefined;
+  const apiKeySecretID = text('ApiKeySecretId', undefined, 'the secret that holds the TTS API key');
+  if (problems.length > 0) {
+    throw new InputError('invalid_properties', `Invalid Custom::PubSub properties: ${problems.join('; ')}.`, { problems });
+  }
+  return {
+    applicationID,
+    pubSubID,
+    clusterURL,
+    stackName,
+    region,
+    roleArn,
+    externalID,
+    endpointAddress: endpointAddress!,
+    e2eEnabled,
+    kekSecretID,
+    apiKeySecretID,
+  };
+}
+
+/** The host of an endpoint given as a host name or as a URL (`https://…`, as the local stack has it). */
+function endpointHost(value: string): string | undefined {
+  if (!value) return undefined;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+  try {
+    return new URL(value).hostname;
+  } catch {
+    return value;
+  }
+}
+
+/** The PhysicalResourceId: `<ApplicationID>/<PubSubID>`, stable across updates of anything else. */
+export function physicalResourceID(settings: Pick<PubSubSettings, 'applicationID' | 'pubSubID'>): string {
+  return `${settings.applicationID}/${settings.pubSubID}`;
+}
+
+/**
+ * The logic of `Custom::PubSub`.
+ *
+ * - Create and Update: check that the API key belongs to the application and has every
+ *   right the integration needs (naming the missing ones), set the pub/sub, then either
+ *   install the KEK (the KEK secret's current entry) and turn on `skip_payload_crypto`, or,
+ *   without end-to-end encryption, remove the KEK and turn it off. A changed ApplicationID or
+ *   PubSubID is a new resource: CloudFormation then deletes the old one.
+ * - Delete: remove the pub/sub and, where end-to-end encryption was on, the KEK and
+ *   `skip_payload_crypto`, so that TTS decrypts payloads itself again. Best effort: problems
+ *   are logged and the answer is SUCCESS, so the stack never sticks in DELETE_FAILED.
+ */
+export function pubSubResource(deps: ConfigureDeps): CustomResourceLogic<PubSubProperties> {
+  return async (event: CustomResourceEvent<PubSubProperties>): Promise<CustomResourceOutcome> => {
+    if (event.RequestType === 'Delete') return remove(event.PhysicalResourceId, event.ResourceProperties, deps);
+    const settings = parsePubSubProperties(event.ResourceProperties);
+    const tts = deps.tts(settings);
+    await checkApiKey(tts, settings);
+    await tts.setAwsIotPubSub({
+      applicationID: settings.applicationID,
+      pubSubID: settings.pubSubID,
+      region: settings.region,
+      roleArn: settings.roleArn,
+      externalID: settings.externalID,
+      endpointAddress: settings.endpointAddress,
+      stackName: settings.stackName,
+    });
+    let kekLabel = '';
+    if (settings.e2eEnabled) {
+      const kek = await currentKek(deps.secrets, settings.kekSecretID!);
+      await tts.setApplicationKek(settings.applicationID, { label: kek.label, key: kek.kek });
+      await tts.setSkipPayloadCrypto(settings.applicationID, true);
+      kekLabel = kek.label;
+    } else {
+      await tts.deleteApplicationKek(settings.applicationID);
+      await tts.setSkipPayloadCrypto(settings.applicationID, false);
+    }
+    deps.log.info('Configured the TTS pub/sub.', { application_id: settings.applicationID, pub_sub_id: settings.pubSubID, e2e: settings.e2eEnabled, kek_label: kekLabel });
+    return {
+      physicalResourceId: physicalResourceID(settings),
+      data: { ApplicationID: settings.applicationID, PubSubID: settings.pubSubID, KekLabel: kekLabel },
+    };
+  };
+}
+
+async function checkApiKey(tts: PubSubApi, settings: PubSubSettings): Promise<void> {
+  const authInfo = await tts.getAuthInfo();
+  if (authInfo.applicationID !== undefined && authInfo.applicationID !== settings.applicationID) {
+    throw new InputError(
+      'api_key_of_other_application',
+      `The API key belongs to TTS application ${authInfo.applicationID}, not ${settings.applicationID}: create an API key in application ${settings.applicationID}, or set ApplicationID to ${authInfo.applicationID}.`,
+      { applicationID: authInfo.applicationID },
+    );
+  }
+  const missing = missingRights(authInfo);
+  if (missing.length > 0) {
+    throw new InputError(
+      'insufficient_rights',
+      `The API key lacks ${missing.length === 1 ? 'the right' : 'the rights'} ${missing.join(', ')}: create an API key in application ${settings.applicationID} with ${REQUIRED_APPLICATION_RIGHTS.join(', ')}, and update ApplicationApiKey.`,
+      { missing },
+    );
+  }
+}
+
+async function currentKek(secrets: SecretReader, secretID: string): Promise<{ label: string; kek: Uint8Array }> {
+  try {
+    return parseKekRing(await secrets.getSecretString(secretID)).current();
+  } catch (error) {
+    if ((error as { retryable?: unknown }).retryable === true) throw error;
+    throw new InputError('invalid_kek_secret', `The KEK secret ${secretID} is unusable: ${(error as Error).message}.`, { secretID }, { cause: error });
+  }
+}
+
+async function remove(physicalID: string, properties: Readonly<Record<string, string | undefined>>, deps: ConfigureDeps): Promise<CustomResourceOutcome> {
+  const problems: { step: string; error: unknown }[] = [];
+  const attempt = async (step: string, work: () => Promise<unknown>): Promise<void> => {
+    try {
+      await work();
+    } catch (error) {
+      problems.push({ step, error });
+    }
+  };
+  let settings: PubSubSettings | undefined;
+  await attempt('read the properties', async () => {
+    settings = parsePubSubProperties(properties);
+  });
+  if (settings) {
+    const tts = deps.tts(settings);
+    const { applicationID } = settings;
+    await attempt('remove the pub/sub', () => tts.deletePubSub(settings!));
+    if (settings.e2eEnabled) {
+      await attempt('turn off skip_payload_crypto', () => tts.setSkipPayloadCrypto(applicationID, false));
+      await attempt('remove the KEK', () => tts.deleteApplicationKek(applicationID));
+    }
+  }
+  for (const { step, error } of problems) {
+    deps.log.warn(`Could not ${step} while deleting the TTS pub/sub; finish it in TTS by hand.`, {
+      physical_resource_id: physicalID,
+      error_code: (error as { code?: unknown }).code,
+      reason: (error as Error).message,
+    });
+  }
+  return { physicalResourceId: physicalID };
+}
