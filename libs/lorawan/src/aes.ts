@@ -44,7 +44,15 @@ function createState(key: AesKey): KeyState {
   const l = ecb.update(new Uint8Array(16));
   const k1 = doubleBlock(l);
   const k2 = doubleBlock(k1);
-  return { key: new Uint8Array(key), ecb, cbc, chain: new Uint8Array(16), k1, k2, ecbDecrypt: undefined };
+  return {
+    key: new Uint8Array(key),
+    ecb,
+    cbc,
+    chain: new Uint8Array(16),
+    k1,
+    k2,
+    ecbDecrypt: undefined,
+  };
 }
 
 const RB = 0x87;
@@ -78,7 +86,12 @@ export function aesDecryptBlocks(key: AesKey, blocks: Uint8Array): Buffer {
  * the tag. `buffer` is scratch space the caller owns: zero beyond `length`, at least
  * 16 bytes and a multiple of 16 long; it is overwritten.
  */
-export function cmacInPlace(key: AesKey, buffer: Uint8Array, length: number, size: number): Uint8Array {
+export function cmacInPlace(
+  key: AesKey,
+  buffer: Uint8Array,
+  length: number,
+  size: number,
+): Uint8Array {
   const state = stateOf(key);
   // Steps 2-4: n blocks; the last one complete → XOR K1, else pad with 10^i and XOR K2.
   const n = length === 0 ? 1 : Math.ceil(length / 16);

@@ -22,7 +22,11 @@ export function writeReversed(bytes: Uint8Array, offset: number, value: Uint8Arr
 }
 
 /** Reads `size` bytes from the wire into a new array in display order. */
-export function readReversed(bytes: Uint8Array, offset: number, size: number): Uint8Array<ArrayBuffer> {
+export function readReversed(
+  bytes: Uint8Array,
+  offset: number,
+  size: number,
+): Uint8Array<ArrayBuffer> {
   const value = new Uint8Array(size);
   for (let i = 0; i < size; i++) value[i] = bytes[offset + size - 1 - i]!;
   return value;
@@ -31,9 +35,13 @@ export function readReversed(bytes: Uint8Array, offset: number, size: number): U
 /** Checks that `value` is an integer in [0, max]; `name` is the spec's field name. */
 export function checkUint(name: string, value: number, max: number): number {
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new LorawanError('invalid_value', `Invalid ${name}: ${String(value)}; an integer from 0 to ${max} is expected.`, {
-      field: name,
-    });
+    throw new LorawanError(
+      'invalid_value',
+      `Invalid ${name}: ${String(value)}; an integer from 0 to ${max} is expected.`,
+      {
+        field: name,
+      },
+    );
   }
   return value;
 }
@@ -41,7 +49,11 @@ export function checkUint(name: string, value: number, max: number): number {
 /** Checks that `value` is a boolean; `name` is the spec's field name. */
 export function checkBoolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') {
-    throw new LorawanError('invalid_value', `Invalid ${name}: ${String(value)}; true or false is expected.`, { field: name });
+    throw new LorawanError(
+      'invalid_value',
+      `Invalid ${name}: ${String(value)}; true or false is expected.`,
+      { field: name },
+    );
   }
   return value;
 }
@@ -50,9 +62,18 @@ export function checkBoolean(name: string, value: unknown): boolean {
 export function checkBytes(name: string, value: unknown, max: number): Uint8Array {
   if (!(value instanceof Uint8Array) || value.length > max) {
     const got = value instanceof Uint8Array ? `${value.length} bytes` : typeof value;
-    throw new LorawanError('invalid_value', `Invalid ${name}: at most ${max} bytes expected, got ${got}.`, { field: name });
+    throw new LorawanError(
+      'invalid_value',
+      `Invalid ${name}: at most ${max} bytes expected, got ${got}.`,
+      { field: name },
+    );
   }
   return value;
+}
+
+/** Two uppercase hex digits of a byte, for messages. */
+export function hexByte(byte: number): string {
+  return byte.toString(16).toUpperCase().padStart(2, '0');
 }
 
 /** The largest 32-bit frame counter. */

@@ -21,12 +21,24 @@ export type FOptsCounter = 'nFCnt' | 'aFCntDown';
  * K is the AppSKey for FPort 1-255 and the NwkSKey (1.1: NwkSEncKey) for FPort 0.
  * `fCnt` is the full 32-bit counter (1.1 downlinks: AFCntDown for FPort > 0, else NFCntDown).
  */
-export function encryptFRMPayload(key: AesKey, direction: Direction, devAddr: DevAddr, fCnt: number, payload: Uint8Array): Uint8Array {
+export function encryptFRMPayload(
+  key: AesKey,
+  direction: Direction,
+  devAddr: DevAddr,
+  fCnt: number,
+  payload: Uint8Array,
+): Uint8Array {
   return xorKeystream(key, 0x00, direction, devAddr, fCnt, payload);
 }
 
 /** Decrypts an FRMPayload: the same keystream as {@link encryptFRMPayload}, so the same XOR. */
-export function decryptFRMPayload(key: AesKey, direction: Direction, devAddr: DevAddr, fCnt: number, payload: Uint8Array): Uint8Array {
+export function decryptFRMPayload(
+  key: AesKey,
+  direction: Direction,
+  devAddr: DevAddr,
+  fCnt: number,
+  payload: Uint8Array,
+): Uint8Array {
   return xorKeystream(key, 0x00, direction, devAddr, fCnt, payload);
 }
 
@@ -44,9 +56,20 @@ export function encryptFOpts(
   counter: FOptsCounter = 'nFCnt',
 ): Uint8Array {
   if (fOpts.length > 15) {
-    throw new LorawanError('invalid_length', `FOpts of ${fOpts.length} bytes; at most 15 fit in the FHDR.`, { length: fOpts.length });
+    throw new LorawanError(
+      'invalid_length',
+      `FOpts of ${fOpts.length} bytes; at most 15 fit in the FHDR.`,
+      { length: fOpts.length },
+    );
   }
-  return xorKeystream(nwkSEncKey, counter === 'aFCntDown' ? 0x02 : 0x01, direction, devAddr, fCnt, fOpts);
+  return xorKeystream(
+    nwkSEncKey,
+    counter === 'aFCntDown' ? 0x02 : 0x01,
+    direction,
+    devAddr,
+    fCnt,
+    fOpts,
+  );
 }
 
 /** Decrypts LoRaWAN 1.1 FOpts: the same keystream as {@link encryptFOpts}, so the same XOR. */
@@ -61,7 +84,14 @@ export function decryptFOpts(
   return encryptFOpts(nwkSEncKey, direction, devAddr, fCnt, fOpts, counter);
 }
 
-function xorKeystream(key: AesKey, byte4: number, direction: Direction, devAddr: DevAddr, fCnt: number, data: Uint8Array): Uint8Array {
+function xorKeystream(
+  key: AesKey,
+  byte4: number,
+  direction: Direction,
+  devAddr: DevAddr,
+  fCnt: number,
+  data: Uint8Array,
+): Uint8Array {
   checkUint('FCnt', fCnt, MAX_F_CNT);
   const length = data.length;
   const out = new Uint8Array(length);
@@ -105,14 +135,21 @@ export function encryptJoinAccept(key: AesKey, plain: Uint8Array): Uint8Array {
  * the MHDR), returning the plain PHYPayload. Key: as for {@link encryptJoinAccept}.
  */
 export function decryptJoinAccept(key: AesKey, phyPayload: Uint8Array): Uint8Array {
-  return transformJoinAccept(phyPayload, aesEncryptBlocks(key, checkJoinAccept(phyPayload).subarray(1)));
+  return transformJoinAccept(
+    phyPayload,
+    aesEncryptBlocks(key, checkJoinAccept(phyPayload).subarray(1)),
+  );
 }
 
 function checkJoinAccept(phyPayload: Uint8Array): Uint8Array {
   if (phyPayload.length !== 17 && phyPayload.length !== 33) {
-    throw new LorawanError('invalid_length', `Join-accept of ${phyPayload.length} bytes; 17, or 33 with a CFList, are expected.`, {
-      length: phyPayload.length,
-    });
+    throw new LorawanError(
+      'invalid_length',
+      `Join-accept of ${phyPayload.length} bytes; 17, or 33 with a CFList, are expected.`,
+      {
+        length: phyPayload.length,
+      },
+    );
   }
   return phyPayload;
 }

@@ -52,7 +52,7 @@ export class LorawanError extends Error {
   constructor(
     readonly code: LorawanErrorCode,
     message: string,
-    readonly attributes: Readonly<Record<string, unknown>> = {},
+    readonly attributes: Readonly<Record<string, unknown>>,
     options?: { cause?: unknown },
   ) {
     super(message, options);

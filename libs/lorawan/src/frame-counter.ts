@@ -14,10 +14,14 @@ export function reconstructFCnt(lastFCnt: number, wireFCnt: number): number {
   const candidate = high + wireFCnt;
   const fCnt = candidate >= lastFCnt ? candidate : candidate + 0x10000;
   if (fCnt > MAX_F_CNT) {
-    throw new LorawanError('f_cnt_overflow', `FCnt ${wireFCnt} after ${lastFCnt} passes 2^32 - 1; the session must be renewed by a (re)join.`, {
-      lastFCnt,
-      wireFCnt,
-    });
+    throw new LorawanError(
+      'f_cnt_overflow',
+      `FCnt ${wireFCnt} after ${lastFCnt} passes 2^32 - 1; the session must be renewed by a (re)join.`,
+      {
+        lastFCnt,
+        wireFCnt,
+      },
+    );
   }
   return fCnt;
 }

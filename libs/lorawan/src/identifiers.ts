@@ -44,7 +44,9 @@ export function parseEui64(input: string | Uint8Array): Eui64 {
 
 /** Uppercase hex of any bytes: a DevAddr or EUI in display order, a MIC, a payload. */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('hex')
+    .toUpperCase();
 }
 
 /**
@@ -53,9 +55,13 @@ export function toHex(bytes: Uint8Array): string {
  */
 export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   if (hex.length % 2 !== 0 || !HEX.test(hex)) {
-    throw new LorawanError('invalid_hex', `Invalid hex: ${describeHex(hex)}; use pairs of 0-9 and A-F, without prefix or separators.`, {
-      length: hex.length,
-    });
+    throw new LorawanError(
+      'invalid_hex',
+      `Invalid hex: ${describeHex(hex)}; use pairs of 0-9 and A-F, without prefix or separators.`,
+      {
+        length: hex.length,
+      },
+    );
   }
   const bytes = new Uint8Array(hex.length / 2);
   bytes.set(Buffer.from(hex, 'hex'));
@@ -70,17 +76,53 @@ function describeHex(hex: string): string {
   return `a character other than a hex digit at position ${at}`;
 }
 
-function parseFixed(input: string | Uint8Array, size: number, code: LorawanErrorCode, what: string): Uint8Array<ArrayBuffer> {
+function parseFixed(
+  input: string | Uint8Array,
+  size: number,
+  code: LorawanErrorCode,
+  what: string,
+): Uint8Array<ArrayBuffer> {
   if (typeof input === 'string') {
     if (input.length !== size * 2 || !HEX.test(input)) {
-      const problem = input.length !== size * 2 ? `${input.length} characters` : 'a character other than a hex digit';
-      throw new LorawanError(code, `Invalid ${what}: ${size * 2} hex digits expected, got ${problem}.`, { length: input.length });
+      const problem =
+        input.length !== size * 2
+          ? `${input.length} characters`
+          : 'a character other than a hex digit';
+      throw new LorawanError(
+        code,
+        `Invalid ${what}: ${size * 2} hex digits expected, got ${problem}.`,
+        { length: input.length },
+      );
     }
     return fromHex(input);
   }
   if (input instanceof Uint8Array && input.length === size) return new Uint8Array(input);
   const got = input instanceof Uint8Array ? `${input.length} bytes` : typeof input;
-  throw new LorawanError(code, `Invalid ${what}: ${size} bytes or ${size * 2} hex digits expected, got ${got}.`, {
-    length: input instanceof Uint8Array ? input.length : undefined,
-  });
+  throw new LorawanError(
+    code,
+    `Invalid ${what}: ${size} bytes or ${size * 2} hex digits expected, got ${got}.`,
+    {
+      length: input instanceof Uint8Array ? input.length : undefined,
+    },
+  );
+}
+
+/**
+ * Checks a branded identifier inside a model handed to an encoder (models may be built
+ * by hand or from JSON, so the brand alone proves nothing at run time).
+ */
+export function checkIdentifier<T extends Uint8Array>(
+  value: T,
+  size: number,
+  code: LorawanErrorCode,
+  field: string,
+): T {
+  if (!(value instanceof Uint8Array) || value.length !== size) {
+    throw new LorawanError(
+      code,
+      `Invalid ${field}: ${size} bytes expected; make it with the matching parse function.`,
+      { field },
+    );
+  }
+  return value;
 }

@@ -8,32 +8,62 @@ import { checkUint, writeReversed, writeUintLE } from './bytes';
 import type { AesKey, Eui64 } from './identifiers';
 
 /** LoRaWAN 1.0 NwkSKey (1.0.4 §6.2.5): `aes128_encrypt(AppKey, 01 | JoinNonce | NetID | DevNonce | pad16)`. */
-export function deriveLegacyNwkSKey(appKey: AesKey, joinNonce: number, netID: number, devNonce: number): AesKey {
+export function deriveLegacyNwkSKey(
+  appKey: AesKey,
+  joinNonce: number,
+  netID: number,
+  devNonce: number,
+): AesKey {
   return deriveLegacy(0x01, appKey, joinNonce, netID, devNonce);
 }
 
 /** LoRaWAN 1.0 AppSKey (1.0.4 §6.2.5): `aes128_encrypt(AppKey, 02 | JoinNonce | NetID | DevNonce | pad16)`. */
-export function deriveLegacyAppSKey(appKey: AesKey, joinNonce: number, netID: number, devNonce: number): AesKey {
+export function deriveLegacyAppSKey(
+  appKey: AesKey,
+  joinNonce: number,
+  netID: number,
+  devNonce: number,
+): AesKey {
   return deriveLegacy(0x02, appKey, joinNonce, netID, devNonce);
 }
 
 /** LoRaWAN 1.1 FNwkSIntKey (1.1 §6.2.2, OptNeg 1): `aes128_encrypt(NwkKey, 01 | JoinNonce | JoinEUI | DevNonce | pad16)`. */
-export function deriveFNwkSIntKey(nwkKey: AesKey, joinNonce: number, joinEUI: Eui64, devNonce: number): AesKey {
+export function deriveFNwkSIntKey(
+  nwkKey: AesKey,
+  joinNonce: number,
+  joinEUI: Eui64,
+  devNonce: number,
+): AesKey {
   return deriveSession(0x01, nwkKey, joinNonce, joinEUI, devNonce);
 }
 
 /** LoRaWAN 1.1 AppSKey (1.1 §6.2.2, OptNeg 1): `aes128_encrypt(AppKey, 02 | JoinNonce | JoinEUI | DevNonce | pad16)`. */
-export function deriveAppSKey(appKey: AesKey, joinNonce: number, joinEUI: Eui64, devNonce: number): AesKey {
+export function deriveAppSKey(
+  appKey: AesKey,
+  joinNonce: number,
+  joinEUI: Eui64,
+  devNonce: number,
+): AesKey {
   return deriveSession(0x02, appKey, joinNonce, joinEUI, devNonce);
 }
 
 /** LoRaWAN 1.1 SNwkSIntKey (1.1 §6.2.2, OptNeg 1): `aes128_encrypt(NwkKey, 03 | JoinNonce | JoinEUI | DevNonce | pad16)`. */
-export function deriveSNwkSIntKey(nwkKey: AesKey, joinNonce: number, joinEUI: Eui64, devNonce: number): AesKey {
+export function deriveSNwkSIntKey(
+  nwkKey: AesKey,
+  joinNonce: number,
+  joinEUI: Eui64,
+  devNonce: number,
+): AesKey {
   return deriveSession(0x03, nwkKey, joinNonce, joinEUI, devNonce);
 }
 
 /** LoRaWAN 1.1 NwkSEncKey (1.1 §6.2.2, OptNeg 1): `aes128_encrypt(NwkKey, 04 | JoinNonce | JoinEUI | DevNonce | pad16)`. */
-export function deriveNwkSEncKey(nwkKey: AesKey, joinNonce: number, joinEUI: Eui64, devNonce: number): AesKey {
+export function deriveNwkSEncKey(
+  nwkKey: AesKey,
+  joinNonce: number,
+  joinEUI: Eui64,
+  devNonce: number,
+): AesKey {
   return deriveSession(0x04, nwkKey, joinNonce, joinEUI, devNonce);
 }
 
@@ -47,7 +77,13 @@ export function deriveJSIntKey(nwkKey: AesKey, devEUI: Eui64): AesKey {
   return deriveJoinServerKey(0x06, nwkKey, devEUI);
 }
 
-function deriveLegacy(prefix: number, key: AesKey, joinNonce: number, netID: number, devNonce: number): AesKey {
+function deriveLegacy(
+  prefix: number,
+  key: AesKey,
+  joinNonce: number,
+  netID: number,
+  devNonce: number,
+): AesKey {
   const block = new Uint8Array(16);
   block[0] = prefix;
   writeUintLE(block, 1, checkUint('JoinNonce', joinNonce, 0xffffff), 3);
@@ -56,7 +92,13 @@ function deriveLegacy(prefix: number, key: AesKey, joinNonce: number, netID: num
   return encrypt(key, block);
 }
 
-function deriveSession(prefix: number, key: AesKey, joinNonce: number, joinEUI: Eui64, devNonce: number): AesKey {
+function deriveSession(
+  prefix: number,
+  key: AesKey,
+  joinNonce: number,
+  joinEUI: Eui64,
+  devNonce: number,
+): AesKey {
   const block = new Uint8Array(16);
   block[0] = prefix;
   writeUintLE(block, 1, checkUint('JoinNonce', joinNonce, 0xffffff), 3);

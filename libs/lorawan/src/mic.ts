@@ -35,12 +35,22 @@ export function aesCmac(key: AesKey, message: Uint8Array): Uint8Array {
  * LoRaWAN 1.0.x uplink data MIC (1.0.4 §4.4): `CMAC(NwkSKey, B0 | msg)[0..3]`,
  * `B0 = 49 | 00×4 | 00 | DevAddr | FCntUp | 00 | len(msg)`; `fCnt` the full 32-bit counter.
  */
-export function computeLegacyUplinkMIC(nwkSKey: AesKey, devAddr: DevAddr, fCnt: number, msg: Uint8Array): Uint8Array {
+export function computeLegacyUplinkMIC(
+  nwkSKey: AesKey,
+  devAddr: DevAddr,
+  fCnt: number,
+  msg: Uint8Array,
+): Uint8Array {
   return dataMIC(nwkSKey, 0, 0, 0, 0, devAddr, fCnt, msg);
 }
 
 /** LoRaWAN 1.0.x downlink data MIC (1.0.4 §4.4): as the uplink one, with Dir 1 and FCntDown. */
-export function computeLegacyDownlinkMIC(nwkSKey: AesKey, devAddr: DevAddr, fCnt: number, msg: Uint8Array): Uint8Array {
+export function computeLegacyDownlinkMIC(
+  nwkSKey: AesKey,
+  devAddr: DevAddr,
+  fCnt: number,
+  msg: Uint8Array,
+): Uint8Array {
   return dataMIC(nwkSKey, 0, 0, 0, 1, devAddr, fCnt, msg);
 }
 
@@ -70,8 +80,23 @@ export function computeUplinkMIC(
  * `B0 = 49 | ConfFCnt | 00 00 | 01 | DevAddr | FCntDown | 00 | len(msg)`; ConfFCnt is the
  * acknowledged uplink's FCnt (mod 2^16) when ACK is set, else 0.
  */
-export function computeDownlinkMIC(sNwkSIntKey: AesKey, devAddr: DevAddr, fCnt: number, confFCnt: number, msg: Uint8Array): Uint8Array {
-  return dataMIC(sNwkSIntKey, checkUint('ConfFCnt', confFCnt, MAX_F_CNT) & 0xffff, 0, 0, 1, devAddr, fCnt, msg);
+export function computeDownlinkMIC(
+  sNwkSIntKey: AesKey,
+  devAddr: DevAddr,
+  fCnt: number,
+  confFCnt: number,
+  msg: Uint8Array,
+): Uint8Array {
+  return dataMIC(
+    sNwkSIntKey,
+    checkUint('ConfFCnt', confFCnt, MAX_F_CNT) & 0xffff,
+    0,
+    0,
+    1,
+    devAddr,
+    fCnt,
+    msg,
+  );
 }
 
 /**
@@ -112,9 +137,13 @@ export function computeJoinAcceptMIC(
   msg: Uint8Array,
 ): Uint8Array {
   if (joinReqType !== 0xff && joinReqType !== 0 && joinReqType !== 1 && joinReqType !== 2) {
-    throw new LorawanError('invalid_value', `Invalid JoinReqType: ${String(joinReqType)}; 0xFF, 0, 1 or 2 is expected.`, {
-      field: 'JoinReqType',
-    });
+    throw new LorawanError(
+      'invalid_value',
+      `Invalid JoinReqType: ${String(joinReqType)}; 0xFF, 0, 1 or 2 is expected.`,
+      {
+        field: 'JoinReqType',
+      },
+    );
   }
   checkUint('DevNonce', devNonce, 0xffff);
   const length = 11 + msg.length;
@@ -170,9 +199,13 @@ export function dataMICInPlace(
 ): Uint8Array {
   checkUint('FCnt', fCnt, MAX_F_CNT);
   if (msgLength > 255) {
-    throw new LorawanError('payload_too_long', `A MIC covers at most 255 bytes (its B block holds the length in one byte); got ${msgLength}.`, {
-      length: msgLength,
-    });
+    throw new LorawanError(
+      'payload_too_long',
+      `A MIC covers at most 255 bytes (its B block holds the length in one byte); got ${msgLength}.`,
+      {
+        length: msgLength,
+      },
+    );
   }
   buffer[0] = 0x49;
   buffer[1] = confFCnt & 0xff;
