@@ -105,6 +105,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   };
 }
 
+/**
+ * The connection options of `mqtt.connect` for a broker URL. Handing mqtt 5 the URL string
+ * makes it call the deprecated `url.parse` (DEP0169 on Node 24).
+ */
+export function mqttAddress(url: string): { protocol: 'mqtt'; host: string; port: number } {
+  const parsed = new URL(url);
+  return { protocol: 'mqtt', host: parsed.hostname, port: Number(parsed.port || 1883) };
+}
+
 function toBuffer(payload: string | Buffer): Buffer {
   return typeof payload === 'string' ? Buffer.from(payload) : payload;
 }

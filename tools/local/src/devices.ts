@@ -12,6 +12,7 @@ import {
 } from '@tts-aws-iot/lorawan';
 import type { ApplicationDownlinkJson, DownlinkQueueRequestJson, ErrorDetailsJson } from '@tts-aws-iot/tts';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { mqttAddress } from './broker';
 import { LocalStackError } from './errors';
 
 /** A device as the TTS stand-in has it registered (Identity, Join and Network Server). */
@@ -76,6 +77,7 @@ export interface DeviceSimulatorOptions {
 /** The Things Network's NetID: the simulated network's DevAddrs start with 0x26/0x27. */
 const NET_ID = 0x000013;
 const UPLINK_F_PORT = 2;
+const JOIN_RETRY_MS = 1_000;
 const GATEWAY = { gateway_id: 'local-gateway', eui: '0000000000000001' };
 
 /** The radio side of one device: its keys and counters, as the firmware keeps them. */
@@ -127,8 +129,8 @@ export class DeviceSimulator {
   private readonly sessions = new Map<string, NetworkSession>();
   private joinNonce = 1;
   private nextDevAddr = randomBytes(2).readUInt16BE();
-  private traffic: NodeJS.Timeout | undefined;
-  private tick: Promise<void> = Promise.resolve();
+  private readonly stopping = new AbortController();
+  private running: Promise<void>[] = [];
 
   private constructor(
     private readonly options: DeviceSimulatorOptions,
@@ -137,7 +139,7 @@ export class DeviceSimulator {
 
   /** Connects the pub/sub to the broker and subscribes to the downlink topics. */
   static async start(options: DeviceSimulatorOptions): Promise<DeviceSimulator> {
-    const client = await connectAsync(options.brokerUrl, { clientId: `thethings-${options.stackName}`, reconnectPeriod: 1000 });
+    const client = await connectAsync({ ...mqttAddress(options.brokerUrl), clientId: `thethings-${options.stackName}`, reconnectPeriod: 1000 });
     const simulator = new DeviceSimulator(options, client);
     const base = simulator.baseTopic;
     client.on('message', (topic, payload) => {
@@ -239,31 +241,53 @@ export class DeviceSimulator {
     await this.transmitDownlink(device, session);
   }
 
-  /** Joins (once registered) and then sends an uplink from every device, every `intervalMs`. */
+  /**
+   * Runs every device on its own: it tries to join every second until it is registered and
+   * the pub/sub is configured, then sends an uplink every `intervalMs` (devices staggered).
+   */
   startTraffic(intervalMs: number): void {
-    const step = async () => {
-      for (const devEUI of this.devices.keys()) {
-        try {
-          if (!this.joined(devEUI)) await this.join(devEUI);
-          else await this.uplink(devEUI);
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          this.options.onEvent?.({ type: 'not_ready', devEUI, reason });
-        }
-      }
-    };
-    const run = () => {
-      // One step at a time: a slow step delays the next rather than overlapping it.
-      this.tick = this.tick.then(step);
-    };
-    run();
-    this.traffic = setInterval(run, intervalMs);
+    const devEUIs = [...this.devices.keys()];
+    this.running = devEUIs.map((devEUI, index) => this.runDevice(devEUI, intervalMs, (intervalMs * index) / devEUIs.length));
   }
 
   async close(): Promise<void> {
-    clearInterval(this.traffic);
-    await this.tick;
+    this.stopping.abort();
+    await Promise.all(this.running);
     await this.client.endAsync();
+  }
+
+  private async runDevice(devEUI: string, intervalMs: number, offsetMs: number): Promise<void> {
+    let lastProblem: string | undefined;
+    await this.sleep(offsetMs);
+    while (!this.stopping.signal.aborted) {
+      try {
+        if (this.joined(devEUI)) await this.uplink(devEUI);
+        else await this.join(devEUI);
+        lastProblem = undefined;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        // Say it once, not every second while waiting.
+        if (reason !== lastProblem) this.options.onEvent?.({ type: 'not_ready', devEUI, reason });
+        lastProblem = reason;
+      }
+      await this.sleep(this.joined(devEUI) ? intervalMs : JOIN_RETRY_MS);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.stopping.signal;
+      if (signal.aborted) return resolve();
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   private device(devEUI: string): EndDevice {

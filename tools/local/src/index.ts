@@ -1,6 +1,6 @@
 export { startAwsApi } from './aws-api/server';
 export type { ApiCall, AwsApi, AwsApiOptions } from './aws-api/server';
-export { startBroker } from './broker';
+export { mqttAddress, startBroker } from './broker';
 export type { Broker, BrokerMessage, BrokerOptions } from './broker';
 export { CloudFormationStandIn } from './custom-resources';
 export type { CloudFormationResponse, CustomResourceRequest } from './custom-resources';

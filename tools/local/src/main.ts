@@ -6,7 +6,7 @@ import { REQUIRED_APPLICATION_RIGHTS } from '@tts-aws-iot/tts';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
 import { connectAsync } from 'mqtt';
 import { startAwsApi, type AwsApi } from './aws-api/server';
-import { startBroker, type Broker } from './broker';
+import { mqttAddress, startBroker, type Broker } from './broker';
 import { CloudFormationStandIn } from './custom-resources';
 import { DeviceSimulator, type DeviceProfile } from './devices';
 import { LocalStackError } from './errors';
@@ -250,7 +250,7 @@ export interface DemoResult {
  * uplink) and decrypt to the requested bytes.
  */
 export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<DemoResult[]> {
-  const app = await connectAsync(stack.broker.url, { clientId: `local-demo-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0 });
+  const app = await connectAsync({ ...mqttAddress(stack.broker.url), clientId: `local-demo-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0 });
   const seen: { topic: string; json: Record<string, unknown> }[] = [];
   app.on('message', (topic, payload) => {
     try {

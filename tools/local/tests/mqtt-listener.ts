@@ -1,4 +1,5 @@
 import { connectAsync, type MqttClient } from 'mqtt';
+import { mqttAddress } from '../src/broker';
 
 export interface ReceivedMessage {
   readonly topic: string;
@@ -16,7 +17,7 @@ export interface MqttListener {
 }
 
 export async function listen(url: string, filters: string[]): Promise<MqttListener> {
-  const client: MqttClient = await connectAsync(url, { clientId: `test-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, reconnectPeriod: 0 });
+  const client: MqttClient = await connectAsync({ ...mqttAddress(url), clientId: `test-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, reconnectPeriod: 0 });
   const messages: ReceivedMessage[] = [];
   const waiters = new Set<() => void>();
   client.on('message', (topic, payload) => {
