@@ -175,7 +175,19 @@ describe.each(FUNCTION_IDS)('%s', (id) => {
   });
 });
 
-describe.each(FUNCTION_IDS.filter((id) => id !== 'ThingTypeFunction'))('%s', (id) => {
+const CUSTOM_RESOURCES: readonly FunctionId[] = ['ThingTypeFunction', 'PubSubFunction'];
+
+describe.each(CUSTOM_RESOURCES)('%s', (id) => {
+  it("takes its settings from the custom resource's properties: its environment is Powertools' only", () => {
+    expect(Object.keys(environment(id)).sort()).toEqual([
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+    ]);
+  });
+});
+
+describe.each(FUNCTION_IDS.filter((id) => !CUSTOM_RESOURCES.includes(id)))('%s', (id) => {
   it.each(SCENARIOS)(
     "gets an environment that the integration's parseConfig accepts, with $name",
     ({ scenario: given }) => {
