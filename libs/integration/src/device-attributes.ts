@@ -343,7 +343,7 @@ class AttributeCheck {
     }
     if (context.thingName !== expected) {
       this.problem(
-        `the thing is named ${context.thingName}, but the ${context.thingNameScheme} thing name scheme names device ${deviceID} ${expected}, which is where its traffic goes: create the thing as ${expected}` +
+        `the thing is named ${context.thingName}, but the ${context.thingNameScheme} thing name scheme gives device ${deviceID} the thing ${expected}, where its traffic goes: create the thing as ${expected}` +
           (context.thingNameScheme === 'DeviceID' ? ', or set deviceID to match the name' : ''),
       );
     }

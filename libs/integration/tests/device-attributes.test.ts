@@ -143,7 +143,7 @@ describe('parseOtaaDeviceAttributes', () => {
   it('refuses a thing not named as the DevEUI scheme names the device', () => {
     const problems = problemsOf(() => parseOtaaDeviceAttributes(VALID, { ...CONTEXT, thingName: 'my-sensor' }));
     expect(problems).toEqual([
-      'the thing is named my-sensor, but the DevEUI thing name scheme names device eui-0004a30b001c0530 0004A30B001C0530, which is where its traffic goes: create the thing as 0004A30B001C0530',
+      'the thing is named my-sensor, but the DevEUI thing name scheme gives device eui-0004a30b001c0530 the thing 0004A30B001C0530, where its traffic goes: create the thing as 0004A30B001C0530',
     ]);
   });
 
