@@ -22,11 +22,7 @@ export function writeReversed(bytes: Uint8Array, offset: number, value: Uint8Arr
 }
 
 /** Reads `size` bytes from the wire into a new array in display order. */
-export function readReversed(
-  bytes: Uint8Array,
-  offset: number,
-  size: number,
-): Uint8Array<ArrayBuffer> {
+export function readReversed(bytes: Uint8Array, offset: number, size: number): Uint8Array {
   const value = new Uint8Array(size);
   for (let i = 0; i < size; i++) value[i] = bytes[offset + size - 1 - i]!;
   return value;

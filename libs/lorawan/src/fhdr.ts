@@ -30,6 +30,7 @@ export interface DownlinkFCtrl {
   readonly fPending: boolean;
 }
 
+/** FCtrl of either direction; which one a byte means depends on the direction. */
 export type FCtrl = UplinkFCtrl | DownlinkFCtrl;
 
 /** A decoded frame header. `fOpts` is as on the wire: encrypted in LoRaWAN 1.1. */

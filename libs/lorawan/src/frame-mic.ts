@@ -114,8 +114,9 @@ export function computeMIC(
 /** Whether `payload.mic` is the MIC {@link computeMIC} gives (compared in constant time). */
 export function verifyMIC(payload: PHYPayload, keys: MICKeys, context: MICContext = {}): boolean {
   const expected = computeMIC(payload, keys, context);
-  const actual = (payload as { readonly mic: Uint8Array }).mic;
-  let difference = actual.length ^ 4;
+  const actual: unknown = (payload as { readonly mic?: unknown }).mic;
+  if (!(actual instanceof Uint8Array) || actual.length !== 4) return false;
+  let difference = 0;
   for (let i = 0; i < 4; i++) difference |= expected[i]! ^ actual[i]!;
   return difference === 0;
 }

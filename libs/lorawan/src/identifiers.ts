@@ -1,7 +1,7 @@
 import { LorawanError, type LorawanErrorCode } from './errors';
 
 declare const brand: unique symbol;
-type Branded<Name extends string> = Uint8Array<ArrayBuffer> & { readonly [brand]: Name };
+type Branded<Name extends string> = Uint8Array & { readonly [brand]: Name };
 
 /**
  * A 128-bit AES key (AppKey, NwkKey, NwkSKey, AppSKey, FNwkSIntKey, …): 16 bytes.
@@ -53,7 +53,7 @@ export function toHex(bytes: Uint8Array): string {
  * Strict hex to bytes: an even number of 0-9, A-F, a-f and nothing else (no prefix,
  * no separators), so that a typo never yields a shorter value.
  */
-export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0 || !HEX.test(hex)) {
     throw new LorawanError(
       'invalid_hex',
@@ -81,7 +81,7 @@ function parseFixed(
   size: number,
   code: LorawanErrorCode,
   what: string,
-): Uint8Array<ArrayBuffer> {
+): Uint8Array {
   if (typeof input === 'string') {
     if (input.length !== size * 2 || !HEX.test(input)) {
       const problem =

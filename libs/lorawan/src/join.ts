@@ -90,8 +90,10 @@ export interface RejoinRequest1 {
   readonly mic: Uint8Array;
 }
 
+/** A rejoin-request (LoRaWAN 1.1 §6.2.4), discriminated by `rejoinType`. */
 export type RejoinRequest = RejoinRequest02 | RejoinRequest1;
 
+/** Reads a join-request PHYPayload (23 bytes). */
 export function readJoinRequest(bytes: Uint8Array): JoinRequest {
   expectLength('join-request', bytes.length, 23);
   return {
@@ -104,6 +106,7 @@ export function readJoinRequest(bytes: Uint8Array): JoinRequest {
   };
 }
 
+/** Writes MHDR | JoinEUI | DevEUI | DevNonce; returns the offset of the MIC. */
 export function writeJoinRequest(message: JoinRequest, bytes: Uint8Array): number {
   bytes[0] = encodeMHDR('JoinRequest', message.major);
   writeReversed(bytes, 1, checkIdentifier(message.joinEUI, 8, 'invalid_eui64', 'JoinEUI'));
@@ -112,11 +115,13 @@ export function writeJoinRequest(message: JoinRequest, bytes: Uint8Array): numbe
   return 19;
 }
 
+/** Reads a join-accept as on the air (17 or 33 bytes), without decrypting it. */
 export function readEncryptedJoinAccept(bytes: Uint8Array): EncryptedJoinAccept {
   expectLength('join-accept', bytes.length, 17, 33);
   return { mType: 'JoinAccept', major: 'LoRaWANR1', encrypted: bytes.subarray(1) };
 }
 
+/** Reads a decrypted join-accept PHYPayload (17 or 33 bytes). */
 export function readJoinAccept(bytes: Uint8Array): JoinAccept {
   expectLength('join-accept', bytes.length, 17, 33);
   const dlSettings = bytes[11]!;
@@ -145,10 +150,12 @@ export function readJoinAccept(bytes: Uint8Array): JoinAccept {
   };
 }
 
+/** The PHYPayload length of a join-accept: 17, or 33 with a CFList. */
 export function joinAcceptLength(message: JoinAccept): number {
   return message.cfList === undefined ? 17 : 33;
 }
 
+/** Writes MHDR | JoinNonce | NetID | DevAddr | DLSettings | RxDelay | CFList; returns the offset of the MIC. */
 export function writeJoinAccept(message: JoinAccept, bytes: Uint8Array): number {
   bytes[0] = encodeMHDR('JoinAccept', message.major);
   writeUintLE(bytes, 1, checkUint('JoinNonce', message.joinNonce, 0xffffff), 3);
@@ -174,6 +181,7 @@ export function writeJoinAccept(message: JoinAccept, bytes: Uint8Array): number 
   return 29;
 }
 
+/** Reads a rejoin-request PHYPayload: 19 bytes for types 0 and 2, 24 for type 1. */
 export function readRejoinRequest(bytes: Uint8Array): RejoinRequest {
   const rejoinType = bytes.length > 1 ? bytes[1]! : -1;
   if (rejoinType === 1) {
@@ -208,10 +216,12 @@ export function readRejoinRequest(bytes: Uint8Array): RejoinRequest {
   );
 }
 
+/** The PHYPayload length of a rejoin-request: 24 for type 1, else 19. */
 export function rejoinRequestLength(message: RejoinRequest): number {
   return message.rejoinType === 1 ? 24 : 19;
 }
 
+/** Writes MHDR | RejoinType | fields | RJcount; returns the offset of the MIC. */
 export function writeRejoinRequest(message: RejoinRequest, bytes: Uint8Array): number {
   bytes[0] = encodeMHDR('RejoinRequest', message.major);
   if (message.rejoinType === 1) {

@@ -27,6 +27,7 @@ export type DownlinkDataFrame = DataFrameFields<
   DownlinkFCtrl
 >;
 
+/** A data frame of either direction, discriminated by `mType`. */
 export type DataFrame = UplinkDataFrame | DownlinkDataFrame;
 
 /** The direction of a data frame, from its MType. */

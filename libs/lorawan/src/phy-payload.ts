@@ -44,6 +44,7 @@ export interface Proprietary {
 export type PHYPayload =
   JoinRequest | JoinAccept | EncryptedJoinAccept | RejoinRequest | DataFrame | Proprietary;
 
+/** Options of {@link decodePHYPayload}. */
 export interface DecodeOptions {
   /**
    * How to read a join-accept: `encrypted` (the default, as on the air) gives an

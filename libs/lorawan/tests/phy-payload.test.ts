@@ -72,6 +72,9 @@ describe('LoRaWAN 1.0 data frames', () => {
     expect(verifyMIC({ ...frame, mic: fromHex('2B11FF') }, { nwkSKey: key(v.nwkSKey) })).toBe(
       false,
     );
+    expect(verifyMIC({ ...frame, mic: undefined as never }, { nwkSKey: key(v.nwkSKey) })).toBe(
+      false,
+    );
   });
 
   it('signs a frame built from fields, at a full 32-bit counter', () => {
