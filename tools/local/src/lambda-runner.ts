@@ -145,7 +145,8 @@ export class LambdaRunner {
         } catch (error) {
           const failure = error instanceof LambdaInvocationError ? error : new LambdaInvocationError(functionName, 'Error', String(error));
           if (retry >= delays.length || this.closed) {
-            this.options.onAsyncFailure?.(functionName, failure, event);
+            // An invocation cut short by stopping the stack is no failure of the function.
+            if (!this.closed) this.options.onAsyncFailure?.(functionName, failure, event);
             return { ok: false, error: failure };
           }
           await new Promise((resolve) => setTimeout(resolve, delays[retry]).unref());
@@ -155,9 +156,13 @@ export class LambdaRunner {
     return this.track(attempt());
   }
 
-  /** Resolves once no invocation is running, queued or waiting for a retry. */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /** Resolves once no invocation is running, queued or waiting for a retry (or after `timeoutMs`). */
+  async idle(timeoutMs = Infinity): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      const timeout = new Promise((resolve) => setTimeout(resolve, Math.min(deadline - Date.now(), 2 ** 31 - 1)).unref());
+      await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+    }
   }
 
   /** Stops every execution environment; queued invocations fail. */

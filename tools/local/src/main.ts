@@ -50,6 +50,7 @@ const JOIN_EUI = '70B3D57ED0000000';
 const DEV_EUI_PREFIX = '0004A30B001C';
 const KEK_LABEL = 'local-1';
 const FREQUENCY_PLAN_ID = 'EU_863_870_TTN';
+const STOP_GRACE_MS = 5_000;
 
 /**
  * Starts the whole integration on this machine: the MQTT broker and AWS-compatible API
@@ -135,7 +136,11 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
       onAsyncFailure: (name, error) => log.info(`${name} failed after its retries: ${error.message}`),
       ...(overrides.retryDelaysMs && { retryDelaysMs: overrides.retryDelaysMs }),
     });
-    cleanups.push(() => runner.close());
+    cleanups.push(async () => {
+      // Let what the last messages started finish (bounded), as Lambda would.
+      await runner.idle(STOP_GRACE_MS);
+      await runner.close();
+    });
 
     const rules = await RulesEngine.start(
       broker,

@@ -109,7 +109,14 @@ export function usage(): string {
     const shown = s.key === 'uplinkIntervalMs' ? Number(fallback) / 1000 : fallback;
     return `  ${`${s.flag}${value}`.padEnd(26)} ${s.help}${s.kind === 'flag' ? '' : ` (default ${String(shown)})`}${s.env ? `  [${s.env}]` : ''}`;
   });
-  return ['Usage: npm start -- [options]', '', 'Runs the integration on this machine: IoT Core and TTS stand-ins, the Lambdas, simulated devices.', '', ...rows].join('\n');
+  return [
+    'Usage: npm start -- [options]',
+    '',
+    'Runs the integration on this machine: IoT Core and TTS stand-ins, the Lambdas, simulated devices.',
+    '',
+    ...rows,
+    `  ${'--build'.padEnd(26)} rebuild the Lambda bundles first (npm start builds them when they are missing)`,
+  ].join('\n');
 }
 
 function convert(kind: Kind, raw: string | undefined): unknown {
