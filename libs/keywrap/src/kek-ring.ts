@@ -29,19 +29,22 @@ export class KekRing {
   constructor(currentLabel: string, keks: Readonly<Record<string, Uint8Array>>) {
     const entries = Object.entries(keks);
     if (entries.length === 0) {
-      throw new KekRingError('keys', 'the ring holds no KEK: add at least one');
+      throw new KekRingError('', 'the ring holds no KEK: add at least one');
     }
     for (const [label, kek] of entries) {
-      checkLabel(label, `keys.${label}`);
+      checkLabel(label, label);
+      if (label === 'current') {
+        throw new KekRingError(label, '"current" names the current KEK in the secret: choose another label');
+      }
       if (kek.length !== KEK_LENGTH) {
         throw new KekRingError(
-          `keys.${label}`,
+          label,
           `the KEK is ${kek.length} bytes; TTS takes AES-128 KEKs (16 bytes)`,
         );
       }
       if (kek.every((byte) => byte === 0)) {
         throw new KekRingError(
-          `keys.${label}`,
+          label,
           'the KEK is all zeros, which TTS rejects: generate a random one',
         );
       }
@@ -49,7 +52,7 @@ export class KekRing {
     if (!Object.hasOwn(keks, currentLabel)) {
       throw new KekRingError(
         'current',
-        `the current label "${currentLabel}" is not one of the labels in keys`,
+        `the current label "${currentLabel}" names no KEK in the ring`,
       );
     }
     this.currentLabel = currentLabel;
@@ -115,9 +118,15 @@ export class KekRing {
   }
 }
 
+const RING_SHAPE = '{"current":"<label>","<label>":"<32 hex>"}';
+
 /**
- * Reads the KEK ring from its secret (`<stack>/kek` in Secrets Manager):
- * `{"current":"<label>","keys":{"<label>":"<32 hex digits>"}}`.
+ * Reads the KEK ring from its secret (`<stack>/kek` in Secrets Manager). The secret is
+ * flat, `{"current":"<label>","<label>":"<32 hex digits>",…}`: every member but `current`
+ * is a KEK under its label. Flat because CloudFormation's GenerateSecretString can add
+ * exactly one generated member to a JSON template, so the stack can create the first KEK
+ * itself; rotating adds a member and points `current` at it. The nested form
+ * `{"current":…,"keys":{"<label>":…}}` is read too, for rings written by hand.
  *
  * @throws KekRingError naming the field (never its value) when the secret is malformed
  */
@@ -127,29 +136,21 @@ export function parseKekRing(secretString: string): KekRing {
     json = JSON.parse(secretString);
   } catch {
     // JSON.parse quotes the text around the error, which would be KEK hex: drop its message.
-    throw new KekRingError(
-      '',
-      'the secret is not valid JSON; expected {"current":"<label>","keys":{"<label>":"<32 hex>"}}',
-    );
+    throw new KekRingError('', `the secret is not valid JSON; expected ${RING_SHAPE}`);
   }
-  if (!isObject(json)) {
-    throw new KekRingError(
-      '',
-      'expected a JSON object {"current":"<label>","keys":{"<label>":"<32 hex>"}}',
-    );
-  }
-  const current = json['current'];
+  if (!isObject(json)) throw new KekRingError('', `expected a JSON object ${RING_SHAPE}`);
+  const { current, ...members } = json;
   if (typeof current !== 'string') {
     throw new KekRingError('current', 'expected the label of the current KEK (a string)');
   }
   checkLabel(current, 'current');
-  const keys = json['keys'];
-  if (!isObject(keys)) throw new KekRingError('keys', 'expected an object of KEKs by label');
+  const nested = members['keys'];
+  const [entries, prefix] = isObject(nested) ? [nested, 'keys.'] : [members, ''];
   const keks: Record<string, Uint8Array> = {};
-  for (const [label, hex] of Object.entries(keys)) {
+  for (const [label, hex] of Object.entries(entries)) {
     const kek = typeof hex === 'string' ? decodeHex(hex) : undefined;
     if (kek === undefined || kek.length !== KEK_LENGTH) {
-      throw new KekRingError(`keys.${label}`, 'expected an AES-128 KEK as 32 hex digits');
+      throw new KekRingError(`${prefix}${label}`, 'expected an AES-128 KEK as 32 hex digits');
     }
     keks[label] = kek;
   }
@@ -157,12 +158,12 @@ export function parseKekRing(secretString: string): KekRing {
 }
 
 /**
- * Writes a KEK ring in its secret format, the inverse of {@link parseKekRing}. The result
- * holds the KEKs in the clear: it belongs in Secrets Manager and nowhere else.
+ * Writes a KEK ring in its (flat) secret format, the inverse of {@link parseKekRing}. The
+ * result holds the KEKs in the clear: it belongs in Secrets Manager and nowhere else.
  */
 export function formatKekRing(ring: KekRing): string {
-  const keys = Object.fromEntries(ring.labels.map((label) => [label, encodeHex(ring.get(label))]));
-  return JSON.stringify({ current: ring.currentLabel, keys });
+  const keks = Object.fromEntries(ring.labels.map((label) => [label, encodeHex(ring.get(label))]));
+  return JSON.stringify({ current: ring.currentLabel, ...keks });
 }
 
 function checkLabel(label: string, field: string): void {

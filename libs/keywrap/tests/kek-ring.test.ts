@@ -15,10 +15,8 @@ import { bytes, hex, rfc3394Vectors } from './vectors';
 const vector = rfc3394Vectors.find((candidate) => candidate.source.includes('KeyEnvelope'))!;
 const OLD_KEK = vector.kek;
 const NEW_KEK = '000102030405060708090A0B0C0D0E0F';
-const SECRET = JSON.stringify({
-  current: 'kek-2',
-  keys: { 'kek-1': OLD_KEK, 'kek-2': NEW_KEK.toLowerCase() },
-});
+// The flat secret format that the stack generates: every member but `current` is a KEK.
+const SECRET = JSON.stringify({ current: 'kek-2', 'kek-1': OLD_KEK, 'kek-2': NEW_KEK.toLowerCase() });
 
 describe('parseKekRing', () => {
   it('reads the ring from its secret, keys in either case of hex', () => {
@@ -29,20 +27,27 @@ describe('parseKekRing', () => {
     expect(ring.current()).toEqual({ label: 'kek-2', kek: bytes(NEW_KEK) });
   });
 
+  it('reads the nested form written by hand the same way', () => {
+    const nested = parseKekRing(JSON.stringify({ current: 'kek-2', keys: { 'kek-1': OLD_KEK, 'kek-2': NEW_KEK } }));
+    expect(formatKekRing(nested)).toBe(formatKekRing(parseKekRing(SECRET)));
+  });
+
   it.each<[string, string, string]>([
     ['text that is not JSON', `{"current":"a","keys":{"a":"${NEW_KEK}"`, ''],
     ['JSON that is not an object', `["${NEW_KEK}"]`, ''],
     ['a missing current label', `{"keys":{"a":"${NEW_KEK}"}}`, 'current'],
     ['an empty current label', `{"current":"","keys":{"a":"${NEW_KEK}"}}`, 'current'],
-    ['missing keys', '{"current":"a"}', 'keys'],
+    ['no KEK at all', '{"current":"a"}', ''],
     ['keys as an array', `{"current":"a","keys":["${NEW_KEK}"]}`, 'keys'],
-    ['no keys at all', '{"current":"a","keys":{}}', 'keys'],
+    ['no keys at all', '{"current":"a","keys":{}}', ''],
+    ['a flat KEK that is not hex', `{"current":"a","a":"${NEW_KEK.slice(0, 30)}ZZ"}`, 'a'],
+    ['a flat all-zero KEK', `{"current":"a","a":"${'0'.repeat(32)}"}`, 'a'],
     ['a current label with no key', `{"current":"b","keys":{"a":"${NEW_KEK}"}}`, 'current'],
     ['a KEK that is not hex', `{"current":"a","keys":{"a":"${NEW_KEK.slice(0, 30)}ZZ"}}`, 'keys.a'],
     ['a 192-bit KEK', `{"current":"a","keys":{"a":"${NEW_KEK}0011223344556677"}}`, 'keys.a'],
     ['a KEK that is a number', '{"current":"a","keys":{"a":1}}', 'keys.a'],
-    ['an all-zero KEK', `{"current":"a","keys":{"a":"${'0'.repeat(32)}"}}`, 'keys.a'],
-    ['an empty label', `{"current":"a","keys":{"a":"${NEW_KEK}","":"${OLD_KEK}"}}`, 'keys.'],
+    ['an all-zero KEK', `{"current":"a","keys":{"a":"${'0'.repeat(32)}"}}`, 'a'],
+    ['an empty label', `{"current":"a","keys":{"a":"${NEW_KEK}","":"${OLD_KEK}"}}`, ''],
   ])('rejects %s, naming the field but never the key', (_, secret, field) => {
     const error = catchError(() => parseKekRing(secret));
     expect(error).toBeInstanceOf(KekRingError);
@@ -81,10 +86,7 @@ describe('parseKekRing', () => {
 
   it('is undone by formatKekRing', () => {
     const ring = parseKekRing(SECRET);
-    expect(JSON.parse(formatKekRing(ring))).toEqual({
-      current: 'kek-2',
-      keys: { 'kek-1': OLD_KEK, 'kek-2': NEW_KEK },
-    });
+    expect(JSON.parse(formatKekRing(ring))).toEqual({ current: 'kek-2', 'kek-1': OLD_KEK, 'kek-2': NEW_KEK });
     expect(formatKekRing(parseKekRing(formatKekRing(ring)))).toBe(formatKekRing(ring));
   });
 });
@@ -165,7 +167,13 @@ describe('KekRing', () => {
 
   it('refuses a KEK of another size than AES-128 when built directly', () => {
     expect(() => new KekRing('a', { a: new Uint8Array(32).fill(1) })).toThrow(
-      expect.objectContaining({ code: 'invalid_kek_ring', attributes: { field: 'keys.a' } }),
+      expect.objectContaining({ code: 'invalid_kek_ring', attributes: { field: 'a' } }),
+    );
+  });
+
+  it('refuses the label "current", which the secret format reserves', () => {
+    expect(() => new KekRing('current', { current: bytes(NEW_KEK) })).toThrow(
+      expect.objectContaining({ code: 'invalid_kek_ring', attributes: { field: 'current' } }),
     );
   });
 
