@@ -174,7 +174,7 @@ describe('CreateThing on created', () => {
 
   it('undoes the registration when NS fails, publishes failed, and lets Lambda retry', async () => {
     const { deps, tts, publisher, registry, createThing } = setUp();
-    tts.fail('setNetworkServerDevice', new TtsApiError('unavailable', 'TTS refused PUT /ns/…: unavailable (HTTP 503).', 503, true, undefined, undefined));
+    tts.fail('setNetworkServerDevice', new TtsApiError('unavailable', 'TTS failed PUT /ns/…: unavailable (HTTP 503).', 503, true, undefined, undefined));
     const event = createThing(THING, ATTRIBUTES);
     await expect(handleRegistryEvent(event, deps)).rejects.toMatchObject({ code: 'unavailable', retryable: true });
     expect(tts.calls).toEqual([
@@ -186,7 +186,7 @@ describe('CreateThing on created', () => {
       'deleteEndDevice',
     ]);
     expect(tts.devices.size).toBe(0);
-    expect(publisher.on(provisioning(THING))).toEqual([{ status: 'failed', deviceID: 'eui-0004a30b001c0530', error: { name: 'unavailable', message: 'TTS refused PUT /ns/…: unavailable (HTTP 503).' } }]);
+    expect(publisher.on(provisioning(THING))).toEqual([{ status: 'failed', deviceID: 'eui-0004a30b001c0530', error: { name: 'unavailable', message: 'TTS failed PUT /ns/…: unavailable (HTTP 503).' } }]);
     expect(registry.things.get(THING)!.attributes['appKey']).toBe(APP_KEY);
 
     // Lambda's retry of the same event creates the device.

@@ -217,13 +217,13 @@ describe('Custom::PubSub Delete', () => {
 
   it('succeeds when TTS fails, doing what it can and logging the rest', async () => {
     const { logic, tts, warnings } = setUp();
-    tts.failures.set('deletePubSub', new TtsApiError('unavailable', 'TTS refused DELETE /as/pubsub/app1/aws-iot: unavailable (HTTP 503).', 503, true, undefined, undefined));
+    tts.failures.set('deletePubSub', new TtsApiError('unavailable', 'TTS failed DELETE /as/pubsub/app1/aws-iot: unavailable (HTTP 503).', 503, true, undefined, undefined));
     await expect(logic(request('Delete'))).resolves.toEqual({ physicalResourceId: 'app1/aws-iot' });
     expect(tts.methods).toEqual(['deletePubSub', 'setSkipPayloadCrypto', 'deleteApplicationKek']);
     expect(warnings).toEqual([
       {
         message: 'Could not remove the pub/sub while deleting the TTS pub/sub; finish it in TTS by hand.',
-        attributes: { physical_resource_id: 'app1/aws-iot', error_code: 'unavailable', reason: 'TTS refused DELETE /as/pubsub/app1/aws-iot: unavailable (HTTP 503).' },
+        attributes: { physical_resource_id: 'app1/aws-iot', error_code: 'unavailable', reason: 'TTS failed DELETE /as/pubsub/app1/aws-iot: unavailable (HTTP 503).' },
       },
     ]);
   });

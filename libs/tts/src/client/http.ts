@@ -237,7 +237,8 @@ export class TtsHttp {
     const retryAfterSeconds = retryAfter === null ? NaN : Number(retryAfter);
     return new TtsApiError(
       code,
-      redact(`TTS refused ${request.method} ${request.path}: ${said} (${origin}).`, apiKey),
+      // 4xx: TTS refused the request itself; 5xx: TTS failed to serve it.
+      redact(`TTS ${status < 500 ? 'refused' : 'failed'} ${request.method} ${request.path}: ${said} (${origin}).`, apiKey),
       status,
       isRetryableStatus(status),
       details?.namespace,
