@@ -118,10 +118,12 @@ export function thingTopic(thingName: string, event: ThingEvent): string {
  * would otherwise loop back into the uplink Lambda.
  */
 export function uplinkRuleSql(stackName: string): string {
-  // topic(1..3) = thethings/lorawan/<stack>; topic(4)/topic(5) the sub-topic.
+  // Compare whole topics: `topic(5)` is Undefined on the four-level topics (`…/uplink`),
+  // and how IoT SQL folds `false AND Undefined` is not documented; `topic()` always exists.
+  const base = ttsBaseTopic(stackName);
   return (
-    `SELECT * FROM '${ttsBaseTopic(stackName)}/#' ` +
-    `WHERE NOT (topic(4) = 'downlink' AND (topic(5) = 'push' OR topic(5) = 'replace'))`
+    `SELECT * FROM '${base}/#' ` +
+    `WHERE topic() <> '${base}/downlink/push' AND topic() <> '${base}/downlink/replace'`
   );
 }
 

@@ -19,7 +19,7 @@ import {
 } from '../src/index';
 
 // A small model of what IoT Core does with a rule: match the FROM filter (MQTT wildcards)
-// and evaluate the uplink rule's topic(n) condition. Enough to prove the loop guard works.
+// and evaluate the uplink rule's topic() / topic(n) conditions. Enough to prove the loop guard works.
 function filterMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');
   const t = topic.split('/');
@@ -37,9 +37,11 @@ function ruleSelects(sql: string, topic: string): boolean {
   if (!where) return true;
   const parts = topic.split('/');
   const js = where
+    .replace(/topic\(\)/g, () => JSON.stringify(topic))
     .replace(/topic\((\d)\)/g, (_, n: string) => JSON.stringify(parts[Number(n) - 1] ?? null))
     .replace(/'([^']*)'/g, (_, s: string) => JSON.stringify(s))
     .replace(/ = /g, ' === ')
+    .replace(/ <> /g, ' !== ')
     .replace(/\bNOT\b/g, '!')
     .replace(/\bAND\b/g, '&&')
     .replace(/\bOR\b/g, '||');
