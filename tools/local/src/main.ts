@@ -102,7 +102,7 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
     const kekSecretID = `${options.stackName}/kek`;
     const apiKeySecretID = `${options.stackName}/api-key`;
     api.secrets.putSecretString(apiKeySecretID, apiKey);
-    api.secrets.putSecretString(kekSecretID, JSON.stringify({ current: KEK_LABEL, keys: { [KEK_LABEL]: randomBytes(16).toString('hex').toUpperCase() } }));
+    api.secrets.putSecretString(kekSecretID, JSON.stringify({ current: KEK_LABEL, [KEK_LABEL]: randomBytes(16).toString('hex').toUpperCase() }));
 
     const env: Record<string, string> = {
       ...api.sdkEnv,

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseKekRing } from '@tts-aws-iot/keywrap';
 import { freePort } from '@tts-aws-iot/test-kit';
 import { TrafficLog } from '../src/log';
 import { runDemo, startLocalStack, type LocalStack } from '../src/main';
@@ -81,7 +82,7 @@ describe('the local stack, end to end', () => {
   it('never shows a root key, the KEK or the API key in the traffic or the logs', async () => {
     const secrets = new SecretsManagerClient({ endpoint: stack.api.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     const secret = async (id: string) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString!;
-    const kek = Object.values(JSON.parse(await secret('local/kek')).keys as Record<string, string>)[0]!;
+    const kek = Buffer.from(parseKekRing(await secret('local/kek')).current().kek).toString('hex').toUpperCase();
     const apiKey = await secret('local/api-key');
     secrets.destroy();
     const forbidden = [
