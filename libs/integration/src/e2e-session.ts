@@ -17,6 +17,9 @@ import { IntegrationError } from './errors';
 import type { SecretReader } from './ports';
 import { toShadowEnvelope, type ShadowKeyEnvelope } from './shadow-state';
 
+/** Session keys a container keeps unwrapped (about 100 bytes each). */
+const MAX_CACHED_SESSION_KEYS = 10_000;
+
 /** A `SecretReader` that may hold values in a cache it can be told to drop. */
 export type RefreshableSecretReader = SecretReader & { invalidate?(secretID: string): void };
 
@@ -29,6 +32,12 @@ export class KekRingSource {
   #text: string | undefined;
   #ring: KekRing | undefined;
   readonly #refreshedFor = new Set<string>();
+  /**
+   * Unwrapped session keys by envelope. A session sends many uplinks with one envelope, and
+   * the same key object lets libs/lorawan reuse its cipher state: steady-state uplinks then
+   * create no cipher at all. Bounded; emptied when the ring changes.
+   */
+  readonly #sessionKeys = new Map<string, AesKey>();
 
   constructor(
     private readonly secrets: RefreshableSecretReader,
@@ -51,6 +60,7 @@ export class KekRingSource {
         );
       }
       this.#text = text;
+      this.#sessionKeys.clear();
     }
     return this.#ring;
   }
@@ -64,6 +74,9 @@ export class KekRingSource {
    */
   async unwrap(envelope: KeyEnvelope, thingName: string): Promise<AesKey> {
     let ring = await this.ring();
+    const cacheKey = isWrappedKeyEnvelope(envelope) ? `${envelope.kekLabel}\u0000${Buffer.from(envelope.encryptedKey).toString('base64')}` : undefined;
+    const cached = cacheKey === undefined ? undefined : this.#sessionKeys.get(cacheKey);
+    if (cached) return cached;
     if (isWrappedKeyEnvelope(envelope) && !ring.labels.includes(envelope.kekLabel) && this.secrets.invalidate) {
       if (!this.#refreshedFor.has(envelope.kekLabel)) {
         this.#refreshedFor.add(envelope.kekLabel);
@@ -72,7 +85,13 @@ export class KekRingSource {
       }
     }
     try {
-      return parseAesKey(ring.unwrap(envelope));
+      const key = parseAesKey(ring.unwrap(envelope));
+      if (cacheKey !== undefined) {
+        // Oldest first out: sessions that stopped sending age out.
+        if (this.#sessionKeys.size >= MAX_CACHED_SESSION_KEYS) this.#sessionKeys.delete(this.#sessionKeys.keys().next().value as string);
+        this.#sessionKeys.set(cacheKey, key);
+      }
+      return key;
     } catch (error) {
       if (error instanceof UnknownKekLabelError) {
         throw new IntegrationError(

@@ -68,3 +68,13 @@ describe('reserveDownlinkFCnt', () => {
     expect(delays[1]!).toBeGreaterThan(delays[0]!);
   });
 });
+
+describe('InMemoryShadowStore', () => {
+  it('merges as AWS IoT does: objects per path, null deletes, arrays replaced', async () => {
+    const store = new InMemoryShadowStore();
+    await store.updateShadow('T', 'lorawan', { reported: { a: { x: 1, y: 2 }, list: [1, 2], gone: true } });
+    await store.updateShadow('T', 'lorawan', { reported: { a: { y: 3 }, list: [9], gone: null } });
+    expect(store.reported('T', 'lorawan')).toEqual({ a: { x: 1, y: 3 }, list: [9] });
+    expect(store.shadows.get('T/lorawan')?.version).toBe(2);
+  });
+});

@@ -45,6 +45,18 @@ describe('KekRingSource', () => {
     expect(reader.invalidated).toEqual(['s/kek']);
   });
 
+  it('hands out one key object per session, until the ring changes', async () => {
+    const secrets = new Map([['s/kek', ring({ 'kek-1': rfc.kek })]]);
+    const source = new KekRingSource(new InMemorySecretReader(secrets), 's/kek');
+    const first = await source.unwrap(parseKeyEnvelope(wrapped), 'T');
+    // The same object lets libs/lorawan reuse its cipher state for the session.
+    expect(await source.unwrap(parseKeyEnvelope(wrapped), 'T')).toBe(first);
+    secrets.set('s/kek', ring({ 'kek-1': rfc.kek, 'kek-0': '0F0E0D0C0B0A09080706050403020100' }));
+    const after = await source.unwrap(parseKeyEnvelope(wrapped), 'T');
+    expect(after).not.toBe(first);
+    expect(after).toEqual(first);
+  });
+
   it('names the unknown label, and refreshes only once for it', async () => {
     const reader = new InMemorySecretReader(new Map([['s/kek', ring({ other: rfc.kek })]]));
     const source = new KekRingSource(reader, 's/kek');
