@@ -53,7 +53,13 @@ const PHY_VERSIONS: Readonly<Record<string, PhyVersion>> = {
   'rp002-1.0.4': 'RP002_V1_0_4',
 };
 
-const RP002: readonly PhyVersion[] = ['RP002_V1_0_0', 'RP002_V1_0_1', 'RP002_V1_0_2', 'RP002_V1_0_3', 'RP002_V1_0_4'];
+const RP002: readonly PhyVersion[] = [
+  'RP002_V1_0_0',
+  'RP002_V1_0_1',
+  'RP002_V1_0_2',
+  'RP002_V1_0_3',
+  'RP002_V1_0_4',
+];
 
 /**
  * The Regional Parameters versions each LoRaWAN version is specified against (the pairs
@@ -134,7 +140,9 @@ export interface ClaimDeviceSpec extends RadioSettings {
  * `claimAuthenticationCode` (and no `appKey`), none for the things the uplink Lambda creates.
  * A thing with both is the create flow's to refuse, so that exactly one Lambda answers it.
  */
-export function provisioningKind(attributes: Readonly<Record<string, string>>): ProvisioningKind | undefined {
+export function provisioningKind(
+  attributes: Readonly<Record<string, string>>,
+): ProvisioningKind | undefined {
   if (present(attributes[DEVICE_ATTRIBUTES.appKey])) return 'create';
   if (present(attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode])) return 'claim';
   return undefined;
@@ -145,19 +153,26 @@ export function provisioningKind(attributes: Readonly<Record<string, string>>): 
  *
  * @throws InputError `invalid_device_attributes` listing every problem (`attributes.problems`)
  */
-export function parseOtaaDeviceAttributes(attributes: Readonly<Record<string, string>>, context: DeviceAttributeContext): OtaaDeviceSpec {
+export function parseOtaaDeviceAttributes(
+  attributes: Readonly<Record<string, string>>,
+  context: DeviceAttributeContext,
+): OtaaDeviceSpec {
   const check = new AttributeCheck(attributes);
   const { devEUI, joinEUI } = check.euis();
   const radio = check.radio(undefined, context.defaultFrequencyPlanID);
-  const appKey = check.key(DEVICE_ATTRIBUTES.appKey, 'the device’s AppKey');
+  const appKey = check.key(DEVICE_ATTRIBUTES.appKey, "set the device's AppKey");
   let nwkKey: AesKey | undefined;
   if (radio?.lorawanVersion === 'MAC_V1_1') {
     nwkKey = check.key(DEVICE_ATTRIBUTES.nwkKey, 'LoRaWAN 1.1 devices need their NwkKey');
   } else if (radio && present(attributes[DEVICE_ATTRIBUTES.nwkKey])) {
-    check.problem(`nwkKey is set, but LoRaWAN ${attributes[DEVICE_ATTRIBUTES.lorawanVersion]} devices have no NwkKey: remove it, or set lorawanVersion 1.1`);
+    check.problem(
+      `nwkKey is set, but LoRaWAN ${attributes[DEVICE_ATTRIBUTES.lorawanVersion]} devices have no NwkKey: remove it, or set lorawanVersion 1.1`,
+    );
   }
   if (present(attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode])) {
-    check.problem('appKey and claimAuthenticationCode are both set: keep appKey to register the device with its keys, or claimAuthenticationCode to claim it');
+    check.problem(
+      'appKey and claimAuthenticationCode are both set: keep appKey to register the device with its keys, or claimAuthenticationCode to claim it',
+    );
   }
   const deviceID = check.deviceID(devEUI, context);
   check.throwIfProblems(context.thingName);
@@ -180,27 +195,48 @@ export function parseOtaaDeviceAttributes(attributes: Readonly<Record<string, st
  *
  * @throws InputError `invalid_device_attributes` listing every problem (`attributes.problems`)
  */
-export function parseClaimDeviceAttributes(attributes: Readonly<Record<string, string>>, context: DeviceAttributeContext): ClaimDeviceSpec {
+export function parseClaimDeviceAttributes(
+  attributes: Readonly<Record<string, string>>,
+  context: DeviceAttributeContext,
+): ClaimDeviceSpec {
   const check = new AttributeCheck(attributes);
   const { devEUI, joinEUI } = check.euis();
   const radio = check.radio(CLAIM_DEFAULT_LORAWAN_VERSION, context.defaultFrequencyPlanID);
   const code = attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode]?.toUpperCase() ?? '';
   if (!CLAIM_AUTHENTICATION_CODE.test(code)) {
-    check.problem(`claimAuthenticationCode is invalid: use the code from the device's label, 1 to 32 letters and digits`);
+    check.problem(
+      `claimAuthenticationCode is invalid: use the code from the device's label, 1 to 32 letters and digits`,
+    );
   }
   const deviceID = check.deviceID(devEUI, context);
   check.throwIfProblems(context.thingName);
-  return { kind: 'claim', deviceID: deviceID!, devEUI: devEUI!, joinEUI: joinEUI!, ...radio!, authenticationCode: code };
+  return {
+    kind: 'claim',
+    deviceID: deviceID!,
+    devEUI: devEUI!,
+    joinEUI: joinEUI!,
+    ...radio!,
+    authenticationCode: code,
+  };
 }
 
 /**
  * The attribute update after a successful create or claim: the root keys and the claim
  * code leave the registry (`null` removes), and `deviceID` records the TTS device.
  */
-export function provisionedAttributes(spec: OtaaDeviceSpec | ClaimDeviceSpec): Record<string, string | null> {
+export function provisionedAttributes(
+  spec: OtaaDeviceSpec | ClaimDeviceSpec,
+): Record<string, string | null> {
   return spec.kind === 'create'
-    ? { [DEVICE_ATTRIBUTES.appKey]: null, [DEVICE_ATTRIBUTES.nwkKey]: null, [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID }
-    : { [DEVICE_ATTRIBUTES.claimAuthenticationCode]: null, [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID };
+    ? {
+        [DEVICE_ATTRIBUTES.appKey]: null,
+        [DEVICE_ATTRIBUTES.nwkKey]: null,
+        [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID,
+      }
+    : {
+        [DEVICE_ATTRIBUTES.claimAuthenticationCode]: null,
+        [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID,
+      };
 }
 
 function present(value: string | undefined): value is string {
@@ -215,7 +251,9 @@ const PHY_ATTRIBUTE_VALUES = list(Object.keys(PHY_VERSIONS).map(phyAttributeValu
 
 /** The attribute value of a PHY version (the explicit revision for 1.0.2). */
 function phyName(phy: PhyVersion): string {
-  return phyAttributeValue(Object.keys(PHY_VERSIONS).find((key) => PHY_VERSIONS[key] === phy && key !== '1.0.2')!);
+  return phyAttributeValue(
+    Object.keys(PHY_VERSIONS).find((key) => PHY_VERSIONS[key] === phy && key !== '1.0.2')!,
+  );
 }
 
 /** Collects the problems of one attribute set. */
@@ -238,18 +276,35 @@ class AttributeCheck {
   }
 
   euis(): { devEUI?: Eui64; joinEUI?: Eui64 } {
-    const devEUI = this.#eui(DEVICE_ATTRIBUTES.devEUI, this.attributes[DEVICE_ATTRIBUTES.devEUI], 'the device’s DevEUI');
+    const devEUI = this.#eui(
+      DEVICE_ATTRIBUTES.devEUI,
+      this.attributes[DEVICE_ATTRIBUTES.devEUI],
+      "the device's DevEUI",
+    );
     if (devEUI && devEUI.every((byte) => byte === 0)) {
-      this.problem('devEUI 0000000000000000 is invalid: the zero EUI identifies no device; use the DevEUI on the device’s label');
+      this.problem(
+        "devEUI 0000000000000000 is invalid: the zero EUI identifies no device; use the DevEUI on the device's label",
+      );
     }
     const joinEUIText = this.attributes[DEVICE_ATTRIBUTES.joinEUI];
     const appEUIText = this.attributes[DEVICE_ATTRIBUTES.appEUI];
-    if (present(joinEUIText) && present(appEUIText) && joinEUIText.toUpperCase() !== appEUIText.toUpperCase()) {
-      this.problem(`joinEUI ${joinEUIText} and appEUI ${appEUIText} differ: they name the same EUI (AppEUI before LoRaWAN 1.1); set one of them`);
+    if (
+      present(joinEUIText) &&
+      present(appEUIText) &&
+      joinEUIText.toUpperCase() !== appEUIText.toUpperCase()
+    ) {
+      this.problem(
+        `joinEUI ${joinEUIText} and appEUI ${appEUIText} differ: they name the same EUI (AppEUI before LoRaWAN 1.1); set one of them`,
+      );
       return { devEUI };
     }
-    if (!present(joinEUIText) && present(appEUIText)) return { devEUI, joinEUI: this.#eui(DEVICE_ATTRIBUTES.appEUI, appEUIText, '') };
-    const joinEUI = this.#eui(DEVICE_ATTRIBUTES.joinEUI, joinEUIText, 'the device’s JoinEUI (or set appEUI)');
+    if (!present(joinEUIText) && present(appEUIText))
+      return { devEUI, joinEUI: this.#eui(DEVICE_ATTRIBUTES.appEUI, appEUIText, '') };
+    const joinEUI = this.#eui(
+      DEVICE_ATTRIBUTES.joinEUI,
+      joinEUIText,
+      "the device's JoinEUI (or set appEUI)",
+    );
     return { devEUI, joinEUI };
   }
 
@@ -261,53 +316,75 @@ class AttributeCheck {
     try {
       return parseEui64(text);
     } catch {
-      this.problem(`${name} ${JSON.stringify(text)} is invalid: use 16 hex digits without separators`);
+      this.problem(
+        `${name} ${JSON.stringify(text)} is invalid: use 16 hex digits without separators`,
+      );
       return undefined;
     }
   }
 
   /** LoRaWAN version, Regional Parameters version (checked as a pair) and frequency plan. */
-  radio(defaultLorawanVersion: string | undefined, defaultFrequencyPlanID: string): RadioSettings | undefined {
+  radio(
+    defaultLorawanVersion: string | undefined,
+    defaultFrequencyPlanID: string,
+  ): RadioSettings | undefined {
     const macText = this.attributes[DEVICE_ATTRIBUTES.lorawanVersion] || defaultLorawanVersion;
     const phyText = this.attributes[DEVICE_ATTRIBUTES.regionalParametersVersion];
     let mac: MacVersion | undefined;
     if (!present(macText)) {
-      this.problem(`lorawanVersion is missing: set the device's LoRaWAN version, one of ${list(Object.keys(MAC_VERSIONS))}`);
+      this.problem(
+        `lorawanVersion is missing: set the device's LoRaWAN version, one of ${list(Object.keys(MAC_VERSIONS))}`,
+      );
     } else {
       mac = MAC_VERSIONS[macText];
-      if (!mac) this.problem(`lorawanVersion ${JSON.stringify(macText)} is not supported: use one of ${list(Object.keys(MAC_VERSIONS))}`);
+      if (!mac)
+        this.problem(
+          `lorawanVersion ${JSON.stringify(macText)} is not supported: use one of ${list(Object.keys(MAC_VERSIONS))}`,
+        );
     }
     let phy: PhyVersion | undefined;
     if (!present(phyText)) {
-      if (defaultLorawanVersion === undefined) this.problem(`regionalParametersVersion is missing: set the device's Regional Parameters version, one of ${PHY_ATTRIBUTE_VALUES}`);
+      if (defaultLorawanVersion === undefined)
+        this.problem(
+          `regionalParametersVersion is missing: set the device's Regional Parameters version, one of ${PHY_ATTRIBUTE_VALUES}`,
+        );
       else if (mac) phy = DEFAULT_PHY_VERSIONS[mac];
     } else {
       phy = PHY_VERSIONS[phyText.toLowerCase()];
-      if (!phy) this.problem(`regionalParametersVersion ${JSON.stringify(phyText)} is not supported: use one of ${PHY_ATTRIBUTE_VALUES}`);
+      if (!phy)
+        this.problem(
+          `regionalParametersVersion ${JSON.stringify(phyText)} is not supported: use one of ${PHY_ATTRIBUTE_VALUES}`,
+        );
     }
     if (mac && phy && !COMPATIBLE_PHY_VERSIONS[mac].includes(phy)) {
       this.problem(
         `regionalParametersVersion ${phyText} does not go with lorawanVersion ${macText}: use ${list(COMPATIBLE_PHY_VERSIONS[mac].map(phyName))}`,
       );
     }
-    const frequencyPlanID = this.attributes[DEVICE_ATTRIBUTES.frequencyPlanID] || defaultFrequencyPlanID;
+    const frequencyPlanID =
+      this.attributes[DEVICE_ATTRIBUTES.frequencyPlanID] || defaultFrequencyPlanID;
     if (!FREQUENCY_PLAN_ID.test(frequencyPlanID)) {
-      this.problem(`frequencyPlanID ${JSON.stringify(frequencyPlanID)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN or US_902_928_FSB_2`);
+      this.problem(
+        `frequencyPlanID ${JSON.stringify(frequencyPlanID)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN or US_902_928_FSB_2`,
+      );
     }
-    return mac && phy ? { lorawanVersion: mac, lorawanPhyVersion: phy, frequencyPlanID } : undefined;
+    return mac && phy
+      ? { lorawanVersion: mac, lorawanPhyVersion: phy, frequencyPlanID }
+      : undefined;
   }
 
   key(name: string, what: string): AesKey | undefined {
     const text = this.attributes[name];
     if (!present(text)) {
-      this.problem(`${name} is missing: ${what}, 32 hex digits`);
+      this.problem(`${name} is missing: ${what} (32 hex digits)`);
       return undefined;
     }
     try {
       return parseAesKey(text);
     } catch {
       // The value may be a key with a typo: say how it is wrong, never what it is.
-      const shape = text.length === 32 ? 'a character other than a hex digit' : `${text.length} characters`;
+      const shape =
+        text.length === 32 ? 'a character other than a hex digit' : `${text.length} characters`;
       this.problem(`${name} is invalid: use 32 hex digits (got ${shape})`);
       return undefined;
     }
@@ -323,7 +400,8 @@ class AttributeCheck {
     const prefix = `${context.stackName}_`;
     let deviceID: string | undefined;
     if (present(attribute)) deviceID = attribute;
-    else if (context.thingNameScheme === 'DeviceID' && context.thingName.startsWith(prefix)) deviceID = context.thingName.slice(prefix.length);
+    else if (context.thingNameScheme === 'DeviceID' && context.thingName.startsWith(prefix))
+      deviceID = context.thingName.slice(prefix.length);
     else if (devEUI) deviceID = `eui-${toHex(devEUI).toLowerCase()}`;
     if (deviceID === undefined) return undefined;
     if (!DEVICE_ID.test(deviceID) || deviceID.length > DEVICE_ID_MAX) {
@@ -389,13 +467,18 @@ export interface ThingRegistryEvent {
  * @throws InputError `invalid_registry_event` when it is not one
  */
 export function parseThingRegistryEvent(event: unknown): ThingRegistryEvent {
-  const fields = typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
+  const fields =
+    typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
   const { eventId, operation, thingName, thingTypeName, versionNumber, attributes } = fields;
   const problems: string[] = [];
   if (typeof eventId !== 'string' || eventId === '') problems.push('eventId is missing');
-  if (operation !== 'CREATED' && operation !== 'UPDATED' && operation !== 'DELETED') problems.push('operation is not CREATED, UPDATED or DELETED');
+  if (operation !== 'CREATED' && operation !== 'UPDATED' && operation !== 'DELETED')
+    problems.push('operation is not CREATED, UPDATED or DELETED');
   if (typeof thingName !== 'string' || thingName === '') problems.push('thingName is missing');
-  const attributeRecord = typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes) ? (attributes as Record<string, unknown>) : {};
+  const attributeRecord =
+    typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes)
+      ? (attributes as Record<string, unknown>)
+      : {};
   if (problems.length > 0) {
     throw new InputError(
       'invalid_registry_event',
@@ -407,10 +490,15 @@ export function parseThingRegistryEvent(event: unknown): ThingRegistryEvent {
     eventId: eventId as string,
     operation: operation as ThingRegistryEvent['operation'],
     thingName: thingName as string,
-    thingTypeName: typeof thingTypeName === 'string' && thingTypeName !== '' ? thingTypeName : undefined,
+    thingTypeName:
+      typeof thingTypeName === 'string' && thingTypeName !== '' ? thingTypeName : undefined,
     versionNumber: typeof versionNumber === 'number' ? versionNumber : undefined,
     // Registry attribute values are strings; anything else is not ours to interpret.
-    attributes: Object.fromEntries(Object.entries(attributeRecord).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
+    attributes: Object.fromEntries(
+      Object.entries(attributeRecord).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    ),
   };
 }
 

@@ -55,14 +55,21 @@ describe('provisioningKind', () => {
   });
 
   it('leaves things the uplink Lambda created to neither flow', () => {
-    expect(provisioningKind({ devEUI: '0004A30B001C0530', stackName: 'tts-prod', deviceID: 'dev1' })).toBeUndefined();
+    expect(
+      provisioningKind({ devEUI: '0004A30B001C0530', stackName: 'tts-prod', deviceID: 'dev1' }),
+    ).toBeUndefined();
   });
 });
 
 describe('parseOtaaDeviceAttributes', () => {
   it('parses a LoRaWAN 1.0.3 device with defaults for the device ID and frequency plan', () => {
     const spec = parseOtaaDeviceAttributes(VALID, CONTEXT);
-    expect({ ...spec, devEUI: toHex(spec.devEUI), joinEUI: toHex(spec.joinEUI), appKey: toHex(spec.appKey) }).toEqual({
+    expect({
+      ...spec,
+      devEUI: toHex(spec.devEUI),
+      joinEUI: toHex(spec.joinEUI),
+      appKey: toHex(spec.appKey),
+    }).toEqual({
       kind: 'create',
       deviceID: 'eui-0004a30b001c0530',
       devEUI: '0004A30B001C0530',
@@ -76,16 +83,36 @@ describe('parseOtaaDeviceAttributes', () => {
 
   it('parses a LoRaWAN 1.1 device with its NwkKey, device ID and frequency plan', () => {
     const spec = parseOtaaDeviceAttributes(
-      { ...VALID, lorawanVersion: '1.1', regionalParametersVersion: 'RP002-1.0.3', nwkKey: NWK_KEY, deviceID: 'sensor-1', frequencyPlanID: 'US_902_928_FSB_2' },
+      {
+        ...VALID,
+        lorawanVersion: '1.1',
+        regionalParametersVersion: 'RP002-1.0.3',
+        nwkKey: NWK_KEY,
+        deviceID: 'sensor-1',
+        frequencyPlanID: 'US_902_928_FSB_2',
+      },
       CONTEXT,
     );
-    expect(spec).toMatchObject({ deviceID: 'sensor-1', lorawanVersion: 'MAC_V1_1', lorawanPhyVersion: 'RP002_V1_0_3', frequencyPlanID: 'US_902_928_FSB_2' });
+    expect(spec).toMatchObject({
+      deviceID: 'sensor-1',
+      lorawanVersion: 'MAC_V1_1',
+      lorawanPhyVersion: 'RP002_V1_0_3',
+      frequencyPlanID: 'US_902_928_FSB_2',
+    });
     expect(toHex(spec.nwkKey!)).toBe(NWK_KEY);
   });
 
   it('accepts appEUI for joinEUI and either case of hex', () => {
     const { joinEUI: _joinEUI, ...rest } = VALID;
-    const spec = parseOtaaDeviceAttributes({ ...rest, devEUI: '0004a30b001c0530', appEUI: '70b3d57ed0000000', appKey: APP_KEY.toLowerCase() }, CONTEXT);
+    const spec = parseOtaaDeviceAttributes(
+      {
+        ...rest,
+        devEUI: '0004a30b001c0530',
+        appEUI: '70b3d57ed0000000',
+        appKey: APP_KEY.toLowerCase(),
+      },
+      CONTEXT,
+    );
     expect(toHex(spec.joinEUI)).toBe('70B3D57ED0000000');
   });
 
@@ -99,49 +126,140 @@ describe('parseOtaaDeviceAttributes', () => {
     ['1.0.4', 'rp002-1.0.4', 'MAC_V1_0_4', 'RP002_V1_0_4'],
     ['1.1', '1.1-a', 'MAC_V1_1', 'PHY_V1_1_REV_A'],
     ['1.1', '1.1-b', 'MAC_V1_1', 'PHY_V1_1_REV_B'],
-  ])('maps lorawanVersion %s with regionalParametersVersion %s to %s / %s', (mac, phy, macEnum, phyEnum) => {
-    const attributes = { ...VALID, lorawanVersion: mac, regionalParametersVersion: phy, ...(mac === '1.1' ? { nwkKey: NWK_KEY } : {}) };
-    expect(parseOtaaDeviceAttributes(attributes, CONTEXT)).toMatchObject({ lorawanVersion: macEnum, lorawanPhyVersion: phyEnum });
-  });
+  ])(
+    'maps lorawanVersion %s with regionalParametersVersion %s to %s / %s',
+    (mac, phy, macEnum, phyEnum) => {
+      const attributes = {
+        ...VALID,
+        lorawanVersion: mac,
+        regionalParametersVersion: phy,
+        ...(mac === '1.1' ? { nwkKey: NWK_KEY } : {}),
+      };
+      expect(parseOtaaDeviceAttributes(attributes, CONTEXT)).toMatchObject({
+        lorawanVersion: macEnum,
+        lorawanPhyVersion: phyEnum,
+      });
+    },
+  );
 
   it('names the device after the thing with the DeviceID scheme', () => {
-    const spec = parseOtaaDeviceAttributes(VALID, { ...CONTEXT, thingNameScheme: 'DeviceID', thingName: 'tts-prod_boiler-7' });
+    const spec = parseOtaaDeviceAttributes(VALID, {
+      ...CONTEXT,
+      thingNameScheme: 'DeviceID',
+      thingName: 'tts-prod_boiler-7',
+    });
     expect(spec.deviceID).toBe('boiler-7');
   });
 
   // Each bad set with the problem it must be reported with (never a key in the text).
   it.each<[string, Record<string, string | undefined>, string]>([
     ['no devEUI', { devEUI: undefined }, 'devEUI is missing'],
-    ['a short devEUI', { devEUI: '0004A30B001C05' }, 'devEUI "0004A30B001C05" is invalid: use 16 hex digits'],
-    ['a devEUI with separators', { devEUI: '00-04-A3-0B-00-1C-05-30' }, 'devEUI "00-04-A3-0B-00-1C-05-30" is invalid'],
-    ['the zero devEUI', { devEUI: '0000000000000000' }, 'devEUI 0000000000000000 is invalid: the zero EUI'],
+    [
+      'a short devEUI',
+      { devEUI: '0004A30B001C05' },
+      'devEUI "0004A30B001C05" is invalid: use 16 hex digits',
+    ],
+    [
+      'a devEUI with separators',
+      { devEUI: '00-04-A3-0B-00-1C-05-30' },
+      'devEUI "00-04-A3-0B-00-1C-05-30" is invalid',
+    ],
+    [
+      'the zero devEUI',
+      { devEUI: '0000000000000000' },
+      'devEUI 0000000000000000 is invalid: the zero EUI',
+    ],
     ['no joinEUI or appEUI', { joinEUI: undefined }, 'joinEUI is missing'],
-    ['a joinEUI that is not hex', { joinEUI: '70B3D57ED000000G' }, 'joinEUI "70B3D57ED000000G" is invalid'],
-    ['joinEUI and appEUI that differ', { appEUI: '70B3D57ED0000001' }, 'joinEUI 70B3D57ED0000000 and appEUI 70B3D57ED0000001 differ'],
+    [
+      'a joinEUI that is not hex',
+      { joinEUI: '70B3D57ED000000G' },
+      'joinEUI "70B3D57ED000000G" is invalid',
+    ],
+    [
+      'joinEUI and appEUI that differ',
+      { appEUI: '70B3D57ED0000001' },
+      'joinEUI 70B3D57ED0000000 and appEUI 70B3D57ED0000001 differ',
+    ],
     ['no lorawanVersion', { lorawanVersion: undefined }, 'lorawanVersion is missing'],
-    ['an unknown lorawanVersion', { lorawanVersion: '1.2' }, 'lorawanVersion "1.2" is not supported: use one of 1.0, 1.0.1, 1.0.2, 1.0.3, 1.0.4, 1.1'],
-    ['no regionalParametersVersion', { regionalParametersVersion: undefined }, 'regionalParametersVersion is missing'],
-    ['an unknown regionalParametersVersion', { regionalParametersVersion: 'RP002-1.0.9' }, 'regionalParametersVersion "RP002-1.0.9" is not supported'],
-    ['a mismatched version pair', { regionalParametersVersion: '1.0.2-b' }, 'regionalParametersVersion 1.0.2-b does not go with lorawanVersion 1.0.3: use 1.0.3-a'],
+    [
+      'an unknown lorawanVersion',
+      { lorawanVersion: '1.2' },
+      'lorawanVersion "1.2" is not supported: use one of 1.0, 1.0.1, 1.0.2, 1.0.3, 1.0.4, 1.1',
+    ],
+    [
+      'no regionalParametersVersion',
+      { regionalParametersVersion: undefined },
+      'regionalParametersVersion is missing',
+    ],
+    [
+      'an unknown regionalParametersVersion',
+      { regionalParametersVersion: 'RP002-1.0.9' },
+      'regionalParametersVersion "RP002-1.0.9" is not supported',
+    ],
+    [
+      'a mismatched version pair',
+      { regionalParametersVersion: '1.0.2-b' },
+      'regionalParametersVersion 1.0.2-b does not go with lorawanVersion 1.0.3: use 1.0.3-a',
+    ],
     ['no appKey', { appKey: undefined, claimAuthenticationCode: undefined }, 'appKey is missing'],
-    ['a short appKey', { appKey: APP_KEY.slice(2) }, 'appKey is invalid: use 32 hex digits (got 30 characters)'],
-    ['an appKey that is not hex', { appKey: `${APP_KEY.slice(0, 31)}Z` }, 'appKey is invalid: use 32 hex digits (got a character other than a hex digit)'],
-    ['LoRaWAN 1.1 without nwkKey', { lorawanVersion: '1.1', regionalParametersVersion: '1.1-b' }, 'nwkKey is missing: LoRaWAN 1.1 devices need their NwkKey'],
-    ['LoRaWAN 1.1 with a bad nwkKey', { lorawanVersion: '1.1', regionalParametersVersion: '1.1-b', nwkKey: 'zz' }, 'nwkKey is invalid: use 32 hex digits (got 2 characters)'],
-    ['a nwkKey on LoRaWAN 1.0.3', { nwkKey: NWK_KEY }, 'nwkKey is set, but LoRaWAN 1.0.3 devices have no NwkKey'],
+    [
+      'a short appKey',
+      { appKey: APP_KEY.slice(2) },
+      'appKey is invalid: use 32 hex digits (got 30 characters)',
+    ],
+    [
+      'an appKey that is not hex',
+      { appKey: `${APP_KEY.slice(0, 31)}Z` },
+      'appKey is invalid: use 32 hex digits (got a character other than a hex digit)',
+    ],
+    [
+      'LoRaWAN 1.1 without nwkKey',
+      { lorawanVersion: '1.1', regionalParametersVersion: '1.1-b' },
+      'nwkKey is missing: LoRaWAN 1.1 devices need their NwkKey',
+    ],
+    [
+      'LoRaWAN 1.1 with a bad nwkKey',
+      { lorawanVersion: '1.1', regionalParametersVersion: '1.1-b', nwkKey: 'zz' },
+      'nwkKey is invalid: use 32 hex digits (got 2 characters)',
+    ],
+    [
+      'a nwkKey on LoRaWAN 1.0.3',
+      { nwkKey: NWK_KEY },
+      'nwkKey is set, but LoRaWAN 1.0.3 devices have no NwkKey',
+    ],
     ['an uppercase deviceID', { deviceID: 'Sensor-1' }, 'deviceID "Sensor-1" is invalid'],
-    ['a deviceID with double hyphens', { deviceID: 'sensor--1' }, 'deviceID "sensor--1" is invalid'],
-    ['a deviceID longer than 36 characters', { deviceID: 'a'.repeat(37) }, `deviceID "${'a'.repeat(37)}" is invalid`],
-    ['a lowercase frequencyPlanID', { frequencyPlanID: 'eu868' }, 'frequencyPlanID "eu868" is invalid'],
-    ['both appKey and a claim code', { claimAuthenticationCode: 'ABC123' }, 'appKey and claimAuthenticationCode are both set'],
+    [
+      'a deviceID with double hyphens',
+      { deviceID: 'sensor--1' },
+      'deviceID "sensor--1" is invalid',
+    ],
+    [
+      'a deviceID longer than 36 characters',
+      { deviceID: 'a'.repeat(37) },
+      `deviceID "${'a'.repeat(37)}" is invalid`,
+    ],
+    [
+      'a lowercase frequencyPlanID',
+      { frequencyPlanID: 'eu868' },
+      'frequencyPlanID "eu868" is invalid',
+    ],
+    [
+      'both appKey and a claim code',
+      { claimAuthenticationCode: 'ABC123' },
+      'appKey and claimAuthenticationCode are both set',
+    ],
   ])('refuses %s', (_case, change, problem) => {
-    const attributes = Object.fromEntries(Object.entries({ ...VALID, ...change }).filter(([, value]) => value !== undefined)) as Record<string, string>;
+    const attributes = Object.fromEntries(
+      Object.entries({ ...VALID, ...change }).filter(([, value]) => value !== undefined),
+    ) as Record<string, string>;
     const problems = problemsOf(() => parseOtaaDeviceAttributes(attributes, CONTEXT));
     expect(problems).toContainEqual(expect.stringContaining(problem));
   });
 
   it('refuses a thing not named as the DevEUI scheme names the device', () => {
-    const problems = problemsOf(() => parseOtaaDeviceAttributes(VALID, { ...CONTEXT, thingName: 'my-sensor' }));
+    const problems = problemsOf(() =>
+      parseOtaaDeviceAttributes(VALID, { ...CONTEXT, thingName: 'my-sensor' }),
+    );
     expect(problems).toEqual([
       'the thing is named my-sensor, but the DevEUI thing name scheme gives device eui-0004a30b001c0530 the thing 0004A30B001C0530, where its traffic goes: create the thing as 0004A30B001C0530',
     ]);
@@ -149,17 +267,39 @@ describe('parseOtaaDeviceAttributes', () => {
 
   it('refuses a deviceID that disagrees with a DeviceID-scheme thing name', () => {
     const problems = problemsOf(() =>
-      parseOtaaDeviceAttributes({ ...VALID, deviceID: 'sensor-2' }, { ...CONTEXT, thingNameScheme: 'DeviceID', thingName: 'tts-prod_sensor-1' }),
+      parseOtaaDeviceAttributes(
+        { ...VALID, deviceID: 'sensor-2' },
+        { ...CONTEXT, thingNameScheme: 'DeviceID', thingName: 'tts-prod_sensor-1' },
+      ),
     );
-    expect(problems).toEqual([expect.stringContaining('create the thing as tts-prod_sensor-2, or set deviceID to match the name')]);
+    expect(problems).toEqual([
+      expect.stringContaining(
+        'create the thing as tts-prod_sensor-2, or set deviceID to match the name',
+      ),
+    ]);
   });
 
   it('reports every problem at once', () => {
     const problems = problemsOf(() =>
-      parseOtaaDeviceAttributes({ stackName: 'tts-prod', devEUI: 'nope', lorawanVersion: '9', regionalParametersVersion: '9', appKey: 'short' }, CONTEXT),
+      parseOtaaDeviceAttributes(
+        {
+          stackName: 'tts-prod',
+          devEUI: 'nope',
+          lorawanVersion: '9',
+          regionalParametersVersion: '9',
+          appKey: 'short',
+        },
+        CONTEXT,
+      ),
     );
     expect(problems).toHaveLength(5);
-    expect(problems.map((problem) => problem.split(' ')[0])).toEqual(['devEUI', 'joinEUI', 'lorawanVersion', 'regionalParametersVersion', 'appKey']);
+    expect(problems.map((problem) => problem.split(' ')[0])).toEqual([
+      'devEUI',
+      'joinEUI',
+      'lorawanVersion',
+      'regionalParametersVersion',
+      'appKey',
+    ]);
   });
 
   it('says in the message which thing is wrong and what to do', () => {
@@ -169,9 +309,27 @@ describe('parseOtaaDeviceAttributes', () => {
   });
 
   it('only ever throws InputError, and never repeats a key, whatever the attributes', () => {
-    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: 28, maxLength: 34 }), fc.constantFrom('1.0.3', '1.1', '1.0.3-a', 'RP002-1.0.1'));
+    const value = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({
+        unit: fc.constantFrom(...'0123456789abcdefABCDEF'),
+        minLength: 28,
+        maxLength: 34,
+      }),
+      fc.constantFrom('1.0.3', '1.1', '1.0.3-a', 'RP002-1.0.1'),
+    );
     const attributes = fc.dictionary(
-      fc.constantFrom('devEUI', 'joinEUI', 'appEUI', 'lorawanVersion', 'regionalParametersVersion', 'appKey', 'nwkKey', 'deviceID', 'frequencyPlanID'),
+      fc.constantFrom(
+        'devEUI',
+        'joinEUI',
+        'appEUI',
+        'lorawanVersion',
+        'regionalParametersVersion',
+        'appKey',
+        'nwkKey',
+        'deviceID',
+        'frequencyPlanID',
+      ),
       value,
     );
     fc.assert(
@@ -185,7 +343,8 @@ describe('parseOtaaDeviceAttributes', () => {
           for (const key of [appKey, nwkKey]) {
             // Key-like values only (hex, a key's length give or take); one repeated as another
             // attribute's value may rightly appear as that attribute.
-            if (key && /^[0-9a-f]{16,}$/i.test(key) && !Object.values(others).includes(key)) expect(error.message).not.toContain(key);
+            if (key && /^[0-9a-f]{16,}$/i.test(key) && !Object.values(others).includes(key))
+              expect(error.message).not.toContain(key);
           }
         }
       }),
@@ -194,7 +353,12 @@ describe('parseOtaaDeviceAttributes', () => {
 });
 
 describe('parseClaimDeviceAttributes', () => {
-  const CLAIM = { devEUI: '0004A30B001C0530', stackName: 'tts-prod', joinEUI: '70B3D57ED0000000', claimAuthenticationCode: 'ABCD1234' };
+  const CLAIM = {
+    devEUI: '0004A30B001C0530',
+    stackName: 'tts-prod',
+    joinEUI: '70B3D57ED0000000',
+    claimAuthenticationCode: 'ABCD1234',
+  };
 
   it('parses a claim with LoRaWAN 1.0.3 defaults', () => {
     expect(parseClaimDeviceAttributes(CLAIM, CONTEXT)).toMatchObject({
@@ -208,40 +372,61 @@ describe('parseClaimDeviceAttributes', () => {
   });
 
   it('takes the LoRaWAN version and the latest Regional Parameters that go with it', () => {
-    expect(parseClaimDeviceAttributes({ ...CLAIM, lorawanVersion: '1.0.4' }, CONTEXT)).toMatchObject({ lorawanVersion: 'MAC_V1_0_4', lorawanPhyVersion: 'RP002_V1_0_4' });
+    expect(
+      parseClaimDeviceAttributes({ ...CLAIM, lorawanVersion: '1.0.4' }, CONTEXT),
+    ).toMatchObject({ lorawanVersion: 'MAC_V1_0_4', lorawanPhyVersion: 'RP002_V1_0_4' });
   });
 
   it('uppercases a claim code typed in lowercase', () => {
-    expect(parseClaimDeviceAttributes({ ...CLAIM, claimAuthenticationCode: 'abcd1234' }, CONTEXT).authenticationCode).toBe('ABCD1234');
+    expect(
+      parseClaimDeviceAttributes({ ...CLAIM, claimAuthenticationCode: 'abcd1234' }, CONTEXT)
+        .authenticationCode,
+    ).toBe('ABCD1234');
   });
 
   it.each([
     ['with punctuation', 'ABC-123'],
     ['longer than 32 characters', 'A'.repeat(33)],
   ])('refuses a claim code %s without repeating it', (_case, code) => {
-    const problems = problemsOf(() => parseClaimDeviceAttributes({ ...CLAIM, claimAuthenticationCode: code }, CONTEXT));
-    expect(problems).toEqual(["claimAuthenticationCode is invalid: use the code from the device's label, 1 to 32 letters and digits"]);
+    const problems = problemsOf(() =>
+      parseClaimDeviceAttributes({ ...CLAIM, claimAuthenticationCode: code }, CONTEXT),
+    );
+    expect(problems).toEqual([
+      "claimAuthenticationCode is invalid: use the code from the device's label, 1 to 32 letters and digits",
+    ]);
   });
 
   it('refuses a claim without a JoinEUI', () => {
     const { joinEUI: _joinEUI, ...claim } = CLAIM;
-    expect(problemsOf(() => parseClaimDeviceAttributes(claim, CONTEXT))).toEqual([expect.stringContaining('joinEUI is missing')]);
+    expect(problemsOf(() => parseClaimDeviceAttributes(claim, CONTEXT))).toEqual([
+      expect.stringContaining('joinEUI is missing'),
+    ]);
   });
 });
 
 describe('provisionedAttributes', () => {
   it('removes the root keys of a created device and records its ID', () => {
-    expect(provisionedAttributes(parseOtaaDeviceAttributes(VALID, CONTEXT))).toEqual({ appKey: null, nwkKey: null, deviceID: 'eui-0004a30b001c0530' });
+    expect(provisionedAttributes(parseOtaaDeviceAttributes(VALID, CONTEXT))).toEqual({
+      appKey: null,
+      nwkKey: null,
+      deviceID: 'eui-0004a30b001c0530',
+    });
   });
 
   it('removes the claim code of a claimed device and records its ID', () => {
-    const spec = parseClaimDeviceAttributes({ devEUI: '0004A30B001C0530', joinEUI: '70B3D57ED0000000', claimAuthenticationCode: 'ABC' }, CONTEXT);
-    expect(provisionedAttributes(spec)).toEqual({ claimAuthenticationCode: null, deviceID: 'eui-0004a30b001c0530' });
+    const spec = parseClaimDeviceAttributes(
+      { devEUI: '0004A30B001C0530', joinEUI: '70B3D57ED0000000', claimAuthenticationCode: 'ABC' },
+      CONTEXT,
+    );
+    expect(provisionedAttributes(spec)).toEqual({
+      claimAuthenticationCode: null,
+      deviceID: 'eui-0004a30b001c0530',
+    });
   });
 });
 
 describe('parseDefaultFrequencyPlanID', () => {
-  it('takes the deployment’s plan', () => {
+  it("takes the deployment's plan", () => {
     expect(parseDefaultFrequencyPlanID('US_902_928_FSB_2')).toBe('US_902_928_FSB_2');
   });
 
@@ -251,7 +436,9 @@ describe('parseDefaultFrequencyPlanID', () => {
   });
 
   it('refuses a value that is no frequency plan ID', () => {
-    expect(() => parseDefaultFrequencyPlanID('eu868')).toThrow(/DEFAULT_FREQUENCY_PLAN_ID "eu868" is invalid/);
+    expect(() => parseDefaultFrequencyPlanID('eu868')).toThrow(
+      /DEFAULT_FREQUENCY_PLAN_ID "eu868" is invalid/,
+    );
   });
 });
 
@@ -281,7 +468,9 @@ describe('parseThingRegistryEvent', () => {
   });
 
   it('reads a thing without type or attributes', () => {
-    expect(parseThingRegistryEvent({ ...EVENT, thingTypeName: null, attributes: undefined })).toMatchObject({ thingTypeName: undefined, attributes: {} });
+    expect(
+      parseThingRegistryEvent({ ...EVENT, thingTypeName: null, attributes: undefined }),
+    ).toMatchObject({ thingTypeName: undefined, attributes: {} });
   });
 
   it('refuses what is not a registry event, listing what is missing', () => {
@@ -304,11 +493,24 @@ describe('RecentEvents', () => {
 
 describe('failedOutcome', () => {
   it('names the error by its code', () => {
-    const error = new InputError('invalid_device_attributes', 'Thing x has invalid LoRaWAN attributes.');
-    expect(failedOutcome('dev1', error)).toEqual({ status: 'failed', deviceID: 'dev1', error: { name: 'invalid_device_attributes', message: 'Thing x has invalid LoRaWAN attributes.' } });
+    const error = new InputError(
+      'invalid_device_attributes',
+      'Thing x has invalid LoRaWAN attributes.',
+    );
+    expect(failedOutcome('dev1', error)).toEqual({
+      status: 'failed',
+      deviceID: 'dev1',
+      error: {
+        name: 'invalid_device_attributes',
+        message: 'Thing x has invalid LoRaWAN attributes.',
+      },
+    });
   });
 
   it('leaves out an unknown device ID', () => {
-    expect(failedOutcome(undefined, new Error('boom'))).toEqual({ status: 'failed', error: { name: 'internal', message: 'boom' } });
+    expect(failedOutcome(undefined, new Error('boom'))).toEqual({
+      status: 'failed',
+      error: { name: 'internal', message: 'boom' },
+    });
   });
 });

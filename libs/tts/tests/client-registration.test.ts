@@ -1,11 +1,24 @@
-import { deleteEndDeviceEverywhere, registerEndDevice, TtsApiError, TtsRegistrationError, type EndDeviceRegistration, type EndDeviceRegistryApi } from '../src';
+import {
+  deleteEndDeviceEverywhere,
+  registerEndDevice,
+  TtsApiError,
+  TtsRegistrationError,
+  type EndDeviceRegistration,
+  type EndDeviceRegistryApi,
+} from '../src';
 
 type Method = keyof EndDeviceRegistryApi;
 
 /** TTS's device registries in memory, recording calls; `failOn` makes a method throw. */
 class FakeRegistry implements EndDeviceRegistryApi {
   readonly calls: Method[] = [];
-  readonly components = { is: new Map<string, { devEUI: string; joinEUI: string }>(), js: new Set<string>(), ns: new Set<string>(), as: new Set<string>(), claims: new Set<string>() };
+  readonly components = {
+    is: new Map<string, { devEUI: string; joinEUI: string }>(),
+    js: new Set<string>(),
+    ns: new Set<string>(),
+    as: new Set<string>(),
+    claims: new Set<string>(),
+  };
   readonly failures = new Map<Method, unknown>();
 
   failOn(method: Method, error: unknown): this {
@@ -31,7 +44,10 @@ class FakeRegistry implements EndDeviceRegistryApi {
   async createEndDevice(device: Parameters<EndDeviceRegistryApi['createEndDevice']>[0]) {
     this.call('createEndDevice');
     if (this.components.is.has(device.ids.deviceID)) throw apiError(409, 'end_device_id_taken');
-    this.components.is.set(device.ids.deviceID, { devEUI: device.ids.devEUI, joinEUI: device.ids.joinEUI });
+    this.components.is.set(device.ids.deviceID, {
+      devEUI: device.ids.devEUI,
+      joinEUI: device.ids.joinEUI,
+    });
   }
   async getEndDevice(ids: { applicationID: string; deviceID: string }) {
     this.call('getEndDevice');
@@ -69,7 +85,13 @@ class FakeRegistry implements EndDeviceRegistryApi {
 
   get registered(): string[] {
     const { is, js, ns, as, claims } = this.components;
-    return [...[...is.keys()].map((id) => `is:${id}`), ...[...js].map((id) => `js:${id}`), ...[...ns].map((id) => `ns:${id}`), ...[...as].map((id) => `as:${id}`), ...[...claims].map((id) => `claim:${id}`)];
+    return [
+      ...[...is.keys()].map((id) => `is:${id}`),
+      ...[...js].map((id) => `js:${id}`),
+      ...[...ns].map((id) => `ns:${id}`),
+      ...[...as].map((id) => `as:${id}`),
+      ...[...claims].map((id) => `claim:${id}`),
+    ];
   }
 }
 
@@ -77,7 +99,12 @@ function apiError(status: number, name: string, retryable = status >= 500): TtsA
   return new TtsApiError(name, `TTS refused: ${name}`, status, retryable, 'pkg/test', 'c0ffee');
 }
 
-const IDS = { applicationID: 'app1', deviceID: 'dev1', devEUI: '0004A30B001C0530', joinEUI: '70B3D57ED0000000' };
+const IDS = {
+  applicationID: 'app1',
+  deviceID: 'dev1',
+  devEUI: '0004A30B001C0530',
+  joinEUI: '70B3D57ED0000000',
+};
 const KEYS: EndDeviceRegistration = {
   ids: IDS,
   serverAddress: 'tts.example',
@@ -86,20 +113,39 @@ const KEYS: EndDeviceRegistration = {
   lorawanPhyVersion: 'PHY_V1_0_3_REV_A',
   frequencyPlanID: 'EU_863_870_TTN',
 };
-const CLAIM: EndDeviceRegistration = { ...KEYS, activation: { kind: 'claim', authenticationCode: 'ABC123' } };
+const CLAIM: EndDeviceRegistration = {
+  ...KEYS,
+  activation: { kind: 'claim', authenticationCode: 'ABC123' },
+};
 
 describe('registerEndDevice with root keys', () => {
   it('registers IS → JS → NS → AS', async () => {
     const tts = new FakeRegistry();
     await expect(registerEndDevice(tts, KEYS)).resolves.toEqual({ existed: false });
-    expect(tts.calls).toEqual(['createEndDevice', 'setJoinServerDevice', 'setNetworkServerDevice', 'setApplicationServerDevice']);
+    expect(tts.calls).toEqual([
+      'createEndDevice',
+      'setJoinServerDevice',
+      'setNetworkServerDevice',
+      'setApplicationServerDevice',
+    ]);
     expect(tts.registered).toEqual(['is:dev1', 'js:dev1', 'ns:dev1', 'as:dev1']);
   });
 
   it.each<[Method, Method[]]>([
     ['setJoinServerDevice', ['deleteJoinServerDevice', 'deleteEndDevice']],
-    ['setNetworkServerDevice', ['deleteNetworkServerDevice', 'deleteJoinServerDevice', 'deleteEndDevice']],
-    ['setApplicationServerDevice', ['deleteApplicationServerDevice', 'deleteNetworkServerDevice', 'deleteJoinServerDevice', 'deleteEndDevice']],
+    [
+      'setNetworkServerDevice',
+      ['deleteNetworkServerDevice', 'deleteJoinServerDevice', 'deleteEndDevice'],
+    ],
+    [
+      'setApplicationServerDevice',
+      [
+        'deleteApplicationServerDevice',
+        'deleteNetworkServerDevice',
+        'deleteJoinServerDevice',
+        'deleteEndDevice',
+      ],
+    ],
   ])('undoes every step, the failing one first, when %s fails', async (failing, undo) => {
     const failure = apiError(503, 'unavailable');
     const tts = new FakeRegistry().failOn(failing, failure);
@@ -109,9 +155,13 @@ describe('registerEndDevice with root keys', () => {
   });
 
   it('undoes the rest and tells which undo step failed', async () => {
-    const tts = new FakeRegistry().failOn('setNetworkServerDevice', apiError(400, 'invalid_frequency_plan')).failOn('deleteJoinServerDevice', apiError(503, 'unavailable'));
+    const tts = new FakeRegistry()
+      .failOn('setNetworkServerDevice', apiError(400, 'invalid_frequency_plan'))
+      .failOn('deleteJoinServerDevice', apiError(503, 'unavailable'));
     const undoFailures: string[] = [];
-    await expect(registerEndDevice(tts, KEYS, (step) => undoFailures.push(step))).rejects.toMatchObject({ code: 'invalid_frequency_plan' });
+    await expect(
+      registerEndDevice(tts, KEYS, (step) => undoFailures.push(step)),
+    ).rejects.toMatchObject({ code: 'invalid_frequency_plan' });
     expect(undoFailures).toEqual(['Join Server']);
     expect(tts.registered).toEqual(['js:dev1']);
   });
@@ -122,7 +172,10 @@ describe('registerEndDevice with root keys', () => {
     await expect(registerEndDevice(tts, KEYS)).resolves.toEqual({ existed: true });
     expect(tts.registered).toEqual(['is:dev1', 'js:dev1', 'ns:dev1', 'as:dev1']);
 
-    const failing = new FakeRegistry().failOn('setNetworkServerDevice', apiError(503, 'unavailable'));
+    const failing = new FakeRegistry().failOn(
+      'setNetworkServerDevice',
+      apiError(503, 'unavailable'),
+    );
     failing.components.is.set('dev1', { devEUI: IDS.devEUI, joinEUI: IDS.joinEUI });
     await expect(registerEndDevice(failing, KEYS)).rejects.toMatchObject({ code: 'unavailable' });
     expect(failing.calls.filter((call) => call.startsWith('delete'))).toEqual([]);
@@ -138,7 +191,7 @@ describe('registerEndDevice with root keys', () => {
     expect(tts.registered).toEqual(['is:dev1']);
   });
 
-  it('passes on TTS’s refusal when the EUIs belong to another device ID', async () => {
+  it("passes on TTS's refusal when the EUIs belong to another device ID", async () => {
     const taken = apiError(409, 'end_device_euis_taken');
     const tts = new FakeRegistry().failOn('createEndDevice', taken);
     await expect(registerEndDevice(tts, KEYS)).rejects.toBe(taken);
@@ -150,14 +203,27 @@ describe('registerEndDevice with a claim', () => {
   it('claims, then registers IS → NS → AS without the Join Server', async () => {
     const tts = new FakeRegistry();
     await registerEndDevice(tts, CLAIM);
-    expect(tts.calls).toEqual(['claimEndDevice', 'createEndDevice', 'setNetworkServerDevice', 'setApplicationServerDevice']);
+    expect(tts.calls).toEqual([
+      'claimEndDevice',
+      'createEndDevice',
+      'setNetworkServerDevice',
+      'setApplicationServerDevice',
+    ]);
   });
 
   it('releases the claim when a later step fails', async () => {
-    const tts = new FakeRegistry().failOn('setApplicationServerDevice', apiError(503, 'unavailable'));
+    const tts = new FakeRegistry().failOn(
+      'setApplicationServerDevice',
+      apiError(503, 'unavailable'),
+    );
     await expect(registerEndDevice(tts, CLAIM)).rejects.toMatchObject({ code: 'unavailable' });
     // The claim goes before the IS registration, where the claiming server may look the device up.
-    expect(tts.calls.slice(-4)).toEqual(['deleteApplicationServerDevice', 'deleteNetworkServerDevice', 'unclaimEndDevice', 'deleteEndDevice']);
+    expect(tts.calls.slice(-4)).toEqual([
+      'deleteApplicationServerDevice',
+      'deleteNetworkServerDevice',
+      'unclaimEndDevice',
+      'deleteEndDevice',
+    ]);
     expect(tts.registered).toEqual([]);
   });
 
@@ -169,7 +235,9 @@ describe('registerEndDevice with a claim', () => {
     const error = await registerEndDevice(tts, CLAIM).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TtsRegistrationError);
     expect(error).toMatchObject({ code: name, retryable: false });
-    expect((error as Error).message).toContain(`TTS refused to claim DevEUI 0004A30B001C0530 with JoinEUI 70B3D57ED0000000: ${advice}`);
+    expect((error as Error).message).toContain(
+      `TTS refused to claim DevEUI 0004A30B001C0530 with JoinEUI 70B3D57ED0000000: ${advice}`,
+    );
     expect(tts.registered).toEqual([]);
   });
 
@@ -184,7 +252,10 @@ describe('registerEndDevice with a claim', () => {
   it('refuses a device claimed elsewhere', async () => {
     const tts = new FakeRegistry();
     tts.components.claims.add('dev1');
-    await expect(registerEndDevice(tts, CLAIM)).rejects.toMatchObject({ code: 'already_exists', message: expect.stringContaining('ask its owner to release it') });
+    await expect(registerEndDevice(tts, CLAIM)).rejects.toMatchObject({
+      code: 'already_exists',
+      message: expect.stringContaining('ask its owner to release it'),
+    });
     expect(tts.calls).toEqual(['claimEndDevice', 'getEndDevice']);
   });
 
@@ -201,7 +272,12 @@ describe('deleteEndDeviceEverywhere', () => {
     tts.components.is.set('dev1', { devEUI: IDS.devEUI, joinEUI: IDS.joinEUI });
     tts.components.ns.add('dev1');
     await deleteEndDeviceEverywhere(tts, IDS);
-    expect(tts.calls).toEqual(['deleteApplicationServerDevice', 'deleteNetworkServerDevice', 'deleteJoinServerDevice', 'deleteEndDevice']);
+    expect(tts.calls).toEqual([
+      'deleteApplicationServerDevice',
+      'deleteNetworkServerDevice',
+      'deleteJoinServerDevice',
+      'deleteEndDevice',
+    ]);
     expect(tts.registered).toEqual([]);
   });
 });

@@ -1,9 +1,22 @@
-import { serverAddress, TtsApiError, TtsClient, TtsConnectionError, missingRights, type FetchFunction } from '../src';
+import {
+  serverAddress,
+  TtsApiError,
+  TtsClient,
+  TtsConnectionError,
+  missingRights,
+  type FetchFunction,
+} from '../src';
 
 const BASE = 'https://eu1.cloud.thethings.industries/api/v3';
-const API_KEY = 'NNSXS.ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNO.ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ23';
+const API_KEY =
+  'NNSXS.ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNO.ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOPQRSTUVWXYZ23';
 const APP_KEY = Uint8Array.from(Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex'));
-const IDS = { applicationID: 'app1', deviceID: 'eui-0004a30b001c0530', devEUI: '0004a30b001c0530', joinEUI: '70B3D57ED0000000' };
+const IDS = {
+  applicationID: 'app1',
+  deviceID: 'eui-0004a30b001c0530',
+  devEUI: '0004a30b001c0530',
+  joinEUI: '70B3D57ED0000000',
+};
 
 interface Recorded {
   readonly url: string;
@@ -26,13 +39,28 @@ function scriptedFetch(...answers: Answer[]): { fetch: FetchFunction; calls: Rec
     });
     const answer = answers[Math.min(calls.length, answers.length) - 1]!;
     if (answer instanceof Error) throw answer;
-    const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    return new Response(text === '' ? null : text, { status: answer.status, headers: answer.headers });
+    const text =
+      answer.body === undefined
+        ? ''
+        : typeof answer.body === 'string'
+          ? answer.body
+          : JSON.stringify(answer.body);
+    return new Response(text === '' ? null : text, {
+      status: answer.status,
+      headers: answer.headers,
+    });
   };
   return { fetch, calls };
 }
 
-function ttsError(status: number, grpcCode: number, namespace: string, name: string, messageFormat: string, attributes: Record<string, unknown> = {}) {
+function ttsError(
+  status: number,
+  grpcCode: number,
+  namespace: string,
+  name: string,
+  messageFormat: string,
+  attributes: Record<string, unknown> = {},
+) {
   return {
     status,
     body: {
@@ -53,7 +81,11 @@ function ttsError(status: number, grpcCode: number, namespace: string, name: str
   };
 }
 
-function client(fetch: FetchFunction, sleeps: number[] = [], extra: { maxAttempts?: number; timeoutMs?: number } = {}) {
+function client(
+  fetch: FetchFunction,
+  sleeps: number[] = [],
+  extra: { maxAttempts?: number; timeoutMs?: number } = {},
+) {
   return new TtsClient({
     baseURL: BASE,
     apiKey: async () => API_KEY,
@@ -85,36 +117,52 @@ describe('TtsClient transport', () => {
     expect(calls[0]!.url).toBe(`${BASE}/applications/app1/devices/..%2F..%2Fusers%2Fadmin`);
   });
 
-  it.each([429, 500, 502, 503, 504])('retries HTTP %i with exponential backoff and jitter, then succeeds', async (status) => {
-    const sleeps: number[] = [];
-    const { fetch, calls } = scriptedFetch({ status }, { status }, { status: 200, body: {} });
-    await client(fetch, sleeps).setSkipPayloadCrypto('app1', true);
-    expect(calls).toHaveLength(3);
-    // random() = 0.5 of the ceilings 100 ms and 200 ms.
-    expect(sleeps).toEqual([50, 100]);
-  });
+  it.each([429, 500, 502, 503, 504])(
+    'retries HTTP %i with exponential backoff and jitter, then succeeds',
+    async (status) => {
+      const sleeps: number[] = [];
+      const { fetch, calls } = scriptedFetch({ status }, { status }, { status: 200, body: {} });
+      await client(fetch, sleeps).setSkipPayloadCrypto('app1', true);
+      expect(calls).toHaveLength(3);
+      // random() = 0.5 of the ceilings 100 ms and 200 ms.
+      expect(sleeps).toEqual([50, 100]);
+    },
+  );
 
   it('caps the backoff at maxDelayMs', async () => {
     const sleeps: number[] = [];
     const { fetch } = scriptedFetch({ status: 503 });
-    await expect(client(fetch, sleeps, { maxAttempts: 7 }).deletePubSub({ applicationID: 'app1', pubSubID: 'aws-iot' })).rejects.toThrow(TtsApiError);
+    await expect(
+      client(fetch, sleeps, { maxAttempts: 7 }).deletePubSub({
+        applicationID: 'app1',
+        pubSubID: 'aws-iot',
+      }),
+    ).rejects.toThrow(TtsApiError);
     expect(sleeps).toEqual([50, 100, 200, 400, 500, 500]);
   });
 
   it('retries network failures', async () => {
-    const { fetch, calls } = scriptedFetch(new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1885') }), { status: 200, body: {} });
+    const { fetch, calls } = scriptedFetch(
+      new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1885') }),
+      { status: 200, body: {} },
+    );
     await client(fetch).setSkipPayloadCrypto('app1', false);
     expect(calls).toHaveLength(2);
   });
 
   it.each([400, 401, 403, 404, 409, 501])('does not retry HTTP %i', async (status) => {
     const { fetch, calls } = scriptedFetch({ status });
-    await expect(client(fetch).setSkipPayloadCrypto('app1', true)).rejects.toMatchObject({ status, retryable: false });
+    await expect(client(fetch).setSkipPayloadCrypto('app1', true)).rejects.toMatchObject({
+      status,
+      retryable: false,
+    });
     expect(calls).toHaveLength(1);
   });
 
   it('gives up after maxAttempts with a retryable error', async () => {
-    const { fetch, calls } = scriptedFetch(ttsError(503, 14, 'pkg/networkserver', 'unavailable', 'Network Server unavailable'));
+    const { fetch, calls } = scriptedFetch(
+      ttsError(503, 14, 'pkg/networkserver', 'unavailable', 'Network Server unavailable'),
+    );
     const error = await client(fetch, [], { maxAttempts: 3 })
       .setSkipPayloadCrypto('app1', true)
       .catch((e: unknown) => e);
@@ -125,14 +173,20 @@ describe('TtsClient transport', () => {
 
   it('waits as long as TTS asks in Retry-After, up to the cap', async () => {
     const sleeps: number[] = [];
-    const { fetch } = scriptedFetch({ status: 429, headers: { 'retry-after': '0.7' } }, { status: 429, headers: { 'retry-after': '60' } }, { status: 200, body: {} });
+    const { fetch } = scriptedFetch(
+      { status: 429, headers: { 'retry-after': '0.7' } },
+      { status: 429, headers: { 'retry-after': '60' } },
+      { status: 200, body: {} },
+    );
     await client(fetch, sleeps).setSkipPayloadCrypto('app1', true);
     expect(sleeps).toEqual([700, 1000]);
   });
 
   it('aborts an attempt that outlasts the timeout and reports tts_timeout', async () => {
     const hanging: FetchFunction = (_url, init) =>
-      new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+      new Promise((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+      );
     const error = await client(hanging, [], { maxAttempts: 2, timeoutMs: 5 })
       .setSkipPayloadCrypto('app1', true)
       .catch((e: unknown) => e);
@@ -142,7 +196,9 @@ describe('TtsClient transport', () => {
   });
 
   it('reports an unreachable cluster as tts_unreachable with the cause', async () => {
-    const { fetch } = scriptedFetch(new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND nowhere.example') }));
+    const { fetch } = scriptedFetch(
+      new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND nowhere.example') }),
+    );
     const error = await client(fetch, [], { maxAttempts: 1 })
       .getAuthInfo()
       .catch((e: unknown) => e);
@@ -152,12 +208,19 @@ describe('TtsClient transport', () => {
 
   it('parses TTS error bodies into namespace, name, message and correlation id', async () => {
     const { fetch } = scriptedFetch(
-      ttsError(409, 6, 'pkg/identityserver/bunstore', 'end_device_euis_taken', 'an end device with JoinEUI `{join_eui}` and DevEUI `{dev_eui}` is already registered as `{device_id}` in application `{application_id}`', {
-        join_eui: '70B3D57ED0000000',
-        dev_eui: '0004A30B001C0530',
-        device_id: 'other',
-        application_id: 'app1',
-      }),
+      ttsError(
+        409,
+        6,
+        'pkg/identityserver/bunstore',
+        'end_device_euis_taken',
+        'an end device with JoinEUI `{join_eui}` and DevEUI `{dev_eui}` is already registered as `{device_id}` in application `{application_id}`',
+        {
+          join_eui: '70B3D57ED0000000',
+          dev_eui: '0004A30B001C0530',
+          device_id: 'other',
+          application_id: 'app1',
+        },
+      ),
     );
     const error = (await client(fetch)
       .createEndDevice({ ids: IDS, networkServerAddress: 'x', applicationServerAddress: 'x' })
@@ -177,20 +240,37 @@ describe('TtsClient transport', () => {
     const error = await client(fetch, [], { maxAttempts: 1 })
       .getAuthInfo()
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'http_502', status: 502, retryable: true, namespace: undefined });
+    expect(error).toMatchObject({
+      code: 'http_502',
+      status: 502,
+      retryable: true,
+      namespace: undefined,
+    });
     expect((error as Error).message).toContain('<html>Bad Gateway</html>');
   });
 
   it('never lets the API key or key material into an error message', async () => {
     const { fetch } = scriptedFetch(
-      ttsError(400, 3, 'pkg/ttnpb', 'field_value', 'invalid value `{value}` for `{field}` with key {key}', {
-        value: '00112233445566778899AABBCCDDEEFF',
-        field: 'root_keys.app_key.key',
-        key: API_KEY,
-      }),
+      ttsError(
+        400,
+        3,
+        'pkg/ttnpb',
+        'field_value',
+        'invalid value `{value}` for `{field}` with key {key}',
+        {
+          value: '00112233445566778899AABBCCDDEEFF',
+          field: 'root_keys.app_key.key',
+          key: API_KEY,
+        },
+      ),
     );
     const error = (await client(fetch)
-      .setJoinServerDevice({ ids: IDS, networkServerAddress: 'x', applicationServerAddress: 'x', appKey: APP_KEY })
+      .setJoinServerDevice({
+        ids: IDS,
+        networkServerAddress: 'x',
+        applicationServerAddress: 'x',
+        appKey: APP_KEY,
+      })
       .catch((e: unknown) => e)) as Error;
     expect(error.message).toContain('root_keys.app_key.key');
     expect(error.message).not.toContain('00112233445566778899AABBCCDDEEFF');
@@ -200,7 +280,10 @@ describe('TtsClient transport', () => {
 
   it('reads the API key anew after a 401 and repeats the call with a rotated key', async () => {
     const reads: (boolean | undefined)[] = [];
-    const { fetch, calls } = scriptedFetch(ttsError(401, 16, 'pkg/auth', 'token_not_found', 'API key not found'), { status: 200, body: {} });
+    const { fetch, calls } = scriptedFetch(
+      ttsError(401, 16, 'pkg/auth', 'token_not_found', 'API key not found'),
+      { status: 200, body: {} },
+    );
     const tts = new TtsClient({
       baseURL: BASE,
       fetch,
@@ -211,13 +294,22 @@ describe('TtsClient transport', () => {
     });
     await tts.setSkipPayloadCrypto('app1', true);
     expect(reads).toEqual([undefined, true]);
-    expect(calls.map((call) => call.headers['authorization'])).toEqual(['Bearer NNSXS.OLD.KEY', 'Bearer NNSXS.NEW.KEY']);
+    expect(calls.map((call) => call.headers['authorization'])).toEqual([
+      'Bearer NNSXS.OLD.KEY',
+      'Bearer NNSXS.NEW.KEY',
+    ]);
   });
 
   it('reports a 401 when the refreshed key is the same', async () => {
-    const { fetch, calls } = scriptedFetch(ttsError(401, 16, 'pkg/auth', 'token_not_found', 'API key not found'));
+    const { fetch, calls } = scriptedFetch(
+      ttsError(401, 16, 'pkg/auth', 'token_not_found', 'API key not found'),
+    );
     const tts = new TtsClient({ baseURL: BASE, fetch, apiKey: () => 'NNSXS.SAME.KEY' });
-    await expect(tts.getAuthInfo()).rejects.toMatchObject({ status: 401, code: 'token_not_found', retryable: false });
+    await expect(tts.getAuthInfo()).rejects.toMatchObject({
+      status: 401,
+      code: 'token_not_found',
+      retryable: false,
+    });
     expect(calls).toHaveLength(1);
   });
 
@@ -227,18 +319,31 @@ describe('TtsClient transport', () => {
     const tts = new TtsClient({ baseURL: BASE, apiKey: () => keys.shift()!, fetch });
     await tts.setSkipPayloadCrypto('app1', true);
     await tts.setSkipPayloadCrypto('app1', true);
-    expect(calls.map((call) => call.headers['authorization'])).toEqual(['Bearer NNSXS.FIRST.KEY', 'Bearer NNSXS.SECOND.KEY']);
+    expect(calls.map((call) => call.headers['authorization'])).toEqual([
+      'Bearer NNSXS.FIRST.KEY',
+      'Bearer NNSXS.SECOND.KEY',
+    ]);
   });
 });
 
 describe('TtsClient calls', () => {
   it('registers on the Identity Server with the component addresses', async () => {
     const { fetch, calls } = scriptedFetch({ status: 200, body: {} });
-    await client(fetch).createEndDevice({ ids: IDS, joinServerAddress: 'eu1.example', networkServerAddress: 'eu1.example', applicationServerAddress: 'eu1.example' });
+    await client(fetch).createEndDevice({
+      ids: IDS,
+      joinServerAddress: 'eu1.example',
+      networkServerAddress: 'eu1.example',
+      applicationServerAddress: 'eu1.example',
+    });
     expect(calls[0]!.method).toBe('POST');
     expect(calls[0]!.body).toEqual({
       end_device: {
-        ids: { device_id: IDS.deviceID, application_ids: { application_id: 'app1' }, dev_eui: '0004A30B001C0530', join_eui: '70B3D57ED0000000' },
+        ids: {
+          device_id: IDS.deviceID,
+          application_ids: { application_id: 'app1' },
+          dev_eui: '0004A30B001C0530',
+          join_eui: '70B3D57ED0000000',
+        },
         join_server_address: 'eu1.example',
         network_server_address: 'eu1.example',
         application_server_address: 'eu1.example',
@@ -248,29 +353,59 @@ describe('TtsClient calls', () => {
 
   it('leaves out join_server_address for a claimed device', async () => {
     const { fetch, calls } = scriptedFetch({ status: 200, body: {} });
-    await client(fetch).createEndDevice({ ids: IDS, networkServerAddress: 'eu1.example', applicationServerAddress: 'eu1.example' });
+    await client(fetch).createEndDevice({
+      ids: IDS,
+      networkServerAddress: 'eu1.example',
+      applicationServerAddress: 'eu1.example',
+    });
     expect(calls[0]!.body).not.toHaveProperty('end_device.join_server_address');
   });
 
   it('sends the AppKey and, for LoRaWAN 1.1, the NwkKey as uppercase hex with their mask paths', async () => {
     const { fetch, calls } = scriptedFetch({ status: 200, body: {} });
     const nwkKey = Uint8Array.from(Buffer.from('ffeeddccbbaa99887766554433221100', 'hex'));
-    await client(fetch).setJoinServerDevice({ ids: IDS, networkServerAddress: 'ns', applicationServerAddress: 'as', appKey: APP_KEY, nwkKey });
-    const body = calls[0]!.body as { end_device: { root_keys: unknown }; field_mask: { paths: string[] } };
-    expect(body.end_device.root_keys).toEqual({ app_key: { key: '00112233445566778899AABBCCDDEEFF' }, nwk_key: { key: 'FFEEDDCCBBAA99887766554433221100' } });
-    expect(body.field_mask.paths).toEqual(expect.arrayContaining(['root_keys.app_key.key', 'root_keys.nwk_key.key']));
+    await client(fetch).setJoinServerDevice({
+      ids: IDS,
+      networkServerAddress: 'ns',
+      applicationServerAddress: 'as',
+      appKey: APP_KEY,
+      nwkKey,
+    });
+    const body = calls[0]!.body as {
+      end_device: { root_keys: unknown };
+      field_mask: { paths: string[] };
+    };
+    expect(body.end_device.root_keys).toEqual({
+      app_key: { key: '00112233445566778899AABBCCDDEEFF' },
+      nwk_key: { key: 'FFEEDDCCBBAA99887766554433221100' },
+    });
+    expect(body.field_mask.paths).toEqual(
+      expect.arrayContaining(['root_keys.app_key.key', 'root_keys.nwk_key.key']),
+    );
   });
 
   it('registers an OTAA device on the Network Server', async () => {
     const { fetch, calls } = scriptedFetch({ status: 200, body: {} });
-    await client(fetch).setNetworkServerDevice({ ids: IDS, lorawanVersion: 'MAC_V1_0_3', lorawanPhyVersion: 'PHY_V1_0_3_REV_A', frequencyPlanID: 'EU_863_870_TTN' });
+    await client(fetch).setNetworkServerDevice({
+      ids: IDS,
+      lorawanVersion: 'MAC_V1_0_3',
+      lorawanPhyVersion: 'PHY_V1_0_3_REV_A',
+      frequencyPlanID: 'EU_863_870_TTN',
+    });
     expect(calls[0]!.body).toMatchObject({
-      end_device: { supports_join: true, lorawan_version: 'MAC_V1_0_3', lorawan_phy_version: 'PHY_V1_0_3_REV_A', frequency_plan_id: 'EU_863_870_TTN' },
+      end_device: {
+        supports_join: true,
+        lorawan_version: 'MAC_V1_0_3',
+        lorawan_phy_version: 'PHY_V1_0_3_REV_A',
+        frequency_plan_id: 'EU_863_870_TTN',
+      },
     });
   });
 
   it('answers false when deleting something that is already gone', async () => {
-    const { fetch } = scriptedFetch(ttsError(404, 5, 'pkg/networkserver', 'not_found', 'device not found'));
+    const { fetch } = scriptedFetch(
+      ttsError(404, 5, 'pkg/networkserver', 'not_found', 'device not found'),
+    );
     await expect(client(fetch).deleteNetworkServerDevice(IDS)).resolves.toBe(false);
   });
 
@@ -280,30 +415,55 @@ describe('TtsClient calls', () => {
   });
 
   it('answers undefined for a device the Identity Server does not have', async () => {
-    const { fetch } = scriptedFetch(ttsError(404, 5, 'pkg/identityserver/store', 'not_found', 'end device not found'));
+    const { fetch } = scriptedFetch(
+      ttsError(404, 5, 'pkg/identityserver/store', 'not_found', 'end device not found'),
+    );
     await expect(client(fetch).getEndDevice(IDS)).resolves.toBeUndefined();
   });
 
   it('reads a registered device identifiers', async () => {
     const { fetch } = scriptedFetch({
       status: 200,
-      body: { ids: { device_id: IDS.deviceID, application_ids: { application_id: 'app1' }, dev_eui: '0004A30B001C0530', join_eui: '70B3D57ED0000000' } },
+      body: {
+        ids: {
+          device_id: IDS.deviceID,
+          application_ids: { application_id: 'app1' },
+          dev_eui: '0004A30B001C0530',
+          join_eui: '70B3D57ED0000000',
+        },
+      },
     });
-    await expect(client(fetch).getEndDevice(IDS)).resolves.toEqual({ ...IDS, devEUI: '0004A30B001C0530' });
+    await expect(client(fetch).getEndDevice(IDS)).resolves.toEqual({
+      ...IDS,
+      devEUI: '0004A30B001C0530',
+    });
   });
 
   it('claims with the authenticated identifiers and the target device', async () => {
     const { fetch, calls } = scriptedFetch({ status: 200, body: {} });
-    await client(fetch).claimEndDevice({ devEUI: '0004A30B001C0530', joinEUI: '70B3D57ED0000000', authenticationCode: 'ABC123', applicationID: 'app1', deviceID: 'dev1' });
+    await client(fetch).claimEndDevice({
+      devEUI: '0004A30B001C0530',
+      joinEUI: '70B3D57ED0000000',
+      authenticationCode: 'ABC123',
+      applicationID: 'app1',
+      deviceID: 'dev1',
+    });
     expect(calls[0]!.body).toEqual({
-      authenticated_identifiers: { join_eui: '70B3D57ED0000000', dev_eui: '0004A30B001C0530', authentication_code: 'ABC123' },
+      authenticated_identifiers: {
+        join_eui: '70B3D57ED0000000',
+        dev_eui: '0004A30B001C0530',
+        authentication_code: 'ABC123',
+      },
       target_application_ids: { application_id: 'app1' },
       target_device_id: 'dev1',
     });
   });
 
   it('reads whether a JoinEUI supports claiming', async () => {
-    const { fetch } = scriptedFetch({ status: 200, body: { join_eui: '70B3D57ED0000000', supports_claiming: true } }, { status: 200, body: {} });
+    const { fetch } = scriptedFetch(
+      { status: 200, body: { join_eui: '70B3D57ED0000000', supports_claiming: true } },
+      { status: 200, body: {} },
+    );
     const tts = client(fetch);
     await expect(tts.supportsClaiming('70B3D57ED0000000')).resolves.toBe(true);
     // TTS leaves out false values.
@@ -328,13 +488,23 @@ describe('TtsClient calls', () => {
         format: 'json',
         aws_iot: {
           region: 'eu-west-1',
-          assume_role: { arn: 'arn:aws:iam::123456789012:role/Name', external_id: 'x', session_duration: '3600s' },
+          assume_role: {
+            arn: 'arn:aws:iam::123456789012:role/Name',
+            external_id: 'x',
+            session_duration: '3600s',
+          },
           endpoint_address: 'abc-ats.iot.eu-west-1.amazonaws.com',
           default: { stack_name: 'my-stack' },
         },
       },
       field_mask: {
-        paths: ['format', 'provider.aws_iot.region', 'provider.aws_iot.assume_role', 'provider.aws_iot.endpoint_address', 'provider.aws_iot.deployment.default.stack_name'],
+        paths: [
+          'format',
+          'provider.aws_iot.region',
+          'provider.aws_iot.assume_role',
+          'provider.aws_iot.endpoint_address',
+          'provider.aws_iot.deployment.default.stack_name',
+        ],
       },
     });
   });
@@ -353,7 +523,10 @@ describe('TtsClient calls', () => {
       status: 200,
       body: {
         api_key: {
-          api_key: { id: 'K1', rights: ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_TRAFFIC_READ'] },
+          api_key: {
+            id: 'K1',
+            rights: ['RIGHT_APPLICATION_INFO', 'RIGHT_APPLICATION_TRAFFIC_READ'],
+          },
           entity_ids: { application_ids: { application_id: 'app1' } },
         },
       },
@@ -369,7 +542,11 @@ describe('TtsClient calls', () => {
 
 describe('missingRights', () => {
   it('lists the required rights that a key lacks', () => {
-    const missing = missingRights({ rights: ['RIGHT_APPLICATION_DEVICES_READ', 'RIGHT_APPLICATION_TRAFFIC_READ'], universalRights: [], isAdmin: false });
+    const missing = missingRights({
+      rights: ['RIGHT_APPLICATION_DEVICES_READ', 'RIGHT_APPLICATION_TRAFFIC_READ'],
+      universalRights: [],
+      isAdmin: false,
+    });
     expect(missing).toEqual([
       'RIGHT_APPLICATION_DEVICES_READ_KEYS',
       'RIGHT_APPLICATION_DEVICES_WRITE',
@@ -381,7 +558,9 @@ describe('missingRights', () => {
   });
 
   it('counts RIGHT_APPLICATION_ALL as every application right', () => {
-    expect(missingRights({ rights: ['RIGHT_APPLICATION_ALL'], universalRights: [], isAdmin: false })).toEqual([]);
+    expect(
+      missingRights({ rights: ['RIGHT_APPLICATION_ALL'], universalRights: [], isAdmin: false }),
+    ).toEqual([]);
   });
 });
 

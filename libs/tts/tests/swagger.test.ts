@@ -21,9 +21,14 @@ type Schema = {
 };
 type Parameter = { name: string; in: 'path' | 'query' | 'body'; schema?: Schema };
 type Operation = { parameters?: Parameter[]; responses: Record<string, { schema?: Schema }> };
-type Swagger = { paths: Record<string, Record<string, Operation>>; definitions: Record<string, Schema> };
+type Swagger = {
+  paths: Record<string, Record<string, Operation>>;
+  definitions: Record<string, Schema>;
+};
 
-const swagger = JSON.parse(readFileSync(join(__dirname, '../../../../shared/reference/tts/api.swagger.json'), 'utf8')) as Swagger;
+const swagger = JSON.parse(
+  readFileSync(join(__dirname, '../../../../shared/reference/tts/api.swagger.json'), 'utf8'),
+) as Swagger;
 
 // Field masks name oneof groups that the JSON (and so the swagger) flattens away:
 // `provider.aws_iot.region` sets `aws_iot.region`. Only the groups the client uses.
@@ -60,7 +65,13 @@ function findRoute(method: string, path: string): Route | undefined {
       .join('([^/]+)');
     const match = new RegExp(`^${pattern}$`).exec(path);
     if (!match) continue;
-    candidates.push({ template, operation, pathParams: Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)])) });
+    candidates.push({
+      template,
+      operation,
+      pathParams: Object.fromEntries(
+        names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]),
+      ),
+    });
   }
   // The most specific route wins (most literal characters), as in grpc-gateway.
   const literal = (template: string) => template.replace(/\{[^}]+\}/g, '').length;
@@ -68,7 +79,12 @@ function findRoute(method: string, path: string): Route | undefined {
 }
 
 /** Checks `value` against `schema`; returns problems, with `at` the dotted field path. */
-function checkValue(value: unknown, schema: Schema | undefined, at: string, pathParams: Record<string, string>): string[] {
+function checkValue(
+  value: unknown,
+  schema: Schema | undefined,
+  at: string,
+  pathParams: Record<string, string>,
+): string[] {
   const resolved = resolve(schema);
   if (!resolved) return [`${at}: no schema`];
   if (Array.isArray(value)) {
@@ -76,21 +92,25 @@ function checkValue(value: unknown, schema: Schema | undefined, at: string, path
     return value.flatMap((item, i) => checkValue(item, resolved.items, `${at}[${i}]`, pathParams));
   }
   if (typeof value === 'object' && value !== null) {
-    if (resolved.type !== 'object' && !resolved.properties) return [`${at}: is an object, the swagger says ${resolved.type}`];
+    if (resolved.type !== 'object' && !resolved.properties)
+      return [`${at}: is an object, the swagger says ${resolved.type}`];
     return Object.entries(value).flatMap(([key, child]) => {
       const childAt = at ? `${at}.${key}` : key;
       // The swagger types FieldMask as a string; TTS takes {paths: [...]} (TTS.md). checkFieldMask checks it.
       if (childAt === 'field_mask') return [];
       const property = resolved.properties?.[key];
       if (property) return checkValue(child, property, childAt, pathParams);
-      if (typeof resolved.additionalProperties === 'object') return checkValue(child, resolved.additionalProperties, childAt, pathParams);
+      if (typeof resolved.additionalProperties === 'object')
+        return checkValue(child, resolved.additionalProperties, childAt, pathParams);
       // grpc-gateway empties the schema of a message bound to the path: its fields must be path parameters.
-      if (!resolved.properties && resolved.type === 'object') return checkPathBound(child, childAt, pathParams);
+      if (!resolved.properties && resolved.type === 'object')
+        return checkPathBound(child, childAt, pathParams);
       return [`${childAt}: not a field of the swagger definition`];
     });
   }
   const expected = resolved.type;
-  if (resolved.enum && !resolved.enum.includes(String(value))) return [`${at}: ${JSON.stringify(value)} is not one of the enum values`];
+  if (resolved.enum && !resolved.enum.includes(String(value)))
+    return [`${at}: ${JSON.stringify(value)} is not one of the enum values`];
   if (expected === 'string' && typeof value !== 'string') return [`${at}: should be a string`];
   if (expected === 'boolean' && typeof value !== 'boolean') return [`${at}: should be a boolean`];
   if (expected === 'integer' && !Number.isInteger(value)) return [`${at}: should be an integer`];
@@ -98,9 +118,15 @@ function checkValue(value: unknown, schema: Schema | undefined, at: string, path
 }
 
 function checkPathBound(value: unknown, at: string, pathParams: Record<string, string>): string[] {
-  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([key, child]) => checkPathBound(child, `${at}.${key}`, pathParams));
-  if (!(at in pathParams)) return [`${at}: bound to the path in the swagger, but the route has no such parameter`];
-  return pathParams[at] === value ? [] : [`${at}: ${JSON.stringify(value)} differs from the path's ${JSON.stringify(pathParams[at])}`];
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).flatMap(([key, child]) =>
+      checkPathBound(child, `${at}.${key}`, pathParams),
+    );
+  if (!(at in pathParams))
+    return [`${at}: bound to the path in the swagger, but the route has no such parameter`];
+  return pathParams[at] === value
+    ? []
+    : [`${at}: ${JSON.stringify(value)} differs from the path's ${JSON.stringify(pathParams[at])}`];
 }
 
 /** Body fields that repeat a path parameter must carry the same value. */
@@ -108,8 +134,14 @@ function checkAgreesWithPath(body: unknown, pathParams: Record<string, string>):
   return leaves(body)
     .filter((leaf) => leaf in pathParams)
     .flatMap((leaf) => {
-      const value = leaf.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], body);
-      return value === pathParams[leaf] ? [] : [`${leaf}: ${JSON.stringify(value)} differs from the path's ${JSON.stringify(pathParams[leaf])}`];
+      const value = leaf
+        .split('.')
+        .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], body);
+      return value === pathParams[leaf]
+        ? []
+        : [
+            `${leaf}: ${JSON.stringify(value)} differs from the path's ${JSON.stringify(pathParams[leaf])}`,
+          ];
     });
 }
 
@@ -120,7 +152,11 @@ function maskToFieldPath(maskPath: string): { fieldPath: string; problem?: strin
   for (let i = 0; i < segments.length; i++) {
     const group = ONEOF_GROUPS[segments[i]!];
     if (group) {
-      if (!group.includes(segments[i + 1] ?? '')) return { fieldPath: '', problem: `${maskPath}: ${segments[i + 1]} is not a member of oneof ${segments[i]}` };
+      if (!group.includes(segments[i + 1] ?? ''))
+        return {
+          fieldPath: '',
+          problem: `${maskPath}: ${segments[i + 1]} is not a member of oneof ${segments[i]}`,
+        };
       continue;
     }
     out.push(segments[i]!);
@@ -142,25 +178,35 @@ function leaves(value: unknown, at = ''): string[] {
   return Object.entries(value).flatMap(([key, child]) => leaves(child, at ? `${at}.${key}` : key));
 }
 
-function checkFieldMask(body: Record<string, unknown>, bodySchema: Schema | undefined, pathParams: Record<string, string>): string[] {
+function checkFieldMask(
+  body: Record<string, unknown>,
+  bodySchema: Schema | undefined,
+  pathParams: Record<string, string>,
+): string[] {
   const mask = body['field_mask'] as { paths?: unknown } | undefined;
   if (mask === undefined) return [];
   const problems: string[] = [];
-  if (!Array.isArray(mask.paths) || mask.paths.length === 0) return ['field_mask: needs {paths: [...]}'];
-  const messages = Object.keys(body).filter((key) => key !== 'field_mask' && typeof body[key] === 'object');
-  if (messages.length !== 1) return [`field_mask: cannot tell which message it masks (${messages.join(', ')})`];
+  if (!Array.isArray(mask.paths) || mask.paths.length === 0)
+    return ['field_mask: needs {paths: [...]}'];
+  const messages = Object.keys(body).filter(
+    (key) => key !== 'field_mask' && typeof body[key] === 'object',
+  );
+  if (messages.length !== 1)
+    return [`field_mask: cannot tell which message it masks (${messages.join(', ')})`];
   const messageKey = messages[0]!;
   const messageSchema = resolve(bodySchema)?.properties?.[messageKey];
   const fieldPaths: string[] = [];
   for (const maskPath of mask.paths as string[]) {
     const { fieldPath, problem } = maskToFieldPath(maskPath);
     if (problem) problems.push(`field_mask ${problem}`);
-    else if (!schemaAt(messageSchema, fieldPath)) problems.push(`field_mask path ${maskPath} is not a field of ${messageKey}`);
+    else if (!schemaAt(messageSchema, fieldPath))
+      problems.push(`field_mask path ${maskPath} is not a field of ${messageKey}`);
     else fieldPaths.push(fieldPath);
   }
   for (const leaf of leaves(body[messageKey])) {
     if (`${messageKey}.${leaf}` in pathParams) continue;
-    if (!fieldPaths.some((path) => leaf === path || leaf.startsWith(`${path}.`))) problems.push(`${messageKey}.${leaf} is set but not in the field_mask, so TTS ignores it`);
+    if (!fieldPaths.some((path) => leaf === path || leaf.startsWith(`${path}.`)))
+      problems.push(`${messageKey}.${leaf} is set but not in the field_mask, so TTS ignores it`);
   }
   return problems;
 }
@@ -173,7 +219,8 @@ function checkRequest(method: string, url: URL, body: unknown): string[] {
   const parameters = route.operation.parameters ?? [];
   const problems: string[] = [];
   for (const key of url.searchParams.keys()) {
-    if (!parameters.some((p) => p.in === 'query' && p.name === key)) problems.push(`query parameter ${key} is not in the swagger`);
+    if (!parameters.some((p) => p.in === 'query' && p.name === key))
+      problems.push(`query parameter ${key} is not in the swagger`);
   }
   const bodyParameter = parameters.find((p) => p.in === 'body');
   if (body === undefined) {
@@ -183,22 +230,43 @@ function checkRequest(method: string, url: URL, body: unknown): string[] {
   } else {
     problems.push(...checkValue(body, bodyParameter.schema, '', route.pathParams));
     problems.push(...checkAgreesWithPath(body, route.pathParams));
-    problems.push(...checkFieldMask(body as Record<string, unknown>, bodyParameter.schema, route.pathParams));
+    problems.push(
+      ...checkFieldMask(body as Record<string, unknown>, bodyParameter.schema, route.pathParams),
+    );
   }
   return problems.map((problem) => `${method} ${route.template}: ${problem}`);
 }
 
 const KEY = Uint8Array.from(Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex'));
-const IDS = { applicationID: 'app1', deviceID: 'dev1', devEUI: '0004A30B001C0530', joinEUI: '70B3D57ED0000000' };
+const IDS = {
+  applicationID: 'app1',
+  deviceID: 'dev1',
+  devEUI: '0004A30B001C0530',
+  joinEUI: '70B3D57ED0000000',
+};
 
 /** Every client method with arguments that exercise all of its fields, and the answer fields it reads. */
-const CALLS: Record<string, { call: (tts: TtsClient) => Promise<unknown>; reads?: readonly string[] }> = {
+const CALLS: Record<
+  string,
+  { call: (tts: TtsClient) => Promise<unknown>; reads?: readonly string[] }
+> = {
   getAuthInfo: {
     call: (tts) => tts.getAuthInfo(),
-    reads: ['api_key.api_key.rights', 'api_key.entity_ids.application_ids.application_id', 'universal_rights.rights', 'is_admin'],
+    reads: [
+      'api_key.api_key.rights',
+      'api_key.entity_ids.application_ids.application_id',
+      'universal_rights.rights',
+      'is_admin',
+    ],
   },
   createEndDevice: {
-    call: (tts) => tts.createEndDevice({ ids: IDS, joinServerAddress: 'tts.example', networkServerAddress: 'tts.example', applicationServerAddress: 'tts.example' }),
+    call: (tts) =>
+      tts.createEndDevice({
+        ids: IDS,
+        joinServerAddress: 'tts.example',
+        networkServerAddress: 'tts.example',
+        applicationServerAddress: 'tts.example',
+      }),
   },
   getEndDevice: {
     call: (tts) => tts.getEndDevice(IDS),
@@ -206,19 +274,44 @@ const CALLS: Record<string, { call: (tts: TtsClient) => Promise<unknown>; reads?
   },
   deleteEndDevice: { call: (tts) => tts.deleteEndDevice(IDS) },
   setJoinServerDevice: {
-    call: (tts) => tts.setJoinServerDevice({ ids: IDS, networkServerAddress: 'tts.example', applicationServerAddress: 'tts.example', appKey: KEY, nwkKey: KEY }),
+    call: (tts) =>
+      tts.setJoinServerDevice({
+        ids: IDS,
+        networkServerAddress: 'tts.example',
+        applicationServerAddress: 'tts.example',
+        appKey: KEY,
+        nwkKey: KEY,
+      }),
   },
   deleteJoinServerDevice: { call: (tts) => tts.deleteJoinServerDevice(IDS) },
   setNetworkServerDevice: {
-    call: (tts) => tts.setNetworkServerDevice({ ids: IDS, lorawanVersion: 'MAC_V1_1', lorawanPhyVersion: 'RP002_V1_0_4', frequencyPlanID: 'EU_863_870_TTN' }),
+    call: (tts) =>
+      tts.setNetworkServerDevice({
+        ids: IDS,
+        lorawanVersion: 'MAC_V1_1',
+        lorawanPhyVersion: 'RP002_V1_0_4',
+        frequencyPlanID: 'EU_863_870_TTN',
+      }),
   },
   deleteNetworkServerDevice: { call: (tts) => tts.deleteNetworkServerDevice(IDS) },
-  setApplicationServerDevice: { call: (tts) => tts.setApplicationServerDevice({ ids: IDS, skipPayloadCryptoOverride: true }) },
+  setApplicationServerDevice: {
+    call: (tts) => tts.setApplicationServerDevice({ ids: IDS, skipPayloadCryptoOverride: true }),
+  },
   deleteApplicationServerDevice: { call: (tts) => tts.deleteApplicationServerDevice(IDS) },
   claimEndDevice: {
-    call: (tts) => tts.claimEndDevice({ devEUI: IDS.devEUI, joinEUI: IDS.joinEUI, authenticationCode: 'ABC123', applicationID: 'app1', deviceID: 'dev1' }),
+    call: (tts) =>
+      tts.claimEndDevice({
+        devEUI: IDS.devEUI,
+        joinEUI: IDS.joinEUI,
+        authenticationCode: 'ABC123',
+        applicationID: 'app1',
+        deviceID: 'dev1',
+      }),
   },
-  supportsClaiming: { call: (tts) => tts.supportsClaiming(IDS.joinEUI), reads: ['supports_claiming'] },
+  supportsClaiming: {
+    call: (tts) => tts.supportsClaiming(IDS.joinEUI),
+    reads: ['supports_claiming'],
+  },
   unclaimEndDevice: { call: (tts) => tts.unclaimEndDevice(IDS) },
   setAwsIotPubSub: {
     call: (tts) =>
@@ -247,47 +340,70 @@ interface Recorded {
 async function record(call: (tts: TtsClient) => Promise<unknown>): Promise<Recorded[]> {
   const requests: Recorded[] = [];
   const fetch: FetchFunction = async (url, init) => {
-    requests.push({ method: String(init.method), url: new URL(url), body: init.body === undefined ? undefined : JSON.parse(String(init.body)) });
+    requests.push({
+      method: String(init.method),
+      url: new URL(url),
+      body: init.body === undefined ? undefined : JSON.parse(String(init.body)),
+    });
     return new Response('{}', { status: 200 });
   };
-  await call(new TtsClient({ baseURL: 'https://tts.example/api/v3', apiKey: () => 'NNSXS.TEST.KEY', fetch }));
+  await call(
+    new TtsClient({ baseURL: 'https://tts.example/api/v3', apiKey: () => 'NNSXS.TEST.KEY', fetch }),
+  );
   return requests;
 }
 
 describe('the TTS client against the TTS OpenAPI description', () => {
   it('exercises every public client method here', () => {
-    const methods = Object.getOwnPropertyNames(TtsClient.prototype).filter((name) => name !== 'constructor' && name !== 'delete');
+    const methods = Object.getOwnPropertyNames(TtsClient.prototype).filter(
+      (name) => name !== 'constructor' && name !== 'delete',
+    );
     expect(methods.sort()).toEqual(Object.keys(CALLS).sort());
   });
 
-  it.each(Object.entries(CALLS))('%s uses a route, parameters and fields that TTS defines', async (_name, { call }) => {
-    const requests = await record(call);
-    expect(requests.length).toBeGreaterThan(0);
-    const problems = requests.flatMap((request) => checkRequest(request.method, request.url, request.body));
-    expect(problems).toEqual([]);
-  });
+  it.each(Object.entries(CALLS))(
+    '%s uses a route, parameters and fields that TTS defines',
+    async (_name, { call }) => {
+      const requests = await record(call);
+      expect(requests.length).toBeGreaterThan(0);
+      const problems = requests.flatMap((request) =>
+        checkRequest(request.method, request.url, request.body),
+      );
+      expect(problems).toEqual([]);
+    },
+  );
 
-  it.each(Object.entries(CALLS).filter(([, { reads }]) => reads))('%s reads answer fields that TTS defines', async (_name, { call, reads }) => {
-    const [request] = await record(call);
-    const route = findRoute(request!.method, request!.url.pathname.replace(/^\/api\/v3/, ''))!;
-    const answer = route.operation.responses['200']!.schema;
-    expect(reads!.filter((field) => !schemaAt(answer, field))).toEqual([]);
-  });
+  it.each(Object.entries(CALLS).filter(([, { reads }]) => reads))(
+    '%s reads answer fields that TTS defines',
+    async (_name, { call, reads }) => {
+      const [request] = await record(call);
+      const route = findRoute(request!.method, request!.url.pathname.replace(/^\/api\/v3/, ''))!;
+      const answer = route.operation.responses['200']!.schema;
+      expect(reads!.filter((field) => !schemaAt(answer, field))).toEqual([]);
+    },
+  );
 
   // The checker itself must be able to fail; otherwise the checks above prove nothing.
   describe('the checker', () => {
     const url = (path: string) => new URL(`https://tts.example/api/v3${path}`);
 
     it('rejects a route that does not exist', () => {
-      expect(checkRequest('PUT', url('/applications/app1/devices/dev1/keys'), {})).toEqual([expect.stringContaining('no such route')]);
+      expect(checkRequest('PUT', url('/applications/app1/devices/dev1/keys'), {})).toEqual([
+        expect.stringContaining('no such route'),
+      ]);
     });
 
     it('rejects a method the route does not have', () => {
-      expect(checkRequest('PATCH', url('/as/applications/app1/link'), {})).toEqual([expect.stringContaining('no such route')]);
+      expect(checkRequest('PATCH', url('/as/applications/app1/link'), {})).toEqual([
+        expect.stringContaining('no such route'),
+      ]);
     });
 
     it('rejects an unknown body field', () => {
-      const problems = checkRequest('PUT', url('/as/applications/app1/link'), { link: { skip_crypto: true }, field_mask: { paths: ['skip_payload_crypto'] } });
+      const problems = checkRequest('PUT', url('/as/applications/app1/link'), {
+        link: { skip_crypto: true },
+        field_mask: { paths: ['skip_payload_crypto'] },
+      });
       expect(problems).toContainEqual(expect.stringContaining('link.skip_crypto: not a field'));
     });
 
@@ -300,8 +416,13 @@ describe('the TTS client against the TTS OpenAPI description', () => {
     });
 
     it('rejects a mask path that is not a field', () => {
-      const problems = checkRequest('PUT', url('/as/applications/app1/link'), { link: { skip_payload_crypto: true }, field_mask: { paths: ['skip_payload_crypto', 'skip'] } });
-      expect(problems).toContainEqual(expect.stringContaining('field_mask path skip is not a field'));
+      const problems = checkRequest('PUT', url('/as/applications/app1/link'), {
+        link: { skip_payload_crypto: true },
+        field_mask: { paths: ['skip_payload_crypto', 'skip'] },
+      });
+      expect(problems).toContainEqual(
+        expect.stringContaining('field_mask path skip is not a field'),
+      );
     });
 
     it('rejects a field that is set but not masked', () => {
@@ -309,7 +430,9 @@ describe('the TTS client against the TTS OpenAPI description', () => {
         end_device: { lorawan_version: 'MAC_V1_1', frequency_plan_id: 'EU_863_870_TTN' },
         field_mask: { paths: ['lorawan_version'] },
       });
-      expect(problems).toContainEqual(expect.stringContaining('end_device.frequency_plan_id is set but not in the field_mask'));
+      expect(problems).toContainEqual(
+        expect.stringContaining('end_device.frequency_plan_id is set but not in the field_mask'),
+      );
     });
 
     it('rejects a body whose IDs disagree with the path', () => {
@@ -317,11 +440,15 @@ describe('the TTS client against the TTS OpenAPI description', () => {
         end_device: { ids: { device_id: 'dev2', application_ids: { application_id: 'app1' } } },
         field_mask: { paths: ['ids.dev_eui'] },
       });
-      expect(problems).toContainEqual(expect.stringContaining('end_device.ids.device_id: "dev2" differs'));
+      expect(problems).toContainEqual(
+        expect.stringContaining('end_device.ids.device_id: "dev2" differs'),
+      );
     });
 
     it('rejects an unknown query parameter', () => {
-      expect(checkRequest('DELETE', url('/as/pubsub/app1/aws-iot?force=true'), undefined)).toContainEqual(expect.stringContaining('query parameter force'));
+      expect(
+        checkRequest('DELETE', url('/as/pubsub/app1/aws-iot?force=true'), undefined),
+      ).toContainEqual(expect.stringContaining('query parameter force'));
     });
   });
 });

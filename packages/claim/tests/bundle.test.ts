@@ -5,7 +5,12 @@
  * events, so the test creates the thing in moto and hands the handler the event.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateThingCommand, CreateThingTypeCommand, DescribeThingCommand, IoTClient } from '@aws-sdk/client-iot';
+import {
+  CreateThingCommand,
+  CreateThingTypeCommand,
+  DescribeThingCommand,
+  IoTClient,
+} from '@aws-sdk/client-iot';
 import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
 import { existsSync } from 'node:fs';
@@ -16,7 +21,11 @@ const BUNDLE = join(__dirname, '../../../dist/packages/claim/index.js');
 const API_KEY = 'NNSXS.CLAIMTHING.TESTKEY';
 const CLAIMABLE_JOIN_EUI = '70B3D57ED0000000';
 const CODE = 'K7X2P9Q4';
-const CONTEXT = { functionName: 'ClaimThing', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 60_000 };
+const CONTEXT = {
+  functionName: 'ClaimThing',
+  awsRequestId: 'r-1',
+  getRemainingTimeInMillis: () => 60_000,
+};
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -29,9 +38,22 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
   let serial = 0;
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npx nx build claim\` first (the test target does).`);
-    [moto, sim] = await Promise.all([startMoto(), startTtsSim({ apiKeys: { [API_KEY]: ['RIGHT_APPLICATION_ALL'] }, claimableJoinEUIs: [CLAIMABLE_JOIN_EUI] })]);
-    const aws = { endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+    if (!existsSync(BUNDLE))
+      throw new Error(
+        `${BUNDLE} is missing: run \`npx nx build claim\` first (the test target does).`,
+      );
+    [moto, sim] = await Promise.all([
+      startMoto(),
+      startTtsSim({
+        apiKeys: { [API_KEY]: ['RIGHT_APPLICATION_ALL'] },
+        claimableJoinEUIs: [CLAIMABLE_JOIN_EUI],
+      }),
+    ]);
+    const aws = {
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    };
     iot = new IoTClient(aws);
     await iot.send(new CreateThingTypeCommand({ thingTypeName: 'lorawan' }));
     const secrets = new SecretsManagerClient(aws);
@@ -65,8 +87,23 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
 
   async function createThing(attributes: Record<string, string>) {
     const thingName = attributes['devEUI']!;
-    await iot.send(new CreateThingCommand({ thingName, thingTypeName: 'lorawan', attributePayload: { attributes } }));
-    return { eventType: 'THING_EVENT', eventId: `created-${thingName}`, timestamp: Date.now(), operation: 'CREATED', thingName, versionNumber: 1, thingTypeName: 'lorawan', attributes };
+    await iot.send(
+      new CreateThingCommand({
+        thingName,
+        thingTypeName: 'lorawan',
+        attributePayload: { attributes },
+      }),
+    );
+    return {
+      eventType: 'THING_EVENT',
+      eventId: `created-${thingName}`,
+      timestamp: Date.now(),
+      operation: 'CREATED',
+      thingName,
+      versionNumber: 1,
+      thingTypeName: 'lorawan',
+      attributes,
+    };
   }
 
   const thing = (joinEUI = CLAIMABLE_JOIN_EUI) => {
@@ -76,21 +113,38 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
 
   async function provisioning(thingName: string) {
     const topic = `lorawan/${thingName}/provisioning`;
-    return (await moto.published()).filter((message) => message.topic === topic).map((message) => JSON.parse(message.payload) as Record<string, unknown>);
+    return (await moto.published())
+      .filter((message) => message.topic === topic)
+      .map((message) => JSON.parse(message.payload) as Record<string, unknown>);
   }
 
-  const attributesOf = async (thingName: string) => (await iot.send(new DescribeThingCommand({ thingName }))).attributes ?? {};
-  const registered = (deviceID: string) => (['is', 'js', 'ns', 'as'] as const).filter((component) => sim.state.devices[component].has(`app1/${deviceID}`));
+  const attributesOf = async (thingName: string) =>
+    (await iot.send(new DescribeThingCommand({ thingName }))).attributes ?? {};
+  const registered = (deviceID: string) =>
+    (['is', 'js', 'ns', 'as'] as const).filter((component) =>
+      sim.state.devices[component].has(`app1/${deviceID}`),
+    );
 
   it('claims the device, registers it on IS, NS and AS, removes the code and publishes claimed', async () => {
     const attributes = thing();
     const deviceID = `eui-${attributes.devEUI.toLowerCase()}`;
-    await expect(handler(await createThing(attributes), CONTEXT)).resolves.toEqual({ result: 'claimed', thingName: attributes.devEUI, deviceID });
+    await expect(handler(await createThing(attributes), CONTEXT)).resolves.toEqual({
+      result: 'claimed',
+      thingName: attributes.devEUI,
+      deviceID,
+    });
 
-    expect(sim.state.claims.get(`app1/${deviceID}`)).toMatchObject({ devEUI: attributes.devEUI, joinEUI: CLAIMABLE_JOIN_EUI, authenticationCode: CODE });
+    expect(sim.state.claims.get(`app1/${deviceID}`)).toMatchObject({
+      devEUI: attributes.devEUI,
+      joinEUI: CLAIMABLE_JOIN_EUI,
+      authenticationCode: CODE,
+    });
     expect(registered(deviceID)).toEqual(['is', 'ns', 'as']);
     expect(sim.state.devices.is.get(`app1/${deviceID}`)).not.toHaveProperty('join_server_address');
-    expect(sim.state.devices.ns.get(`app1/${deviceID}`)).toMatchObject({ frequency_plan_id: 'US_902_928_FSB_2', lorawan_version: 'MAC_V1_0_3' });
+    expect(sim.state.devices.ns.get(`app1/${deviceID}`)).toMatchObject({
+      frequency_plan_id: 'US_902_928_FSB_2',
+      lorawan_version: 'MAC_V1_0_3',
+    });
     const after = await attributesOf(attributes.devEUI);
     expect(after).not.toHaveProperty('claimAuthenticationCode');
     expect(after['deviceID']).toBe(deviceID);
@@ -102,22 +156,38 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
     await expect(handler(await createThing(attributes), CONTEXT)).resolves.toBeNull(); // reported, not retried
 
     expect(registered(`eui-${attributes.devEUI.toLowerCase()}`)).toEqual([]);
-    const [outcome] = (await provisioning(attributes.devEUI)) as { status: string; error: { name: string; message: string } }[];
+    const [outcome] = (await provisioning(attributes.devEUI)) as {
+      status: string;
+      error: { name: string; message: string };
+    }[];
     expect(outcome).toMatchObject({ status: 'failed', error: { name: 'claiming_not_supported' } });
     expect(outcome!.error.message).toContain(
-      'TTS refused to claim DevEUI ' + attributes.devEUI + ' with JoinEUI 70B3D57ED000FFFF: no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead.',
+      'TTS refused to claim DevEUI ' +
+        attributes.devEUI +
+        ' with JoinEUI 70B3D57ED000FFFF: no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead.',
     );
     expect(await attributesOf(attributes.devEUI)).toHaveProperty('claimAuthenticationCode', CODE);
   }, 30_000);
 
   it('reports a wrong authentication code without repeating it', async () => {
     const attributes = thing();
-    sim.failNext({ method: 'POST', pathPattern: '/edcs/claim', status: 403, name: 'permission_denied', namespace: 'pkg/deviceclaimingserver/enddevices/ttjsv2' });
+    sim.failNext({
+      method: 'POST',
+      pathPattern: '/edcs/claim',
+      status: 403,
+      name: 'permission_denied',
+      namespace: 'pkg/deviceclaimingserver/enddevices/ttjsv2',
+    });
     await expect(handler(await createThing(attributes), CONTEXT)).resolves.toBeNull();
 
-    const [outcome] = (await provisioning(attributes.devEUI)) as { status: string; error: { name: string; message: string } }[];
+    const [outcome] = (await provisioning(attributes.devEUI)) as {
+      status: string;
+      error: { name: string; message: string };
+    }[];
     expect(outcome).toMatchObject({ status: 'failed', error: { name: 'permission_denied' } });
-    expect(outcome!.error.message).toContain('check the claim authentication code on the device’s label');
+    expect(outcome!.error.message).toContain(
+      "check the claim authentication code on the device's label",
+    );
     expect(JSON.stringify(outcome)).not.toContain(CODE);
     expect(sim.state.claims.has(`app1/eui-${attributes.devEUI.toLowerCase()}`)).toBe(false);
   }, 30_000);
@@ -125,24 +195,38 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
   it('releases the claim and removes the IS registration when NS refuses the device', async () => {
     const attributes = thing();
     const deviceID = `eui-${attributes.devEUI.toLowerCase()}`;
-    sim.failNext({ method: 'PUT', pathPattern: '/ns/applications/*/devices/*', status: 400, name: 'invalid_frequency_plan' });
+    sim.failNext({
+      method: 'PUT',
+      pathPattern: '/ns/applications/*/devices/*',
+      status: 400,
+      name: 'invalid_frequency_plan',
+    });
     await expect(handler(await createThing(attributes), CONTEXT)).resolves.toBeNull();
 
     expect(sim.state.claims.has(`app1/${deviceID}`)).toBe(false);
     expect(registered(deviceID)).toEqual([]);
-    expect(await provisioning(attributes.devEUI)).toEqual([expect.objectContaining({ status: 'failed', error: expect.objectContaining({ name: 'invalid_frequency_plan' }) })]);
+    expect(await provisioning(attributes.devEUI)).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error: expect.objectContaining({ name: 'invalid_frequency_plan' }),
+      }),
+    ]);
   }, 30_000);
 
   it('retries TTS answering 503 on the claim', async () => {
     const attributes = thing();
     sim.failNext({ method: 'POST', pathPattern: '/edcs/claim', status: 503 });
-    await expect(handler(await createThing(attributes), CONTEXT)).resolves.toMatchObject({ result: 'claimed' });
+    await expect(handler(await createThing(attributes), CONTEXT)).resolves.toMatchObject({
+      result: 'claimed',
+    });
   }, 30_000);
 
   it('leaves things with root keys to CreateThing', async () => {
     const attributes = { ...thing(), appKey: '2B7E151628AED2A6ABF7158809CF4F3C' };
     const calls = sim.requests.length;
-    await expect(handler(await createThing(attributes), CONTEXT)).resolves.toMatchObject({ result: 'ignored' });
+    await expect(handler(await createThing(attributes), CONTEXT)).resolves.toMatchObject({
+      result: 'ignored',
+    });
     expect(sim.requests.length).toBe(calls);
   }, 30_000);
 });

@@ -4,7 +4,12 @@ import { handleThingCreated, type ClaimDeps } from '../src/claim';
 
 const THING = '0004A30B001C0530';
 const CODE = 'K7X2P9Q4';
-const ATTRIBUTES = { devEUI: THING, stackName: 'tts-prod', joinEUI: '70B3D57ED0000000', claimAuthenticationCode: CODE };
+const ATTRIBUTES = {
+  devEUI: THING,
+  stackName: 'tts-prod',
+  joinEUI: '70B3D57ED0000000',
+  claimAuthenticationCode: CODE,
+};
 
 /** TTS's registries as far as this function uses them: calls recorded, failures scripted. */
 class FakeTts implements EndDeviceRegistryApi {
@@ -27,14 +32,20 @@ class FakeTts implements EndDeviceRegistryApi {
   unclaimEndDevice = async () => (this.record('unclaimEndDevice'), true);
   createEndDevice = async (device: Parameters<EndDeviceRegistryApi['createEndDevice']>[0]) => {
     this.record('createEndDevice', device);
-    this.devices.set(device.ids.deviceID, { devEUI: device.ids.devEUI, joinEUI: device.ids.joinEUI });
+    this.devices.set(device.ids.deviceID, {
+      devEUI: device.ids.devEUI,
+      joinEUI: device.ids.joinEUI,
+    });
   };
   getEndDevice = async (ids: { applicationID: string; deviceID: string }) => {
     this.record('getEndDevice');
     const device = this.devices.get(ids.deviceID);
     return device && { ...ids, ...device };
   };
-  deleteEndDevice = async (ids: { deviceID: string }) => (this.record('deleteEndDevice'), this.devices.delete(ids.deviceID));
+  deleteEndDevice = async (ids: { deviceID: string }) => (
+    this.record('deleteEndDevice'),
+    this.devices.delete(ids.deviceID)
+  );
   setJoinServerDevice = async () => this.record('setJoinServerDevice');
   deleteJoinServerDevice = async () => (this.record('deleteJoinServerDevice'), true);
   setNetworkServerDevice = async (device: unknown) => this.record('setNetworkServerDevice', device);
@@ -48,7 +59,13 @@ function setUp() {
   const publisher = new RecordingPublisher();
   const tts = new FakeTts();
   const deps: ClaimDeps = {
-    config: { stackName: 'tts-prod', thingTypeName: 'lorawan', thingNameScheme: 'DevEUI', applicationID: 'app1', clusterURL: 'https://tts.example:8443/api/v3' },
+    config: {
+      stackName: 'tts-prod',
+      thingTypeName: 'lorawan',
+      thingNameScheme: 'DevEUI',
+      applicationID: 'app1',
+      clusterURL: 'https://tts.example:8443/api/v3',
+    },
     defaultFrequencyPlanID: 'US_902_928_FSB_2',
     registry,
     publisher,
@@ -57,14 +74,27 @@ function setUp() {
     log: { info: () => undefined, warn: () => undefined },
   };
   const createThing = (attributes: Record<string, string>, eventId = 'e1') => {
-    registry.things.set(THING, { thingName: THING, thingTypeName: 'lorawan', attributes: { ...attributes }, version: 1 });
+    registry.things.set(THING, {
+      thingName: THING,
+      thingTypeName: 'lorawan',
+      attributes: { ...attributes },
+      version: 1,
+    });
     return createdEvent(attributes, eventId);
   };
   return { registry, publisher, tts, deps, createThing };
 }
 
 function createdEvent(attributes: Record<string, string>, eventId = 'e1', operation = 'CREATED') {
-  return { eventType: 'THING_EVENT', eventId, operation, thingName: THING, versionNumber: 1, thingTypeName: 'lorawan', attributes };
+  return {
+    eventType: 'THING_EVENT',
+    eventId,
+    operation,
+    thingName: THING,
+    versionNumber: 1,
+    thingTypeName: 'lorawan',
+    attributes,
+  };
 }
 
 const TOPIC = `lorawan/${THING}/provisioning`;
@@ -72,31 +102,62 @@ const TOPIC = `lorawan/${THING}/provisioning`;
 describe('ClaimThing', () => {
   it('claims, registers IS → NS → AS, removes the code and publishes claimed', async () => {
     const { deps, tts, registry, publisher, createThing } = setUp();
-    await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).resolves.toEqual({ result: 'claimed', thingName: THING, deviceID: 'eui-0004a30b001c0530' });
-    expect(tts.calls).toEqual(['claimEndDevice', 'createEndDevice', 'setNetworkServerDevice', 'setApplicationServerDevice']);
-    expect(tts.args['claimEndDevice']).toEqual({ devEUI: THING, joinEUI: '70B3D57ED0000000', authenticationCode: CODE, applicationID: 'app1', deviceID: 'eui-0004a30b001c0530' });
+    await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).resolves.toEqual({
+      result: 'claimed',
+      thingName: THING,
+      deviceID: 'eui-0004a30b001c0530',
+    });
+    expect(tts.calls).toEqual([
+      'claimEndDevice',
+      'createEndDevice',
+      'setNetworkServerDevice',
+      'setApplicationServerDevice',
+    ]);
+    expect(tts.args['claimEndDevice']).toEqual({
+      devEUI: THING,
+      joinEUI: '70B3D57ED0000000',
+      authenticationCode: CODE,
+      applicationID: 'app1',
+      deviceID: 'eui-0004a30b001c0530',
+    });
     // The external Join Server serves the device: IS gets no join_server_address.
     expect(tts.args['createEndDevice']).not.toHaveProperty('joinServerAddress');
     expect(tts.args['createEndDevice']).toMatchObject({ networkServerAddress: 'tts.example:8443' });
-    expect(tts.args['setNetworkServerDevice']).toMatchObject({ lorawanVersion: 'MAC_V1_0_3', lorawanPhyVersion: 'PHY_V1_0_3_REV_A', frequencyPlanID: 'US_902_928_FSB_2' });
-    expect(registry.things.get(THING)!.attributes).toEqual({ devEUI: THING, stackName: 'tts-prod', joinEUI: '70B3D57ED0000000', deviceID: 'eui-0004a30b001c0530' });
+    expect(tts.args['setNetworkServerDevice']).toMatchObject({
+      lorawanVersion: 'MAC_V1_0_3',
+      lorawanPhyVersion: 'PHY_V1_0_3_REV_A',
+      frequencyPlanID: 'US_902_928_FSB_2',
+    });
+    expect(registry.things.get(THING)!.attributes).toEqual({
+      devEUI: THING,
+      stackName: 'tts-prod',
+      joinEUI: '70B3D57ED0000000',
+      deviceID: 'eui-0004a30b001c0530',
+    });
     expect(publisher.on(TOPIC)).toEqual([{ status: 'claimed', deviceID: 'eui-0004a30b001c0530' }]);
   });
 
   it.each([
-    ['a thing with an appKey (CreateThing’s)', { ...ATTRIBUTES, appKey: '2B7E151628AED2A6ABF7158809CF4F3C' }],
+    [
+      'a thing with an appKey (for CreateThing)',
+      { ...ATTRIBUTES, appKey: '2B7E151628AED2A6ABF7158809CF4F3C' },
+    ],
     ['an auto-created thing', { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' }],
     ['a thing of another stack', { ...ATTRIBUTES, stackName: 'other' }],
   ])('leaves alone %s', async (_case, attributes) => {
     const { deps, tts, publisher, createThing } = setUp();
-    await expect(handleThingCreated(createThing(attributes), deps)).resolves.toMatchObject({ result: 'ignored' });
+    await expect(handleThingCreated(createThing(attributes), deps)).resolves.toMatchObject({
+      result: 'ignored',
+    });
     expect(tts.calls).toEqual([]);
     expect(publisher.messages).toEqual([]);
   });
 
   it('leaves deleted things to CreateThing', async () => {
     const { deps, tts } = setUp();
-    await expect(handleThingCreated(createdEvent(ATTRIBUTES, 'e1', 'DELETED'), deps)).resolves.toMatchObject({ result: 'ignored' });
+    await expect(
+      handleThingCreated(createdEvent(ATTRIBUTES, 'e1', 'DELETED'), deps),
+    ).resolves.toMatchObject({ result: 'ignored' });
     expect(tts.calls).toEqual([]);
   });
 
@@ -105,18 +166,45 @@ describe('ClaimThing', () => {
     const event = createThing(ATTRIBUTES);
     await handleThingCreated(event, deps);
     tts.calls.length = 0;
-    await expect(handleThingCreated(event, deps)).resolves.toEqual({ result: 'ignored', reason: 'the event was handled already' });
-    await expect(handleThingCreated(event, { ...deps, recentEvents: new RecentEvents() })).resolves.toEqual({ result: 'ignored', reason: 'the device was claimed already' });
+    await expect(handleThingCreated(event, deps)).resolves.toEqual({
+      result: 'ignored',
+      reason: 'the event was handled already',
+    });
+    await expect(
+      handleThingCreated(event, { ...deps, recentEvents: new RecentEvents() }),
+    ).resolves.toEqual({ result: 'ignored', reason: 'the device was claimed already' });
     expect(tts.calls).toEqual([]);
   });
 
   it('reports a JoinEUI that no claiming Join Server serves, and registers nothing', async () => {
     const { deps, tts, publisher, registry, createThing } = setUp();
-    tts.fail('claimEndDevice', new TtsApiError('claiming_not_supported', 'TTS refused POST /edcs/claim: claiming not supported for JoinEUI `70B3D57ED0000000` (…).', 409, false, 'pkg/deviceclaimingserver', 'c1'));
-    await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).rejects.toMatchObject({ code: 'claiming_not_supported', retryable: false });
-    const [outcome] = publisher.on(TOPIC) as { status: string; error: { name: string; message: string } }[];
-    expect(outcome).toMatchObject({ status: 'failed', deviceID: 'eui-0004a30b001c0530', error: { name: 'claiming_not_supported' } });
-    expect(outcome!.error.message).toContain('no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead');
+    tts.fail(
+      'claimEndDevice',
+      new TtsApiError(
+        'claiming_not_supported',
+        'TTS refused POST /edcs/claim: claiming not supported for JoinEUI `70B3D57ED0000000` (…).',
+        409,
+        false,
+        'pkg/deviceclaimingserver',
+        'c1',
+      ),
+    );
+    await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).rejects.toMatchObject({
+      code: 'claiming_not_supported',
+      retryable: false,
+    });
+    const [outcome] = publisher.on(TOPIC) as {
+      status: string;
+      error: { name: string; message: string };
+    }[];
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      deviceID: 'eui-0004a30b001c0530',
+      error: { name: 'claiming_not_supported' },
+    });
+    expect(outcome!.error.message).toContain(
+      'no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead',
+    );
     expect(tts.calls).toEqual(['claimEndDevice']);
     expect(registry.things.get(THING)!.attributes['claimAuthenticationCode']).toBe(CODE);
   });
@@ -124,9 +212,18 @@ describe('ClaimThing', () => {
   it('reports a wrong authentication code without repeating it', async () => {
     const { deps, publisher, createThing } = setUp();
     deps.tts.claimEndDevice = async () => {
-      throw new TtsApiError('permission_denied', 'TTS refused POST /edcs/claim: permission denied (pkg/deviceclaimingserver:permission_denied, HTTP 403).', 403, false, undefined, undefined);
+      throw new TtsApiError(
+        'permission_denied',
+        'TTS refused POST /edcs/claim: permission denied (pkg/deviceclaimingserver:permission_denied, HTTP 403).',
+        403,
+        false,
+        undefined,
+        undefined,
+      );
     };
-    await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).rejects.toMatchObject({ code: 'permission_denied' });
+    await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).rejects.toMatchObject({
+      code: 'permission_denied',
+    });
     const [outcome] = publisher.on(TOPIC) as { error: { message: string } }[];
     expect(outcome!.error.message).toContain('check the claim authentication code');
     expect(JSON.stringify(publisher.messages)).not.toContain(CODE);
@@ -134,7 +231,12 @@ describe('ClaimThing', () => {
 
   it('reports invalid attributes with every problem', async () => {
     const { deps, tts, publisher, createThing } = setUp();
-    await expect(handleThingCreated(createThing({ ...ATTRIBUTES, joinEUI: 'xyz', claimAuthenticationCode: 'no-dashes!' }), deps)).rejects.toMatchObject({
+    await expect(
+      handleThingCreated(
+        createThing({ ...ATTRIBUTES, joinEUI: 'xyz', claimAuthenticationCode: 'no-dashes!' }),
+        deps,
+      ),
+    ).rejects.toMatchObject({
       code: 'invalid_device_attributes',
     });
     const [outcome] = publisher.on(TOPIC) as { error: { message: string } }[];
@@ -146,10 +248,20 @@ describe('ClaimThing', () => {
 
   it('releases the claim and undoes the registration when NS fails, and lets Lambda retry', async () => {
     const { deps, tts, createThing } = setUp();
-    tts.fail('setNetworkServerDevice', new TtsApiError('unavailable', 'unavailable', 503, true, undefined, undefined));
+    tts.fail(
+      'setNetworkServerDevice',
+      new TtsApiError('unavailable', 'unavailable', 503, true, undefined, undefined),
+    );
     const event = createThing(ATTRIBUTES);
     await expect(handleThingCreated(event, deps)).rejects.toMatchObject({ retryable: true });
-    expect(tts.calls).toEqual(['claimEndDevice', 'createEndDevice', 'setNetworkServerDevice', 'deleteNetworkServerDevice', 'unclaimEndDevice', 'deleteEndDevice']);
+    expect(tts.calls).toEqual([
+      'claimEndDevice',
+      'createEndDevice',
+      'setNetworkServerDevice',
+      'deleteNetworkServerDevice',
+      'unclaimEndDevice',
+      'deleteEndDevice',
+    ]);
     tts.fail('setNetworkServerDevice', undefined);
     await expect(handleThingCreated(event, deps)).resolves.toMatchObject({ result: 'claimed' });
   });

@@ -7,7 +7,13 @@ import {
   IotThingRegistry,
   SecretsManagerSecretReader,
 } from '@tts-aws-iot/aws';
-import { InputError, parseConfig, parseDefaultFrequencyPlanID, RecentEvents, TransientError } from '@tts-aws-iot/integration';
+import {
+  InputError,
+  parseConfig,
+  parseDefaultFrequencyPlanID,
+  RecentEvents,
+  TransientError,
+} from '@tts-aws-iot/integration';
 import { createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
 import { TtsClient } from '@tts-aws-iot/tts';
 
@@ -31,16 +37,21 @@ function createDeviceDependencies(): CreateDeviceDeps {
     config = parseConfig(process.env);
     defaultFrequencyPlanID = parseDefaultFrequencyPlanID(process.env['DEFAULT_FREQUENCY_PLAN_ID']);
   } catch (error) {
-    if (error instanceof InputError) throw new TransientError(error.code, error.message, { cause: error });
+    if (error instanceof InputError)
+      throw new TransientError(error.code, error.message, { cause: error });
     throw error;
   }
   const apiKeySecretID = config.apiKeySecretID;
-  const secrets = new CachedSecretReader(new SecretsManagerSecretReader(kit.captureAWSv3Client(createSecretsManagerClient())));
+  const secrets = new CachedSecretReader(
+    new SecretsManagerSecretReader(kit.captureAWSv3Client(createSecretsManagerClient())),
+  );
   const built: CreateDeviceDeps = {
     config,
     defaultFrequencyPlanID,
     registry: new IotThingRegistry(kit.captureAWSv3Client(createIotClient())),
-    publisher: new IotDataPublisher(kit.captureAWSv3Client(createIotDataClient(config.iotDataEndpoint))),
+    publisher: new IotDataPublisher(
+      kit.captureAWSv3Client(createIotDataClient(config.iotDataEndpoint)),
+    ),
     tts: new TtsClient({
       baseURL: config.clusterURL,
       apiKey: ({ refresh } = {}) => {
@@ -56,4 +67,6 @@ function createDeviceDependencies(): CreateDeviceDeps {
 }
 
 /** CreateThing: the target of the rules for `$aws/events/thing/+/created` and `/deleted` of the thing type. */
-export const handler = lambdaHandler(kit, (event: unknown) => handleRegistryEvent(event, createDeviceDependencies()));
+export const handler = lambdaHandler(kit, (event: unknown) =>
+  handleRegistryEvent(event, createDeviceDependencies()),
+);

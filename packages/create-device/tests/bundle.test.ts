@@ -5,7 +5,13 @@
  * thing in moto and hands the handler the event that AWS IoT would.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateThingCommand, CreateThingTypeCommand, DeleteThingCommand, DescribeThingCommand, IoTClient } from '@aws-sdk/client-iot';
+import {
+  CreateThingCommand,
+  CreateThingTypeCommand,
+  DeleteThingCommand,
+  DescribeThingCommand,
+  IoTClient,
+} from '@aws-sdk/client-iot';
 import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
 import { existsSync } from 'node:fs';
@@ -16,7 +22,11 @@ const BUNDLE = join(__dirname, '../../../dist/packages/create-device/index.js');
 const API_KEY = 'NNSXS.CREATETHING.TESTKEY';
 const APP_KEY = '2B7E151628AED2A6ABF7158809CF4F3C';
 const NWK_KEY = '000102030405060708090A0B0C0D0E0F';
-const CONTEXT = { functionName: 'CreateThing', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 60_000 };
+const CONTEXT = {
+  functionName: 'CreateThing',
+  awsRequestId: 'r-1',
+  getRemainingTimeInMillis: () => 60_000,
+};
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -29,11 +39,26 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
   let serial = 0;
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npx nx build create-device\` first (the test target does).`);
-    [moto, sim] = await Promise.all([startMoto(), startTtsSim({ apiKeys: { [API_KEY]: ['RIGHT_APPLICATION_ALL'] } })]);
-    const aws = { endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+    if (!existsSync(BUNDLE))
+      throw new Error(
+        `${BUNDLE} is missing: run \`npx nx build create-device\` first (the test target does).`,
+      );
+    [moto, sim] = await Promise.all([
+      startMoto(),
+      startTtsSim({ apiKeys: { [API_KEY]: ['RIGHT_APPLICATION_ALL'] } }),
+    ]);
+    const aws = {
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    };
     iot = new IoTClient(aws);
-    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'lorawan', thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] } }));
+    await iot.send(
+      new CreateThingTypeCommand({
+        thingTypeName: 'lorawan',
+        thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] },
+      }),
+    );
     const secrets = new SecretsManagerClient(aws);
     await secrets.send(new CreateSecretCommand({ Name: 'tts-it/api-key', SecretString: API_KEY }));
     secrets.destroy();
@@ -66,24 +91,54 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
   /** A DevEUI of its own for every thing, so that tests never share a device. */
   const nextDevEUI = () => `0004A30B00${(++serial).toString(16).toUpperCase().padStart(6, '0')}`;
 
-  async function createThing(attributes: Record<string, string>, thingName = attributes['devEUI']!) {
-    await iot.send(new CreateThingCommand({ thingName, thingTypeName: 'lorawan', attributePayload: { attributes } }));
+  async function createThing(
+    attributes: Record<string, string>,
+    thingName = attributes['devEUI']!,
+  ) {
+    await iot.send(
+      new CreateThingCommand({
+        thingName,
+        thingTypeName: 'lorawan',
+        attributePayload: { attributes },
+      }),
+    );
     return thingEvent('CREATED', thingName, attributes);
   }
 
-  function thingEvent(operation: 'CREATED' | 'DELETED', thingName: string, attributes: Record<string, string>, eventId = `${operation}-${thingName}-${serial}`) {
-    return { eventType: 'THING_EVENT', eventId, timestamp: Date.now(), operation, accountId: '123456789012', thingId: 't', thingName, versionNumber: 1, thingTypeName: 'lorawan', attributes };
+  function thingEvent(
+    operation: 'CREATED' | 'DELETED',
+    thingName: string,
+    attributes: Record<string, string>,
+    eventId = `${operation}-${thingName}-${serial}`,
+  ) {
+    return {
+      eventType: 'THING_EVENT',
+      eventId,
+      timestamp: Date.now(),
+      operation,
+      accountId: '123456789012',
+      thingId: 't',
+      thingName,
+      versionNumber: 1,
+      thingTypeName: 'lorawan',
+      attributes,
+    };
   }
 
-  const attributesOf = async (thingName: string) => (await iot.send(new DescribeThingCommand({ thingName }))).attributes ?? {};
+  const attributesOf = async (thingName: string) =>
+    (await iot.send(new DescribeThingCommand({ thingName }))).attributes ?? {};
 
   async function provisioning(thingName: string): Promise<Record<string, unknown>[]> {
     const topic = `lorawan/${thingName}/provisioning`;
-    return (await moto.published()).filter((message) => message.topic === topic).map((message) => JSON.parse(message.payload));
+    return (await moto.published())
+      .filter((message) => message.topic === topic)
+      .map((message) => JSON.parse(message.payload));
   }
 
   const registered = (deviceID: string) =>
-    (['is', 'js', 'ns', 'as'] as const).filter((component) => sim.state.devices[component].has(`app1/${deviceID}`));
+    (['is', 'js', 'ns', 'as'] as const).filter((component) =>
+      sim.state.devices[component].has(`app1/${deviceID}`),
+    );
 
   const valid = (devEUI: string) => ({
     devEUI,
@@ -100,8 +155,15 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     await handler(await createThing(valid(devEUI)), CONTEXT);
 
     expect(registered(deviceID)).toEqual(['is', 'js', 'ns', 'as']);
-    expect(sim.state.devices.js.get(`app1/${deviceID}`)).toMatchObject({ root_keys: { app_key: { key: APP_KEY } } });
-    expect(sim.state.devices.ns.get(`app1/${deviceID}`)).toMatchObject({ lorawan_version: 'MAC_V1_0_3', lorawan_phy_version: 'PHY_V1_0_3_REV_A', frequency_plan_id: 'EU_863_870_TTN', supports_join: true });
+    expect(sim.state.devices.js.get(`app1/${deviceID}`)).toMatchObject({
+      root_keys: { app_key: { key: APP_KEY } },
+    });
+    expect(sim.state.devices.ns.get(`app1/${deviceID}`)).toMatchObject({
+      lorawan_version: 'MAC_V1_0_3',
+      lorawan_phy_version: 'PHY_V1_0_3_REV_A',
+      frequency_plan_id: 'EU_863_870_TTN',
+      supports_join: true,
+    });
     const attributes = await attributesOf(devEUI);
     expect(attributes).not.toHaveProperty('appKey');
     expect(attributes['deviceID']).toBe(deviceID);
@@ -110,16 +172,37 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
 
   it('creates a LoRaWAN 1.1 device with both root keys', async () => {
     const devEUI = nextDevEUI();
-    await handler(await createThing({ ...valid(devEUI), lorawanVersion: '1.1', regionalParametersVersion: 'RP002-1.0.3', nwkKey: NWK_KEY, deviceID: `sensor-${serial}` }), CONTEXT);
-    expect(sim.state.devices.js.get(`app1/sensor-${serial}`)).toMatchObject({ root_keys: { app_key: { key: APP_KEY }, nwk_key: { key: NWK_KEY } } });
+    await handler(
+      await createThing({
+        ...valid(devEUI),
+        lorawanVersion: '1.1',
+        regionalParametersVersion: 'RP002-1.0.3',
+        nwkKey: NWK_KEY,
+        deviceID: `sensor-${serial}`,
+      }),
+      CONTEXT,
+    );
+    expect(sim.state.devices.js.get(`app1/sensor-${serial}`)).toMatchObject({
+      root_keys: { app_key: { key: APP_KEY }, nwk_key: { key: NWK_KEY } },
+    });
     expect(await attributesOf(devEUI)).not.toHaveProperty('nwkKey');
   }, 30_000);
 
   it('retries TTS answering 503, then creates the device', async () => {
     const devEUI = nextDevEUI();
-    sim.failNext({ method: 'PUT', pathPattern: '/ns/applications/*/devices/*', status: 503, times: 2 });
+    sim.failNext({
+      method: 'PUT',
+      pathPattern: '/ns/applications/*/devices/*',
+      status: 503,
+      times: 2,
+    });
     await handler(await createThing(valid(devEUI)), CONTEXT);
-    const nsCalls = sim.requests.filter((request) => request.method === 'PUT' && request.path.startsWith('/ns/') && request.path.endsWith(`eui-${devEUI.toLowerCase()}`));
+    const nsCalls = sim.requests.filter(
+      (request) =>
+        request.method === 'PUT' &&
+        request.path.startsWith('/ns/') &&
+        request.path.endsWith(`eui-${devEUI.toLowerCase()}`),
+    );
     expect(nsCalls.map((request) => request.status)).toEqual([503, 503, 200]);
     expect(registered(`eui-${devEUI.toLowerCase()}`)).toEqual(['is', 'js', 'ns', 'as']);
   }, 30_000);
@@ -127,14 +210,26 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
   it('undoes the JS and IS registrations when NS refuses the device, and publishes failed', async () => {
     const devEUI = nextDevEUI();
     const deviceID = `eui-${devEUI.toLowerCase()}`;
-    sim.failNext({ method: 'PUT', pathPattern: '/ns/applications/*/devices/*', status: 400, name: 'invalid_frequency_plan', namespace: 'pkg/networkserver' });
+    sim.failNext({
+      method: 'PUT',
+      pathPattern: '/ns/applications/*/devices/*',
+      status: 400,
+      name: 'invalid_frequency_plan',
+      namespace: 'pkg/networkserver',
+    });
     await expect(handler(await createThing(valid(devEUI)), CONTEXT)).resolves.toBeNull(); // reported, not retried
 
     expect(registered(deviceID)).toEqual([]);
-    const deletes = sim.requests.filter((request) => request.method === 'DELETE' && request.path.endsWith(deviceID)).map((request) => request.path.split('/')[1]);
+    const deletes = sim.requests
+      .filter((request) => request.method === 'DELETE' && request.path.endsWith(deviceID))
+      .map((request) => request.path.split('/')[1]);
     expect(deletes).toEqual(['js', 'applications']);
     const [outcome] = await provisioning(devEUI);
-    expect(outcome).toMatchObject({ status: 'failed', deviceID, error: { name: 'invalid_frequency_plan' } });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      deviceID,
+      error: { name: 'invalid_frequency_plan' },
+    });
     // The keys stay with the thing until a create succeeds.
     expect(await attributesOf(devEUI)).toHaveProperty('appKey', APP_KEY);
   }, 30_000);
@@ -144,9 +239,14 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     const event = await createThing(valid(devEUI));
     await handler(event, CONTEXT);
     const calls = sim.requests.length;
-    await expect(handler(event, CONTEXT)).resolves.toMatchObject({ result: 'ignored', reason: 'the event was handled already' });
+    await expect(handler(event, CONTEXT)).resolves.toMatchObject({
+      result: 'ignored',
+      reason: 'the event was handled already',
+    });
     // Another container has not seen the event ID, but the thing no longer carries keys.
-    await expect(handler({ ...event, eventId: `${event.eventId}-again` }, CONTEXT)).resolves.toMatchObject({ result: 'ignored', reason: 'the device was created already' });
+    await expect(
+      handler({ ...event, eventId: `${event.eventId}-again` }, CONTEXT),
+    ).resolves.toMatchObject({ result: 'ignored', reason: 'the device was created already' });
     expect(sim.requests.length).toBe(calls);
     expect(await provisioning(devEUI)).toHaveLength(1);
   }, 30_000);
@@ -157,10 +257,16 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     await handler(await createThing(valid(devEUI)), CONTEXT);
     const attributes = await attributesOf(devEUI);
     await iot.send(new DeleteThingCommand({ thingName: devEUI }));
-    await expect(handler(thingEvent('DELETED', devEUI, attributes), CONTEXT)).resolves.toEqual({ result: 'deleted', thingName: devEUI, deviceID });
+    await expect(handler(thingEvent('DELETED', devEUI, attributes), CONTEXT)).resolves.toEqual({
+      result: 'deleted',
+      thingName: devEUI,
+      deviceID,
+    });
 
     expect(registered(deviceID)).toEqual([]);
-    const deletes = sim.requests.filter((request) => request.method === 'DELETE' && request.path.endsWith(deviceID)).map((request) => request.path.split('/')[1]);
+    const deletes = sim.requests
+      .filter((request) => request.method === 'DELETE' && request.path.endsWith(deviceID))
+      .map((request) => request.path.split('/')[1]);
     expect(deletes).toEqual(['as', 'ns', 'js', 'applications']);
     expect((await provisioning(devEUI)).at(-1)).toEqual({ status: 'deleted', deviceID });
   }, 30_000);
@@ -168,44 +274,106 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
   it('leaves alone things the uplink Lambda created', async () => {
     const devEUI = nextDevEUI();
     const calls = sim.requests.length;
-    await expect(handler(await createThing({ devEUI, stackName: 'tts-it', deviceID: 'dev-auto' }), CONTEXT)).resolves.toMatchObject({ result: 'ignored' });
+    await expect(
+      handler(await createThing({ devEUI, stackName: 'tts-it', deviceID: 'dev-auto' }), CONTEXT),
+    ).resolves.toMatchObject({ result: 'ignored' });
     expect(sim.requests.length).toBe(calls);
   }, 30_000);
 
   // Each bad attribute set with the problem its failure must name (never the key itself).
   const BAD: [string, (devEUI: string) => Record<string, string | undefined>, string][] = [
     ['no joinEUI', () => ({ joinEUI: undefined }), 'joinEUI is missing'],
-    ['a short joinEUI', () => ({ joinEUI: '70B3D57ED000' }), 'joinEUI "70B3D57ED000" is invalid: use 16 hex digits'],
-    ['joinEUI and appEUI that differ', () => ({ appEUI: '70B3D57ED0000001' }), 'joinEUI 70B3D57ED0000000 and appEUI 70B3D57ED0000001 differ'],
+    [
+      'a short joinEUI',
+      () => ({ joinEUI: '70B3D57ED000' }),
+      'joinEUI "70B3D57ED000" is invalid: use 16 hex digits',
+    ],
+    [
+      'joinEUI and appEUI that differ',
+      () => ({ appEUI: '70B3D57ED0000001' }),
+      'joinEUI 70B3D57ED0000000 and appEUI 70B3D57ED0000001 differ',
+    ],
     ['no lorawanVersion', () => ({ lorawanVersion: undefined }), 'lorawanVersion is missing'],
-    ['an unknown lorawanVersion', () => ({ lorawanVersion: '1.2' }), 'lorawanVersion "1.2" is not supported'],
-    ['no regionalParametersVersion', () => ({ regionalParametersVersion: undefined }), 'regionalParametersVersion is missing'],
-    ['an unknown regionalParametersVersion', () => ({ regionalParametersVersion: 'RP003-1.0.0' }), 'regionalParametersVersion "RP003-1.0.0" is not supported'],
-    ['versions that do not go together', () => ({ lorawanVersion: '1.0.4', regionalParametersVersion: '1.0.2-b' }), 'regionalParametersVersion 1.0.2-b does not go with lorawanVersion 1.0.4'],
-    ['a short appKey', () => ({ appKey: APP_KEY.slice(0, 30) }), 'appKey is invalid: use 32 hex digits (got 30 characters)'],
-    ['an appKey that is not hex', () => ({ appKey: `${APP_KEY.slice(0, 31)}G` }), 'appKey is invalid: use 32 hex digits (got a character other than a hex digit)'],
-    ['LoRaWAN 1.1 without nwkKey', () => ({ lorawanVersion: '1.1', regionalParametersVersion: '1.1-b' }), 'nwkKey is missing: LoRaWAN 1.1 devices need their NwkKey'],
-    ['a nwkKey on LoRaWAN 1.0.3', () => ({ nwkKey: NWK_KEY }), 'nwkKey is set, but LoRaWAN 1.0.3 devices have no NwkKey'],
+    [
+      'an unknown lorawanVersion',
+      () => ({ lorawanVersion: '1.2' }),
+      'lorawanVersion "1.2" is not supported',
+    ],
+    [
+      'no regionalParametersVersion',
+      () => ({ regionalParametersVersion: undefined }),
+      'regionalParametersVersion is missing',
+    ],
+    [
+      'an unknown regionalParametersVersion',
+      () => ({ regionalParametersVersion: 'RP003-1.0.0' }),
+      'regionalParametersVersion "RP003-1.0.0" is not supported',
+    ],
+    [
+      'versions that do not go together',
+      () => ({ lorawanVersion: '1.0.4', regionalParametersVersion: '1.0.2-b' }),
+      'regionalParametersVersion 1.0.2-b does not go with lorawanVersion 1.0.4',
+    ],
+    [
+      'a short appKey',
+      () => ({ appKey: APP_KEY.slice(0, 30) }),
+      'appKey is invalid: use 32 hex digits (got 30 characters)',
+    ],
+    [
+      'an appKey that is not hex',
+      () => ({ appKey: `${APP_KEY.slice(0, 31)}G` }),
+      'appKey is invalid: use 32 hex digits (got a character other than a hex digit)',
+    ],
+    [
+      'LoRaWAN 1.1 without nwkKey',
+      () => ({ lorawanVersion: '1.1', regionalParametersVersion: '1.1-b' }),
+      'nwkKey is missing: LoRaWAN 1.1 devices need their NwkKey',
+    ],
+    [
+      'a nwkKey on LoRaWAN 1.0.3',
+      () => ({ nwkKey: NWK_KEY }),
+      'nwkKey is set, but LoRaWAN 1.0.3 devices have no NwkKey',
+    ],
     ['an uppercase deviceID', () => ({ deviceID: 'Sensor-1' }), 'deviceID "Sensor-1" is invalid'],
     ['a deviceID of two characters', () => ({ deviceID: 'ab' }), 'deviceID "ab" is invalid'],
-    ['a frequencyPlanID that is not one', () => ({ frequencyPlanID: 'eu868' }), 'frequencyPlanID "eu868" is invalid'],
-    ['a claim code beside the appKey', () => ({ claimAuthenticationCode: 'ABC123' }), 'appKey and claimAuthenticationCode are both set'],
-    ['a devEUI that does not match the thing name', (devEUI) => ({ devEUI: `${devEUI.slice(0, 15)}F` }), 'the DevEUI thing name scheme gives device'],
+    [
+      'a frequencyPlanID that is not one',
+      () => ({ frequencyPlanID: 'eu868' }),
+      'frequencyPlanID "eu868" is invalid',
+    ],
+    [
+      'a claim code beside the appKey',
+      () => ({ claimAuthenticationCode: 'ABC123' }),
+      'appKey and claimAuthenticationCode are both set',
+    ],
+    [
+      'a devEUI that does not match the thing name',
+      (devEUI) => ({ devEUI: `${devEUI.slice(0, 15)}F` }),
+      'the DevEUI thing name scheme gives device',
+    ],
   ];
 
-  it.each(BAD)('reports %s on the provisioning topic and registers nothing', async (_case, change, problem) => {
-    const devEUI = nextDevEUI();
-    const attributes = Object.fromEntries(Object.entries({ ...valid(devEUI), ...change(devEUI) }).filter(([, value]) => value !== undefined)) as Record<string, string>;
-    const calls = sim.requests.length;
-    await expect(handler(await createThing(attributes, devEUI), CONTEXT)).resolves.toBeNull();
+  it.each(BAD)(
+    'reports %s on the provisioning topic and registers nothing',
+    async (_case, change, problem) => {
+      const devEUI = nextDevEUI();
+      const attributes = Object.fromEntries(
+        Object.entries({ ...valid(devEUI), ...change(devEUI) }).filter(
+          ([, value]) => value !== undefined,
+        ),
+      ) as Record<string, string>;
+      const calls = sim.requests.length;
+      await expect(handler(await createThing(attributes, devEUI), CONTEXT)).resolves.toBeNull();
 
-    expect(sim.requests.length).toBe(calls);
-    const outcomes = await provisioning(devEUI);
-    expect(outcomes).toHaveLength(1);
-    const outcome = outcomes[0] as { status: string; error: { name: string; message: string } };
-    expect(outcome.status).toBe('failed');
-    expect(outcome.error.name).toBe('invalid_device_attributes');
-    expect(outcome.error.message).toContain(problem);
-    expect(outcome.error.message).not.toContain(APP_KEY.slice(0, 30));
-  }, 30_000);
+      expect(sim.requests.length).toBe(calls);
+      const outcomes = await provisioning(devEUI);
+      expect(outcomes).toHaveLength(1);
+      const outcome = outcomes[0] as { status: string; error: { name: string; message: string } };
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error.name).toBe('invalid_device_attributes');
+      expect(outcome.error.message).toContain(problem);
+      expect(outcome.error.message).not.toContain(APP_KEY.slice(0, 30));
+    },
+    30_000,
+  );
 });

@@ -1,4 +1,9 @@
-import { InMemoryThingRegistry, InputError, RecentEvents, RecordingPublisher } from '@tts-aws-iot/integration';
+import {
+  InMemoryThingRegistry,
+  InputError,
+  RecentEvents,
+  RecordingPublisher,
+} from '@tts-aws-iot/integration';
 import { TtsApiError, type EndDeviceRegistryApi } from '@tts-aws-iot/tts';
 import { handleRegistryEvent, type CreateDeviceDeps } from '../src/create-device';
 
@@ -34,20 +39,28 @@ class FakeTts implements EndDeviceRegistryApi {
   unclaimEndDevice = async () => (this.record('unclaimEndDevice'), true);
   createEndDevice = async (device: Parameters<EndDeviceRegistryApi['createEndDevice']>[0]) => {
     this.record('createEndDevice', device);
-    if (this.devices.has(device.ids.deviceID)) throw new TtsApiError('already_exists', 'exists', 409, false, undefined, undefined);
-    this.devices.set(device.ids.deviceID, { devEUI: device.ids.devEUI, joinEUI: device.ids.joinEUI });
+    if (this.devices.has(device.ids.deviceID))
+      throw new TtsApiError('already_exists', 'exists', 409, false, undefined, undefined);
+    this.devices.set(device.ids.deviceID, {
+      devEUI: device.ids.devEUI,
+      joinEUI: device.ids.joinEUI,
+    });
   };
   getEndDevice = async (ids: { applicationID: string; deviceID: string }) => {
     this.record('getEndDevice');
     const device = this.devices.get(ids.deviceID);
     return device && { ...ids, ...device };
   };
-  deleteEndDevice = async (ids: { deviceID: string }) => (this.record('deleteEndDevice'), this.devices.delete(ids.deviceID));
+  deleteEndDevice = async (ids: { deviceID: string }) => (
+    this.record('deleteEndDevice'),
+    this.devices.delete(ids.deviceID)
+  );
   setJoinServerDevice = async (device: unknown) => this.record('setJoinServerDevice', device);
   deleteJoinServerDevice = async () => (this.record('deleteJoinServerDevice'), true);
   setNetworkServerDevice = async (device: unknown) => this.record('setNetworkServerDevice', device);
   deleteNetworkServerDevice = async () => (this.record('deleteNetworkServerDevice'), true);
-  setApplicationServerDevice = async (device: unknown) => this.record('setApplicationServerDevice', device);
+  setApplicationServerDevice = async (device: unknown) =>
+    this.record('setApplicationServerDevice', device);
   deleteApplicationServerDevice = async () => (this.record('deleteApplicationServerDevice'), true);
 }
 
@@ -75,15 +88,41 @@ function setUp(options: { scheme?: 'DevEUI' | 'DeviceID' } = {}) {
     },
   };
   /** Creates the thing in the registry and returns its `created` event. */
-  const createThing = (thingName: string, attributes: Record<string, string>, eventId = `created-${thingName}`) => {
-    registry.things.set(thingName, { thingName, thingTypeName: 'lorawan', attributes: { ...attributes }, version: 1 });
+  const createThing = (
+    thingName: string,
+    attributes: Record<string, string>,
+    eventId = `created-${thingName}`,
+  ) => {
+    registry.things.set(thingName, {
+      thingName,
+      thingTypeName: 'lorawan',
+      attributes: { ...attributes },
+      version: 1,
+    });
     return registryEvent('CREATED', thingName, attributes, eventId);
   };
   return { registry, publisher, tts, deps, logs, createThing };
 }
 
-function registryEvent(operation: 'CREATED' | 'UPDATED' | 'DELETED', thingName: string, attributes: Record<string, string>, eventId = `${operation}-${thingName}`, thingTypeName: string | null = 'lorawan') {
-  return { eventType: 'THING_EVENT', eventId, timestamp: 1_700_000_000_000, operation, accountId: '123456789012', thingId: 'id', thingName, versionNumber: 1, thingTypeName, attributes };
+function registryEvent(
+  operation: 'CREATED' | 'UPDATED' | 'DELETED',
+  thingName: string,
+  attributes: Record<string, string>,
+  eventId = `${operation}-${thingName}`,
+  thingTypeName: string | null = 'lorawan',
+) {
+  return {
+    eventType: 'THING_EVENT',
+    eventId,
+    timestamp: 1_700_000_000_000,
+    operation,
+    accountId: '123456789012',
+    thingId: 'id',
+    thingName,
+    versionNumber: 1,
+    thingTypeName,
+    attributes,
+  };
 }
 
 const provisioning = (thing: string) => `lorawan/${thing}/provisioning`;
@@ -91,29 +130,63 @@ const provisioning = (thing: string) => `lorawan/${thing}/provisioning`;
 describe('CreateThing on created', () => {
   it('creates the TTS device IS → JS → NS → AS, removes the keys from the thing and publishes created', async () => {
     const { deps, tts, registry, publisher, createThing } = setUp();
-    await expect(handleRegistryEvent(createThing(THING, ATTRIBUTES), deps)).resolves.toEqual({ result: 'created', thingName: THING, deviceID: 'eui-0004a30b001c0530' });
-    expect(tts.calls).toEqual(['createEndDevice', 'setJoinServerDevice', 'setNetworkServerDevice', 'setApplicationServerDevice']);
+    await expect(handleRegistryEvent(createThing(THING, ATTRIBUTES), deps)).resolves.toEqual({
+      result: 'created',
+      thingName: THING,
+      deviceID: 'eui-0004a30b001c0530',
+    });
+    expect(tts.calls).toEqual([
+      'createEndDevice',
+      'setJoinServerDevice',
+      'setNetworkServerDevice',
+      'setApplicationServerDevice',
+    ]);
     expect(tts.bodies[0]).toMatchObject({
       joinServerAddress: 'eu1.cloud.thethings.industries',
       networkServerAddress: 'eu1.cloud.thethings.industries',
       applicationServerAddress: 'eu1.cloud.thethings.industries',
     });
-    expect(tts.bodies[2]).toMatchObject({ lorawanVersion: 'MAC_V1_0_3', lorawanPhyVersion: 'PHY_V1_0_3_REV_A', frequencyPlanID: 'EU_863_870_TTN' });
+    expect(tts.bodies[2]).toMatchObject({
+      lorawanVersion: 'MAC_V1_0_3',
+      lorawanPhyVersion: 'PHY_V1_0_3_REV_A',
+      frequencyPlanID: 'EU_863_870_TTN',
+    });
     const { appKey: _appKey, ...rest } = ATTRIBUTES;
-    expect(registry.things.get(THING)!.attributes).toEqual({ ...rest, deviceID: 'eui-0004a30b001c0530' });
-    expect(publisher.on(provisioning(THING))).toEqual([{ status: 'created', deviceID: 'eui-0004a30b001c0530' }]);
+    expect(registry.things.get(THING)!.attributes).toEqual({
+      ...rest,
+      deviceID: 'eui-0004a30b001c0530',
+    });
+    expect(publisher.on(provisioning(THING))).toEqual([
+      { status: 'created', deviceID: 'eui-0004a30b001c0530' },
+    ]);
   });
 
   it.each<[string, ReturnType<typeof registryEvent>]>([
     ['another thing type', registryEvent('CREATED', THING, ATTRIBUTES, 'e1', 'sensor')],
     ['no thing type', registryEvent('CREATED', THING, ATTRIBUTES, 'e1', null)],
     ['another stack', registryEvent('CREATED', THING, { ...ATTRIBUTES, stackName: 'tts-test' })],
-    ['an auto-created thing (no appKey)', registryEvent('CREATED', THING, { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' })],
-    ['a thing to claim', registryEvent('CREATED', THING, { devEUI: THING, stackName: 'tts-prod', joinEUI: '70B3D57ED0000000', claimAuthenticationCode: 'ABC' })],
+    [
+      'an auto-created thing (no appKey)',
+      registryEvent('CREATED', THING, { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' }),
+    ],
+    [
+      'a thing to claim',
+      registryEvent('CREATED', THING, {
+        devEUI: THING,
+        stackName: 'tts-prod',
+        joinEUI: '70B3D57ED0000000',
+        claimAuthenticationCode: 'ABC',
+      }),
+    ],
     ['an update', registryEvent('UPDATED', THING, ATTRIBUTES)],
   ])('leaves alone %s', async (_case, event) => {
     const { deps, tts, publisher, registry } = setUp();
-    registry.things.set(THING, { thingName: THING, thingTypeName: 'lorawan', attributes: event.attributes, version: 1 });
+    registry.things.set(THING, {
+      thingName: THING,
+      thingTypeName: 'lorawan',
+      attributes: event.attributes,
+      version: 1,
+    });
     await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'ignored' });
     expect(tts.calls).toEqual([]);
     expect(publisher.messages).toEqual([]);
@@ -124,7 +197,10 @@ describe('CreateThing on created', () => {
     const event = createThing(THING, ATTRIBUTES);
     await handleRegistryEvent(event, deps);
     tts.calls.length = 0;
-    await expect(handleRegistryEvent(event, deps)).resolves.toEqual({ result: 'ignored', reason: 'the event was handled already' });
+    await expect(handleRegistryEvent(event, deps)).resolves.toEqual({
+      result: 'ignored',
+      reason: 'the event was handled already',
+    });
     expect(tts.calls).toEqual([]);
   });
 
@@ -134,7 +210,10 @@ describe('CreateThing on created', () => {
     await handleRegistryEvent(event, first.deps);
     const other = { ...first.deps, recentEvents: new RecentEvents() };
     first.tts.calls.length = 0;
-    await expect(handleRegistryEvent(event, other)).resolves.toEqual({ result: 'ignored', reason: 'the device was created already' });
+    await expect(handleRegistryEvent(event, other)).resolves.toEqual({
+      result: 'ignored',
+      reason: 'the device was created already',
+    });
     expect(first.tts.calls).toEqual([]);
   });
 
@@ -142,28 +221,44 @@ describe('CreateThing on created', () => {
     const { deps, tts, registry, createThing } = setUp();
     const event = createThing(THING, ATTRIBUTES);
     registry.things.delete(THING);
-    await expect(handleRegistryEvent(event, deps)).resolves.toEqual({ result: 'ignored', reason: 'the thing was deleted since' });
+    await expect(handleRegistryEvent(event, deps)).resolves.toEqual({
+      result: 'ignored',
+      reason: 'the thing was deleted since',
+    });
     expect(tts.calls).toEqual([]);
   });
 
   it('completes a device that an earlier delivery created in TTS', async () => {
     const { deps, tts, publisher, createThing } = setUp();
     tts.devices.set('eui-0004a30b001c0530', { devEUI: THING, joinEUI: '70B3D57ED0000000' });
-    await expect(handleRegistryEvent(createThing(THING, ATTRIBUTES), deps)).resolves.toMatchObject({ result: 'created' });
-    expect(publisher.on(provisioning(THING))).toEqual([{ status: 'created', deviceID: 'eui-0004a30b001c0530' }]);
+    await expect(handleRegistryEvent(createThing(THING, ATTRIBUTES), deps)).resolves.toMatchObject({
+      result: 'created',
+    });
+    expect(publisher.on(provisioning(THING))).toEqual([
+      { status: 'created', deviceID: 'eui-0004a30b001c0530' },
+    ]);
   });
 
   it('reports invalid attributes on the provisioning topic, without the key, and does not retry', async () => {
     const { deps, tts, publisher, registry, createThing } = setUp();
-    const event = createThing(THING, { ...ATTRIBUTES, lorawanVersion: '1.2', appKey: `${APP_KEY.slice(0, 30)}` });
+    const event = createThing(THING, {
+      ...ATTRIBUTES,
+      lorawanVersion: '1.2',
+      appKey: `${APP_KEY.slice(0, 30)}`,
+    });
     const error = await handleRegistryEvent(event, deps).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect(error).toMatchObject({ code: 'invalid_device_attributes', retryable: false });
-    const [outcome] = publisher.on(provisioning(THING)) as { status: string; error: { name: string; message: string } }[];
+    const [outcome] = publisher.on(provisioning(THING)) as {
+      status: string;
+      error: { name: string; message: string };
+    }[];
     expect(outcome!.status).toBe('failed');
     expect(outcome!.error.name).toBe('invalid_device_attributes');
     expect(outcome!.error.message).toContain('lorawanVersion "1.2" is not supported');
-    expect(outcome!.error.message).toContain('appKey is invalid: use 32 hex digits (got 30 characters)');
+    expect(outcome!.error.message).toContain(
+      'appKey is invalid: use 32 hex digits (got 30 characters)',
+    );
     expect(JSON.stringify(publisher.messages)).not.toContain(APP_KEY.slice(0, 30));
     expect(tts.calls).toEqual([]);
     // The keys stay until a create succeeds: the thing is fixed by creating it again.
@@ -174,9 +269,22 @@ describe('CreateThing on created', () => {
 
   it('undoes the registration when NS fails, publishes failed, and lets Lambda retry', async () => {
     const { deps, tts, publisher, registry, createThing } = setUp();
-    tts.fail('setNetworkServerDevice', new TtsApiError('unavailable', 'TTS failed PUT /ns/…: unavailable (HTTP 503).', 503, true, undefined, undefined));
+    tts.fail(
+      'setNetworkServerDevice',
+      new TtsApiError(
+        'unavailable',
+        'TTS failed PUT /ns/…: unavailable (HTTP 503).',
+        503,
+        true,
+        undefined,
+        undefined,
+      ),
+    );
     const event = createThing(THING, ATTRIBUTES);
-    await expect(handleRegistryEvent(event, deps)).rejects.toMatchObject({ code: 'unavailable', retryable: true });
+    await expect(handleRegistryEvent(event, deps)).rejects.toMatchObject({
+      code: 'unavailable',
+      retryable: true,
+    });
     expect(tts.calls).toEqual([
       'createEndDevice',
       'setJoinServerDevice',
@@ -186,7 +294,13 @@ describe('CreateThing on created', () => {
       'deleteEndDevice',
     ]);
     expect(tts.devices.size).toBe(0);
-    expect(publisher.on(provisioning(THING))).toEqual([{ status: 'failed', deviceID: 'eui-0004a30b001c0530', error: { name: 'unavailable', message: 'TTS failed PUT /ns/…: unavailable (HTTP 503).' } }]);
+    expect(publisher.on(provisioning(THING))).toEqual([
+      {
+        status: 'failed',
+        deviceID: 'eui-0004a30b001c0530',
+        error: { name: 'unavailable', message: 'TTS failed PUT /ns/…: unavailable (HTTP 503).' },
+      },
+    ]);
     expect(registry.things.get(THING)!.attributes['appKey']).toBe(APP_KEY);
 
     // Lambda's retry of the same event creates the device.
@@ -198,12 +312,25 @@ describe('CreateThing on created', () => {
     const { deps, tts, publisher, createThing } = setUp();
     tts.fail(
       'createEndDevice',
-      new TtsApiError('end_device_euis_taken', 'TTS refused POST /applications/app1/devices: an end device with JoinEUI … is already registered as `other`.', 409, false, 'pkg/identityserver', 'c1'),
+      new TtsApiError(
+        'end_device_euis_taken',
+        'TTS refused POST /applications/app1/devices: an end device with JoinEUI … is already registered as `other`.',
+        409,
+        false,
+        'pkg/identityserver',
+        'c1',
+      ),
     );
-    await expect(handleRegistryEvent(createThing(THING, ATTRIBUTES), deps)).rejects.toMatchObject({ code: 'end_device_euis_taken', retryable: false });
+    await expect(handleRegistryEvent(createThing(THING, ATTRIBUTES), deps)).rejects.toMatchObject({
+      code: 'end_device_euis_taken',
+      retryable: false,
+    });
     expect(tts.calls).toEqual(['createEndDevice', 'getEndDevice']);
     expect(publisher.on(provisioning(THING))).toEqual([
-      expect.objectContaining({ status: 'failed', error: expect.objectContaining({ name: 'end_device_euis_taken' }) }),
+      expect.objectContaining({
+        status: 'failed',
+        error: expect.objectContaining({ name: 'end_device_euis_taken' }),
+      }),
     ]);
   });
 });
@@ -212,22 +339,45 @@ describe('CreateThing on deleted', () => {
   it('deletes the device AS → NS → JS → IS and publishes deleted', async () => {
     const { deps, tts, publisher } = setUp();
     tts.devices.set('dev1', { devEUI: THING, joinEUI: '70B3D57ED0000000' });
-    const event = registryEvent('DELETED', THING, { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' });
-    await expect(handleRegistryEvent(event, deps)).resolves.toEqual({ result: 'deleted', thingName: THING, deviceID: 'dev1' });
-    expect(tts.calls).toEqual(['deleteApplicationServerDevice', 'deleteNetworkServerDevice', 'deleteJoinServerDevice', 'deleteEndDevice']);
+    const event = registryEvent('DELETED', THING, {
+      devEUI: THING,
+      stackName: 'tts-prod',
+      deviceID: 'dev1',
+    });
+    await expect(handleRegistryEvent(event, deps)).resolves.toEqual({
+      result: 'deleted',
+      thingName: THING,
+      deviceID: 'dev1',
+    });
+    expect(tts.calls).toEqual([
+      'deleteApplicationServerDevice',
+      'deleteNetworkServerDevice',
+      'deleteJoinServerDevice',
+      'deleteEndDevice',
+    ]);
     expect(publisher.on(provisioning(THING))).toEqual([{ status: 'deleted', deviceID: 'dev1' }]);
   });
 
   it('finds the device ID in the thing name with the DeviceID scheme', async () => {
     const { deps, tts } = setUp({ scheme: 'DeviceID' });
-    await expect(handleRegistryEvent(registryEvent('DELETED', 'tts-prod_boiler-7', { stackName: 'tts-prod' }), deps)).resolves.toMatchObject({ deviceID: 'boiler-7' });
+    await expect(
+      handleRegistryEvent(
+        registryEvent('DELETED', 'tts-prod_boiler-7', { stackName: 'tts-prod' }),
+        deps,
+      ),
+    ).resolves.toMatchObject({ deviceID: 'boiler-7' });
     expect(tts.calls).toHaveLength(4);
   });
 
   it('keeps the device when a thing of that name exists again (a stale event)', async () => {
     const { deps, tts, createThing } = setUp();
     createThing(THING, { ...ATTRIBUTES, deviceID: 'dev1' });
-    await expect(handleRegistryEvent(registryEvent('DELETED', THING, { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' }), deps)).resolves.toEqual({
+    await expect(
+      handleRegistryEvent(
+        registryEvent('DELETED', THING, { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' }),
+        deps,
+      ),
+    ).resolves.toEqual({
       result: 'ignored',
       reason: 'a thing of that name exists again',
     });
@@ -236,16 +386,30 @@ describe('CreateThing on deleted', () => {
 
   it('leaves alone a deleted thing of another stack', async () => {
     const { deps, tts } = setUp();
-    await expect(handleRegistryEvent(registryEvent('DELETED', THING, { devEUI: THING, stackName: 'other' }), deps)).resolves.toMatchObject({ result: 'ignored' });
+    await expect(
+      handleRegistryEvent(
+        registryEvent('DELETED', THING, { devEUI: THING, stackName: 'other' }),
+        deps,
+      ),
+    ).resolves.toMatchObject({ result: 'ignored' });
     expect(tts.calls).toEqual([]);
   });
 
   it('publishes failed and lets Lambda retry when TTS is unavailable', async () => {
     const { deps, tts, publisher } = setUp();
-    tts.fail('deleteNetworkServerDevice', new TtsApiError('unavailable', 'unavailable', 503, true, undefined, undefined));
+    tts.fail(
+      'deleteNetworkServerDevice',
+      new TtsApiError('unavailable', 'unavailable', 503, true, undefined, undefined),
+    );
     const event = registryEvent('DELETED', THING, { devEUI: THING, stackName: 'tts-prod' });
     await expect(handleRegistryEvent(event, deps)).rejects.toMatchObject({ retryable: true });
-    expect(publisher.on(provisioning(THING))).toEqual([{ status: 'failed', deviceID: 'eui-0004a30b001c0530', error: { name: 'unavailable', message: 'unavailable' } }]);
+    expect(publisher.on(provisioning(THING))).toEqual([
+      {
+        status: 'failed',
+        deviceID: 'eui-0004a30b001c0530',
+        error: { name: 'unavailable', message: 'unavailable' },
+      },
+    ]);
     tts.fail('deleteNetworkServerDevice', undefined);
     await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'deleted' });
   });
@@ -253,5 +417,8 @@ describe('CreateThing on deleted', () => {
 
 it('refuses an event that is not a registry event', async () => {
   const { deps } = setUp();
-  await expect(handleRegistryEvent({ end_device_ids: {} }, deps)).rejects.toMatchObject({ code: 'invalid_registry_event', retryable: false });
+  await expect(handleRegistryEvent({ end_device_ids: {} }, deps)).rejects.toMatchObject({
+    code: 'invalid_registry_event',
+    retryable: false,
+  });
 });

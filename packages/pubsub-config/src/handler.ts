@@ -1,11 +1,19 @@
-import { CachedSecretReader, createSecretsManagerClient, customResourceHandler, SecretsManagerSecretReader, type CustomResourceEvent } from '@tts-aws-iot/aws';
+import {
+  CachedSecretReader,
+  createSecretsManagerClient,
+  customResourceHandler,
+  SecretsManagerSecretReader,
+  type CustomResourceEvent,
+} from '@tts-aws-iot/aws';
 import { createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
 import { TtsClient } from '@tts-aws-iot/tts';
 
 import { pubSubResource, type PubSubProperties } from './pubsub-config';
 
 const kit = createLambdaKit({ functionName: 'Configure' });
-const secrets = new CachedSecretReader(new SecretsManagerSecretReader(kit.captureAWSv3Client(createSecretsManagerClient())));
+const secrets = new CachedSecretReader(
+  new SecretsManagerSecretReader(kit.captureAWSv3Client(createSecretsManagerClient())),
+);
 
 const resource = customResourceHandler(
   pubSubResource({
@@ -32,5 +40,10 @@ export const handler = lambdaHandler(
     secrets.invalidate();
     return resource(event, context);
   },
-  { logKeys: (event) => ({ request_type: event.RequestType, logical_resource_id: event.LogicalResourceId }) },
+  {
+    logKeys: (event) => ({
+      request_type: event.RequestType,
+      logical_resource_id: event.LogicalResourceId,
+    }),
+  },
 );

@@ -5,7 +5,11 @@
  * encryption, installs the KEK on the Join Server and turns on `skip_payload_crypto`.
  * Delete undoes that, best effort: a stack must be deletable even when TTS is not reachable.
  */
-import type { CustomResourceEvent, CustomResourceLogic, CustomResourceOutcome } from '@tts-aws-iot/aws';
+import type {
+  CustomResourceEvent,
+  CustomResourceLogic,
+  CustomResourceOutcome,
+} from '@tts-aws-iot/aws';
 import { addressToURL, InputError, type SecretReader } from '@tts-aws-iot/integration';
 import { parseKekRing } from '@tts-aws-iot/keywrap';
 import { missingRights, REQUIRED_APPLICATION_RIGHTS, type TtsClient } from '@tts-aws-iot/tts';
@@ -44,7 +48,15 @@ export interface PubSubSettings {
 }
 
 /** The TTS calls this resource makes. */
-export type PubSubApi = Pick<TtsClient, 'getAuthInfo' | 'setAwsIotPubSub' | 'deletePubSub' | 'setApplicationKek' | 'deleteApplicationKek' | 'setSkipPayloadCrypto'>;
+export type PubSubApi = Pick<
+  TtsClient,
+  | 'getAuthInfo'
+  | 'setAwsIotPubSub'
+  | 'deletePubSub'
+  | 'setApplicationKek'
+  | 'deleteApplicationKek'
+  | 'setSkipPayloadCrypto'
+>;
 
 /** The log lines this resource writes (a Powertools `Logger` fits). */
 export interface ConfigureLog {
@@ -68,49 +80,92 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const ROLE_ARN = /^arn:aws:iam::[0-9]{12}:role\/[A-Za-z0-9_+=,.@-]+$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{1,1224}$/;
-const HOST_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+const HOST_NAME =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
 /**
  * Checks the resource's properties, collecting every problem.
  *
  * @throws InputError `invalid_properties` listing each property, what is wrong and what it takes
  */
-export function parsePubSubProperties(properties: Readonly<Record<string, string | undefined>>): PubSubSettings {
+export function parsePubSubProperties(
+  properties: Readonly<Record<string, string | undefined>>,
+): PubSubSettings {
   const problems: string[] = [];
   const text = (name: string, pattern: RegExp | undefined, hint: string): string => {
     const value = properties[name]?.trim() ?? '';
     if (value === '') problems.push(`${name} is missing: ${hint}`);
-    else if (pattern && !pattern.test(value)) problems.push(`${name} ${JSON.stringify(value)} is invalid: ${hint}`);
+    else if (pattern && !pattern.test(value))
+      problems.push(`${name} ${JSON.stringify(value)} is invalid: ${hint}`);
     return value;
   };
-  const applicationID = text('ApplicationID', TTS_ID, 'the TTS application ID (lowercase letters, digits, single hyphens)');
-  if (applicationID.length > 36) problems.push('ApplicationID is invalid: TTS IDs have at most 36 characters');
+  const applicationID = text(
+    'ApplicationID',
+    TTS_ID,
+    'the TTS application ID (lowercase letters, digits, single hyphens)',
+  );
+  if (applicationID.length > 36)
+    problems.push('ApplicationID is invalid: TTS IDs have at most 36 characters');
   const pubSubID = properties['PubSubID']?.trim() || DEFAULT_PUB_SUB_ID;
-  if (!TTS_ID.test(pubSubID) || pubSubID.length > 36) problems.push(`PubSubID ${JSON.stringify(pubSubID)} is invalid: lowercase letters, digits and single hyphens, at most 36`);
-  const clusterAddress = text('ClusterAddress', undefined, 'the TTS cluster host name, e.g. eu1.cloud.thethings.industries');
+  if (!TTS_ID.test(pubSubID) || pubSubID.length > 36)
+    problems.push(
+      `PubSubID ${JSON.stringify(pubSubID)} is invalid: lowercase letters, digits and single hyphens, at most 36`,
+    );
+  const clusterAddress = text(
+    'ClusterAddress',
+    undefined,
+    'the TTS cluster host name, e.g. eu1.cloud.thethings.industries',
+  );
   let clusterURL = '';
   if (clusterAddress) {
     try {
       clusterURL = addressToURL(clusterAddress, '/api/v3');
     } catch {
-      problems.push(`ClusterAddress ${JSON.stringify(clusterAddress)} is invalid: use a host name or an http(s) URL`);
+      problems.push(
+        `ClusterAddress ${JSON.stringify(clusterAddress)} is invalid: use a host name or an http(s) URL`,
+      );
     }
   }
-  const stackName = text('StackName', STACK_NAME, 'a letter, then letters, digits and hyphens (at most 128)');
+  const stackName = text(
+    'StackName',
+    STACK_NAME,
+    'a letter, then letters, digits and hyphens (at most 128)',
+  );
   const region = text('Region', REGION, 'an AWS region such as eu-west-1');
-  const roleArn = text('RoleArn', ROLE_ARN, 'the ARN of the role TTS assumes, arn:aws:iam::<account>:role/<name>');
-  const externalID = text('ExternalId', EXTERNAL_ID, 'letters, digits and +=,.@:/-_ (at most 1224)');
-  const endpointAddress = endpointHost(text('EndpointAddress', undefined, "the account's iot:Data-ATS address"));
+  const roleArn = text(
+    'RoleArn',
+    ROLE_ARN,
+    'the ARN of the role TTS assumes, arn:aws:iam::<account>:role/<name>',
+  );
+  const externalID = text(
+    'ExternalId',
+    EXTERNAL_ID,
+    'letters, digits and +=,.@:/-_ (at most 1224)',
+  );
+  const endpointAddress = endpointHost(
+    text('EndpointAddress', undefined, "the account's iot:Data-ATS address"),
+  );
   if (endpointAddress !== undefined && !HOST_NAME.test(endpointAddress)) {
-    problems.push(`EndpointAddress ${JSON.stringify(properties['EndpointAddress'])} is invalid: use the iot:Data-ATS host name`);
+    problems.push(
+      `EndpointAddress ${JSON.stringify(properties['EndpointAddress'])} is invalid: use the iot:Data-ATS host name`,
+    );
   }
   const e2e = properties['EnableEndToEndEncryption']?.trim().toLowerCase();
-  if (e2e !== 'true' && e2e !== 'false') problems.push(`EnableEndToEndEncryption ${JSON.stringify(properties['EnableEndToEndEncryption'] ?? '')} is invalid: use true or false`);
+  if (e2e !== 'true' && e2e !== 'false')
+    problems.push(
+      `EnableEndToEndEncryption ${JSON.stringify(properties['EnableEndToEndEncryption'] ?? '')} is invalid: use true or false`,
+    );
   const e2eEnabled = e2e === 'true';
-  const kekSecretID = e2eEnabled ? text('KekSecretId', undefined, 'the KEK secret, needed with end-to-end encryption') : undefined;
+  const kekSecretID = e2eEnabled
+    ? text('KekSecretId', undefined, 'the KEK secret, needed with end-to-end encryption')
+    : undefined;
   const apiKeySecretID = text('ApiKeySecretId', undefined, 'the secret that holds the TTS API key');
   if (problems.length > 0) {
-    throw new InputError('invalid_properties', `Invalid Custom::PubSub properties: ${problems.join('; ')}.`, { problems });
+    throw new InputError(
+      'invalid_properties',
+      `Invalid Custom::PubSub properties: ${problems.join('; ')}.`,
+      { problems },
+    );
   }
   return {
     applicationID,
@@ -139,7 +194,9 @@ function endpointHost(value: string): string | undefined {
 }
 
 /** The PhysicalResourceId: `<ApplicationID>/<PubSubID>`, stable across updates of anything else. */
-export function physicalResourceID(settings: Pick<PubSubSettings, 'applicationID' | 'pubSubID'>): string {
+export function physicalResourceID(
+  settings: Pick<PubSubSettings, 'applicationID' | 'pubSubID'>,
+): string {
   return `${settings.applicationID}/${settings.pubSubID}`;
 }
 
@@ -157,7 +214,8 @@ export function physicalResourceID(settings: Pick<PubSubSettings, 'applicationID
  */
 export function pubSubResource(deps: ConfigureDeps): CustomResourceLogic<PubSubProperties> {
   return async (event: CustomResourceEvent<PubSubProperties>): Promise<CustomResourceOutcome> => {
-    if (event.RequestType === 'Delete') return remove(event.PhysicalResourceId, event.ResourceProperties, deps);
+    if (event.RequestType === 'Delete')
+      return remove(event.PhysicalResourceId, event.ResourceProperties, deps);
     const settings = parsePubSubProperties(event.ResourceProperties);
     const tts = deps.tts(settings);
     await checkApiKey(tts, settings);
@@ -180,10 +238,19 @@ export function pubSubResource(deps: ConfigureDeps): CustomResourceLogic<PubSubP
       await tts.deleteApplicationKek(settings.applicationID);
       await tts.setSkipPayloadCrypto(settings.applicationID, false);
     }
-    deps.log.info('Configured the TTS pub/sub.', { application_id: settings.applicationID, pub_sub_id: settings.pubSubID, e2e: settings.e2eEnabled, kek_label: kekLabel });
+    deps.log.info('Configured the TTS pub/sub.', {
+      application_id: settings.applicationID,
+      pub_sub_id: settings.pubSubID,
+      e2e: settings.e2eEnabled,
+      kek_label: kekLabel,
+    });
     return {
       physicalResourceId: physicalResourceID(settings),
-      data: { ApplicationID: settings.applicationID, PubSubID: settings.pubSubID, KekLabel: kekLabel },
+      data: {
+        ApplicationID: settings.applicationID,
+        PubSubID: settings.pubSubID,
+        KekLabel: kekLabel,
+      },
     };
   };
 }
@@ -207,16 +274,28 @@ async function checkApiKey(tts: PubSubApi, settings: PubSubSettings): Promise<vo
   }
 }
 
-async function currentKek(secrets: SecretReader, secretID: string): Promise<{ label: string; kek: Uint8Array }> {
+async function currentKek(
+  secrets: SecretReader,
+  secretID: string,
+): Promise<{ label: string; kek: Uint8Array }> {
   try {
     return parseKekRing(await secrets.getSecretString(secretID)).current();
   } catch (error) {
     if ((error as { retryable?: unknown }).retryable === true) throw error;
-    throw new InputError('invalid_kek_secret', `The KEK secret ${secretID} is unusable: ${(error as Error).message}.`, { secretID }, { cause: error });
+    throw new InputError(
+      'invalid_kek_secret',
+      `The KEK secret ${secretID} is unusable: ${(error as Error).message}.`,
+      { secretID },
+      { cause: error },
+    );
   }
 }
 
-async function remove(physicalID: string, properties: Readonly<Record<string, string | undefined>>, deps: ConfigureDeps): Promise<CustomResourceOutcome> {
+async function remove(
+  physicalID: string,
+  properties: Readonly<Record<string, string | undefined>>,
+  deps: ConfigureDeps,
+): Promise<CustomResourceOutcome> {
   const problems: { step: string; error: unknown }[] = [];
   const attempt = async (step: string, work: () => Promise<unknown>): Promise<void> => {
     try {
@@ -234,7 +313,9 @@ async function remove(physicalID: string, properties: Readonly<Record<string, st
     const { applicationID } = settings;
     await attempt('remove the pub/sub', () => tts.deletePubSub(settings!));
     if (settings.e2eEnabled) {
-      await attempt('turn off skip_payload_crypto', () => tts.setSkipPayloadCrypto(applicationID, false));
+      await attempt('turn off skip_payload_crypto', () =>
+        tts.setSkipPayloadCrypto(applicationID, false),
+      );
       await attempt('remove the KEK', () => tts.deleteApplicationKek(applicationID));
     }
   }

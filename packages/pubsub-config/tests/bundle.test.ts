@@ -4,7 +4,12 @@
  * (Secrets Manager through the real SDK client) and the TTS stand-in as the cluster.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { describeWithMoto, startCloudFormationReceiver, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
+import {
+  describeWithMoto,
+  startCloudFormationReceiver,
+  startMoto,
+  type MotoServer,
+} from '@tts-aws-iot/test-kit';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +19,12 @@ const BUNDLE = join(__dirname, '../../../dist/packages/pubsub-config/index.js');
 const FULL_KEY = 'NNSXS.CONFIGURE.FULLKEY';
 const TRAFFIC_KEY = 'NNSXS.CONFIGURE.TRAFFICKEY';
 const KEK_HEX = '000102030405060708090A0B0C0D0E0F';
-const CONTEXT = { functionName: 'Configure', awsRequestId: 'r-1', logStreamName: 'stream', getRemainingTimeInMillis: () => 120_000 };
+const CONTEXT = {
+  functionName: 'Configure',
+  awsRequestId: 'r-1',
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 120_000,
+};
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -26,27 +36,44 @@ describeWithMoto('Configure bundle against moto and the TTS stand-in', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npx nx build pubsub-config\` first (the test target does).`);
+    if (!existsSync(BUNDLE))
+      throw new Error(
+        `${BUNDLE} is missing: run \`npx nx build pubsub-config\` first (the test target does).`,
+      );
     [moto, sim, receiver] = await Promise.all([
       startMoto(),
       startTtsSim({
         apiKeys: {
           [FULL_KEY]: { applicationID: 'app1', rights: ['RIGHT_APPLICATION_ALL'] },
-          [TRAFFIC_KEY]: { applicationID: 'app1', rights: ['RIGHT_APPLICATION_TRAFFIC_READ', 'RIGHT_APPLICATION_SETTINGS_BASIC'] },
+          [TRAFFIC_KEY]: {
+            applicationID: 'app1',
+            rights: ['RIGHT_APPLICATION_TRAFFIC_READ', 'RIGHT_APPLICATION_SETTINGS_BASIC'],
+          },
         },
       }),
       startCloudFormationReceiver(),
     ]);
-    const secrets = new SecretsManagerClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const secrets = new SecretsManagerClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     for (const [name, value] of [
       ['tts-it/api-key', FULL_KEY],
       ['tts-it/traffic-key', TRAFFIC_KEY],
-      ['tts-it/kek', JSON.stringify({ current: 'tts-it-kek-1', keys: { 'tts-it-kek-1': KEK_HEX } })],
+      [
+        'tts-it/kek',
+        JSON.stringify({ current: 'tts-it-kek-1', keys: { 'tts-it-kek-1': KEK_HEX } }),
+      ],
     ]) {
       await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
     }
     secrets.destroy();
-    Object.assign(process.env, moto.env, { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false' });
+    Object.assign(process.env, moto.env, {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+    });
     // Node's own require: the bundle runs as built, not through Jest's transform.
     handler = (createRequire(__filename)(BUNDLE) as { handler: Handler }).handler;
   }, 60_000);
@@ -75,12 +102,17 @@ describeWithMoto('Configure bundle against moto and the TTS stand-in', () => {
     ...change,
   });
 
-  function request(requestType: 'Create' | 'Update' | 'Delete', resourceProperties = properties(), physicalResourceId = 'app1/aws-iot') {
+  function request(
+    requestType: 'Create' | 'Update' | 'Delete',
+    resourceProperties = properties(),
+    physicalResourceId = 'app1/aws-iot',
+  ) {
     return {
       RequestType: requestType,
       ServiceToken: resourceProperties.ServiceToken,
       ResponseURL: receiver.url('/cfn?X-Amz-Signature=s'),
-      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/tts-it/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
+      StackId:
+        'arn:aws:cloudformation:us-east-1:123456789012:stack/tts-it/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
       RequestId: 'a1b2c3d4-0000-1111-2222-333344445555',
       LogicalResourceId: 'PubSub',
       ResourceType: 'Custom::PubSub',
@@ -115,17 +147,26 @@ describeWithMoto('Configure bundle against moto and the TTS stand-in', () => {
       format: 'json',
       aws_iot: {
         region: 'eu-west-1',
-        assume_role: { arn: 'arn:aws:iam::123456789012:role/tts-it-TtsRole', external_id: 'f3c1d9e2-77a1' },
+        assume_role: {
+          arn: 'arn:aws:iam::123456789012:role/tts-it-TtsRole',
+          external_id: 'f3c1d9e2-77a1',
+        },
         endpoint_address: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com',
         default: { stack_name: 'tts-it' },
       },
     });
-    expect(sim.state.kekSettings.get('app1')).toMatchObject({ kek_label: 'tts-it-kek-1', kek: { key: KEK_HEX } });
+    expect(sim.state.kekSettings.get('app1')).toMatchObject({
+      kek_label: 'tts-it-kek-1',
+      kek: { key: KEK_HEX },
+    });
     expect(sim.state.links.get('app1')).toMatchObject({ skip_payload_crypto: true });
   }, 30_000);
 
   it('Update without end-to-end encryption removes the KEK and skip_payload_crypto, keeping the PhysicalResourceId', async () => {
-    await handler(request('Update', properties({ EnableEndToEndEncryption: 'false', KekSecretId: '' })), CONTEXT);
+    await handler(
+      request('Update', properties({ EnableEndToEndEncryption: 'false', KekSecretId: '' })),
+      CONTEXT,
+    );
 
     expect(answer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'app1/aws-iot' });
     expect(sim.state.pubsubs.has('app1/aws-iot')).toBe(true);
@@ -138,27 +179,43 @@ describeWithMoto('Configure bundle against moto and the TTS stand-in', () => {
     await handler(request('Create', properties({ ApiKeySecretId: 'tts-it/traffic-key' })), CONTEXT);
 
     const response = answer();
-    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'create-failed#a1b2c3d4-0000-1111-2222-333344445555' });
-    expect(response['Reason']).toMatch(/^The API key lacks the rights RIGHT_APPLICATION_DEVICES_READ, RIGHT_APPLICATION_DEVICES_READ_KEYS, .*RIGHT_APPLICATION_TRAFFIC_DOWN_WRITE: create an API key/);
+    expect(response).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: 'create-failed#a1b2c3d4-0000-1111-2222-333344445555',
+    });
+    expect(response['Reason']).toMatch(
+      /^The API key lacks the rights RIGHT_APPLICATION_DEVICES_READ, RIGHT_APPLICATION_DEVICES_READ_KEYS, .*RIGHT_APPLICATION_TRAFFIC_DOWN_WRITE: create an API key/,
+    );
     expect(sim.state.pubsubs.size).toBe(0);
   }, 30_000);
 
   it('answers the Delete after a failed Create with SUCCESS, without calling TTS', async () => {
     const calls = sim.requests.length;
-    await handler(request('Delete', properties(), 'create-failed#a1b2c3d4-0000-1111-2222-333344445555'), CONTEXT);
-    expect(answer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'create-failed#a1b2c3d4-0000-1111-2222-333344445555' });
+    await handler(
+      request('Delete', properties(), 'create-failed#a1b2c3d4-0000-1111-2222-333344445555'),
+      CONTEXT,
+    );
+    expect(answer()).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'create-failed#a1b2c3d4-0000-1111-2222-333344445555',
+    });
     expect(sim.requests.length).toBe(calls);
   }, 30_000);
 
   it('Create fails with every invalid property listed', async () => {
-    await handler(request('Create', properties({ StackName: '9lives', RoleArn: 'role/x' })), CONTEXT);
+    await handler(
+      request('Create', properties({ StackName: '9lives', RoleArn: 'role/x' })),
+      CONTEXT,
+    );
     const response = answer();
     expect(response['Status']).toBe('FAILED');
-    expect(response['Reason']).toContain('Invalid Custom::PubSub properties: StackName "9lives" is invalid');
+    expect(response['Reason']).toContain(
+      'Invalid Custom::PubSub properties: StackName "9lives" is invalid',
+    );
     expect(response['Reason']).toContain('RoleArn "role/x" is invalid');
   }, 30_000);
 
-  it('Create fails with TTS’s reason when TTS refuses the pub/sub', async () => {
+  it("Create fails with TTS's reason when TTS refuses the pub/sub", async () => {
     await handler(request('Create', properties({ Region: 'eu-south-9' })), CONTEXT);
     const response = answer();
     expect(response['Status']).toBe('FAILED');

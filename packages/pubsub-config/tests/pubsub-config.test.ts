@@ -1,7 +1,12 @@
 import type { CustomResourceEvent } from '@tts-aws-iot/aws';
 import { InMemorySecretReader, InputError } from '@tts-aws-iot/integration';
 import { REQUIRED_APPLICATION_RIGHTS, TtsApiError, type AuthInfo } from '@tts-aws-iot/tts';
-import { parsePubSubProperties, pubSubResource, type PubSubApi, type PubSubProperties } from '../src/pubsub-config';
+import {
+  parsePubSubProperties,
+  pubSubResource,
+  type PubSubApi,
+  type PubSubProperties,
+} from '../src/pubsub-config';
 
 const KEK_HEX = '000102030405060708090A0B0C0D0E0F';
 const SERVICE_TOKEN = 'arn:aws:lambda:eu-west-1:123456789012:function:configure';
@@ -22,7 +27,12 @@ const PROPERTIES: PubSubProperties = {
 /** The TTS calls of the resource, recorded; auth info and failures scripted. */
 class FakeTts implements PubSubApi {
   readonly calls: { method: string; args: unknown[] }[] = [];
-  authInfo: AuthInfo = { rights: ['RIGHT_APPLICATION_ALL'], universalRights: [], applicationID: 'app1', isAdmin: false };
+  authInfo: AuthInfo = {
+    rights: ['RIGHT_APPLICATION_ALL'],
+    universalRights: [],
+    applicationID: 'app1',
+    isAdmin: false,
+  };
   readonly failures = new Map<string, unknown>();
 
   private record(method: string, ...args: unknown[]): void {
@@ -34,9 +44,16 @@ class FakeTts implements PubSubApi {
   setAwsIotPubSub = async (pubSub: unknown) => this.record('setAwsIotPubSub', pubSub);
   deletePubSub = async (ids: unknown) => (this.record('deletePubSub', ids), true);
   setApplicationKek = async (applicationID: string, kek: { label: string; key: Uint8Array }) =>
-    this.record('setApplicationKek', applicationID, { label: kek.label, key: Buffer.from(kek.key).toString('hex').toUpperCase() });
-  deleteApplicationKek = async (applicationID: string) => (this.record('deleteApplicationKek', applicationID), true);
-  setSkipPayloadCrypto = async (applicationID: string, skip: boolean) => this.record('setSkipPayloadCrypto', applicationID, skip);
+    this.record('setApplicationKek', applicationID, {
+      label: kek.label,
+      key: Buffer.from(kek.key).toString('hex').toUpperCase(),
+    });
+  deleteApplicationKek = async (applicationID: string) => (
+    this.record('deleteApplicationKek', applicationID),
+    true
+  );
+  setSkipPayloadCrypto = async (applicationID: string, skip: boolean) =>
+    this.record('setSkipPayloadCrypto', applicationID, skip);
 
   get methods(): string[] {
     return this.calls.map((call) => call.method);
@@ -47,7 +64,13 @@ function setUp() {
   const tts = new FakeTts();
   const secrets = new InMemorySecretReader(
     new Map([
-      ['tts-prod/kek', JSON.stringify({ current: 'kek-2', keys: { 'kek-1': 'FFEEDDCCBBAA99887766554433221100', 'kek-2': KEK_HEX } })],
+      [
+        'tts-prod/kek',
+        JSON.stringify({
+          current: 'kek-2',
+          keys: { 'kek-1': 'FFEEDDCCBBAA99887766554433221100', 'kek-2': KEK_HEX },
+        }),
+      ],
       ['tts-prod/api-key', 'NNSXS.TEST.KEY'],
     ]),
   );
@@ -59,12 +82,18 @@ function setUp() {
       clusters.push(settings.clusterURL);
       return tts;
     },
-    log: { info: () => undefined, warn: (message, attributes) => warnings.push({ message, attributes }) },
+    log: {
+      info: () => undefined,
+      warn: (message, attributes) => warnings.push({ message, attributes }),
+    },
   });
   return { tts, secrets, warnings, clusters, logic };
 }
 
-function request(requestType: 'Create' | 'Update' | 'Delete', properties: PubSubProperties = PROPERTIES): CustomResourceEvent<PubSubProperties> {
+function request(
+  requestType: 'Create' | 'Update' | 'Delete',
+  properties: PubSubProperties = PROPERTIES,
+): CustomResourceEvent<PubSubProperties> {
   const common = {
     ServiceToken: SERVICE_TOKEN,
     ResponseURL: 'http://127.0.0.1:1/response',
@@ -75,7 +104,13 @@ function request(requestType: 'Create' | 'Update' | 'Delete', properties: PubSub
     ResourceProperties: { ...properties, ServiceToken: SERVICE_TOKEN },
   };
   if (requestType === 'Create') return { ...common, RequestType: 'Create' };
-  if (requestType === 'Update') return { ...common, RequestType: 'Update', PhysicalResourceId: 'app1/aws-iot', OldResourceProperties: properties };
+  if (requestType === 'Update')
+    return {
+      ...common,
+      RequestType: 'Update',
+      PhysicalResourceId: 'app1/aws-iot',
+      OldResourceProperties: properties,
+    };
   return { ...common, RequestType: 'Delete', PhysicalResourceId: 'app1/aws-iot' };
 }
 
@@ -97,18 +132,34 @@ describe('parsePubSubProperties', () => {
   });
 
   it('takes an endpoint given as a URL by its host name, and a named pub/sub', () => {
-    const settings = parsePubSubProperties({ ...PROPERTIES, EndpointAddress: 'https://a1b2c3-ats.iot.eu-west-1.amazonaws.com', PubSubID: 'aws-iot-2' });
-    expect(settings).toMatchObject({ endpointAddress: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com', pubSubID: 'aws-iot-2' });
+    const settings = parsePubSubProperties({
+      ...PROPERTIES,
+      EndpointAddress: 'https://a1b2c3-ats.iot.eu-west-1.amazonaws.com',
+      PubSubID: 'aws-iot-2',
+    });
+    expect(settings).toMatchObject({
+      endpointAddress: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com',
+      pubSubID: 'aws-iot-2',
+    });
   });
 
   it('needs no KEK secret without end-to-end encryption', () => {
-    expect(parsePubSubProperties({ ...PROPERTIES, EnableEndToEndEncryption: 'false', KekSecretId: '' })).toMatchObject({ e2eEnabled: false, kekSecretID: undefined });
+    expect(
+      parsePubSubProperties({ ...PROPERTIES, EnableEndToEndEncryption: 'false', KekSecretId: '' }),
+    ).toMatchObject({ e2eEnabled: false, kekSecretID: undefined });
   });
 
   it('lists every invalid property at once', () => {
     const error = (() => {
       try {
-        return parsePubSubProperties({ ...PROPERTIES, ApplicationID: 'App_1', Region: 'Europe', RoleArn: 'role/x', EnableEndToEndEncryption: 'yes', ApiKeySecretId: '' });
+        return parsePubSubProperties({
+          ...PROPERTIES,
+          ApplicationID: 'App_1',
+          Region: 'Europe',
+          RoleArn: 'role/x',
+          EnableEndToEndEncryption: 'yes',
+          ApiKeySecretId: '',
+        });
       } catch (e) {
         return e;
       }
@@ -155,14 +206,30 @@ describe('Custom::PubSub Create and Update', () => {
 
   it('removes the KEK and turns off skip_payload_crypto without end-to-end encryption', async () => {
     const { logic, tts } = setUp();
-    await expect(logic(request('Update', { ...PROPERTIES, EnableEndToEndEncryption: 'false' }))).resolves.toMatchObject({ physicalResourceId: 'app1/aws-iot' });
-    expect(tts.methods).toEqual(['getAuthInfo', 'setAwsIotPubSub', 'deleteApplicationKek', 'setSkipPayloadCrypto']);
+    await expect(
+      logic(request('Update', { ...PROPERTIES, EnableEndToEndEncryption: 'false' })),
+    ).resolves.toMatchObject({ physicalResourceId: 'app1/aws-iot' });
+    expect(tts.methods).toEqual([
+      'getAuthInfo',
+      'setAwsIotPubSub',
+      'deleteApplicationKek',
+      'setSkipPayloadCrypto',
+    ]);
     expect(tts.calls.at(-1)!.args).toEqual(['app1', false]);
   });
 
   it('names the rights the API key lacks, and configures nothing', async () => {
     const { logic, tts } = setUp();
-    tts.authInfo = { rights: ['RIGHT_APPLICATION_DEVICES_READ', 'RIGHT_APPLICATION_TRAFFIC_READ', 'RIGHT_APPLICATION_SETTINGS_BASIC'], universalRights: [], applicationID: 'app1', isAdmin: false };
+    tts.authInfo = {
+      rights: [
+        'RIGHT_APPLICATION_DEVICES_READ',
+        'RIGHT_APPLICATION_TRAFFIC_READ',
+        'RIGHT_APPLICATION_SETTINGS_BASIC',
+      ],
+      universalRights: [],
+      applicationID: 'app1',
+      isAdmin: false,
+    };
     const error = (await logic(request('Create')).catch((e: unknown) => e)) as InputError;
     expect(error.code).toBe('insufficient_rights');
     expect(error.message).toMatch(
@@ -175,18 +242,25 @@ describe('Custom::PubSub Create and Update', () => {
   it('refuses an API key of another application', async () => {
     const { logic, tts } = setUp();
     tts.authInfo = { ...tts.authInfo, applicationID: 'app2' };
-    await expect(logic(request('Create'))).rejects.toThrow('The API key belongs to TTS application app2, not app1');
+    await expect(logic(request('Create'))).rejects.toThrow(
+      'The API key belongs to TTS application app2, not app1',
+    );
   });
 
   it('refuses invalid properties before calling TTS', async () => {
     const { logic, tts } = setUp();
-    await expect(logic(request('Create', { ...PROPERTIES, StackName: '9lives' }))).rejects.toMatchObject({ code: 'invalid_properties' });
+    await expect(
+      logic(request('Create', { ...PROPERTIES, StackName: '9lives' })),
+    ).rejects.toMatchObject({ code: 'invalid_properties' });
     expect(tts.calls).toEqual([]);
   });
 
   it('says which KEK secret is unusable, without its content', async () => {
     const { logic, secrets } = setUp();
-    secrets.secrets.set('tts-prod/kek', JSON.stringify({ current: 'kek-9', keys: { 'kek-1': KEK_HEX } }));
+    secrets.secrets.set(
+      'tts-prod/kek',
+      JSON.stringify({ current: 'kek-9', keys: { 'kek-1': KEK_HEX } }),
+    );
     const error = (await logic(request('Create')).catch((e: unknown) => e)) as InputError;
     expect(error.code).toBe('invalid_kek_secret');
     expect(error.message).toContain('The KEK secret tts-prod/kek is unusable');
@@ -195,7 +269,17 @@ describe('Custom::PubSub Create and Update', () => {
 
   it('lets a TTS failure through, for the handler to answer FAILED', async () => {
     const { logic, tts } = setUp();
-    tts.failures.set('setAwsIotPubSub', new TtsApiError('invalid_argument', 'TTS refused PUT /as/pubsub/app1/aws-iot: invalid `region`.', 400, false, undefined, undefined));
+    tts.failures.set(
+      'setAwsIotPubSub',
+      new TtsApiError(
+        'invalid_argument',
+        'TTS refused PUT /as/pubsub/app1/aws-iot: invalid `region`.',
+        400,
+        false,
+        undefined,
+        undefined,
+      ),
+    );
     await expect(logic(request('Create'))).rejects.toThrow('invalid `region`');
   });
 });
@@ -217,20 +301,37 @@ describe('Custom::PubSub Delete', () => {
 
   it('succeeds when TTS fails, doing what it can and logging the rest', async () => {
     const { logic, tts, warnings } = setUp();
-    tts.failures.set('deletePubSub', new TtsApiError('unavailable', 'TTS failed DELETE /as/pubsub/app1/aws-iot: unavailable (HTTP 503).', 503, true, undefined, undefined));
+    tts.failures.set(
+      'deletePubSub',
+      new TtsApiError(
+        'unavailable',
+        'TTS failed DELETE /as/pubsub/app1/aws-iot: unavailable (HTTP 503).',
+        503,
+        true,
+        undefined,
+        undefined,
+      ),
+    );
     await expect(logic(request('Delete'))).resolves.toEqual({ physicalResourceId: 'app1/aws-iot' });
     expect(tts.methods).toEqual(['deletePubSub', 'setSkipPayloadCrypto', 'deleteApplicationKek']);
     expect(warnings).toEqual([
       {
-        message: 'Could not remove the pub/sub while deleting the TTS pub/sub; finish it in TTS by hand.',
-        attributes: { physical_resource_id: 'app1/aws-iot', error_code: 'unavailable', reason: 'TTS failed DELETE /as/pubsub/app1/aws-iot: unavailable (HTTP 503).' },
+        message:
+          'Could not remove the pub/sub while deleting the TTS pub/sub; finish it in TTS by hand.',
+        attributes: {
+          physical_resource_id: 'app1/aws-iot',
+          error_code: 'unavailable',
+          reason: 'TTS failed DELETE /as/pubsub/app1/aws-iot: unavailable (HTTP 503).',
+        },
       },
     ]);
   });
 
   it('succeeds with invalid properties, touching nothing', async () => {
     const { logic, tts, warnings } = setUp();
-    await expect(logic(request('Delete', { ...PROPERTIES, ApplicationID: '' }))).resolves.toEqual({ physicalResourceId: 'app1/aws-iot' });
+    await expect(logic(request('Delete', { ...PROPERTIES, ApplicationID: '' }))).resolves.toEqual({
+      physicalResourceId: 'app1/aws-iot',
+    });
     expect(tts.calls).toEqual([]);
     expect(warnings).toHaveLength(1);
   });

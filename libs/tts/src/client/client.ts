@@ -38,9 +38,15 @@ export class TtsClient {
 
   /** The caller's rights (`GET /auth_info`). */
   async getAuthInfo(): Promise<AuthInfo> {
-    const answer = await this.http.request<Record<string, unknown>>({ method: 'GET', path: '/auth_info' });
+    const answer = await this.http.request<Record<string, unknown>>({
+      method: 'GET',
+      path: '/auth_info',
+    });
     const apiKey = objectAt(answer, 'api_key');
-    const applicationID = stringAt(objectAt(objectAt(apiKey, 'entity_ids'), 'application_ids'), 'application_id');
+    const applicationID = stringAt(
+      objectAt(objectAt(apiKey, 'entity_ids'), 'application_ids'),
+      'application_id',
+    );
     return {
       rights: stringsAt(objectAt(apiKey, 'api_key'), 'rights'),
       universalRights: stringsAt(objectAt(answer, 'universal_rights'), 'rights'),
@@ -69,14 +75,18 @@ export class TtsClient {
   async getEndDevice(ids: EndDeviceIDs): Promise<OtaaDeviceIDs | undefined> {
     let answer: Record<string, unknown>;
     try {
-      answer = await this.http.request({ method: 'GET', path: apiPath`/applications/${ids.applicationID}/devices/${ids.deviceID}` });
+      answer = await this.http.request({
+        method: 'GET',
+        path: apiPath`/applications/${ids.applicationID}/devices/${ids.deviceID}`,
+      });
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
     const got = objectAt(answer, 'ids');
     return {
-      applicationID: stringAt(objectAt(got, 'application_ids'), 'application_id') ?? ids.applicationID,
+      applicationID:
+        stringAt(objectAt(got, 'application_ids'), 'application_id') ?? ids.applicationID,
       deviceID: stringAt(got, 'device_id') ?? ids.deviceID,
       devEUI: stringAt(got, 'dev_eui') ?? '',
       joinEUI: stringAt(got, 'join_eui') ?? '',
@@ -137,7 +147,14 @@ export class TtsClient {
           frequency_plan_id: device.frequencyPlanID,
         },
         field_mask: {
-          paths: ['ids.dev_eui', 'ids.join_eui', 'supports_join', 'lorawan_version', 'lorawan_phy_version', 'frequency_plan_id'],
+          paths: [
+            'ids.dev_eui',
+            'ids.join_eui',
+            'supports_join',
+            'lorawan_version',
+            'lorawan_phy_version',
+            'frequency_plan_id',
+          ],
         },
       },
     });
@@ -159,7 +176,13 @@ export class TtsClient {
           ids: deviceIDs(device.ids),
           ...(override === undefined ? {} : { skip_payload_crypto_override: override }),
         },
-        field_mask: { paths: ['ids.dev_eui', 'ids.join_eui', ...(override === undefined ? [] : ['skip_payload_crypto_override'])] },
+        field_mask: {
+          paths: [
+            'ids.dev_eui',
+            'ids.join_eui',
+            ...(override === undefined ? [] : ['skip_payload_crypto_override']),
+          ],
+        },
       },
     });
   }
@@ -191,7 +214,11 @@ export class TtsClient {
 
   /** Whether a Join Server that supports claiming serves `joinEUI` (`POST /edcs/claim/info`). */
   async supportsClaiming(joinEUI: string): Promise<boolean> {
-    const answer = await this.http.request<Record<string, unknown>>({ method: 'POST', path: '/edcs/claim/info', body: { join_eui: joinEUI } });
+    const answer = await this.http.request<Record<string, unknown>>({
+      method: 'POST',
+      path: '/edcs/claim/info',
+      body: { join_eui: joinEUI },
+    });
     return answer['supports_claiming'] === true;
   }
 
@@ -214,7 +241,10 @@ export class TtsClient {
       path: apiPath`/as/pubsub/${pubSub.applicationID}/${pubSub.pubSubID}`,
       body: {
         pubsub: {
-          ids: { application_ids: { application_id: pubSub.applicationID }, pub_sub_id: pubSub.pubSubID },
+          ids: {
+            application_ids: { application_id: pubSub.applicationID },
+            pub_sub_id: pubSub.pubSubID,
+          },
           format: 'json',
           aws_iot: {
             region: pubSub.region,
@@ -241,7 +271,10 @@ export class TtsClient {
   }
 
   /** Removes a pub/sub. */
-  async deletePubSub(ids: { readonly applicationID: string; readonly pubSubID: string }): Promise<boolean> {
+  async deletePubSub(ids: {
+    readonly applicationID: string;
+    readonly pubSubID: string;
+  }): Promise<boolean> {
     return this.delete(apiPath`/as/pubsub/${ids.applicationID}/${ids.pubSubID}`);
   }
 
@@ -253,7 +286,10 @@ export class TtsClient {
     await this.http.request({
       method: 'PUT',
       path: apiPath`/as/applications/${applicationID}/link`,
-      body: { link: { skip_payload_crypto: skipPayloadCrypto }, field_mask: { paths: ['skip_payload_crypto'] } },
+      body: {
+        link: { skip_payload_crypto: skipPayloadCrypto },
+        field_mask: { paths: ['skip_payload_crypto'] },
+      },
     });
   }
 
@@ -261,11 +297,17 @@ export class TtsClient {
    * Installs the application's key-encryption key on the Join Server: from then on it wraps
    * session keys with it (RFC 3394). The label names the KEK in the wrapped envelopes.
    */
-  async setApplicationKek(applicationID: string, kek: { readonly label: string; readonly key: Uint8Array }): Promise<void> {
+  async setApplicationKek(
+    applicationID: string,
+    kek: { readonly label: string; readonly key: Uint8Array },
+  ): Promise<void> {
     await this.http.request({
       method: 'POST',
       path: apiPath`/js/applications/${applicationID}/settings`,
-      body: { settings: { kek_label: kek.label, kek: { key: hex(kek.key) } }, field_mask: { paths: ['kek_label', 'kek.key'] } },
+      body: {
+        settings: { kek_label: kek.label, kek: { key: hex(kek.key) } },
+        field_mask: { paths: ['kek_label', 'kek.key'] },
+      },
     });
   }
 
@@ -276,7 +318,11 @@ export class TtsClient {
 
   private async delete(path: string, query?: Record<string, string>): Promise<boolean> {
     try {
-      await this.http.request({ method: 'DELETE', path, ...(query && Object.keys(query).length > 0 ? { query } : {}) });
+      await this.http.request({
+        method: 'DELETE',
+        path,
+        ...(query && Object.keys(query).length > 0 ? { query } : {}),
+      });
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -300,13 +346,17 @@ function deviceIDs(ids: OtaaDeviceIDs): Record<string, unknown> {
 }
 
 function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('hex')
+    .toUpperCase();
 }
 
 function objectAt(value: unknown, key: string): Record<string, unknown> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const field = (value as Record<string, unknown>)[key];
-  return typeof field === 'object' && field !== null && !Array.isArray(field) ? (field as Record<string, unknown>) : undefined;
+  return typeof field === 'object' && field !== null && !Array.isArray(field)
+    ? (field as Record<string, unknown>)
+    : undefined;
 }
 
 function stringAt(value: Record<string, unknown> | undefined, key: string): string | undefined {
@@ -316,5 +366,7 @@ function stringAt(value: Record<string, unknown> | undefined, key: string): stri
 
 function stringsAt(value: Record<string, unknown> | undefined, key: string): string[] {
   const field = value?.[key];
-  return Array.isArray(field) ? field.filter((item): item is string => typeof item === 'string') : [];
+  return Array.isArray(field)
+    ? field.filter((item): item is string => typeof item === 'string')
+    : [];
 }

@@ -41,7 +41,10 @@ export interface TtsRequest {
  * so that an ID can never change the route: apiPath`/applications/${app}/devices/${id}`.
  */
 export function apiPath(strings: TemplateStringsArray, ...values: string[]): string {
-  return strings.reduce((path, part, i) => path + part + (i < values.length ? encodeURIComponent(values[i]!) : ''), '');
+  return strings.reduce(
+    (path, part, i) => path + part + (i < values.length ? encodeURIComponent(values[i]!) : ''),
+    '',
+  );
 }
 
 // gRPC names of the statuses TTS maps its errors to (grpc-gateway's table), for answers
@@ -89,7 +92,8 @@ function parseErrorBody(text: string): { message?: string; details?: TtsErrorDet
   const message = typeof body['message'] === 'string' ? body['message'] : undefined;
   const details = Array.isArray(body['details']) ? body['details'].find(isObject) : undefined;
   if (!details) return { message };
-  const field = (key: string): string | undefined => (typeof details[key] === 'string' && details[key] !== '' ? (details[key] as string) : undefined);
+  const field = (key: string): string | undefined =>
+    typeof details[key] === 'string' && details[key] !== '' ? (details[key] as string) : undefined;
   return {
     message,
     details: {
@@ -110,7 +114,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function formatMessage(format: string, attributes: Readonly<Record<string, unknown>> = {}): string {
   return format.replace(/\{([a-z0-9_]+)\}/gi, (placeholder, key: string) => {
     const value = attributes[key];
-    return value === undefined || value === null || typeof value === 'object' ? placeholder : String(value);
+    return value === undefined || value === null || typeof value === 'object'
+      ? placeholder
+      : String(value);
   });
 }
 
@@ -164,7 +170,8 @@ export class TtsHttp {
     const url = `${this.baseURL}${request.path}${query}`;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(url, this.init(request, apiKey), request, apiKey);
-      if (!(outcome instanceof TtsApiError || outcome instanceof TtsConnectionError)) return outcome as T;
+      if (!(outcome instanceof TtsApiError || outcome instanceof TtsConnectionError))
+        return outcome as T;
       if (outcome instanceof TtsApiError && outcome.status === 401 && !refreshed) {
         refreshed = true;
         const fresh = (await this.apiKey({ refresh: true })).trim();
@@ -175,7 +182,12 @@ export class TtsHttp {
         }
       }
       if (!outcome.retryable || attempt >= this.maxAttempts) throw outcome;
-      await this.sleep(this.backoff(attempt, outcome instanceof TtsApiError ? outcome.attributes['retryAfterMs'] : undefined));
+      await this.sleep(
+        this.backoff(
+          attempt,
+          outcome instanceof TtsApiError ? outcome.attributes['retryAfterMs'] : undefined,
+        ),
+      );
     }
   }
 
@@ -209,36 +221,75 @@ export class TtsHttp {
       text = await response.text();
     } catch (error) {
       if (signal.aborted) {
-        return new TtsConnectionError('tts_timeout', `TTS did not answer ${where} within ${this.timeoutMs} ms.`, { method: request.method, path: request.path }, { cause: error });
+        return new TtsConnectionError(
+          'tts_timeout',
+          `TTS did not answer ${where} within ${this.timeoutMs} ms.`,
+          { method: request.method, path: request.path },
+          { cause: error },
+        );
       }
-      const reason = redact(error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error), apiKey);
-      return new TtsConnectionError('tts_unreachable', `Could not reach TTS for ${where} (${reason}): check ClusterAddress and the network path to the cluster.`, { method: request.method, path: request.path }, { cause: error });
+      const reason = redact(
+        error instanceof Error
+          ? error.cause instanceof Error
+            ? error.cause.message
+            : error.message
+          : String(error),
+        apiKey,
+      );
+      return new TtsConnectionError(
+        'tts_unreachable',
+        `Could not reach TTS for ${where} (${reason}): check ClusterAddress and the network path to the cluster.`,
+        { method: request.method, path: request.path },
+        { cause: error },
+      );
     }
     if (status >= 200 && status < 300) {
       if (text.trim() === '') return {};
       try {
         return JSON.parse(text);
       } catch (error) {
-        return new TtsApiError('invalid_response', `TTS answered ${where} with a body that is not JSON.`, status, false, undefined, undefined, { method: request.method, path: request.path }, { cause: error });
+        return new TtsApiError(
+          'invalid_response',
+          `TTS answered ${where} with a body that is not JSON.`,
+          status,
+          false,
+          undefined,
+          undefined,
+          { method: request.method, path: request.path },
+          { cause: error },
+        );
       }
     }
     return this.apiError(status, text, retryAfter, request, apiKey);
   }
 
-  private apiError(status: number, text: string, retryAfter: string | null, request: TtsRequest, apiKey: string): TtsApiError {
+  private apiError(
+    status: number,
+    text: string,
+    retryAfter: string | null,
+    request: TtsRequest,
+    apiKey: string,
+  ): TtsApiError {
     const { message, details } = parseErrorBody(text);
     const code = details?.name ?? STATUS_NAMES[status] ?? `http_${status}`;
     const said = details?.messageFormat
       ? formatMessage(details.messageFormat, details.attributes)
       : (message ?? (text.trim().slice(0, 200) || `HTTP ${status}`));
-    const origin = [details?.namespace ? `${details.namespace}:${code}` : code, `HTTP ${status}`, details?.correlationID && `correlation id ${details.correlationID}`]
+    const origin = [
+      details?.namespace ? `${details.namespace}:${code}` : code,
+      `HTTP ${status}`,
+      details?.correlationID && `correlation id ${details.correlationID}`,
+    ]
       .filter(Boolean)
       .join(', ');
     const retryAfterSeconds = retryAfter === null ? NaN : Number(retryAfter);
     return new TtsApiError(
       code,
       // 4xx: TTS refused the request itself; 5xx: TTS failed to serve it.
-      redact(`TTS ${status < 500 ? 'refused' : 'failed'} ${request.method} ${request.path}: ${said} (${origin}).`, apiKey),
+      redact(
+        `TTS ${status < 500 ? 'refused' : 'failed'} ${request.method} ${request.path}: ${said} (${origin}).`,
+        apiKey,
+      ),
       status,
       isRetryableStatus(status),
       details?.namespace,
@@ -246,7 +297,9 @@ export class TtsHttp {
       {
         method: request.method,
         path: request.path,
-        ...(Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0 ? { retryAfterMs: retryAfterSeconds * 1000 } : {}),
+        ...(Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0
+          ? { retryAfterMs: retryAfterSeconds * 1000 }
+          : {}),
       },
     );
   }
@@ -255,6 +308,8 @@ export class TtsHttp {
   private backoff(retry: number, retryAfterMs: unknown): number {
     const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (retry - 1));
     const jittered = Math.floor(this.random() * ceiling);
-    return typeof retryAfterMs === 'number' ? Math.min(this.maxDelayMs, Math.max(jittered, retryAfterMs)) : jittered;
+    return typeof retryAfterMs === 'number'
+      ? Math.min(this.maxDelayMs, Math.max(jittered, retryAfterMs))
+      : jittered;
   }
 }

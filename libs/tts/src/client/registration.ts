@@ -66,10 +66,15 @@ export async function registerEndDevice(
   };
   // Undo runs in reverse, except that a claim is released before the Identity Server
   // registration goes: the Device Claiming Server may look the device up there.
-  const step = async (name: string, remove: () => Promise<boolean>, work: () => Promise<void>): Promise<void> => {
+  const step = async (
+    name: string,
+    remove: () => Promise<boolean>,
+    work: () => Promise<void>,
+  ): Promise<void> => {
     const entry = { step: name, run: remove };
     const unclaim = undo.findIndex((item) => item.step === 'unclaim');
-    if (!existed) undo.splice(name === 'Identity Server' && unclaim >= 0 ? unclaim : undo.length, 0, entry);
+    if (!existed)
+      undo.splice(name === 'Identity Server' && unclaim >= 0 ? unclaim : undo.length, 0, entry);
     try {
       await work();
     } catch (error) {
@@ -154,7 +159,10 @@ export async function registerEndDevice(
  * that no component keeps a device the Identity Server no longer lists). A component that
  * does not have it is fine.
  */
-export async function deleteEndDeviceEverywhere(tts: EndDeviceRegistryApi, ids: { readonly applicationID: string; readonly deviceID: string }): Promise<void> {
+export async function deleteEndDeviceEverywhere(
+  tts: EndDeviceRegistryApi,
+  ids: { readonly applicationID: string; readonly deviceID: string },
+): Promise<void> {
   await tts.deleteApplicationServerDevice(ids);
   await tts.deleteNetworkServerDevice(ids);
   await tts.deleteJoinServerDevice(ids);
@@ -162,14 +170,24 @@ export async function deleteEndDeviceEverywhere(tts: EndDeviceRegistryApi, ids: 
 }
 
 function isRefusal(error: unknown): boolean {
-  return (error instanceof TtsApiError && !error.retryable) || error instanceof TtsRegistrationError;
+  return (
+    (error instanceof TtsApiError && !error.retryable) || error instanceof TtsRegistrationError
+  );
 }
 
-async function assertSameDevice(tts: EndDeviceRegistryApi, ids: OtaaDeviceIDs, conflict: TtsApiError): Promise<void> {
+async function assertSameDevice(
+  tts: EndDeviceRegistryApi,
+  ids: OtaaDeviceIDs,
+  conflict: TtsApiError,
+): Promise<void> {
   const existing = await tts.getEndDevice(ids);
   // Not found by ID: the EUIs are registered as another device, which TTS's message names.
   if (!existing) throw conflict;
-  if (existing.devEUI.toUpperCase() === ids.devEUI.toUpperCase() && existing.joinEUI.toUpperCase() === ids.joinEUI.toUpperCase()) return;
+  if (
+    existing.devEUI.toUpperCase() === ids.devEUI.toUpperCase() &&
+    existing.joinEUI.toUpperCase() === ids.joinEUI.toUpperCase()
+  )
+    return;
   throw new TtsRegistrationError(
     'device_id_taken',
     `TTS device ${ids.deviceID} in application ${ids.applicationID} exists already with DevEUI ${existing.devEUI} and JoinEUI ${existing.joinEUI}: choose another device ID, or delete that device in TTS.`,
@@ -180,9 +198,12 @@ async function assertSameDevice(tts: EndDeviceRegistryApi, ids: OtaaDeviceIDs, c
 
 /** What to do about the claim refusals TTS names; others get TTS's own message. */
 const CLAIM_ADVICE: Readonly<Record<string, string>> = {
-  claiming_not_supported: 'no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead',
-  already_claimed: 'the device is claimed already, by another application: ask its owner to release it',
-  already_exists: 'the device is claimed already, by another application: ask its owner to release it',
+  claiming_not_supported:
+    'no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead',
+  already_claimed:
+    'the device is claimed already, by another application: ask its owner to release it',
+  already_exists:
+    'the device is claimed already, by another application: ask its owner to release it',
 };
 
 async function claim(
@@ -192,7 +213,13 @@ async function claim(
   completeEarlierRun: (conflict: TtsApiError) => Promise<void>,
 ): Promise<void> {
   try {
-    await tts.claimEndDevice({ devEUI: ids.devEUI, joinEUI: ids.joinEUI, authenticationCode, applicationID: ids.applicationID, deviceID: ids.deviceID });
+    await tts.claimEndDevice({
+      devEUI: ids.devEUI,
+      joinEUI: ids.joinEUI,
+      authenticationCode,
+      applicationID: ids.applicationID,
+      deviceID: ids.deviceID,
+    });
   } catch (error) {
     if (!(error instanceof TtsApiError) || error.retryable) throw error;
     // Claimed already: by an earlier run of this registration when IS has the device.
@@ -207,9 +234,12 @@ async function claim(
     // The request itself was refused: wrong code, unsupported JoinEUI, missing rights.
     const advice =
       CLAIM_ADVICE[error.code] ??
-      (error.status === 403 || error.status === 401 || error.code === 'invalid_argument' || error.status === 400
-        ? 'check the claim authentication code on the device’s label, and that the API key may write devices'
-        : 'see TTS’s answer');
+      (error.status === 403 ||
+      error.status === 401 ||
+      error.code === 'invalid_argument' ||
+      error.status === 400
+        ? "check the claim authentication code on the device's label, and that the API key may write devices"
+        : "see TTS's answer");
     throw new TtsRegistrationError(
       error.code,
       `TTS refused to claim DevEUI ${ids.devEUI} with JoinEUI ${ids.joinEUI}: ${advice}. ${error.message}`,

@@ -19,7 +19,10 @@ export const REQUIRED_APPLICATION_RIGHTS = [
 const ALL_APPLICATION_RIGHTS = new Set(['RIGHT_APPLICATION_ALL', 'RIGHT_ALL']);
 
 /** The rights of `required` that the credentials described by `authInfo` lack (in `required`'s order). */
-export function missingRights(authInfo: AuthInfo, required: readonly string[] = REQUIRED_APPLICATION_RIGHTS): string[] {
+export function missingRights(
+  authInfo: AuthInfo,
+  required: readonly string[] = REQUIRED_APPLICATION_RIGHTS,
+): string[] {
   const granted = new Set([...authInfo.rights, ...authInfo.universalRights]);
   if ([...ALL_APPLICATION_RIGHTS].some((right) => granted.has(right))) return [];
   return required.filter((right) => !granted.has(right));

@@ -1,5 +1,12 @@
 /** TTS `lorawan_version` (MAC version) enum values. */
-export const MAC_VERSIONS = ['MAC_V1_0', 'MAC_V1_0_1', 'MAC_V1_0_2', 'MAC_V1_0_3', 'MAC_V1_0_4', 'MAC_V1_1'] as const;
+export const MAC_VERSIONS = [
+  'MAC_V1_0',
+  'MAC_V1_0_1',
+  'MAC_V1_0_2',
+  'MAC_V1_0_3',
+  'MAC_V1_0_4',
+  'MAC_V1_1',
+] as const;
 
 /** A LoRaWAN MAC version as TTS names it. */
 export type MacVersion = (typeof MAC_VERSIONS)[number];
