@@ -42,8 +42,8 @@ export type UndoFailureListener = (step: string, error: unknown) => void;
  * Registers a device as the TTS CLI does: (claim →) IS → JS (with keys) → NS → AS. When a
  * step fails, the steps taken so far are undone in reverse, and the error is rethrown: no
  * half-registered device remains. A step that got no answer (timeout, 5xx) is undone too,
- * as it may have landed; one that TTS refused is not. A device ID that IS has with the same EUIs (an earlier
- * run of the same registration) is completed instead, and never undone.
+ * as it may have landed; one that TTS refused is not. A device ID that IS has with the
+ * same EUIs (an earlier run of the same registration) is completed instead, never undone.
  *
  * @returns whether the device existed already
  * @throws TtsRegistrationError `device_id_taken` for an ID registered with other EUIs;
