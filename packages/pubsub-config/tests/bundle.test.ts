@@ -61,10 +61,8 @@ describeWithMoto('Configure bundle against moto and the TTS stand-in', () => {
     for (const [name, value] of [
       ['tts-it/api-key', FULL_KEY],
       ['tts-it/traffic-key', TRAFFIC_KEY],
-      [
-        'tts-it/kek',
-        JSON.stringify({ current: 'tts-it-kek-1', keys: { 'tts-it-kek-1': KEK_HEX } }),
-      ],
+      // The flat ring the stack generates: {"current": <label>, <label>: <hex>}.
+      ['tts-it/kek', JSON.stringify({ current: 'tts-it-kek-1', 'tts-it-kek-1': KEK_HEX })],
     ]) {
       await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
     }
