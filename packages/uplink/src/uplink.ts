@@ -103,6 +103,7 @@ export async function handleUplink(input: unknown, deps: UplinkDependencies): Pr
       await onJoinAccept(up, up.joinAccept, thingName, deps);
       break;
     case 'location_solved':
+      // Where the device is, is state rather than a metric: kept with ThingShadowMetrics=false too.
       await deps.things.ensure(thingName, up.ids);
       await Promise.all([
         updateShadow(deps, thingName, up, { location: up.location.location }),
