@@ -36,7 +36,11 @@ export class IotThingTypeAdmin {
       };
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw fromAwsError(error, { service: SERVICE, action: 'DescribeThingType', resource: `thing type ${thingTypeName}` });
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'DescribeThingType',
+        resource: `thing type ${thingTypeName}`,
+      });
     }
   }
 
@@ -64,7 +68,11 @@ export class IotThingTypeAdmin {
           { cause: error },
         );
       }
-      throw fromAwsError(error, { service: SERVICE, action: 'CreateThingType', resource: `thing type ${thingTypeName}` });
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'CreateThingType',
+        resource: `thing type ${thingTypeName}`,
+      });
     }
   }
 
@@ -74,11 +82,17 @@ export class IotThingTypeAdmin {
    */
   async setThingTypeDeprecated(thingTypeName: string, deprecated: boolean): Promise<boolean> {
     try {
-      await this.client.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: !deprecated }));
+      await this.client.send(
+        new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: !deprecated }),
+      );
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
-      throw fromAwsError(error, { service: SERVICE, action: 'DeprecateThingType', resource: `thing type ${thingTypeName}` });
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'DeprecateThingType',
+        resource: `thing type ${thingTypeName}`,
+      });
     }
   }
 
@@ -88,9 +102,15 @@ export class IotThingTypeAdmin {
    */
   async enableThingEvents(): Promise<void> {
     try {
-      await this.client.send(new UpdateEventConfigurationsCommand({ eventConfigurations: { THING: { Enabled: true } } }));
+      await this.client.send(
+        new UpdateEventConfigurationsCommand({ eventConfigurations: { THING: { Enabled: true } } }),
+      );
     } catch (error) {
-      throw fromAwsError(error, { service: SERVICE, action: 'UpdateEventConfigurations', resource: 'thing registry events' });
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'UpdateEventConfigurations',
+        resource: 'thing registry events',
+      });
     }
   }
 
@@ -98,12 +118,22 @@ export class IotThingTypeAdmin {
   async describeDataEndpoint(): Promise<string> {
     let address: string | undefined;
     try {
-      ({ endpointAddress: address } = await this.client.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' })));
+      ({ endpointAddress: address } = await this.client.send(
+        new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }),
+      ));
     } catch (error) {
-      throw fromAwsError(error, { service: SERVICE, action: 'DescribeEndpoint', resource: 'endpoint iot:Data-ATS' });
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'DescribeEndpoint',
+        resource: 'endpoint iot:Data-ATS',
+      });
     }
     if (!address) {
-      throw new AwsRequestError('aws_invalid_response', 'IoT DescribeEndpoint answered no iot:Data-ATS address.', { action: 'DescribeEndpoint' });
+      throw new AwsRequestError(
+        'aws_invalid_response',
+        'IoT DescribeEndpoint answered no iot:Data-ATS address.',
+        { action: 'DescribeEndpoint' },
+      );
     }
     return address;
   }

@@ -7,6 +7,13 @@ const kit = createLambdaKit({ functionName: 'CreateThingType' });
 const iot = new IotThingTypeAdmin(kit.captureAWSv3Client(createIotClient()));
 
 /** `Custom::ThingType`: the thing type, thing registry events and the data endpoint address. */
-export const handler = lambdaHandler(kit, customResourceHandler(thingTypeResource(iot), { log: kit.logger }), {
-  logKeys: (event) => ({ request_type: event.RequestType, logical_resource_id: event.LogicalResourceId }),
-});
+export const handler = lambdaHandler(
+  kit,
+  customResourceHandler(thingTypeResource(iot), { log: kit.logger }),
+  {
+    logKeys: (event) => ({
+      request_type: event.RequestType,
+      logical_resource_id: event.LogicalResourceId,
+    }),
+  },
+);

@@ -1,4 +1,9 @@
-import type { CustomResourceEvent, CustomResourceLogic, CustomResourceOutcome, ThingTypeRecord } from '@tts-aws-iot/aws';
+import type {
+  CustomResourceEvent,
+  CustomResourceLogic,
+  CustomResourceOutcome,
+  ThingTypeRecord,
+} from '@tts-aws-iot/aws';
 import { InputError } from '@tts-aws-iot/integration';
 
 /** The properties of `Custom::ThingType` (CloudFormation passes strings). */
@@ -38,10 +43,13 @@ const DESCRIPTION = 'LoRaWAN devices of The Things Stack, managed by the tts-aws
  *   not while things use it) and leaves thing events on: other stacks may rely on them.
  */
 export function thingTypeResource(iot: ThingTypeSetup): CustomResourceLogic<ThingTypeProperties> {
-  return async (event: CustomResourceEvent<ThingTypeProperties>): Promise<CustomResourceOutcome> => {
+  return async (
+    event: CustomResourceEvent<ThingTypeProperties>,
+  ): Promise<CustomResourceOutcome> => {
     if (event.RequestType === 'Delete') {
       // A PhysicalResourceId that is no thing type name was never created by this function.
-      if (THING_TYPE_NAME.test(event.PhysicalResourceId)) await iot.setThingTypeDeprecated(event.PhysicalResourceId, true);
+      if (THING_TYPE_NAME.test(event.PhysicalResourceId))
+        await iot.setThingTypeDeprecated(event.PhysicalResourceId, true);
       return { physicalResourceId: event.PhysicalResourceId };
     }
     const thingTypeName = parseThingTypeName(event.ResourceProperties.ThingTypeName);
@@ -55,7 +63,10 @@ export function thingTypeResource(iot: ThingTypeSetup): CustomResourceLogic<Thin
 async function ensureThingType(iot: ThingTypeSetup, thingTypeName: string): Promise<void> {
   const existing = await iot.describeThingType(thingTypeName);
   if (!existing) {
-    await iot.createThingType(thingTypeName, { searchableAttributes: SEARCHABLE_ATTRIBUTES, description: DESCRIPTION });
+    await iot.createThingType(thingTypeName, {
+      searchableAttributes: SEARCHABLE_ATTRIBUTES,
+      description: DESCRIPTION,
+    });
   } else if (existing.deprecated) {
     await iot.setThingTypeDeprecated(thingTypeName, false);
   }

@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { CreateThingTypeCommand, DeprecateThingTypeCommand, DescribeThingTypeCommand, IoTClient } from '@aws-sdk/client-iot';
+import {
+  CreateThingTypeCommand,
+  DeprecateThingTypeCommand,
+  DescribeThingTypeCommand,
+  IoTClient,
+} from '@aws-sdk/client-iot';
 import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
 
 import { startCloudFormationReceiver } from '@tts-aws-iot/test-kit';
@@ -14,14 +19,22 @@ const BUNDLE = join(__dirname, '../../../dist/packages/thing-type/index.js');
  * Runs the built Lambda bundle in its own Node process, as Lambda would: the event goes
  * in, the handler answers CloudFormation on the receiver, moto stands in for AWS IoT.
  */
-async function invoke(event: Record<string, unknown>, env: Readonly<Record<string, string>>): Promise<void> {
+async function invoke(
+  event: Record<string, unknown>,
+  env: Readonly<Record<string, string>>,
+): Promise<void> {
   const driver = `
     const { handler } = require(${JSON.stringify(BUNDLE)});
     const context = { functionName: 'CreateThingType', awsRequestId: 'r-1', logStreamName: 'stream',
       getRemainingTimeInMillis: () => 30000 };
     handler(JSON.parse(process.argv[1]), context).catch((error) => { console.error(error); process.exit(1); });`;
   await promisify(execFile)(process.execPath, ['-e', driver, JSON.stringify(event)], {
-    env: { PATH: process.env['PATH'] ?? '', ...env, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      ...env,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    },
     timeout: 60_000,
   });
 }
@@ -32,9 +45,16 @@ describeWithMoto('CreateThingType bundle against moto', () => {
   let iot: IoTClient;
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npx nx build thing-type\` first (the test target does).`);
+    if (!existsSync(BUNDLE))
+      throw new Error(
+        `${BUNDLE} is missing: run \`npx nx build thing-type\` first (the test target does).`,
+      );
     [moto, receiver] = await Promise.all([startMoto(), startCloudFormationReceiver()]);
-    iot = new IoTClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    iot = new IoTClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
   }, 40_000);
   afterAll(async () => {
     iot?.destroy();
@@ -47,12 +67,16 @@ describeWithMoto('CreateThingType bundle against moto', () => {
   const common = () => ({
     ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:CreateThingType',
     ResponseURL: receiver.url('/cfn?X-Amz-Signature=s'),
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
+    StackId:
+      'arn:aws:cloudformation:us-east-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
     RequestId: 'f7e6d5c4-0000-1111-2222-333344445555',
     LogicalResourceId: 'ThingType',
     ResourceType: 'Custom::ThingType',
   });
-  const properties = (name: string) => ({ ServiceToken: common().ServiceToken, ThingTypeName: name });
+  const properties = (name: string) => ({
+    ServiceToken: common().ServiceToken,
+    ThingTypeName: name,
+  });
 
   function answer() {
     expect(receiver.received).toHaveLength(1);
@@ -64,14 +88,19 @@ describeWithMoto('CreateThingType bundle against moto', () => {
   }
 
   it('creates the thing type, then answers FAILED because moto cannot turn on thing events', async () => {
-    await invoke({ ...common(), RequestType: 'Create', ResourceProperties: properties('lorawan') }, moto.env);
+    await invoke(
+      { ...common(), RequestType: 'Create', ResourceProperties: properties('lorawan') },
+      moto.env,
+    );
 
     expect(answer()).toMatchObject({
       Status: 'FAILED',
       PhysicalResourceId: 'create-failed#f7e6d5c4-0000-1111-2222-333344445555',
       RequestId: 'f7e6d5c4-0000-1111-2222-333344445555',
       LogicalResourceId: 'ThingType',
-      Reason: expect.stringMatching(/^IoT UpdateEventConfigurations for thing registry events failed on the AWS side \(.*HTTP 500\)/),
+      Reason: expect.stringMatching(
+        /^IoT UpdateEventConfigurations for thing registry events failed on the AWS side \(.*HTTP 500\)/,
+      ),
     });
     const type = await iot.send(new DescribeThingTypeCommand({ thingTypeName: 'lorawan' }));
     expect(type.thingTypeProperties?.searchableAttributes).toEqual(['devEUI', 'stackName']);
@@ -80,7 +109,15 @@ describeWithMoto('CreateThingType bundle against moto', () => {
   it('answers the Delete after the failed Create with SUCCESS and leaves the thing type alone', async () => {
     await iot.send(new CreateThingTypeCommand({ thingTypeName: 'kept' }));
     const physicalResourceId = 'create-failed#f7e6d5c4-0000-1111-2222-333344445555';
-    await invoke({ ...common(), RequestType: 'Delete', PhysicalResourceId: physicalResourceId, ResourceProperties: properties('kept') }, moto.env);
+    await invoke(
+      {
+        ...common(),
+        RequestType: 'Delete',
+        PhysicalResourceId: physicalResourceId,
+        ResourceProperties: properties('kept'),
+      },
+      moto.env,
+    );
 
     expect(answer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
     const type = await iot.send(new DescribeThingTypeCommand({ thingTypeName: 'kept' }));
@@ -89,7 +126,15 @@ describeWithMoto('CreateThingType bundle against moto', () => {
 
   it('deprecates the thing type on Delete', async () => {
     await iot.send(new CreateThingTypeCommand({ thingTypeName: 'retired' }));
-    await invoke({ ...common(), RequestType: 'Delete', PhysicalResourceId: 'retired', ResourceProperties: properties('retired') }, moto.env);
+    await invoke(
+      {
+        ...common(),
+        RequestType: 'Delete',
+        PhysicalResourceId: 'retired',
+        ResourceProperties: properties('retired'),
+      },
+      moto.env,
+    );
 
     expect(answer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'retired' });
     const type = await iot.send(new DescribeThingTypeCommand({ thingTypeName: 'retired' }));
@@ -97,7 +142,15 @@ describeWithMoto('CreateThingType bundle against moto', () => {
   }, 60_000);
 
   it('answers SUCCESS on Delete of a thing type that is already gone', async () => {
-    await invoke({ ...common(), RequestType: 'Delete', PhysicalResourceId: 'never-made', ResourceProperties: properties('never-made') }, moto.env);
+    await invoke(
+      {
+        ...common(),
+        RequestType: 'Delete',
+        PhysicalResourceId: 'never-made',
+        ResourceProperties: properties('never-made'),
+      },
+      moto.env,
+    );
     expect(answer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'never-made' });
   }, 60_000);
 
@@ -122,7 +175,10 @@ describeWithMoto('CreateThingType bundle against moto', () => {
   it('revives a deprecated thing type on Create before failing at thing events', async () => {
     await iot.send(new CreateThingTypeCommand({ thingTypeName: 'revived' }));
     await iot.send(new DeprecateThingTypeCommand({ thingTypeName: 'revived' }));
-    await invoke({ ...common(), RequestType: 'Create', ResourceProperties: properties('revived') }, moto.env);
+    await invoke(
+      { ...common(), RequestType: 'Create', ResourceProperties: properties('revived') },
+      moto.env,
+    );
 
     expect(answer()).toMatchObject({ Status: 'FAILED' });
     const type = await iot.send(new DescribeThingTypeCommand({ thingTypeName: 'revived' }));

@@ -1,8 +1,18 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
-import { customResourceHandler, IotThingTypeAdmin, type CustomResourceEvent, type ThingTypeRecord } from '@tts-aws-iot/aws';
+import {
+  customResourceHandler,
+  IotThingTypeAdmin,
+  type CustomResourceEvent,
+  type ThingTypeRecord,
+} from '@tts-aws-iot/aws';
 import { InputError } from '@tts-aws-iot/integration';
 
-import { SEARCHABLE_ATTRIBUTES, thingTypeResource, type ThingTypeProperties, type ThingTypeSetup } from '../src/thing-type';
+import {
+  SEARCHABLE_ATTRIBUTES,
+  thingTypeResource,
+  type ThingTypeProperties,
+  type ThingTypeSetup,
+} from '../src/thing-type';
 import { startCloudFormationReceiver } from '@tts-aws-iot/test-kit';
 
 /** An in-memory IoT account: thing types, the event setting and the endpoint. */
@@ -16,7 +26,11 @@ class FakeIot implements ThingTypeSetup {
   }
   async createThingType(name: string, properties: { searchableAttributes: readonly string[] }) {
     this.calls.push(`create ${name}`);
-    this.types.set(name, { thingTypeName: name, deprecated: false, searchableAttributes: [...properties.searchableAttributes] });
+    this.types.set(name, {
+      thingTypeName: name,
+      deprecated: false,
+      searchableAttributes: [...properties.searchableAttributes],
+    });
   }
   async setThingTypeDeprecated(name: string, deprecated: boolean) {
     this.calls.push(`${deprecated ? 'deprecate' : 'undeprecate'} ${name}`);
@@ -36,14 +50,19 @@ class FakeIot implements ThingTypeSetup {
 const common = {
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:CreateThingType',
   ResponseURL: 'http://127.0.0.1/unused',
-  StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
+  StackId:
+    'arn:aws:cloudformation:eu-west-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
   RequestId: 'f7e6d5c4-0000-1111-2222-333344445555',
   LogicalResourceId: 'ThingType',
   ResourceType: 'Custom::ThingType',
 };
 
 function create(thingTypeName: string): CustomResourceEvent<ThingTypeProperties> {
-  return { ...common, RequestType: 'Create', ResourceProperties: { ServiceToken: common.ServiceToken, ThingTypeName: thingTypeName } };
+  return {
+    ...common,
+    RequestType: 'Create',
+    ResourceProperties: { ServiceToken: common.ServiceToken, ThingTypeName: thingTypeName },
+  };
 }
 
 function update(thingTypeName: string, previous: string): CustomResourceEvent<ThingTypeProperties> {
@@ -57,7 +76,12 @@ function update(thingTypeName: string, previous: string): CustomResourceEvent<Th
 }
 
 function remove(physicalResourceId: string): CustomResourceEvent<ThingTypeProperties> {
-  return { ...common, RequestType: 'Delete', PhysicalResourceId: physicalResourceId, ResourceProperties: { ServiceToken: common.ServiceToken, ThingTypeName: physicalResourceId } };
+  return {
+    ...common,
+    RequestType: 'Delete',
+    PhysicalResourceId: physicalResourceId,
+    ResourceProperties: { ServiceToken: common.ServiceToken, ThingTypeName: physicalResourceId },
+  };
 }
 
 describe('thingTypeResource', () => {
@@ -67,13 +91,21 @@ describe('thingTypeResource', () => {
       physicalResourceId: 'lorawan',
       data: { EndpointAddress: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com' },
     });
-    expect(iot.types.get('lorawan')).toEqual({ thingTypeName: 'lorawan', deprecated: false, searchableAttributes: ['devEUI', 'stackName'] });
+    expect(iot.types.get('lorawan')).toEqual({
+      thingTypeName: 'lorawan',
+      deprecated: false,
+      searchableAttributes: ['devEUI', 'stackName'],
+    });
     expect(iot.thingEventsEnabled).toBe(true);
   });
 
   it('adopts an existing thing type and revives it when a deleted stack deprecated it', async () => {
     const iot = new FakeIot();
-    iot.types.set('lorawan', { thingTypeName: 'lorawan', deprecated: true, searchableAttributes: [...SEARCHABLE_ATTRIBUTES] });
+    iot.types.set('lorawan', {
+      thingTypeName: 'lorawan',
+      deprecated: true,
+      searchableAttributes: [...SEARCHABLE_ATTRIBUTES],
+    });
     await thingTypeResource(iot)(create('lorawan'));
     expect(iot.calls).toEqual(['undeprecate lorawan']);
     expect(iot.types.get('lorawan')?.deprecated).toBe(false);
@@ -84,7 +116,9 @@ describe('thingTypeResource', () => {
     const logic = thingTypeResource(iot);
     await logic(create('lorawan'));
     iot.calls.length = 0;
-    await expect(logic(update('lorawan', 'lorawan'))).resolves.toMatchObject({ physicalResourceId: 'lorawan' });
+    await expect(logic(update('lorawan', 'lorawan'))).resolves.toMatchObject({
+      physicalResourceId: 'lorawan',
+    });
     expect(iot.calls).toEqual([]);
   });
 
@@ -92,7 +126,9 @@ describe('thingTypeResource', () => {
     const iot = new FakeIot();
     const logic = thingTypeResource(iot);
     await logic(create('lorawan'));
-    await expect(logic(update('lorawan-eu', 'lorawan'))).resolves.toMatchObject({ physicalResourceId: 'lorawan-eu' });
+    await expect(logic(update('lorawan-eu', 'lorawan'))).resolves.toMatchObject({
+      physicalResourceId: 'lorawan-eu',
+    });
     expect(iot.types.get('lorawan')?.deprecated).toBe(false);
     expect(iot.types.has('lorawan-eu')).toBe(true);
   });
@@ -100,7 +136,10 @@ describe('thingTypeResource', () => {
   it('refuses an invalid name with a clear input error', async () => {
     const attempt = thingTypeResource(new FakeIot())(create('lora wan'));
     await expect(attempt).rejects.toBeInstanceOf(InputError);
-    await expect(attempt).rejects.toMatchObject({ code: 'invalid_thing_type_name', message: expect.stringContaining('"lora wan"') });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'invalid_thing_type_name',
+      message: expect.stringContaining('"lora wan"'),
+    });
   });
 
   it('deprecates the thing type on Delete and leaves thing events on', async () => {
@@ -113,7 +152,9 @@ describe('thingTypeResource', () => {
   });
 
   it('succeeds on Delete when the thing type is already gone', async () => {
-    await expect(thingTypeResource(new FakeIot())(remove('lorawan'))).resolves.toEqual({ physicalResourceId: 'lorawan' });
+    await expect(thingTypeResource(new FakeIot())(remove('lorawan'))).resolves.toEqual({
+      physicalResourceId: 'lorawan',
+    });
   });
 
   it('touches nothing on Delete of a PhysicalResourceId that is no thing type name', async () => {
@@ -131,7 +172,10 @@ describe('CreateThingType on the IoT API (success path; the emulator lacks Updat
         sent.push({ name: command.constructor.name, input: command.input });
         switch (command.constructor.name) {
           case 'DescribeThingTypeCommand':
-            throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
+            throw Object.assign(new Error('not found'), {
+              name: 'ResourceNotFoundException',
+              $metadata: { httpStatusCode: 404 },
+            });
           case 'DescribeEndpointCommand':
             return { endpointAddress: 'a1b2c3-ats.iot.eu-west-1.amazonaws.com' };
           default:
@@ -150,10 +194,16 @@ describe('CreateThingType on the IoT API (success path; the emulator lacks Updat
           name: 'CreateThingTypeCommand',
           input: {
             thingTypeName: 'lorawan',
-            thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'], thingTypeDescription: expect.any(String) },
+            thingTypeProperties: {
+              searchableAttributes: ['devEUI', 'stackName'],
+              thingTypeDescription: expect.any(String),
+            },
           },
         },
-        { name: 'UpdateEventConfigurationsCommand', input: { eventConfigurations: { THING: { Enabled: true } } } },
+        {
+          name: 'UpdateEventConfigurationsCommand',
+          input: { eventConfigurations: { THING: { Enabled: true } } },
+        },
         { name: 'DescribeEndpointCommand', input: { endpointType: 'iot:Data-ATS' } },
       ]);
       expect(receiver.received[0]!.json).toMatchObject({
