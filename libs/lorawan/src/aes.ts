@@ -9,6 +9,11 @@
  * and a never-finalised CBC cipher chains each call onto its previous output; XORing that
  * output into the first block of the next message cancels it, which gives a CBC-MAC with
  * a zero IV in one native call per message.
+ *
+ * The inputs are built in preallocated scratch buffers, and the cipher is handed views of
+ * them made once per block count: on a short frame, allocating a buffer or even creating a
+ * view costs more than the AES work. Calls are synchronous and never nest, so a buffer is
+ * never used by two computations at once.
  */
 import { createCipheriv, createDecipheriv, type Cipheriv, type Decipheriv } from 'node:crypto';
 import type { AesKey } from './identifiers';
@@ -69,6 +74,29 @@ function sameBlock(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A scratch buffer of whole blocks, with a view of its first n blocks for every n used. */
+export class Scratch {
+  readonly bytes: Uint8Array;
+  private readonly views: Uint8Array[] = [];
+
+  constructor(blocks: number) {
+    this.bytes = new Uint8Array(blocks * 16);
+  }
+
+  /** The first `count` blocks. */
+  blocks(count: number): Uint8Array {
+    return (this.views[count] ??= this.bytes.subarray(0, count * 16));
+  }
+}
+
+/** Room for a B block and the largest message a MIC covers (255 bytes): 17 blocks. */
+const CMAC_SCRATCH = new Scratch(17);
+
+/** The shared CMAC scratch when `length` bytes fit in it, else a new buffer for them. */
+export function cmacScratch(length: number): Scratch {
+  return length <= CMAC_SCRATCH.bytes.length ? CMAC_SCRATCH : new Scratch(Math.ceil(length / 16));
+}
+
 /** AES-128-ECB encryption of whole blocks (`blocks.length` a multiple of 16). */
 export function aesEncryptBlocks(key: AesKey, blocks: Uint8Array): Buffer {
   return stateOf(key).ecb.update(blocks);
@@ -82,30 +110,32 @@ export function aesDecryptBlocks(key: AesKey, blocks: Uint8Array): Buffer {
 }
 
 /**
- * AES-CMAC (RFC 4493 §2.4) of `buffer[0, length)`, returning the first `size` bytes of
- * the tag. `buffer` is scratch space the caller owns: zero beyond `length`, at least
- * 16 bytes and a multiple of 16 long; it is overwritten.
+ * AES-CMAC (RFC 4493 §2.4) of the first `length` bytes of `scratch` (from
+ * {@link cmacScratch}), returning the first `size` bytes of the tag. The scratch bytes
+ * after the message are padded here; the message itself is overwritten.
  */
 export function cmacInPlace(
   key: AesKey,
-  buffer: Uint8Array,
+  scratch: Scratch,
   length: number,
   size: number,
 ): Uint8Array {
   const state = stateOf(key);
+  const buffer = scratch.bytes;
   // Steps 2-4: n blocks; the last one complete → XOR K1, else pad with 10^i and XOR K2.
   const n = length === 0 ? 1 : Math.ceil(length / 16);
   const last = (n - 1) * 16;
   let subkey = state.k1;
   if (length === 0 || length % 16 !== 0) {
     buffer[length] = 0x80;
+    for (let i = length + 1; i < n * 16; i++) buffer[i] = 0;
     subkey = state.k2;
   }
   for (let i = 0; i < 16; i++) buffer[last + i]! ^= subkey[i]!;
   // Steps 5-6: CBC-MAC with a zero IV; cancel the cipher's chaining value (see top).
   const chain = state.chain;
   for (let i = 0; i < 16; i++) buffer[i]! ^= chain[i]!;
-  const out = state.cbc.update(buffer.subarray(0, n * 16));
-  chain.set(out.subarray(out.length - 16));
+  const out = state.cbc.update(scratch.blocks(n));
+  for (let i = 0, at = out.length - 16; i < 16; i++) chain[i] = out[at + i]!;
   return chain.slice(0, size);
 }

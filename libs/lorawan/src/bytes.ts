@@ -21,6 +21,20 @@ export function writeReversed(bytes: Uint8Array, offset: number, value: Uint8Arr
   for (let i = 0, n = value.length; i < n; i++) bytes[offset + i] = value[n - 1 - i]!;
 }
 
+/** One empty array for all empty fields (frozen: an empty typed array can be). */
+const EMPTY = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
+/**
+ * A copy of `bytes[start, end)`. Decoders copy each field rather than keep views of the
+ * input: the caller may reuse its buffer, and on small arrays a copy is cheaper than a view.
+ */
+export function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  if (start === end) return EMPTY;
+  const out = new Uint8Array(end - start);
+  for (let i = start; i < end; i++) out[i - start] = bytes[i]!;
+  return out;
+}
+
 /** Reads `size` bytes from the wire into a new array in display order. */
 export function readReversed(bytes: Uint8Array, offset: number, size: number): Uint8Array {
   const value = new Uint8Array(size);

@@ -3,7 +3,7 @@
  * as amended by the 1.1 erratum) and the join-accept (1.0.4 §6.2.6, 1.1 §6.2.3).
  * Every function returns a new buffer and leaves its arguments untouched.
  */
-import { aesDecryptBlocks, aesEncryptBlocks } from './aes';
+import { aesDecryptBlocks, aesEncryptBlocks, Scratch } from './aes';
 import { checkUint, MAX_F_CNT, writeReversed, writeUintLE } from './bytes';
 import { LorawanError } from './errors';
 import type { AesKey, DevAddr, Direction } from './identifiers';
@@ -84,6 +84,9 @@ export function decryptFOpts(
   return encryptFOpts(nwkSEncKey, direction, devAddr, fCnt, fOpts, counter);
 }
 
+/** Room for the counter blocks of the longest payload (255 blocks). */
+const KEYSTREAM_SCRATCH = new Scratch(255);
+
 function xorKeystream(
   key: AesKey,
   byte4: number,
@@ -104,12 +107,15 @@ function xorKeystream(
       { length },
     );
   }
-  const blocks = new Uint8Array(count * 16);
+  // The counter blocks go in a reused buffer (see aes.ts), so every byte is written.
+  const blocks = KEYSTREAM_SCRATCH.blocks(count);
   blocks[0] = 0x01;
+  blocks[1] = blocks[2] = blocks[3] = 0;
   blocks[4] = byte4;
   blocks[5] = direction === 'up' ? 0 : 1;
   writeReversed(blocks, 6, devAddr);
   writeUintLE(blocks, 10, fCnt, 4);
+  blocks[14] = 0;
   blocks[15] = 1;
   for (let i = 1; i < count; i++) {
     blocks.copyWithin(i * 16, 0, 15);

@@ -6,6 +6,7 @@ import {
   checkBoolean,
   checkBytes,
   checkUint,
+  copyOf,
   readReversed,
   readUintLE,
   writeReversed,
@@ -56,21 +57,20 @@ export function decodeFCtrl(
   byte: number,
   direction: Direction,
 ): { fCtrl: FCtrl; fOptsLen: number } {
+  return { fCtrl: readFCtrl(byte, direction), fOptsLen: byte & 0x0f };
+}
+
+function readFCtrl(byte: number, direction: Direction): FCtrl {
   const adr = (byte & 0x80) !== 0;
   const ack = (byte & 0x20) !== 0;
-  const fOptsLen = byte & 0x0f;
-  if (direction === 'up') {
-    return {
-      fCtrl: { adr, adrAckReq: (byte & 0x40) !== 0, ack, classB: (byte & 0x10) !== 0 },
-      fOptsLen,
-    };
-  }
+  if (direction === 'up')
+    return { adr, adrAckReq: (byte & 0x40) !== 0, ack, classB: (byte & 0x10) !== 0 };
   if (byte & 0x40) {
     throw new LorawanError('rfu_bits_set', 'Downlink FCtrl has its RFU bit 6 set; it must be 0.', {
       field: 'FCtrl',
     });
   }
-  return { fCtrl: { adr, ack, fPending: (byte & 0x10) !== 0 }, fOptsLen };
+  return { adr, ack, fPending: (byte & 0x10) !== 0 };
 }
 
 /** Encodes an FCtrl byte for `direction`, with FOptsLen `fOptsLen` (0..15). */
@@ -101,7 +101,7 @@ export function decodeFHDR(bytes: Uint8Array, direction: 'up'): FHDR<UplinkFCtrl
 export function decodeFHDR(bytes: Uint8Array, direction: 'down'): FHDR<DownlinkFCtrl>;
 export function decodeFHDR(bytes: Uint8Array, direction: Direction): FHDR;
 export function decodeFHDR(bytes: Uint8Array, direction: Direction): FHDR {
-  return readFHDR(new Uint8Array(bytes), 0, bytes.length, direction);
+  return readFHDR(bytes, 0, bytes.length, direction);
 }
 
 /** Encodes an FHDR for `direction`: 7 bytes plus FOpts. */
@@ -111,11 +111,7 @@ export function encodeFHDR(fhdr: FHDR, direction: Direction): Uint8Array {
   return bytes;
 }
 
-/**
- * Reads an FHDR from `bytes[offset, end)`, keeping FOpts as a view into `bytes` (the
- * PHYPayload decoder passes its private copy, so views cost no copy and share nothing
- * with the caller).
- */
+/** Reads an FHDR from `bytes[offset, end)`, copying FOpts. */
 export function readFHDR(
   bytes: Uint8Array,
   offset: number,
@@ -132,7 +128,8 @@ export function readFHDR(
       },
     );
   }
-  const { fCtrl, fOptsLen } = decodeFCtrl(bytes[offset + 4]!, direction);
+  const fCtrl = readFCtrl(bytes[offset + 4]!, direction);
+  const fOptsLen = bytes[offset + 4]! & 0x0f;
   if (offset + 7 + fOptsLen > end) {
     throw new LorawanError(
       'invalid_length',
@@ -147,7 +144,7 @@ export function readFHDR(
     devAddr: readReversed(bytes, offset, 4) as DevAddr,
     fCtrl,
     fCnt: readUintLE(bytes, offset + 5, 2),
-    fOpts: bytes.subarray(offset + 7, offset + 7 + fOptsLen),
+    fOpts: copyOf(bytes, offset + 7, offset + 7 + fOptsLen),
   };
 }
 

@@ -4,7 +4,7 @@
  * re-encoded straight into the CMAC scratch buffer, after its B0 block, so checking a MIC
  * costs one allocation and no copy of the caller's bytes.
  */
-import { cmacInPlace } from './aes';
+import { cmacInPlace, cmacScratch } from './aes';
 import { checkUint, MAX_F_CNT } from './bytes';
 import { LorawanError } from './errors';
 import type { AesKey, Eui64 } from './identifiers';
@@ -21,7 +21,7 @@ import {
   writeDataFrame,
   type DataFrame,
 } from './mac-payload';
-import { allocDataMICBuffer, computeJoinAcceptMIC, dataMICInPlace, type JoinReqType } from './mic';
+import { computeJoinAcceptMIC, dataMICInPlace, dataMICScratch, type JoinReqType } from './mic';
 import type { PHYPayload } from './phy-payload';
 
 /**
@@ -72,13 +72,9 @@ export function computeMIC(
 ): Uint8Array {
   switch (payload.mType) {
     case 'JoinRequest': {
-      const buffer = new Uint8Array(32);
-      return cmacInPlace(
-        joinKey(keys, 'join-request'),
-        buffer,
-        writeJoinRequest(payload, buffer),
-        4,
-      );
+      const key = joinKey(keys, 'join-request');
+      const scratch = cmacScratch(32);
+      return cmacInPlace(key, scratch, writeJoinRequest(payload, scratch.bytes), 4);
     }
     case 'RejoinRequest': {
       const key =
@@ -88,8 +84,8 @@ export function computeMIC(
               keys.sNwkSIntKey,
               `a rejoin-request type ${payload.rejoinType} MIC needs the SNwkSIntKey`,
             );
-      const buffer = new Uint8Array(32);
-      return cmacInPlace(key, buffer, writeRejoinRequest(payload, buffer), 4);
+      const scratch = cmacScratch(32);
+      return cmacInPlace(key, scratch, writeRejoinRequest(payload, scratch.bytes), 4);
     }
     case 'JoinAccept':
       if ('encrypted' in payload) {
@@ -123,10 +119,12 @@ export function verifyMIC(payload: PHYPayload, keys: MICKeys, context: MICContex
 
 function joinAcceptMIC(payload: JoinAccept, keys: MICKeys, context: MICContext): Uint8Array {
   const length = joinAcceptLength(payload) - 4;
-  const buffer = new Uint8Array(32);
-  writeJoinAccept(payload, buffer);
-  if (!payload.dlSettings.optNeg)
-    return cmacInPlace(joinKey(keys, 'join-accept'), buffer, length, 4);
+  if (!payload.dlSettings?.optNeg) {
+    const key = joinKey(keys, 'join-accept');
+    const scratch = cmacScratch(32);
+    writeJoinAccept(payload, scratch.bytes);
+    return cmacInPlace(key, scratch, length, 4);
+  }
   const jsIntKey = need(
     keys.jsIntKey,
     'a LoRaWAN 1.1 join-accept MIC (OptNeg set) needs the JSIntKey',
@@ -139,7 +137,10 @@ function joinAcceptMIC(payload: JoinAccept, keys: MICKeys, context: MICContext):
       { mType: 'JoinAccept' },
     );
   }
-  return computeJoinAcceptMIC(jsIntKey, joinReqType, joinEUI, devNonce, buffer.subarray(0, length));
+  // computeJoinAcceptMIC builds its input in the shared scratch: give it the message apart.
+  const msg = new Uint8Array(length);
+  writeJoinAccept(payload, msg);
+  return computeJoinAcceptMIC(jsIntKey, joinReqType, joinEUI, devNonce, msg);
 }
 
 function dataFrameMIC(frame: DataFrame, keys: MICKeys, context: MICContext): Uint8Array {
@@ -147,8 +148,8 @@ function dataFrameMIC(frame: DataFrame, keys: MICKeys, context: MICContext): Uin
   const dir = direction === 'up' ? 0 : 1;
   const fCnt = fullFCnt(frame.fCnt, context.fCnt);
   const msgLength = dataFrameMsgLength(frame);
-  const buffer = allocDataMICBuffer(msgLength);
-  writeDataFrame(frame, buffer, 16, direction);
+  const scratch = dataMICScratch(fCnt, msgLength);
+  const { devAddr } = frame;
   if (keys.nwkSKey !== undefined) {
     if (keys.fNwkSIntKey !== undefined || keys.sNwkSIntKey !== undefined) {
       throw new LorawanError(
@@ -157,7 +158,8 @@ function dataFrameMIC(frame: DataFrame, keys: MICKeys, context: MICContext): Uin
         {},
       );
     }
-    return dataMICInPlace(keys.nwkSKey, buffer, 0, 0, 0, dir, frame.devAddr, fCnt, msgLength);
+    writeDataFrame(frame, scratch.bytes, 16, direction);
+    return dataMICInPlace(keys.nwkSKey, scratch, 0, 0, 0, dir, devAddr, fCnt, msgLength);
   }
   const sNwkSIntKey = need(
     keys.sNwkSIntKey,
@@ -175,23 +177,27 @@ function dataFrameMIC(frame: DataFrame, keys: MICKeys, context: MICContext): Uin
     ? checkUint('ConfFCnt', needContext(context.confFCnt, 'confFCnt', 'with ACK set'), MAX_F_CNT) &
       0xffff
     : 0;
-  if (fNwkSIntKey === undefined)
-    return dataMICInPlace(sNwkSIntKey, buffer, confFCnt, 0, 0, dir, frame.devAddr, fCnt, msgLength);
+  if (fNwkSIntKey === undefined) {
+    writeDataFrame(frame, scratch.bytes, 16, direction);
+    return dataMICInPlace(sNwkSIntKey, scratch, confFCnt, 0, 0, dir, devAddr, fCnt, msgLength);
+  }
   const txDr = checkUint('TxDr', needContext(context.txDr, 'txDr', 'of an uplink'), 0xff);
   const txCh = checkUint('TxCh', needContext(context.txCh, 'txCh', 'of an uplink'), 0xff);
-  const b0Buffer = buffer.slice();
+  // The CMAC overwrites its input, so the frame is written again for the second one.
+  writeDataFrame(frame, scratch.bytes, 16, direction);
   const cmacS = dataMICInPlace(
     sNwkSIntKey,
-    buffer,
+    scratch,
     confFCnt,
     txDr,
     txCh,
     0,
-    frame.devAddr,
+    devAddr,
     fCnt,
     msgLength,
   );
-  const cmacF = dataMICInPlace(fNwkSIntKey, b0Buffer, 0, 0, 0, 0, frame.devAddr, fCnt, msgLength);
+  writeDataFrame(frame, scratch.bytes, 16, direction);
+  const cmacF = dataMICInPlace(fNwkSIntKey, scratch, 0, 0, 0, 0, devAddr, fCnt, msgLength);
   return new Uint8Array([cmacS[0]!, cmacS[1]!, cmacF[0]!, cmacF[1]!]);
 }
 

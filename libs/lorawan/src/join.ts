@@ -1,12 +1,13 @@
 /**
  * Join messages: join-request (LoRaWAN 1.0.4 §6.2.4, 1.1 §6.2.2), join-accept with
  * DLSettings and CFList (1.0.4 §6.2.5-6, 1.1 §6.2.3, RP002 CFList), rejoin-request types
- * 0, 1, 2 (1.1 §6.2.4). The `read*` functions take the PHYPayload's private copy and keep
- * views into it; the `write*` functions write MHDR and fields, without the MIC.
+ * 0, 1, 2 (1.1 §6.2.4). The `read*` functions decode a PHYPayload, copying its fields;
+ * the `write*` functions write MHDR and fields, without the MIC.
  */
 import {
   checkBoolean,
   checkUint,
+  copyOf,
   readReversed,
   readUintLE,
   writeReversed,
@@ -102,7 +103,7 @@ export function readJoinRequest(bytes: Uint8Array): JoinRequest {
     joinEUI: readReversed(bytes, 1, 8) as Eui64,
     devEUI: readReversed(bytes, 9, 8) as Eui64,
     devNonce: readUintLE(bytes, 17, 2),
-    mic: bytes.subarray(19, 23),
+    mic: copyOf(bytes, 19, 23),
   };
 }
 
@@ -118,7 +119,7 @@ export function writeJoinRequest(message: JoinRequest, bytes: Uint8Array): numbe
 /** Reads a join-accept as on the air (17 or 33 bytes), without decrypting it. */
 export function readEncryptedJoinAccept(bytes: Uint8Array): EncryptedJoinAccept {
   expectLength('join-accept', bytes.length, 17, 33);
-  return { mType: 'JoinAccept', major: 'LoRaWANR1', encrypted: bytes.subarray(1) };
+  return { mType: 'JoinAccept', major: 'LoRaWANR1', encrypted: copyOf(bytes, 1, bytes.length) };
 }
 
 /** Reads a decrypted join-accept PHYPayload (17 or 33 bytes). */
@@ -146,7 +147,7 @@ export function readJoinAccept(bytes: Uint8Array): JoinAccept {
     },
     rxDelay,
     ...(cfList && { cfList }),
-    mic: bytes.subarray(bytes.length - 4),
+    mic: copyOf(bytes, bytes.length - 4, bytes.length),
   };
 }
 
@@ -193,7 +194,7 @@ export function readRejoinRequest(bytes: Uint8Array): RejoinRequest {
       joinEUI: readReversed(bytes, 2, 8) as Eui64,
       devEUI: readReversed(bytes, 10, 8) as Eui64,
       rjCount: readUintLE(bytes, 18, 2),
-      mic: bytes.subarray(20, 24),
+      mic: copyOf(bytes, 20, 24),
     };
   }
   if (rejoinType === 0 || rejoinType === 2) {
@@ -205,7 +206,7 @@ export function readRejoinRequest(bytes: Uint8Array): RejoinRequest {
       netID: readUintLE(bytes, 2, 3),
       devEUI: readReversed(bytes, 5, 8) as Eui64,
       rjCount: readUintLE(bytes, 13, 2),
-      mic: bytes.subarray(15, 19),
+      mic: copyOf(bytes, 15, 19),
     };
   }
   if (rejoinType < 0) expectLength('rejoin-request', bytes.length, 19, 24);
@@ -269,6 +270,8 @@ function readCFList(bytes: Uint8Array, offset: number): CFList {
 }
 
 function writeCFList(cfList: CFList, bytes: Uint8Array, offset: number): void {
+  // Unused frequencies and clear mask bits are zeros; the buffer may hold older bytes.
+  bytes.fill(0, offset, offset + 15);
   if (
     cfList.type === 'Frequencies' &&
     Array.isArray(cfList.frequencies) &&

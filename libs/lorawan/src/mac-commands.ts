@@ -42,6 +42,13 @@ interface CommandSpec {
   readonly fields: Readonly<Record<string, Field>>;
 }
 
+/** The registry is shared by every caller: freeze it so that nobody can change it for the others. */
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value))
+    if (typeof child === 'object') deepFreeze(child as object);
+  return Object.freeze(value);
+}
+
 const uint = (at: number, shift = 0, bits = 8, size = 1): UintField => ({
   kind: 'uint',
   at,
@@ -69,7 +76,7 @@ const hz = (at: number): HzField => ({ kind: 'hz', at, size: 3, shift: 0, bits: 
  * The registry: one entry per (CID, direction). `length` is the payload after the CID.
  * Sections are those of LoRaWAN 1.1 (1.0.4 has the same layouts where it has the command).
  */
-export const MAC_COMMANDS = {
+export const MAC_COMMANDS = deepFreeze({
   /** 1.1 §5.1: the end-device's LoRaWAN minor version (1 for 1.1). ABP devices only. */
   ResetInd: { cid: 0x01, direction: 'up', length: 1, fields: { minor: uint(0, 0, 4) } },
   ResetConf: { cid: 0x01, direction: 'down', length: 1, fields: { minor: uint(0, 0, 4) } },
@@ -245,7 +252,7 @@ export const MAC_COMMANDS = {
   /** 1.1 §5.16 (class C): the device's class, 0x00 A, 0x02 C. */
   DeviceModeInd: { cid: 0x20, direction: 'up', length: 1, fields: { class: uint(0) } },
   DeviceModeConf: { cid: 0x20, direction: 'down', length: 1, fields: { class: uint(0) } },
-} as const satisfies Readonly<Record<string, CommandSpec>>;
+} as const satisfies Readonly<Record<string, CommandSpec>>);
 
 type Registry = typeof MAC_COMMANDS;
 

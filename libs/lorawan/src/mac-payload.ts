@@ -2,7 +2,7 @@
  * Data frames (LoRaWAN 1.0.4 §4.3, 1.1 §4.3): MHDR | FHDR | [FPort | FRMPayload] | MIC.
  * FOpts and FRMPayload stay as on the wire (encrypted); see `encryption.ts` for both.
  */
-import { checkBytes, checkUint } from './bytes';
+import { checkBytes, checkUint, copyOf } from './bytes';
 import { LorawanError } from './errors';
 import { readFHDR, writeFHDR, type DownlinkFCtrl, type FHDR, type UplinkFCtrl } from './fhdr';
 import type { Direction } from './identifiers';
@@ -35,7 +35,7 @@ export function dataFrameDirection(frame: DataFrame): Direction {
   return frame.mType === 'UnconfirmedDataUp' || frame.mType === 'ConfirmedDataUp' ? 'up' : 'down';
 }
 
-/** Reads a data frame (`bytes`: the PHYPayload's private copy), keeping views into it. */
+/** Reads a data frame PHYPayload, copying its fields. */
 export function readDataFrame(
   bytes: Uint8Array,
   mType: DataFrame['mType'],
@@ -56,15 +56,17 @@ export function readDataFrame(
   const at = 8 + fhdr.fOpts.length;
   const fPort = at < end ? bytes[at]! : undefined;
   if (fPort === 0 && fhdr.fOpts.length > 0) throw fOptsWithFPort0();
-  const frame = {
-    mType,
-    major: 'LoRaWANR1' as const,
-    ...fhdr,
-    ...(fPort !== undefined && { fPort }),
-    frmPayload: bytes.subarray(fPort === undefined ? end : at + 1, end),
-    mic: bytes.subarray(end),
-  };
-  return frame as DataFrame;
+  // One literal with a fixed key order (fPort present or not) keeps decoded frames on
+  // one of two hidden classes, which the MIC and crypto paths then read fast.
+  const frmPayload = copyOf(bytes, fPort === undefined ? end : at + 1, end);
+  const mic = copyOf(bytes, end, bytes.length);
+  const { devAddr, fCtrl, fCnt, fOpts } = fhdr;
+  const major = 'LoRaWANR1';
+  return (
+    fPort === undefined
+      ? { mType, major, devAddr, fCtrl, fCnt, fOpts, frmPayload, mic }
+      : { mType, major, devAddr, fCtrl, fCnt, fOpts, fPort, frmPayload, mic }
+  ) as DataFrame;
 }
 
 /** The length of the frame without its MIC. */

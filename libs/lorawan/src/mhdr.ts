@@ -34,6 +34,11 @@ const M_TYPES: readonly MType[] = [
   'Proprietary',
 ];
 
+/** The eight valid MHDRs, decoded once: decoding allocates nothing. */
+const MHDRS: readonly MHDR[] = M_TYPES.map((mType) =>
+  Object.freeze({ mType, major: 'LoRaWANR1' as const }),
+);
+
 const M_TYPE_VALUES: Readonly<Record<string, number>> = Object.fromEntries(
   M_TYPES.map((mType, value) => [mType, value]),
 );
@@ -60,7 +65,7 @@ export function decodeMHDR(byte: number): MHDR {
       { field: 'MHDR' },
     );
   }
-  return { mType: M_TYPES[byte >>> 5]!, major: 'LoRaWANR1' };
+  return MHDRS[byte >>> 5]!;
 }
 
 /** Encodes an MHDR byte; `major` defaults to LoRaWAN R1. */

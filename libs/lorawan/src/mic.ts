@@ -3,7 +3,7 @@
  * bytes the MIC covers (`msg`: the PHYPayload without its MIC) and returns the 4-byte
  * MIC. `decodePHYPayload` models and {@link computeMIC} build on these.
  */
-import { cmacInPlace } from './aes';
+import { cmacInPlace, cmacScratch, type Scratch } from './aes';
 import { checkUint, MAX_F_CNT, writeReversed, writeUintLE } from './bytes';
 import { LorawanError } from './errors';
 import type { AesKey, DevAddr, Eui64 } from './identifiers';
@@ -26,9 +26,9 @@ export interface UplinkMICParams {
 
 /** AES-CMAC (RFC 4493) of `message` under `key`: the full 16-byte tag. */
 export function aesCmac(key: AesKey, message: Uint8Array): Uint8Array {
-  const buffer = new Uint8Array(Math.max(16, Math.ceil(message.length / 16) * 16));
-  buffer.set(message);
-  return cmacInPlace(key, buffer, message.length, 16);
+  const scratch = cmacScratch(message.length);
+  scratch.bytes.set(message);
+  return cmacInPlace(key, scratch, message.length, 16);
 }
 
 /**
@@ -147,18 +147,19 @@ export function computeJoinAcceptMIC(
   }
   checkUint('DevNonce', devNonce, 0xffff);
   const length = 11 + msg.length;
-  const buffer = new Uint8Array(Math.ceil(length / 16) * 16);
+  const scratch = cmacScratch(length);
+  const buffer = scratch.bytes;
   buffer[0] = joinReqType;
   writeReversed(buffer, 1, joinEUI);
   writeUintLE(buffer, 9, devNonce, 2);
   buffer.set(msg, 11);
-  return cmacInPlace(jsIntKey, buffer, length, 4);
+  return cmacInPlace(jsIntKey, scratch, length, 4);
 }
 
 function cmac(key: AesKey, msg: Uint8Array): Uint8Array {
-  const buffer = new Uint8Array(Math.max(16, Math.ceil(msg.length / 16) * 16));
-  buffer.set(msg);
-  return cmacInPlace(key, buffer, msg.length, 4);
+  const scratch = cmacScratch(msg.length);
+  scratch.bytes.set(msg);
+  return cmacInPlace(key, scratch, msg.length, 4);
 }
 
 function dataMIC(
@@ -171,24 +172,35 @@ function dataMIC(
   fCnt: number,
   msg: Uint8Array,
 ): Uint8Array {
-  const buffer = allocDataMICBuffer(msg.length);
-  buffer.set(msg, 16);
-  return dataMICInPlace(key, buffer, confFCnt, txDr, txCh, dir, devAddr, fCnt, msg.length);
-}
-
-/** Scratch space for a data MIC: a B block, then `msgLength` bytes of msg, zero-padded. */
-export function allocDataMICBuffer(msgLength: number): Uint8Array {
-  return new Uint8Array(16 + Math.ceil(msgLength / 16) * 16);
+  const scratch = dataMICScratch(fCnt, msg.length);
+  scratch.bytes.set(msg, 16);
+  return dataMICInPlace(key, scratch, confFCnt, txDr, txCh, dir, devAddr, fCnt, msg.length);
 }
 
 /**
- * The data MIC over `buffer` = [B block | msg | zero padding] (from
- * {@link allocDataMICBuffer}, with msg written at offset 16): writes the B0/B1 block
- * (`49 | ConfFCnt | TxDr | TxCh | Dir | DevAddr | FCnt | 00 | len`) and CMACs it all.
+ * Checks a data MIC's counter and message length, and returns the scratch to write the
+ * message into, at offset 16 (after the B block).
+ */
+export function dataMICScratch(fCnt: number, msgLength: number): Scratch {
+  checkUint('FCnt', fCnt, MAX_F_CNT);
+  if (msgLength > 255) {
+    throw new LorawanError(
+      'payload_too_long',
+      `A MIC covers at most 255 bytes (its B block holds the length in one byte); got ${msgLength}.`,
+      { length: msgLength },
+    );
+  }
+  return cmacScratch(16 + msgLength);
+}
+
+/**
+ * The data MIC over the scratch from {@link dataMICScratch}, the message at offset 16:
+ * writes the B0/B1 block (`49 | ConfFCnt | TxDr | TxCh | Dir | DevAddr | FCnt | 00 | len`)
+ * and CMACs it all.
  */
 export function dataMICInPlace(
   key: AesKey,
-  buffer: Uint8Array,
+  scratch: Scratch,
   confFCnt: number,
   txDr: number,
   txCh: number,
@@ -197,16 +209,7 @@ export function dataMICInPlace(
   fCnt: number,
   msgLength: number,
 ): Uint8Array {
-  checkUint('FCnt', fCnt, MAX_F_CNT);
-  if (msgLength > 255) {
-    throw new LorawanError(
-      'payload_too_long',
-      `A MIC covers at most 255 bytes (its B block holds the length in one byte); got ${msgLength}.`,
-      {
-        length: msgLength,
-      },
-    );
-  }
+  const buffer = scratch.bytes;
   buffer[0] = 0x49;
   buffer[1] = confFCnt & 0xff;
   buffer[2] = confFCnt >>> 8;
@@ -217,5 +220,5 @@ export function dataMICInPlace(
   writeUintLE(buffer, 10, fCnt, 4);
   buffer[14] = 0;
   buffer[15] = msgLength;
-  return cmacInPlace(key, buffer, 16 + msgLength, 4);
+  return cmacInPlace(key, scratch, 16 + msgLength, 4);
 }

@@ -4,6 +4,7 @@
  * `encodePHYPayload(decodePHYPayload(bytes))` gives `bytes` back, which is what lets
  * the MIC functions work on the decoded model.
  */
+import { copyOf } from './bytes';
 import { LorawanError } from './errors';
 import {
   joinAcceptLength,
@@ -38,8 +39,8 @@ export interface Proprietary {
 
 /**
  * Any decoded PHYPayload, discriminated by `mType` (and, for join-accepts, by whether
- * it carries `encrypted`). Byte arrays in a decoded value are views into one private copy
- * of the input: the caller's buffer is never kept nor changed.
+ * it carries `encrypted`). Byte arrays in a decoded value are fresh copies: the caller's
+ * buffer is never kept nor changed.
  */
 export type PHYPayload =
   JoinRequest | JoinAccept | EncryptedJoinAccept | RejoinRequest | DataFrame | Proprietary;
@@ -76,22 +77,23 @@ export function decodePHYPayload(bytes: Uint8Array, options: DecodeOptions = {})
       { length: 0 },
     );
   checkMaxLength(bytes.length);
-  const copy = new Uint8Array(bytes);
-  const { mType } = decodeMHDR(copy[0]!);
+  const { mType } = decodeMHDR(bytes[0]!);
   switch (mType) {
     case 'JoinRequest':
-      return readJoinRequest(copy);
+      return readJoinRequest(bytes);
     case 'JoinAccept':
-      return options.joinAccept === 'plain' ? readJoinAccept(copy) : readEncryptedJoinAccept(copy);
+      return options.joinAccept === 'plain'
+        ? readJoinAccept(bytes)
+        : readEncryptedJoinAccept(bytes);
     case 'RejoinRequest':
-      return readRejoinRequest(copy);
+      return readRejoinRequest(bytes);
     case 'Proprietary':
-      return { mType, major: 'LoRaWANR1', payload: copy.subarray(1) };
+      return { mType, major: 'LoRaWANR1', payload: copyOf(bytes, 1, bytes.length) };
     case 'UnconfirmedDataUp':
     case 'ConfirmedDataUp':
-      return readDataFrame(copy, mType, 'up');
+      return readDataFrame(bytes, mType, 'up');
     default:
-      return readDataFrame(copy, mType, 'down');
+      return readDataFrame(bytes, mType, 'down');
   }
 }
 

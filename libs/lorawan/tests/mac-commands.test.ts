@@ -127,6 +127,11 @@ const examples: readonly (readonly [Direction, string, MACCommand])[] = [
 ];
 
 describe('MAC commands', () => {
+  it('keeps its registry frozen', () => {
+    expect(Object.isFrozen(MAC_COMMANDS)).toBe(true);
+    expect(Object.isFrozen(MAC_COMMANDS.LinkADRReq.fields.chMask)).toBe(true);
+  });
+
   it('has an example here for every command of the registry', () => {
     expect(new Set(examples.map(([, , command]) => command.name))).toEqual(
       new Set(Object.keys(MAC_COMMANDS)),
