@@ -53,6 +53,7 @@ const CALLS: Record<FunctionId, (e2e: boolean) => string[]> = {
     'iot:DeprecateThingType',
     'iot:UpdateEventConfigurations',
     'iot:DescribeEndpoint',
+    'iot:ListThings',
   ],
   PubSubFunction: () => ['secretsmanager:GetSecretValue'],
   UplinkFunction: (e2e) => [
@@ -87,6 +88,7 @@ const CALLS: Record<FunctionId, (e2e: boolean) => string[]> = {
 /** Actions whose API has no resource-level permissions: the only ones allowed on "*". */
 const NO_RESOURCE_LEVEL_PERMISSIONS = [
   'iot:DescribeEndpoint',
+  'iot:ListThings',
   'iot:UpdateEventConfigurations',
   'xray:PutTelemetryRecords',
   'xray:PutTraceSegments',
@@ -202,10 +204,14 @@ const ACCESS: Record<
       ['iot:DeprecateThingType', iot('thingtype/lorawan')],
       ['iot:UpdateEventConfigurations', '*'],
       ['iot:DescribeEndpoint', '*'],
+      ['iot:ListThings', '*'],
     ],
     denied: [
       ['iot:CreateThingType', iot('thingtype/other')],
       ['iot:DeprecateThingType', iot('thingtype/other')],
+      // It reads the registry to decide about the type, and never changes a thing.
+      ['iot:UpdateThing', iot('thing/0004A30B001C0530')],
+      ['iot:DeleteThing', iot('thing/0004A30B001C0530')],
     ],
   }),
   PubSubFunction: () => ({

@@ -76,10 +76,11 @@ describe('the API key secret', () => {
 });
 
 describe('the custom resources', () => {
-  it('create the thing type of the ThingTypeName parameter', () => {
+  it('create the thing type of the ThingTypeName parameter, telling it the stack that shares it', () => {
     expect(properties(setup, 'ThingType', scenario({ ThingTypeName: 'my-type' }))).toEqual({
       ServiceToken: '<ThingTypeFunction.Arn>',
       ThingTypeName: 'my-type',
+      StackName: STACK,
     });
   });
 

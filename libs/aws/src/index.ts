@@ -27,5 +27,5 @@ export { IotDataPublisher, MAX_PUBLISH_PAYLOAD_BYTES } from './publisher';
 export { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
 export { IotShadowStore } from './shadow-store';
 export { IotThingRegistry } from './thing-registry';
-export { IotThingTypeAdmin } from './thing-types';
-export type { ThingTypeRecord } from './thing-types';
+export { IotThingTypeAdmin, MAX_THINGS_PAGE_SIZE } from './thing-types';
+export type { ThingPage, ThingSummary, ThingTypeRecord } from './thing-types';

@@ -3,6 +3,7 @@ import {
   DeprecateThingTypeCommand,
   DescribeEndpointCommand,
   DescribeThingTypeCommand,
+  ListThingsCommand,
   UpdateEventConfigurationsCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
@@ -17,6 +18,21 @@ export interface ThingTypeRecord {
   readonly deprecated: boolean;
   readonly searchableAttributes: readonly string[];
 }
+
+/** A thing as a listing shows it: its name and attributes. */
+export interface ThingSummary {
+  readonly thingName: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** One page of things; `nextToken` is set when more follow. */
+export interface ThingPage {
+  readonly things: readonly ThingSummary[];
+  readonly nextToken?: string;
+}
+
+/** The largest page ListThings answers. */
+export const MAX_THINGS_PAGE_SIZE = 250;
 
 /**
  * The account-level IoT setup the thing-type custom resource performs: thing types,
@@ -92,6 +108,38 @@ export class IotThingTypeAdmin {
         service: SERVICE,
         action: 'DeprecateThingType',
         resource: `thing type ${thingTypeName}`,
+      });
+    }
+  }
+
+  /**
+   * One page of the things of a thing type, with their attributes (`maxResults` at most
+   * `MAX_THINGS_PAGE_SIZE`, the default). A thing type that does not exist has no things.
+   */
+  async listThingsOfType(
+    thingTypeName: string,
+    page: { readonly nextToken?: string; readonly maxResults?: number } = {},
+  ): Promise<ThingPage> {
+    try {
+      const answer = await this.client.send(
+        new ListThingsCommand({
+          thingTypeName,
+          maxResults: page.maxResults ?? MAX_THINGS_PAGE_SIZE,
+          ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+        }),
+      );
+      const things = (answer.things ?? []).flatMap((thing) =>
+        thing.thingName
+          ? [{ thingName: thing.thingName, attributes: { ...thing.attributes } }]
+          : [],
+      );
+      return { things, ...(answer.nextToken ? { nextToken: answer.nextToken } : {}) };
+    } catch (error) {
+      if (isNotFound(error)) return { things: [] };
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'ListThings',
+        resource: `things of type ${thingTypeName}`,
       });
     }
   }

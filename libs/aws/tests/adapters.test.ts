@@ -1,4 +1,10 @@
-import { ResourceAlreadyExistsException, VersionConflictException, type IoTClient } from '@aws-sdk/client-iot';
+import {
+  ResourceAlreadyExistsException,
+  ResourceNotFoundException,
+  ThrottlingException,
+  VersionConflictException,
+  type IoTClient,
+} from '@aws-sdk/client-iot';
 import { ConflictException, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -15,6 +21,7 @@ import {
   IotDataPublisher,
   IotShadowStore,
   IotThingRegistry,
+  IotThingTypeAdmin,
   MAX_PUBLISH_PAYLOAD_BYTES,
   SecretsManagerSecretReader,
 } from '../src';
@@ -56,6 +63,33 @@ describe('IotThingRegistry (AWS behaviour the emulator lacks)', () => {
       name: 'UpdateThingCommand',
       input: { thingName: 'T1', attributePayload: { attributes: { appKey: '' }, merge: true }, expectedVersion: 3 },
     });
+  });
+});
+
+describe('IotThingTypeAdmin.listThingsOfType (AWS behaviour the emulator lacks)', () => {
+  it('asks for full pages of the type and passes the token on', async () => {
+    const { client, sent } = fakeClient<IoTClient>(() => ({ things: [{ thingName: 'T1' }, { attributes: {} }], nextToken: 'n2' }));
+    await expect(new IotThingTypeAdmin(client).listThingsOfType('lorawan', { nextToken: 'n1' })).resolves.toEqual({
+      things: [{ thingName: 'T1', attributes: {} }],
+      nextToken: 'n2',
+    });
+    expect(sent).toEqual([{ name: 'ListThingsCommand', input: { thingTypeName: 'lorawan', maxResults: 250, nextToken: 'n1' } }]);
+  });
+
+  it('lists no things of a type that does not exist', async () => {
+    const { client } = fakeClient<IoTClient>(() => {
+      throw new ResourceNotFoundException({ message: 'no such type', $metadata: { httpStatusCode: 404 } });
+    });
+    await expect(new IotThingTypeAdmin(client).listThingsOfType('gone')).resolves.toEqual({ things: [] });
+  });
+
+  it('reports throttling as retryable, naming the call and the type', async () => {
+    const { client } = fakeClient<IoTClient>(() => {
+      throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+    });
+    const attempt = new IotThingTypeAdmin(client).listThingsOfType('lorawan');
+    await expect(attempt).rejects.toBeInstanceOf(TransientError);
+    await expect(attempt).rejects.toMatchObject({ message: expect.stringContaining('ListThings for things of type lorawan') });
   });
 });
 

@@ -1,4 +1,4 @@
-import { CreateThingTypeCommand, type IoTClient } from '@aws-sdk/client-iot';
+import { CreateThingCommand, CreateThingTypeCommand, type IoTClient } from '@aws-sdk/client-iot';
 import { type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { CreateSecretCommand, UpdateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ShadowVersionConflictError } from '@tts-aws-iot/integration';
@@ -12,6 +12,7 @@ import {
   IotDataPublisher,
   IotShadowStore,
   IotThingRegistry,
+  IotThingTypeAdmin,
   SecretsManagerSecretReader,
 } from '../src';
 
@@ -79,6 +80,35 @@ describeWithMoto('AWS adapters against moto', () => {
       await expect(
         registry.createThing({ thingName: 'no-such-type', thingTypeName: 'missing-type', attributes: {} }),
       ).rejects.toMatchObject({ retryable: false, code: 'aws_not_found', message: expect.stringContaining('CreateThing for thing no-such-type') });
+    });
+  });
+
+  describe('IotThingTypeAdmin', () => {
+    beforeAll(async () => {
+      await iot.send(new CreateThingTypeCommand({ thingTypeName: 'shared' }));
+      const registry = new IotThingRegistry(iot);
+      for (const [thingName, stackName] of [['S1', 'tts'], ['S2', 'tts-eu'], ['S3', 'tts']] as const)
+        await registry.createThing({ thingName, thingTypeName: 'shared', attributes: { stackName } });
+      await registry.createThing({ thingName: 'S4', thingTypeName: 'shared', attributes: {} });
+      await iot.send(new CreateThingCommand({ thingName: 'untyped', attributePayload: { attributes: { stackName: 'tts-eu' } } }));
+    });
+
+    it('lists the things of a type with their attributes, page by page', async () => {
+      const admin = new IotThingTypeAdmin(iot);
+      const first = await admin.listThingsOfType('shared', { maxResults: 3 });
+      expect(first.nextToken).toEqual(expect.any(String));
+      const second = await admin.listThingsOfType('shared', { maxResults: 3, nextToken: first.nextToken! });
+      expect(second.nextToken).toBeUndefined();
+      expect([...first.things, ...second.things].sort((a, b) => a.thingName.localeCompare(b.thingName))).toEqual([
+        { thingName: 'S1', attributes: { stackName: 'tts' } },
+        { thingName: 'S2', attributes: { stackName: 'tts-eu' } },
+        { thingName: 'S3', attributes: { stackName: 'tts' } },
+        { thingName: 'S4', attributes: {} },
+      ]);
+    });
+
+    it('lists no things of a type that does not exist', async () => {
+      await expect(new IotThingTypeAdmin(iot).listThingsOfType('never-made')).resolves.toEqual({ things: [] });
     });
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import {
+  CreateThingCommand,
   CreateThingTypeCommand,
   DeprecateThingTypeCommand,
   DescribeThingTypeCommand,
@@ -18,25 +19,31 @@ const BUNDLE = join(__dirname, '../../../dist/packages/thing-type/index.js');
 /**
  * Runs the built Lambda bundle in its own Node process, as Lambda would: the event goes
  * in, the handler answers CloudFormation on the receiver, moto stands in for AWS IoT.
+ * Returns the JSON log lines.
  */
 async function invoke(
   event: Record<string, unknown>,
   env: Readonly<Record<string, string>>,
-): Promise<void> {
+): Promise<string[]> {
   const driver = `
     const { handler } = require(${JSON.stringify(BUNDLE)});
     const context = { functionName: 'CreateThingType', awsRequestId: 'r-1', logStreamName: 'stream',
       getRemainingTimeInMillis: () => 30000 };
     handler(JSON.parse(process.argv[1]), context).catch((error) => { console.error(error); process.exit(1); });`;
-  await promisify(execFile)(process.execPath, ['-e', driver, JSON.stringify(event)], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      ...env,
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'true',
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['-e', driver, JSON.stringify(event)],
+    {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        ...env,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      },
+      timeout: 60_000,
     },
-    timeout: 60_000,
-  });
+  );
+  return stdout.split('\n').filter((line) => line.startsWith('{'));
 }
 
 describeWithMoto('CreateThingType bundle against moto', () => {
@@ -76,6 +83,7 @@ describeWithMoto('CreateThingType bundle against moto', () => {
   const properties = (name: string) => ({
     ServiceToken: common().ServiceToken,
     ThingTypeName: name,
+    StackName: 'tts',
   });
 
   function answer() {
@@ -124,7 +132,7 @@ describeWithMoto('CreateThingType bundle against moto', () => {
     expect(type.thingTypeMetadata?.deprecated).toBe(false);
   }, 60_000);
 
-  it('deprecates the thing type on Delete', async () => {
+  it('deprecates on Delete a thing type with no things left', async () => {
     await iot.send(new CreateThingTypeCommand({ thingTypeName: 'retired' }));
     await invoke(
       {
@@ -138,6 +146,67 @@ describeWithMoto('CreateThingType bundle against moto', () => {
 
     expect(answer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'retired' });
     const type = await iot.send(new DescribeThingTypeCommand({ thingTypeName: 'retired' }));
+    expect(type.thingTypeMetadata?.deprecated).toBe(true);
+  }, 60_000);
+
+  it("keeps the thing type on Delete while another stack's thing has it", async () => {
+    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'shared' }));
+    for (const [thingName, stackName] of [
+      ['0004A30B001C0001', 'tts'],
+      ['0004A30B001C0002', 'tts-eu'],
+    ])
+      await iot.send(
+        new CreateThingCommand({
+          thingName,
+          thingTypeName: 'shared',
+          attributePayload: { attributes: { stackName: stackName! } },
+        }),
+      );
+    const logs = await invoke(
+      {
+        ...common(),
+        RequestType: 'Delete',
+        PhysicalResourceId: 'shared',
+        ResourceProperties: properties('shared'),
+      },
+      moto.env,
+    );
+
+    expect(answer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'shared' });
+    expect(logs.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'Thing type shared kept: thing 0004A30B001C0002 belongs to stack tts-eu.',
+        thing_type_name: 'shared',
+        stack_name: 'tts',
+        owner_stack_name: 'tts-eu',
+      }),
+    );
+    const type = await iot.send(new DescribeThingTypeCommand({ thingTypeName: 'shared' }));
+    expect(type.thingTypeMetadata?.deprecated).toBe(false);
+  }, 60_000);
+
+  it("deprecates the thing type on Delete when its things are this stack's only", async () => {
+    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'own' }));
+    await iot.send(
+      new CreateThingCommand({
+        thingName: '0004A30B001C0003',
+        thingTypeName: 'own',
+        attributePayload: { attributes: { stackName: 'tts' } },
+      }),
+    );
+    await invoke(
+      {
+        ...common(),
+        RequestType: 'Delete',
+        PhysicalResourceId: 'own',
+        ResourceProperties: properties('own'),
+      },
+      moto.env,
+    );
+
+    expect(answer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'own' });
+    const type = await iot.send(new DescribeThingTypeCommand({ thingTypeName: 'own' }));
     expect(type.thingTypeMetadata?.deprecated).toBe(true);
   }, 60_000);
 

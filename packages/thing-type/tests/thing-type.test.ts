@@ -3,6 +3,7 @@ import {
   customResourceHandler,
   IotThingTypeAdmin,
   type CustomResourceEvent,
+  type ThingPage,
   type ThingTypeRecord,
 } from '@tts-aws-iot/aws';
 import { InputError } from '@tts-aws-iot/integration';
@@ -10,16 +11,25 @@ import { InputError } from '@tts-aws-iot/integration';
 import {
   SEARCHABLE_ATTRIBUTES,
   thingTypeResource,
+  type ThingTypeLog,
   type ThingTypeProperties,
   type ThingTypeSetup,
 } from '../src/thing-type';
 import { startCloudFormationReceiver } from '@tts-aws-iot/test-kit';
 
-/** An in-memory IoT account: thing types, the event setting and the endpoint. */
+/** An in-memory IoT account: thing types, things, the event setting and the endpoint. */
 class FakeIot implements ThingTypeSetup {
   readonly types = new Map<string, ThingTypeRecord>();
+  readonly things: {
+    thingName: string;
+    thingTypeName: string;
+    attributes: Record<string, string>;
+  }[] = [];
   thingEventsEnabled = false;
   readonly calls: string[] = [];
+  /** Things per ListThings page (AWS answers up to 250; small pages exercise paging). */
+  pageSize = 2;
+  listFailure: Error | undefined;
 
   async describeThingType(name: string) {
     return this.types.get(name);
@@ -39,11 +49,51 @@ class FakeIot implements ThingTypeSetup {
     this.types.set(name, { ...type, deprecated });
     return true;
   }
+  async listThingsOfType(name: string, page: { nextToken?: string }): Promise<ThingPage> {
+    this.calls.push(`list ${name}${page.nextToken ? ` from ${page.nextToken}` : ''}`);
+    if (this.listFailure) throw this.listFailure;
+    const ofType = this.things.filter((thing) => thing.thingTypeName === name);
+    const start = Number(page.nextToken ?? 0);
+    const end = start + this.pageSize;
+    return {
+      things: ofType
+        .slice(start, end)
+        .map(({ thingName, attributes }) => ({ thingName, attributes })),
+      ...(end < ofType.length ? { nextToken: String(end) } : {}),
+    };
+  }
   async enableThingEvents() {
     this.thingEventsEnabled = true;
   }
   async describeDataEndpoint() {
     return 'a1b2c3-ats.iot.eu-west-1.amazonaws.com';
+  }
+
+  /** `count` things of `stackName` (none: no stackName attribute) of the type. */
+  addThings(thingTypeName: string, stackName: string | undefined, count: number) {
+    for (let i = 0; i < count; i++) {
+      const devEUI = (this.things.length + 1).toString(16).toUpperCase().padStart(16, '0');
+      this.things.push({
+        thingName: devEUI,
+        thingTypeName,
+        attributes: { devEUI, ...(stackName ? { stackName } : {}) },
+      });
+    }
+  }
+}
+
+/** Records what the logic logs. */
+class RecordingLog implements ThingTypeLog {
+  readonly lines: {
+    level: 'info' | 'warn';
+    message: string;
+    attributes: Record<string, unknown>;
+  }[] = [];
+  info(message: string, attributes: Record<string, unknown>) {
+    this.lines.push({ level: 'info', message, attributes });
+  }
+  warn(message: string, attributes: Record<string, unknown>) {
+    this.lines.push({ level: 'warn', message, attributes });
   }
 }
 
@@ -57,11 +107,18 @@ const common = {
   ResourceType: 'Custom::ThingType',
 };
 
-function create(thingTypeName: string): CustomResourceEvent<ThingTypeProperties> {
+function create(
+  thingTypeName: string,
+  stackName?: string,
+): CustomResourceEvent<ThingTypeProperties> {
   return {
     ...common,
     RequestType: 'Create',
-    ResourceProperties: { ServiceToken: common.ServiceToken, ThingTypeName: thingTypeName },
+    ResourceProperties: {
+      ServiceToken: common.ServiceToken,
+      ThingTypeName: thingTypeName,
+      ...(stackName === undefined ? {} : { StackName: stackName }),
+    },
   };
 }
 
@@ -75,12 +132,20 @@ function update(thingTypeName: string, previous: string): CustomResourceEvent<Th
   };
 }
 
-function remove(physicalResourceId: string): CustomResourceEvent<ThingTypeProperties> {
+/** A Delete; `stackName: null` leaves the StackName out, as stacks deployed before it do. */
+function remove(
+  physicalResourceId: string,
+  stackName: string | null = 'tts',
+): CustomResourceEvent<ThingTypeProperties> {
   return {
     ...common,
     RequestType: 'Delete',
     PhysicalResourceId: physicalResourceId,
-    ResourceProperties: { ServiceToken: common.ServiceToken, ThingTypeName: physicalResourceId },
+    ResourceProperties: {
+      ServiceToken: common.ServiceToken,
+      ThingTypeName: physicalResourceId,
+      ...(stackName === null ? {} : { StackName: stackName }),
+    },
   };
 }
 
@@ -142,6 +207,19 @@ describe('thingTypeResource', () => {
     });
   });
 
+  it('accepts the StackName on Create and refuses a malformed one as a template error', async () => {
+    const iot = new FakeIot();
+    await expect(thingTypeResource(iot)(create('lorawan', 'tts'))).resolves.toMatchObject({
+      physicalResourceId: 'lorawan',
+    });
+    const attempt = thingTypeResource(iot)(create('lorawan', 'tts/eu'));
+    await expect(attempt).rejects.toBeInstanceOf(InputError);
+    await expect(attempt).rejects.toMatchObject({
+      code: 'invalid_stack_name',
+      message: expect.stringContaining('"tts/eu"'),
+    });
+  });
+
   it('deprecates the thing type on Delete and leaves thing events on', async () => {
     const iot = new FakeIot();
     const logic = thingTypeResource(iot);
@@ -161,6 +239,148 @@ describe('thingTypeResource', () => {
     const iot = new FakeIot();
     await thingTypeResource(iot)(remove('2026/01/01/[$LATEST]abcdef'));
     expect(iot.calls).toEqual([]);
+  });
+});
+
+describe('thingTypeResource on Delete of a thing type other stacks may share', () => {
+  function setUp() {
+    const iot = new FakeIot();
+    iot.types.set('lorawan', {
+      thingTypeName: 'lorawan',
+      deprecated: false,
+      searchableAttributes: [...SEARCHABLE_ATTRIBUTES],
+    });
+    const log = new RecordingLog();
+    return { iot, log, logic: thingTypeResource(iot, { log, maxThingPages: 3 }) };
+  }
+
+  it('deprecates the type when every thing of it, over several pages, is of this stack or of none', async () => {
+    const { iot, log, logic } = setUp();
+    iot.addThings('lorawan', 'tts', 3);
+    iot.addThings('lorawan', undefined, 1);
+    iot.addThings('other-type', 'tts-2', 1);
+
+    await expect(logic(remove('lorawan'))).resolves.toEqual({ physicalResourceId: 'lorawan' });
+
+    expect(iot.calls).toEqual(['list lorawan', 'list lorawan from 2', 'deprecate lorawan']);
+    expect(iot.types.get('lorawan')?.deprecated).toBe(true);
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        message: 'Thing type lorawan deprecated: none of its 4 things belongs to another stack.',
+        attributes: { thing_type_name: 'lorawan', stack_name: 'tts', scanned_things: 4 },
+      },
+    ]);
+  });
+
+  it('deprecates the type when no thing of it is left', async () => {
+    const { iot, logic } = setUp();
+    await logic(remove('lorawan'));
+    expect(iot.calls).toEqual(['list lorawan', 'deprecate lorawan']);
+    expect(iot.types.get('lorawan')?.deprecated).toBe(true);
+  });
+
+  it("keeps the type when a thing of another stack has it, and reads no further than that thing's page", async () => {
+    const { iot, log, logic } = setUp();
+    iot.addThings('lorawan', 'tts', 3);
+    iot.addThings('lorawan', 'tts-eu', 1);
+    iot.addThings('lorawan', 'tts', 4);
+
+    await expect(logic(remove('lorawan'))).resolves.toEqual({ physicalResourceId: 'lorawan' });
+
+    expect(iot.calls).toEqual(['list lorawan', 'list lorawan from 2']);
+    expect(iot.types.get('lorawan')?.deprecated).toBe(false);
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        message: 'Thing type lorawan kept: thing 0000000000000004 belongs to stack tts-eu.',
+        attributes: {
+          thing_type_name: 'lorawan',
+          stack_name: 'tts',
+          scanned_things: 4,
+          thing_name: '0000000000000004',
+          owner_stack_name: 'tts-eu',
+        },
+      },
+    ]);
+  });
+
+  it('keeps the type, and says how to deprecate it, when more things remain after the last page it may read', async () => {
+    const { iot, log, logic } = setUp();
+    iot.addThings('lorawan', 'tts', 6);
+    iot.addThings('lorawan', 'tts-eu', 1);
+
+    await logic(remove('lorawan'));
+
+    expect(iot.calls).toEqual(['list lorawan', 'list lorawan from 2', 'list lorawan from 4']);
+    expect(iot.types.get('lorawan')?.deprecated).toBe(false);
+    expect(log.lines).toEqual([
+      {
+        level: 'warn',
+        message: expect.stringMatching(
+          /^Thing type lorawan kept: its first 6 things .* more remain unread\. .*aws iot deprecate-thing-type --thing-type-name lorawan\.$/,
+        ),
+        attributes: { thing_type_name: 'lorawan', stack_name: 'tts', scanned_things: 6 },
+      },
+    ]);
+  });
+
+  it('deprecates the type when the last page it may read is the last page there is', async () => {
+    const { iot, logic } = setUp();
+    iot.addThings('lorawan', 'tts', 6);
+    await logic(remove('lorawan'));
+    expect(iot.types.get('lorawan')?.deprecated).toBe(true);
+  });
+
+  it('keeps the type and still succeeds when its things cannot be listed', async () => {
+    const { iot, log, logic } = setUp();
+    const failure = new Error('IoT ListThings failed');
+    iot.listFailure = failure;
+
+    await expect(logic(remove('lorawan'))).resolves.toEqual({ physicalResourceId: 'lorawan' });
+
+    expect(iot.calls).toEqual(['list lorawan']);
+    expect(iot.types.get('lorawan')?.deprecated).toBe(false);
+    expect(log.lines).toEqual([
+      {
+        level: 'warn',
+        message: expect.stringContaining('Thing type lorawan kept: its things could not be listed'),
+        attributes: { thing_type_name: 'lorawan', stack_name: 'tts', error: failure },
+      },
+    ]);
+  });
+
+  it('counts every stack as another when the Delete carries no usable StackName (a stack deployed before it)', async () => {
+    for (const stackName of [null, '', 'not a stack']) {
+      const { iot, log, logic } = setUp();
+      iot.addThings('lorawan', 'tts', 1);
+
+      await logic(remove('lorawan', stackName));
+
+      expect(iot.types.get('lorawan')?.deprecated).toBe(false);
+      expect(log.lines[0]).toMatchObject({
+        level: 'info',
+        message:
+          'Thing type lorawan kept: thing 0000000000000001 names stack tts, and this request carries no StackName to tell whether that is this stack.',
+        attributes: { stack_name: null },
+      });
+    }
+  });
+
+  it('deprecates a type without a StackName when no thing of it names a stack', async () => {
+    const { iot, logic } = setUp();
+    iot.addThings('lorawan', undefined, 3);
+    await logic(remove('lorawan', null));
+    expect(iot.types.get('lorawan')?.deprecated).toBe(true);
+  });
+
+  it('logs that a type already gone needs nothing', async () => {
+    const { iot, log, logic } = setUp();
+    iot.types.clear();
+    await expect(logic(remove('lorawan'))).resolves.toEqual({ physicalResourceId: 'lorawan' });
+    expect(log.lines).toMatchObject([
+      { level: 'info', message: 'Thing type lorawan is gone already.' },
+    ]);
   });
 });
 
