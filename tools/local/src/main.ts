@@ -157,7 +157,7 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
       functionName: 'thing-type',
       logicalResourceId: 'ThingType',
       resourceType: 'Custom::ThingType',
-      properties: { ThingTypeName: options.thingTypeName },
+      properties: { ThingTypeName: options.thingTypeName, StackName: options.stackName },
     });
     log.info('setup: configuring the TTS pub/sub (Custom::PubSub → pubsub-config)');
     await cloudFormation.create({
