@@ -6,7 +6,7 @@
  */
 import { parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from '@tts-aws-iot/lorawan';
 import type { MacVersion, PhyVersion } from '@tts-aws-iot/tts';
-import type { ThingNameScheme } from './config';
+import { FREQUENCY_PLAN_ID, type ThingNameScheme } from './config';
 import { InputError } from './errors';
 import { thingNameFor } from './thing-name';
 
@@ -78,8 +78,6 @@ const COMPATIBLE_PHY_VERSIONS: Readonly<Record<MacVersion, readonly PhyVersion[]
 /** TTS IDs (`device_id`): lowercase letters and digits, single hyphens inside, 3 to 36 characters. */
 const DEVICE_ID = /^[a-z0-9](?:-?[a-z0-9]){2,}$/;
 const DEVICE_ID_MAX = 36;
-/** TTS frequency plan IDs, e.g. `EU_863_870_TTN`, `US_902_928_FSB_2`. */
-const FREQUENCY_PLAN_ID = /^[A-Z][A-Z0-9_]{1,63}$/;
 /** The Device Claiming Server's authentication codes (uppercase letters and digits). */
 const CLAIM_AUTHENTICATION_CODE = /^[A-Z0-9]{1,32}$/;
 
@@ -427,27 +425,6 @@ class AttributeCheck {
     }
     return deviceID;
   }
-}
-
-/** The frequency plan of devices whose thing names none, when the deployment sets none. */
-export const FALLBACK_FREQUENCY_PLAN_ID = 'EU_863_870_TTN';
-
-/**
- * The deployment's default frequency plan (`DEFAULT_FREQUENCY_PLAN_ID`, the region's plan
- * that the stack outputs), else `EU_863_870_TTN`.
- *
- * @throws InputError `invalid_configuration` when the value is not a frequency plan ID
- */
-export function parseDefaultFrequencyPlanID(value: string | undefined): string {
-  const id = value?.trim() || FALLBACK_FREQUENCY_PLAN_ID;
-  if (!FREQUENCY_PLAN_ID.test(id)) {
-    throw new InputError(
-      'invalid_configuration',
-      `Invalid Lambda configuration: DEFAULT_FREQUENCY_PLAN_ID ${JSON.stringify(value)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN.`,
-      { problems: ['DEFAULT_FREQUENCY_PLAN_ID'] },
-    );
-  }
-  return id;
 }
 
 /** A thing registry event (`$aws/events/thing/<name>/created|updated|deleted`, AWS.md). */

@@ -50,6 +50,26 @@ export class DownlinkRejectedError extends InputError {
   }
 }
 
+/**
+ * The Lambda's configuration (its environment, set from the stack parameters) is invalid.
+ * Retryable, unlike bad input: a redeploy with fixed parameters fixes it, and until then the
+ * events must not be dropped. Lambda retries them and hands them to the on-failure
+ * destination, to be replayed once the stack is fixed.
+ */
+export class ConfigurationError extends IntegrationError {
+  override readonly name = 'ConfigurationError';
+
+  /** @param problems one sentence per variable: what is wrong and what it takes */
+  constructor(readonly problems: readonly string[]) {
+    super(
+      'invalid_configuration',
+      `Invalid Lambda configuration: ${problems.join('; ')}. Fix the function's environment (the stack parameters).`,
+      true,
+      { problems },
+    );
+  }
+}
+
 /** A dependency (AWS, TTS) failed in a way that a retry may fix. */
 export class TransientError extends IntegrationError {
   override readonly name = 'TransientError';

@@ -1,6 +1,12 @@
 export { readApplicationUp, republishedMessage, THING_EVENT_OF } from './application-up';
-export { addressToURL, parseConfig } from './config';
-export type { IntegrationConfig, ThingNameScheme } from './config';
+export {
+  addressToURL,
+  FALLBACK_FREQUENCY_PLAN_ID,
+  parseConfig,
+  parseDefaultFrequencyPlanID,
+  parseRegistryConfig,
+} from './config';
+export type { IntegrationConfig, RegistryConfig, ThingNameScheme } from './config';
 export { reserveDownlinkFCnt } from './downlink-counter';
 export type { Reservation, ReservationOptions } from './downlink-counter';
 export {
@@ -23,6 +29,7 @@ export {
 } from './e2e-session';
 export type { RefreshableSecretReader } from './e2e-session';
 export {
+  ConfigurationError,
   DownlinkRejectedError,
   InputError,
   IntegrationError,
@@ -76,10 +83,8 @@ export { ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
 export {
   DEVICE_ATTRIBUTES,
-  FALLBACK_FREQUENCY_PLAN_ID,
   failedOutcome,
   parseClaimDeviceAttributes,
-  parseDefaultFrequencyPlanID,
   parseOtaaDeviceAttributes,
   parseThingRegistryEvent,
   provisionedAttributes,

@@ -3,7 +3,6 @@ import { toHex } from '@tts-aws-iot/lorawan';
 import {
   failedOutcome,
   parseClaimDeviceAttributes,
-  parseDefaultFrequencyPlanID,
   parseOtaaDeviceAttributes,
   parseThingRegistryEvent,
   RecentEvents,
@@ -422,23 +421,6 @@ describe('provisionedAttributes', () => {
       claimAuthenticationCode: null,
       deviceID: 'eui-0004a30b001c0530',
     });
-  });
-});
-
-describe('parseDefaultFrequencyPlanID', () => {
-  it("takes the deployment's plan", () => {
-    expect(parseDefaultFrequencyPlanID('US_902_928_FSB_2')).toBe('US_902_928_FSB_2');
-  });
-
-  it('falls back to EU_863_870_TTN when none is set', () => {
-    expect(parseDefaultFrequencyPlanID(undefined)).toBe('EU_863_870_TTN');
-    expect(parseDefaultFrequencyPlanID(' ')).toBe('EU_863_870_TTN');
-  });
-
-  it('refuses a value that is no frequency plan ID', () => {
-    expect(() => parseDefaultFrequencyPlanID('eu868')).toThrow(
-      /DEFAULT_FREQUENCY_PLAN_ID "eu868" is invalid/,
-    );
   });
 });
 

@@ -7,13 +7,7 @@ import {
   IotThingRegistry,
   SecretsManagerSecretReader,
 } from '@tts-aws-iot/aws';
-import {
-  InputError,
-  parseConfig,
-  parseDefaultFrequencyPlanID,
-  RecentEvents,
-  TransientError,
-} from '@tts-aws-iot/integration';
+import { parseRegistryConfig, RecentEvents } from '@tts-aws-iot/integration';
 import { createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
 import { TtsClient } from '@tts-aws-iot/tts';
 
@@ -25,29 +19,20 @@ let dependencies: CreateDeviceDeps | undefined;
 
 /**
  * Configuration, clients and caches, built at the first invocation and kept for the
- * container's life. A bad configuration fails every invocation with the list of problems,
- * as a retryable error: the events then reach the on-failure destination, to be replayed
- * once the stack is fixed, instead of being dropped.
+ * container's life. An invalid configuration fails every invocation with the list of
+ * problems, retryably (`ConfigurationError`): the events then reach the on-failure
+ * destination, to be replayed once the stack is fixed, instead of being dropped.
  */
 function createDeviceDependencies(): CreateDeviceDeps {
   if (dependencies) return dependencies;
-  let config;
-  let defaultFrequencyPlanID;
-  try {
-    config = parseConfig(process.env);
-    defaultFrequencyPlanID = parseDefaultFrequencyPlanID(process.env['DEFAULT_FREQUENCY_PLAN_ID']);
-  } catch (error) {
-    if (error instanceof InputError)
-      throw new TransientError(error.code, error.message, { cause: error });
-    throw error;
-  }
+  const config = parseRegistryConfig(process.env);
   const apiKeySecretID = config.apiKeySecretID;
   const secrets = new CachedSecretReader(
     new SecretsManagerSecretReader(kit.captureAWSv3Client(createSecretsManagerClient())),
   );
   const built: CreateDeviceDeps = {
     config,
-    defaultFrequencyPlanID,
+    defaultFrequencyPlanID: config.defaultFrequencyPlanID,
     registry: new IotThingRegistry(kit.captureAWSv3Client(createIotClient())),
     publisher: new IotDataPublisher(
       kit.captureAWSv3Client(createIotDataClient(config.iotDataEndpoint)),

@@ -22,7 +22,8 @@ let dependencies: DownlinkDependencies | undefined;
 
 /**
  * The configuration, clients and caches, built at the first invocation and kept for the
- * container's life (a bad configuration fails that invocation with every problem listed).
+ * container's life. An invalid configuration fails every invocation with every problem
+ * listed, retryably (`ConfigurationError`), so that Lambda keeps the events for a replay.
  */
 function downlinkDependencies(): DownlinkDependencies {
   if (dependencies) return dependencies;

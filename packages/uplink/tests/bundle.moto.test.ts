@@ -121,6 +121,14 @@ describeWithMoto('HandleUplink bundle against moto', () => {
     expect(aws.recording().map(actionOf).filter((a) => a !== 'GetSecretValue' && a !== 'DescribeThing')).toEqual([]);
   }, 30_000);
 
+  it('fails every invocation, for Lambda to retry, while the configuration is invalid', async () => {
+    const { STACK_NAME: _stackName, ...withoutStackName } = env;
+    const run = await runContainer(BUNDLE, { ...withoutStackName, THING_NAME_SCHEME: 'Serial' }, [plainUplink(), plainUplink()]);
+    const failed = { ok: false, error: expect.objectContaining({ code: 'invalid_configuration' }) };
+    expect(run.outcomes).toEqual([failed, failed]);
+    expect(run.outcomes[0]).toMatchObject({ error: { message: expect.stringContaining('STACK_NAME is missing; THING_NAME_SCHEME "Serial" is invalid') } });
+  }, 30_000);
+
   it('fails the invocation, for Lambda to retry, when AWS cannot be reached', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const run = await runContainer(BUNDLE, { ...env, AWS_ENDPOINT_URL_IOT_DATA_PLANE: closed, E2E_ENABLED: 'false' }, [plainUplink()]);
