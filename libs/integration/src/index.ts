@@ -39,6 +39,7 @@ export {
   TransientError,
 } from './errors';
 export {
+  InMemoryEndDeviceRegistry,
   InMemorySecretReader,
   InMemoryShadowStore,
   InMemoryThingRegistry,
@@ -83,20 +84,30 @@ export { ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
 export {
   DEVICE_ATTRIBUTES,
-  failedOutcome,
   parseClaimDeviceAttributes,
   parseOtaaDeviceAttributes,
-  parseThingRegistryEvent,
   provisionedAttributes,
   provisioningKind,
-  RecentEvents,
 } from './device-attributes';
 export type {
   ClaimDeviceSpec,
   DeviceAttributeContext,
   OtaaDeviceSpec,
   ProvisioningKind,
+} from './device-attributes';
+export {
+  failedOutcome,
+  handleRegistryEventOnce,
+  parseThingRegistryEvent,
+  provisionThing,
+  publishFailedOutcome,
+  RecentEvents,
+} from './provisioning';
+export type {
+  IgnoreEvent,
+  ProvisioningDependencies,
   ProvisioningOutcome,
   ProvisioningStatus,
+  RegistryFlowResult,
   ThingRegistryEvent,
-} from './device-attributes';
+} from './provisioning';

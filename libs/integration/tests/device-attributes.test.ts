@@ -1,11 +1,8 @@
 import fc from 'fast-check';
 import { toHex } from '@tts-aws-iot/lorawan';
 import {
-  failedOutcome,
   parseClaimDeviceAttributes,
   parseOtaaDeviceAttributes,
-  parseThingRegistryEvent,
-  RecentEvents,
   provisionedAttributes,
   provisioningKind,
   type DeviceAttributeContext,
@@ -420,79 +417,6 @@ describe('provisionedAttributes', () => {
     expect(provisionedAttributes(spec)).toEqual({
       claimAuthenticationCode: null,
       deviceID: 'eui-0004a30b001c0530',
-    });
-  });
-});
-
-describe('parseThingRegistryEvent', () => {
-  const EVENT = {
-    eventType: 'THING_EVENT',
-    eventId: 'a3b4c5',
-    timestamp: 1_700_000_000_000,
-    operation: 'CREATED',
-    accountId: '123456789012',
-    thingId: 'b1d2',
-    thingName: '0004A30B001C0530',
-    versionNumber: 1,
-    thingTypeName: 'lorawan',
-    attributes: { devEUI: '0004A30B001C0530', stackName: 'tts-prod' },
-  };
-
-  it('reads the fields the registry flows use', () => {
-    expect(parseThingRegistryEvent(EVENT)).toEqual({
-      eventId: 'a3b4c5',
-      operation: 'CREATED',
-      thingName: '0004A30B001C0530',
-      thingTypeName: 'lorawan',
-      versionNumber: 1,
-      attributes: { devEUI: '0004A30B001C0530', stackName: 'tts-prod' },
-    });
-  });
-
-  it('reads a thing without type or attributes', () => {
-    expect(
-      parseThingRegistryEvent({ ...EVENT, thingTypeName: null, attributes: undefined }),
-    ).toMatchObject({ thingTypeName: undefined, attributes: {} });
-  });
-
-  it('refuses what is not a registry event, listing what is missing', () => {
-    expect(() => parseThingRegistryEvent({ end_device_ids: {} })).toThrow(
-      'The event is not a thing registry event: eventId is missing; operation is not CREATED, UPDATED or DELETED; thingName is missing.',
-    );
-  });
-});
-
-describe('RecentEvents', () => {
-  it('remembers handled events up to its capacity, forgetting the oldest first', () => {
-    const recent = new RecentEvents(2);
-    recent.add('a');
-    recent.add('b');
-    recent.add('a'); // refreshed: now the newest
-    recent.add('c');
-    expect([recent.has('a'), recent.has('b'), recent.has('c')]).toEqual([true, false, true]);
-  });
-});
-
-describe('failedOutcome', () => {
-  it('names the error by its code', () => {
-    const error = new InputError(
-      'invalid_device_attributes',
-      'Thing x has invalid LoRaWAN attributes.',
-    );
-    expect(failedOutcome('dev1', error)).toEqual({
-      status: 'failed',
-      deviceID: 'dev1',
-      error: {
-        name: 'invalid_device_attributes',
-        message: 'Thing x has invalid LoRaWAN attributes.',
-      },
-    });
-  });
-
-  it('leaves out an unknown device ID', () => {
-    expect(failedOutcome(undefined, new Error('boom'))).toEqual({
-      status: 'failed',
-      error: { name: 'internal', message: 'boom' },
     });
   });
 });

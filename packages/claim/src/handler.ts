@@ -32,7 +32,6 @@ function claimDependencies(): ClaimDeps {
   );
   const built: ClaimDeps = {
     config,
-    defaultFrequencyPlanID: config.defaultFrequencyPlanID,
     registry: new IotThingRegistry(kit.captureAWSv3Client(createIotClient())),
     publisher: new IotDataPublisher(
       kit.captureAWSv3Client(createIotDataClient(config.iotDataEndpoint)),

@@ -1,5 +1,10 @@
-import { InMemoryThingRegistry, RecentEvents, RecordingPublisher } from '@tts-aws-iot/integration';
-import { TtsApiError, type EndDeviceRegistryApi } from '@tts-aws-iot/tts';
+import {
+  InMemoryEndDeviceRegistry,
+  InMemoryThingRegistry,
+  RecentEvents,
+  RecordingPublisher,
+} from '@tts-aws-iot/integration';
+import { TtsApiError } from '@tts-aws-iot/tts';
 import { handleThingCreated, type ClaimDeps } from '../src/claim';
 
 const THING = '0004A30B001C0530';
@@ -11,53 +16,10 @@ const ATTRIBUTES = {
   claimAuthenticationCode: CODE,
 };
 
-/** TTS's registries as far as this function uses them: calls recorded, failures scripted. */
-class FakeTts implements EndDeviceRegistryApi {
-  readonly calls: string[] = [];
-  readonly args: Record<string, unknown> = {};
-  readonly devices = new Map<string, { devEUI: string; joinEUI: string }>();
-  private readonly failures = new Map<string, unknown>();
-
-  fail(method: keyof EndDeviceRegistryApi, error: unknown): this {
-    this.failures.set(method, error);
-    return this;
-  }
-  private record(method: string, arg?: unknown): void {
-    this.calls.push(method);
-    this.args[method] = arg;
-    const failure = this.failures.get(method);
-    if (failure) throw failure;
-  }
-  claimEndDevice = async (claim: unknown) => this.record('claimEndDevice', claim);
-  unclaimEndDevice = async () => (this.record('unclaimEndDevice'), true);
-  createEndDevice = async (device: Parameters<EndDeviceRegistryApi['createEndDevice']>[0]) => {
-    this.record('createEndDevice', device);
-    this.devices.set(device.ids.deviceID, {
-      devEUI: device.ids.devEUI,
-      joinEUI: device.ids.joinEUI,
-    });
-  };
-  getEndDevice = async (ids: { applicationID: string; deviceID: string }) => {
-    this.record('getEndDevice');
-    const device = this.devices.get(ids.deviceID);
-    return device && { ...ids, ...device };
-  };
-  deleteEndDevice = async (ids: { deviceID: string }) => (
-    this.record('deleteEndDevice'),
-    this.devices.delete(ids.deviceID)
-  );
-  setJoinServerDevice = async () => this.record('setJoinServerDevice');
-  deleteJoinServerDevice = async () => (this.record('deleteJoinServerDevice'), true);
-  setNetworkServerDevice = async (device: unknown) => this.record('setNetworkServerDevice', device);
-  deleteNetworkServerDevice = async () => (this.record('deleteNetworkServerDevice'), true);
-  setApplicationServerDevice = async () => this.record('setApplicationServerDevice');
-  deleteApplicationServerDevice = async () => (this.record('deleteApplicationServerDevice'), true);
-}
-
 function setUp() {
   const registry = new InMemoryThingRegistry();
   const publisher = new RecordingPublisher();
-  const tts = new FakeTts();
+  const tts = new InMemoryEndDeviceRegistry();
   const deps: ClaimDeps = {
     config: {
       stackName: 'tts-prod',
@@ -65,8 +27,8 @@ function setUp() {
       thingNameScheme: 'DevEUI',
       applicationID: 'app1',
       clusterURL: 'https://tts.example:8443/api/v3',
+      defaultFrequencyPlanID: 'US_902_928_FSB_2',
     },
-    defaultFrequencyPlanID: 'US_902_928_FSB_2',
     registry,
     publisher,
     tts,
@@ -107,13 +69,13 @@ describe('ClaimThing', () => {
       thingName: THING,
       deviceID: 'eui-0004a30b001c0530',
     });
-    expect(tts.calls).toEqual([
+    expect(tts.methods).toEqual([
       'claimEndDevice',
       'createEndDevice',
       'setNetworkServerDevice',
       'setApplicationServerDevice',
     ]);
-    expect(tts.args['claimEndDevice']).toEqual({
+    expect(tts.argument('claimEndDevice')).toEqual({
       devEUI: THING,
       joinEUI: '70B3D57ED0000000',
       authenticationCode: CODE,
@@ -121,9 +83,9 @@ describe('ClaimThing', () => {
       deviceID: 'eui-0004a30b001c0530',
     });
     // The external Join Server serves the device: IS gets no join_server_address.
-    expect(tts.args['createEndDevice']).not.toHaveProperty('joinServerAddress');
-    expect(tts.args['createEndDevice']).toMatchObject({ networkServerAddress: 'tts.example:8443' });
-    expect(tts.args['setNetworkServerDevice']).toMatchObject({
+    expect(tts.argument('createEndDevice')).not.toHaveProperty('joinServerAddress');
+    expect(tts.argument('createEndDevice')).toMatchObject({ networkServerAddress: 'tts.example:8443' });
+    expect(tts.argument('setNetworkServerDevice')).toMatchObject({
       lorawanVersion: 'MAC_V1_0_3',
       lorawanPhyVersion: 'PHY_V1_0_3_REV_A',
       frequencyPlanID: 'US_902_928_FSB_2',
@@ -149,7 +111,7 @@ describe('ClaimThing', () => {
     await expect(handleThingCreated(createThing(attributes), deps)).resolves.toMatchObject({
       result: 'ignored',
     });
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
     expect(publisher.messages).toEqual([]);
   });
 
@@ -158,7 +120,7 @@ describe('ClaimThing', () => {
     await expect(
       handleThingCreated(createdEvent(ATTRIBUTES, 'e1', 'DELETED'), deps),
     ).resolves.toMatchObject({ result: 'ignored' });
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
   });
 
   it('ignores repeats: in this container by event ID, elsewhere because the code is gone', async () => {
@@ -173,7 +135,7 @@ describe('ClaimThing', () => {
     await expect(
       handleThingCreated(event, { ...deps, recentEvents: new RecentEvents() }),
     ).resolves.toEqual({ result: 'ignored', reason: 'the device was claimed already' });
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
   });
 
   it('reports a JoinEUI that no claiming Join Server serves, and registers nothing', async () => {
@@ -205,7 +167,7 @@ describe('ClaimThing', () => {
     expect(outcome!.error.message).toContain(
       'no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead',
     );
-    expect(tts.calls).toEqual(['claimEndDevice']);
+    expect(tts.methods).toEqual(['claimEndDevice']);
     expect(registry.things.get(THING)!.attributes['claimAuthenticationCode']).toBe(CODE);
   });
 
@@ -243,7 +205,7 @@ describe('ClaimThing', () => {
     expect(outcome!.error.message).toContain('joinEUI "xyz" is invalid');
     expect(outcome!.error.message).toContain('claimAuthenticationCode is invalid');
     expect(outcome!.error.message).not.toContain('no-dashes!');
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
   });
 
   it('releases the claim and undoes the registration when NS fails, and lets Lambda retry', async () => {
@@ -254,7 +216,7 @@ describe('ClaimThing', () => {
     );
     const event = createThing(ATTRIBUTES);
     await expect(handleThingCreated(event, deps)).rejects.toMatchObject({ retryable: true });
-    expect(tts.calls).toEqual([
+    expect(tts.methods).toEqual([
       'claimEndDevice',
       'createEndDevice',
       'setNetworkServerDevice',

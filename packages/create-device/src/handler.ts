@@ -32,7 +32,6 @@ function createDeviceDependencies(): CreateDeviceDeps {
   );
   const built: CreateDeviceDeps = {
     config,
-    defaultFrequencyPlanID: config.defaultFrequencyPlanID,
     registry: new IotThingRegistry(kit.captureAWSv3Client(createIotClient())),
     publisher: new IotDataPublisher(
       kit.captureAWSv3Client(createIotDataClient(config.iotDataEndpoint)),

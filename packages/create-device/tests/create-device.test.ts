@@ -1,10 +1,11 @@
 import {
+  InMemoryEndDeviceRegistry,
   InMemoryThingRegistry,
   InputError,
   RecentEvents,
   RecordingPublisher,
 } from '@tts-aws-iot/integration';
-import { TtsApiError, type EndDeviceRegistryApi } from '@tts-aws-iot/tts';
+import { TtsApiError } from '@tts-aws-iot/tts';
 import { handleRegistryEvent, type CreateDeviceDeps } from '../src/create-device';
 
 const APP_KEY = '2B7E151628AED2A6ABF7158809CF4F3C';
@@ -18,56 +19,10 @@ const ATTRIBUTES = {
   appKey: APP_KEY,
 };
 
-/** TTS's registries as far as this function uses them: calls recorded, failures scripted. */
-class FakeTts implements EndDeviceRegistryApi {
-  readonly calls: string[] = [];
-  readonly devices = new Map<string, { devEUI: string; joinEUI: string }>();
-  readonly bodies: unknown[] = [];
-  private readonly failures = new Map<string, unknown>();
-
-  fail(method: keyof EndDeviceRegistryApi, error: unknown): this {
-    this.failures.set(method, error);
-    return this;
-  }
-  private record(method: string, body?: unknown): void {
-    this.calls.push(method);
-    if (body !== undefined) this.bodies.push(body);
-    const failure = this.failures.get(method);
-    if (failure) throw failure;
-  }
-  claimEndDevice = async () => this.record('claimEndDevice');
-  unclaimEndDevice = async () => (this.record('unclaimEndDevice'), true);
-  createEndDevice = async (device: Parameters<EndDeviceRegistryApi['createEndDevice']>[0]) => {
-    this.record('createEndDevice', device);
-    if (this.devices.has(device.ids.deviceID))
-      throw new TtsApiError('already_exists', 'exists', 409, false, undefined, undefined);
-    this.devices.set(device.ids.deviceID, {
-      devEUI: device.ids.devEUI,
-      joinEUI: device.ids.joinEUI,
-    });
-  };
-  getEndDevice = async (ids: { applicationID: string; deviceID: string }) => {
-    this.record('getEndDevice');
-    const device = this.devices.get(ids.deviceID);
-    return device && { ...ids, ...device };
-  };
-  deleteEndDevice = async (ids: { deviceID: string }) => (
-    this.record('deleteEndDevice'),
-    this.devices.delete(ids.deviceID)
-  );
-  setJoinServerDevice = async (device: unknown) => this.record('setJoinServerDevice', device);
-  deleteJoinServerDevice = async () => (this.record('deleteJoinServerDevice'), true);
-  setNetworkServerDevice = async (device: unknown) => this.record('setNetworkServerDevice', device);
-  deleteNetworkServerDevice = async () => (this.record('deleteNetworkServerDevice'), true);
-  setApplicationServerDevice = async (device: unknown) =>
-    this.record('setApplicationServerDevice', device);
-  deleteApplicationServerDevice = async () => (this.record('deleteApplicationServerDevice'), true);
-}
-
 function setUp(options: { scheme?: 'DevEUI' | 'DeviceID' } = {}) {
   const registry = new InMemoryThingRegistry();
   const publisher = new RecordingPublisher();
-  const tts = new FakeTts();
+  const tts = new InMemoryEndDeviceRegistry();
   const logs: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
   const deps: CreateDeviceDeps = {
     config: {
@@ -76,8 +31,8 @@ function setUp(options: { scheme?: 'DevEUI' | 'DeviceID' } = {}) {
       thingNameScheme: options.scheme ?? 'DevEUI',
       applicationID: 'app1',
       clusterURL: 'https://eu1.cloud.thethings.industries/api/v3',
+      defaultFrequencyPlanID: 'EU_863_870_TTN',
     },
-    defaultFrequencyPlanID: 'EU_863_870_TTN',
     registry,
     publisher,
     tts,
@@ -135,18 +90,18 @@ describe('CreateThing on created', () => {
       thingName: THING,
       deviceID: 'eui-0004a30b001c0530',
     });
-    expect(tts.calls).toEqual([
+    expect(tts.methods).toEqual([
       'createEndDevice',
       'setJoinServerDevice',
       'setNetworkServerDevice',
       'setApplicationServerDevice',
     ]);
-    expect(tts.bodies[0]).toMatchObject({
+    expect(tts.argument('createEndDevice')).toMatchObject({
       joinServerAddress: 'eu1.cloud.thethings.industries',
       networkServerAddress: 'eu1.cloud.thethings.industries',
       applicationServerAddress: 'eu1.cloud.thethings.industries',
     });
-    expect(tts.bodies[2]).toMatchObject({
+    expect(tts.argument('setNetworkServerDevice')).toMatchObject({
       lorawanVersion: 'MAC_V1_0_3',
       lorawanPhyVersion: 'PHY_V1_0_3_REV_A',
       frequencyPlanID: 'EU_863_870_TTN',
@@ -188,7 +143,7 @@ describe('CreateThing on created', () => {
       version: 1,
     });
     await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'ignored' });
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
     expect(publisher.messages).toEqual([]);
   });
 
@@ -201,7 +156,7 @@ describe('CreateThing on created', () => {
       result: 'ignored',
       reason: 'the event was handled already',
     });
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
   });
 
   it('ignores a repeat that reaches another container: the thing has no keys any more', async () => {
@@ -214,7 +169,7 @@ describe('CreateThing on created', () => {
       result: 'ignored',
       reason: 'the device was created already',
     });
-    expect(first.tts.calls).toEqual([]);
+    expect(first.tts.methods).toEqual([]);
   });
 
   it('ignores a stale event of a thing deleted since', async () => {
@@ -225,7 +180,7 @@ describe('CreateThing on created', () => {
       result: 'ignored',
       reason: 'the thing was deleted since',
     });
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
   });
 
   it('completes a device that an earlier delivery created in TTS', async () => {
@@ -260,7 +215,7 @@ describe('CreateThing on created', () => {
       'appKey is invalid: use 32 hex digits (got 30 characters)',
     );
     expect(JSON.stringify(publisher.messages)).not.toContain(APP_KEY.slice(0, 30));
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
     // The keys stay until a create succeeds: the thing is fixed by creating it again.
     expect(registry.things.get(THING)!.attributes['appKey']).toBeDefined();
     // Not retried: a repeat of the event is dropped.
@@ -285,7 +240,7 @@ describe('CreateThing on created', () => {
       code: 'unavailable',
       retryable: true,
     });
-    expect(tts.calls).toEqual([
+    expect(tts.methods).toEqual([
       'createEndDevice',
       'setJoinServerDevice',
       'setNetworkServerDevice',
@@ -325,7 +280,7 @@ describe('CreateThing on created', () => {
       code: 'end_device_euis_taken',
       retryable: false,
     });
-    expect(tts.calls).toEqual(['createEndDevice', 'getEndDevice']);
+    expect(tts.methods).toEqual(['createEndDevice', 'getEndDevice']);
     expect(publisher.on(provisioning(THING))).toEqual([
       expect.objectContaining({
         status: 'failed',
@@ -349,7 +304,7 @@ describe('CreateThing on deleted', () => {
       thingName: THING,
       deviceID: 'dev1',
     });
-    expect(tts.calls).toEqual([
+    expect(tts.methods).toEqual([
       'deleteApplicationServerDevice',
       'deleteNetworkServerDevice',
       'deleteJoinServerDevice',
@@ -366,7 +321,7 @@ describe('CreateThing on deleted', () => {
         deps,
       ),
     ).resolves.toMatchObject({ deviceID: 'boiler-7' });
-    expect(tts.calls).toHaveLength(4);
+    expect(tts.methods).toHaveLength(4);
   });
 
   it('keeps the device when a thing of that name exists again (a stale event)', async () => {
@@ -381,7 +336,7 @@ describe('CreateThing on deleted', () => {
       result: 'ignored',
       reason: 'a thing of that name exists again',
     });
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
   });
 
   it('leaves alone a deleted thing of another stack', async () => {
@@ -392,7 +347,7 @@ describe('CreateThing on deleted', () => {
         deps,
       ),
     ).resolves.toMatchObject({ result: 'ignored' });
-    expect(tts.calls).toEqual([]);
+    expect(tts.methods).toEqual([]);
   });
 
   it('publishes failed and lets Lambda retry when TTS is unavailable', async () => {

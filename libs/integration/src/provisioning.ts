@@ -1,0 +1,333 @@
+/**
+ * The registry flows (ARCHITECTURE.md "Thing attributes"): a thing of the integration's thing
+ * type created with LoRaWAN attributes becomes a TTS device, registered with its root keys
+ * (CreateThing) or claimed with its authentication code (ClaimThing), and undone on failure.
+ * Once that succeeded the root keys or the code leave the thing's attributes, and the outcome
+ * goes to `lorawan/<thing>/provisioning` either way.
+ *
+ * Registry events arrive at least once and unordered (AWS.md): an event is judged against the
+ * thing as the registry has it now, so a repeat or a stale event changes nothing.
+ */
+import { toHex } from '@tts-aws-iot/lorawan';
+import {
+  registerEndDevice,
+  serverAddress,
+  thingTopic,
+  type EndDeviceRegistration,
+  type EndDeviceRegistryApi,
+} from '@tts-aws-iot/tts';
+
+import type { RegistryConfig } from './config';
+import {
+  parseClaimDeviceAttributes,
+  parseOtaaDeviceAttributes,
+  provisionedAttributes,
+  provisioningKind,
+  type ClaimDeviceSpec,
+  type DeviceAttributeContext,
+  type OtaaDeviceSpec,
+} from './device-attributes';
+import { InputError } from './errors';
+import type { Log, MessagePublisher, ThingRegistry } from './ports';
+
+/** A thing registry event (`$aws/events/thing/<name>/created|updated|deleted`, AWS.md). */
+export interface ThingRegistryEvent {
+  readonly eventId: string;
+  readonly operation: 'CREATED' | 'UPDATED' | 'DELETED';
+  readonly thingName: string;
+  readonly thingTypeName: string | undefined;
+  /** The thing's registry version when the event happened. */
+  readonly versionNumber: number | undefined;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads a thing registry event as the IoT rule passes it.
+ *
+ * @throws InputError `invalid_registry_event` when it is not one
+ */
+export function parseThingRegistryEvent(event: unknown): ThingRegistryEvent {
+  const fields =
+    typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
+  const { eventId, operation, thingName, thingTypeName, versionNumber, attributes } = fields;
+  const problems: string[] = [];
+  if (typeof eventId !== 'string' || eventId === '') problems.push('eventId is missing');
+  if (operation !== 'CREATED' && operation !== 'UPDATED' && operation !== 'DELETED')
+    problems.push('operation is not CREATED, UPDATED or DELETED');
+  if (typeof thingName !== 'string' || thingName === '') problems.push('thingName is missing');
+  const attributeRecord =
+    typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes)
+      ? (attributes as Record<string, unknown>)
+      : {};
+  if (problems.length > 0) {
+    throw new InputError(
+      'invalid_registry_event',
+      `The event is not a thing registry event: ${problems.join('; ')}. Check that the rule selects $aws/events/thing/+/created or /deleted with SELECT *.`,
+      { problems },
+    );
+  }
+  return {
+    eventId: eventId as string,
+    operation: operation as ThingRegistryEvent['operation'],
+    thingName: thingName as string,
+    thingTypeName:
+      typeof thingTypeName === 'string' && thingTypeName !== '' ? thingTypeName : undefined,
+    versionNumber: typeof versionNumber === 'number' ? versionNumber : undefined,
+    // Registry attribute values are strings; anything else is not ours to interpret.
+    attributes: Object.fromEntries(
+      Object.entries(attributeRecord).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    ),
+  };
+}
+
+/**
+ * Event IDs this container has handled, the most recent `capacity` of them. Registry events
+ * arrive at least once: a repeat that reaches the same container is dropped here; one that
+ * reaches another container is caught by the thing's state (its keys are gone once done).
+ */
+export class RecentEvents {
+  readonly #ids = new Set<string>();
+
+  constructor(private readonly capacity = 1000) {}
+
+  has(eventID: string): boolean {
+    return this.#ids.has(eventID);
+  }
+
+  add(eventID: string): void {
+    this.#ids.delete(eventID);
+    this.#ids.add(eventID);
+    // A Set iterates in insertion order: the first entry is the oldest.
+    if (this.#ids.size > this.capacity) this.#ids.delete(this.#ids.values().next().value!);
+  }
+}
+
+/** What `lorawan/<thing>/provisioning` reports. */
+export type ProvisioningStatus = 'created' | 'claimed' | 'deleted' | 'failed';
+
+/** The payload published on `lorawan/<thing>/provisioning`. */
+export interface ProvisioningOutcome {
+  readonly status: ProvisioningStatus;
+  readonly deviceID?: string;
+  /** With `failed`: the error's snake_case name and a sentence that says what to do. */
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+/** The `failed` outcome for an error (its `code` as the name when it has one). */
+export function failedOutcome(deviceID: string | undefined, error: unknown): ProvisioningOutcome {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const name = typeof code === 'string' && code !== '' ? code : 'internal';
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 'failed', ...(deviceID ? { deviceID } : {}), error: { name, message } };
+}
+
+/** What the registry flows work with; the handler builds it once per container. */
+export interface ProvisioningDependencies {
+  readonly config: Pick<
+    RegistryConfig,
+    | 'stackName'
+    | 'thingTypeName'
+    | 'thingNameScheme'
+    | 'applicationID'
+    | 'clusterURL'
+    | 'defaultFrequencyPlanID'
+  >;
+  readonly registry: ThingRegistry;
+  readonly publisher: MessagePublisher;
+  readonly tts: EndDeviceRegistryApi;
+  /** Event IDs handled by this container (lives as long as it). */
+  readonly recentEvents: RecentEvents;
+  readonly log: Pick<Log, 'info' | 'warn'>;
+}
+
+/** What became of one registry event; `ignored` says why nothing was done. */
+export type RegistryFlowResult<TStatus extends ProvisioningStatus> =
+  | { readonly result: 'ignored'; readonly reason: string }
+  | { readonly result: TStatus; readonly thingName: string; readonly deviceID: string };
+
+/** Ends the handling of an event without doing anything; the reason is logged at info. */
+export type IgnoreEvent = (reason: string) => {
+  readonly result: 'ignored';
+  readonly reason: string;
+};
+
+/**
+ * Hands a registry event about one of this stack's things to `handle`, once per container.
+ * Events of another thing type, of a thing of another stack (by its `stackName` attribute) or
+ * handled already are ignored without a call to any port. An event is remembered once it
+ * has its final answer (done, ignored, or refused for good); one that failed retryably
+ * comes again, and is judged again.
+ *
+ * @throws InputError `invalid_registry_event` for what is no registry event; what `handle` throws
+ */
+export async function handleRegistryEventOnce<TStatus extends ProvisioningStatus>(
+  input: unknown,
+  deps: ProvisioningDependencies,
+  handle: (event: ThingRegistryEvent, ignore: IgnoreEvent) => Promise<RegistryFlowResult<TStatus>>,
+): Promise<RegistryFlowResult<TStatus>> {
+  const event = parseThingRegistryEvent(input);
+  const ignore: IgnoreEvent = (reason) => {
+    deps.log.info(`Ignored: ${reason}.`, { thing_name: event.thingName, event_id: event.eventId });
+    return { result: 'ignored', reason };
+  };
+  const { thingTypeName, stackName } = deps.config;
+  if (event.thingTypeName !== thingTypeName)
+    return ignore(`thing type ${event.thingTypeName ?? '(none)'} is not ${thingTypeName}`);
+  const owner = event.attributes['stackName'];
+  if (owner !== stackName) return ignore(`the thing belongs to stack ${owner ?? '(none)'}`);
+  if (deps.recentEvents.has(event.eventId)) return ignore('the event was handled already');
+  let result: RegistryFlowResult<TStatus>;
+  try {
+    result = await handle(event, ignore);
+  } catch (error) {
+    // Retryable failures come again; only a final answer is remembered.
+    if ((error as { retryable?: unknown }).retryable === false)
+      deps.recentEvents.add(event.eventId);
+    throw error;
+  }
+  deps.recentEvents.add(event.eventId);
+  return result;
+}
+
+/** How each flow speaks of itself, in its outcome and its log lines. */
+const FLOWS = {
+  create: {
+    status: 'created',
+    doneBefore: 'the device was created already',
+    existed: 'The TTS device existed with the same identifiers: completed it.',
+    undoFailed: (step: string) =>
+      `Could not undo the ${step} registration of a failed create: delete the device in TTS by hand.`,
+    done: 'Created the TTS device.',
+  },
+  claim: {
+    status: 'claimed',
+    doneBefore: 'the device was claimed already',
+    existed: 'The TTS device was claimed and registered already: completed it.',
+    undoFailed: (step: string) =>
+      `Could not undo the ${step} step of a failed claim: release the claim and delete the device in TTS by hand.`,
+    done: 'Claimed the device.',
+  },
+} as const;
+
+/**
+ * Provisions the TTS device of a created thing: with its root keys (`create`: IS → JS → NS
+ * → AS) or by a claim (`claim`: claim → IS → NS → AS), all of it undone when a step fails.
+ * The thing as the registry has it now decides: one deleted, handed to another stack, or
+ * provisioned since is ignored. After a success the keys or the code leave its attributes
+ * and the outcome is published; a failure is published as `failed`, then rethrown.
+ */
+export function provisionThing(
+  thingName: string,
+  kind: 'create',
+  deps: ProvisioningDependencies,
+  ignore: IgnoreEvent,
+): Promise<RegistryFlowResult<'created'>>;
+export function provisionThing(
+  thingName: string,
+  kind: 'claim',
+  deps: ProvisioningDependencies,
+  ignore: IgnoreEvent,
+): Promise<RegistryFlowResult<'claimed'>>;
+export async function provisionThing(
+  thingName: string,
+  kind: 'create' | 'claim',
+  deps: ProvisioningDependencies,
+  ignore: IgnoreEvent,
+): Promise<RegistryFlowResult<'created' | 'claimed'>> {
+  const flow = FLOWS[kind];
+  // The registry's current state decides: the event may be a repeat, or the thing gone since.
+  const thing = await deps.registry.describeThing(thingName);
+  if (!thing) return ignore('the thing was deleted since');
+  if (thing.attributes['stackName'] !== deps.config.stackName)
+    return ignore('the thing was handed to another stack since');
+  if (provisioningKind(thing.attributes) !== kind) return ignore(flow.doneBefore);
+
+  const { config } = deps;
+  const context: DeviceAttributeContext = {
+    thingName: thing.thingName,
+    stackName: config.stackName,
+    thingNameScheme: config.thingNameScheme,
+    defaultFrequencyPlanID: config.defaultFrequencyPlanID,
+  };
+  let spec: OtaaDeviceSpec | ClaimDeviceSpec | undefined;
+  try {
+    spec =
+      kind === 'create'
+        ? parseOtaaDeviceAttributes(thing.attributes, context)
+        : parseClaimDeviceAttributes(thing.attributes, context);
+    const deviceID = spec.deviceID;
+    const { existed } = await registerEndDevice(
+      deps.tts,
+      endDeviceRegistration(spec, config),
+      (step, error) =>
+        deps.log.warn(flow.undoFailed(step), {
+          device_id: deviceID,
+          error_code: (error as { code?: unknown }).code,
+          reason: (error as Error).message,
+        }),
+    );
+    if (existed) deps.log.info(flow.existed, { device_id: deviceID });
+  } catch (error) {
+    const deviceID = spec?.deviceID ?? thing.attributes['deviceID'];
+    await publishFailedOutcome(deps, thing.thingName, deviceID, error);
+    throw error;
+  }
+  await deps.registry.updateThingAttributes(thing.thingName, provisionedAttributes(spec));
+  await deps.publisher.publish(thingTopic(thing.thingName, 'provisioning'), {
+    status: flow.status,
+    deviceID: spec.deviceID,
+  } satisfies ProvisioningOutcome);
+  deps.log.info(flow.done, {
+    thing_name: thing.thingName,
+    device_id: spec.deviceID,
+    dev_eui: toHex(spec.devEUI),
+  });
+  return { result: flow.status, thingName: thing.thingName, deviceID: spec.deviceID };
+}
+
+/** The TTS registration of a validated device: with its root keys, or by a claim. */
+function endDeviceRegistration(
+  spec: OtaaDeviceSpec | ClaimDeviceSpec,
+  config: Pick<RegistryConfig, 'applicationID' | 'clusterURL'>,
+): EndDeviceRegistration {
+  return {
+    ids: {
+      applicationID: config.applicationID,
+      deviceID: spec.deviceID,
+      devEUI: toHex(spec.devEUI),
+      joinEUI: toHex(spec.joinEUI),
+    },
+    serverAddress: serverAddress(config.clusterURL),
+    activation:
+      spec.kind === 'create'
+        ? { kind: 'keys', appKey: spec.appKey, ...(spec.nwkKey ? { nwkKey: spec.nwkKey } : {}) }
+        : { kind: 'claim', authenticationCode: spec.authenticationCode },
+    lorawanVersion: spec.lorawanVersion,
+    lorawanPhyVersion: spec.lorawanPhyVersion,
+    frequencyPlanID: spec.frequencyPlanID,
+  };
+}
+
+/**
+ * Publishes the `failed` outcome on the thing's provisioning topic. A publish that fails is
+ * logged, not thrown: the failure itself, which the caller rethrows, matters more than its
+ * report.
+ */
+export async function publishFailedOutcome(
+  deps: Pick<ProvisioningDependencies, 'publisher' | 'log'>,
+  thingName: string,
+  deviceID: string | undefined,
+  error: unknown,
+): Promise<void> {
+  const topic = thingTopic(thingName, 'provisioning');
+  try {
+    await deps.publisher.publish(topic, failedOutcome(deviceID, error));
+  } catch (publishError) {
+    deps.log.warn('Could not publish the provisioning outcome.', {
+      topic,
+      reason: (publishError as Error).message,
+    });
+  }
+}
