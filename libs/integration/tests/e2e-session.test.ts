@@ -1,16 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { formatKekRing, KekRing, parseKeyEnvelope, wrapKey } from '@tts-aws-iot/keywrap';
 import { parseAesKey } from '@tts-aws-iot/lorawan';
+import { lorawanVectors } from '@tts-aws-iot/test-kit';
 import { decryptUplinkPayload, encryptDownlinkPayload, KekRingSource, reencryptDownlinkPayload } from '../src/e2e-session';
 import { IntegrationError } from '../src/errors';
 import { InMemorySecretReader } from '../src/in-memory';
 
-interface Vectors {
-  keywrap_rfc3394: { kek: string; key: string; wrapped: string }[];
-  frm_payload_crypto: { source: string; key: string; devAddr: string; fCnt: number; uplink: boolean; plaintext: string; ciphertext: string }[];
-}
-const vectors = JSON.parse(readFileSync(join(__dirname, '../../../../shared/reference/vectors/lorawan-vectors.json'), 'utf8')) as Vectors;
+const vectors = lorawanVectors();
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 // RFC 3394 4.1: a 128-bit key wrapped under a 128-bit KEK.

@@ -1,20 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { lorawanVectors } from '@tts-aws-iot/test-kit';
 
-/** A published key-wrap vector (hex as in the RFC). */
-export interface KeyWrapVector {
-  readonly source: string;
-  readonly kek: string;
-  readonly key: string;
-  readonly wrapped: string;
-}
-
-const vectors = JSON.parse(
-  readFileSync(
-    join(__dirname, '../../../../shared/reference/vectors/lorawan-vectors.json'),
-    'utf8',
-  ),
-) as { keywrap_rfc3394: KeyWrapVector[]; keywrap_rfc5649: KeyWrapVector[] };
+const vectors = lorawanVectors();
 
 export const rfc3394Vectors = vectors.keywrap_rfc3394;
 export const rfc5649Vectors = vectors.keywrap_rfc5649;
