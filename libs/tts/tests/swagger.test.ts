@@ -1,14 +1,16 @@
 /**
  * Every TTS call the client makes must exist in TTS's own OpenAPI description, with that
- * method, path and those field names (TTS.md). Each client method is called against a
+ * method, path and those field names (TTS.md). The description is the part of TTS's
+ * api.swagger.json that the TTS simulator serves (tools/tts-sim/api, which a tts-sim test
+ * regenerates from the full file): a call outside it fails here, as the simulator would not
+ * serve it either. Each client method is called against a
  * recording fetch; each recorded request is then checked against the swagger: the route,
  * the path parameters (and that the body agrees with them), the query parameters, every
  * body field and value type (resolving `$ref`s), every `field_mask` path, and that every
  * field the body sets is in the mask (TTS ignores unmasked fields). The response fields the
  * client reads are checked against the answer's schema too.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ttsApiDocument } from '@tts-aws-iot/tts-sim';
 import { TtsClient, type FetchFunction } from '../src';
 
 type Schema = {
@@ -20,15 +22,14 @@ type Schema = {
   enum?: string[];
 };
 type Parameter = { name: string; in: 'path' | 'query' | 'body'; schema?: Schema };
-type Operation = { parameters?: Parameter[]; responses: Record<string, { schema?: Schema }> };
+// The routes the simulator does not serve are listed by method only, without responses.
+type Operation = { parameters?: Parameter[]; responses?: Record<string, { schema?: Schema }> };
 type Swagger = {
   paths: Record<string, Record<string, Operation>>;
   definitions: Record<string, Schema>;
 };
 
-const swagger = JSON.parse(
-  readFileSync(join(__dirname, '../../../../shared/reference/tts/api.swagger.json'), 'utf8'),
-) as Swagger;
+const swagger = ttsApiDocument() as Swagger;
 
 // Field masks name oneof groups that the JSON (and so the swagger) flattens away:
 // `provider.aws_iot.region` sets `aws_iot.region`. Only the groups the client uses.
@@ -216,6 +217,8 @@ function checkRequest(method: string, url: URL, body: unknown): string[] {
   const path = url.pathname.replace(/^\/api\/v3/, '');
   const route = findRoute(method, path);
   if (!route) return [`${method} ${path}: no such route in the swagger`];
+  if (!route.operation.responses)
+    return [`${method} ${route.template}: a TTS route that tools/tts-sim does not serve`];
   const parameters = route.operation.parameters ?? [];
   const problems: string[] = [];
   for (const key of url.searchParams.keys()) {
@@ -378,7 +381,7 @@ describe('the TTS client against the TTS OpenAPI description', () => {
     async (_name, { call, reads }) => {
       const [request] = await record(call);
       const route = findRoute(request!.method, request!.url.pathname.replace(/^\/api\/v3/, ''))!;
-      const answer = route.operation.responses['200']!.schema;
+      const answer = route.operation.responses!['200']!.schema;
       expect(reads!.filter((field) => !schemaAt(answer, field))).toEqual([]);
     },
   );
@@ -390,6 +393,12 @@ describe('the TTS client against the TTS OpenAPI description', () => {
     it('rejects a route that does not exist', () => {
       expect(checkRequest('PUT', url('/applications/app1/devices/dev1/keys'), {})).toEqual([
         expect.stringContaining('no such route'),
+      ]);
+    });
+
+    it('rejects a route that TTS has but the simulator does not serve', () => {
+      expect(checkRequest('GET', url('/applications/app1/devices'), undefined)).toEqual([
+        expect.stringContaining('does not serve'),
       ]);
     });
 

@@ -91,12 +91,10 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
 
     // The TTS API key and the KEK exist only here and in the local Secrets Manager.
     const apiKey = `NNSXS.${randomBytes(20).toString('hex').toUpperCase().slice(0, 39)}.${randomBytes(32).toString('hex').toUpperCase()}`;
-    // TTS's OpenAPI description sits beside the checkout; the stand-in checks every call against it.
-    const swagger = join(rootDir, '..', 'shared', 'reference', 'tts', 'api.swagger.json');
+    // The stand-in checks every call against its part of TTS's OpenAPI description.
     const tts = await startTtsSim({
       port: options.ttsPort,
       apiKeys: { [apiKey]: [...REQUIRED_APPLICATION_RIGHTS] },
-      ...(existsSync(swagger) && { swaggerPath: swagger }),
     });
     cleanups.push(() => tts.close());
     const kekSecretID = `${options.stackName}/kek`;

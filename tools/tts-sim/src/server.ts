@@ -1,21 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { TtsError, validationError } from './errors';
 import { isObject, type JsonObject, type JsonPath } from './fields';
 import { ROUTES, type Route, type RouteContext } from './routes';
 import { clearState, createState, type SimState } from './state';
 import { SwaggerApi, type Operation, type Schema } from './swagger';
+import { ttsApi } from './tts-api';
 import { checkEUI, checkID } from './validation';
 
 /** The API key that a simulator started without `apiKeys` accepts, with every right. */
 export const DEFAULT_API_KEY = 'NNSXS.TTSSIM.DEFAULTKEY';
-
-/** TTS's OpenAPI description in this workspace (`../shared/reference/tts/api.swagger.json` from the repo root). */
-export const DEFAULT_SWAGGER_PATH = join(
-  __dirname,
-  '../../../../shared/reference/tts/api.swagger.json',
-);
 
 /** An API key's grant: rights on every application, or on one application only. */
 export type ApiKeyGrant =
@@ -28,7 +22,10 @@ export interface TtsSimOptions {
   readonly apiKeys?: Readonly<Record<string, ApiKeyGrant>>;
   /** JoinEUIs whose devices the Device Claiming Server can claim (hex, either case). Default none. */
   readonly claimableJoinEUIs?: readonly string[];
-  /** TTS's OpenAPI description. Default {@link DEFAULT_SWAGGER_PATH}. */
+  /**
+   * A file with TTS's OpenAPI description to hold requests against, e.g. the full
+   * api.swagger.json. Default: the simulator's own part of it (api/tts-api.json).
+   */
   readonly swaggerPath?: string;
 }
 
@@ -118,7 +115,8 @@ interface PendingFault {
  * paths are refused).
  */
 export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> {
-  const swagger = SwaggerApi.load(options.swaggerPath ?? DEFAULT_SWAGGER_PATH);
+  const swagger =
+    options.swaggerPath === undefined ? ttsApi() : SwaggerApi.load(options.swaggerPath);
   const routes = new Map<string, Route>();
   for (const route of ROUTES) {
     if (swagger.operation(route.method, route.path) === undefined) {

@@ -27,7 +27,8 @@ interface SwaggerOperation {
   readonly responses?: Readonly<Record<string, { readonly schema?: Schema }>>;
 }
 
-interface SwaggerDocument {
+/** A Swagger 2.0 document: TTS's api.swagger.json, or the part of it in api/tts-api.json. */
+export interface SwaggerDocument {
   readonly paths: Readonly<Record<string, Readonly<Record<string, SwaggerOperation>>>>;
   readonly definitions: Readonly<Record<string, Schema>>;
 }

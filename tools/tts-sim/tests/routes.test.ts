@@ -1,9 +1,8 @@
-import { DEFAULT_SWAGGER_PATH } from '../src/server';
 import { ROUTES } from '../src/routes';
-import { SwaggerApi } from '../src/swagger';
+import { ttsApi } from '../src/tts-api';
 
 describe('the route table', () => {
-  const swagger = SwaggerApi.load(DEFAULT_SWAGGER_PATH);
+  const swagger = ttsApi();
 
   it.each(ROUTES.map((route) => [route.method, route.path]))(
     'serves %s %s, which the swagger has',
