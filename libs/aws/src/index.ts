@@ -1,3 +1,5 @@
+export { createAwsPorts } from './aws-ports';
+export type { AwsPorts, AwsPortsOptions, ControlPlanePorts } from './aws-ports';
 export { createIotClient, createIotDataClient, createSecretsManagerClient } from './clients';
 export type { ClientOptions } from './clients';
 export {

@@ -14,14 +14,11 @@ import {
 } from '@tts-aws-iot/keywrap';
 import { decryptFRMPayload, encryptFRMPayload, parseAesKey, parseDevAddr, type AesKey } from '@tts-aws-iot/lorawan';
 import { IntegrationError } from './errors';
-import type { SecretReader } from './ports';
+import type { RefreshableSecretReader } from './ports';
 import { toShadowEnvelope, type ShadowKeyEnvelope } from './shadow-state';
 
 /** Session keys a container keeps unwrapped (about 100 bytes each). */
 const MAX_CACHED_SESSION_KEYS = 10_000;
-
-/** A `SecretReader` that may hold values in a cache it can be told to drop. */
-export type RefreshableSecretReader = SecretReader & { invalidate?(secretID: string): void };
 
 /**
  * The KEK ring of the `<stack>/kek` secret, parsed once per secret value. When an envelope

@@ -27,7 +27,6 @@ export {
   KekRingSource,
   reencryptDownlinkPayload,
 } from './e2e-session';
-export type { RefreshableSecretReader } from './e2e-session';
 export {
   ConfigurationError,
   DownlinkRejectedError,
@@ -51,6 +50,7 @@ export type {
   CreateThingInput,
   Log,
   MessagePublisher,
+  RefreshableSecretReader,
   SecretReader,
   ShadowDocument,
   ShadowStore,
@@ -82,6 +82,10 @@ export { assertThingOfStack, autoCreatedThingAttributes, deviceIDOfThing, THING_
 export type { DeviceIdentity, ThingNaming } from './thing-name';
 export { ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
+export { trafficDependencies } from './traffic';
+export type { TrafficDependencies, TrafficPorts } from './traffic';
+export { createTtsClient } from './tts-client';
+export type { TtsClientSettings } from './tts-client';
 export {
   DEVICE_ATTRIBUTES,
   parseClaimDeviceAttributes,
@@ -99,6 +103,7 @@ export {
   failedOutcome,
   handleRegistryEventOnce,
   parseThingRegistryEvent,
+  provisioningDependencies,
   provisionThing,
   publishFailedOutcome,
   RecentEvents,
@@ -107,6 +112,7 @@ export type {
   IgnoreEvent,
   ProvisioningDependencies,
   ProvisioningOutcome,
+  ProvisioningPorts,
   ProvisioningStatus,
   RegistryFlowResult,
   ThingRegistryEvent,

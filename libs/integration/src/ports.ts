@@ -72,6 +72,9 @@ export interface SecretReader {
   getSecretString(secretID: string): Promise<string>;
 }
 
+/** A `SecretReader` that may hold values in a cache it can be told to drop. */
+export type RefreshableSecretReader = SecretReader & { invalidate?(secretID: string): void };
+
 /**
  * Structured log lines (Powertools' Logger fits). Attributes are snake_case keys, as TTS logs
  * them, and never carry key material.

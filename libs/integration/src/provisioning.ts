@@ -28,7 +28,8 @@ import {
   type OtaaDeviceSpec,
 } from './device-attributes';
 import { InputError } from './errors';
-import type { Log, MessagePublisher, ThingRegistry } from './ports';
+import type { Log, MessagePublisher, RefreshableSecretReader, ThingRegistry } from './ports';
+import { createTtsClient } from './tts-client';
 
 /** A thing registry event (`$aws/events/thing/<name>/created|updated|deleted`, AWS.md). */
 export interface ThingRegistryEvent {
@@ -140,6 +141,33 @@ export interface ProvisioningDependencies {
   /** Event IDs handled by this container (lives as long as it). */
   readonly recentEvents: RecentEvents;
   readonly log: Pick<Log, 'info' | 'warn'>;
+}
+
+/** The ports the registry flows talk through. */
+export interface ProvisioningPorts {
+  readonly registry: ThingRegistry;
+  readonly publisher: MessagePublisher;
+  /** For the TTS API key. */
+  readonly secrets: RefreshableSecretReader;
+}
+
+/**
+ * The registry-flow dependencies of one container: a TTS client that reads the API key
+ * through `ports.secrets`, and the memory of the events this container handled.
+ */
+export function provisioningDependencies(
+  config: RegistryConfig,
+  ports: ProvisioningPorts,
+  log: ProvisioningDependencies['log'],
+): ProvisioningDependencies {
+  return {
+    config,
+    registry: ports.registry,
+    publisher: ports.publisher,
+    tts: createTtsClient(config, ports.secrets),
+    recentEvents: new RecentEvents(),
+    log,
+  };
 }
 
 /** What became of one registry event; `ignored` says why nothing was done. */

@@ -1,3 +1,4 @@
+export { containerScoped } from './container-scoped';
 export { lambdaHandler } from './handler';
 export type { LambdaHandlerOptions } from './handler';
 export { createLambdaKit, DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME } from './kit';

@@ -17,36 +17,19 @@ import {
   parseDownlinkRequest,
   requestedThingName,
   reserveDownlinkFCnt,
-  type Counters,
   type DownlinkRequest,
   type DownlinkSession,
-  type IntegrationConfig,
-  type KekRingSource,
-  type Log,
-  type MessagePublisher,
   type PushDownlink,
-  type ShadowStore,
-  type ThingDirectory,
   type ThingRecord,
+  type TrafficDependencies,
 } from '@tts-aws-iot/integration';
 import type { AesKey } from '@tts-aws-iot/lorawan';
 import { DOWNLINK_REQUEST_FAILED_TOPIC, thingTopic, ttsDownlinkPushTopic } from '@tts-aws-iot/tts';
 
 /** What HandleDownlink works with; the handler builds it once per container. */
-export interface DownlinkDependencies {
-  readonly config: IntegrationConfig;
-  readonly things: ThingDirectory;
-  readonly shadows: ShadowStore;
-  readonly publisher: MessagePublisher;
-  /** The KEK ring; set when E2E is enabled. */
-  readonly keks: KekRingSource | undefined;
-  readonly log: Log;
-  readonly counters: Counters;
+export interface DownlinkDependencies extends TrafficDependencies {
   /** A new unique ID for each downlink (it travels in TTS's correlation IDs). */
   readonly newDownlinkID: () => string;
-  /** For the jittered retries of the frame counter reservation. */
-  readonly delay: (ms: number) => Promise<void>;
-  readonly random: () => number;
 }
 
 /** What became of one request. */

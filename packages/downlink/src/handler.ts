@@ -1,16 +1,6 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import {
-  CachedSecretReader,
-  createIotClient,
-  createIotDataClient,
-  createSecretsManagerClient,
-  IotDataPublisher,
-  IotShadowStore,
-  IotThingRegistry,
-  SecretsManagerSecretReader,
-} from '@tts-aws-iot/aws';
-import { KekRingSource, parseConfig, ThingDirectory } from '@tts-aws-iot/integration';
-import { createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
+import { createAwsPorts } from '@tts-aws-iot/aws';
+import { parseConfig, trafficDependencies } from '@tts-aws-iot/integration';
+import { containerScoped, createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -18,35 +8,17 @@ import { handleDownlink, type DownlinkDependencies } from './downlink';
 
 const kit = createLambdaKit({ functionName: 'HandleDownlink' });
 
-let dependencies: DownlinkDependencies | undefined;
-
-/**
- * The configuration, clients and caches, built at the first invocation and kept for the
- * container's life. An invalid configuration fails every invocation with every problem
- * listed, retryably (`ConfigurationError`), so that Lambda keeps the events for a replay.
- */
-function downlinkDependencies(): DownlinkDependencies {
-  if (dependencies) return dependencies;
+const dependencies = containerScoped((): DownlinkDependencies => {
   const config = parseConfig(process.env);
-  const data = kit.captureAWSv3Client(createIotDataClient(config.iotDataEndpoint));
-  const secrets = new CachedSecretReader(new SecretsManagerSecretReader(kit.captureAWSv3Client(createSecretsManagerClient())));
-  const built: DownlinkDependencies = {
-    config,
-    things: new ThingDirectory(new IotThingRegistry(kit.captureAWSv3Client(createIotClient())), config),
-    shadows: new IotShadowStore(data),
-    publisher: new IotDataPublisher(data),
-    keks: config.e2eEnabled && config.kekSecretID ? new KekRingSource(secrets, config.kekSecretID) : undefined,
-    log: kit.logger,
-    counters: { count: (name, value = 1) => kit.metrics.addMetric(name, MetricUnit.Count, value) },
-    newDownlinkID: () => randomUUID(),
-    delay: (ms) => sleep(ms),
-    random: Math.random,
-  };
-  dependencies = built;
-  return built;
-}
+  const aws = createAwsPorts({
+    iotDataEndpoint: config.iotDataEndpoint,
+    captureClient: kit.captureAWSv3Client,
+  });
+  const runtime = { log: kit.logger, counters: kit.counters, delay: sleep, random: Math.random };
+  return { ...trafficDependencies(config, aws, runtime), newDownlinkID: randomUUID };
+});
 
 /** HandleDownlink: the downlink rule's target (requests on `lorawan/downlink`). */
 export const handler = lambdaHandler(kit, async (event: unknown) => {
-  await handleDownlink(event, downlinkDependencies());
+  await handleDownlink(event, dependencies());
 });

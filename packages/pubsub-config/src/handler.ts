@@ -1,31 +1,15 @@
-import {
-  CachedSecretReader,
-  createSecretsManagerClient,
-  customResourceHandler,
-  SecretsManagerSecretReader,
-  type CustomResourceEvent,
-} from '@tts-aws-iot/aws';
+import { createAwsPorts, customResourceHandler, type CustomResourceEvent } from '@tts-aws-iot/aws';
+import { createTtsClient } from '@tts-aws-iot/integration';
 import { createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
-import { TtsClient } from '@tts-aws-iot/tts';
 
 import { pubSubResource, type PubSubProperties } from './pubsub-config';
 
 const kit = createLambdaKit({ functionName: 'Configure' });
-const secrets = new CachedSecretReader(
-  new SecretsManagerSecretReader(kit.captureAWSv3Client(createSecretsManagerClient())),
-);
-
+const { secrets } = createAwsPorts({ captureClient: kit.captureAWSv3Client });
 const resource = customResourceHandler(
   pubSubResource({
     secrets,
-    tts: (settings) =>
-      new TtsClient({
-        baseURL: settings.clusterURL,
-        apiKey: ({ refresh } = {}) => {
-          if (refresh) secrets.invalidate(settings.apiKeySecretID);
-          return secrets.getSecretString(settings.apiKeySecretID);
-        },
-      }),
+    tts: (settings) => createTtsClient(settings, secrets),
     log: kit.logger,
   }),
   { log: kit.logger },

@@ -21,14 +21,10 @@ import {
   uplinkReport,
   withDecodedPayload,
   type Counters,
-  type IntegrationConfig,
   type KekRingSource,
-  type Log,
-  type MessagePublisher,
   type ShadowKeyEnvelope,
   type ShadowReport,
-  type ShadowStore,
-  type ThingDirectory,
+  type TrafficDependencies,
 } from '@tts-aws-iot/integration';
 import type { KeyEnvelope } from '@tts-aws-iot/keywrap';
 import type { AesKey } from '@tts-aws-iot/lorawan';
@@ -42,19 +38,7 @@ import {
 } from '@tts-aws-iot/tts';
 
 /** What HandleUplink works with; the handler builds it once per container. */
-export interface UplinkDependencies {
-  readonly config: IntegrationConfig;
-  readonly things: ThingDirectory;
-  readonly shadows: ShadowStore;
-  readonly publisher: MessagePublisher;
-  /** The KEK ring; set when E2E is enabled. */
-  readonly keks: KekRingSource | undefined;
-  readonly log: Log;
-  readonly counters: Counters;
-  /** For the jittered retries of a downlink counter reservation. */
-  readonly delay: (ms: number) => Promise<void>;
-  readonly random: () => number;
-}
+export type UplinkDependencies = TrafficDependencies;
 
 /** What became of one message. */
 export type UplinkOutcome =
