@@ -158,8 +158,9 @@ export function describeWithSharedReference(
       });
     });
   } else {
-    console.warn(
-      `SKIPPED "${name}": ${path} is missing (the workspace's reference folder is not beside this checkout). CI=true requires it.`,
+    // Straight to stderr: Jest drops the console output of a file whose tests are all skipped.
+    process.stderr.write(
+      `SKIPPED "${name}": ${path} is missing (the workspace's reference folder is not beside this checkout). CI=true requires it.\n`,
     );
     describe.skip(name, () => body(path));
   }
