@@ -128,7 +128,7 @@ export type ThingTypeUse =
  * `stackName` attribute says which; `undefined` makes any stack another one). It stops
  * at the first such thing, and after `maxThingPages` pages. Things without a `stackName`
  * are no stack's: the integration ignores them. The registry cannot show a stack that
- * has no things yet; DEPLOY.md says how to undo a deprecation then.
+ * has no things yet; the README ("Uninstall") says how to undo a deprecation then.
  */
 export async function findThingOfAnotherStack(
   iot: Pick<ThingTypeSetup, 'listThingsOfType'>,
