@@ -31,6 +31,8 @@ export const ERROR_NAMESPACE = 'tts-aws-iot';
 /** gRPC codes used in answers, as TTS uses them. */
 export const GrpcCode = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, FAILED_PRECONDITION: 9, INTERNAL: 13 } as const;
 
+/** The codes of the things that do not exist for this stack, answered as gRPC NOT_FOUND. */
+const NOT_FOUND_CODES = new Set(['unknown_thing', 'thing_not_found']);
 const FIELDS = new Set(['thingName', 'bytes', 'payload', 'fPort', 'confirmed', 'highPriority']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -230,7 +232,7 @@ export function downlinkFailedAnswer(input: unknown, error: IntegrationError, co
   if (request['highPriority'] === true) downlink['priority'] = 'HIGH';
   downlink['correlation_ids'] = correlationIDs;
   const grpcCode =
-    error instanceof DownlinkRejectedError ? error.grpcCode : error.code === 'unknown_thing' ? GrpcCode.NOT_FOUND : GrpcCode.FAILED_PRECONDITION;
+    error instanceof DownlinkRejectedError ? error.grpcCode : NOT_FOUND_CODES.has(error.code) ? GrpcCode.NOT_FOUND : GrpcCode.FAILED_PRECONDITION;
   return {
     ...(thingName === undefined ? {} : { thingName }),
     correlation_ids: correlationIDs,

@@ -32,6 +32,22 @@ export class InputError extends IntegrationError {
 }
 
 /**
+ * A thing belongs to another stack (`owner`), or to none (`owner` undefined): this stack
+ * never touches it.
+ */
+export class StackMismatchError extends InputError {
+  override readonly name = 'StackMismatchError';
+
+  constructor(
+    readonly thingName: string,
+    readonly owner: string | undefined,
+    message: string,
+  ) {
+    super('stack_mismatch', message, { thingName, stackName: owner ?? '(none)' });
+  }
+}
+
+/**
  * A downlink request (`lorawan/downlink`) is refused. The code is the snake_case error name
  * the rejection carries to the application; `grpcCode` is the gRPC status code of TTS's
  * `ErrorDetails` (3 invalid argument, 5 not found, 9 failed precondition).

@@ -33,6 +33,7 @@ export {
   InputError,
   IntegrationError,
   ShadowVersionConflictError,
+  StackMismatchError,
   ThingAlreadyExistsError,
   ThingVersionConflictError,
   TransientError,
@@ -78,7 +79,14 @@ export type {
   ShadowReport,
   UplinkReportInput,
 } from './shadow-state';
-export { assertThingOfStack, autoCreatedThingAttributes, deviceIDOfThing, THING_NAME, thingNameFor } from './thing-name';
+export {
+  assertThingNameOfStack,
+  assertThingOfStack,
+  autoCreatedThingAttributes,
+  deviceIDOfThing,
+  THING_NAME,
+  thingNameFor,
+} from './thing-name';
 export type { DeviceIdentity, ThingNaming } from './thing-name';
 export { ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';

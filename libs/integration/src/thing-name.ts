@@ -3,7 +3,7 @@
  * TTS device maps to, and whether a thing is one this stack manages.
  */
 import type { IntegrationConfig } from './config';
-import { InputError } from './errors';
+import { InputError, StackMismatchError } from './errors';
 import type { ThingRecord } from './ports';
 
 /** The identifiers thing naming needs (as `EndDeviceIds` of `@tts-aws-iot/tts` carries them). */
@@ -61,18 +61,44 @@ export function autoCreatedThingAttributes(stackName: string, device: DeviceIden
  * Refuses a thing that another stack manages (or that none does): the integration never
  * touches it.
  *
- * @throws InputError `stack_mismatch`: `DevEUI <eui> is registered for mismatching stack <name>`
+ * @throws StackMismatchError `stack_mismatch`: `DevEUI <eui> is registered for mismatching stack <name>`
  */
 export function assertThingOfStack(thing: ThingRecord, stackName: string): void {
-  const owner = thing.attributes['stackName'];
+  const owner = thing.attributes['stackName'] || undefined;
   if (owner === stackName) return;
-  const other = owner === undefined || owner === '' ? '(none)' : owner;
   const devEUI = thing.attributes['devEUI'];
   const subject = devEUI ? `DevEUI ${devEUI}` : `Thing ${thing.thingName}`;
+  throw new StackMismatchError(
+    thing.thingName,
+    owner,
+    `${subject} is registered for mismatching stack ${owner ?? '(none)'}. This stack (${stackName}) leaves thing ${thing.thingName} alone: delete it, or set its stackName attribute to ${stackName} to hand it over.`,
+  );
+}
+
+const DEV_EUI_THING_NAME = /^[0-9A-F]{16}$/;
+
+/**
+ * Refuses a name that this stack's naming scheme never gives a thing (DevEUI: 16 uppercase
+ * hex digits; DeviceID: `<stackName>_<deviceID>`), before the registry is asked: the
+ * function's role may read this stack's thing names only.
+ *
+ * @throws InputError `thing_not_found`, saying which names the stack gives
+ */
+export function assertThingNameOfStack(naming: ThingNaming, thingName: string): void {
+  const prefix = `${naming.stackName}_`;
+  const ours =
+    naming.thingNameScheme === 'DevEUI'
+      ? DEV_EUI_THING_NAME.test(thingName)
+      : thingName.startsWith(prefix) && thingName.length > prefix.length;
+  if (ours) return;
+  const names =
+    naming.thingNameScheme === 'DevEUI'
+      ? 'by DevEUI, 16 uppercase hex digits such as 0004A30B001C0530'
+      : `${prefix}<deviceID>`;
   throw new InputError(
-    'stack_mismatch',
-    `${subject} is registered for mismatching stack ${other}. This stack (${stackName}) leaves thing ${thing.thingName} alone: delete it, or set its stackName attribute to ${stackName} to hand it over.`,
-    { thingName: thing.thingName, stackName: other },
+    'thing_not_found',
+    `Thing ${thingName} is not one of stack ${naming.stackName}'s things, which it names ${names} (ThingNameScheme ${naming.thingNameScheme}). Check the thing name; a thing of another stack in this account is served by that stack.`,
+    { thingName, thingNameScheme: naming.thingNameScheme },
   );
 }
 

@@ -1,12 +1,15 @@
 import { InputError, ThingAlreadyExistsError, TransientError } from './errors';
 import type { ThingRecord, ThingRegistry } from './ports';
-import { assertThingOfStack, autoCreatedThingAttributes, type DeviceIdentity } from './thing-name';
+import type { IntegrationConfig } from './config';
+import {
+  assertThingNameOfStack,
+  assertThingOfStack,
+  autoCreatedThingAttributes,
+  type DeviceIdentity,
+} from './thing-name';
 
 /** What the directory needs of the configuration. */
-export interface ThingDirectoryConfig {
-  readonly stackName: string;
-  readonly thingTypeName: string;
-}
+export type ThingDirectoryConfig = Pick<IntegrationConfig, 'stackName' | 'thingTypeName' | 'thingNameScheme'>;
 
 /**
  * The things of this stack, as far as one container has seen them. A thing found (or
@@ -26,7 +29,7 @@ export class ThingDirectory {
    * The thing for a device, created (with the thing type and the attributes `devEUI`,
    * `stackName`, `deviceID`) when it does not exist yet.
    *
-   * @throws InputError `stack_mismatch` when the thing belongs to another stack
+   * @throws StackMismatchError `stack_mismatch` when the thing belongs to another stack
    */
   ensure(thingName: string, device: DeviceIdentity): Promise<ThingRecord> {
     return this.#remember(thingName, async () => {
@@ -47,12 +50,15 @@ export class ThingDirectory {
   }
 
   /**
-   * The existing thing of this stack with that name.
+   * The existing thing of this stack with that name. A name the stack's naming scheme
+   * never gives is refused without asking the registry.
    *
-   * @throws InputError `unknown_thing` when there is none; `stack_mismatch` when it belongs
-   *   to another stack
+   * @throws InputError `thing_not_found` for a name this stack never gives; `unknown_thing`
+   *   when there is no such thing
+   * @throws StackMismatchError `stack_mismatch` when it belongs to another stack
    */
-  find(thingName: string): Promise<ThingRecord> {
+  async find(thingName: string): Promise<ThingRecord> {
+    assertThingNameOfStack(this.config, thingName);
     return this.#remember(thingName, async () => {
       const thing = await this.registry.describeThing(thingName);
       if (!thing) {

@@ -1,5 +1,5 @@
-import { InputError } from '../src/errors';
-import { assertThingOfStack, autoCreatedThingAttributes, deviceIDOfThing, thingNameFor } from '../src/thing-name';
+import { InputError, StackMismatchError } from '../src/errors';
+import { assertThingNameOfStack, assertThingOfStack, autoCreatedThingAttributes, deviceIDOfThing, thingNameFor } from '../src/thing-name';
 
 const device = { deviceID: 'eui-0004a30b001c0530', devEUI: '0004A30B001C0530' };
 
@@ -39,12 +39,36 @@ describe('assertThingOfStack', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).code).toBe('stack_mismatch');
+    expect(error).toBeInstanceOf(StackMismatchError);
+    expect(error).toMatchObject({ code: 'stack_mismatch', owner: 'other', attributes: { stackName: 'other' } });
     expect((error as InputError).message).toContain('DevEUI 0004A30B001C0530 is registered for mismatching stack other');
   });
 
   it('refuses a thing that no stack claims', () => {
     expect(() => assertThingOfStack({ thingName: 'T', attributes: {} }, 's1')).toThrow(/mismatching stack \(none\)/);
+    expect(() => assertThingOfStack({ thingName: 'T', attributes: { stackName: '' } }, 's1')).toThrow(expect.objectContaining({ owner: undefined }));
+  });
+});
+
+describe('assertThingNameOfStack', () => {
+  it.each([
+    ['DevEUI', '0004A30B001C0530'],
+    ['DeviceID', 's1_eui-0004a30b001c0530'],
+  ] as const)('accepts the names the %s scheme gives', (thingNameScheme, thingName) => {
+    expect(() => assertThingNameOfStack({ stackName: 's1', thingNameScheme }, thingName)).not.toThrow();
+  });
+
+  it.each([
+    ['DevEUI', 's1_eui-0004a30b001c0530', /names by DevEUI, 16 uppercase hex digits/],
+    ['DevEUI', '0004a30b001c0530', /ThingNameScheme DevEUI/],
+    ['DevEUI', '0004A30B001C05', /ThingNameScheme DevEUI/],
+    ['DeviceID', '0004A30B001C0530', /names s1_<deviceID> \(ThingNameScheme DeviceID\)/],
+    ['DeviceID', 's2_eui-0004a30b001c0530', /ThingNameScheme DeviceID/],
+    ['DeviceID', 's1_', /ThingNameScheme DeviceID/],
+  ] as const)('refuses under the %s scheme %s, saying which names the stack gives', (thingNameScheme, thingName, message) => {
+    expect(() => assertThingNameOfStack({ stackName: 's1', thingNameScheme }, thingName)).toThrow(
+      expect.objectContaining({ code: 'thing_not_found', retryable: false, message: expect.stringMatching(message) }),
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 import { ThingDirectory } from '../src/things';
 import { InMemoryThingRegistry } from '../src/in-memory';
 
-const config = { stackName: 's1', thingTypeName: 'lorawan' };
+const config = { stackName: 's1', thingTypeName: 'lorawan', thingNameScheme: 'DevEUI' } as const;
+const [T1, T2] = ['0004A30B001C0531', '0004A30B001C0532'];
 const device = { deviceID: 'eui-0004a30b001c0530', devEUI: '0004A30B001C0530' };
 
 describe('ThingDirectory', () => {
@@ -51,19 +52,26 @@ describe('ThingDirectory', () => {
 
   it('finds an existing thing and refuses an unknown one', async () => {
     const registry = new InMemoryThingRegistry();
-    registry.things.set('T1', { thingName: 'T1', attributes: { stackName: 's1' } });
+    registry.things.set(T1, { thingName: T1, attributes: { stackName: 's1' } });
     const directory = new ThingDirectory(registry, config);
-    await expect(directory.find('T1')).resolves.toMatchObject({ thingName: 'T1' });
-    await expect(directory.find('T2')).rejects.toMatchObject({ code: 'unknown_thing' });
+    await expect(directory.find(T1)).resolves.toMatchObject({ thingName: T1 });
+    await expect(directory.find(T2)).rejects.toMatchObject({ code: 'unknown_thing' });
+  });
+
+  it('refuses a name the stack never gives without asking the registry', async () => {
+    const registry = new InMemoryThingRegistry();
+    const directory = new ThingDirectory(registry, config);
+    await expect(directory.find('s2_sensor-1')).rejects.toMatchObject({ code: 'thing_not_found', retryable: false });
+    expect(registry.calls).toEqual([]);
   });
 
   it('asks again after forgetting a thing', async () => {
     const registry = new InMemoryThingRegistry();
-    registry.things.set('T1', { thingName: 'T1', attributes: { stackName: 's1' } });
+    registry.things.set(T1, { thingName: T1, attributes: { stackName: 's1' } });
     const directory = new ThingDirectory(registry, config);
-    await directory.find('T1');
-    directory.forget('T1');
-    await directory.find('T1');
+    await directory.find(T1);
+    directory.forget(T1);
+    await directory.find(T1);
     expect(registry.calls).toHaveLength(2);
   });
 });

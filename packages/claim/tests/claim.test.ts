@@ -115,6 +115,14 @@ describe('ClaimThing', () => {
     expect(publisher.messages).toEqual([]);
   });
 
+  it('ignores the event of a thing of another stack without any call', async () => {
+    const { deps, tts, publisher, registry, createThing } = setUp();
+    await expect(
+      handleThingCreated(createThing({ ...ATTRIBUTES, stackName: 'tts-test' }), deps),
+    ).resolves.toEqual({ result: 'ignored', reason: 'the thing belongs to stack tts-test' });
+    expect([registry.calls, tts.calls, publisher.messages]).toEqual([[], [], []]);
+  });
+
   it('leaves deleted things to CreateThing', async () => {
     const { deps, tts } = setUp();
     await expect(

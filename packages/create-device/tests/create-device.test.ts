@@ -147,6 +147,19 @@ describe('CreateThing on created', () => {
     expect(publisher.messages).toEqual([]);
   });
 
+  it.each(['CREATED', 'DELETED'] as const)(
+    'ignores a %s event of a thing of another stack without any call',
+    async (operation) => {
+      const { deps, tts, publisher, registry } = setUp();
+      const event = registryEvent(operation, THING, { ...ATTRIBUTES, stackName: 'tts-test' });
+      await expect(handleRegistryEvent(event, deps)).resolves.toEqual({
+        result: 'ignored',
+        reason: 'the thing belongs to stack tts-test',
+      });
+      expect([registry.calls, tts.calls, publisher.messages]).toEqual([[], [], []]);
+    },
+  );
+
   it('handles a repeated event once per container', async () => {
     const { deps, tts, createThing } = setUp();
     const event = createThing(THING, ATTRIBUTES);

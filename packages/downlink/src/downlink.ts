@@ -1,8 +1,9 @@
 /**
  * HandleDownlink: requests that applications publish on `lorawan/downlink`. Validates them,
  * with E2E encrypts the payload at a freshly reserved frame counter, and pushes to TTS. A
- * refused request is answered on the thing's `downlink/failed` topic in TTS's own shape,
- * and the invocation ends successfully: bad input is never retried.
+ * refused request is answered on the thing's `downlink/failed` topic in TTS's own shape
+ * (`lorawan/downlink/failed` when the thing is not one of this stack's), and the invocation
+ * ends successfully: bad input is never retried.
  */
 import {
   deviceIDOfThing,
@@ -17,6 +18,7 @@ import {
   parseDownlinkRequest,
   requestedThingName,
   reserveDownlinkFCnt,
+  StackMismatchError,
   type DownlinkRequest,
   type DownlinkSession,
   type PushDownlink,
@@ -35,7 +37,8 @@ export interface DownlinkDependencies extends TrafficDependencies {
 /** What became of one request. */
 export type DownlinkOutcome =
   | { readonly status: 'pushed'; readonly thingName: string; readonly downlinkID: string; readonly fCnt: number | undefined }
-  | { readonly status: 'rejected'; readonly code: string; readonly topic: string };
+  | { readonly status: 'rejected'; readonly code: string; readonly topic: string }
+  | { readonly status: 'ignored'; readonly thingName: string; readonly reason: string };
 
 /** Metric names. */
 export const DownlinkMetric = {
@@ -45,25 +48,42 @@ export const DownlinkMetric = {
 } as const;
 
 /**
- * Handles one downlink request.
+ * Handles one downlink request. Every stack's HandleDownlink receives every request of the
+ * account: a request for a thing of another stack is left to that stack, silently.
  *
- * @returns `pushed`, or `rejected` after answering the application
+ * @returns `pushed`; `rejected` after answering the application; `ignored` for another
+ *   stack's thing
  * @throws IntegrationError when a dependency fails: retryable ones are retried by Lambda;
  *   other non-retryable ones (configuration, permissions) are answered first as well
  */
 export async function handleDownlink(input: unknown, deps: DownlinkDependencies): Promise<DownlinkOutcome> {
   const downlinkID = deps.newDownlinkID();
   const correlationIDs = downlinkCorrelationIDs(downlinkID, 1);
+  let thing: ThingRecord | undefined;
   try {
+    // The thing first: whatever else is wrong with a request for a thing of this stack is
+    // answered on that thing's topic, and a request for another stack's thing is not ours
+    // to answer at all.
+    const named = requestedThingName(input);
+    if (named !== undefined) thing = await deps.things.find(named);
     const request = parseDownlinkRequest(input, { e2eEnabled: deps.config.e2eEnabled });
-    const thing = await deps.things.find(request.thingName);
+    thing ??= await deps.things.find(request.thingName);
     const fCnt = await push(request, thing, correlationIDs, deps);
     deps.counters.count(DownlinkMetric.DOWNLINKS);
-    deps.log.info('Downlink pushed to TTS', { thing_name: request.thingName, downlink_id: downlinkID, ...(fCnt === undefined ? {} : { f_cnt: fCnt }) });
-    return { status: 'pushed', thingName: request.thingName, downlinkID, fCnt };
+    deps.log.info('Downlink pushed to TTS', { thing_name: thing.thingName, downlink_id: downlinkID, ...(fCnt === undefined ? {} : { f_cnt: fCnt }) });
+    return { status: 'pushed', thingName: thing.thingName, downlinkID, fCnt };
   } catch (error) {
     if (!(error instanceof IntegrationError) || error.retryable) throw error;
-    const topic = await answerTopic(input, deps);
+    if (error instanceof StackMismatchError && error.owner !== undefined) {
+      deps.log.info('Downlink request for a thing of another stack: left to that stack', {
+        thing_name: error.thingName,
+        owner_stack: error.owner,
+        downlink_id: downlinkID,
+      });
+      return { status: 'ignored', thingName: error.thingName, reason: `the thing belongs to stack ${error.owner}` };
+    }
+    // Never another stack's topic: a thing's own topic only once it is known to be ours.
+    const topic = thing ? thingTopic(thing.thingName, 'downlink/failed') : DOWNLINK_REQUEST_FAILED_TOPIC;
     await deps.publisher.publish(topic, downlinkFailedAnswer(input, error, correlationIDs));
     deps.counters.count(DownlinkMetric.REJECTIONS);
     // Input errors are the application's to fix; anything else is the operator's, so it goes
@@ -121,19 +141,4 @@ async function push(request: DownlinkRequest, thing: ThingRecord, correlationIDs
     downlinkPush({ deviceID, applicationID: config.applicationID }, downlink),
   );
   return fCnt;
-}
-
-/**
- * Where a refusal is answered: the thing's own `downlink/failed` topic when the request
- * names a thing of this stack, else `lorawan/downlink/failed` (never another stack's topic).
- */
-async function answerTopic(input: unknown, deps: DownlinkDependencies): Promise<string> {
-  const thingName = requestedThingName(input);
-  if (thingName === undefined) return DOWNLINK_REQUEST_FAILED_TOPIC;
-  try {
-    await deps.things.find(thingName);
-    return thingTopic(thingName, 'downlink/failed');
-  } catch {
-    return DOWNLINK_REQUEST_FAILED_TOPIC;
-  }
 }

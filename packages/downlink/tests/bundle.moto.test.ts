@@ -99,11 +99,13 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
       [{ thingName: THING, payload: { led: 1 } }, 'payload_not_supported_with_e2e', `lorawan/${THING}/downlink/failed`],
       [{ thingName: THING, bytes: Buffer.alloc(243).toString('base64') }, 'payload_too_large', `lorawan/${THING}/downlink/failed`],
       [{ thingName: 'FFFFFFFFFFFFFFFF', bytes: 'AQ==' }, 'unknown_thing', 'lorawan/downlink/failed'],
-      [{ thingName: '0004A30B001C0AAA', bytes: 'AQ==' }, 'stack_mismatch', 'lorawan/downlink/failed'],
+      [{ thingName: 'other-stack_sensor-1', bytes: 'AQ==' }, 'thing_not_found', 'lorawan/downlink/failed'],
       [{ thingName: '0004A30B001C0BBB', bytes: 'AQ==' }, 'no_session', 'lorawan/0004A30B001C0BBB/downlink/failed'],
       [{ bytes: 'AQ==' }, 'missing_thing_name', 'lorawan/downlink/failed'],
     ];
-    const run = await runContainer(DOWNLINK_BUNDLE, env, cases.map(([request]) => request));
+    // Another stack's thing: that stack answers, this one stays silent.
+    const foreign = { thingName: '0004A30B001C0AAA', bytes: 'AQ==' };
+    const run = await runContainer(DOWNLINK_BUNDLE, env, [...cases.map(([request]) => request), foreign]);
     expect(run.outcomes.every((outcome) => outcome.ok)).toBe(true);
 
     const recording = aws.recording();
@@ -116,8 +118,11 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     expect(publishedOn(recording, PUSH_TOPIC)).toEqual([]);
     expect(recording.some((r) => actionOf(r) === 'UpdateThingShadow')).toBe(false);
     expect((await shadowOf(THING)).version).toBe(shadowBefore.version);
+    // A name this stack never gives is not looked up: the role may not read it.
+    expect(recording.filter((r) => actionOf(r) === 'DescribeThing').map((r) => r.path)).not.toContain('/things/other-stack_sensor-1');
     // Powertools writes warnings to stderr; Lambda sends both streams to CloudWatch Logs.
     expect(`${run.stdout}${run.stderr}`.match(/"Downlink request rejected"/g)).toHaveLength(cases.length);
+    expect(run.stdout).toContain('"Downlink request for a thing of another stack: left to that stack"');
   }, 60_000);
 
   it('keeps the AppSKey and the KEK out of every log line, shadow and message of a full E2E round trip', async () => {

@@ -2,7 +2,7 @@ import { InMemoryShadowStore, TransientError } from '@tts-aws-iot/integration';
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 
 import { handleDownlink } from '../src/downlink';
-import { APP_S_KEY_HEX, DEV_ADDR, KEK_HEX, SESSION_KEY_ID, sessionShadow, setup, THING } from './fixtures';
+import { APP_S_KEY_HEX, DEV_ADDR, KEK_HEX, OTHER_STACKS_THING, SESSION_KEY_ID, sessionShadow, setup, THING } from './fixtures';
 
 const PUSH_TOPIC = 'thethings/lorawan/tts-stack/downlink/push';
 type Push = { end_device_ids: unknown; downlinks: { frm_payload?: string; f_cnt?: number; [key: string]: unknown }[] };
@@ -85,9 +85,12 @@ describe('handleDownlink with E2E', () => {
   });
 });
 
+const GENERIC = 'lorawan/downlink/failed';
+
 describe('handleDownlink refusals', () => {
   const answerOn = (thing: string) => `lorawan/${thing}/downlink/failed`;
-  const GENERIC = 'lorawan/downlink/failed';
+  // Things of the stack whose state a downlink cannot use.
+  const [NOID, NOSESSION, DAMAGED, OLDKEK] = ['0004A30B001C0A01', '0004A30B001C0A02', '0004A30B001C0A03', '0004A30B001C0A04'];
   // Every refusal is answered with its own error name, on the thing's topic when the thing is
   // ours, and nothing reaches TTS or the shadow.
   it.each<[string, unknown, string, string, number, Record<string, unknown>]>([
@@ -111,17 +114,18 @@ describe('handleDownlink refusals', () => {
     ['confirmed "true"', { thingName: THING, bytes: 'AQ==', confirmed: 'true' }, 'invalid_confirmed', answerOn(THING), 3, {}],
     ['highPriority 1', { thingName: THING, bytes: 'AQ==', highPriority: 1 }, 'invalid_high_priority', answerOn(THING), 3, {}],
     ['an unknown thing', { thingName: 'FFFFFFFFFFFFFFFF', bytes: 'AQ==' }, 'unknown_thing', GENERIC, 5, {}],
-    ['a thing of another stack', { thingName: 'OTHER0000000001', bytes: 'AQ==' }, 'stack_mismatch', GENERIC, 9, {}],
-    ['a thing without device identity', { thingName: 'NOID', bytes: 'AQ==' }, 'unknown_device', answerOn('NOID'), 9, {}],
-    ['a thing without session', { thingName: 'NOSESSION', bytes: 'AQ==' }, 'no_session', answerOn('NOSESSION'), 9, {}],
-    ['a thing with a damaged session', { thingName: 'DAMAGED', bytes: 'AQ==' }, 'invalid_session_state', answerOn('DAMAGED'), 9, { field: 'devAddr' }],
-    ['a session wrapped under an unknown KEK', { thingName: 'OLDKEK', bytes: 'AQ==' }, 'unknown_kek_label', answerOn('OLDKEK'), 9, { kekLabel: 'kek-0' }],
+    ['a thing that no stack manages', { thingName: '0004A30B001C0A00', bytes: 'AQ==' }, 'stack_mismatch', GENERIC, 9, {}],
+    ['a thing without device identity', { thingName: NOID, bytes: 'AQ==' }, 'unknown_device', answerOn(NOID), 9, {}],
+    ['a thing without session', { thingName: NOSESSION, bytes: 'AQ==' }, 'no_session', answerOn(NOSESSION), 9, {}],
+    ['a thing with a damaged session', { thingName: DAMAGED, bytes: 'AQ==' }, 'invalid_session_state', answerOn(DAMAGED), 9, { field: 'devAddr' }],
+    ['a session wrapped under an unknown KEK', { thingName: OLDKEK, bytes: 'AQ==' }, 'unknown_kek_label', answerOn(OLDKEK), 9, { kekLabel: 'kek-0' }],
   ])('answers %s', async (_label, request, name, topic, grpcCode, attributes) => {
     const world = await setup();
-    world.registry.things.set('NOID', { thingName: 'NOID', attributes: { stackName: 'tts-stack' } });
-    for (const thingName of ['NOSESSION', 'DAMAGED', 'OLDKEK']) world.registry.things.set(thingName, { thingName, attributes: { stackName: 'tts-stack', deviceID: thingName.toLowerCase() } });
-    await world.shadows.updateShadow('DAMAGED', 'lorawan', { reported: { ...sessionShadow, devAddr: 'zz' } });
-    await world.shadows.updateShadow('OLDKEK', 'lorawan', { reported: { ...sessionShadow, appSKeyEnvelope: { ...sessionShadow.appSKeyEnvelope, kekLabel: 'kek-0' } } });
+    world.registry.things.set('0004A30B001C0A00', { thingName: '0004A30B001C0A00', attributes: { devEUI: '0004A30B001C0A00' } });
+    world.registry.things.set(NOID, { thingName: NOID, attributes: { stackName: 'tts-stack' } });
+    for (const thingName of [NOSESSION, DAMAGED, OLDKEK]) world.registry.things.set(thingName, { thingName, attributes: { stackName: 'tts-stack', deviceID: `eui-${thingName.toLowerCase()}` } });
+    await world.shadows.updateShadow(DAMAGED, 'lorawan', { reported: { ...sessionShadow, devAddr: 'zz' } });
+    await world.shadows.updateShadow(OLDKEK, 'lorawan', { reported: { ...sessionShadow, appSKeyEnvelope: { ...sessionShadow.appSKeyEnvelope, kekLabel: 'kek-0' } } });
     const before = JSON.stringify([...world.shadows.shadows.entries()]);
 
     const outcome = await handleDownlink(request, world.deps).catch((error: unknown) => ({ thrown: error }));
@@ -142,5 +146,59 @@ describe('handleDownlink refusals', () => {
     expect(JSON.stringify([...world.shadows.shadows.entries()])).toBe(before);
     expect(world.metrics['DownlinkRejections']).toBe(1);
     expect(world.metrics['Downlinks']).toBeUndefined();
+  });
+});
+
+describe('handleDownlink with several stacks in one account', () => {
+  // Every stack's HandleDownlink receives every request on lorawan/downlink.
+  const describeCalls = (world: Awaited<ReturnType<typeof setup>>) => world.registry.calls.filter((call) => call.method === 'describeThing');
+
+  it.each([
+    ['a request', { thingName: OTHER_STACKS_THING, bytes: 'AQ==' }],
+    ['a malformed request', { thingName: OTHER_STACKS_THING, bytes: 'AQ==', fPort: 0 }],
+  ])('leaves %s for a thing of another stack to that stack: nothing published, nothing counted', async (_label, request) => {
+    const world = await setup();
+    await expect(handleDownlink(request, world.deps)).resolves.toEqual({
+      status: 'ignored',
+      thingName: OTHER_STACKS_THING,
+      reason: 'the thing belongs to stack other',
+    });
+    expect(world.publisher.messages).toEqual([]);
+    expect(world.metrics).toEqual({});
+    expect(world.logs).toEqual([
+      {
+        level: 'info',
+        message: 'Downlink request for a thing of another stack: left to that stack',
+        attributes: { thing_name: OTHER_STACKS_THING, owner_stack: 'other', downlink_id: 'dl-1' },
+      },
+    ]);
+  });
+
+  it.each<[string, 'DevEUI' | 'DeviceID', string, RegExp]>([
+    ['a name that is no DevEUI', 'DevEUI', 'tts-stack_sensor-1', /names by DevEUI, 16 uppercase hex digits .*\(ThingNameScheme DevEUI\)/],
+    ['a DevEUI in lowercase', 'DevEUI', '0004a30b001c0530', /ThingNameScheme DevEUI/],
+    ['a DevEUI, with the DeviceID scheme', 'DeviceID', THING, /names tts-stack_<deviceID> \(ThingNameScheme DeviceID\)/],
+    ['the name of another stack’s thing, with the DeviceID scheme', 'DeviceID', 'other_sensor-1', /ThingNameScheme DeviceID/],
+  ])('answers %s at once with thing_not_found, without asking the registry', async (_label, thingNameScheme, thingName, message) => {
+    const world = await setup({ thingNameScheme });
+    await expect(handleDownlink({ thingName, bytes: 'AQ==' }, world.deps)).resolves.toEqual({ status: 'rejected', code: 'thing_not_found', topic: GENERIC });
+    expect(describeCalls(world)).toEqual([]);
+    expect(world.publisher.messages).toHaveLength(1);
+    expect(world.publisher.messages[0]).toMatchObject({
+      topic: GENERIC,
+      payload: { thingName, downlink_failed: { error: { namespace: 'tts-aws-iot', name: 'thing_not_found', code: 5, message_format: expect.stringMatching(message) } } },
+    });
+    expect(world.metrics['DownlinkRejections']).toBe(1);
+  });
+
+  it('answers an unknown thing that the stack could have on lorawan/downlink/failed, after asking the registry', async () => {
+    const world = await setup({ thingNameScheme: 'DeviceID' });
+    await expect(handleDownlink({ thingName: 'tts-stack_sensor-9', bytes: 'AQ==' }, world.deps)).resolves.toEqual({
+      status: 'rejected',
+      code: 'unknown_thing',
+      topic: GENERIC,
+    });
+    expect(describeCalls(world).map((call) => call.args)).toEqual([['tts-stack_sensor-9']]);
+    expect(world.publisher.messages[0]?.payload).toMatchObject({ downlink_failed: { error: { name: 'unknown_thing', code: 5 } } });
   });
 });

@@ -20,6 +20,8 @@ export const KEK_RING_SECRET = formatKekRing(new KekRing('kek-2', { 'kek-2': Buf
 export const WRAPPED_APP_S_KEY = Buffer.from(wrapKey(Buffer.from(KEK_HEX, 'hex'), Buffer.from(APP_S_KEY_HEX, 'hex'))).toString('base64');
 
 export const THING = '0004A30B001C0530';
+/** A thing of another stack in the same account. */
+export const OTHER_STACKS_THING = '0004A30B001C0AAA';
 export const DEV_ADDR = '260B1A2F';
 export const SESSION_KEY_ID = 'AYpZ2oDPE0rYOBmhqrUpuQ==';
 
@@ -49,7 +51,7 @@ export async function setup(overrides: Partial<IntegrationConfig> = {}) {
   const effective = { ...config, ...overrides };
   const registry = new InMemoryThingRegistry();
   registry.things.set(THING, { thingName: THING, thingTypeName: 'lorawan', attributes: { devEUI: THING, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' } });
-  registry.things.set('OTHER0000000001', { thingName: 'OTHER0000000001', attributes: { devEUI: 'OTHER0000000001', stackName: 'other' } });
+  registry.things.set(OTHER_STACKS_THING, { thingName: OTHER_STACKS_THING, attributes: { devEUI: OTHER_STACKS_THING, stackName: 'other' } });
   const shadows = new InMemoryShadowStore();
   await shadows.updateShadow(THING, 'lorawan', { reported: sessionShadow });
   shadows.calls.length = 0;
