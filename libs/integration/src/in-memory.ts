@@ -5,16 +5,12 @@
  */
 import {
   TtsApiError,
-  type ApplicationServerDevice,
-  type ClaimRequest,
   type EndDeviceIDs,
   type EndDeviceRegistryApi,
   type IdentityServerDevice,
-  type JoinServerDevice,
-  type NetworkServerDevice,
-  type OtaaDeviceIDs,
 } from '@tts-aws-iot/tts';
 
+import type { IntegrationConfig } from './config';
 import { ShadowVersionConflictError, ThingAlreadyExistsError } from './errors';
 import type {
   CreateThingInput,
@@ -26,6 +22,8 @@ import type {
   ThingRecord,
   ThingRegistry,
 } from './ports';
+import { RecentEvents, type ProvisioningDependencies } from './provisioning';
+import { trafficDependencies, type TrafficDependencies } from './traffic';
 
 /** One recorded port call. */
 export interface PortCall {
@@ -207,74 +205,115 @@ export class InMemoryEndDeviceRegistry implements EndDeviceRegistryApi {
     return this;
   }
 
-  async claimEndDevice(claim: ClaimRequest): Promise<void> {
-    this.#record('claimEndDevice', claim);
-  }
-
-  async unclaimEndDevice(ids: EndDeviceIDs): Promise<boolean> {
-    this.#record('unclaimEndDevice', ids);
-    return true;
-  }
-
-  async createEndDevice(device: IdentityServerDevice): Promise<void> {
-    this.#record('createEndDevice', device);
-    if (this.devices.has(device.ids.deviceID)) {
+  claimEndDevice = this.#answer('claimEndDevice', () => undefined);
+  unclaimEndDevice = this.#answer('unclaimEndDevice', () => true);
+  createEndDevice = this.#answer('createEndDevice', (device: IdentityServerDevice) => {
+    const { deviceID, devEUI, joinEUI } = device.ids;
+    if (this.devices.has(deviceID)) {
       throw new TtsApiError(
         'already_exists',
-        `Device ${device.ids.deviceID} exists.`,
+        `Device ${deviceID} exists.`,
         409,
         false,
         undefined,
         undefined,
       );
     }
-    this.devices.set(device.ids.deviceID, {
-      devEUI: device.ids.devEUI,
-      joinEUI: device.ids.joinEUI,
-    });
-  }
-
-  async getEndDevice(ids: EndDeviceIDs): Promise<OtaaDeviceIDs | undefined> {
-    this.#record('getEndDevice', ids);
+    this.devices.set(deviceID, { devEUI, joinEUI });
+  });
+  getEndDevice = this.#answer('getEndDevice', (ids: EndDeviceIDs) => {
     const device = this.devices.get(ids.deviceID);
     return device && { applicationID: ids.applicationID, deviceID: ids.deviceID, ...device };
-  }
+  });
+  deleteEndDevice = this.#answer('deleteEndDevice', (ids: EndDeviceIDs) =>
+    this.devices.delete(ids.deviceID),
+  );
+  setJoinServerDevice = this.#answer('setJoinServerDevice', () => undefined);
+  deleteJoinServerDevice = this.#answer('deleteJoinServerDevice', () => true);
+  setNetworkServerDevice = this.#answer('setNetworkServerDevice', () => undefined);
+  deleteNetworkServerDevice = this.#answer('deleteNetworkServerDevice', () => true);
+  setApplicationServerDevice = this.#answer('setApplicationServerDevice', () => undefined);
+  deleteApplicationServerDevice = this.#answer('deleteApplicationServerDevice', () => true);
 
-  async deleteEndDevice(ids: EndDeviceIDs): Promise<boolean> {
-    this.#record('deleteEndDevice', ids);
-    return this.devices.delete(ids.deviceID);
+  /** A method that records its call, then throws the failure scripted for it or answers. */
+  #answer<M extends keyof EndDeviceRegistryApi>(
+    method: M,
+    answer: (
+      ...args: Parameters<EndDeviceRegistryApi[M]>
+    ) => Awaited<ReturnType<EndDeviceRegistryApi[M]>>,
+  ): EndDeviceRegistryApi[M] {
+    const call = async (...args: Parameters<EndDeviceRegistryApi[M]>) => {
+      this.calls.push({ method, args });
+      const failure = this.#failures.get(method);
+      if (failure !== undefined) throw failure;
+      return answer(...args);
+    };
+    return call as EndDeviceRegistryApi[M];
   }
+}
 
-  async setJoinServerDevice(device: JoinServerDevice): Promise<void> {
-    this.#record('setJoinServerDevice', device);
-  }
+/** A log line that `inMemoryTraffic` recorded. */
+export interface RecordedLogLine {
+  readonly level: 'debug' | 'info' | 'warn';
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
 
-  async deleteJoinServerDevice(ids: EndDeviceIDs): Promise<boolean> {
-    this.#record('deleteJoinServerDevice', ids);
-    return true;
-  }
+/** A `Log` that records its lines in `lines`. */
+function recordingLog(lines: RecordedLogLine[]) {
+  const record =
+    (level: RecordedLogLine['level']) =>
+    (message: string, attributes: Readonly<Record<string, unknown>>) =>
+      void lines.push({ level, message, attributes });
+  return { debug: record('debug'), info: record('info'), warn: record('warn') };
+}
 
-  async setNetworkServerDevice(device: NetworkServerDevice): Promise<void> {
-    this.#record('setNetworkServerDevice', device);
-  }
+/**
+ * The registry flows' dependencies over in-memory ports, TTS's device registries included,
+ * with every log line recorded.
+ */
+export function inMemoryProvisioning(config: ProvisioningDependencies['config']) {
+  const registry = new InMemoryThingRegistry();
+  const publisher = new RecordingPublisher();
+  const tts = new InMemoryEndDeviceRegistry();
+  const logs: RecordedLogLine[] = [];
+  const deps: ProvisioningDependencies = {
+    config,
+    registry,
+    publisher,
+    tts,
+    recentEvents: new RecentEvents(),
+    log: recordingLog(logs),
+  };
+  return { deps, registry, publisher, tts, logs };
+}
 
-  async deleteNetworkServerDevice(ids: EndDeviceIDs): Promise<boolean> {
-    this.#record('deleteNetworkServerDevice', ids);
-    return true;
-  }
-
-  async setApplicationServerDevice(device: ApplicationServerDevice): Promise<void> {
-    this.#record('setApplicationServerDevice', device);
-  }
-
-  async deleteApplicationServerDevice(ids: EndDeviceIDs): Promise<boolean> {
-    this.#record('deleteApplicationServerDevice', ids);
-    return true;
-  }
-
-  #record(method: keyof EndDeviceRegistryApi, argument: unknown): void {
-    this.calls.push({ method, args: [argument] });
-    const failure = this.#failures.get(method);
-    if (failure !== undefined) throw failure;
-  }
+/**
+ * The traffic Lambdas' dependencies over in-memory ports, with every log line and metric
+ * recorded. The secret store holds `secrets`; waiting takes no time and jitter is 0.5
+ * unless `runtime` says otherwise.
+ */
+export function inMemoryTraffic(
+  config: IntegrationConfig,
+  secrets: Readonly<Record<string, string>> = {},
+  runtime: Partial<Pick<TrafficDependencies, 'delay' | 'random'>> = {},
+) {
+  const registry = new InMemoryThingRegistry();
+  const shadows = new InMemoryShadowStore();
+  const publisher = new RecordingPublisher();
+  const secretStore = new InMemorySecretReader(new Map(Object.entries(secrets)));
+  const logs: RecordedLogLine[] = [];
+  const metrics: Record<string, number> = {};
+  const deps = trafficDependencies(
+    config,
+    { registry, shadows, publisher, secrets: secretStore },
+    {
+      log: recordingLog(logs),
+      counters: { count: (name, value = 1) => void (metrics[name] = (metrics[name] ?? 0) + value) },
+      delay: async () => undefined,
+      random: () => 0.5,
+      ...runtime,
+    },
+  );
+  return { deps, registry, shadows, publisher, secretStore, logs, metrics };
 }

@@ -43,9 +43,11 @@ export {
   InMemorySecretReader,
   InMemoryShadowStore,
   InMemoryThingRegistry,
+  inMemoryProvisioning,
+  inMemoryTraffic,
   RecordingPublisher,
 } from './in-memory';
-export type { PortCall } from './in-memory';
+export type { PortCall, RecordedLogLine } from './in-memory';
 export type {
   Counters,
   CreateThingInput,

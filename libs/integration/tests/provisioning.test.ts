@@ -1,11 +1,9 @@
 import { TtsApiError } from '@tts-aws-iot/tts';
 
 import { InputError } from '../src/errors';
-import {
-  InMemoryEndDeviceRegistry,
-  InMemoryThingRegistry,
-  RecordingPublisher,
-} from '../src/in-memory';
+import { TEST_STACK } from '@tts-aws-iot/test-kit';
+
+import { inMemoryProvisioning } from '../src/in-memory';
 import {
   failedOutcome,
   handleRegistryEventOnce,
@@ -13,7 +11,6 @@ import {
   provisionThing,
   publishFailedOutcome,
   RecentEvents,
-  type ProvisioningDependencies,
 } from '../src/provisioning';
 
 const THING = '0004A30B001C0530';
@@ -22,7 +19,7 @@ const APP_KEY = '2B7E151628AED2A6ABF7158809CF4F3C';
 const TOPIC = `lorawan/${THING}/provisioning`;
 const CREATE = {
   devEUI: THING,
-  stackName: 'tts-prod',
+  stackName: 'tts-stack',
   joinEUI: '70B3D57ED0000000',
   lorawanVersion: '1.0.3',
   regionalParametersVersion: '1.0.3-a',
@@ -30,44 +27,21 @@ const CREATE = {
 };
 const CLAIM = {
   devEUI: THING,
-  stackName: 'tts-prod',
+  stackName: 'tts-stack',
   joinEUI: '70B3D57ED0000000',
   claimAuthenticationCode: 'K7X2P9Q4',
 };
 
 /** In-memory ports, the thing in the registry with `attributes`, and every log line. */
 function setUp(attributes?: Record<string, string>) {
-  const registry = new InMemoryThingRegistry();
-  if (attributes)
-    registry.things.set(THING, { thingName: THING, thingTypeName: 'lorawan', attributes });
-  const logs: { level: string; message: string }[] = [];
-  const deps: ProvisioningDependencies = {
-    config: {
-      stackName: 'tts-prod',
-      thingTypeName: 'lorawan',
-      thingNameScheme: 'DevEUI',
-      applicationID: 'app1',
-      clusterURL: 'https://eu1.cloud.thethings.industries/api/v3',
-      defaultFrequencyPlanID: 'EU_863_870_TTN',
-    },
-    registry,
-    publisher: new RecordingPublisher(),
-    tts: new InMemoryEndDeviceRegistry(),
-    recentEvents: new RecentEvents(),
-    log: {
-      info: (message) => logs.push({ level: 'info', message }),
-      warn: (message) => logs.push({ level: 'warn', message }),
-    },
-  };
+  const world = inMemoryProvisioning({ ...TEST_STACK, defaultFrequencyPlanID: 'EU_863_870_TTN' });
+  if (attributes) {
+    world.registry.things.set(THING, { thingName: THING, thingTypeName: 'lorawan', attributes });
+  }
   const ignore = (reason: string) => ({ result: 'ignored' as const, reason });
-  return {
-    deps,
-    registry,
-    publisher: deps.publisher as RecordingPublisher,
-    tts: deps.tts as InMemoryEndDeviceRegistry,
-    logs,
-    ignore,
-  };
+  /** The level and message of each log line. */
+  const lines = () => world.logs.map(({ level, message }) => ({ level, message }));
+  return { ...world, lines, ignore };
 }
 
 const event = (attributes: Record<string, string>, overrides: Record<string, unknown> = {}) => ({
@@ -96,7 +70,7 @@ describe('handleRegistryEventOnce', () => {
     ],
     ['a thing of no stack', event({ devEUI: THING }), 'the thing belongs to stack (none)'],
   ])('ignores an event of %s without a call to any port', async (_case, input, reason) => {
-    const { deps, registry, publisher, tts, logs } = setUp(CREATE);
+    const { deps, registry, publisher, tts, lines } = setUp(CREATE);
     const handle = jest.fn(done);
     await expect(handleRegistryEventOnce(input, deps, handle)).resolves.toEqual({
       result: 'ignored',
@@ -104,7 +78,7 @@ describe('handleRegistryEventOnce', () => {
     });
     expect(handle).not.toHaveBeenCalled();
     expect([registry.calls, publisher.messages, tts.calls]).toEqual([[], [], []]);
-    expect(logs).toEqual([{ level: 'info', message: `Ignored: ${reason}.` }]);
+    expect(lines()).toEqual([{ level: 'info', message: `Ignored: ${reason}.` }]);
   });
 
   it('hands an event over once: a repeat in the same container is ignored', async () => {
@@ -150,15 +124,7 @@ describe('provisionThing', () => {
       thingName: THING,
       deviceID: DEVICE_ID,
     });
-    expect(tts.methods).toEqual([
-      'createEndDevice',
-      'setJoinServerDevice',
-      'setNetworkServerDevice',
-      'setApplicationServerDevice',
-    ]);
-    expect(tts.argument('createEndDevice')).toMatchObject({
-      joinServerAddress: 'eu1.cloud.thethings.industries',
-    });
+    expect(tts.argument('setJoinServerDevice')).toMatchObject({ ids: { deviceID: DEVICE_ID } });
     const { appKey: _appKey, ...kept } = CREATE;
     expect(registry.things.get(THING)?.attributes).toEqual({ ...kept, deviceID: DEVICE_ID });
     expect(publisher.on(TOPIC)).toEqual([{ status: 'created', deviceID: DEVICE_ID }]);
@@ -203,7 +169,7 @@ describe('provisionThing', () => {
   });
 
   it('publishes a failure, keeps the keys, and rethrows; undo failures are logged with what to do', async () => {
-    const { deps, registry, publisher, tts, logs, ignore } = setUp(CREATE);
+    const { deps, registry, publisher, tts, lines, ignore } = setUp(CREATE);
     const unavailable = new TtsApiError(
       'unavailable',
       'TTS failed PUT /ns/…: unavailable (HTTP 503).',
@@ -222,7 +188,7 @@ describe('provisionThing', () => {
       },
     ]);
     expect(registry.things.get(THING)?.attributes['appKey']).toBe(APP_KEY);
-    expect(logs).toContainEqual({
+    expect(lines()).toContainEqual({
       level: 'warn',
       message:
         'Could not undo the Join Server registration of a failed create: delete the device in TTS by hand.',
@@ -230,12 +196,12 @@ describe('provisionThing', () => {
   });
 
   it('completes a device that an earlier delivery registered', async () => {
-    const { deps, tts, logs, ignore } = setUp(CREATE);
+    const { deps, tts, lines, ignore } = setUp(CREATE);
     tts.devices.set(DEVICE_ID, { devEUI: THING, joinEUI: '70B3D57ED0000000' });
     await expect(provisionThing(THING, 'create', deps, ignore)).resolves.toMatchObject({
       result: 'created',
     });
-    expect(logs).toContainEqual({
+    expect(lines()).toContainEqual({
       level: 'info',
       message: 'The TTS device existed with the same identifiers: completed it.',
     });
@@ -244,12 +210,12 @@ describe('provisionThing', () => {
 
 describe('publishFailedOutcome', () => {
   it('logs a publish that fails instead of hiding the failure it reports', async () => {
-    const { deps, logs } = setUp();
+    const { deps, lines } = setUp();
     deps.publisher.publish = () => Promise.reject(new Error('throttled'));
     await expect(
       publishFailedOutcome(deps, THING, DEVICE_ID, new Error('boom')),
     ).resolves.toBeUndefined();
-    expect(logs).toEqual([
+    expect(lines()).toEqual([
       { level: 'warn', message: 'Could not publish the provisioning outcome.' },
     ]);
   });
@@ -266,7 +232,7 @@ describe('parseThingRegistryEvent', () => {
     thingName: '0004A30B001C0530',
     versionNumber: 1,
     thingTypeName: 'lorawan',
-    attributes: { devEUI: '0004A30B001C0530', stackName: 'tts-prod' },
+    attributes: { devEUI: '0004A30B001C0530', stackName: 'tts-stack' },
   };
 
   it('reads the fields the registry flows use', () => {
@@ -276,7 +242,7 @@ describe('parseThingRegistryEvent', () => {
       thingName: '0004A30B001C0530',
       thingTypeName: 'lorawan',
       versionNumber: 1,
-      attributes: { devEUI: '0004A30B001C0530', stackName: 'tts-prod' },
+      attributes: { devEUI: '0004A30B001C0530', stackName: 'tts-stack' },
     });
   });
 

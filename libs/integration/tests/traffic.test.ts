@@ -1,20 +1,11 @@
+import { TEST_STACK } from '@tts-aws-iot/test-kit';
+
 import { InMemoryShadowStore, InMemoryThingRegistry, RecordingPublisher } from '../src/in-memory';
 import type { IntegrationConfig } from '../src/config';
 import type { RefreshableSecretReader } from '../src/ports';
 import { trafficDependencies } from '../src/traffic';
 
-const CONFIG: IntegrationConfig = {
-  stackName: 'tts-prod',
-  thingTypeName: 'lorawan',
-  thingNameScheme: 'DevEUI',
-  thingShadowMetrics: true,
-  applicationID: 'my-app',
-  clusterURL: 'https://eu1.cloud.thethings.industries/api/v3',
-  e2eEnabled: true,
-  kekSecretID: 'tts-prod/kek',
-  apiKeySecretID: 'tts-prod/api-key',
-  iotDataEndpoint: 'https://example-ats.iot.eu-west-1.amazonaws.com',
-};
+const CONFIG: IntegrationConfig = TEST_STACK;
 
 /** Ports whose secret reader counts how often it is asked for (as a lazily built one would be built). */
 function ports() {

@@ -4,17 +4,17 @@
  * and the TTS stand-in, whose claiming server serves one JoinEUI. moto raises no registry
  * events, so the test creates the thing in moto and hands the handler the event.
  */
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
-  CreateThingCommand,
-  CreateThingTypeCommand,
-  DescribeThingCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
-import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
+  describeWithMoto,
+  loadBundle,
+  publishedOn,
+  SILENT_POWERTOOLS,
+  startStackAccount,
+  TEST_STACK,
+  type BundleHandler,
+  type StackAccount,
+} from '@tts-aws-iot/test-kit';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const BUNDLE = join(__dirname, '../../../dist/packages/claim/index.js');
@@ -27,73 +27,39 @@ const CONTEXT = {
   getRemainingTimeInMillis: () => 60_000,
 };
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-
 describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
-  let moto: MotoServer;
+  let account: StackAccount;
   let sim: TtsSim;
-  let iot: IoTClient;
-  let handler: Handler;
-  const saved = { ...process.env };
+  let bundle: ReturnType<typeof loadBundle>;
+  const handler: BundleHandler = (event, context) => bundle.handler(event, context);
   let serial = 0;
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE))
-      throw new Error(
-        `${BUNDLE} is missing: run \`npx nx build claim\` first (the test target does).`,
-      );
-    [moto, sim] = await Promise.all([
-      startMoto(),
+    [account, sim] = await Promise.all([
+      startStackAccount({
+        secrets: { [TEST_STACK.apiKeySecretID]: API_KEY },
+        env: {
+          E2E_ENABLED: 'false',
+          DEFAULT_FREQUENCY_PLAN_ID: 'US_902_928_FSB_2',
+          ...SILENT_POWERTOOLS,
+        },
+      }),
       startTtsSim({
         apiKeys: { [API_KEY]: ['RIGHT_APPLICATION_ALL'] },
         claimableJoinEUIs: [CLAIMABLE_JOIN_EUI],
       }),
     ]);
-    const aws = {
-      endpoint: moto.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    };
-    iot = new IoTClient(aws);
-    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'lorawan' }));
-    const secrets = new SecretsManagerClient(aws);
-    await secrets.send(new CreateSecretCommand({ Name: 'tts-it/api-key', SecretString: API_KEY }));
-    secrets.destroy();
-    Object.assign(process.env, moto.env, {
-      STACK_NAME: 'tts-it',
-      THING_TYPE_NAME: 'lorawan',
-      THING_NAME_SCHEME: 'DevEUI',
-      THING_SHADOW_METRICS: 'true',
-      APPLICATION_ID: 'app1',
-      CLUSTER_ADDRESS: sim.url,
-      E2E_ENABLED: 'false',
-      API_KEY_SECRET_ID: 'tts-it/api-key',
-      IOT_DATA_ENDPOINT: moto.endpoint,
-      DEFAULT_FREQUENCY_PLAN_ID: 'US_902_928_FSB_2',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_TRACE_ENABLED: 'false',
-    });
-    // Node's own require: the bundle runs as built, not through Jest's transform.
-    handler = (createRequire(__filename)(BUNDLE) as { handler: Handler }).handler;
-    await moto.startRecording();
+    bundle = loadBundle(BUNDLE, { ...account.env, CLUSTER_ADDRESS: sim.url });
   }, 60_000);
 
   afterAll(async () => {
-    process.env = saved;
-    iot?.destroy();
-    await Promise.all([moto?.stop(), sim?.close()]);
+    bundle?.restore();
+    await Promise.all([account?.stop(), sim?.close()]);
   });
 
   async function createThing(attributes: Record<string, string>) {
     const thingName = attributes['devEUI']!;
-    await iot.send(
-      new CreateThingCommand({
-        thingName,
-        thingTypeName: 'lorawan',
-        attributePayload: { attributes },
-      }),
-    );
+    await account.createThing(thingName, attributes);
     return {
       eventType: 'THING_EVENT',
       eventId: `created-${thingName}`,
@@ -108,21 +74,18 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
 
   const thing = (joinEUI = CLAIMABLE_JOIN_EUI) => {
     const devEUI = `0004A30B01${(++serial).toString(16).toUpperCase().padStart(6, '0')}`;
-    return { devEUI, stackName: 'tts-it', joinEUI, claimAuthenticationCode: CODE };
+    return { devEUI, stackName: 'tts-stack', joinEUI, claimAuthenticationCode: CODE };
   };
 
   async function provisioning(thingName: string) {
     const topic = `lorawan/${thingName}/provisioning`;
-    return (await moto.published())
-      .filter((message) => message.topic === topic)
-      .map((message) => JSON.parse(message.payload) as Record<string, unknown>);
+    return publishedOn(await account.moto.requests(), topic) as Record<string, unknown>[];
   }
 
-  const attributesOf = async (thingName: string) =>
-    (await iot.send(new DescribeThingCommand({ thingName }))).attributes ?? {};
+  const attributesOf = async (thingName: string) => (await account.thing(thingName)).attributes;
   const registered = (deviceID: string) =>
     (['is', 'js', 'ns', 'as'] as const).filter((component) =>
-      sim.state.devices[component].has(`app1/${deviceID}`),
+      sim.state.devices[component].has(`my-app/${deviceID}`),
     );
 
   it('claims the device, registers it on IS, NS and AS, removes the code and publishes claimed', async () => {
@@ -134,14 +97,16 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
       deviceID,
     });
 
-    expect(sim.state.claims.get(`app1/${deviceID}`)).toMatchObject({
+    expect(sim.state.claims.get(`my-app/${deviceID}`)).toMatchObject({
       devEUI: attributes.devEUI,
       joinEUI: CLAIMABLE_JOIN_EUI,
       authenticationCode: CODE,
     });
     expect(registered(deviceID)).toEqual(['is', 'ns', 'as']);
-    expect(sim.state.devices.is.get(`app1/${deviceID}`)).not.toHaveProperty('join_server_address');
-    expect(sim.state.devices.ns.get(`app1/${deviceID}`)).toMatchObject({
+    expect(sim.state.devices.is.get(`my-app/${deviceID}`)).not.toHaveProperty(
+      'join_server_address',
+    );
+    expect(sim.state.devices.ns.get(`my-app/${deviceID}`)).toMatchObject({
       frequency_plan_id: 'US_902_928_FSB_2',
       lorawan_version: 'MAC_V1_0_3',
     });
@@ -189,7 +154,7 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
       "check the claim authentication code on the device's label",
     );
     expect(JSON.stringify(outcome)).not.toContain(CODE);
-    expect(sim.state.claims.has(`app1/eui-${attributes.devEUI.toLowerCase()}`)).toBe(false);
+    expect(sim.state.claims.has(`my-app/eui-${attributes.devEUI.toLowerCase()}`)).toBe(false);
   }, 30_000);
 
   it('releases the claim and removes the IS registration when NS refuses the device', async () => {
@@ -203,7 +168,7 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
     });
     await expect(handler(await createThing(attributes), CONTEXT)).resolves.toBeNull();
 
-    expect(sim.state.claims.has(`app1/${deviceID}`)).toBe(false);
+    expect(sim.state.claims.has(`my-app/${deviceID}`)).toBe(false);
     expect(registered(deviceID)).toEqual([]);
     expect(await provisioning(attributes.devEUI)).toEqual([
       expect.objectContaining({

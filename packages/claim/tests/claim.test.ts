@@ -1,40 +1,25 @@
-import {
-  InMemoryEndDeviceRegistry,
-  InMemoryThingRegistry,
-  RecentEvents,
-  RecordingPublisher,
-} from '@tts-aws-iot/integration';
+import { inMemoryProvisioning, RecentEvents } from '@tts-aws-iot/integration';
+import { TEST_STACK } from '@tts-aws-iot/test-kit';
 import { TtsApiError } from '@tts-aws-iot/tts';
-import { handleThingCreated, type ClaimDeps } from '../src/claim';
+import { handleThingCreated } from '../src/claim';
 
 const THING = '0004A30B001C0530';
 const CODE = 'K7X2P9Q4';
 const ATTRIBUTES = {
   devEUI: THING,
-  stackName: 'tts-prod',
+  stackName: 'tts-stack',
   joinEUI: '70B3D57ED0000000',
   claimAuthenticationCode: CODE,
 };
 
 function setUp() {
-  const registry = new InMemoryThingRegistry();
-  const publisher = new RecordingPublisher();
-  const tts = new InMemoryEndDeviceRegistry();
-  const deps: ClaimDeps = {
-    config: {
-      stackName: 'tts-prod',
-      thingTypeName: 'lorawan',
-      thingNameScheme: 'DevEUI',
-      applicationID: 'app1',
-      clusterURL: 'https://tts.example:8443/api/v3',
-      defaultFrequencyPlanID: 'US_902_928_FSB_2',
-    },
-    registry,
-    publisher,
-    tts,
-    recentEvents: new RecentEvents(),
-    log: { info: () => undefined, warn: () => undefined },
-  };
+  const world = inMemoryProvisioning({
+    ...TEST_STACK,
+    // A cluster on a port of its own, which the server addresses keep.
+    clusterURL: 'https://tts.example:8443/api/v3',
+    defaultFrequencyPlanID: 'US_902_928_FSB_2',
+  });
+  const { registry } = world;
   const createThing = (attributes: Record<string, string>, eventId = 'e1') => {
     registry.things.set(THING, {
       thingName: THING,
@@ -44,7 +29,7 @@ function setUp() {
     });
     return createdEvent(attributes, eventId);
   };
-  return { registry, publisher, tts, deps, createThing };
+  return { ...world, createThing };
 }
 
 function createdEvent(attributes: Record<string, string>, eventId = 'e1', operation = 'CREATED') {
@@ -79,12 +64,14 @@ describe('ClaimThing', () => {
       devEUI: THING,
       joinEUI: '70B3D57ED0000000',
       authenticationCode: CODE,
-      applicationID: 'app1',
+      applicationID: 'my-app',
       deviceID: 'eui-0004a30b001c0530',
     });
     // The external Join Server serves the device: IS gets no join_server_address.
     expect(tts.argument('createEndDevice')).not.toHaveProperty('joinServerAddress');
-    expect(tts.argument('createEndDevice')).toMatchObject({ networkServerAddress: 'tts.example:8443' });
+    expect(tts.argument('createEndDevice')).toMatchObject({
+      networkServerAddress: 'tts.example:8443',
+    });
     expect(tts.argument('setNetworkServerDevice')).toMatchObject({
       lorawanVersion: 'MAC_V1_0_3',
       lorawanPhyVersion: 'PHY_V1_0_3_REV_A',
@@ -92,7 +79,7 @@ describe('ClaimThing', () => {
     });
     expect(registry.things.get(THING)!.attributes).toEqual({
       devEUI: THING,
-      stackName: 'tts-prod',
+      stackName: 'tts-stack',
       joinEUI: '70B3D57ED0000000',
       deviceID: 'eui-0004a30b001c0530',
     });
@@ -104,7 +91,7 @@ describe('ClaimThing', () => {
       'a thing with an appKey (for CreateThing)',
       { ...ATTRIBUTES, appKey: '2B7E151628AED2A6ABF7158809CF4F3C' },
     ],
-    ['an auto-created thing', { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' }],
+    ['an auto-created thing', { devEUI: THING, stackName: 'tts-stack', deviceID: 'dev1' }],
     ['a thing of another stack', { ...ATTRIBUTES, stackName: 'other' }],
   ])('leaves alone %s', async (_case, attributes) => {
     const { deps, tts, publisher, createThing } = setUp();

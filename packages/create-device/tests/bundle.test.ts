@@ -4,18 +4,17 @@
  * clients) and the TTS stand-in. moto raises no registry events, so the test creates the
  * thing in moto and hands the handler the event that AWS IoT would.
  */
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
-  CreateThingCommand,
-  CreateThingTypeCommand,
-  DeleteThingCommand,
-  DescribeThingCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
-import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
+  describeWithMoto,
+  loadBundle,
+  publishedOn,
+  SILENT_POWERTOOLS,
+  startStackAccount,
+  TEST_STACK,
+  type BundleHandler,
+  type StackAccount,
+} from '@tts-aws-iot/test-kit';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const BUNDLE = join(__dirname, '../../../dist/packages/create-device/index.js');
@@ -28,64 +27,31 @@ const CONTEXT = {
   getRemainingTimeInMillis: () => 60_000,
 };
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-
 describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
-  let moto: MotoServer;
+  let account: StackAccount;
   let sim: TtsSim;
-  let iot: IoTClient;
-  let handler: Handler;
-  const saved = { ...process.env };
+  let bundle: ReturnType<typeof loadBundle>;
+  const handler: BundleHandler = (event, context) => bundle.handler(event, context);
   let serial = 0;
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE))
-      throw new Error(
-        `${BUNDLE} is missing: run \`npx nx build create-device\` first (the test target does).`,
-      );
-    [moto, sim] = await Promise.all([
-      startMoto(),
+    [account, sim] = await Promise.all([
+      startStackAccount({
+        secrets: { [TEST_STACK.apiKeySecretID]: API_KEY },
+        env: {
+          E2E_ENABLED: 'false',
+          DEFAULT_FREQUENCY_PLAN_ID: 'EU_863_870_TTN',
+          ...SILENT_POWERTOOLS,
+        },
+      }),
       startTtsSim({ apiKeys: { [API_KEY]: ['RIGHT_APPLICATION_ALL'] } }),
     ]);
-    const aws = {
-      endpoint: moto.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    };
-    iot = new IoTClient(aws);
-    await iot.send(
-      new CreateThingTypeCommand({
-        thingTypeName: 'lorawan',
-        thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] },
-      }),
-    );
-    const secrets = new SecretsManagerClient(aws);
-    await secrets.send(new CreateSecretCommand({ Name: 'tts-it/api-key', SecretString: API_KEY }));
-    secrets.destroy();
-    Object.assign(process.env, moto.env, {
-      STACK_NAME: 'tts-it',
-      THING_TYPE_NAME: 'lorawan',
-      THING_NAME_SCHEME: 'DevEUI',
-      THING_SHADOW_METRICS: 'true',
-      APPLICATION_ID: 'app1',
-      CLUSTER_ADDRESS: sim.url,
-      E2E_ENABLED: 'false',
-      API_KEY_SECRET_ID: 'tts-it/api-key',
-      IOT_DATA_ENDPOINT: moto.endpoint,
-      DEFAULT_FREQUENCY_PLAN_ID: 'EU_863_870_TTN',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_TRACE_ENABLED: 'false',
-    });
-    // Node's own require: the bundle runs as built, not through Jest's transform.
-    handler = (createRequire(__filename)(BUNDLE) as { handler: Handler }).handler;
-    await moto.startRecording();
+    bundle = loadBundle(BUNDLE, { ...account.env, CLUSTER_ADDRESS: sim.url });
   }, 60_000);
 
   afterAll(async () => {
-    process.env = saved;
-    iot?.destroy();
-    await Promise.all([moto?.stop(), sim?.close()]);
+    bundle?.restore();
+    await Promise.all([account?.stop(), sim?.close()]);
   });
 
   /** A DevEUI of its own for every thing, so that tests never share a device. */
@@ -95,13 +61,7 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     attributes: Record<string, string>,
     thingName = attributes['devEUI']!,
   ) {
-    await iot.send(
-      new CreateThingCommand({
-        thingName,
-        thingTypeName: 'lorawan',
-        attributePayload: { attributes },
-      }),
-    );
+    await account.createThing(thingName, attributes);
     return thingEvent('CREATED', thingName, attributes);
   }
 
@@ -125,24 +85,21 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     };
   }
 
-  const attributesOf = async (thingName: string) =>
-    (await iot.send(new DescribeThingCommand({ thingName }))).attributes ?? {};
+  const attributesOf = async (thingName: string) => (await account.thing(thingName)).attributes;
 
-  async function provisioning(thingName: string): Promise<Record<string, unknown>[]> {
+  async function provisioning(thingName: string) {
     const topic = `lorawan/${thingName}/provisioning`;
-    return (await moto.published())
-      .filter((message) => message.topic === topic)
-      .map((message) => JSON.parse(message.payload));
+    return publishedOn(await account.moto.requests(), topic) as Record<string, unknown>[];
   }
 
   const registered = (deviceID: string) =>
     (['is', 'js', 'ns', 'as'] as const).filter((component) =>
-      sim.state.devices[component].has(`app1/${deviceID}`),
+      sim.state.devices[component].has(`my-app/${deviceID}`),
     );
 
   const valid = (devEUI: string) => ({
     devEUI,
-    stackName: 'tts-it',
+    stackName: 'tts-stack',
     joinEUI: '70B3D57ED0000000',
     lorawanVersion: '1.0.3',
     regionalParametersVersion: '1.0.3-a',
@@ -155,10 +112,10 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     await handler(await createThing(valid(devEUI)), CONTEXT);
 
     expect(registered(deviceID)).toEqual(['is', 'js', 'ns', 'as']);
-    expect(sim.state.devices.js.get(`app1/${deviceID}`)).toMatchObject({
+    expect(sim.state.devices.js.get(`my-app/${deviceID}`)).toMatchObject({
       root_keys: { app_key: { key: APP_KEY } },
     });
-    expect(sim.state.devices.ns.get(`app1/${deviceID}`)).toMatchObject({
+    expect(sim.state.devices.ns.get(`my-app/${deviceID}`)).toMatchObject({
       lorawan_version: 'MAC_V1_0_3',
       lorawan_phy_version: 'PHY_V1_0_3_REV_A',
       frequency_plan_id: 'EU_863_870_TTN',
@@ -182,7 +139,7 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
       }),
       CONTEXT,
     );
-    expect(sim.state.devices.js.get(`app1/sensor-${serial}`)).toMatchObject({
+    expect(sim.state.devices.js.get(`my-app/sensor-${serial}`)).toMatchObject({
       root_keys: { app_key: { key: APP_KEY }, nwk_key: { key: NWK_KEY } },
     });
     expect(await attributesOf(devEUI)).not.toHaveProperty('nwkKey');
@@ -256,7 +213,7 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     const deviceID = `eui-${devEUI.toLowerCase()}`;
     await handler(await createThing(valid(devEUI)), CONTEXT);
     const attributes = await attributesOf(devEUI);
-    await iot.send(new DeleteThingCommand({ thingName: devEUI }));
+    await account.deleteThing(devEUI);
     await expect(handler(thingEvent('DELETED', devEUI, attributes), CONTEXT)).resolves.toEqual({
       result: 'deleted',
       thingName: devEUI,
@@ -275,7 +232,7 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     const devEUI = nextDevEUI();
     const calls = sim.requests.length;
     await expect(
-      handler(await createThing({ devEUI, stackName: 'tts-it', deviceID: 'dev-auto' }), CONTEXT),
+      handler(await createThing({ devEUI, stackName: 'tts-stack', deviceID: 'dev-auto' }), CONTEXT),
     ).resolves.toMatchObject({ result: 'ignored' });
     expect(sim.requests.length).toBe(calls);
   }, 30_000);

@@ -1,18 +1,13 @@
-import {
-  InMemoryEndDeviceRegistry,
-  InMemoryThingRegistry,
-  InputError,
-  RecentEvents,
-  RecordingPublisher,
-} from '@tts-aws-iot/integration';
+import { inMemoryProvisioning, InputError, RecentEvents } from '@tts-aws-iot/integration';
+import { TEST_STACK } from '@tts-aws-iot/test-kit';
 import { TtsApiError } from '@tts-aws-iot/tts';
-import { handleRegistryEvent, type CreateDeviceDeps } from '../src/create-device';
+import { handleRegistryEvent } from '../src/create-device';
 
 const APP_KEY = '2B7E151628AED2A6ABF7158809CF4F3C';
 const THING = '0004A30B001C0530';
 const ATTRIBUTES = {
   devEUI: THING,
-  stackName: 'tts-prod',
+  stackName: 'tts-stack',
   joinEUI: '70B3D57ED0000000',
   lorawanVersion: '1.0.3',
   regionalParametersVersion: '1.0.3-a',
@@ -20,28 +15,12 @@ const ATTRIBUTES = {
 };
 
 function setUp(options: { scheme?: 'DevEUI' | 'DeviceID' } = {}) {
-  const registry = new InMemoryThingRegistry();
-  const publisher = new RecordingPublisher();
-  const tts = new InMemoryEndDeviceRegistry();
-  const logs: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
-  const deps: CreateDeviceDeps = {
-    config: {
-      stackName: 'tts-prod',
-      thingTypeName: 'lorawan',
-      thingNameScheme: options.scheme ?? 'DevEUI',
-      applicationID: 'app1',
-      clusterURL: 'https://eu1.cloud.thethings.industries/api/v3',
-      defaultFrequencyPlanID: 'EU_863_870_TTN',
-    },
-    registry,
-    publisher,
-    tts,
-    recentEvents: new RecentEvents(),
-    log: {
-      info: (message, attributes) => logs.push({ level: 'info', message, attributes }),
-      warn: (message, attributes) => logs.push({ level: 'warn', message, attributes }),
-    },
-  };
+  const world = inMemoryProvisioning({
+    ...TEST_STACK,
+    thingNameScheme: options.scheme ?? 'DevEUI',
+    defaultFrequencyPlanID: 'EU_863_870_TTN',
+  });
+  const { registry } = world;
   /** Creates the thing in the registry and returns its `created` event. */
   const createThing = (
     thingName: string,
@@ -56,7 +35,7 @@ function setUp(options: { scheme?: 'DevEUI' | 'DeviceID' } = {}) {
     });
     return registryEvent('CREATED', thingName, attributes, eventId);
   };
-  return { registry, publisher, tts, deps, logs, createThing };
+  return { ...world, createThing };
 }
 
 function registryEvent(
@@ -122,13 +101,13 @@ describe('CreateThing on created', () => {
     ['another stack', registryEvent('CREATED', THING, { ...ATTRIBUTES, stackName: 'tts-test' })],
     [
       'an auto-created thing (no appKey)',
-      registryEvent('CREATED', THING, { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' }),
+      registryEvent('CREATED', THING, { devEUI: THING, stackName: 'tts-stack', deviceID: 'dev1' }),
     ],
     [
       'a thing to claim',
       registryEvent('CREATED', THING, {
         devEUI: THING,
-        stackName: 'tts-prod',
+        stackName: 'tts-stack',
         joinEUI: '70B3D57ED0000000',
         claimAuthenticationCode: 'ABC',
       }),
@@ -282,7 +261,7 @@ describe('CreateThing on created', () => {
       'createEndDevice',
       new TtsApiError(
         'end_device_euis_taken',
-        'TTS refused POST /applications/app1/devices: an end device with JoinEUI … is already registered as `other`.',
+        'TTS refused POST /applications/my-app/devices: an end device with JoinEUI … is already registered as `other`.',
         409,
         false,
         'pkg/identityserver',
@@ -309,7 +288,7 @@ describe('CreateThing on deleted', () => {
     tts.devices.set('dev1', { devEUI: THING, joinEUI: '70B3D57ED0000000' });
     const event = registryEvent('DELETED', THING, {
       devEUI: THING,
-      stackName: 'tts-prod',
+      stackName: 'tts-stack',
       deviceID: 'dev1',
     });
     await expect(handleRegistryEvent(event, deps)).resolves.toEqual({
@@ -330,7 +309,7 @@ describe('CreateThing on deleted', () => {
     const { deps, tts } = setUp({ scheme: 'DeviceID' });
     await expect(
       handleRegistryEvent(
-        registryEvent('DELETED', 'tts-prod_boiler-7', { stackName: 'tts-prod' }),
+        registryEvent('DELETED', 'tts-stack_boiler-7', { stackName: 'tts-stack' }),
         deps,
       ),
     ).resolves.toMatchObject({ deviceID: 'boiler-7' });
@@ -342,7 +321,11 @@ describe('CreateThing on deleted', () => {
     createThing(THING, { ...ATTRIBUTES, deviceID: 'dev1' });
     await expect(
       handleRegistryEvent(
-        registryEvent('DELETED', THING, { devEUI: THING, stackName: 'tts-prod', deviceID: 'dev1' }),
+        registryEvent('DELETED', THING, {
+          devEUI: THING,
+          stackName: 'tts-stack',
+          deviceID: 'dev1',
+        }),
         deps,
       ),
     ).resolves.toEqual({
@@ -369,7 +352,7 @@ describe('CreateThing on deleted', () => {
       'deleteNetworkServerDevice',
       new TtsApiError('unavailable', 'unavailable', 503, true, undefined, undefined),
     );
-    const event = registryEvent('DELETED', THING, { devEUI: THING, stackName: 'tts-prod' });
+    const event = registryEvent('DELETED', THING, { devEUI: THING, stackName: 'tts-stack' });
     await expect(handleRegistryEvent(event, deps)).rejects.toMatchObject({ retryable: true });
     expect(publisher.on(provisioning(THING))).toEqual([
       {

@@ -1,13 +1,9 @@
 import { join } from 'node:path';
 
-import { CreateThingCommand, CreateThingTypeCommand, IoTClient } from '@aws-sdk/client-iot';
-import { GetThingShadowCommand, IoTDataPlaneClient, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { describeWithMoto } from '@tts-aws-iot/test-kit';
 import { decryptFRMPayload, encryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
+import { actionOf, describeWithMoto, publishedOn, runContainer, startStackAccount, type StackAccount } from '@tts-aws-iot/test-kit';
 
-import { APP_S_KEY_HEX, DEV_ADDR, KEK_HEX, KEK_RING_SECRET, SESSION_KEY_ID, sessionShadow, THING, WRAPPED_APP_S_KEY } from './fixtures';
-import { actionOf, publishedOn, runContainer, startRecordingMoto, type RecordingMoto } from './support/lambda-bundle';
+import { APP_S_KEY_HEX, DEV_ADDR, KEK_RING_SECRET, keyMaterialForms, SESSION_KEY_ID, sessionShadow, THING, WRAPPED_APP_S_KEY } from './fixtures';
 
 const DOWNLINK_BUNDLE = join(__dirname, '../../../dist/packages/downlink/index.js');
 const UPLINK_BUNDLE = join(__dirname, '../../../dist/packages/uplink/index.js');
@@ -23,56 +19,23 @@ const decrypt = (downlink: Push['downlinks'][number]) =>
  * through the real SDK clients, against moto, which enforces shadow versions.
  */
 describeWithMoto('HandleDownlink bundle against moto', () => {
-  let aws: RecordingMoto;
+  let account: StackAccount;
   let env: Record<string, string>;
-  let iot: IoTClient;
-  let data: IoTDataPlaneClient;
-
-  const shadowOf = async (thingName: string) => {
-    const { payload } = await data.send(new GetThingShadowCommand({ thingName, shadowName: 'lorawan' }));
-    return JSON.parse(new TextDecoder().decode(payload)) as { state: { reported: Record<string, unknown> }; version: number };
-  };
-  const createThing = (thingName: string, attributes: Record<string, string>) =>
-    iot.send(new CreateThingCommand({ thingName, thingTypeName: 'lorawan', attributePayload: { attributes } }));
-  const setSession = (thingName: string, reported: Record<string, unknown>) =>
-    data.send(new UpdateThingShadowCommand({ thingName, shadowName: 'lorawan', payload: new TextEncoder().encode(JSON.stringify({ state: { reported } })) }));
 
   beforeAll(async () => {
-    aws = await startRecordingMoto();
-    const clientConfig = { region: 'us-east-1', endpoint: aws.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-    iot = new IoTClient(clientConfig);
-    data = new IoTDataPlaneClient(clientConfig);
-    const secrets = new SecretsManagerClient(clientConfig);
-    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'lorawan', thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] } }));
-    await secrets.send(new CreateSecretCommand({ Name: 'tts-stack/kek', SecretString: KEK_RING_SECRET }));
-    secrets.destroy();
-    env = {
-      ...aws.moto.env,
-      STACK_NAME: 'tts-stack',
-      THING_TYPE_NAME: 'lorawan',
-      THING_NAME_SCHEME: 'DevEUI',
-      THING_SHADOW_METRICS: 'true',
-      APPLICATION_ID: 'my-app',
-      CLUSTER_ADDRESS: 'eu1.cloud.thethings.industries',
-      E2E_ENABLED: 'true',
-      KEK_SECRET_ID: 'tts-stack/kek',
-      API_KEY_SECRET_ID: 'tts-stack/api-key',
-      IOT_DATA_ENDPOINT: aws.moto.endpoint,
-      POWERTOOLS_LOG_LEVEL: 'DEBUG',
-      POWERTOOLS_METRICS_NAMESPACE: 'TtsAwsIotTest',
-    };
+    account = await startStackAccount({
+      secrets: { 'tts-stack/kek': KEK_RING_SECRET },
+      env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_NAMESPACE: 'TtsAwsIotTest' },
+    });
+    env = account.env;
   }, 60_000);
 
-  afterAll(async () => {
-    iot?.destroy();
-    data?.destroy();
-    await aws?.stop();
-  });
+  afterAll(() => account?.stop());
 
   it('gives 50 concurrent downlinks for one device, from 5 containers, 50 distinct consecutive counters', async () => {
-    await createThing(THING, { devEUI: THING, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' });
-    await setSession(THING, sessionShadow); // lastAFCntDown 4: the first counter is 5
-    await aws.clearRecording();
+    await account.createThing(THING, { devEUI: THING, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' });
+    await account.report(THING, sessionShadow); // lastAFCntDown 4: the first counter is 5
+    await account.moto.startRecording();
 
     const requests = Array.from({ length: 50 }, (_, i) => ({ thingName: THING, bytes: Buffer.from([i, 0xaa]).toString('base64'), fPort: 7 }));
     const runs = await Promise.all(
@@ -80,19 +43,19 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     );
     for (const run of runs) expect(run.outcomes).toEqual(Array.from({ length: 10 }, () => ({ ok: true, value: null })));
 
-    const downlinks = publishedOn(aws.recording(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
+    const downlinks = publishedOn(await account.moto.requests(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
     expect(downlinks.map((d) => d.f_cnt).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 5));
     // Each payload decrypts, at its own counter, to the request it came from.
     expect(downlinks.map((d) => decrypt(d)).sort((a, b) => a[0]! - b[0]!)).toEqual(requests.map((_, i) => [i, 0xaa]));
     expect(downlinks.every((d) => d.session_key_id === SESSION_KEY_ID && d.f_port === 7)).toBe(true);
-    expect((await shadowOf(THING)).state.reported['fCntDown']).toBe(54);
+    expect((await account.shadow(THING)).state.reported['fCntDown']).toBe(54);
   }, 120_000);
 
   it('answers bad requests on the thing’s downlink/failed topic and ends successfully, pushing nothing', async () => {
-    await createThing('0004A30B001C0AAA', { devEUI: '0004A30B001C0AAA', stackName: 'other-stack' });
-    await createThing('0004A30B001C0BBB', { devEUI: '0004A30B001C0BBB', stackName: 'tts-stack' });
-    const shadowBefore = await shadowOf(THING);
-    await aws.clearRecording();
+    await account.createThing('0004A30B001C0AAA', { devEUI: '0004A30B001C0AAA', stackName: 'other-stack' });
+    await account.createThing('0004A30B001C0BBB', { devEUI: '0004A30B001C0BBB', stackName: 'tts-stack' });
+    const shadowBefore = await account.shadow(THING);
+    await account.moto.startRecording();
 
     const cases: [unknown, string, string][] = [
       [{ thingName: THING, bytes: 'AQ==', fPort: 0 }, 'invalid_f_port', `lorawan/${THING}/downlink/failed`],
@@ -108,7 +71,7 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     const run = await runContainer(DOWNLINK_BUNDLE, env, [...cases.map(([request]) => request), foreign]);
     expect(run.outcomes.every((outcome) => outcome.ok)).toBe(true);
 
-    const recording = aws.recording();
+    const recording = await account.moto.requests();
     for (const [, name, topic] of cases) {
       expect(publishedOn(recording, topic)).toContainEqual(
         expect.objectContaining({ downlink_failed: expect.objectContaining({ error: expect.objectContaining({ namespace: 'tts-aws-iot', name }) }) }),
@@ -117,7 +80,7 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     expect(recording.filter((r) => actionOf(r) === 'Publish')).toHaveLength(cases.length);
     expect(publishedOn(recording, PUSH_TOPIC)).toEqual([]);
     expect(recording.some((r) => actionOf(r) === 'UpdateThingShadow')).toBe(false);
-    expect((await shadowOf(THING)).version).toBe(shadowBefore.version);
+    expect((await account.shadow(THING)).version).toBe(shadowBefore.version);
     // A name this stack never gives is not looked up: the role may not read it.
     expect(recording.filter((r) => actionOf(r) === 'DescribeThing').map((r) => r.path)).not.toContain('/things/other-stack_sensor-1');
     // Powertools writes warnings to stderr; Lambda sends both streams to CloudWatch Logs.
@@ -131,7 +94,7 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     const envelope = { encrypted_key: WRAPPED_APP_S_KEY, kek_label: 'kek-2' };
     const frm = (plaintext: number[], fCnt: number, direction: 'up' | 'down') =>
       Buffer.from(encryptFRMPayload(parseAesKey(APP_S_KEY_HEX), direction, parseDevAddr(DEV_ADDR), fCnt, Uint8Array.from(plaintext))).toString('base64');
-    await aws.clearRecording();
+    await account.moto.startRecording();
 
     // Join and two uplinks through the uplink bundle (a fresh container: the thing is created).
     const up = await runContainer(UPLINK_BUNDLE, env, [
@@ -141,13 +104,13 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
       { end_device_ids: ids, uplink_message: { f_port: 1, f_cnt: 3, frm_payload: 'AQ==', app_s_key: { ...envelope, kek_label: 'kek-unknown' } } },
     ]);
     expect(up.outcomes.every((outcome) => outcome.ok)).toBe(true);
-    const uplinks = publishedOn(aws.recording(), `lorawan/${devEUI}/uplink`) as { uplink_message: { frm_payload: string } }[];
+    const uplinks = publishedOn(await account.moto.requests(), `lorawan/${devEUI}/uplink`) as { uplink_message: { frm_payload: string } }[];
     expect(uplinks.map((u) => u.uplink_message.frm_payload)).toEqual(['ESI=', 'Mw==']);
 
     // A downlink, then TTS reports its counter too low: the uplink bundle re-pushes it.
     const down = await runContainer(DOWNLINK_BUNDLE, env, [{ thingName: devEUI, bytes: 'q80=', fPort: 9 }]);
     expect(down.outcomes).toEqual([{ ok: true, value: null }]);
-    const [pushed] = publishedOn(aws.recording(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
+    const [pushed] = publishedOn(await account.moto.requests(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
     expect(pushed!.f_cnt).toBe(3);
     const failed = {
       end_device_ids: ids,
@@ -158,25 +121,23 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     };
     const retry = await runContainer(UPLINK_BUNDLE, env, [failed]);
     expect(retry.outcomes).toEqual([{ ok: true, value: null }]);
-    const repushed = publishedOn(aws.recording(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
+    const repushed = publishedOn(await account.moto.requests(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
     expect(repushed).toHaveLength(2);
     expect(repushed[1]).toMatchObject({ f_cnt: 8, correlation_ids: [expect.stringMatching(/^tts-aws-iot:downlink:/), 'tts-aws-iot:attempt:2'] });
     expect(decrypt(repushed[1]!)).toEqual([0xab, 0xcd]);
 
     // Everything that left the functions: logs, every request to AWS, the final shadow.
-    const shadow = await shadowOf(devEUI);
+    const shadow = await account.shadow(devEUI);
     expect(shadow.state.reported).toMatchObject({ appSKeyEnvelope: { encryptedKey: WRAPPED_APP_S_KEY, kekLabel: 'kek-2' }, fCntDown: 8 });
     const everything = [
       ...[up, down, retry].flatMap((run) => [run.stdout, run.stderr]),
-      ...aws.recording().map((request) => request.body),
+      ...(await account.moto.requests()).map((request) => request.body),
       JSON.stringify(shadow),
     ].join('\n');
     // The logs are really there: the push, the re-push and the refused uplink.
     expect(everything).toContain('"Downlink pushed to TTS"');
     expect(everything).toContain('"Downlink re-pushed at a higher frame counter"');
     expect(everything).toContain('unknown_kek_label');
-    for (const hex of [APP_S_KEY_HEX, KEK_HEX]) {
-      for (const form of [hex, hex.toLowerCase(), Buffer.from(hex, 'hex').toString('base64')]) expect(everything).not.toContain(form);
-    }
+    for (const form of keyMaterialForms()) expect(everything).not.toContain(form);
   }, 120_000);
 });

@@ -3,16 +3,16 @@
  * loads it, answering CloudFormation requests on a local receiver, with its secrets in moto
  * (Secrets Manager through the real SDK client) and the TTS stand-in as the cluster.
  */
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   describeWithMoto,
+  loadBundle,
+  SILENT_POWERTOOLS,
   startCloudFormationReceiver,
-  startMoto,
-  type MotoServer,
+  startStackAccount,
+  type BundleHandler,
+  type StackAccount,
 } from '@tts-aws-iot/test-kit';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const BUNDLE = join(__dirname, '../../../dist/packages/pubsub-config/index.js');
@@ -26,22 +26,23 @@ const CONTEXT = {
   getRemainingTimeInMillis: () => 120_000,
 };
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-
 describeWithMoto('Configure bundle against moto and the TTS stand-in', () => {
-  let moto: MotoServer;
+  let account: StackAccount;
   let sim: TtsSim;
   let receiver: Awaited<ReturnType<typeof startCloudFormationReceiver>>;
-  let handler: Handler;
-  const saved = { ...process.env };
+  let bundle: ReturnType<typeof loadBundle>;
+  const handler: BundleHandler = (event, context) => bundle.handler(event, context);
 
   beforeAll(async () => {
-    if (!existsSync(BUNDLE))
-      throw new Error(
-        `${BUNDLE} is missing: run \`npx nx build pubsub-config\` first (the test target does).`,
-      );
-    [moto, sim, receiver] = await Promise.all([
-      startMoto(),
+    [account, sim, receiver] = await Promise.all([
+      startStackAccount({
+        secrets: {
+          'tts-it/api-key': FULL_KEY,
+          'tts-it/traffic-key': TRAFFIC_KEY,
+          // The flat ring the stack generates: {"current": <label>, <label>: <hex>}.
+          'tts-it/kek': JSON.stringify({ current: 'tts-it-kek-1', 'tts-it-kek-1': KEK_HEX }),
+        },
+      }),
       startTtsSim({
         apiKeys: {
           [FULL_KEY]: { applicationID: 'app1', rights: ['RIGHT_APPLICATION_ALL'] },
@@ -53,32 +54,12 @@ describeWithMoto('Configure bundle against moto and the TTS stand-in', () => {
       }),
       startCloudFormationReceiver(),
     ]);
-    const secrets = new SecretsManagerClient({
-      endpoint: moto.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
-    for (const [name, value] of [
-      ['tts-it/api-key', FULL_KEY],
-      ['tts-it/traffic-key', TRAFFIC_KEY],
-      // The flat ring the stack generates: {"current": <label>, <label>: <hex>}.
-      ['tts-it/kek', JSON.stringify({ current: 'tts-it-kek-1', 'tts-it-kek-1': KEK_HEX })],
-    ]) {
-      await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
-    }
-    secrets.destroy();
-    Object.assign(process.env, moto.env, {
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_TRACE_ENABLED: 'false',
-    });
-    // Node's own require: the bundle runs as built, not through Jest's transform.
-    handler = (createRequire(__filename)(BUNDLE) as { handler: Handler }).handler;
+    bundle = loadBundle(BUNDLE, { ...account.moto.env, ...SILENT_POWERTOOLS });
   }, 60_000);
 
   afterAll(async () => {
-    process.env = saved;
-    await Promise.all([moto?.stop(), sim?.close(), receiver?.close()]);
+    bundle?.restore();
+    await Promise.all([account?.stop(), sim?.close(), receiver?.close()]);
   });
 
   beforeEach(() => {

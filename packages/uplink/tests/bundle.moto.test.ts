@@ -1,72 +1,41 @@
 import { join } from 'node:path';
 
-import { CreateThingCommand, CreateThingTypeCommand, DescribeThingCommand, IoTClient } from '@aws-sdk/client-iot';
-import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { describeWithMoto, freePort } from '@tts-aws-iot/test-kit';
+import { actionOf, describeWithMoto, freePort, publishedOn, runContainer, startStackAccount, type StackAccount } from '@tts-aws-iot/test-kit';
 
 import { APP_S_KEY_ENVELOPE, DEV_EUI, e2eUplink, endDeviceIds, joinAccept, KEK_RING_SECRET, keyMaterialForms, plainUplink } from './fixtures';
-import { actionOf, publishedOn, runContainer, startRecordingMoto, type RecordingMoto } from './support/lambda-bundle';
 
 const BUNDLE = join(__dirname, '../../../dist/packages/uplink/index.js');
 
 /** The uplink bundle as Lambda runs it, through the real SDK clients, against moto. */
 describeWithMoto('HandleUplink bundle against moto', () => {
-  let aws: RecordingMoto;
+  let account: StackAccount;
   let env: Record<string, string>;
-  let iot: IoTClient;
-  let data: IoTDataPlaneClient;
 
-  const shadowOf = async (thingName: string) => {
-    const { payload } = await data.send(new GetThingShadowCommand({ thingName, shadowName: 'lorawan' }));
-    return (JSON.parse(new TextDecoder().decode(payload)) as { state: { reported: Record<string, unknown> } }).state.reported;
-  };
+  const shadowOf = async (thingName: string) => (await account.shadow(thingName)).state.reported;
   const device = (devEUI: string) => ({ ...endDeviceIds, dev_eui: devEUI, device_id: `eui-${devEUI.toLowerCase()}` });
 
   beforeAll(async () => {
-    aws = await startRecordingMoto();
-    const clientConfig = { region: 'us-east-1', endpoint: aws.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-    iot = new IoTClient(clientConfig);
-    data = new IoTDataPlaneClient(clientConfig);
-    const secrets = new SecretsManagerClient(clientConfig);
-    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'lorawan', thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] } }));
-    await secrets.send(new CreateSecretCommand({ Name: 'tts-stack/kek', SecretString: KEK_RING_SECRET }));
-    secrets.destroy();
-    env = {
-      ...aws.moto.env,
-      STACK_NAME: 'tts-stack',
-      THING_TYPE_NAME: 'lorawan',
-      THING_NAME_SCHEME: 'DevEUI',
-      THING_SHADOW_METRICS: 'true',
-      APPLICATION_ID: 'my-app',
-      CLUSTER_ADDRESS: 'eu1.cloud.thethings.industries',
-      E2E_ENABLED: 'true',
-      KEK_SECRET_ID: 'tts-stack/kek',
-      API_KEY_SECRET_ID: 'tts-stack/api-key',
-      IOT_DATA_ENDPOINT: aws.moto.endpoint,
-      POWERTOOLS_LOG_LEVEL: 'DEBUG',
-      POWERTOOLS_METRICS_NAMESPACE: 'TtsAwsIotTest',
-    };
+    account = await startStackAccount({
+      secrets: { 'tts-stack/kek': KEK_RING_SECRET },
+      env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_NAMESPACE: 'TtsAwsIotTest' },
+    });
+    env = account.env;
   }, 60_000);
 
-  afterAll(async () => {
-    iot?.destroy();
-    data?.destroy();
-    await aws?.stop();
-  });
+  afterAll(() => account?.stop());
 
   it('creates the thing, then makes exactly UpdateThingShadow and Publish per uplink', async () => {
-    await aws.clearRecording();
+    await account.moto.startRecording();
     const uplinks = [70_000, 70_001, 70_002, 70_003, 70_004, 70_005].map((fCnt) => e2eUplink(Uint8Array.of(fCnt & 0xff), fCnt));
     const run = await runContainer(BUNDLE, env, [joinAccept(), ...uplinks]);
     expect(run.outcomes.every((outcome) => outcome.ok)).toBe(true);
 
-    const actions = aws.recording().map(actionOf);
+    const actions = (await account.moto.requests()).map(actionOf);
     // Cold start: the registry and the KEK ring once; then two calls per message.
     expect(actions.slice(0, 3).sort()).toEqual(['CreateThing', 'DescribeThing', 'GetSecretValue']);
     expect(actions.slice(3).sort()).toEqual([...Array(7).fill('Publish'), ...Array(7).fill('UpdateThingShadow')]);
 
-    const thing = await iot.send(new DescribeThingCommand({ thingName: DEV_EUI }));
+    const thing = await account.thing(DEV_EUI);
     expect(thing).toMatchObject({ thingTypeName: 'lorawan', attributes: { devEUI: DEV_EUI, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' } });
     expect(await shadowOf(DEV_EUI)).toMatchObject({
       fCntUp: 70_005,
@@ -78,11 +47,11 @@ describeWithMoto('HandleUplink bundle against moto', () => {
       devAddr: '260B1A2F',
       appSKeyEnvelope: { encryptedKey: APP_S_KEY_ENVELOPE.encrypted_key, kekLabel: 'kek-2' },
     });
-    const published = publishedOn(aws.recording(), `lorawan/${DEV_EUI}/uplink`) as { thingName: string; uplink_message: Record<string, unknown> }[];
+    const published = publishedOn(await account.moto.requests(), `lorawan/${DEV_EUI}/uplink`) as { thingName: string; uplink_message: Record<string, unknown> }[];
     expect(published.map((m) => m.uplink_message['frm_payload'])).toEqual(uplinks.map((_, i) => Buffer.from([(70_000 + i) & 0xff]).toString('base64')));
     expect(published.every((m) => m.thingName === DEV_EUI && !('app_s_key' in m.uplink_message))).toBe(true);
 
-    const everything = [run.stdout, run.stderr, ...aws.recording().map((request) => request.body), JSON.stringify(await shadowOf(DEV_EUI))].join('\n');
+    const everything = [run.stdout, run.stderr, ...(await account.moto.requests()).map((request) => request.body), JSON.stringify(await shadowOf(DEV_EUI))].join('\n');
     for (const form of keyMaterialForms()) expect(everything).not.toContain(form);
   }, 60_000);
 
@@ -94,7 +63,7 @@ describeWithMoto('HandleUplink bundle against moto', () => {
   }, 30_000);
 
   it('ends refused messages successfully, logged with their error code, without any call to AWS', async () => {
-    await aws.clearRecording();
+    await account.moto.startRecording();
     const refused: [unknown, string][] = [
       ['not json', 'invalid_message'],
       [{ end_device_ids: { device_id: 'Bad_ID', application_ids: { application_id: 'my-app' } }, uplink_message: {} }, 'invalid_field'],
@@ -108,17 +77,17 @@ describeWithMoto('HandleUplink bundle against moto', () => {
     const logs = `${run.stdout}\n${run.stderr}`.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logs.filter((line) => line['message'] === 'Rejected: not retrying').map((line) => line['error_code'])).toEqual(refused.map(([, code]) => code));
     // The KEK ring is the only thing read (for the unknown label, twice: cached, then refreshed).
-    expect(aws.recording().map(actionOf).filter((action) => action !== 'GetSecretValue')).toEqual([]);
+    expect((await account.moto.requests()).map(actionOf).filter((action) => action !== 'GetSecretValue')).toEqual([]);
   }, 30_000);
 
   it('leaves a thing of another stack alone', async () => {
     const devEUI = '0004A30B001C0EEE';
-    await iot.send(new CreateThingCommand({ thingName: devEUI, thingTypeName: 'lorawan', attributePayload: { attributes: { devEUI, stackName: 'other-stack' } } }));
-    await aws.clearRecording();
+    await account.createThing(devEUI, { devEUI, stackName: 'other-stack' });
+    await account.moto.startRecording();
     const run = await runContainer(BUNDLE, env, [{ ...e2eUplink(), end_device_ids: device(devEUI) }]);
     expect(run.outcomes).toEqual([{ ok: true, value: null }]);
     expect(`${run.stdout}${run.stderr}`).toContain(`DevEUI ${devEUI} is registered for mismatching stack other-stack`);
-    expect(aws.recording().map(actionOf).filter((a) => a !== 'GetSecretValue' && a !== 'DescribeThing')).toEqual([]);
+    expect((await account.moto.requests()).map(actionOf).filter((a) => a !== 'GetSecretValue' && a !== 'DescribeThing')).toEqual([]);
   }, 30_000);
 
   it('fails every invocation, for Lambda to retry, while the configuration is invalid', async () => {

@@ -1,45 +1,29 @@
-import { CachedSecretReader } from '@tts-aws-iot/aws';
-import {
-  InMemorySecretReader,
-  InMemoryShadowStore,
-  InMemoryThingRegistry,
-  KekRingSource,
-  RecordingPublisher,
-  ThingDirectory,
-  type IntegrationConfig,
-} from '@tts-aws-iot/integration';
-import { formatKekRing, KekRing, wrapKey } from '@tts-aws-iot/keywrap';
+import { inMemoryTraffic, type IntegrationConfig } from '@tts-aws-iot/integration';
 import { encryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
+import {
+  APP_S_KEY_HEX,
+  DEV_ADDR,
+  DEV_EUI,
+  KEK_RING_SECRET,
+  SESSION_KEY_ID,
+  TEST_STACK,
+  WRAPPED_APP_S_KEY,
+} from '@tts-aws-iot/test-kit';
 
-import type { UplinkDependencies } from '../src/uplink';
-
-// Realistic key material: a KEK ring with two labels and a session AppSKey wrapped under
-// the current one, exactly as the TTS Join Server would hand it on.
-export const KEK_HEX = '8C9A3F61D2E04B7795A1C3E5F7092B4D';
-export const OLD_KEK_HEX = '11223344556677881122334455667788';
-export const APP_S_KEY_HEX = '5D1F0E2A4B6C8D9EA0B1C2D3E4F50617';
-export const KEK_RING_SECRET = formatKekRing(
-  new KekRing('kek-2', { 'kek-1': Buffer.from(OLD_KEK_HEX, 'hex'), 'kek-2': Buffer.from(KEK_HEX, 'hex') }),
-);
-export const WRAPPED_APP_S_KEY = Buffer.from(wrapKey(Buffer.from(KEK_HEX, 'hex'), Buffer.from(APP_S_KEY_HEX, 'hex'))).toString('base64');
+// The test stack's device, with a session AppSKey wrapped under the current KEK of the
+// stack's ring, exactly as the TTS Join Server would hand it on.
+export {
+  APP_S_KEY_HEX,
+  DEV_ADDR,
+  DEV_EUI,
+  KEK_HEX,
+  KEK_RING_SECRET,
+  keyMaterialForms,
+  SESSION_KEY_ID,
+} from '@tts-aws-iot/test-kit';
 export const APP_S_KEY_ENVELOPE = { encrypted_key: WRAPPED_APP_S_KEY, kek_label: 'kek-2' };
 
-export const DEV_EUI = '0004A30B001C0530';
-export const DEV_ADDR = '260B1A2F';
-export const SESSION_KEY_ID = 'AYpZ2oDPE0rYOBmhqrUpuQ==';
-
-export const config: IntegrationConfig = {
-  stackName: 'tts-stack',
-  thingTypeName: 'lorawan',
-  thingNameScheme: 'DevEUI',
-  thingShadowMetrics: true,
-  applicationID: 'my-app',
-  clusterURL: 'https://eu1.cloud.thethings.industries/api/v3',
-  e2eEnabled: true,
-  kekSecretID: 'tts-stack/kek',
-  apiKeySecretID: 'tts-stack/api-key',
-  iotDataEndpoint: 'https://example-ats.iot.eu-west-1.amazonaws.com',
-};
+export const config: IntegrationConfig = TEST_STACK;
 
 export const endDeviceIds = {
   device_id: 'eui-0004a30b001c0530',
@@ -108,26 +92,7 @@ export function joinAccept(appSKey: Record<string, string> = APP_S_KEY_ENVELOPE)
 
 /** In-memory ports around the logic, with every log line and metric captured. */
 export function setup(overrides: Partial<IntegrationConfig> = {}) {
-  const effective = { ...config, ...overrides };
-  const registry = new InMemoryThingRegistry();
-  const shadows = new InMemoryShadowStore();
-  const publisher = new RecordingPublisher();
-  const secretStore = new InMemorySecretReader(new Map([['tts-stack/kek', KEK_RING_SECRET]]));
-  const logs: { level: string; message: string; attributes: unknown }[] = [];
-  const metrics: Record<string, number> = {};
-  const log = (level: string) => (message: string, attributes: unknown) => void logs.push({ level, message, attributes });
-  const deps: UplinkDependencies = {
-    config: effective,
-    things: new ThingDirectory(registry, effective),
-    shadows,
-    publisher,
-    keks: effective.e2eEnabled ? new KekRingSource(new CachedSecretReader(secretStore), 'tts-stack/kek') : undefined,
-    log: { debug: log('debug'), info: log('info'), warn: log('warn') },
-    counters: { count: (name, value = 1) => void (metrics[name] = (metrics[name] ?? 0) + value) },
-    delay: async () => undefined,
-    random: () => 0.5,
-  };
-  return { deps, registry, shadows, publisher, secretStore, logs, metrics };
+  return inMemoryTraffic({ ...config, ...overrides }, { [TEST_STACK.kekSecretID]: KEK_RING_SECRET });
 }
 
 /** Everything the ports and observers saw, as one string to search for key material. */
@@ -139,9 +104,4 @@ export function everythingSeen(world: ReturnType<typeof setup>): string {
     things: [...world.registry.things.entries()],
     logs: world.logs,
   });
-}
-
-/** The key material that must never appear, as hex (either case) and base64. */
-export function keyMaterialForms(): string[] {
-  return [APP_S_KEY_HEX, KEK_HEX, OLD_KEK_HEX].flatMap((hex) => [hex, hex.toLowerCase(), Buffer.from(hex, 'hex').toString('base64')]);
 }

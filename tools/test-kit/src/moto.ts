@@ -14,16 +14,36 @@ export interface MotoServer {
   readonly endpoint: string;
   /** Environment for a process (or a Lambda bundle) that should talk to this moto. */
   readonly env: Readonly<Record<string, string>>;
+  /** Configuration for an AWS SDK client of the test itself: `new IoTClient(moto.clientConfig)`. */
+  readonly clientConfig: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  };
   /** Clears all state (`POST /moto-api/reset`). */
   reset(): Promise<void>;
   /**
    * Starts (or restarts, forgetting what came before) recording requests. moto keeps
-   * published MQTT messages only in memory; its request recorder is how a test sees them.
+   * published MQTT messages only in memory; its request recorder is how a test sees them,
+   * and how it counts the calls a function made.
    */
   startRecording(): Promise<void>;
+  /** The requests recorded since `startRecording()`, in order. */
+  requests(): Promise<RecordedRequest[]>;
   /** The iot-data Publish calls recorded since `startRecording()`, in order. */
   published(): Promise<PublishedMessage[]>;
   stop(): Promise<void>;
+}
+
+/** One request moto received, as its recorder keeps it. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** Decoded, e.g. `/things/0004A30B001C0530/shadow`. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** The `X-Amz-Target` header of JSON-protocol services (Secrets Manager). */
+  readonly target: string | undefined;
+  readonly body: string;
 }
 
 /** One iot-data Publish call as moto received it. */
@@ -39,7 +59,10 @@ let availability: boolean | undefined;
 /** Whether `python3 -m moto.server` can run here (checked once per process). */
 export function motoAvailable(): boolean {
   if (availability === undefined) {
-    const probe = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore', timeout: 20_000 });
+    const probe = spawnSync('python3', ['-c', 'import moto.server'], {
+      stdio: 'ignore',
+      timeout: 20_000,
+    });
     availability = probe.status === 0;
   }
   return availability;
@@ -55,11 +78,15 @@ export function describeWithMoto(name: string, body: () => void): void {
   } else if (process.env['CI'] === 'true') {
     describe(name, () => {
       it('needs moto (python3 -m moto.server), which CI requires', () => {
-        throw new Error('moto is not installed: `pip install "moto[server]"` (CI=true requires it).');
+        throw new Error(
+          'moto is not installed: `pip install "moto[server]"` (CI=true requires it).',
+        );
       });
     });
   } else {
-    console.warn(`SKIPPED "${name}": moto is not installed (python3 -m moto.server). CI=true requires it.`);
+    console.warn(
+      `SKIPPED "${name}": moto is not installed (python3 -m moto.server). CI=true requires it.`,
+    );
     describe.skip(name, body);
   }
 }
@@ -77,23 +104,30 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a private moto server on a free loopback port and waits until it answers. */
-export async function startMoto(options: { env?: Readonly<Record<string, string>> } = {}): Promise<MotoServer> {
+export async function startMoto(
+  options: { env?: Readonly<Record<string, string>> } = {},
+): Promise<MotoServer> {
   const port = await freePort();
   // The recorder writes `moto_recording` into moto's working directory: a private one.
   const workDir = mkdtempSync(join(tmpdir(), 'moto-'));
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    cwd: workDir,
-    env: { ...process.env, ...options.env },
-  });
+  const child: ChildProcess = spawn(
+    'python3',
+    ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: workDir,
+      env: { ...process.env, ...options.env },
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto exited early (${child.exitCode}): ${stderr}`);
+    if (child.exitCode !== null)
+      throw new Error(`moto exited early (${child.exitCode}): ${stderr}`);
     try {
       const response = await fetch(`${endpoint}/moto-api/`);
       if (response.ok) break;
@@ -117,9 +151,41 @@ export async function startMoto(options: { env?: Readonly<Record<string, string>
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
     AWS_ENDPOINT_URL_STS: endpoint,
   };
+  const requests = async (): Promise<RecordedRequest[]> => {
+    const recording = await (
+      await fetch(`${endpoint}/moto-api/recorder/download-recording`)
+    ).text();
+    return recording
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const entry = JSON.parse(line) as {
+          method: string;
+          url: string;
+          headers: Record<string, string>;
+          body: string | null;
+          body_encoded: boolean;
+        };
+        const url = new URL(entry.url);
+        const body = entry.body ?? '';
+        return {
+          method: entry.method,
+          path: decodeURIComponent(url.pathname),
+          query: url.searchParams,
+          target: entry.headers['X-Amz-Target'] ?? entry.headers['x-amz-target'],
+          body: entry.body_encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
+        };
+      });
+  };
+
   return {
     endpoint,
     env,
+    clientConfig: {
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    },
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
@@ -127,21 +193,15 @@ export async function startMoto(options: { env?: Readonly<Record<string, string>
       await fetch(`${endpoint}/moto-api/recorder/reset-recording`, { method: 'POST' });
       await fetch(`${endpoint}/moto-api/recorder/start-recording`, { method: 'POST' });
     },
+    requests,
     async published() {
-      const recording = await (await fetch(`${endpoint}/moto-api/recorder/download-recording`)).text();
-      return recording
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { url: string; body: string; body_encoded: boolean })
-        .filter((entry) => new URL(entry.url).pathname.startsWith('/topics/'))
-        .map((entry) => {
-          const url = new URL(entry.url);
-          return {
-            topic: decodeURIComponent(url.pathname.slice('/topics/'.length)),
-            qos: Number(url.searchParams.get('qos') ?? 0),
-            payload: entry.body_encoded ? Buffer.from(entry.body, 'base64').toString('utf8') : entry.body,
-          };
-        });
+      return (await requests())
+        .filter((request) => request.path.startsWith('/topics/'))
+        .map((request) => ({
+          topic: request.path.slice('/topics/'.length),
+          qos: Number(request.query.get('qos') ?? 0),
+          payload: request.body,
+        }));
     },
     async stop() {
       if (child.exitCode === null) {
