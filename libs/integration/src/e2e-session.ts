@@ -14,7 +14,7 @@ import {
 } from '@tts-aws-iot/keywrap';
 import { decryptFRMPayload, encryptFRMPayload, parseAesKey, parseDevAddr, type AesKey } from '@tts-aws-iot/lorawan';
 import { IntegrationError } from './errors';
-import type { RefreshableSecretReader } from './ports';
+import type { Counters, RefreshableSecretReader } from './ports';
 import { toShadowEnvelope, type ShadowKeyEnvelope } from './shadow-state';
 
 /** Session keys a container keeps unwrapped (about 100 bytes each). */
@@ -119,6 +119,19 @@ export class KekRingSource {
   async toShadowEnvelope(envelope: KeyEnvelope): Promise<ShadowKeyEnvelope> {
     if (isWrappedKeyEnvelope(envelope)) return toShadowEnvelope(envelope);
     return toShadowEnvelope((await this.ring()).wrap(envelope.key));
+  }
+}
+
+/** The metric counting session keys that could not be unwrapped. */
+export const DECRYPT_FAILURES_METRIC = 'DecryptFailures';
+
+/** `keks.unwrap`, with a failure counted as `DecryptFailures` before it is rethrown. */
+export async function unwrapCounted(keks: KekRingSource, envelope: KeyEnvelope, thingName: string, counters: Counters): Promise<AesKey> {
+  try {
+    return await keks.unwrap(envelope, thingName);
+  } catch (error) {
+    counters.count(DECRYPT_FAILURES_METRIC);
+    throw error;
   }
 }
 

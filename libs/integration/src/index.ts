@@ -22,10 +22,12 @@ export {
 } from './downlink-request';
 export type { DownlinkFailedAnswer, DownlinkRequest, PushDownlink, PushTarget } from './downlink-request';
 export {
+  DECRYPT_FAILURES_METRIC,
   decryptUplinkPayload,
   encryptDownlinkPayload,
   KekRingSource,
   reencryptDownlinkPayload,
+  unwrapCounted,
 } from './e2e-session';
 export {
   ConfigurationError,

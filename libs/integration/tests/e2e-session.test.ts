@@ -1,7 +1,13 @@
 import { formatKekRing, KekRing, parseKeyEnvelope, wrapKey } from '@tts-aws-iot/keywrap';
 import { parseAesKey } from '@tts-aws-iot/lorawan';
 import { lorawanVectors } from '@tts-aws-iot/test-kit';
-import { decryptUplinkPayload, encryptDownlinkPayload, KekRingSource, reencryptDownlinkPayload } from '../src/e2e-session';
+import {
+  decryptUplinkPayload,
+  encryptDownlinkPayload,
+  KekRingSource,
+  reencryptDownlinkPayload,
+  unwrapCounted,
+} from '../src/e2e-session';
 import { IntegrationError } from '../src/errors';
 import { InMemorySecretReader } from '../src/in-memory';
 
@@ -83,6 +89,19 @@ describe('KekRingSource', () => {
     const stored = await source.toShadowEnvelope(parseKeyEnvelope({ key: rfc.key }));
     expect(stored).toEqual({ encryptedKey: Buffer.from(wrapKey(hex(rfc.kek), hex(rfc.key))).toString('base64'), kekLabel: 'kek-1' });
     expect(JSON.stringify(stored)).not.toContain(rfc.key);
+  });
+});
+
+describe('unwrapCounted', () => {
+  it('counts a session key that does not unwrap as DecryptFailures, and rethrows', async () => {
+    const counted: string[] = [];
+    const counters = { count: (name: string) => void counted.push(name) };
+    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])), 's/kek');
+    await expect(unwrapCounted(source, parseKeyEnvelope(wrapped), 'T', counters)).resolves.toHaveLength(16);
+    expect(counted).toEqual([]);
+    const unknown = parseKeyEnvelope({ ...wrapped, kek_label: 'kek-9' });
+    await expect(unwrapCounted(source, unknown, 'T', counters)).rejects.toMatchObject({ code: 'unknown_kek_label' });
+    expect(counted).toEqual(['DecryptFailures']);
   });
 });
 

@@ -4,8 +4,6 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /** The Powertools instances one Lambda shares between its handler and its adapters. */
 export interface LambdaKit {
-  /** The log-visible function name, e.g. `HandleUplink`. */
-  readonly functionName: string;
   readonly logger: Logger;
   readonly tracer: Tracer;
   readonly metrics: Metrics;
@@ -49,7 +47,6 @@ export function createLambdaKit(options: LambdaKitOptions): LambdaKit {
   const logger = new Logger({ serviceName, persistentKeys: { function: options.functionName } });
   const metrics = new Metrics({ serviceName, namespace, functionName: options.functionName, logger: metricsLog(logger) });
   return {
-    functionName: options.functionName,
     logger,
     tracer,
     metrics,

@@ -6,6 +6,7 @@
  * ends successfully: bad input is never retried.
  */
 import {
+  DECRYPT_FAILURES_METRIC,
   deviceIDOfThing,
   downlinkCorrelationIDs,
   downlinkFailedAnswer,
@@ -19,13 +20,12 @@ import {
   requestedThingName,
   reserveDownlinkFCnt,
   StackMismatchError,
+  unwrapCounted,
   type DownlinkRequest,
-  type DownlinkSession,
   type PushDownlink,
   type ThingRecord,
   type TrafficDependencies,
 } from '@tts-aws-iot/integration';
-import type { AesKey } from '@tts-aws-iot/lorawan';
 import { DOWNLINK_REQUEST_FAILED_TOPIC, thingTopic, ttsDownlinkPushTopic } from '@tts-aws-iot/tts';
 
 /** What HandleDownlink works with; the handler builds it once per container. */
@@ -44,7 +44,7 @@ export type DownlinkOutcome =
 export const DownlinkMetric = {
   DOWNLINKS: 'Downlinks',
   REJECTIONS: 'DownlinkRejections',
-  DECRYPT_FAILURES: 'DecryptFailures',
+  DECRYPT_FAILURES: DECRYPT_FAILURES_METRIC,
 } as const;
 
 /**
@@ -115,15 +115,9 @@ async function push(request: DownlinkRequest, thing: ThingRecord, correlationIDs
     const keks = deps.keks;
     // The AppSKey is unwrapped before the counter is written: a key that cannot be used
     // must not use up a counter.
-    const unwrap = async (session: DownlinkSession): Promise<AesKey> => {
-      try {
-        return await keks.unwrap(session.appSKeyEnvelope, thing.thingName);
-      } catch (error) {
-        deps.counters.count(DownlinkMetric.DECRYPT_FAILURES);
-        throw error;
-      }
-    };
-    const reservation = await reserveDownlinkFCnt(deps.shadows, thing.thingName, { delay: deps.delay, random: deps.random }, unwrap);
+    const reservation = await reserveDownlinkFCnt(deps.shadows, thing.thingName, { delay: deps.delay, random: deps.random }, (session) =>
+      unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
+    );
     fCnt = reservation.fCnt;
     const frmPayload = encryptDownlinkPayload(reservation.prepared, reservation.session.devAddr, fCnt, bytes);
     downlink = {

@@ -4,6 +4,7 @@
  * when end-to-end encryption is on, and republishes on the thing's topics.
  */
 import {
+  DECRYPT_FAILURES_METRIC,
   decryptUplinkPayload,
   downlinkCorrelationIDs,
   downlinkPush,
@@ -18,16 +19,13 @@ import {
   reserveDownlinkFCnt,
   THING_EVENT_OF,
   thingNameFor,
+  unwrapCounted,
   uplinkReport,
   withDecodedPayload,
-  type Counters,
-  type KekRingSource,
   type ShadowKeyEnvelope,
   type ShadowReport,
   type TrafficDependencies,
 } from '@tts-aws-iot/integration';
-import type { KeyEnvelope } from '@tts-aws-iot/keywrap';
-import type { AesKey } from '@tts-aws-iot/lorawan';
 import {
   findErrorDetails,
   thingTopic,
@@ -45,6 +43,9 @@ export type UplinkOutcome =
   | { readonly status: 'handled'; readonly type: string; readonly thingName: string }
   | { readonly status: 'ignored'; readonly type: string; readonly reason: string };
 
+/** A message of a type that HandleUplink handles. */
+type HandledUp = ApplicationUp & { readonly type: keyof typeof THING_EVENT_OF };
+
 /** Re-pushes of one E2E downlink after `f_cnt_too_low`, on top of the first push. */
 export const MAX_DOWNLINK_REPUSHES = 3;
 
@@ -52,7 +53,7 @@ export const MAX_DOWNLINK_REPUSHES = 3;
 export const UplinkMetric = {
   UPLINKS: 'Uplinks',
   JOINS: 'Joins',
-  DECRYPT_FAILURES: 'DecryptFailures',
+  DECRYPT_FAILURES: DECRYPT_FAILURES_METRIC,
   DOWNLINK_REPUSHES: 'DownlinkRepushes',
   PAYLOADS_LEFT_OUT: 'ShadowPayloadsLeftOut',
 } as const;
@@ -91,22 +92,22 @@ export async function handleUplink(input: unknown, deps: UplinkDependencies): Pr
       await deps.things.ensure(thingName, up.ids);
       await Promise.all([
         updateShadow(deps, thingName, up, { location: up.location.location }),
-        deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), republishedMessage(up, thingName)),
+        republish(deps, up, thingName),
       ]);
       break;
     case 'downlink_failed':
       await deps.things.ensure(thingName, up.ids);
-      await deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), republishedMessage(up, thingName));
+      await republish(deps, up, thingName);
       await repushIfCounterTooLow(up, thingName, deps);
       break;
     default:
       await deps.things.ensure(thingName, up.ids);
-      await deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), republishedMessage(up, thingName));
+      await republish(deps, up, thingName);
   }
   return { status: 'handled', type: up.type, thingName };
 }
 
-async function onUplink(up: ApplicationUp, uplink: ApplicationUplink, thingName: string, deps: UplinkDependencies): Promise<void> {
+async function onUplink(up: HandledUp, uplink: ApplicationUplink, thingName: string, deps: UplinkDependencies): Promise<void> {
   const { config, keks } = deps;
   let plaintext: Uint8Array | undefined;
   let envelope: ShadowKeyEnvelope | undefined;
@@ -148,12 +149,12 @@ async function onUplink(up: ApplicationUp, uplink: ApplicationUplink, thingName:
   // Steady state: these two calls are all the uplink costs, and they run concurrently.
   await Promise.all([
     updateShadow(deps, thingName, up, report),
-    deps.publisher.publish(thingTopic(thingName, 'uplink'), republishedMessage(up, thingName, plaintext)),
+    republish(deps, up, thingName, plaintext),
   ]);
   deps.counters.count(UplinkMetric.UPLINKS);
 }
 
-async function onJoinAccept(up: ApplicationUp, join: ApplicationJoinAccept, thingName: string, deps: UplinkDependencies): Promise<void> {
+async function onJoinAccept(up: HandledUp, join: ApplicationJoinAccept, thingName: string, deps: UplinkDependencies): Promise<void> {
   const { config, keks } = deps;
   let envelope: ShadowKeyEnvelope | undefined;
   if (join.appSKey && keks) {
@@ -175,7 +176,7 @@ async function onJoinAccept(up: ApplicationUp, join: ApplicationJoinAccept, thin
   });
   await Promise.all([
     updateShadow(deps, thingName, up, report),
-    deps.publisher.publish(thingTopic(thingName, 'join'), republishedMessage(up, thingName)),
+    republish(deps, up, thingName),
   ]);
   deps.counters.count(UplinkMetric.JOINS);
 }
@@ -225,13 +226,9 @@ async function repushIfCounterTooLow(up: ApplicationUp, thingName: string, deps:
   deps.log.info('Downlink re-pushed at a higher frame counter', { ...logKeys, f_cnt: fCnt, min_f_cnt: minFCnt });
 }
 
-async function unwrapCounted(keks: KekRingSource, envelope: KeyEnvelope, thingName: string, counters: Counters): Promise<AesKey> {
-  try {
-    return await keks.unwrap(envelope, thingName);
-  } catch (error) {
-    counters.count(UplinkMetric.DECRYPT_FAILURES);
-    throw error;
-  }
+/** Republishes the message on the thing's topic for its type (`lorawan/<thing>/uplink`, …). */
+function republish(deps: UplinkDependencies, up: HandledUp, thingName: string, plaintext?: Uint8Array): Promise<void> {
+  return deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), republishedMessage(up, thingName, plaintext));
 }
 
 /**
