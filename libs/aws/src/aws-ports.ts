@@ -23,6 +23,7 @@ export interface AwsPorts {
 /** The adapters that need no data-plane endpoint. */
 export type ControlPlanePorts = Pick<AwsPorts, 'registry' | 'secrets'>;
 
+/** How `createAwsPorts` builds the SDK clients. */
 export interface AwsPortsOptions {
   /** Records each SDK client's calls, e.g. the tracer's `captureAWSv3Client` (lambda-kit's `kit.captureAWSv3Client`). */
   readonly captureClient?: <T>(client: T) => T;
