@@ -18,7 +18,10 @@ const depConstraints = [
     onlyDependOnLibsWithTags: ['scope:integration', 'scope:tts', 'scope:keywrap'],
   },
   { sourceTag: 'type:lambda', onlyDependOnLibsWithTags: ['type:lib', 'type:test'] },
-  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:lambda', 'type:test', 'type:tool'] },
+  {
+    sourceTag: 'type:tool',
+    onlyDependOnLibsWithTags: ['type:lib', 'type:lambda', 'type:test', 'type:tool'],
+  },
   { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:test', 'type:tool'] },
 ];
 
@@ -29,7 +32,16 @@ const testDepConstraints = depConstraints.map((constraint) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.nx/**', '**/*.cjs', '**/*.mjs'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/coverage/**',
+      '**/.nx/**',
+      '**/*.cjs',
+      '**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -40,10 +52,16 @@ export default tseslint.config(
         'error',
         { enforceBuildableLibDependency: false, allow: [], depConstraints },
       ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': [
         'error',
-        { selector: 'ExportAllDeclaration', message: 'Export names explicitly; no `export *` barrels.' },
+        {
+          selector: 'ExportAllDeclaration',
+          message: 'Export names explicitly; no `export *` barrels.',
+        },
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports; no default exports.' },
       ],
     },

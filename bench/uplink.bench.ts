@@ -70,14 +70,36 @@ function uplink(index: number): Record<string, unknown> {
       session_key_id: 'AYpZ2oDPE0rYOBmhqrUpuQ==',
       f_port: 10,
       f_cnt: fCnt,
-      frm_payload: Buffer.from(encryptFRMPayload(parseAesKey(appSKey), 'up', parseDevAddr(DEV_ADDR), fCnt, plaintext)).toString('base64'),
+      frm_payload: Buffer.from(
+        encryptFRMPayload(parseAesKey(appSKey), 'up', parseDevAddr(DEV_ADDR), fCnt, plaintext),
+      ).toString('base64'),
       rx_metadata: [
-        { gateway_ids: { gateway_id: 'gw-1', eui: 'B827EBFFFE000001' }, rssi: -110, channel_rssi: -110, snr: -4.5, uplink_token: 'CiIKIAoUZXUx', channel_index: 2 },
-        { gateway_ids: { gateway_id: 'gw-2', eui: 'B827EBFFFE000002' }, rssi: -97, channel_rssi: -97, snr: 7.25, uplink_token: 'CiIKIAoUZXUy', channel_index: 2 },
+        {
+          gateway_ids: { gateway_id: 'gw-1', eui: 'B827EBFFFE000001' },
+          rssi: -110,
+          channel_rssi: -110,
+          snr: -4.5,
+          uplink_token: 'CiIKIAoUZXUx',
+          channel_index: 2,
+        },
+        {
+          gateway_ids: { gateway_id: 'gw-2', eui: 'B827EBFFFE000002' },
+          rssi: -97,
+          channel_rssi: -97,
+          snr: 7.25,
+          uplink_token: 'CiIKIAoUZXUy',
+          channel_index: 2,
+        },
       ],
-      settings: { data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } }, frequency: '868100000' },
+      settings: {
+        data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } },
+        frequency: '868100000',
+      },
       received_at: '2024-05-01T12:00:00.100Z',
-      app_s_key: { encrypted_key: Buffer.from(wrapKey(KEK, appSKey)).toString('base64'), kek_label: 'kek-1' },
+      app_s_key: {
+        encrypted_key: Buffer.from(wrapKey(KEK, appSKey)).toString('base64'),
+        kek_label: 'kek-1',
+      },
       last_a_f_cnt_down: 4,
       consumed_airtime: '0.061696s',
       network_ids: { net_id: '000013', tenant_id: 'tti', cluster_id: 'eu1' },
@@ -89,13 +111,18 @@ async function throughput(): Promise<void> {
   // Zero-latency ports. The publisher serialises as the real one does: that work is part of
   // every uplink wherever it runs.
   let published = 0;
-  const shadows: ShadowStore = { getShadow: async () => undefined, updateShadow: async () => ({ version: 1 }) };
+  const shadows: ShadowStore = {
+    getShadow: async () => undefined,
+    updateShadow: async () => ({ version: 1 }),
+  };
   const publisher: MessagePublisher = {
     publish: async (_topic, payload) => {
       published += JSON.stringify(payload).length > 0 ? 1 : 0;
     },
   };
-  const secrets = new InMemorySecretReader(new Map([['bench/kek', formatKekRing(new KekRing('kek-1', { 'kek-1': KEK }))]]));
+  const secrets = new InMemorySecretReader(
+    new Map([['bench/kek', formatKekRing(new KekRing('kek-1', { 'kek-1': KEK }))]]),
+  );
   const deps: UplinkDependencies = {
     config,
     things: new ThingDirectory(new InMemoryThingRegistry(), config),
@@ -123,8 +150,12 @@ async function throughput(): Promise<void> {
   }
   runs.sort((a, b) => a - b);
   const median = runs[Math.floor(runs.length / 2)] ?? 0;
-  console.log(`HandleUplink, E2E on, zero-latency ports: ${Math.round(median).toLocaleString('en-US')} messages/s on one core`);
-  console.log(`  (median of 5 runs of 50,000; ${(1e6 / median).toFixed(1)} µs per message; goal ≥ 20,000/s)`);
+  console.log(
+    `HandleUplink, E2E on, zero-latency ports: ${Math.round(median).toLocaleString('en-US')} messages/s on one core`,
+  );
+  console.log(
+    `  (median of 5 runs of 50,000; ${(1e6 / median).toFixed(1)} µs per message; goal ≥ 20,000/s)`,
+  );
   if (published === 0) throw new Error('nothing was published');
 }
 
@@ -142,7 +173,8 @@ function median(values: number[]): number {
 function initTime(bundle: string, times = 9): number {
   const script = `const t = process.hrtime.bigint(); require(${JSON.stringify(bundle)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
   const samples: number[] = [];
-  for (let i = 0; i < times; i++) samples.push(Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })));
+  for (let i = 0; i < times; i++)
+    samples.push(Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })));
   return median(samples);
 }
 
@@ -182,7 +214,9 @@ async function bundles(): Promise<void> {
       if (existsSync(bundle)) rows.push([`${name} (dist/packages/${name}/index.js)`, bundle]);
       else console.log(`(${name}: no bundle; run \`npx nx build ${name}\` first)`);
     }
-    console.log('\nbundle                                      size       module init (median of 9, fresh process)');
+    console.log(
+      '\nbundle                                      size       module init (median of 9, fresh process)',
+    );
     for (const [label, file] of rows) {
       const kb = (statSync(file).size / 1024).toFixed(0).padStart(6);
       console.log(`${label.padEnd(42)} ${kb} KB   ${initTime(file).toFixed(1).padStart(6)} ms`);

@@ -17,10 +17,21 @@ const argv = args.filter((arg) => arg !== '--build');
 if (!argv.includes('--help')) {
   const missing = LAMBDAS.filter((name) => !existsSync(join('dist', 'packages', name, 'index.js')));
   if (rebuild || missing.length > 0) {
-    console.log(rebuild ? 'Building the Lambda bundles…' : `Building the Lambda bundles (missing: ${missing.join(', ')})…`);
+    console.log(
+      rebuild
+        ? 'Building the Lambda bundles…'
+        : `Building the Lambda bundles (missing: ${missing.join(', ')})…`,
+    );
     const nx = spawnSync(
       process.execPath,
-      [require.resolve('nx/bin/nx.js'), 'run-many', '-t', 'build', '--projects=tag:type:lambda', '--outputStyle=static'],
+      [
+        require.resolve('nx/bin/nx.js'),
+        'run-many',
+        '-t',
+        'build',
+        '--projects=tag:type:lambda',
+        '--outputStyle=static',
+      ],
       { stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
     );
     if (nx.status !== 0) {

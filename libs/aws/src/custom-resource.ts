@@ -22,29 +22,30 @@ interface CustomResourceEventCommon<P extends CustomResourceProperties> {
   readonly ResourceProperties: P & { readonly ServiceToken: string };
 }
 
-export interface CustomResourceCreateEvent<P extends CustomResourceProperties = CustomResourceProperties>
-  extends CustomResourceEventCommon<P> {
+export interface CustomResourceCreateEvent<
+  P extends CustomResourceProperties = CustomResourceProperties,
+> extends CustomResourceEventCommon<P> {
   readonly RequestType: 'Create';
 }
 
-export interface CustomResourceUpdateEvent<P extends CustomResourceProperties = CustomResourceProperties>
-  extends CustomResourceEventCommon<P> {
+export interface CustomResourceUpdateEvent<
+  P extends CustomResourceProperties = CustomResourceProperties,
+> extends CustomResourceEventCommon<P> {
   readonly RequestType: 'Update';
   readonly PhysicalResourceId: string;
   readonly OldResourceProperties: P & { readonly ServiceToken?: string };
 }
 
-export interface CustomResourceDeleteEvent<P extends CustomResourceProperties = CustomResourceProperties>
-  extends CustomResourceEventCommon<P> {
+export interface CustomResourceDeleteEvent<
+  P extends CustomResourceProperties = CustomResourceProperties,
+> extends CustomResourceEventCommon<P> {
   readonly RequestType: 'Delete';
   readonly PhysicalResourceId: string;
 }
 
 /** A CloudFormation custom-resource request. */
 export type CustomResourceEvent<P extends CustomResourceProperties = CustomResourceProperties> =
-  | CustomResourceCreateEvent<P>
-  | CustomResourceUpdateEvent<P>
-  | CustomResourceDeleteEvent<P>;
+  CustomResourceCreateEvent<P> | CustomResourceUpdateEvent<P> | CustomResourceDeleteEvent<P>;
 
 /** The answer to one request. */
 export interface CustomResourceResult {
@@ -142,9 +143,14 @@ export function responseBody(event: CustomResourceEvent, result: CustomResourceR
     LogicalResourceId: event.LogicalResourceId,
     ...(result.noEcho ? { NoEcho: true } : {}),
   };
-  const reason = result.reason ?? (result.status === 'FAILED' ? 'Failed without a reason.' : undefined);
+  const reason =
+    result.reason ?? (result.status === 'FAILED' ? 'Failed without a reason.' : undefined);
   const render = (reasonText: string | undefined, data: CustomResourceResult['data']): string =>
-    JSON.stringify({ ...base, ...(reasonText === undefined ? {} : { Reason: reasonText }), ...(data ? { Data: data } : {}) });
+    JSON.stringify({
+      ...base,
+      ...(reasonText === undefined ? {} : { Reason: reasonText }),
+      ...(data ? { Data: data } : {}),
+    });
 
   const full = render(reason, result.data);
   if (byteLength(full) <= MAX_RESPONSE_BYTES) return full;
@@ -153,7 +159,9 @@ export function responseBody(event: CustomResourceEvent, result: CustomResourceR
   if (withData !== undefined) return withData;
 
   const note = 'Data omitted: the response exceeded 4096 bytes.';
-  const withoutData = fitReason(reason === undefined ? note : `${note} ${reason}`, (text) => render(text, undefined));
+  const withoutData = fitReason(reason === undefined ? note : `${note} ${reason}`, (text) =>
+    render(text, undefined),
+  );
   if (withoutData !== undefined) return withoutData;
   // Only reachable with identifiers far beyond CloudFormation's own limits.
   throw new CloudFormationResponseError(
@@ -165,7 +173,10 @@ export function responseBody(event: CustomResourceEvent, result: CustomResourceR
  * The rendering with the longest prefix of `reason` (marked as truncated) that fits;
  * `undefined` when not even the marker fits, or there is no reason to shorten.
  */
-function fitReason(reason: string | undefined, render: (reason: string | undefined) => string): string | undefined {
+function fitReason(
+  reason: string | undefined,
+  render: (reason: string | undefined) => string,
+): string | undefined {
   const whole = render(reason);
   if (byteLength(whole) <= MAX_RESPONSE_BYTES) return whole;
   const marker = ' …(truncated)';
@@ -175,7 +186,8 @@ function fitReason(reason: string | undefined, render: (reason: string | undefin
   let high = characters.length;
   while (low < high) {
     const middle = Math.ceil((low + high) / 2);
-    if (byteLength(render(characters.slice(0, middle).join('') + marker)) <= MAX_RESPONSE_BYTES) low = middle;
+    if (byteLength(render(characters.slice(0, middle).join('') + marker)) <= MAX_RESPONSE_BYTES)
+      low = middle;
     else high = middle - 1;
   }
   return render(characters.slice(0, low).join('') + marker);
@@ -221,25 +233,49 @@ export function customResourceHandler<P extends CustomResourceProperties>(
   options: CustomResourceHandlerOptions = {},
 ): (event: CustomResourceEvent<P>, context?: CustomResourceContext) => Promise<void> {
   return async (event, context) => {
-    const where = { logical_resource_id: event.LogicalResourceId, request_type: event.RequestType, resource_type: event.ResourceType };
-    if (event.RequestType === 'Delete' && event.PhysicalResourceId.startsWith(FAILED_CREATE_PREFIX)) {
+    const where = {
+      logical_resource_id: event.LogicalResourceId,
+      request_type: event.RequestType,
+      resource_type: event.ResourceType,
+    };
+    if (
+      event.RequestType === 'Delete' &&
+      event.PhysicalResourceId.startsWith(FAILED_CREATE_PREFIX)
+    ) {
       options.log?.info('Nothing to delete: the Create of this resource failed.', where);
-      await respondToCloudFormation(event, { status: 'SUCCESS', physicalResourceId: event.PhysicalResourceId }, options.respond);
+      await respondToCloudFormation(
+        event,
+        { status: 'SUCCESS', physicalResourceId: event.PhysicalResourceId },
+        options.respond,
+      );
       return;
     }
 
     let result: CustomResourceResult;
     try {
-      const outcome = await withinTimeLimit(logic(event), event, context, options.timeoutMarginMs ?? 5_000);
+      const outcome = await withinTimeLimit(
+        logic(event),
+        event,
+        context,
+        options.timeoutMarginMs ?? 5_000,
+      );
       result = { status: 'SUCCESS', ...outcome };
-      options.log?.info('Custom resource request succeeded.', { ...where, physical_resource_id: outcome.physicalResourceId });
+      options.log?.info('Custom resource request succeeded.', {
+        ...where,
+        physical_resource_id: outcome.physicalResourceId,
+      });
     } catch (error) {
       options.log?.error('Custom resource request failed.', { ...where, error });
-      const logs = context?.logStreamName ? ` See CloudWatch log stream ${context.logStreamName}.` : '';
+      const logs = context?.logStreamName
+        ? ` See CloudWatch log stream ${context.logStreamName}.`
+        : '';
       result = {
         status: 'FAILED',
         reason: redactKeyMaterial(`${describe(error)}${logs}`),
-        physicalResourceId: event.RequestType === 'Create' ? `${FAILED_CREATE_PREFIX}${event.RequestId}` : event.PhysicalResourceId,
+        physicalResourceId:
+          event.RequestType === 'Create'
+            ? `${FAILED_CREATE_PREFIX}${event.RequestId}`
+            : event.PhysicalResourceId,
       };
     }
     await respondToCloudFormation(event, result, options.respond);
@@ -277,7 +313,9 @@ async function withinTimeLimit<T>(
 function describe(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' && code ? `${error.message} (${code})` : error.message || error.name;
+    return typeof code === 'string' && code
+      ? `${error.message} (${code})`
+      : error.message || error.name;
   }
   return `Failed: ${String(error)}`;
 }

@@ -21,7 +21,12 @@ export interface AwsCallSite {
 export class AwsRequestError extends IntegrationError {
   override readonly name = 'AwsRequestError';
 
-  constructor(code: string, message: string, attributes: Readonly<Record<string, unknown>>, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    attributes: Readonly<Record<string, unknown>>,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, false, attributes, options);
   }
 }
@@ -87,7 +92,11 @@ export function awsHttpStatus(error: unknown): number | undefined {
  */
 export function isNotFound(error: unknown): boolean {
   const name = awsErrorName(error);
-  return name === 'ResourceNotFoundException' || name === 'NotFoundException' || awsHttpStatus(error) === 404;
+  return (
+    name === 'ResourceNotFoundException' ||
+    name === 'NotFoundException' ||
+    awsHttpStatus(error) === 404
+  );
 }
 
 /**
@@ -103,40 +112,97 @@ export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationErro
   const name = awsErrorName(error);
   const status = awsHttpStatus(error);
   const where = `${site.service} ${site.action}${site.resource ? ` for ${site.resource}` : ''}`;
-  const what = [name, status === undefined ? undefined : `HTTP ${status}`].filter(Boolean).join(', ');
+  const what = [name, status === undefined ? undefined : `HTTP ${status}`]
+    .filter(Boolean)
+    .join(', ');
   const detail = messageOf(error);
-  const attributes = { service: site.service, action: site.action, awsError: name, httpStatus: status };
+  const attributes = {
+    service: site.service,
+    action: site.action,
+    awsError: name,
+    httpStatus: status,
+  };
 
   if ((name !== undefined && THROTTLING.has(name)) || status === 429) {
-    return new TransientError('aws_throttled', `${where} was throttled by AWS (${what}). Retrying later usually succeeds; if this persists, raise the account's service quota.`, { cause: error });
+    return new TransientError(
+      'aws_throttled',
+      `${where} was throttled by AWS (${what}). Retrying later usually succeeds; if this persists, raise the account's service quota.`,
+      { cause: error },
+    );
   }
-  if ((status !== undefined && status >= 500) || (error as SdkErrorShape | undefined)?.$fault === 'server') {
-    return new TransientError('aws_unavailable', `${where} failed on the AWS side (${what}): ${detail}. Retrying later may succeed.`, { cause: error });
+  if (
+    (status !== undefined && status >= 500) ||
+    (error as SdkErrorShape | undefined)?.$fault === 'server'
+  ) {
+    return new TransientError(
+      'aws_unavailable',
+      `${where} failed on the AWS side (${what}): ${detail}. Retrying later may succeed.`,
+      { cause: error },
+    );
   }
   if (status === undefined) {
     const code = (error as SdkErrorShape | undefined)?.code;
-    const network = (typeof code === 'string' && NETWORK_CODES.has(code)) || (name !== undefined && NETWORK_NAMES.has(name));
+    const network =
+      (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+      (name !== undefined && NETWORK_NAMES.has(name));
     const reason = network ? 'could not reach AWS' : 'failed before AWS answered';
-    return new TransientError('aws_unavailable', `${where} ${reason} (${[name, typeof code === 'string' ? code : undefined].filter(Boolean).join(', ') || 'no response'}): ${detail}. Check the function's network access to the endpoint; retrying may succeed.`, { cause: error });
+    return new TransientError(
+      'aws_unavailable',
+      `${where} ${reason} (${[name, typeof code === 'string' ? code : undefined].filter(Boolean).join(', ') || 'no response'}): ${detail}. Check the function's network access to the endpoint; retrying may succeed.`,
+      { cause: error },
+    );
   }
   if (name === 'RequestEntityTooLargeException' || status === 413) {
-    return new AwsRequestError('aws_payload_too_large', `${where} was rejected: the payload is too large (${what}). Shrink the document or message.`, attributes, { cause: error });
+    return new AwsRequestError(
+      'aws_payload_too_large',
+      `${where} was rejected: the payload is too large (${what}). Shrink the document or message.`,
+      attributes,
+      { cause: error },
+    );
   }
   if ((name !== undefined && ACCESS_DENIED.has(name)) || status === 401 || status === 403) {
-    return new AwsRequestError('aws_access_denied', `${where} was denied (${what}): ${detail}. Grant the function's role this action on the resource.`, attributes, { cause: error });
+    return new AwsRequestError(
+      'aws_access_denied',
+      `${where} was denied (${what}): ${detail}. Grant the function's role this action on the resource.`,
+      attributes,
+      { cause: error },
+    );
   }
   if (isNotFound(error)) {
-    return new AwsRequestError('aws_not_found', `${where} found nothing (${what}): ${detail}.`, attributes, { cause: error });
+    return new AwsRequestError(
+      'aws_not_found',
+      `${where} found nothing (${what}): ${detail}.`,
+      attributes,
+      { cause: error },
+    );
   }
-  if (name === 'InvalidRequestException' || name === 'InvalidParameterException' || name === 'ValidationException' || status === 400) {
-    return new AwsRequestError('aws_invalid_request', `${where} was rejected as invalid (${what}): ${detail}. Fix the request's values.`, attributes, { cause: error });
+  if (
+    name === 'InvalidRequestException' ||
+    name === 'InvalidParameterException' ||
+    name === 'ValidationException' ||
+    status === 400
+  ) {
+    return new AwsRequestError(
+      'aws_invalid_request',
+      `${where} was rejected as invalid (${what}): ${detail}. Fix the request's values.`,
+      attributes,
+      { cause: error },
+    );
   }
-  return new AwsRequestError('aws_request_rejected', `${where} was rejected (${what}): ${detail}.`, attributes, { cause: error });
+  return new AwsRequestError(
+    'aws_request_rejected',
+    `${where} was rejected (${what}): ${detail}.`,
+    attributes,
+    { cause: error },
+  );
 }
 
 function messageOf(error: unknown): string {
   // SDK messages can run long (HTML error pages from proxies, deserialization hints over
   // several lines): the first line says what happened, and the cause keeps all of it.
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim().replace(/\.+$/, '');
+  const message = (error instanceof Error ? error.message : String(error))
+    .split('\n')[0]!
+    .trim()
+    .replace(/\.+$/, '');
   return message.length > 300 ? `${message.slice(0, 300)}…` : message || 'no message';
 }

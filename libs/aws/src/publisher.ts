@@ -10,7 +10,11 @@ export const MAX_PUBLISH_PAYLOAD_BYTES = 128 * 1024;
 export class IotDataPublisher implements MessagePublisher {
   constructor(private readonly client: IoTDataPlaneClient) {}
 
-  async publish(topic: string, payload: unknown, options: { readonly qos?: 0 | 1 } = {}): Promise<void> {
+  async publish(
+    topic: string,
+    payload: unknown,
+    options: { readonly qos?: 0 | 1 } = {},
+  ): Promise<void> {
     const bytes = new TextEncoder().encode(JSON.stringify(payload));
     // Checked here so the error names the topic and size instead of a bare HTTP 413.
     if (bytes.byteLength > MAX_PUBLISH_PAYLOAD_BYTES) {
@@ -23,7 +27,11 @@ export class IotDataPublisher implements MessagePublisher {
     try {
       await this.client.send(new PublishCommand({ topic, qos: options.qos ?? 1, payload: bytes }));
     } catch (error) {
-      throw fromAwsError(error, { service: 'IoT Data', action: 'Publish', resource: `topic ${topic}` });
+      throw fromAwsError(error, {
+        service: 'IoT Data',
+        action: 'Publish',
+        resource: `topic ${topic}`,
+      });
     }
   }
 }

@@ -10,7 +10,9 @@ export class SecretsManagerSecretReader implements SecretReader {
   async getSecretString(secretID: string): Promise<string> {
     let secret: string | undefined;
     try {
-      ({ SecretString: secret } = await this.client.send(new GetSecretValueCommand({ SecretId: secretID })));
+      ({ SecretString: secret } = await this.client.send(
+        new GetSecretValueCommand({ SecretId: secretID }),
+      ));
     } catch (error) {
       if (isNotFound(error)) {
         throw new AwsRequestError(
@@ -20,10 +22,18 @@ export class SecretsManagerSecretReader implements SecretReader {
           { cause: error },
         );
       }
-      throw fromAwsError(error, { service: 'Secrets Manager', action: 'GetSecretValue', resource: `secret ${secretID}` });
+      throw fromAwsError(error, {
+        service: 'Secrets Manager',
+        action: 'GetSecretValue',
+        resource: `secret ${secretID}`,
+      });
     }
     if (secret === undefined) {
-      throw new AwsRequestError('secret_not_string', `Secret ${secretID} holds binary data; store its value as a string.`, { secretID });
+      throw new AwsRequestError(
+        'secret_not_string',
+        `Secret ${secretID} holds binary data; store its value as a string.`,
+        { secretID },
+      );
     }
     return secret;
   }

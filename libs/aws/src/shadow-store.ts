@@ -1,5 +1,14 @@
-import { GetThingShadowCommand, UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { ShadowVersionConflictError, type ShadowDocument, type ShadowStore, type ShadowUpdate } from '@tts-aws-iot/integration';
+import {
+  GetThingShadowCommand,
+  UpdateThingShadowCommand,
+  type IoTDataPlaneClient,
+} from '@aws-sdk/client-iot-data-plane';
+import {
+  ShadowVersionConflictError,
+  type ShadowDocument,
+  type ShadowStore,
+  type ShadowUpdate,
+} from '@tts-aws-iot/integration';
 
 import { AwsRequestError, awsErrorName, awsHttpStatus, fromAwsError, isNotFound } from './errors';
 
@@ -10,7 +19,11 @@ export class IotShadowStore implements ShadowStore {
   constructor(private readonly client: IoTDataPlaneClient) {}
 
   async getShadow(thingName: string, shadowName: string): Promise<ShadowDocument | undefined> {
-    const site = { service: SERVICE, action: 'GetThingShadow', resource: `shadow ${shadowName} of thing ${thingName}` };
+    const site = {
+      service: SERVICE,
+      action: 'GetThingShadow',
+      resource: `shadow ${shadowName} of thing ${thingName}`,
+    };
     let payload: Uint8Array | undefined;
     try {
       ({ payload } = await this.client.send(new GetThingShadowCommand({ thingName, shadowName })));
@@ -29,8 +42,16 @@ export class IotShadowStore implements ShadowStore {
     };
   }
 
-  async updateShadow(thingName: string, shadowName: string, update: ShadowUpdate): Promise<{ version: number }> {
-    const site = { service: SERVICE, action: 'UpdateThingShadow', resource: `shadow ${shadowName} of thing ${thingName}` };
+  async updateShadow(
+    thingName: string,
+    shadowName: string,
+    update: ShadowUpdate,
+  ): Promise<{ version: number }> {
+    const site = {
+      service: SERVICE,
+      action: 'UpdateThingShadow',
+      resource: `shadow ${shadowName} of thing ${thingName}`,
+    };
     const body = {
       state: { reported: update.reported },
       ...(update.version === undefined ? {} : { version: update.version }),
@@ -39,7 +60,11 @@ export class IotShadowStore implements ShadowStore {
     let payload: Uint8Array | undefined;
     try {
       ({ payload } = await this.client.send(
-        new UpdateThingShadowCommand({ thingName, shadowName, payload: new TextEncoder().encode(JSON.stringify(body)) }),
+        new UpdateThingShadowCommand({
+          thingName,
+          shadowName,
+          payload: new TextEncoder().encode(JSON.stringify(body)),
+        }),
       ));
     } catch (error) {
       if (awsErrorName(error) === 'ConflictException' || awsHttpStatus(error) === 409) {
@@ -71,7 +96,8 @@ function parseDocument(payload: Uint8Array | undefined, site: Site): Record<stri
 
 function versionOf(document: Record<string, unknown>, site: Site): number {
   const version = document['version'];
-  if (typeof version !== 'number' || !Number.isSafeInteger(version)) throw unreadable(site, 'has no version');
+  if (typeof version !== 'number' || !Number.isSafeInteger(version))
+    throw unreadable(site, 'has no version');
   return version;
 }
 

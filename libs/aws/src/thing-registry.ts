@@ -1,4 +1,9 @@
-import { CreateThingCommand, DescribeThingCommand, UpdateThingCommand, type IoTClient } from '@aws-sdk/client-iot';
+import {
+  CreateThingCommand,
+  DescribeThingCommand,
+  UpdateThingCommand,
+  type IoTClient,
+} from '@aws-sdk/client-iot';
 import {
   ThingAlreadyExistsError,
   ThingVersionConflictError,
@@ -26,7 +31,11 @@ export class IotThingRegistry implements ThingRegistry {
       };
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw fromAwsError(error, { service: SERVICE, action: 'DescribeThing', resource: `thing ${thingName}` });
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'DescribeThing',
+        resource: `thing ${thingName}`,
+      });
     }
   }
 
@@ -43,7 +52,11 @@ export class IotThingRegistry implements ThingRegistry {
       if (awsErrorName(error) === 'ResourceAlreadyExistsException') {
         throw new ThingAlreadyExistsError(input.thingName, { cause: error });
       }
-      throw fromAwsError(error, { service: SERVICE, action: 'CreateThing', resource: `thing ${input.thingName}` });
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'CreateThing',
+        resource: `thing ${input.thingName}`,
+      });
     }
   }
 
@@ -54,20 +67,28 @@ export class IotThingRegistry implements ThingRegistry {
   ): Promise<void> {
     // With `merge: true` only the listed attributes change, and an empty value is the
     // registry's way of removing one.
-    const merged = Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, value ?? '']));
+    const merged = Object.fromEntries(
+      Object.entries(attributes).map(([name, value]) => [name, value ?? '']),
+    );
     try {
       await this.client.send(
         new UpdateThingCommand({
           thingName,
           attributePayload: { attributes: merged, merge: true },
-          ...(options.expectedVersion === undefined ? {} : { expectedVersion: options.expectedVersion }),
+          ...(options.expectedVersion === undefined
+            ? {}
+            : { expectedVersion: options.expectedVersion }),
         }),
       );
     } catch (error) {
       if (awsErrorName(error) === 'VersionConflictException') {
         throw new ThingVersionConflictError(thingName, { cause: error });
       }
-      throw fromAwsError(error, { service: SERVICE, action: 'UpdateThing', resource: `thing ${thingName}` });
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'UpdateThing',
+        resource: `thing ${thingName}`,
+      });
     }
   }
 }

@@ -27,7 +27,9 @@ import {
 } from '../src';
 
 /** A client whose `send` answers with `reply(command)`; the commands sent are kept. */
-function fakeClient<T>(reply: (command: { constructor: { name: string }; input: unknown }) => unknown) {
+function fakeClient<T>(
+  reply: (command: { constructor: { name: string }; input: unknown }) => unknown,
+) {
   const sent: { name: string; input: unknown }[] = [];
   const client = {
     send: async (command: { constructor: { name: string }; input: unknown }) => {
@@ -43,12 +45,17 @@ const metadata = { httpStatusCode: 409 };
 describe('IotThingRegistry (AWS behaviour the emulator lacks)', () => {
   it('reports a thing that exists with another configuration', async () => {
     const { client } = fakeClient<IoTClient>(() => {
-      throw new ResourceAlreadyExistsException({ message: 'exists', resourceId: 'x', resourceArn: 'y', $metadata: metadata });
+      throw new ResourceAlreadyExistsException({
+        message: 'exists',
+        resourceId: 'x',
+        resourceArn: 'y',
+        $metadata: metadata,
+      });
     });
     const registry = new IotThingRegistry(client);
-    await expect(registry.createThing({ thingName: 'T1', thingTypeName: 'lorawan', attributes: {} })).rejects.toBeInstanceOf(
-      ThingAlreadyExistsError,
-    );
+    await expect(
+      registry.createThing({ thingName: 'T1', thingTypeName: 'lorawan', attributes: {} }),
+    ).rejects.toBeInstanceOf(ThingAlreadyExistsError);
   });
 
   it('reports a version conflict on an attribute update', async () => {
@@ -56,40 +63,64 @@ describe('IotThingRegistry (AWS behaviour the emulator lacks)', () => {
       throw new VersionConflictException({ message: 'version', $metadata: metadata });
     });
     const registry = new IotThingRegistry(client);
-    await expect(registry.updateThingAttributes('T1', { appKey: null }, { expectedVersion: 3 })).rejects.toBeInstanceOf(
-      ThingVersionConflictError,
-    );
+    await expect(
+      registry.updateThingAttributes('T1', { appKey: null }, { expectedVersion: 3 }),
+    ).rejects.toBeInstanceOf(ThingVersionConflictError);
     expect(sent[0]).toEqual({
       name: 'UpdateThingCommand',
-      input: { thingName: 'T1', attributePayload: { attributes: { appKey: '' }, merge: true }, expectedVersion: 3 },
+      input: {
+        thingName: 'T1',
+        attributePayload: { attributes: { appKey: '' }, merge: true },
+        expectedVersion: 3,
+      },
     });
   });
 });
 
 describe('IotThingTypeAdmin.listThingsOfType (AWS behaviour the emulator lacks)', () => {
   it('asks for full pages of the type and passes the token on', async () => {
-    const { client, sent } = fakeClient<IoTClient>(() => ({ things: [{ thingName: 'T1' }, { attributes: {} }], nextToken: 'n2' }));
-    await expect(new IotThingTypeAdmin(client).listThingsOfType('lorawan', { nextToken: 'n1' })).resolves.toEqual({
+    const { client, sent } = fakeClient<IoTClient>(() => ({
+      things: [{ thingName: 'T1' }, { attributes: {} }],
+      nextToken: 'n2',
+    }));
+    await expect(
+      new IotThingTypeAdmin(client).listThingsOfType('lorawan', { nextToken: 'n1' }),
+    ).resolves.toEqual({
       things: [{ thingName: 'T1', attributes: {} }],
       nextToken: 'n2',
     });
-    expect(sent).toEqual([{ name: 'ListThingsCommand', input: { thingTypeName: 'lorawan', maxResults: 250, nextToken: 'n1' } }]);
+    expect(sent).toEqual([
+      {
+        name: 'ListThingsCommand',
+        input: { thingTypeName: 'lorawan', maxResults: 250, nextToken: 'n1' },
+      },
+    ]);
   });
 
   it('lists no things of a type that does not exist', async () => {
     const { client } = fakeClient<IoTClient>(() => {
-      throw new ResourceNotFoundException({ message: 'no such type', $metadata: { httpStatusCode: 404 } });
+      throw new ResourceNotFoundException({
+        message: 'no such type',
+        $metadata: { httpStatusCode: 404 },
+      });
     });
-    await expect(new IotThingTypeAdmin(client).listThingsOfType('gone')).resolves.toEqual({ things: [] });
+    await expect(new IotThingTypeAdmin(client).listThingsOfType('gone')).resolves.toEqual({
+      things: [],
+    });
   });
 
   it('reports throttling as retryable, naming the call and the type', async () => {
     const { client } = fakeClient<IoTClient>(() => {
-      throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } });
+      throw new ThrottlingException({
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 429 },
+      });
     });
     const attempt = new IotThingTypeAdmin(client).listThingsOfType('lorawan');
     await expect(attempt).rejects.toBeInstanceOf(TransientError);
-    await expect(attempt).rejects.toMatchObject({ message: expect.stringContaining('ListThings for things of type lorawan') });
+    await expect(attempt).rejects.toMatchObject({
+      message: expect.stringContaining('ListThings for things of type lorawan'),
+    });
   });
 });
 
@@ -98,9 +129,9 @@ describe('IotShadowStore', () => {
     const { client } = fakeClient<IoTDataPlaneClient>(() => {
       throw new ConflictException({ message: 'Version conflict', $metadata: metadata });
     });
-    await expect(new IotShadowStore(client).updateShadow('T1', 'lorawan', { reported: {}, version: 1 })).rejects.toBeInstanceOf(
-      ShadowVersionConflictError,
-    );
+    await expect(
+      new IotShadowStore(client).updateShadow('T1', 'lorawan', { reported: {}, version: 1 }),
+    ).rejects.toBeInstanceOf(ShadowVersionConflictError);
   });
 
   it.each([
@@ -117,9 +148,14 @@ describe('IotShadowStore', () => {
   });
 
   it('ignores state sections that are not objects', async () => {
-    const payload = new TextEncoder().encode('{"state":{"reported":[1],"desired":{"a":1}},"version":4}');
+    const payload = new TextEncoder().encode(
+      '{"state":{"reported":[1],"desired":{"a":1}},"version":4}',
+    );
     const { client } = fakeClient<IoTDataPlaneClient>(() => ({ payload }));
-    await expect(new IotShadowStore(client).getShadow('T1', 'lorawan')).resolves.toEqual({ state: { desired: { a: 1 } }, version: 4 });
+    await expect(new IotShadowStore(client).getShadow('T1', 'lorawan')).resolves.toEqual({
+      state: { desired: { a: 1 } },
+      version: 4,
+    });
   });
 });
 
@@ -127,7 +163,9 @@ describe('IotDataPublisher', () => {
   it('refuses a message over the IoT Core limit without calling AWS', async () => {
     const { client, sent } = fakeClient<IoTDataPlaneClient>(() => ({}));
     const publisher = new IotDataPublisher(client);
-    await expect(publisher.publish('lorawan/T1/uplink', { data: 'x'.repeat(MAX_PUBLISH_PAYLOAD_BYTES) })).rejects.toMatchObject({
+    await expect(
+      publisher.publish('lorawan/T1/uplink', { data: 'x'.repeat(MAX_PUBLISH_PAYLOAD_BYTES) }),
+    ).rejects.toMatchObject({
       code: 'aws_payload_too_large',
       retryable: false,
       attributes: { topic: 'lorawan/T1/uplink' },
@@ -146,8 +184,12 @@ describe('IotDataPublisher', () => {
 
 describe('SecretsManagerSecretReader', () => {
   it('names the secret, never its value, when it holds binary data', async () => {
-    const { client } = fakeClient<SecretsManagerClient>(() => ({ SecretBinary: new Uint8Array([1, 2]) }));
-    await expect(new SecretsManagerSecretReader(client).getSecretString('stack/kek')).rejects.toMatchObject({
+    const { client } = fakeClient<SecretsManagerClient>(() => ({
+      SecretBinary: new Uint8Array([1, 2]),
+    }));
+    await expect(
+      new SecretsManagerSecretReader(client).getSecretString('stack/kek'),
+    ).rejects.toMatchObject({
       code: 'secret_not_string',
       attributes: { secretID: 'stack/kek' },
     });
@@ -167,7 +209,11 @@ describe('CachedSecretReader', () => {
         return value;
       },
     };
-    return { reader, calls: () => calls, releaseAll: () => release.splice(0).forEach((resolve) => resolve()) };
+    return {
+      reader,
+      calls: () => calls,
+      releaseAll: () => release.splice(0).forEach((resolve) => resolve()),
+    };
   }
 
   it('reads each secret once for concurrent and later calls', async () => {
@@ -217,7 +263,9 @@ describe('createIotDataClient', () => {
   it('uses the given account endpoint', async () => {
     const client = createIotDataClient('https://abc-ats.iot.eu-west-1.amazonaws.com', { env: {} });
     const endpoint = await client.config.endpoint!();
-    expect(`${endpoint.protocol}//${endpoint.hostname}`).toBe('https://abc-ats.iot.eu-west-1.amazonaws.com');
+    expect(`${endpoint.protocol}//${endpoint.hostname}`).toBe(
+      'https://abc-ats.iot.eu-west-1.amazonaws.com',
+    );
   });
 
   it('lets AWS_ENDPOINT_URL_IOT_DATA_PLANE win over the given endpoint', async () => {
@@ -225,6 +273,8 @@ describe('createIotDataClient', () => {
       env: { AWS_ENDPOINT_URL_IOT_DATA_PLANE: 'http://127.0.0.1:4566' },
     });
     const endpoint = await client.config.endpoint!();
-    expect(`${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`).toBe('http://127.0.0.1:4566');
+    expect(`${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`).toBe(
+      'http://127.0.0.1:4566',
+    );
   });
 });

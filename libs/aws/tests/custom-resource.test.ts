@@ -14,16 +14,23 @@ import { startCloudFormationReceiver } from '@tts-aws-iot/test-kit';
 
 type Receiver = Awaited<ReturnType<typeof startCloudFormationReceiver>>;
 
-function event(receiver: Receiver, overrides: Partial<CustomResourceEvent> = {}): CustomResourceEvent {
+function event(
+  receiver: Receiver,
+  overrides: Partial<CustomResourceEvent> = {},
+): CustomResourceEvent {
   return {
     RequestType: 'Create',
     ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:CreateThingType',
     ResponseURL: receiver.url('/cfn-response?X-Amz-Signature=abc'),
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
+    StackId:
+      'arn:aws:cloudformation:us-east-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
     RequestId: 'b4b5c6d7-1111-2222-3333-444455556666',
     LogicalResourceId: 'ThingType',
     ResourceType: 'Custom::ThingType',
-    ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:CreateThingType', ThingTypeName: 'lorawan' },
+    ResourceProperties: {
+      ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:CreateThingType',
+      ThingTypeName: 'lorawan',
+    },
     ...overrides,
   } as CustomResourceEvent;
 }
@@ -36,7 +43,11 @@ describe('respondToCloudFormation', () => {
 
   it('PUTs the response as JSON with an empty content-type', async () => {
     receiver = await startCloudFormationReceiver();
-    await respondToCloudFormation(event(receiver), { status: 'SUCCESS', physicalResourceId: 'lorawan', data: { EndpointAddress: 'x-ats.iot' } });
+    await respondToCloudFormation(event(receiver), {
+      status: 'SUCCESS',
+      physicalResourceId: 'lorawan',
+      data: { EndpointAddress: 'x-ats.iot' },
+    });
 
     expect(receiver.received).toHaveLength(1);
     const [response] = receiver.received;
@@ -46,7 +57,8 @@ describe('respondToCloudFormation', () => {
     expect(response!.json).toEqual({
       Status: 'SUCCESS',
       PhysicalResourceId: 'lorawan',
-      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
+      StackId:
+        'arn:aws:cloudformation:us-east-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
       RequestId: 'b4b5c6d7-1111-2222-3333-444455556666',
       LogicalResourceId: 'ThingType',
       Data: { EndpointAddress: 'x-ats.iot' },
@@ -55,14 +67,27 @@ describe('respondToCloudFormation', () => {
 
   it('marks NoEcho responses and always gives FAILED a reason', async () => {
     receiver = await startCloudFormationReceiver();
-    await respondToCloudFormation(event(receiver), { status: 'FAILED', physicalResourceId: 'p', noEcho: true });
-    expect(receiver.received[0]!.json).toMatchObject({ Status: 'FAILED', NoEcho: true, Reason: expect.any(String) });
+    await respondToCloudFormation(event(receiver), {
+      status: 'FAILED',
+      physicalResourceId: 'p',
+      noEcho: true,
+    });
+    expect(receiver.received[0]!.json).toMatchObject({
+      Status: 'FAILED',
+      NoEcho: true,
+      Reason: expect.any(String),
+    });
   });
 
   it('shortens a long reason to fit 4096 bytes, keeping its start', async () => {
     receiver = await startCloudFormationReceiver();
     const reason = `TTS rejected the API key: ${'é'.repeat(5000)}`;
-    await respondToCloudFormation(event(receiver), { status: 'FAILED', physicalResourceId: 'p', reason, data: { A: 'b' } });
+    await respondToCloudFormation(event(receiver), {
+      status: 'FAILED',
+      physicalResourceId: 'p',
+      reason,
+      data: { A: 'b' },
+    });
     const [response] = receiver.received;
     expect(Buffer.byteLength(response!.body)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
     expect(Buffer.byteLength(response!.body)).toBeGreaterThan(MAX_RESPONSE_BYTES - 20);
@@ -72,37 +97,62 @@ describe('respondToCloudFormation', () => {
 
   it('drops Data that does not fit, and says so in the reason', async () => {
     receiver = await startCloudFormationReceiver();
-    await respondToCloudFormation(event(receiver), { status: 'SUCCESS', physicalResourceId: 'p', data: { Big: 'x'.repeat(5000) } });
+    await respondToCloudFormation(event(receiver), {
+      status: 'SUCCESS',
+      physicalResourceId: 'p',
+      data: { Big: 'x'.repeat(5000) },
+    });
     const [response] = receiver.received;
     expect(Buffer.byteLength(response!.body)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
-    expect(response!.json).toMatchObject({ Status: 'SUCCESS', Reason: 'Data omitted: the response exceeded 4096 bytes.' });
+    expect(response!.json).toMatchObject({
+      Status: 'SUCCESS',
+      Reason: 'Data omitted: the response exceeded 4096 bytes.',
+    });
     expect(response!.json).not.toHaveProperty('Data');
   });
 
   it('retries 5xx answers until one succeeds', async () => {
     receiver = await startCloudFormationReceiver([500, 503]);
-    await respondToCloudFormation(event(receiver), { status: 'SUCCESS', physicalResourceId: 'p' }, fast);
+    await respondToCloudFormation(
+      event(receiver),
+      { status: 'SUCCESS', physicalResourceId: 'p' },
+      fast,
+    );
     expect(receiver.received).toHaveLength(3);
   });
 
   it('gives up on a 4xx answer at once with a retryable error', async () => {
     receiver = await startCloudFormationReceiver([403, 403]);
-    const sending = respondToCloudFormation(event(receiver), { status: 'SUCCESS', physicalResourceId: 'p' }, fast);
+    const sending = respondToCloudFormation(
+      event(receiver),
+      { status: 'SUCCESS', physicalResourceId: 'p' },
+      fast,
+    );
     await expect(sending).rejects.toBeInstanceOf(CloudFormationResponseError);
-    await expect(sending).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('HTTP 403') });
+    await expect(sending).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringContaining('HTTP 403'),
+    });
     expect(receiver.received).toHaveLength(1);
   });
 
   it('retries network errors, then fails with a retryable error', async () => {
     receiver = await startCloudFormationReceiver();
-    const unreachable = { ...event(receiver), ResponseURL: 'http://127.0.0.1:1/unreachable' } as CustomResourceEvent;
+    const unreachable = {
+      ...event(receiver),
+      ResponseURL: 'http://127.0.0.1:1/unreachable',
+    } as CustomResourceEvent;
     let calls = 0;
     const counting: typeof fetch = (input, init) => {
       calls++;
       return fetch(input, init);
     };
     await expect(
-      respondToCloudFormation(unreachable, { status: 'SUCCESS', physicalResourceId: 'p' }, { ...fast, attempts: 3, fetch: counting }),
+      respondToCloudFormation(
+        unreachable,
+        { status: 'SUCCESS', physicalResourceId: 'p' },
+        { ...fast, attempts: 3, fetch: counting },
+      ),
     ).rejects.toMatchObject({ code: 'cloudformation_response_failed', retryable: true });
     expect(calls).toBe(3);
   });
@@ -116,15 +166,26 @@ describe('customResourceHandler', () => {
   afterEach(() => receiver.close());
 
   it('answers SUCCESS with the outcome of the logic', async () => {
-    const handler = customResourceHandler(async () => ({ physicalResourceId: 'lorawan', data: { EndpointAddress: 'e' } }), { respond: fast });
+    const handler = customResourceHandler(
+      async () => ({ physicalResourceId: 'lorawan', data: { EndpointAddress: 'e' } }),
+      { respond: fast },
+    );
     await handler(event(receiver));
-    expect(receiver.received[0]!.json).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'lorawan', Data: { EndpointAddress: 'e' } });
+    expect(receiver.received[0]!.json).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'lorawan',
+      Data: { EndpointAddress: 'e' },
+    });
   });
 
   it('answers FAILED with the error message and code when the logic throws', async () => {
     const handler = customResourceHandler(
       async () => {
-        throw new IntegrationError('invalid_thing_type_name', 'ThingTypeName "a b" is invalid: use letters, digits, ":", "_" and "-".', false);
+        throw new IntegrationError(
+          'invalid_thing_type_name',
+          'ThingTypeName "a b" is invalid: use letters, digits, ":", "_" and "-".',
+          false,
+        );
       },
       { respond: fast },
     );
@@ -144,17 +205,35 @@ describe('customResourceHandler', () => {
       },
       { respond: fast },
     );
-    await handler(event(receiver, { RequestType: 'Update', PhysicalResourceId: 'lorawan', OldResourceProperties: {} } as Partial<CustomResourceEvent>));
-    expect(receiver.received[0]!.json).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'lorawan', Reason: 'boom' });
+    await handler(
+      event(receiver, {
+        RequestType: 'Update',
+        PhysicalResourceId: 'lorawan',
+        OldResourceProperties: {},
+      } as Partial<CustomResourceEvent>),
+    );
+    expect(receiver.received[0]!.json).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: 'lorawan',
+      Reason: 'boom',
+    });
   });
 
   it('answers the Delete after a failed Create with SUCCESS without running the logic', async () => {
     const logic = jest.fn(async () => ({ physicalResourceId: 'never' }));
     const handler = customResourceHandler(logic, { respond: fast });
     const physicalResourceId = `${FAILED_CREATE_PREFIX}b4b5c6d7-1111-2222-3333-444455556666`;
-    await handler(event(receiver, { RequestType: 'Delete', PhysicalResourceId: physicalResourceId } as Partial<CustomResourceEvent>));
+    await handler(
+      event(receiver, {
+        RequestType: 'Delete',
+        PhysicalResourceId: physicalResourceId,
+      } as Partial<CustomResourceEvent>),
+    );
     expect(logic).not.toHaveBeenCalled();
-    expect(receiver.received[0]!.json).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
+    expect(receiver.received[0]!.json).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: physicalResourceId,
+    });
   });
 
   it('masks anything shaped like key material in the reason', async () => {
@@ -172,11 +251,14 @@ describe('customResourceHandler', () => {
   });
 
   it('answers FAILED before the Lambda time limit when the logic hangs', async () => {
-    const handler = customResourceHandler(() => new Promise(() => undefined), { respond: fast, timeoutMarginMs: 1_000 });
+    const handler = customResourceHandler(() => new Promise(() => undefined), {
+      respond: fast,
+      timeoutMarginMs: 1_000,
+    });
     await handler(event(receiver), { getRemainingTimeInMillis: () => 1_050 });
     expect(receiver.received[0]!.json).toMatchObject({
       Status: 'FAILED',
-      Reason: expect.stringContaining('did not finish within the function\'s time limit'),
+      Reason: expect.stringContaining("did not finish within the function's time limit"),
     });
   });
 
@@ -198,8 +280,13 @@ describe('customResourceHandler', () => {
   });
 
   it('throws when CloudFormation cannot be reached, so that Lambda invokes it again', async () => {
-    const handler = customResourceHandler(async () => ({ physicalResourceId: 'p' }), { respond: { ...fast, attempts: 2 } });
-    const unreachable = { ...event(receiver), ResponseURL: 'http://127.0.0.1:1/x' } as CustomResourceEvent;
+    const handler = customResourceHandler(async () => ({ physicalResourceId: 'p' }), {
+      respond: { ...fast, attempts: 2 },
+    });
+    const unreachable = {
+      ...event(receiver),
+      ResponseURL: 'http://127.0.0.1:1/x',
+    } as CustomResourceEvent;
     await expect(handler(unreachable)).rejects.toBeInstanceOf(CloudFormationResponseError);
   });
 });
@@ -209,20 +296,32 @@ describe('responseBody', () => {
     const base = {
       RequestType: 'Create',
       ResponseURL: 'http://127.0.0.1/x',
-      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
+      StackId:
+        'arn:aws:cloudformation:us-east-1:123456789012:stack/tts/6c1f4c20-0000-11ef-8000-0a1b2c3d4e5f',
       RequestId: 'b4b5c6d7-1111-2222-3333-444455556666',
       LogicalResourceId: 'ThingType',
     } as CustomResourceEvent;
     fc.assert(
       fc.property(
         fc.option(fc.string({ unit: 'binary', maxLength: 6000 }), { nil: undefined }),
-        fc.option(fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 3000 }), { maxKeys: 4 }), { nil: undefined }),
+        fc.option(
+          fc.dictionary(
+            fc.string({ maxLength: 20 }),
+            fc.string({ unit: 'grapheme', maxLength: 3000 }),
+            { maxKeys: 4 },
+          ),
+          { nil: undefined },
+        ),
         fc.constantFrom('SUCCESS' as const, 'FAILED' as const),
         (reason, data, status) => {
           const body = responseBody(base, { status, physicalResourceId: 'lorawan', reason, data });
           expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
           const parsed = JSON.parse(body) as Record<string, unknown>;
-          expect(parsed).toMatchObject({ Status: status, PhysicalResourceId: 'lorawan', RequestId: base.RequestId });
+          expect(parsed).toMatchObject({
+            Status: status,
+            PhysicalResourceId: 'lorawan',
+            RequestId: base.RequestId,
+          });
           if (status === 'FAILED') expect(parsed['Reason']).toEqual(expect.any(String));
         },
       ),

@@ -1,6 +1,10 @@
 import { CreateThingCommand, CreateThingTypeCommand, type IoTClient } from '@aws-sdk/client-iot';
 import { type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { CreateSecretCommand, UpdateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  UpdateSecretCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { ShadowVersionConflictError } from '@tts-aws-iot/integration';
 import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
 
@@ -33,9 +37,16 @@ describeWithMoto('AWS adapters against moto', () => {
     Object.assign(process.env, moto.env);
     iot = createIotClient({ maxAttempts: 1 });
     // The account endpoint would be AWS's; the SDK variable (set by moto.env) must win.
-    data = createIotDataClient('https://example-ats.iot.us-east-1.amazonaws.com', { maxAttempts: 1 });
+    data = createIotDataClient('https://example-ats.iot.us-east-1.amazonaws.com', {
+      maxAttempts: 1,
+    });
     secrets = createSecretsManagerClient({ maxAttempts: 1 });
-    await iot.send(new CreateThingTypeCommand({ thingTypeName: 'lorawan', thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] } }));
+    await iot.send(
+      new CreateThingTypeCommand({
+        thingTypeName: 'lorawan',
+        thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] },
+      }),
+    );
   }, 40_000);
 
   afterAll(async () => {
@@ -47,22 +58,41 @@ describeWithMoto('AWS adapters against moto', () => {
   });
 
   describe('IotThingRegistry', () => {
-    const attributes = { devEUI: '0004A30B001C0530', stackName: 'tts', appKey: '2B7E151628AED2A6ABF7158809CF4F3C' };
+    const attributes = {
+      devEUI: '0004A30B001C0530',
+      stackName: 'tts',
+      appKey: '2B7E151628AED2A6ABF7158809CF4F3C',
+    };
 
     it('says a missing thing is undefined', async () => {
-      await expect(new IotThingRegistry(iot).describeThing('0000000000000000')).resolves.toBeUndefined();
+      await expect(
+        new IotThingRegistry(iot).describeThing('0000000000000000'),
+      ).resolves.toBeUndefined();
     });
 
     it('creates a thing and describes it with its type, attributes and version', async () => {
       const registry = new IotThingRegistry(iot);
-      await registry.createThing({ thingName: '0004A30B001C0530', thingTypeName: 'lorawan', attributes });
+      await registry.createThing({
+        thingName: '0004A30B001C0530',
+        thingTypeName: 'lorawan',
+        attributes,
+      });
       const thing = await registry.describeThing('0004A30B001C0530');
-      expect(thing).toEqual({ thingName: '0004A30B001C0530', thingTypeName: 'lorawan', attributes, version: expect.any(Number) });
+      expect(thing).toEqual({
+        thingName: '0004A30B001C0530',
+        thingTypeName: 'lorawan',
+        attributes,
+        version: expect.any(Number),
+      });
     });
 
     it('creates the same thing twice without an error', async () => {
       const registry = new IotThingRegistry(iot);
-      const input = { thingName: '0004A30B001C0531', thingTypeName: 'lorawan', attributes: { devEUI: '0004A30B001C0531', stackName: 'tts' } };
+      const input = {
+        thingName: '0004A30B001C0531',
+        thingTypeName: 'lorawan',
+        attributes: { devEUI: '0004A30B001C0531', stackName: 'tts' },
+      };
       await registry.createThing(input);
       await expect(registry.createThing(input)).resolves.toBeUndefined();
     });
@@ -72,14 +102,26 @@ describeWithMoto('AWS adapters against moto', () => {
       await registry.createThing({ thingName: 'tts_dev-1', thingTypeName: 'lorawan', attributes });
       await registry.updateThingAttributes('tts_dev-1', { appKey: null, deviceID: 'dev-1' });
       const thing = await registry.describeThing('tts_dev-1');
-      expect(thing?.attributes).toEqual({ devEUI: '0004A30B001C0530', stackName: 'tts', deviceID: 'dev-1' });
+      expect(thing?.attributes).toEqual({
+        devEUI: '0004A30B001C0530',
+        stackName: 'tts',
+        deviceID: 'dev-1',
+      });
     });
 
     it('maps a rejected request to a non-retryable error that names the thing', async () => {
       const registry = new IotThingRegistry(iot);
       await expect(
-        registry.createThing({ thingName: 'no-such-type', thingTypeName: 'missing-type', attributes: {} }),
-      ).rejects.toMatchObject({ retryable: false, code: 'aws_not_found', message: expect.stringContaining('CreateThing for thing no-such-type') });
+        registry.createThing({
+          thingName: 'no-such-type',
+          thingTypeName: 'missing-type',
+          attributes: {},
+        }),
+      ).rejects.toMatchObject({
+        retryable: false,
+        code: 'aws_not_found',
+        message: expect.stringContaining('CreateThing for thing no-such-type'),
+      });
     });
   });
 
@@ -87,19 +129,37 @@ describeWithMoto('AWS adapters against moto', () => {
     beforeAll(async () => {
       await iot.send(new CreateThingTypeCommand({ thingTypeName: 'shared' }));
       const registry = new IotThingRegistry(iot);
-      for (const [thingName, stackName] of [['S1', 'tts'], ['S2', 'tts-eu'], ['S3', 'tts']] as const)
-        await registry.createThing({ thingName, thingTypeName: 'shared', attributes: { stackName } });
+      for (const [thingName, stackName] of [
+        ['S1', 'tts'],
+        ['S2', 'tts-eu'],
+        ['S3', 'tts'],
+      ] as const)
+        await registry.createThing({
+          thingName,
+          thingTypeName: 'shared',
+          attributes: { stackName },
+        });
       await registry.createThing({ thingName: 'S4', thingTypeName: 'shared', attributes: {} });
-      await iot.send(new CreateThingCommand({ thingName: 'untyped', attributePayload: { attributes: { stackName: 'tts-eu' } } }));
+      await iot.send(
+        new CreateThingCommand({
+          thingName: 'untyped',
+          attributePayload: { attributes: { stackName: 'tts-eu' } },
+        }),
+      );
     });
 
     it('lists the things of a type with their attributes, page by page', async () => {
       const admin = new IotThingTypeAdmin(iot);
       const first = await admin.listThingsOfType('shared', { maxResults: 3 });
       expect(first.nextToken).toEqual(expect.any(String));
-      const second = await admin.listThingsOfType('shared', { maxResults: 3, nextToken: first.nextToken! });
+      const second = await admin.listThingsOfType('shared', {
+        maxResults: 3,
+        nextToken: first.nextToken!,
+      });
       expect(second.nextToken).toBeUndefined();
-      expect([...first.things, ...second.things].sort((a, b) => a.thingName.localeCompare(b.thingName))).toEqual([
+      expect(
+        [...first.things, ...second.things].sort((a, b) => a.thingName.localeCompare(b.thingName)),
+      ).toEqual([
         { thingName: 'S1', attributes: { stackName: 'tts' } },
         { thingName: 'S2', attributes: { stackName: 'tts-eu' } },
         { thingName: 'S3', attributes: { stackName: 'tts' } },
@@ -108,24 +168,37 @@ describeWithMoto('AWS adapters against moto', () => {
     });
 
     it('lists no things of a type that does not exist', async () => {
-      await expect(new IotThingTypeAdmin(iot).listThingsOfType('never-made')).resolves.toEqual({ things: [] });
+      await expect(new IotThingTypeAdmin(iot).listThingsOfType('never-made')).resolves.toEqual({
+        things: [],
+      });
     });
   });
 
   describe('IotShadowStore', () => {
     const thingName = 'shadow-thing';
     beforeAll(async () => {
-      await new IotThingRegistry(iot).createThing({ thingName, thingTypeName: 'lorawan', attributes: {} });
+      await new IotThingRegistry(iot).createThing({
+        thingName,
+        thingTypeName: 'lorawan',
+        attributes: {},
+      });
     });
 
     it('says a thing without the named shadow has none', async () => {
-      await expect(new IotShadowStore(data).getShadow(thingName, 'lorawan')).resolves.toBeUndefined();
+      await expect(
+        new IotShadowStore(data).getShadow(thingName, 'lorawan'),
+      ).resolves.toBeUndefined();
     });
 
     it('updates the named shadow, returning each new version, and merges reported state', async () => {
       const shadows = new IotShadowStore(data);
-      const first = await shadows.updateShadow(thingName, 'lorawan', { reported: { fCntUp: 1, devAddr: '260B1234', gateways: ['gw-1'] } });
-      const second = await shadows.updateShadow(thingName, 'lorawan', { reported: { fCntUp: 2, devAddr: null }, clientToken: 'up-2' });
+      const first = await shadows.updateShadow(thingName, 'lorawan', {
+        reported: { fCntUp: 1, devAddr: '260B1234', gateways: ['gw-1'] },
+      });
+      const second = await shadows.updateShadow(thingName, 'lorawan', {
+        reported: { fCntUp: 2, devAddr: null },
+        clientToken: 'up-2',
+      });
       expect(second.version).toBe(first.version + 1);
       await expect(shadows.getShadow(thingName, 'lorawan')).resolves.toEqual({
         state: { reported: { fCntUp: 2, gateways: ['gw-1'] } },
@@ -137,36 +210,55 @@ describeWithMoto('AWS adapters against moto', () => {
 
     it('accepts an update at the current version and refuses a stale one', async () => {
       const shadows = new IotShadowStore(data);
-      const { version } = await shadows.updateShadow(thingName, 'counters', { reported: { fCntDown: 0 } });
-      await expect(shadows.updateShadow(thingName, 'counters', { reported: { fCntDown: 1 }, version })).resolves.toEqual({ version: version + 1 });
-      await expect(shadows.updateShadow(thingName, 'counters', { reported: { fCntDown: 1 }, version })).rejects.toBeInstanceOf(
-        ShadowVersionConflictError,
-      );
-      await expect(shadows.getShadow(thingName, 'counters')).resolves.toMatchObject({ state: { reported: { fCntDown: 1 } }, version: version + 1 });
+      const { version } = await shadows.updateShadow(thingName, 'counters', {
+        reported: { fCntDown: 0 },
+      });
+      await expect(
+        shadows.updateShadow(thingName, 'counters', { reported: { fCntDown: 1 }, version }),
+      ).resolves.toEqual({ version: version + 1 });
+      await expect(
+        shadows.updateShadow(thingName, 'counters', { reported: { fCntDown: 1 }, version }),
+      ).rejects.toBeInstanceOf(ShadowVersionConflictError);
+      await expect(shadows.getShadow(thingName, 'counters')).resolves.toMatchObject({
+        state: { reported: { fCntDown: 1 } },
+        version: version + 1,
+      });
     });
   });
 
   describe('IotDataPublisher', () => {
     it('publishes JSON on the topic with QoS 1', async () => {
       await moto.startRecording();
-      await new IotDataPublisher(data).publish('lorawan/0004A30B001C0530/uplink', { thingName: '0004A30B001C0530', f_port: 1 });
+      await new IotDataPublisher(data).publish('lorawan/0004A30B001C0530/uplink', {
+        thingName: '0004A30B001C0530',
+        f_port: 1,
+      });
 
       const publishes = await moto.published();
       expect(publishes).toHaveLength(1);
       expect(publishes[0]!.topic).toBe('lorawan/0004A30B001C0530/uplink');
       expect(publishes[0]!.qos).toBe(1);
-      expect(JSON.parse(publishes[0]!.payload)).toEqual({ thingName: '0004A30B001C0530', f_port: 1 });
+      expect(JSON.parse(publishes[0]!.payload)).toEqual({
+        thingName: '0004A30B001C0530',
+        f_port: 1,
+      });
     });
   });
 
   describe('SecretsManagerSecretReader', () => {
     it('reads the current string value', async () => {
-      await secrets.send(new CreateSecretCommand({ Name: 'tts/api-key', SecretString: 'NNSXS.TEST' }));
-      await expect(new SecretsManagerSecretReader(secrets).getSecretString('tts/api-key')).resolves.toBe('NNSXS.TEST');
+      await secrets.send(
+        new CreateSecretCommand({ Name: 'tts/api-key', SecretString: 'NNSXS.TEST' }),
+      );
+      await expect(
+        new SecretsManagerSecretReader(secrets).getSecretString('tts/api-key'),
+      ).resolves.toBe('NNSXS.TEST');
     });
 
     it('says which secret is missing, non-retryable', async () => {
-      await expect(new SecretsManagerSecretReader(secrets).getSecretString('tts/missing')).rejects.toMatchObject({
+      await expect(
+        new SecretsManagerSecretReader(secrets).getSecretString('tts/missing'),
+      ).rejects.toMatchObject({
         code: 'secret_not_found',
         retryable: false,
         message: expect.stringContaining('tts/missing'),
@@ -174,7 +266,9 @@ describeWithMoto('AWS adapters against moto', () => {
     });
 
     it('serves repeated reads from the cache without calling Secrets Manager', async () => {
-      await secrets.send(new CreateSecretCommand({ Name: 'tts/kek', SecretString: '{"current":"k1","keys":{}}' }));
+      await secrets.send(
+        new CreateSecretCommand({ Name: 'tts/kek', SecretString: '{"current":"k1","keys":{}}' }),
+      );
       let calls = 0;
       const counting = new SecretsManagerSecretReader(secrets);
       const inner = {
@@ -186,7 +280,12 @@ describeWithMoto('AWS adapters against moto', () => {
       const cached = new CachedSecretReader(inner);
       await Promise.all([cached.getSecretString('tts/kek'), cached.getSecretString('tts/kek')]);
       // A change in Secrets Manager is not seen until the container (cache) is replaced.
-      await secrets.send(new UpdateSecretCommand({ SecretId: 'tts/kek', SecretString: '{"current":"k2","keys":{}}' }));
+      await secrets.send(
+        new UpdateSecretCommand({
+          SecretId: 'tts/kek',
+          SecretString: '{"current":"k2","keys":{}}',
+        }),
+      );
       await expect(cached.getSecretString('tts/kek')).resolves.toBe('{"current":"k1","keys":{}}');
       expect(calls).toBe(1);
     });

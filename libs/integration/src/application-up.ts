@@ -3,7 +3,13 @@
  * domain's errors, and republished to applications as TTS sent them plus `thingName`, with
  * every session key removed.
  */
-import { parseApplicationUp, TtsMessageError, type ApplicationUp, type ApplicationUpEvent, type ThingEvent } from '@tts-aws-iot/tts';
+import {
+  parseApplicationUp,
+  TtsMessageError,
+  type ApplicationUp,
+  type ApplicationUpEvent,
+  type ThingEvent,
+} from '@tts-aws-iot/tts';
 import { InputError } from './errors';
 
 /**
@@ -15,13 +21,16 @@ export function readApplicationUp(input: unknown): ApplicationUp {
   try {
     return parseApplicationUp(input);
   } catch (error) {
-    if (error instanceof TtsMessageError) throw new InputError(error.code, error.message, error.attributes, { cause: error });
+    if (error instanceof TtsMessageError)
+      throw new InputError(error.code, error.message, error.attributes, { cause: error });
     throw error;
   }
 }
 
 /** The per-thing topic event each handled message is republished on. */
-export const THING_EVENT_OF: Readonly<Record<Exclude<ApplicationUpEvent['type'], 'unsupported'>, ThingEvent>> = {
+export const THING_EVENT_OF: Readonly<
+  Record<Exclude<ApplicationUpEvent['type'], 'unsupported'>, ThingEvent>
+> = {
   uplink_message: 'uplink',
   join_accept: 'join',
   downlink_queued: 'downlink/queued',
@@ -40,7 +49,11 @@ const KEY_CARRIERS = ['uplink_message', 'join_accept'] as const;
  * The message to republish: TTS's JSON as sent, plus top-level `thingName`, without any
  * `app_s_key`, and with E2E the decrypted FRMPayload in `uplink_message.frm_payload`.
  */
-export function republishedMessage(up: ApplicationUp, thingName: string, plaintext?: Uint8Array): Record<string, unknown> {
+export function republishedMessage(
+  up: ApplicationUp,
+  thingName: string,
+  plaintext?: Uint8Array,
+): Record<string, unknown> {
   const message: Record<string, unknown> = { ...up.raw, thingName };
   for (const field of KEY_CARRIERS) {
     const inner = message[field];
@@ -52,7 +65,11 @@ export function republishedMessage(up: ApplicationUp, thingName: string, plainte
   if (plaintext !== undefined) {
     message['uplink_message'] = {
       ...(message['uplink_message'] as Record<string, unknown>),
-      frm_payload: Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('base64'),
+      frm_payload: Buffer.from(
+        plaintext.buffer,
+        plaintext.byteOffset,
+        plaintext.byteLength,
+      ).toString('base64'),
     };
   }
   return message;

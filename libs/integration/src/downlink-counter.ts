@@ -1,6 +1,11 @@
 import { InputError, ShadowVersionConflictError, TransientError } from './errors';
 import type { ShadowStore } from './ports';
-import { LORAWAN_SHADOW_NAME, nextFCntDown, readDownlinkSession, type DownlinkSession } from './shadow-state';
+import {
+  LORAWAN_SHADOW_NAME,
+  nextFCntDown,
+  readDownlinkSession,
+  type DownlinkSession,
+} from './shadow-state';
 
 /** How a reservation waits between attempts; injected so that this library keeps off the clock. */
 export interface ReservationOptions {
@@ -37,7 +42,11 @@ const DEFAULT_ATTEMPTS = 40;
  * @throws InputError `no_session`, `invalid_session_state`, `session_changed`
  * @throws TransientError `f_cnt_reservation_contended` after `maxAttempts` conflicts
  */
-export function reserveDownlinkFCnt(shadows: ShadowStore, thingName: string, options: ReservationOptions): Promise<Reservation>;
+export function reserveDownlinkFCnt(
+  shadows: ShadowStore,
+  thingName: string,
+  options: ReservationOptions,
+): Promise<Reservation>;
 /**
  * As above, with `prepare` run on each session read before its counter is written: whatever
  * it throws (an AppSKey that does not unwrap) aborts the reservation before the shadow
@@ -57,7 +66,10 @@ export async function reserveDownlinkFCnt<T>(
 ): Promise<Reservation<T | undefined>> {
   const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
-    const session = readDownlinkSession(thingName, await shadows.getShadow(thingName, LORAWAN_SHADOW_NAME));
+    const session = readDownlinkSession(
+      thingName,
+      await shadows.getShadow(thingName, LORAWAN_SHADOW_NAME),
+    );
     if (options.sessionID !== undefined && session.sessionID !== options.sessionID) {
       throw new InputError(
         'session_changed',
@@ -68,7 +80,10 @@ export async function reserveDownlinkFCnt<T>(
     const fCnt = nextFCntDown(session, options.minFCnt);
     const prepared = prepare ? await prepare(session) : undefined;
     try {
-      await shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: { fCntDown: fCnt }, version: session.version });
+      await shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, {
+        reported: { fCntDown: fCnt },
+        version: session.version,
+      });
       return { session, fCnt, prepared };
     } catch (error) {
       if (!(error instanceof ShadowVersionConflictError)) throw error;

@@ -3,7 +3,11 @@
  * `lorawan/downlink`, what the integration pushes to TTS for them, and how a refused request
  * is answered in TTS's own `downlink_failed` shape.
  */
-import type { ApplicationDownlinkJson, DownlinkQueueRequestJson, ErrorDetailsJson } from '@tts-aws-iot/tts';
+import type {
+  ApplicationDownlinkJson,
+  DownlinkQueueRequestJson,
+  ErrorDetailsJson,
+} from '@tts-aws-iot/tts';
 import { DownlinkRejectedError, type IntegrationError } from './errors';
 import { THING_NAME } from './thing-name';
 
@@ -29,14 +33,23 @@ export const MAX_DOWNLINK_BYTES = 242;
 export const ERROR_NAMESPACE = 'tts-aws-iot';
 
 /** gRPC codes used in answers, as TTS uses them. */
-export const GrpcCode = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, FAILED_PRECONDITION: 9, INTERNAL: 13 } as const;
+export const GrpcCode = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  FAILED_PRECONDITION: 9,
+  INTERNAL: 13,
+} as const;
 
 /** The codes of the things that do not exist for this stack, answered as gRPC NOT_FOUND. */
 const NOT_FOUND_CODES = new Set(['unknown_thing', 'thing_not_found']);
 const FIELDS = new Set(['thingName', 'bytes', 'payload', 'fPort', 'confirmed', 'highPriority']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function reject(code: string, message: string, attributes: Readonly<Record<string, unknown>> = {}): DownlinkRejectedError {
+function reject(
+  code: string,
+  message: string,
+  attributes: Readonly<Record<string, unknown>> = {},
+): DownlinkRejectedError {
   return new DownlinkRejectedError(code, message, GrpcCode.INVALID_ARGUMENT, attributes);
 }
 
@@ -61,10 +74,16 @@ export function requestedThingName(input: unknown): string | undefined {
  *   `invalid_bytes`, `payload_too_large`, `invalid_payload`, `payload_not_supported_with_e2e`,
  *   `invalid_f_port`, `invalid_confirmed`, `invalid_high_priority`
  */
-export function parseDownlinkRequest(input: unknown, options: { readonly e2eEnabled: boolean }): DownlinkRequest {
+export function parseDownlinkRequest(
+  input: unknown,
+  options: { readonly e2eEnabled: boolean },
+): DownlinkRequest {
   const request = typeof input === 'string' ? parseJsonText(input) : input;
   if (!isObject(request)) {
-    throw reject('invalid_request', 'The downlink request is not a JSON object. Publish {"thingName":…, "bytes":… or "payload":…, "fPort":…} on lorawan/downlink.');
+    throw reject(
+      'invalid_request',
+      'The downlink request is not a JSON object. Publish {"thingName":…, "bytes":… or "payload":…, "fPort":…} on lorawan/downlink.',
+    );
   }
   const unknown = Object.keys(request).filter((field) => !FIELDS.has(field));
   if (unknown.length > 0) {
@@ -76,19 +95,33 @@ export function parseDownlinkRequest(input: unknown, options: { readonly e2eEnab
   }
   const thingName = request['thingName'];
   if (thingName === undefined || thingName === null || thingName === '') {
-    throw reject('missing_thing_name', 'The downlink request has no thingName. Name the thing the downlink is for.');
+    throw reject(
+      'missing_thing_name',
+      'The downlink request has no thingName. Name the thing the downlink is for.',
+    );
   }
   if (typeof thingName !== 'string' || !THING_NAME.test(thingName)) {
-    throw reject('invalid_thing_name', 'The downlink request\'s thingName is not a thing name. Use 1 to 128 letters, digits, ":", "_" or "-".');
+    throw reject(
+      'invalid_thing_name',
+      'The downlink request\'s thingName is not a thing name. Use 1 to 128 letters, digits, ":", "_" or "-".',
+    );
   }
 
   const hasBytes = request['bytes'] !== undefined && request['bytes'] !== null;
   const hasPayload = request['payload'] !== undefined && request['payload'] !== null;
   if (!hasBytes && !hasPayload) {
-    throw reject('missing_payload', `The downlink request for ${thingName} has neither bytes nor payload. Give the FRMPayload as base64 bytes, or payload JSON for the payload formatter.`, { thingName });
+    throw reject(
+      'missing_payload',
+      `The downlink request for ${thingName} has neither bytes nor payload. Give the FRMPayload as base64 bytes, or payload JSON for the payload formatter.`,
+      { thingName },
+    );
   }
   if (hasBytes && hasPayload) {
-    throw reject('ambiguous_payload', `The downlink request for ${thingName} has both bytes and payload. Give exactly one of them.`, { thingName });
+    throw reject(
+      'ambiguous_payload',
+      `The downlink request for ${thingName} has both bytes and payload. Give exactly one of them.`,
+      { thingName },
+    );
   }
 
   let bytes: Uint8Array | undefined;
@@ -96,19 +129,31 @@ export function parseDownlinkRequest(input: unknown, options: { readonly e2eEnab
   if (hasBytes) {
     const text = request['bytes'];
     if (typeof text !== 'string' || !BASE64.test(text) || text.length % 4 !== 0) {
-      throw reject('invalid_bytes', `The downlink request for ${thingName} has bytes that are not base64. Encode the FRMPayload in standard base64 with padding (e.g. "AQI=").`, { thingName });
+      throw reject(
+        'invalid_bytes',
+        `The downlink request for ${thingName} has bytes that are not base64. Encode the FRMPayload in standard base64 with padding (e.g. "AQI=").`,
+        { thingName },
+      );
     }
     bytes = new Uint8Array(Buffer.from(text, 'base64'));
     if (bytes.length > MAX_DOWNLINK_BYTES) {
-      throw reject('payload_too_large', `The downlink request for ${thingName} has ${bytes.length} bytes; at most ${MAX_DOWNLINK_BYTES} fit a LoRaWAN downlink. Send less data.`, {
-        thingName,
-        length: bytes.length,
-      });
+      throw reject(
+        'payload_too_large',
+        `The downlink request for ${thingName} has ${bytes.length} bytes; at most ${MAX_DOWNLINK_BYTES} fit a LoRaWAN downlink. Send less data.`,
+        {
+          thingName,
+          length: bytes.length,
+        },
+      );
     }
   } else {
     const json = request['payload'];
     if (!isObject(json)) {
-      throw reject('invalid_payload', `The downlink request for ${thingName} has a payload that is not a JSON object. Give an object for the payload formatter, or bytes.`, { thingName });
+      throw reject(
+        'invalid_payload',
+        `The downlink request for ${thingName} has a payload that is not a JSON object. Give an object for the payload formatter, or bytes.`,
+        { thingName },
+      );
     }
     if (options.e2eEnabled) {
       throw reject(
@@ -122,12 +167,20 @@ export function parseDownlinkRequest(input: unknown, options: { readonly e2eEnab
 
   const fPort = request['fPort'] ?? 1;
   if (typeof fPort !== 'number' || !Number.isInteger(fPort) || fPort < 1 || fPort > 223) {
-    throw reject('invalid_f_port', `The downlink request for ${thingName} has fPort ${JSON.stringify(fPort)}. Use a whole number from 1 to 223 (default 1).`, { thingName });
+    throw reject(
+      'invalid_f_port',
+      `The downlink request for ${thingName} has fPort ${JSON.stringify(fPort)}. Use a whole number from 1 to 223 (default 1).`,
+      { thingName },
+    );
   }
   const flag = (field: 'confirmed' | 'highPriority', code: string): boolean => {
     const value = request[field] ?? false;
     if (typeof value !== 'boolean') {
-      throw reject(code, `The downlink request for ${thingName} has ${field} ${JSON.stringify(value)}. Use true or false (default false).`, { thingName });
+      throw reject(
+        code,
+        `The downlink request for ${thingName} has ${field} ${JSON.stringify(value)}. Use true or false (default false).`,
+        { thingName },
+      );
     }
     return value;
   };
@@ -145,7 +198,10 @@ function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw reject('invalid_request', 'The downlink request is not JSON. Publish a JSON object on lorawan/downlink.');
+    throw reject(
+      'invalid_request',
+      'The downlink request is not JSON. Publish a JSON object on lorawan/downlink.',
+    );
   }
 }
 
@@ -160,12 +216,15 @@ export function downlinkCorrelationIDs(downlinkID: string, attempt: number): str
 }
 
 /** The integration's ID and attempt of a downlink TTS reports on, or `undefined` for another's. */
-export function ownDownlink(correlationIDs: readonly string[]): { readonly downlinkID: string; readonly attempt: number } | undefined {
+export function ownDownlink(
+  correlationIDs: readonly string[],
+): { readonly downlinkID: string; readonly attempt: number } | undefined {
   let downlinkID: string | undefined;
   let attempt = 1;
   for (const id of correlationIDs) {
     if (id.startsWith(DOWNLINK_ID_PREFIX)) downlinkID = id.slice(DOWNLINK_ID_PREFIX.length);
-    else if (id.startsWith(ATTEMPT_PREFIX)) attempt = Number.parseInt(id.slice(ATTEMPT_PREFIX.length), 10) || 1;
+    else if (id.startsWith(ATTEMPT_PREFIX))
+      attempt = Number.parseInt(id.slice(ATTEMPT_PREFIX.length), 10) || 1;
   }
   return downlinkID ? { downlinkID, attempt } : undefined;
 }
@@ -199,10 +258,15 @@ export function downlinkPush(target: PushTarget, downlink: PushDownlink): Downli
     confirmed: downlink.confirmed,
     priority: downlink.highPriority ? 'HIGH' : 'NORMAL',
     correlation_ids: downlink.correlationIDs,
-    ...(downlink.session ? { session_key_id: downlink.session.sessionKeyID, f_cnt: downlink.session.fCnt } : {}),
+    ...(downlink.session
+      ? { session_key_id: downlink.session.sessionKeyID, f_cnt: downlink.session.fCnt }
+      : {}),
   };
   return {
-    end_device_ids: { device_id: target.deviceID, application_ids: { application_id: target.applicationID } },
+    end_device_ids: {
+      device_id: target.deviceID,
+      application_ids: { application_id: target.applicationID },
+    },
     downlinks: [item],
   };
 }
@@ -221,24 +285,38 @@ export interface DownlinkFailedAnswer {
  * The answer to a refused request. The downlink echoes what could be read of the request;
  * the error carries the rejection's code as `name` and its sentence as `message_format`.
  */
-export function downlinkFailedAnswer(input: unknown, error: IntegrationError, correlationIDs: readonly string[]): DownlinkFailedAnswer {
+export function downlinkFailedAnswer(
+  input: unknown,
+  error: IntegrationError,
+  correlationIDs: readonly string[],
+): DownlinkFailedAnswer {
   const request = isObject(input) ? input : {};
   const thingName = requestedThingName(request);
   const downlink: Record<string, unknown> = {};
   if (typeof request['fPort'] === 'number') downlink['f_port'] = request['fPort'];
-  if (typeof request['bytes'] === 'string' && request['bytes'].length <= 1024) downlink['frm_payload'] = request['bytes'];
+  if (typeof request['bytes'] === 'string' && request['bytes'].length <= 1024)
+    downlink['frm_payload'] = request['bytes'];
   if (isObject(request['payload'])) downlink['decoded_payload'] = request['payload'];
   if (typeof request['confirmed'] === 'boolean') downlink['confirmed'] = request['confirmed'];
   if (request['highPriority'] === true) downlink['priority'] = 'HIGH';
   downlink['correlation_ids'] = correlationIDs;
   const grpcCode =
-    error instanceof DownlinkRejectedError ? error.grpcCode : NOT_FOUND_CODES.has(error.code) ? GrpcCode.NOT_FOUND : GrpcCode.FAILED_PRECONDITION;
+    error instanceof DownlinkRejectedError
+      ? error.grpcCode
+      : NOT_FOUND_CODES.has(error.code)
+        ? GrpcCode.NOT_FOUND
+        : GrpcCode.FAILED_PRECONDITION;
   return {
     ...(thingName === undefined ? {} : { thingName }),
     correlation_ids: correlationIDs,
     downlink_failed: {
       downlink,
-      error: { namespace: ERROR_NAMESPACE, name: error.code, message_format: error.message, code: grpcCode },
+      error: {
+        namespace: ERROR_NAMESPACE,
+        name: error.code,
+        message_format: error.message,
+        code: grpcCode,
+      },
     },
   };
 }

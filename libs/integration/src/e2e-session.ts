@@ -12,7 +12,13 @@ import {
   type KekRing,
   type KeyEnvelope,
 } from '@tts-aws-iot/keywrap';
-import { decryptFRMPayload, encryptFRMPayload, parseAesKey, parseDevAddr, type AesKey } from '@tts-aws-iot/lorawan';
+import {
+  decryptFRMPayload,
+  encryptFRMPayload,
+  parseAesKey,
+  parseDevAddr,
+  type AesKey,
+} from '@tts-aws-iot/lorawan';
 import { IntegrationError } from './errors';
 import type { Counters, RefreshableSecretReader } from './ports';
 import { toShadowEnvelope, type ShadowKeyEnvelope } from './shadow-state';
@@ -71,10 +77,16 @@ export class KekRingSource {
    */
   async unwrap(envelope: KeyEnvelope, thingName: string): Promise<AesKey> {
     let ring = await this.ring();
-    const cacheKey = isWrappedKeyEnvelope(envelope) ? `${envelope.kekLabel}\u0000${Buffer.from(envelope.encryptedKey).toString('base64')}` : undefined;
+    const cacheKey = isWrappedKeyEnvelope(envelope)
+      ? `${envelope.kekLabel}\u0000${Buffer.from(envelope.encryptedKey).toString('base64')}`
+      : undefined;
     const cached = cacheKey === undefined ? undefined : this.#sessionKeys.get(cacheKey);
     if (cached) return cached;
-    if (isWrappedKeyEnvelope(envelope) && !ring.labels.includes(envelope.kekLabel) && this.secrets.invalidate) {
+    if (
+      isWrappedKeyEnvelope(envelope) &&
+      !ring.labels.includes(envelope.kekLabel) &&
+      this.secrets.invalidate
+    ) {
       if (!this.#refreshedFor.has(envelope.kekLabel)) {
         this.#refreshedFor.add(envelope.kekLabel);
         this.secrets.invalidate(this.secretID);
@@ -85,7 +97,8 @@ export class KekRingSource {
       const key = parseAesKey(ring.unwrap(envelope));
       if (cacheKey !== undefined) {
         // Oldest first out: sessions that stopped sending age out.
-        if (this.#sessionKeys.size >= MAX_CACHED_SESSION_KEYS) this.#sessionKeys.delete(this.#sessionKeys.keys().next().value as string);
+        if (this.#sessionKeys.size >= MAX_CACHED_SESSION_KEYS)
+          this.#sessionKeys.delete(this.#sessionKeys.keys().next().value as string);
         this.#sessionKeys.set(cacheKey, key);
       }
       return key;
@@ -126,7 +139,12 @@ export class KekRingSource {
 export const DECRYPT_FAILURES_METRIC = 'DecryptFailures';
 
 /** `keks.unwrap`, with a failure counted as `DecryptFailures` before it is rethrown. */
-export async function unwrapCounted(keks: KekRingSource, envelope: KeyEnvelope, thingName: string, counters: Counters): Promise<AesKey> {
+export async function unwrapCounted(
+  keks: KekRingSource,
+  envelope: KeyEnvelope,
+  thingName: string,
+  counters: Counters,
+): Promise<AesKey> {
   try {
     return await keks.unwrap(envelope, thingName);
   } catch (error) {
@@ -136,12 +154,22 @@ export async function unwrapCounted(keks: KekRingSource, envelope: KeyEnvelope, 
 }
 
 /** Decrypts an uplink FRMPayload with the session's AppSKey at the uplink's full 32-bit `fCnt`. */
-export function decryptUplinkPayload(appSKey: AesKey, devAddr: string, fCnt: number, ciphertext: Uint8Array): Uint8Array {
+export function decryptUplinkPayload(
+  appSKey: AesKey,
+  devAddr: string,
+  fCnt: number,
+  ciphertext: Uint8Array,
+): Uint8Array {
   return decryptFRMPayload(appSKey, 'up', parseDevAddr(devAddr), fCnt, ciphertext);
 }
 
 /** Encrypts a downlink FRMPayload with the session's AppSKey at the downlink counter `fCnt`. */
-export function encryptDownlinkPayload(appSKey: AesKey, devAddr: string, fCnt: number, plaintext: Uint8Array): Uint8Array {
+export function encryptDownlinkPayload(
+  appSKey: AesKey,
+  devAddr: string,
+  fCnt: number,
+  plaintext: Uint8Array,
+): Uint8Array {
   return encryptFRMPayload(appSKey, 'down', parseDevAddr(devAddr), fCnt, plaintext);
 }
 

@@ -100,7 +100,13 @@ export class ShadowVersionConflictError extends IntegrationError {
   override readonly name = 'ShadowVersionConflictError';
 
   constructor(thingName: string, options?: { cause?: unknown }) {
-    super('shadow_version_conflict', `The shadow of ${thingName} changed concurrently.`, true, { thingName }, options);
+    super(
+      'shadow_version_conflict',
+      `The shadow of ${thingName} changed concurrently.`,
+      true,
+      { thingName },
+      options,
+    );
   }
 }
 
@@ -109,7 +115,13 @@ export class ThingAlreadyExistsError extends IntegrationError {
   override readonly name = 'ThingAlreadyExistsError';
 
   constructor(thingName: string, options?: { cause?: unknown }) {
-    super('thing_already_exists', `Thing ${thingName} already exists with another configuration.`, false, { thingName }, options);
+    super(
+      'thing_already_exists',
+      `Thing ${thingName} already exists with another configuration.`,
+      false,
+      { thingName },
+      options,
+    );
   }
 }
 
@@ -118,6 +130,12 @@ export class ThingVersionConflictError extends IntegrationError {
   override readonly name = 'ThingVersionConflictError';
 
   constructor(thingName: string, options?: { cause?: unknown }) {
-    super('thing_version_conflict', `Thing ${thingName} changed concurrently.`, true, { thingName }, options);
+    super(
+      'thing_version_conflict',
+      `Thing ${thingName} changed concurrently.`,
+      true,
+      { thingName },
+      options,
+    );
   }
 }

@@ -20,7 +20,12 @@ export {
   parseDownlinkRequest,
   requestedThingName,
 } from './downlink-request';
-export type { DownlinkFailedAnswer, DownlinkRequest, PushDownlink, PushTarget } from './downlink-request';
+export type {
+  DownlinkFailedAnswer,
+  DownlinkRequest,
+  PushDownlink,
+  PushTarget,
+} from './downlink-request';
 export {
   DECRYPT_FAILURES_METRIC,
   decryptUplinkPayload,

@@ -59,7 +59,11 @@ export interface ShadowStore {
   /** The named shadow, or `undefined` when the thing has none yet. */
   getShadow(thingName: string, shadowName: string): Promise<ShadowDocument | undefined>;
   /** Applies the update and returns the shadow's new version. */
-  updateShadow(thingName: string, shadowName: string, update: ShadowUpdate): Promise<{ version: number }>;
+  updateShadow(
+    thingName: string,
+    shadowName: string,
+    update: ShadowUpdate,
+  ): Promise<{ version: number }>;
 }
 
 export interface MessagePublisher {

@@ -140,7 +140,10 @@ export type PayloadPlacement =
  * within AWS IoT's 8 KB and nesting limits. Otherwise the report clears `payload` (so that
  * an older one is not mistaken for current) and the reason says why it was left out.
  */
-export function withDecodedPayload(report: ShadowReport, payload: Readonly<Record<string, unknown>>): PayloadPlacement {
+export function withDecodedPayload(
+  report: ShadowReport,
+  payload: Readonly<Record<string, unknown>>,
+): PayloadPlacement {
   // state → reported → payload are the first three levels of the document.
   const depth = 3 + depthOf(payload);
   if (depth > MAX_SHADOW_DEPTH) {
@@ -151,7 +154,8 @@ export function withDecodedPayload(report: ShadowReport, payload: Readonly<Recor
     };
   }
   const candidate = { ...report, payload };
-  const bytes = Buffer.byteLength(JSON.stringify({ state: { reported: candidate } })) + RESERVED_BYTES;
+  const bytes =
+    Buffer.byteLength(JSON.stringify({ state: { reported: candidate } })) + RESERVED_BYTES;
   if (bytes > MAX_SHADOW_STATE_BYTES) {
     return {
       included: false,
@@ -171,7 +175,10 @@ function depthOf(value: unknown): number {
 
 /** Writes an envelope in the shadow's form. */
 export function toShadowEnvelope(envelope: WrappedKeyEnvelope): ShadowKeyEnvelope {
-  return { encryptedKey: Buffer.from(envelope.encryptedKey).toString('base64'), kekLabel: envelope.kekLabel };
+  return {
+    encryptedKey: Buffer.from(envelope.encryptedKey).toString('base64'),
+    kekLabel: envelope.kekLabel,
+  };
 }
 
 /** The E2E session a downlink needs, read from the shadow. */
@@ -196,9 +203,17 @@ const DEV_ADDR = /^[0-9A-F]{8}$/;
  *   or sent no uplink, since E2E was enabled); `invalid_session_state` when its fields are
  *   damaged
  */
-export function readDownlinkSession(thingName: string, shadow: ShadowDocument | undefined): DownlinkSession {
+export function readDownlinkSession(
+  thingName: string,
+  shadow: ShadowDocument | undefined,
+): DownlinkSession {
   const reported = shadow?.state.reported;
-  if (!shadow || !reported || reported['appSKeyEnvelope'] === undefined || reported['appSKeyEnvelope'] === null) {
+  if (
+    !shadow ||
+    !reported ||
+    reported['appSKeyEnvelope'] === undefined ||
+    reported['appSKeyEnvelope'] === null
+  ) {
     throw new InputError(
       'no_session',
       `Thing ${thingName} has no end-to-end encrypted session in its ${LORAWAN_SHADOW_NAME} shadow yet. Wait for the device to join or send an uplink, then retry the downlink.`,
@@ -228,7 +243,8 @@ export function readDownlinkSession(thingName: string, shadow: ShadowDocument | 
   }
   const counter = (field: string): number => {
     const value = reported[field] ?? 0;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_F_CNT) throw damaged(field);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_F_CNT)
+      throw damaged(field);
     return value;
   };
   return {
@@ -249,7 +265,11 @@ export function readDownlinkSession(thingName: string, shadow: ShadowDocument | 
 export function nextFCntDown(session: Pick<DownlinkSession, 'lastFCntDown'>, minFCnt = 0): number {
   const next = Math.max(session.lastFCntDown + 1, minFCnt);
   if (next > MAX_F_CNT) {
-    throw new IntegrationError('f_cnt_exhausted', 'The session has used every downlink frame counter; the device must rejoin before it can take more downlinks.', false);
+    throw new IntegrationError(
+      'f_cnt_exhausted',
+      'The session has used every downlink frame counter; the device must rejoin before it can take more downlinks.',
+      false,
+    );
   }
   return next;
 }

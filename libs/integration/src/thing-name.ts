@@ -49,7 +49,10 @@ export function thingNameFor(naming: ThingNaming, device: DeviceIdentity): strin
 }
 
 /** The attributes of a thing the uplink Lambda creates for a device (no root keys, no claim code). */
-export function autoCreatedThingAttributes(stackName: string, device: DeviceIdentity): Record<string, string> {
+export function autoCreatedThingAttributes(
+  stackName: string,
+  device: DeviceIdentity,
+): Record<string, string> {
   return {
     ...(device.devEUI === undefined ? {} : { devEUI: device.devEUI }),
     stackName,

@@ -9,7 +9,10 @@ import {
 } from './thing-name';
 
 /** What the directory needs of the configuration. */
-export type ThingDirectoryConfig = Pick<IntegrationConfig, 'stackName' | 'thingTypeName' | 'thingNameScheme'>;
+export type ThingDirectoryConfig = Pick<
+  IntegrationConfig,
+  'stackName' | 'thingTypeName' | 'thingNameScheme'
+>;
 
 /**
  * The things of this stack, as far as one container has seen them. A thing found (or
@@ -37,12 +40,21 @@ export class ThingDirectory {
       if (existing) return this.#ours(existing);
       const attributes = autoCreatedThingAttributes(this.config.stackName, device);
       try {
-        await this.registry.createThing({ thingName, thingTypeName: this.config.thingTypeName, attributes });
+        await this.registry.createThing({
+          thingName,
+          thingTypeName: this.config.thingTypeName,
+          attributes,
+        });
       } catch (error) {
         if (!(error instanceof ThingAlreadyExistsError)) throw error;
         // Created meanwhile, by a concurrent invocation or the registry flow: judge that one.
         const created = await this.registry.describeThing(thingName);
-        if (!created) throw new TransientError('thing_vanished', `Thing ${thingName} was created and deleted concurrently.`, { cause: error });
+        if (!created)
+          throw new TransientError(
+            'thing_vanished',
+            `Thing ${thingName} was created and deleted concurrently.`,
+            { cause: error },
+          );
         return this.#ours(created);
       }
       return { thingName, thingTypeName: this.config.thingTypeName, attributes };
@@ -62,9 +74,13 @@ export class ThingDirectory {
     return this.#remember(thingName, async () => {
       const thing = await this.registry.describeThing(thingName);
       if (!thing) {
-        throw new InputError('unknown_thing', `Thing ${thingName} does not exist. Check the thing name, or wait for the device's first uplink to create it.`, {
-          thingName,
-        });
+        throw new InputError(
+          'unknown_thing',
+          `Thing ${thingName} does not exist. Check the thing name, or wait for the device's first uplink to create it.`,
+          {
+            thingName,
+          },
+        );
       }
       return this.#ours(thing);
     });

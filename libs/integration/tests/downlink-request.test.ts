@@ -14,16 +14,41 @@ const e2e = { e2eEnabled: true };
 describe('parseDownlinkRequest', () => {
   it('reads a request with bytes and applies the defaults', () => {
     const request = parseDownlinkRequest({ thingName: '0004A30B001C0530', bytes: 'AQI=' }, e2e);
-    expect(request).toEqual({ thingName: '0004A30B001C0530', bytes: new Uint8Array([1, 2]), payload: undefined, fPort: 1, confirmed: false, highPriority: false });
+    expect(request).toEqual({
+      thingName: '0004A30B001C0530',
+      bytes: new Uint8Array([1, 2]),
+      payload: undefined,
+      fPort: 1,
+      confirmed: false,
+      highPriority: false,
+    });
   });
 
   it('reads a request with payload JSON and every option', () => {
-    const request = parseDownlinkRequest({ thingName: 's1_dev-1', payload: { field1: 42 }, fPort: 223, confirmed: true, highPriority: true }, plain);
-    expect(request).toMatchObject({ payload: { field1: 42 }, bytes: undefined, fPort: 223, confirmed: true, highPriority: true });
+    const request = parseDownlinkRequest(
+      {
+        thingName: 's1_dev-1',
+        payload: { field1: 42 },
+        fPort: 223,
+        confirmed: true,
+        highPriority: true,
+      },
+      plain,
+    );
+    expect(request).toMatchObject({
+      payload: { field1: 42 },
+      bytes: undefined,
+      fPort: 223,
+      confirmed: true,
+      highPriority: true,
+    });
   });
 
   it('takes 242 bytes, the most a downlink carries', () => {
-    expect(parseDownlinkRequest({ thingName: 'T', bytes: Buffer.alloc(242).toString('base64') }, plain).bytes).toHaveLength(242);
+    expect(
+      parseDownlinkRequest({ thingName: 'T', bytes: Buffer.alloc(242).toString('base64') }, plain)
+        .bytes,
+    ).toHaveLength(242);
   });
 
   // Each refusal carries its own error name (what the application sees) and a sentence on what to fix.
@@ -35,19 +60,44 @@ describe('parseDownlinkRequest', () => {
     ['a thingName with a slash', { thingName: 'a/b', bytes: 'AQ==' }, plain, 'invalid_thing_name'],
     ['a numeric thingName', { thingName: 42, bytes: 'AQ==' }, plain, 'invalid_thing_name'],
     ['neither bytes nor payload', { thingName: 'T' }, plain, 'missing_payload'],
-    ['both bytes and payload', { thingName: 'T', bytes: 'AQ==', payload: {} }, plain, 'ambiguous_payload'],
+    [
+      'both bytes and payload',
+      { thingName: 'T', bytes: 'AQ==', payload: {} },
+      plain,
+      'ambiguous_payload',
+    ],
     ['bytes that are not base64', { thingName: 'T', bytes: 'AQ*=' }, plain, 'invalid_bytes'],
     ['bytes without padding', { thingName: 'T', bytes: 'AQI' }, plain, 'invalid_bytes'],
     ['bytes as an array', { thingName: 'T', bytes: [1, 2] }, plain, 'invalid_bytes'],
-    ['243 bytes', { thingName: 'T', bytes: Buffer.alloc(243).toString('base64') }, plain, 'payload_too_large'],
+    [
+      '243 bytes',
+      { thingName: 'T', bytes: Buffer.alloc(243).toString('base64') },
+      plain,
+      'payload_too_large',
+    ],
     ['payload as a string', { thingName: 'T', payload: 'hi' }, plain, 'invalid_payload'],
-    ['payload with E2E', { thingName: 'T', payload: { a: 1 } }, e2e, 'payload_not_supported_with_e2e'],
+    [
+      'payload with E2E',
+      { thingName: 'T', payload: { a: 1 } },
+      e2e,
+      'payload_not_supported_with_e2e',
+    ],
     ['fPort 0', { thingName: 'T', bytes: 'AQ==', fPort: 0 }, plain, 'invalid_f_port'],
     ['fPort 224', { thingName: 'T', bytes: 'AQ==', fPort: 224 }, plain, 'invalid_f_port'],
     ['fPort 1.5', { thingName: 'T', bytes: 'AQ==', fPort: 1.5 }, plain, 'invalid_f_port'],
     ['fPort as a string', { thingName: 'T', bytes: 'AQ==', fPort: '2' }, plain, 'invalid_f_port'],
-    ['confirmed as a string', { thingName: 'T', bytes: 'AQ==', confirmed: 'yes' }, plain, 'invalid_confirmed'],
-    ['highPriority as a number', { thingName: 'T', bytes: 'AQ==', highPriority: 1 }, plain, 'invalid_high_priority'],
+    [
+      'confirmed as a string',
+      { thingName: 'T', bytes: 'AQ==', confirmed: 'yes' },
+      plain,
+      'invalid_confirmed',
+    ],
+    [
+      'highPriority as a number',
+      { thingName: 'T', bytes: 'AQ==', highPriority: 1 },
+      plain,
+      'invalid_high_priority',
+    ],
   ])('refuses %s', (_label, input, options, code) => {
     let error: unknown;
     try {
@@ -81,24 +131,59 @@ describe('downlinkPush', () => {
     expect(
       downlinkPush(
         { deviceID: 'dev-1', applicationID: 'app-1' },
-        { fPort: 2, frmPayload: 'AQI=', confirmed: false, highPriority: false, correlationIDs: ['c'] },
+        {
+          fPort: 2,
+          frmPayload: 'AQI=',
+          confirmed: false,
+          highPriority: false,
+          correlationIDs: ['c'],
+        },
       ),
     ).toEqual({
       end_device_ids: { device_id: 'dev-1', application_ids: { application_id: 'app-1' } },
-      downlinks: [{ f_port: 2, frm_payload: 'AQI=', confirmed: false, priority: 'NORMAL', correlation_ids: ['c'] }],
+      downlinks: [
+        {
+          f_port: 2,
+          frm_payload: 'AQI=',
+          confirmed: false,
+          priority: 'NORMAL',
+          correlation_ids: ['c'],
+        },
+      ],
     });
   });
 
   it('pushes the session key ID and counter with E2E, at high priority when asked', () => {
     const push = downlinkPush(
       { deviceID: 'dev-1', applicationID: 'app-1' },
-      { fPort: 2, frmPayload: 'AQI=', confirmed: true, highPriority: true, correlationIDs: [], session: { sessionKeyID: 'AYpZ', fCnt: 7 } },
+      {
+        fPort: 2,
+        frmPayload: 'AQI=',
+        confirmed: true,
+        highPriority: true,
+        correlationIDs: [],
+        session: { sessionKeyID: 'AYpZ', fCnt: 7 },
+      },
     );
-    expect(push.downlinks[0]).toMatchObject({ priority: 'HIGH', confirmed: true, session_key_id: 'AYpZ', f_cnt: 7 });
+    expect(push.downlinks[0]).toMatchObject({
+      priority: 'HIGH',
+      confirmed: true,
+      session_key_id: 'AYpZ',
+      f_cnt: 7,
+    });
   });
 
   it('pushes payload JSON for the payload formatter', () => {
-    const push = downlinkPush({ deviceID: 'd', applicationID: 'a' }, { fPort: 1, decodedPayload: { x: 1 }, confirmed: false, highPriority: false, correlationIDs: [] });
+    const push = downlinkPush(
+      { deviceID: 'd', applicationID: 'a' },
+      {
+        fPort: 1,
+        decodedPayload: { x: 1 },
+        confirmed: false,
+        highPriority: false,
+        correlationIDs: [],
+      },
+    );
     expect(push.downlinks[0]).toMatchObject({ decoded_payload: { x: 1 } });
     expect(push.downlinks[0]).not.toHaveProperty('frm_payload');
   });
@@ -106,13 +191,31 @@ describe('downlinkPush', () => {
 
 describe('downlinkFailedAnswer', () => {
   it('answers in TTS’s downlink_failed shape with the error name and sentence', () => {
-    const error = new DownlinkRejectedError('invalid_f_port', 'The downlink request has fPort 0. Use 1 to 223.', 3);
-    expect(downlinkFailedAnswer({ thingName: 'T1', bytes: 'AQ==', fPort: 0, confirmed: true }, error, ['tts-aws-iot:downlink:x'])).toEqual({
+    const error = new DownlinkRejectedError(
+      'invalid_f_port',
+      'The downlink request has fPort 0. Use 1 to 223.',
+      3,
+    );
+    expect(
+      downlinkFailedAnswer({ thingName: 'T1', bytes: 'AQ==', fPort: 0, confirmed: true }, error, [
+        'tts-aws-iot:downlink:x',
+      ]),
+    ).toEqual({
       thingName: 'T1',
       correlation_ids: ['tts-aws-iot:downlink:x'],
       downlink_failed: {
-        downlink: { f_port: 0, frm_payload: 'AQ==', confirmed: true, correlation_ids: ['tts-aws-iot:downlink:x'] },
-        error: { namespace: 'tts-aws-iot', name: 'invalid_f_port', message_format: 'The downlink request has fPort 0. Use 1 to 223.', code: 3 },
+        downlink: {
+          f_port: 0,
+          frm_payload: 'AQ==',
+          confirmed: true,
+          correlation_ids: ['tts-aws-iot:downlink:x'],
+        },
+        error: {
+          namespace: 'tts-aws-iot',
+          name: 'invalid_f_port',
+          message_format: 'The downlink request has fPort 0. Use 1 to 223.',
+          code: 3,
+        },
       },
     });
   });

@@ -17,12 +17,23 @@ const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 // RFC 3394 4.1: a 128-bit key wrapped under a 128-bit KEK.
 const rfc = vectors.keywrap_rfc3394[0]!;
 const ring = (keys: Record<string, string>, current = Object.keys(keys)[0]!) =>
-  formatKekRing(new KekRing(current, Object.fromEntries(Object.entries(keys).map(([label, kek]) => [label, hex(kek)]))));
-const wrapped = { encrypted_key: Buffer.from(hex(rfc.wrapped)).toString('base64'), kek_label: 'kek-1' };
+  formatKekRing(
+    new KekRing(
+      current,
+      Object.fromEntries(Object.entries(keys).map(([label, kek]) => [label, hex(kek)])),
+    ),
+  );
+const wrapped = {
+  encrypted_key: Buffer.from(hex(rfc.wrapped)).toString('base64'),
+  kek_label: 'kek-1',
+};
 
 describe('KekRingSource', () => {
   it('unwraps an AppSKey under the KEK its label names', async () => {
-    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])), 's/kek');
+    const source = new KekRingSource(
+      new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])),
+      's/kek',
+    );
     const key = await source.unwrap(parseKeyEnvelope(wrapped), 'T');
     expect(Buffer.from(key).toString('hex').toUpperCase()).toBe(rfc.key);
   });
@@ -33,7 +44,8 @@ describe('KekRingSource', () => {
     // Caches as the Lambdas' reader does, until told to drop the value.
     const cache = new Map<string, Promise<string>>();
     const cached = {
-      getSecretString: (id: string) => cache.get(id) ?? cache.set(id, reader.getSecretString(id)).get(id)!,
+      getSecretString: (id: string) =>
+        cache.get(id) ?? cache.set(id, reader.getSecretString(id)).get(id)!,
       invalidate: (id: string) => {
         cache.delete(id);
         reader.invalidate(id);
@@ -41,7 +53,10 @@ describe('KekRingSource', () => {
     };
     const source = new KekRingSource(cached, 's/kek');
     await source.ring();
-    secrets.set('s/kek', ring({ old: '0F0E0D0C0B0A09080706050403020100', 'kek-1': rfc.kek }, 'kek-1'));
+    secrets.set(
+      's/kek',
+      ring({ old: '0F0E0D0C0B0A09080706050403020100', 'kek-1': rfc.kek }, 'kek-1'),
+    );
     await expect(source.unwrap(parseKeyEnvelope(wrapped), 'T')).resolves.toHaveLength(16);
     expect(reader.invalidated).toEqual(['s/kek']);
   });
@@ -64,30 +79,50 @@ describe('KekRingSource', () => {
     for (let i = 0; i < 2; i++) {
       const error = await source.unwrap(parseKeyEnvelope(wrapped), 'T').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(IntegrationError);
-      expect(error).toMatchObject({ code: 'unknown_kek_label', retryable: false, attributes: { kekLabel: 'kek-1' } });
+      expect(error).toMatchObject({
+        code: 'unknown_kek_label',
+        retryable: false,
+        attributes: { kekLabel: 'kek-1' },
+      });
       expect((error as Error).message).toContain('"kek-1"');
     }
     expect(reader.invalidated).toHaveLength(1);
   });
 
   it('reports an envelope that does not unwrap under the labelled KEK, without key bytes', async () => {
-    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': '0F0E0D0C0B0A09080706050403020100' })]])), 's/kek');
+    const source = new KekRingSource(
+      new InMemorySecretReader(
+        new Map([['s/kek', ring({ 'kek-1': '0F0E0D0C0B0A09080706050403020100' })]]),
+      ),
+      's/kek',
+    );
     const error = await source.unwrap(parseKeyEnvelope(wrapped), 'T').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'app_s_key_unwrap_failed' });
     expect(JSON.stringify({ m: (error as Error).message })).not.toMatch(/0F0E0D0C|000102030405/i);
   });
 
   it('refuses a malformed ring without quoting it', async () => {
-    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', `{"current":"a","keys":{"a":"${rfc.kek.slice(2)}"}}`]])), 's/kek');
+    const source = new KekRingSource(
+      new InMemorySecretReader(
+        new Map([['s/kek', `{"current":"a","keys":{"a":"${rfc.kek.slice(2)}"}}`]]),
+      ),
+      's/kek',
+    );
     const error = await source.ring().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'invalid_kek_ring', retryable: false });
     expect((error as Error).message).not.toContain(rfc.kek.slice(2));
   });
 
   it('wraps a plaintext AppSKey under the current KEK before the shadow keeps it', async () => {
-    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])), 's/kek');
+    const source = new KekRingSource(
+      new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])),
+      's/kek',
+    );
     const stored = await source.toShadowEnvelope(parseKeyEnvelope({ key: rfc.key }));
-    expect(stored).toEqual({ encryptedKey: Buffer.from(wrapKey(hex(rfc.kek), hex(rfc.key))).toString('base64'), kekLabel: 'kek-1' });
+    expect(stored).toEqual({
+      encryptedKey: Buffer.from(wrapKey(hex(rfc.kek), hex(rfc.key))).toString('base64'),
+      kekLabel: 'kek-1',
+    });
     expect(JSON.stringify(stored)).not.toContain(rfc.key);
   });
 });
@@ -96,11 +131,18 @@ describe('unwrapCounted', () => {
   it('counts a session key that does not unwrap as DecryptFailures, and rethrows', async () => {
     const counted: string[] = [];
     const counters = { count: (name: string) => void counted.push(name) };
-    const source = new KekRingSource(new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])), 's/kek');
-    await expect(unwrapCounted(source, parseKeyEnvelope(wrapped), 'T', counters)).resolves.toHaveLength(16);
+    const source = new KekRingSource(
+      new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])),
+      's/kek',
+    );
+    await expect(
+      unwrapCounted(source, parseKeyEnvelope(wrapped), 'T', counters),
+    ).resolves.toHaveLength(16);
     expect(counted).toEqual([]);
     const unknown = parseKeyEnvelope({ ...wrapped, kek_label: 'kek-9' });
-    await expect(unwrapCounted(source, unknown, 'T', counters)).rejects.toMatchObject({ code: 'unknown_kek_label' });
+    await expect(unwrapCounted(source, unknown, 'T', counters)).rejects.toMatchObject({
+      code: 'unknown_kek_label',
+    });
     expect(counted).toEqual(['DecryptFailures']);
   });
 });
@@ -109,9 +151,17 @@ describe('FRMPayload crypto', () => {
   it.each(vectors.frm_payload_crypto)('matches the $source vector (uplink $uplink)', (vector) => {
     const key = parseAesKey(vector.key);
     if (vector.uplink) {
-      expect(Buffer.from(decryptUplinkPayload(key, vector.devAddr, vector.fCnt, hex(vector.ciphertext))).toString('hex').toUpperCase()).toBe(vector.plaintext);
+      expect(
+        Buffer.from(decryptUplinkPayload(key, vector.devAddr, vector.fCnt, hex(vector.ciphertext)))
+          .toString('hex')
+          .toUpperCase(),
+      ).toBe(vector.plaintext);
     } else {
-      expect(Buffer.from(encryptDownlinkPayload(key, vector.devAddr, vector.fCnt, hex(vector.plaintext))).toString('hex').toUpperCase()).toBe(vector.ciphertext);
+      expect(
+        Buffer.from(encryptDownlinkPayload(key, vector.devAddr, vector.fCnt, hex(vector.plaintext)))
+          .toString('hex')
+          .toUpperCase(),
+      ).toBe(vector.ciphertext);
     }
   });
 
@@ -119,6 +169,8 @@ describe('FRMPayload crypto', () => {
     const key = parseAesKey('2B7E151628AED2A6ABF7158809CF4F3C');
     const plaintext = hex('0102030405060708090A');
     const atFive = encryptDownlinkPayload(key, '260B1A2F', 5, plaintext);
-    expect(reencryptDownlinkPayload(key, '260B1A2F', 5, 9, atFive)).toEqual(encryptDownlinkPayload(key, '260B1A2F', 9, plaintext));
+    expect(reencryptDownlinkPayload(key, '260B1A2F', 5, 9, atFive)).toEqual(
+      encryptDownlinkPayload(key, '260B1A2F', 9, plaintext),
+    );
   });
 });

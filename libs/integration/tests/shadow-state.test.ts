@@ -13,11 +13,25 @@ const rx = [
   { gatewayID: 'gw-2', gatewayEUI: undefined, rssi: -97, snr: 7.25 },
   { gatewayID: 'gw-2', gatewayEUI: undefined, rssi: -99, snr: 8 },
 ];
-const uplink = { receivedAt: '2024-05-01T12:00:00Z', devAddr: '260B1A2F', sessionID: 'AYpZ', fCnt: 70000, rxMetadata: rx };
+const uplink = {
+  receivedAt: '2024-05-01T12:00:00Z',
+  devAddr: '260B1A2F',
+  sessionID: 'AYpZ',
+  fCnt: 70000,
+  rxMetadata: rx,
+};
 
 describe('joinAcceptReport', () => {
   it('starts a new session at counter 0 and keeps the wrapped key with E2E', () => {
-    expect(joinAcceptReport({ metrics: true, receivedAt: 't', devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope })).toEqual({
+    expect(
+      joinAcceptReport({
+        metrics: true,
+        receivedAt: 't',
+        devAddr: '260B1A2F',
+        sessionID: 'AYpZ',
+        appSKeyEnvelope: envelope,
+      }),
+    ).toEqual({
       activated: 't',
       lastSeen: 't',
       fCntUp: 0,
@@ -30,7 +44,15 @@ describe('joinAcceptReport', () => {
   });
 
   it('keeps only the session without metrics', () => {
-    expect(joinAcceptReport({ metrics: false, receivedAt: 't', devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope })).toEqual({
+    expect(
+      joinAcceptReport({
+        metrics: false,
+        receivedAt: 't',
+        devAddr: '260B1A2F',
+        sessionID: 'AYpZ',
+        appSKeyEnvelope: envelope,
+      }),
+    ).toEqual({
       devAddr: '260B1A2F',
       sessionID: 'AYpZ',
       appSKeyEnvelope: envelope,
@@ -40,13 +62,28 @@ describe('joinAcceptReport', () => {
   });
 
   it('reports nothing without metrics and without E2E', () => {
-    expect(joinAcceptReport({ metrics: false, receivedAt: 't', devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: undefined })).toEqual({});
+    expect(
+      joinAcceptReport({
+        metrics: false,
+        receivedAt: 't',
+        devAddr: '260B1A2F',
+        sessionID: 'AYpZ',
+        appSKeyEnvelope: undefined,
+      }),
+    ).toEqual({});
   });
 });
 
 describe('uplinkReport', () => {
   it('reports the metrics: distinct gateways, best RSSI and SNR, counters', () => {
-    expect(uplinkReport({ ...uplink, metrics: true, lastAFCntDown: undefined, appSKeyEnvelope: undefined })).toEqual({
+    expect(
+      uplinkReport({
+        ...uplink,
+        metrics: true,
+        lastAFCntDown: undefined,
+        appSKeyEnvelope: undefined,
+      }),
+    ).toEqual({
       lastSeen: '2024-05-01T12:00:00Z',
       fCntUp: 70000,
       gateways: 2,
@@ -58,8 +95,18 @@ describe('uplinkReport', () => {
   });
 
   it('keeps the session and the network’s downlink counter with E2E, without fCntDown', () => {
-    const report = uplinkReport({ ...uplink, metrics: false, lastAFCntDown: 12, appSKeyEnvelope: envelope });
-    expect(report).toEqual({ devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope, lastAFCntDown: 12 });
+    const report = uplinkReport({
+      ...uplink,
+      metrics: false,
+      lastAFCntDown: 12,
+      appSKeyEnvelope: envelope,
+    });
+    expect(report).toEqual({
+      devAddr: '260B1A2F',
+      sessionID: 'AYpZ',
+      appSKeyEnvelope: envelope,
+      lastAFCntDown: 12,
+    });
     // Writing fCntDown here could lower a counter a concurrent downlink reserved.
     expect(report).not.toHaveProperty('fCntDown');
   });
@@ -67,11 +114,17 @@ describe('uplinkReport', () => {
 
 describe('withDecodedPayload', () => {
   it('adds a payload that fits', () => {
-    expect(withDecodedPayload({ fCntUp: 1 }, { temperature: 21.5 })).toEqual({ included: true, report: { fCntUp: 1, payload: { temperature: 21.5 } } });
+    expect(withDecodedPayload({ fCntUp: 1 }, { temperature: 21.5 })).toEqual({
+      included: true,
+      report: { fCntUp: 1, payload: { temperature: 21.5 } },
+    });
   });
 
   it('leaves out, and clears, a payload that would pass the 8 KB limit', () => {
-    const placement = withDecodedPayload({ fCntUp: 1 }, { blob: 'x'.repeat(MAX_SHADOW_STATE_BYTES) });
+    const placement = withDecodedPayload(
+      { fCntUp: 1 },
+      { blob: 'x'.repeat(MAX_SHADOW_STATE_BYTES) },
+    );
     expect(placement.included).toBe(false);
     expect(placement.report).toEqual({ fCntUp: 1, payload: null });
     if (!placement.included) expect(placement.reason).toMatch(/8192/);
@@ -87,17 +140,32 @@ describe('withDecodedPayload', () => {
 
 describe('readDownlinkSession', () => {
   const shadow = (reported: Record<string, unknown>) => ({ state: { reported }, version: 7 });
-  const good = { devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope, fCntDown: 3, lastAFCntDown: 9 };
+  const good = {
+    devAddr: '260B1A2F',
+    sessionID: 'AYpZ',
+    appSKeyEnvelope: envelope,
+    fCntDown: 3,
+    lastAFCntDown: 9,
+  };
 
   it('reads the session and the last counter in use', () => {
     const session = readDownlinkSession('T', shadow(good));
-    expect(session).toMatchObject({ devAddr: '260B1A2F', sessionID: 'AYpZ', lastFCntDown: 9, version: 7 });
+    expect(session).toMatchObject({
+      devAddr: '260B1A2F',
+      sessionID: 'AYpZ',
+      lastFCntDown: 9,
+      version: 7,
+    });
     expect(session.appSKeyEnvelope).toMatchObject({ kekLabel: 'kek-1' });
   });
 
   it('says there is no session when the shadow has none', () => {
-    expect(() => readDownlinkSession('T', undefined)).toThrow(expect.objectContaining({ code: 'no_session' }));
-    expect(() => readDownlinkSession('T', shadow({ fCntUp: 1 }))).toThrow(expect.objectContaining({ code: 'no_session' }));
+    expect(() => readDownlinkSession('T', undefined)).toThrow(
+      expect.objectContaining({ code: 'no_session' }),
+    );
+    expect(() => readDownlinkSession('T', shadow({ fCntUp: 1 }))).toThrow(
+      expect.objectContaining({ code: 'no_session' }),
+    );
   });
 
   it.each([
@@ -108,7 +176,10 @@ describe('readDownlinkSession', () => {
     ['lastAFCntDown', { lastAFCntDown: 'x' }],
   ])('refuses a damaged %s', (field, change) => {
     expect(() => readDownlinkSession('T', shadow({ ...good, ...change }))).toThrow(
-      expect.objectContaining({ code: 'invalid_session_state', attributes: expect.objectContaining({ field }) }),
+      expect.objectContaining({
+        code: 'invalid_session_state',
+        attributes: expect.objectContaining({ field }),
+      }),
     );
   });
 });
@@ -121,6 +192,8 @@ describe('nextFCntDown', () => {
   });
 
   it('refuses to pass 2^32 - 1', () => {
-    expect(() => nextFCntDown({ lastFCntDown: 0xffff_ffff })).toThrow(expect.objectContaining({ code: 'f_cnt_exhausted', retryable: false }));
+    expect(() => nextFCntDown({ lastFCntDown: 0xffff_ffff })).toThrow(
+      expect.objectContaining({ code: 'f_cnt_exhausted', retryable: false }),
+    );
   });
 });

@@ -18,7 +18,10 @@ describe('ThingDirectory', () => {
   it('asks the registry once per thing for the life of the container', async () => {
     const registry = new InMemoryThingRegistry();
     const directory = new ThingDirectory(registry, config);
-    await Promise.all([directory.ensure('0004A30B001C0530', device), directory.ensure('0004A30B001C0530', device)]);
+    await Promise.all([
+      directory.ensure('0004A30B001C0530', device),
+      directory.ensure('0004A30B001C0530', device),
+    ]);
     await directory.ensure('0004A30B001C0530', device);
     expect(registry.calls.map((call) => call.method)).toEqual(['describeThing', 'createThing']);
   });
@@ -32,7 +35,11 @@ describe('ThingDirectory', () => {
       const result = await describe(name);
       if (first) {
         first = false;
-        registry.things.set(name, { thingName: name, thingTypeName: 'lorawan', attributes: { stackName: 's1', devEUI: name, joinEUI: '70B3D57ED0000000' } });
+        registry.things.set(name, {
+          thingName: name,
+          thingTypeName: 'lorawan',
+          attributes: { stackName: 's1', devEUI: name, joinEUI: '70B3D57ED0000000' },
+        });
       }
       return result;
     };
@@ -42,10 +49,17 @@ describe('ThingDirectory', () => {
 
   it('refuses, and does not remember, a thing of another stack', async () => {
     const registry = new InMemoryThingRegistry();
-    registry.things.set('0004A30B001C0530', { thingName: '0004A30B001C0530', attributes: { stackName: 'other', devEUI: '0004A30B001C0530' } });
+    registry.things.set('0004A30B001C0530', {
+      thingName: '0004A30B001C0530',
+      attributes: { stackName: 'other', devEUI: '0004A30B001C0530' },
+    });
     const directory = new ThingDirectory(registry, config);
-    await expect(directory.ensure('0004A30B001C0530', device)).rejects.toMatchObject({ code: 'stack_mismatch' });
-    await expect(directory.ensure('0004A30B001C0530', device)).rejects.toMatchObject({ code: 'stack_mismatch' });
+    await expect(directory.ensure('0004A30B001C0530', device)).rejects.toMatchObject({
+      code: 'stack_mismatch',
+    });
+    await expect(directory.ensure('0004A30B001C0530', device)).rejects.toMatchObject({
+      code: 'stack_mismatch',
+    });
     expect(registry.calls.filter((call) => call.method === 'describeThing')).toHaveLength(2);
     expect(registry.calls.some((call) => call.method === 'createThing')).toBe(false);
   });
@@ -61,7 +75,10 @@ describe('ThingDirectory', () => {
   it('refuses a name the stack never gives without asking the registry', async () => {
     const registry = new InMemoryThingRegistry();
     const directory = new ThingDirectory(registry, config);
-    await expect(directory.find('s2_sensor-1')).rejects.toMatchObject({ code: 'thing_not_found', retryable: false });
+    await expect(directory.find('s2_sensor-1')).rejects.toMatchObject({
+      code: 'thing_not_found',
+      retryable: false,
+    });
     expect(registry.calls).toEqual([]);
   });
 

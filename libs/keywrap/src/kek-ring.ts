@@ -34,7 +34,10 @@ export class KekRing {
     for (const [label, kek] of entries) {
       checkLabel(label, label);
       if (label === 'current') {
-        throw new KekRingError(label, '"current" names the current KEK in the secret: choose another label');
+        throw new KekRingError(
+          label,
+          '"current" names the current KEK in the secret: choose another label',
+        );
       }
       if (kek.length !== KEK_LENGTH) {
         throw new KekRingError(

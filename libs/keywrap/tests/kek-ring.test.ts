@@ -16,7 +16,11 @@ const vector = rfc3394Vectors.find((candidate) => candidate.source.includes('Key
 const OLD_KEK = vector.kek;
 const NEW_KEK = '000102030405060708090A0B0C0D0E0F';
 // The flat secret format that the stack generates: every member but `current` is a KEK.
-const SECRET = JSON.stringify({ current: 'kek-2', 'kek-1': OLD_KEK, 'kek-2': NEW_KEK.toLowerCase() });
+const SECRET = JSON.stringify({
+  current: 'kek-2',
+  'kek-1': OLD_KEK,
+  'kek-2': NEW_KEK.toLowerCase(),
+});
 
 describe('parseKekRing', () => {
   it('reads the ring from its secret, keys in either case of hex', () => {
@@ -28,7 +32,9 @@ describe('parseKekRing', () => {
   });
 
   it('reads the nested form written by hand the same way', () => {
-    const nested = parseKekRing(JSON.stringify({ current: 'kek-2', keys: { 'kek-1': OLD_KEK, 'kek-2': NEW_KEK } }));
+    const nested = parseKekRing(
+      JSON.stringify({ current: 'kek-2', keys: { 'kek-1': OLD_KEK, 'kek-2': NEW_KEK } }),
+    );
     expect(formatKekRing(nested)).toBe(formatKekRing(parseKekRing(SECRET)));
   });
 
@@ -86,7 +92,11 @@ describe('parseKekRing', () => {
 
   it('is undone by formatKekRing', () => {
     const ring = parseKekRing(SECRET);
-    expect(JSON.parse(formatKekRing(ring))).toEqual({ current: 'kek-2', 'kek-1': OLD_KEK, 'kek-2': NEW_KEK });
+    expect(JSON.parse(formatKekRing(ring))).toEqual({
+      current: 'kek-2',
+      'kek-1': OLD_KEK,
+      'kek-2': NEW_KEK,
+    });
     expect(formatKekRing(parseKekRing(formatKekRing(ring)))).toBe(formatKekRing(ring));
   });
 });

@@ -41,11 +41,19 @@ export const DEFAULT_METRICS_NAMESPACE = 'TtsAwsIot';
 export function createLambdaKit(options: LambdaKitOptions): LambdaKit {
   // Options win over Powertools' variables inside Powertools, so only fall back to a
   // default when the variable is absent too.
-  const serviceName = options.serviceName ?? (process.env['POWERTOOLS_SERVICE_NAME'] || DEFAULT_SERVICE_NAME);
-  const namespace = options.metricsNamespace ?? (process.env['POWERTOOLS_METRICS_NAMESPACE'] || DEFAULT_METRICS_NAMESPACE);
+  const serviceName =
+    options.serviceName ?? (process.env['POWERTOOLS_SERVICE_NAME'] || DEFAULT_SERVICE_NAME);
+  const namespace =
+    options.metricsNamespace ??
+    (process.env['POWERTOOLS_METRICS_NAMESPACE'] || DEFAULT_METRICS_NAMESPACE);
   const tracer = new Tracer({ serviceName });
   const logger = new Logger({ serviceName, persistentKeys: { function: options.functionName } });
-  const metrics = new Metrics({ serviceName, namespace, functionName: options.functionName, logger: metricsLog(logger) });
+  const metrics = new Metrics({
+    serviceName,
+    namespace,
+    functionName: options.functionName,
+    logger: metricsLog(logger),
+  });
   return {
     logger,
     tracer,

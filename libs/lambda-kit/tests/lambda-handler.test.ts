@@ -42,9 +42,16 @@ function captureOutput(): { lines: () => Record<string, unknown>[]; restore: () 
 }
 
 const uplink = {
-  end_device_ids: { device_id: 'eui-0004a30b001c0530', dev_eui: '0004A30B001C0530', application_ids: { application_id: 'app' } },
+  end_device_ids: {
+    device_id: 'eui-0004a30b001c0530',
+    dev_eui: '0004A30B001C0530',
+    application_ids: { application_id: 'app' },
+  },
   correlation_ids: ['as:up:01H', 'gs:uplink:01H'],
-  uplink_message: { frm_payload: 'AQID', app_s_key: { encrypted_key: 'c2VjcmV0IHdyYXBwZWQga2V5IQ==', kek_label: 'k1' } },
+  uplink_message: {
+    frm_payload: 'AQID',
+    app_s_key: { encrypted_key: 'c2VjcmV0IHdyYXBwZWQga2V5IQ==', kek_label: 'k1' },
+  },
 };
 
 class RejectedInput extends Error {
@@ -175,7 +182,10 @@ describe('lambdaHandler', () => {
     });
     await handler({}, lambdaContext());
     // EMF lists each value of a repeated metric; CloudWatch's Sum statistic adds them up.
-    expect(output.lines().find((entry) => 'Uplinks' in entry)).toMatchObject({ Uplinks: [1, 1], Gateways: 3 });
+    expect(output.lines().find((entry) => 'Uplinks' in entry)).toMatchObject({
+      Uplinks: [1, 1],
+      Gateways: 3,
+    });
   });
 
   it('hands SDK clients back unchanged when tracing is off', () => {
@@ -196,9 +206,13 @@ describe('ttsLogKeys', () => {
   });
 
   it('ignores fields of the wrong type and events that are not objects', () => {
-    expect(ttsLogKeys({ correlation_ids: 'x', end_device_ids: { dev_eui: 42 }, thingName: {} })).toEqual({});
+    expect(
+      ttsLogKeys({ correlation_ids: 'x', end_device_ids: { dev_eui: 42 }, thingName: {} }),
+    ).toEqual({});
     expect(ttsLogKeys(null)).toEqual({});
     expect(ttsLogKeys(['a'])).toEqual({});
-    expect(ttsLogKeys({ correlation_ids: [1, 'as:up:1'] })).toEqual({ correlation_ids: ['as:up:1'] });
+    expect(ttsLogKeys({ correlation_ids: [1, 'as:up:1'] })).toEqual({
+      correlation_ids: ['as:up:1'],
+    });
   });
 });

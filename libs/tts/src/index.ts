@@ -49,7 +49,11 @@ export { TtsApiError, TtsConnectionError, TtsRegistrationError } from './errors'
 export { isNotFound, serverAddress, TtsClient } from './client/client';
 export { apiPath, TtsHttp } from './client/http';
 export { deleteEndDeviceEverywhere, registerEndDevice } from './client/registration';
-export type { EndDeviceRegistration, EndDeviceRegistryApi, UndoFailureListener } from './client/registration';
+export type {
+  EndDeviceRegistration,
+  EndDeviceRegistryApi,
+  UndoFailureListener,
+} from './client/registration';
 export type { FetchFunction, TtsHttpOptions, TtsRequest } from './client/http';
 export { missingRights, REQUIRED_APPLICATION_RIGHTS } from './client/rights';
 export { MAC_VERSIONS, PHY_VERSIONS } from './client/types';

@@ -99,14 +99,19 @@ export interface ApplicationServiceData {
 }
 
 /** The downlink events that carry just an `ApplicationDownlink`. */
-export type DownlinkEventType = 'downlink_queued' | 'downlink_sent' | 'downlink_ack' | 'downlink_nack';
+export type DownlinkEventType =
+  'downlink_queued' | 'downlink_sent' | 'downlink_ack' | 'downlink_nack';
 
 /** What an `ApplicationUp` is about: exactly one of TTS's message fields. */
 export type ApplicationUpEvent =
   | { readonly type: 'uplink_message'; readonly uplink: ApplicationUplink }
   | { readonly type: 'join_accept'; readonly joinAccept: ApplicationJoinAccept }
   | { readonly type: DownlinkEventType; readonly downlink: ApplicationDownlink }
-  | { readonly type: 'downlink_failed'; readonly downlink: ApplicationDownlink; readonly error: ErrorDetails }
+  | {
+      readonly type: 'downlink_failed';
+      readonly downlink: ApplicationDownlink;
+      readonly error: ErrorDetails;
+    }
   | { readonly type: 'location_solved'; readonly location: ApplicationLocation }
   | { readonly type: 'service_data'; readonly serviceData: ApplicationServiceData }
   /** A message this project does not handle (`downlink_queue_invalidated`, `uplink_normalized`, newer ones). */
@@ -159,7 +164,10 @@ const MAX_UINT32 = 0xffff_ffff;
 export function parseApplicationUp(input: unknown): ApplicationUp {
   const message = typeof input === 'string' ? parseJsonText(input) : input;
   if (!isObject(message)) {
-    throw new TtsMessageError('invalid_message', `Invalid TTS message: expected a JSON object (an ApplicationUp), got ${describe(message)}.`);
+    throw new TtsMessageError(
+      'invalid_message',
+      `Invalid TTS message: expected a JSON object (an ApplicationUp), got ${describe(message)}.`,
+    );
   }
   const ids = parseIds(message['end_device_ids']);
   const correlationIDs = stringArray(message, 'correlation_ids', 'correlation_ids');
@@ -167,7 +175,9 @@ export function parseApplicationUp(input: unknown): ApplicationUp {
   const simulated = optionalBoolean(message, 'simulated', 'simulated');
   const common = { ids, correlationIDs, receivedAt, simulated, raw: message };
 
-  const present = APPLICATION_UP_TYPES.filter((type) => message[type] !== undefined && message[type] !== null);
+  const present = APPLICATION_UP_TYPES.filter(
+    (type) => message[type] !== undefined && message[type] !== null,
+  );
   if (present.length > 1) {
     throw new TtsMessageError(
       'multiple_message_types',
@@ -218,7 +228,11 @@ export function parseApplicationUp(input: unknown): ApplicationUp {
  * example `f_cnt_too_low`, which the Network Server may report as the cause of a push error.
  */
 export function findErrorDetails(details: ErrorDetails, name: string): ErrorDetails | undefined {
-  for (let current: ErrorDetails | undefined = details; current !== undefined; current = current.cause) {
+  for (
+    let current: ErrorDetails | undefined = details;
+    current !== undefined;
+    current = current.cause
+  ) {
     if (current.name === name) return current;
   }
   return undefined;
@@ -262,23 +276,43 @@ function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new TtsMessageError('invalid_message', 'Invalid TTS message: the text is not JSON; TTS publishes with format "json".', {}, { cause: error });
+    throw new TtsMessageError(
+      'invalid_message',
+      'Invalid TTS message: the text is not JSON; TTS publishes with format "json".',
+      {},
+      { cause: error },
+    );
   }
 }
 
 function parseIds(value: unknown): EndDeviceIds {
-  if (value === undefined || value === null) throw missing('end_device_ids', 'the device the message is about');
+  if (value === undefined || value === null)
+    throw missing('end_device_ids', 'the device the message is about');
   if (!isObject(value)) throw invalid('end_device_ids', value, 'an object');
   const deviceID = requiredString(value, 'device_id', 'end_device_ids.device_id');
   if (deviceID.length > MAX_ID_LENGTH || !TTS_ID.test(deviceID)) {
-    throw invalid('end_device_ids.device_id', deviceID, 'a TTS device ID (lowercase letters, digits, single hyphens, 3 to 36)');
+    throw invalid(
+      'end_device_ids.device_id',
+      deviceID,
+      'a TTS device ID (lowercase letters, digits, single hyphens, 3 to 36)',
+    );
   }
   const applicationIDs = value['application_ids'];
-  if (applicationIDs === undefined || applicationIDs === null) throw missing('end_device_ids.application_ids', 'the application');
-  if (!isObject(applicationIDs)) throw invalid('end_device_ids.application_ids', applicationIDs, 'an object');
-  const applicationID = requiredString(applicationIDs, 'application_id', 'end_device_ids.application_ids.application_id');
+  if (applicationIDs === undefined || applicationIDs === null)
+    throw missing('end_device_ids.application_ids', 'the application');
+  if (!isObject(applicationIDs))
+    throw invalid('end_device_ids.application_ids', applicationIDs, 'an object');
+  const applicationID = requiredString(
+    applicationIDs,
+    'application_id',
+    'end_device_ids.application_ids.application_id',
+  );
   if (applicationID.length > MAX_ID_LENGTH || !TTS_ID.test(applicationID)) {
-    throw invalid('end_device_ids.application_ids.application_id', applicationID, 'a TTS application ID');
+    throw invalid(
+      'end_device_ids.application_ids.application_id',
+      applicationID,
+      'a TTS application ID',
+    );
   }
   return {
     deviceID,
@@ -301,7 +335,9 @@ function parseUplink(up: JsonObject): ApplicationUplink {
     fCnt: uint(up, 'f_cnt', `${field}.f_cnt`, MAX_UINT32),
     frmPayload: bytes(up, 'frm_payload', `${field}.frm_payload`),
     decodedPayload: optionalObject(up, 'decoded_payload', `${field}.decoded_payload`),
-    rxMetadata: ((metadata ?? []) as unknown[]).map((entry, index) => parseRxMetadata(entry, `${field}.rx_metadata[${index}]`)),
+    rxMetadata: ((metadata ?? []) as unknown[]).map((entry, index) =>
+      parseRxMetadata(entry, `${field}.rx_metadata[${index}]`),
+    ),
     appSKey: keyEnvelope(up, 'app_s_key', `${field}.app_s_key`),
     lastAFCntDown: optionalUint(up, 'last_a_f_cnt_down', `${field}.last_a_f_cnt_down`, MAX_UINT32),
     receivedAt: optionalString(up, 'received_at', `${field}.received_at`),
@@ -311,7 +347,9 @@ function parseUplink(up: JsonObject): ApplicationUplink {
 function parseRxMetadata(value: unknown, field: string): RxMetadata {
   if (!isObject(value)) throw invalid(field, value, 'an object');
   const gatewayIDs = object(value, 'gateway_ids', `${field}.gateway_ids`);
-  const rssi = optionalNumber(value, 'rssi', `${field}.rssi`) ?? optionalNumber(value, 'channel_rssi', `${field}.channel_rssi`);
+  const rssi =
+    optionalNumber(value, 'rssi', `${field}.rssi`) ??
+    optionalNumber(value, 'channel_rssi', `${field}.channel_rssi`);
   return {
     gatewayID: requiredString(gatewayIDs, 'gateway_id', `${field}.gateway_ids.gateway_id`),
     gatewayEUI: optionalString(gatewayIDs, 'eui', `${field}.gateway_ids.eui`),
@@ -354,7 +392,9 @@ function parseErrorDetails(details: JsonObject, field: string, depth: number): E
     attributes: optionalObject(details, 'attributes', `${field}.attributes`) ?? {},
     code: optionalUint(details, 'code', `${field}.code`, MAX_UINT32),
     cause:
-      isObject(cause) && depth < MAX_CAUSE_DEPTH ? parseErrorDetails(cause, `${field}.cause`, depth + 1) : undefined,
+      isObject(cause) && depth < MAX_CAUSE_DEPTH
+        ? parseErrorDetails(cause, `${field}.cause`, depth + 1)
+        : undefined,
   };
 }
 
@@ -363,8 +403,10 @@ function parseLocation(solved: JsonObject): ApplicationLocation {
   const location = object(solved, 'location', field);
   const latitude = optionalNumber(location, 'latitude', `${field}.latitude`) ?? 0;
   const longitude = optionalNumber(location, 'longitude', `${field}.longitude`) ?? 0;
-  if (latitude < -90 || latitude > 90) throw invalid(`${field}.latitude`, latitude, 'degrees between -90 and 90');
-  if (longitude < -180 || longitude > 180) throw invalid(`${field}.longitude`, longitude, 'degrees between -180 and 180');
+  if (latitude < -90 || latitude > 90)
+    throw invalid(`${field}.latitude`, latitude, 'degrees between -90 and 90');
+  if (longitude < -180 || longitude > 180)
+    throw invalid(`${field}.longitude`, longitude, 'degrees between -180 and 180');
   return {
     service: optionalString(solved, 'service', 'location_solved.service'),
     location: {
@@ -399,14 +441,22 @@ function describe(value: unknown): string {
 }
 
 function missing(field: string, what: string): TtsMessageError {
-  return new TtsMessageError('missing_field', `Invalid TTS message: ${field} is missing (${what}).`, { field });
+  return new TtsMessageError(
+    'missing_field',
+    `Invalid TTS message: ${field} is missing (${what}).`,
+    { field },
+  );
 }
 
 function invalid(field: string, value: unknown, expected: string): TtsMessageError {
-  return new TtsMessageError('invalid_field', `Invalid TTS message: ${field} is ${describe(value)}; expected ${expected}.`, {
-    field,
-    expected,
-  });
+  return new TtsMessageError(
+    'invalid_field',
+    `Invalid TTS message: ${field} is ${describe(value)}; expected ${expected}.`,
+    {
+      field,
+      expected,
+    },
+  );
 }
 
 function object(parent: JsonObject, key: string, field: string): JsonObject {
@@ -450,7 +500,12 @@ function optionalNumber(parent: JsonObject, key: string, field: string): number 
   return value;
 }
 
-function optionalUint(parent: JsonObject, key: string, field: string, max: number): number | undefined {
+function optionalUint(
+  parent: JsonObject,
+  key: string,
+  field: string,
+  max: number,
+): number | undefined {
   const value = parent[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
@@ -472,7 +527,13 @@ function stringArray(parent: JsonObject, key: string, field: string): readonly s
   return value as string[];
 }
 
-function hexField(parent: JsonObject, key: string, field: string, pattern: RegExp, expected: string): string | undefined {
+function hexField(
+  parent: JsonObject,
+  key: string,
+  field: string,
+  pattern: RegExp,
+  expected: string,
+): string | undefined {
   const value = optionalString(parent, key, field);
   if (value === undefined) return undefined;
   if (!pattern.test(value)) throw invalid(field, value, expected);
@@ -481,7 +542,8 @@ function hexField(parent: JsonObject, key: string, field: string, pattern: RegEx
 
 function base64String(parent: JsonObject, key: string, field: string): string | undefined {
   const value = optionalString(parent, key, field);
-  if (value !== undefined && (!BASE64.test(value) || value.length % 4 !== 0)) throw invalid(field, value, 'base64');
+  if (value !== undefined && (!BASE64.test(value) || value.length % 4 !== 0))
+    throw invalid(field, value, 'base64');
   return value;
 }
 
@@ -500,10 +562,18 @@ function keyEnvelope(parent: JsonObject, key: string, field: string): KeyEnvelop
   } catch (error) {
     if (!(error instanceof KeyWrapError)) throw error;
     // KeyWrapError messages name fields and lengths, never key bytes.
-    const inner = typeof error.attributes['field'] === 'string' && error.attributes['field'] !== '' ? `.${error.attributes['field']}` : '';
-    throw new TtsMessageError('invalid_field', `Invalid TTS message: ${field} is not a KeyEnvelope: ${error.message}`, {
-      field: `${field}${inner}`,
-      expected: 'a KeyEnvelope {encrypted_key, kek_label} or {key}',
-    }, { cause: error });
+    const inner =
+      typeof error.attributes['field'] === 'string' && error.attributes['field'] !== ''
+        ? `.${error.attributes['field']}`
+        : '';
+    throw new TtsMessageError(
+      'invalid_field',
+      `Invalid TTS message: ${field} is not a KeyEnvelope: ${error.message}`,
+      {
+        field: `${field}${inner}`,
+        expected: 'a KeyEnvelope {encrypted_key, kek_label} or {key}',
+      },
+      { cause: error },
+    );
   }
 }

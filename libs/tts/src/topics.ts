@@ -78,14 +78,23 @@ const PLACEHOLDER = /^\$\{[A-Za-z0-9:]+\}$/;
 
 function checked(kind: string, value: string, pattern: RegExp, hint: string): string {
   if (pattern.test(value) || PLACEHOLDER.test(value)) return value;
-  throw new TtsMessageError('invalid_topic_name', `Invalid ${kind} ${JSON.stringify(value)} for a topic or rule: use ${hint}.`, {
-    kind,
-    value,
-  });
+  throw new TtsMessageError(
+    'invalid_topic_name',
+    `Invalid ${kind} ${JSON.stringify(value)} for a topic or rule: use ${hint}.`,
+    {
+      kind,
+      value,
+    },
+  );
 }
 
 const stack = (stackName: string): string =>
-  checked('stack name', stackName, STACK_NAME, 'a letter, then letters, digits and hyphens (at most 128)');
+  checked(
+    'stack name',
+    stackName,
+    STACK_NAME,
+    'a letter, then letters, digits and hyphens (at most 128)',
+  );
 
 /** The base topic TTS uses for a stack: `thethings/lorawan/<stack>`. */
 export function ttsBaseTopic(stackName: string): string {

@@ -21,10 +21,18 @@ const uplink = {
     f_cnt: 70000,
     frm_payload: 'AQID',
     rx_metadata: [
-      { gateway_ids: { gateway_id: 'gw-1', eui: 'B827EBFFFE000001' }, rssi: -110, channel_rssi: -110, snr: -4.5 },
+      {
+        gateway_ids: { gateway_id: 'gw-1', eui: 'B827EBFFFE000001' },
+        rssi: -110,
+        channel_rssi: -110,
+        snr: -4.5,
+      },
       { gateway_ids: { gateway_id: 'gw-2' }, channel_rssi: -97, snr: 7.25, uplink_token: 'abc' },
     ],
-    settings: { data_rate: { lora: { bandwidth: 125000, spreading_factor: 7 } }, frequency: '868100000' },
+    settings: {
+      data_rate: { lora: { bandwidth: 125000, spreading_factor: 7 } },
+      frequency: '868100000',
+    },
     received_at: '2024-05-01T12:00:00.1Z',
     app_s_key: { encrypted_key: 'H6aLCoEStEeu80vY+1p7gp0+hiNx0s/l', kek_label: 'kek-1' },
     last_a_f_cnt_down: 4,
@@ -69,7 +77,10 @@ describe('parseApplicationUp', () => {
   });
 
   it('normalises lowercase EUIs and DevAddr to uppercase', () => {
-    const up = parseApplicationUp({ end_device_ids: { ...ids, dev_eui: '0004a30b001c0530', dev_addr: '260b1a2f' }, join_accept: {} });
+    const up = parseApplicationUp({
+      end_device_ids: { ...ids, dev_eui: '0004a30b001c0530', dev_addr: '260b1a2f' },
+      join_accept: {},
+    });
     expect(up.ids.devEUI).toBe('0004A30B001C0530');
     expect(up.ids.devAddr).toBe('260B1A2F');
   });
@@ -77,49 +88,100 @@ describe('parseApplicationUp', () => {
   it('reads a join-accept with its session key', () => {
     const up = parseApplicationUp({
       end_device_ids: ids,
-      join_accept: { session_key_id: 'AYpZ2oDPE0rYOBmhqrUpuQ==', app_s_key: { key: '2B7E151628AED2A6ABF7158809CF4F3C' }, received_at: 'x' },
+      join_accept: {
+        session_key_id: 'AYpZ2oDPE0rYOBmhqrUpuQ==',
+        app_s_key: { key: '2B7E151628AED2A6ABF7158809CF4F3C' },
+        received_at: 'x',
+      },
     });
     if (up.type !== 'join_accept') throw new Error(up.type);
     expect(up.joinAccept.sessionKeyID).toBe('AYpZ2oDPE0rYOBmhqrUpuQ==');
     expect(up.joinAccept.appSKey?.key).toHaveLength(16);
   });
 
-  it.each(['downlink_queued', 'downlink_sent', 'downlink_ack', 'downlink_nack'] as const)('reads %s', (type) => {
-    const up = parseApplicationUp({
-      end_device_ids: ids,
-      [type]: { f_port: 1, f_cnt: 3, frm_payload: 'AQ==', confirmed: true, priority: 'NORMAL', correlation_ids: ['tts-aws-iot:downlink:1'] },
-    });
-    expect(up.type).toBe(type);
-    if (up.type !== type) return;
-    expect(up.downlink).toMatchObject({ fPort: 1, fCnt: 3, confirmed: true, priority: 'NORMAL', correlationIDs: ['tts-aws-iot:downlink:1'] });
-  });
+  it.each(['downlink_queued', 'downlink_sent', 'downlink_ack', 'downlink_nack'] as const)(
+    'reads %s',
+    (type) => {
+      const up = parseApplicationUp({
+        end_device_ids: ids,
+        [type]: {
+          f_port: 1,
+          f_cnt: 3,
+          frm_payload: 'AQ==',
+          confirmed: true,
+          priority: 'NORMAL',
+          correlation_ids: ['tts-aws-iot:downlink:1'],
+        },
+      });
+      expect(up.type).toBe(type);
+      if (up.type !== type) return;
+      expect(up.downlink).toMatchObject({
+        fPort: 1,
+        fCnt: 3,
+        confirmed: true,
+        priority: 'NORMAL',
+        correlationIDs: ['tts-aws-iot:downlink:1'],
+      });
+    },
+  );
 
   it('reads a downlink failure and finds f_cnt_too_low among its causes', () => {
     const up = parseApplicationUp({
       end_device_ids: ids,
       downlink_failed: {
-        downlink: { f_port: 1, f_cnt: 2, frm_payload: 'AQ==', session_key_id: 'AYpZ2oDPE0rYOBmhqrUpuQ==' },
+        downlink: {
+          f_port: 1,
+          f_cnt: 2,
+          frm_payload: 'AQ==',
+          session_key_id: 'AYpZ2oDPE0rYOBmhqrUpuQ==',
+        },
         error: {
           namespace: 'pkg/applicationserver',
           name: 'downlink',
           code: 3,
-          cause: { namespace: 'pkg/networkserver', name: 'f_cnt_too_low', attributes: { f_cnt: 2, min_f_cnt: 9 }, code: 3 },
+          cause: {
+            namespace: 'pkg/networkserver',
+            name: 'f_cnt_too_low',
+            attributes: { f_cnt: 2, min_f_cnt: 9 },
+            code: 3,
+          },
         },
       },
     });
     if (up.type !== 'downlink_failed') throw new Error(up.type);
-    expect(findErrorDetails(up.error, 'f_cnt_too_low')?.attributes).toEqual({ f_cnt: 2, min_f_cnt: 9 });
+    expect(findErrorDetails(up.error, 'f_cnt_too_low')?.attributes).toEqual({
+      f_cnt: 2,
+      min_f_cnt: 9,
+    });
     expect(findErrorDetails(up.error, 'unknown_session')).toBeUndefined();
   });
 
   it('reads a solved location and service data', () => {
     const location = parseApplicationUp({
       end_device_ids: ids,
-      location_solved: { service: 'lora-cloud', location: { latitude: 52.1, longitude: 4.3, altitude: 2, accuracy: 20, source: 'SOURCE_GPS' } },
+      location_solved: {
+        service: 'lora-cloud',
+        location: {
+          latitude: 52.1,
+          longitude: 4.3,
+          altitude: 2,
+          accuracy: 20,
+          source: 'SOURCE_GPS',
+        },
+      },
     });
     if (location.type !== 'location_solved') throw new Error(location.type);
-    expect(location.location.location).toEqual({ latitude: 52.1, longitude: 4.3, altitude: 2, accuracy: 20, source: 'SOURCE_GPS' });
-    const service = parseApplicationUp({ end_device_ids: ids, service_data: { service: 'lora-cloud', data: { a: 1 } } });
+    expect(location.location.location).toEqual({
+      latitude: 52.1,
+      longitude: 4.3,
+      altitude: 2,
+      accuracy: 20,
+      source: 'SOURCE_GPS',
+    });
+    const service = parseApplicationUp({
+      end_device_ids: ids,
+      service_data: { service: 'lora-cloud', data: { a: 1 } },
+    });
     if (service.type !== 'service_data') throw new Error(service.type);
     expect(service.serviceData).toEqual({ service: 'lora-cloud', data: { a: 1 } });
   });
@@ -142,30 +204,162 @@ describe('parseApplicationUp', () => {
     ['an array', [uplink], 'invalid_message', undefined],
     ['null', null, 'invalid_message', undefined],
     ['no end_device_ids', { uplink_message: {} }, 'missing_field', 'end_device_ids'],
-    ['end_device_ids as a string', { end_device_ids: 'x', uplink_message: {} }, 'invalid_field', 'end_device_ids'],
-    ['no device_id', { end_device_ids: { application_ids: ids.application_ids }, uplink_message: {} }, 'missing_field', 'end_device_ids.device_id'],
-    ['an uppercase device_id', { end_device_ids: { ...ids, device_id: 'Dev-1' }, uplink_message: {} }, 'invalid_field', 'end_device_ids.device_id'],
-    ['no application_ids', { end_device_ids: { device_id: 'dev-1' }, uplink_message: {} }, 'missing_field', 'end_device_ids.application_ids'],
-    ['an application_id with "/"', { end_device_ids: { ...ids, application_ids: { application_id: 'a/b' } }, uplink_message: {} }, 'invalid_field', 'end_device_ids.application_ids.application_id'],
-    ['a 15-digit dev_eui', { end_device_ids: { ...ids, dev_eui: '0004A30B001C053' }, uplink_message: {} }, 'invalid_field', 'end_device_ids.dev_eui'],
-    ['a non-hex dev_addr', { end_device_ids: { ...ids, dev_addr: '260B1A2G' }, uplink_message: {} }, 'invalid_field', 'end_device_ids.dev_addr'],
-    ['no message at all', { end_device_ids: ids, correlation_ids: [] }, 'no_message_type', undefined],
-    ['two messages', { end_device_ids: ids, uplink_message: {}, join_accept: {} }, 'multiple_message_types', undefined],
-    ['uplink_message as an array', { end_device_ids: ids, uplink_message: [] }, 'invalid_field', 'uplink_message'],
-    ['f_cnt as a string', { end_device_ids: ids, uplink_message: { f_cnt: '7' } }, 'invalid_field', 'uplink_message.f_cnt'],
-    ['f_cnt beyond 32 bits', { end_device_ids: ids, uplink_message: { f_cnt: 2 ** 32 } }, 'invalid_field', 'uplink_message.f_cnt'],
-    ['a negative f_port', { end_device_ids: ids, uplink_message: { f_port: -1 } }, 'invalid_field', 'uplink_message.f_port'],
-    ['frm_payload not base64', { end_device_ids: ids, uplink_message: { frm_payload: 'AQ!D' } }, 'invalid_field', 'uplink_message.frm_payload'],
-    ['rx_metadata as an object', { end_device_ids: ids, uplink_message: { rx_metadata: {} } }, 'invalid_field', 'uplink_message.rx_metadata'],
-    ['rx_metadata without gateway_ids', { end_device_ids: ids, uplink_message: { rx_metadata: [{ rssi: -1 }] } }, 'missing_field', 'uplink_message.rx_metadata[0].gateway_ids'],
-    ['rssi as a string', { end_device_ids: ids, uplink_message: { rx_metadata: [{ gateway_ids: { gateway_id: 'g1' }, rssi: '-1' }] } }, 'invalid_field', 'uplink_message.rx_metadata[0].rssi'],
-    ['app_s_key without kek_label', { end_device_ids: ids, uplink_message: { app_s_key: { encrypted_key: 'H6aLCoEStEeu80vY+1p7gp0+hiNx0s/l' } } }, 'invalid_field', 'uplink_message.app_s_key.kek_label'],
-    ['app_s_key of the wrong length', { end_device_ids: ids, join_accept: { app_s_key: { encrypted_key: 'AQID', kek_label: 'k' } } }, 'invalid_field', 'join_accept.app_s_key.encrypted_key'],
-    ['correlation_ids with a number', { end_device_ids: ids, correlation_ids: [1], uplink_message: {} }, 'invalid_field', 'correlation_ids'],
-    ['downlink_failed without error', { end_device_ids: ids, downlink_failed: { downlink: {} } }, 'missing_field', 'downlink_failed.error'],
-    ['location_solved without location', { end_device_ids: ids, location_solved: { service: 'x' } }, 'missing_field', 'location_solved.location'],
-    ['a latitude of 91', { end_device_ids: ids, location_solved: { location: { latitude: 91, longitude: 0 } } }, 'invalid_field', 'location_solved.location.latitude'],
-    ['simulated as a string', { end_device_ids: ids, simulated: 'yes', uplink_message: {} }, 'invalid_field', 'simulated'],
+    [
+      'end_device_ids as a string',
+      { end_device_ids: 'x', uplink_message: {} },
+      'invalid_field',
+      'end_device_ids',
+    ],
+    [
+      'no device_id',
+      { end_device_ids: { application_ids: ids.application_ids }, uplink_message: {} },
+      'missing_field',
+      'end_device_ids.device_id',
+    ],
+    [
+      'an uppercase device_id',
+      { end_device_ids: { ...ids, device_id: 'Dev-1' }, uplink_message: {} },
+      'invalid_field',
+      'end_device_ids.device_id',
+    ],
+    [
+      'no application_ids',
+      { end_device_ids: { device_id: 'dev-1' }, uplink_message: {} },
+      'missing_field',
+      'end_device_ids.application_ids',
+    ],
+    [
+      'an application_id with "/"',
+      {
+        end_device_ids: { ...ids, application_ids: { application_id: 'a/b' } },
+        uplink_message: {},
+      },
+      'invalid_field',
+      'end_device_ids.application_ids.application_id',
+    ],
+    [
+      'a 15-digit dev_eui',
+      { end_device_ids: { ...ids, dev_eui: '0004A30B001C053' }, uplink_message: {} },
+      'invalid_field',
+      'end_device_ids.dev_eui',
+    ],
+    [
+      'a non-hex dev_addr',
+      { end_device_ids: { ...ids, dev_addr: '260B1A2G' }, uplink_message: {} },
+      'invalid_field',
+      'end_device_ids.dev_addr',
+    ],
+    [
+      'no message at all',
+      { end_device_ids: ids, correlation_ids: [] },
+      'no_message_type',
+      undefined,
+    ],
+    [
+      'two messages',
+      { end_device_ids: ids, uplink_message: {}, join_accept: {} },
+      'multiple_message_types',
+      undefined,
+    ],
+    [
+      'uplink_message as an array',
+      { end_device_ids: ids, uplink_message: [] },
+      'invalid_field',
+      'uplink_message',
+    ],
+    [
+      'f_cnt as a string',
+      { end_device_ids: ids, uplink_message: { f_cnt: '7' } },
+      'invalid_field',
+      'uplink_message.f_cnt',
+    ],
+    [
+      'f_cnt beyond 32 bits',
+      { end_device_ids: ids, uplink_message: { f_cnt: 2 ** 32 } },
+      'invalid_field',
+      'uplink_message.f_cnt',
+    ],
+    [
+      'a negative f_port',
+      { end_device_ids: ids, uplink_message: { f_port: -1 } },
+      'invalid_field',
+      'uplink_message.f_port',
+    ],
+    [
+      'frm_payload not base64',
+      { end_device_ids: ids, uplink_message: { frm_payload: 'AQ!D' } },
+      'invalid_field',
+      'uplink_message.frm_payload',
+    ],
+    [
+      'rx_metadata as an object',
+      { end_device_ids: ids, uplink_message: { rx_metadata: {} } },
+      'invalid_field',
+      'uplink_message.rx_metadata',
+    ],
+    [
+      'rx_metadata without gateway_ids',
+      { end_device_ids: ids, uplink_message: { rx_metadata: [{ rssi: -1 }] } },
+      'missing_field',
+      'uplink_message.rx_metadata[0].gateway_ids',
+    ],
+    [
+      'rssi as a string',
+      {
+        end_device_ids: ids,
+        uplink_message: { rx_metadata: [{ gateway_ids: { gateway_id: 'g1' }, rssi: '-1' }] },
+      },
+      'invalid_field',
+      'uplink_message.rx_metadata[0].rssi',
+    ],
+    [
+      'app_s_key without kek_label',
+      {
+        end_device_ids: ids,
+        uplink_message: { app_s_key: { encrypted_key: 'H6aLCoEStEeu80vY+1p7gp0+hiNx0s/l' } },
+      },
+      'invalid_field',
+      'uplink_message.app_s_key.kek_label',
+    ],
+    [
+      'app_s_key of the wrong length',
+      {
+        end_device_ids: ids,
+        join_accept: { app_s_key: { encrypted_key: 'AQID', kek_label: 'k' } },
+      },
+      'invalid_field',
+      'join_accept.app_s_key.encrypted_key',
+    ],
+    [
+      'correlation_ids with a number',
+      { end_device_ids: ids, correlation_ids: [1], uplink_message: {} },
+      'invalid_field',
+      'correlation_ids',
+    ],
+    [
+      'downlink_failed without error',
+      { end_device_ids: ids, downlink_failed: { downlink: {} } },
+      'missing_field',
+      'downlink_failed.error',
+    ],
+    [
+      'location_solved without location',
+      { end_device_ids: ids, location_solved: { service: 'x' } },
+      'missing_field',
+      'location_solved.location',
+    ],
+    [
+      'a latitude of 91',
+      { end_device_ids: ids, location_solved: { location: { latitude: 91, longitude: 0 } } },
+      'invalid_field',
+      'location_solved.location.latitude',
+    ],
+    [
+      'simulated as a string',
+      { end_device_ids: ids, simulated: 'yes', uplink_message: {} },
+      'invalid_field',
+      'simulated',
+    ],
   ])('refuses %s', (_label, message, code, field) => {
     let thrown: unknown;
     try {
@@ -186,7 +380,9 @@ describe('parseApplicationUp', () => {
         throw new Error('accepted');
       } catch (error) {
         expect(error).toBeInstanceOf(TtsMessageError);
-        expect(JSON.stringify({ m: (error as Error).message, a: (error as TtsMessageError).attributes })).not.toContain(key.slice(2, 20));
+        expect(
+          JSON.stringify({ m: (error as Error).message, a: (error as TtsMessageError).attributes }),
+        ).not.toContain(key.slice(2, 20));
       }
     }
   });
@@ -194,9 +390,28 @@ describe('parseApplicationUp', () => {
   it('only ever throws its own errors, whatever the input', () => {
     const arbitraryMessage = fc.oneof(
       fc.anything(),
-      fc.record({ end_device_ids: fc.oneof(fc.constant(ids), fc.anything()), uplink_message: fc.anything() }),
-      fc.record({ end_device_ids: fc.constant(ids), uplink_message: fc.dictionary(fc.constantFrom('f_cnt', 'f_port', 'frm_payload', 'rx_metadata', 'app_s_key', 'session_key_id'), fc.anything()) }),
-      fc.record({ end_device_ids: fc.constant(ids), downlink_failed: fc.record({ downlink: fc.anything(), error: fc.anything() }) }),
+      fc.record({
+        end_device_ids: fc.oneof(fc.constant(ids), fc.anything()),
+        uplink_message: fc.anything(),
+      }),
+      fc.record({
+        end_device_ids: fc.constant(ids),
+        uplink_message: fc.dictionary(
+          fc.constantFrom(
+            'f_cnt',
+            'f_port',
+            'frm_payload',
+            'rx_metadata',
+            'app_s_key',
+            'session_key_id',
+          ),
+          fc.anything(),
+        ),
+      }),
+      fc.record({
+        end_device_ids: fc.constant(ids),
+        downlink_failed: fc.record({ downlink: fc.anything(), error: fc.anything() }),
+      }),
     );
     fc.assert(
       fc.property(arbitraryMessage, (message) => {

@@ -86,7 +86,8 @@ describe('topics', () => {
 
   it('selects every TTS upstream topic in the uplink rule', () => {
     const sql = uplinkRuleSql('my-stack');
-    for (const sub of TTS_UPSTREAM_SUBTOPICS) expect(ruleSelects(sql, ttsUpstreamTopic('my-stack', sub))).toBe(true);
+    for (const sub of TTS_UPSTREAM_SUBTOPICS)
+      expect(ruleSelects(sql, ttsUpstreamTopic('my-stack', sub))).toBe(true);
   });
 
   it('keeps the downlink Lambda’s own push and replace topics out of the uplink rule (no loop)', () => {
@@ -106,7 +107,12 @@ describe('topics', () => {
   });
 
   it('keeps the republished thing topics out of every rule', () => {
-    const rules = [uplinkRuleSql('s'), downlinkRuleSql(), thingCreatedRuleSql('lorawan'), thingDeletedRuleSql('lorawan')];
+    const rules = [
+      uplinkRuleSql('s'),
+      downlinkRuleSql(),
+      thingCreatedRuleSql('lorawan'),
+      thingDeletedRuleSql('lorawan'),
+    ];
     for (const event of THING_EVENTS) {
       for (const sql of rules) expect(ruleSelects(sql, thingTopic('s_dev1', event))).toBe(false);
     }

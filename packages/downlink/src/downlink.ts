@@ -36,7 +36,12 @@ export interface DownlinkDependencies extends TrafficDependencies {
 
 /** What became of one request. */
 export type DownlinkOutcome =
-  | { readonly status: 'pushed'; readonly thingName: string; readonly downlinkID: string; readonly fCnt: number | undefined }
+  | {
+      readonly status: 'pushed';
+      readonly thingName: string;
+      readonly downlinkID: string;
+      readonly fCnt: number | undefined;
+    }
   | { readonly status: 'rejected'; readonly code: string; readonly topic: string }
   | { readonly status: 'ignored'; readonly thingName: string; readonly reason: string };
 
@@ -56,7 +61,10 @@ export const DownlinkMetric = {
  * @throws IntegrationError when a dependency fails: retryable ones are retried by Lambda;
  *   other non-retryable ones (configuration, permissions) are answered first as well
  */
-export async function handleDownlink(input: unknown, deps: DownlinkDependencies): Promise<DownlinkOutcome> {
+export async function handleDownlink(
+  input: unknown,
+  deps: DownlinkDependencies,
+): Promise<DownlinkOutcome> {
   const downlinkID = deps.newDownlinkID();
   const correlationIDs = downlinkCorrelationIDs(downlinkID, 1);
   let thing: ThingRecord | undefined;
@@ -70,7 +78,11 @@ export async function handleDownlink(input: unknown, deps: DownlinkDependencies)
     thing ??= await deps.things.find(request.thingName);
     const fCnt = await push(request, thing, correlationIDs, deps);
     deps.counters.count(DownlinkMetric.DOWNLINKS);
-    deps.log.info('Downlink pushed to TTS', { thing_name: thing.thingName, downlink_id: downlinkID, ...(fCnt === undefined ? {} : { f_cnt: fCnt }) });
+    deps.log.info('Downlink pushed to TTS', {
+      thing_name: thing.thingName,
+      downlink_id: downlinkID,
+      ...(fCnt === undefined ? {} : { f_cnt: fCnt }),
+    });
     return { status: 'pushed', thingName: thing.thingName, downlinkID, fCnt };
   } catch (error) {
     if (!(error instanceof IntegrationError) || error.retryable) throw error;
@@ -80,22 +92,38 @@ export async function handleDownlink(input: unknown, deps: DownlinkDependencies)
         owner_stack: error.owner,
         downlink_id: downlinkID,
       });
-      return { status: 'ignored', thingName: error.thingName, reason: `the thing belongs to stack ${error.owner}` };
+      return {
+        status: 'ignored',
+        thingName: error.thingName,
+        reason: `the thing belongs to stack ${error.owner}`,
+      };
     }
     // Never another stack's topic: a thing's own topic only once it is known to be ours.
-    const topic = thing ? thingTopic(thing.thingName, 'downlink/failed') : DOWNLINK_REQUEST_FAILED_TOPIC;
+    const topic = thing
+      ? thingTopic(thing.thingName, 'downlink/failed')
+      : DOWNLINK_REQUEST_FAILED_TOPIC;
     await deps.publisher.publish(topic, downlinkFailedAnswer(input, error, correlationIDs));
     deps.counters.count(DownlinkMetric.REJECTIONS);
     // Input errors are the application's to fix; anything else is the operator's, so it goes
     // on to the error policy, which logs and counts it (and does not retry it either).
     if (!(error instanceof InputError)) throw error;
-    deps.log.warn('Downlink request rejected', { error_code: error.code, reason: error.message, downlink_id: downlinkID, answer_topic: topic });
+    deps.log.warn('Downlink request rejected', {
+      error_code: error.code,
+      reason: error.message,
+      downlink_id: downlinkID,
+      answer_topic: topic,
+    });
     return { status: 'rejected', code: error.code, topic };
   }
 }
 
 /** Pushes the downlink to TTS; returns the frame counter with E2E. */
-async function push(request: DownlinkRequest, thing: ThingRecord, correlationIDs: readonly string[], deps: DownlinkDependencies): Promise<number | undefined> {
+async function push(
+  request: DownlinkRequest,
+  thing: ThingRecord,
+  correlationIDs: readonly string[],
+  deps: DownlinkDependencies,
+): Promise<number | undefined> {
   const { config } = deps;
   const deviceID = deviceIDOfThing(config, thing);
   if (deviceID === undefined) {
@@ -106,7 +134,12 @@ async function push(request: DownlinkRequest, thing: ThingRecord, correlationIDs
       { thingName: thing.thingName },
     );
   }
-  const base = { fPort: request.fPort, confirmed: request.confirmed, highPriority: request.highPriority, correlationIDs };
+  const base = {
+    fPort: request.fPort,
+    confirmed: request.confirmed,
+    highPriority: request.highPriority,
+    correlationIDs,
+  };
   let downlink: PushDownlink;
   let fCnt: number | undefined;
   if (deps.keks) {
@@ -115,11 +148,19 @@ async function push(request: DownlinkRequest, thing: ThingRecord, correlationIDs
     const keks = deps.keks;
     // The AppSKey is unwrapped before the counter is written: a key that cannot be used
     // must not use up a counter.
-    const reservation = await reserveDownlinkFCnt(deps.shadows, thing.thingName, { delay: deps.delay, random: deps.random }, (session) =>
-      unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
+    const reservation = await reserveDownlinkFCnt(
+      deps.shadows,
+      thing.thingName,
+      { delay: deps.delay, random: deps.random },
+      (session) => unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
     );
     fCnt = reservation.fCnt;
-    const frmPayload = encryptDownlinkPayload(reservation.prepared, reservation.session.devAddr, fCnt, bytes);
+    const frmPayload = encryptDownlinkPayload(
+      reservation.prepared,
+      reservation.session.devAddr,
+      fCnt,
+      bytes,
+    );
     downlink = {
       ...base,
       frmPayload: Buffer.from(frmPayload).toString('base64'),

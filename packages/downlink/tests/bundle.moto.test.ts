@@ -1,18 +1,55 @@
 import { join } from 'node:path';
 
-import { decryptFRMPayload, encryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
-import { actionOf, describeWithMoto, publishedOn, runContainer, startStackAccount, type StackAccount } from '@tts-aws-iot/test-kit';
+import {
+  decryptFRMPayload,
+  encryptFRMPayload,
+  parseAesKey,
+  parseDevAddr,
+} from '@tts-aws-iot/lorawan';
+import {
+  actionOf,
+  describeWithMoto,
+  publishedOn,
+  runContainer,
+  startStackAccount,
+  type StackAccount,
+} from '@tts-aws-iot/test-kit';
 
-import { APP_S_KEY_HEX, DEV_ADDR, KEK_RING_SECRET, keyMaterialForms, SESSION_KEY_ID, sessionShadow, THING, WRAPPED_APP_S_KEY } from './fixtures';
+import {
+  APP_S_KEY_HEX,
+  DEV_ADDR,
+  KEK_RING_SECRET,
+  keyMaterialForms,
+  SESSION_KEY_ID,
+  sessionShadow,
+  THING,
+  WRAPPED_APP_S_KEY,
+} from './fixtures';
 
 const DOWNLINK_BUNDLE = join(__dirname, '../../../dist/packages/downlink/index.js');
 const UPLINK_BUNDLE = join(__dirname, '../../../dist/packages/uplink/index.js');
 const PUSH_TOPIC = 'thethings/lorawan/tts-stack/downlink/push';
 
-type Push = { downlinks: { f_port: number; frm_payload: string; f_cnt: number; session_key_id: string; correlation_ids: string[] }[] };
+type Push = {
+  downlinks: {
+    f_port: number;
+    frm_payload: string;
+    f_cnt: number;
+    session_key_id: string;
+    correlation_ids: string[];
+  }[];
+};
 
 const decrypt = (downlink: Push['downlinks'][number]) =>
-  Array.from(decryptFRMPayload(parseAesKey(APP_S_KEY_HEX), 'down', parseDevAddr(DEV_ADDR), downlink.f_cnt, Buffer.from(downlink.frm_payload, 'base64')));
+  Array.from(
+    decryptFRMPayload(
+      parseAesKey(APP_S_KEY_HEX),
+      'down',
+      parseDevAddr(DEV_ADDR),
+      downlink.f_cnt,
+      Buffer.from(downlink.frm_payload, 'base64'),
+    ),
+  );
 
 /**
  * The downlink bundle (and, for the round trip, the uplink bundle) as Lambda runs them,
@@ -33,48 +70,106 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
   afterAll(() => account?.stop());
 
   it('gives 50 concurrent downlinks for one device, from 5 containers, 50 distinct consecutive counters', async () => {
-    await account.createThing(THING, { devEUI: THING, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' });
+    await account.createThing(THING, {
+      devEUI: THING,
+      stackName: 'tts-stack',
+      deviceID: 'eui-0004a30b001c0530',
+    });
     await account.report(THING, sessionShadow); // lastAFCntDown 4: the first counter is 5
     await account.moto.startRecording();
 
-    const requests = Array.from({ length: 50 }, (_, i) => ({ thingName: THING, bytes: Buffer.from([i, 0xaa]).toString('base64'), fPort: 7 }));
+    const requests = Array.from({ length: 50 }, (_, i) => ({
+      thingName: THING,
+      bytes: Buffer.from([i, 0xaa]).toString('base64'),
+      fPort: 7,
+    }));
     const runs = await Promise.all(
-      [0, 1, 2, 3, 4].map((container) => runContainer(DOWNLINK_BUNDLE, env, requests.slice(container * 10, container * 10 + 10), { concurrent: true })),
+      [0, 1, 2, 3, 4].map((container) =>
+        runContainer(DOWNLINK_BUNDLE, env, requests.slice(container * 10, container * 10 + 10), {
+          concurrent: true,
+        }),
+      ),
     );
-    for (const run of runs) expect(run.outcomes).toEqual(Array.from({ length: 10 }, () => ({ ok: true, value: null })));
+    for (const run of runs)
+      expect(run.outcomes).toEqual(Array.from({ length: 10 }, () => ({ ok: true, value: null })));
 
-    const downlinks = publishedOn(await account.moto.requests(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
-    expect(downlinks.map((d) => d.f_cnt).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 5));
+    const downlinks = publishedOn(await account.moto.requests(), PUSH_TOPIC).map(
+      (push) => (push as Push).downlinks[0]!,
+    );
+    expect(downlinks.map((d) => d.f_cnt).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 5),
+    );
     // Each payload decrypts, at its own counter, to the request it came from.
-    expect(downlinks.map((d) => decrypt(d)).sort((a, b) => a[0]! - b[0]!)).toEqual(requests.map((_, i) => [i, 0xaa]));
-    expect(downlinks.every((d) => d.session_key_id === SESSION_KEY_ID && d.f_port === 7)).toBe(true);
+    expect(downlinks.map((d) => decrypt(d)).sort((a, b) => a[0]! - b[0]!)).toEqual(
+      requests.map((_, i) => [i, 0xaa]),
+    );
+    expect(downlinks.every((d) => d.session_key_id === SESSION_KEY_ID && d.f_port === 7)).toBe(
+      true,
+    );
     expect((await account.shadow(THING)).state.reported['fCntDown']).toBe(54);
   }, 120_000);
 
   it('answers bad requests on the thing’s downlink/failed topic and ends successfully, pushing nothing', async () => {
-    await account.createThing('0004A30B001C0AAA', { devEUI: '0004A30B001C0AAA', stackName: 'other-stack' });
-    await account.createThing('0004A30B001C0BBB', { devEUI: '0004A30B001C0BBB', stackName: 'tts-stack' });
+    await account.createThing('0004A30B001C0AAA', {
+      devEUI: '0004A30B001C0AAA',
+      stackName: 'other-stack',
+    });
+    await account.createThing('0004A30B001C0BBB', {
+      devEUI: '0004A30B001C0BBB',
+      stackName: 'tts-stack',
+    });
     const shadowBefore = await account.shadow(THING);
     await account.moto.startRecording();
 
     const cases: [unknown, string, string][] = [
-      [{ thingName: THING, bytes: 'AQ==', fPort: 0 }, 'invalid_f_port', `lorawan/${THING}/downlink/failed`],
-      [{ thingName: THING, payload: { led: 1 } }, 'payload_not_supported_with_e2e', `lorawan/${THING}/downlink/failed`],
-      [{ thingName: THING, bytes: Buffer.alloc(243).toString('base64') }, 'payload_too_large', `lorawan/${THING}/downlink/failed`],
-      [{ thingName: 'FFFFFFFFFFFFFFFF', bytes: 'AQ==' }, 'unknown_thing', 'lorawan/downlink/failed'],
-      [{ thingName: 'other-stack_sensor-1', bytes: 'AQ==' }, 'thing_not_found', 'lorawan/downlink/failed'],
-      [{ thingName: '0004A30B001C0BBB', bytes: 'AQ==' }, 'no_session', 'lorawan/0004A30B001C0BBB/downlink/failed'],
+      [
+        { thingName: THING, bytes: 'AQ==', fPort: 0 },
+        'invalid_f_port',
+        `lorawan/${THING}/downlink/failed`,
+      ],
+      [
+        { thingName: THING, payload: { led: 1 } },
+        'payload_not_supported_with_e2e',
+        `lorawan/${THING}/downlink/failed`,
+      ],
+      [
+        { thingName: THING, bytes: Buffer.alloc(243).toString('base64') },
+        'payload_too_large',
+        `lorawan/${THING}/downlink/failed`,
+      ],
+      [
+        { thingName: 'FFFFFFFFFFFFFFFF', bytes: 'AQ==' },
+        'unknown_thing',
+        'lorawan/downlink/failed',
+      ],
+      [
+        { thingName: 'other-stack_sensor-1', bytes: 'AQ==' },
+        'thing_not_found',
+        'lorawan/downlink/failed',
+      ],
+      [
+        { thingName: '0004A30B001C0BBB', bytes: 'AQ==' },
+        'no_session',
+        'lorawan/0004A30B001C0BBB/downlink/failed',
+      ],
       [{ bytes: 'AQ==' }, 'missing_thing_name', 'lorawan/downlink/failed'],
     ];
     // Another stack's thing: that stack answers, this one stays silent.
     const foreign = { thingName: '0004A30B001C0AAA', bytes: 'AQ==' };
-    const run = await runContainer(DOWNLINK_BUNDLE, env, [...cases.map(([request]) => request), foreign]);
+    const run = await runContainer(DOWNLINK_BUNDLE, env, [
+      ...cases.map(([request]) => request),
+      foreign,
+    ]);
     expect(run.outcomes.every((outcome) => outcome.ok)).toBe(true);
 
     const recording = await account.moto.requests();
     for (const [, name, topic] of cases) {
       expect(publishedOn(recording, topic)).toContainEqual(
-        expect.objectContaining({ downlink_failed: expect.objectContaining({ error: expect.objectContaining({ namespace: 'tts-aws-iot', name }) }) }),
+        expect.objectContaining({
+          downlink_failed: expect.objectContaining({
+            error: expect.objectContaining({ namespace: 'tts-aws-iot', name }),
+          }),
+        }),
       );
     }
     expect(recording.filter((r) => actionOf(r) === 'Publish')).toHaveLength(cases.length);
@@ -82,53 +177,126 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     expect(recording.some((r) => actionOf(r) === 'UpdateThingShadow')).toBe(false);
     expect((await account.shadow(THING)).version).toBe(shadowBefore.version);
     // A name this stack never gives is not looked up: the role may not read it.
-    expect(recording.filter((r) => actionOf(r) === 'DescribeThing').map((r) => r.path)).not.toContain('/things/other-stack_sensor-1');
+    expect(
+      recording.filter((r) => actionOf(r) === 'DescribeThing').map((r) => r.path),
+    ).not.toContain('/things/other-stack_sensor-1');
     // Powertools writes warnings to stderr; Lambda sends both streams to CloudWatch Logs.
-    expect(`${run.stdout}${run.stderr}`.match(/"Downlink request rejected"/g)).toHaveLength(cases.length);
-    expect(run.stdout).toContain('"Downlink request for a thing of another stack: left to that stack"');
+    expect(`${run.stdout}${run.stderr}`.match(/"Downlink request rejected"/g)).toHaveLength(
+      cases.length,
+    );
+    expect(run.stdout).toContain(
+      '"Downlink request for a thing of another stack: left to that stack"',
+    );
   }, 60_000);
 
   it('keeps the AppSKey and the KEK out of every log line, shadow and message of a full E2E round trip', async () => {
     const devEUI = '0004A30B001C0CCC';
-    const ids = { device_id: 'eui-0004a30b001c0ccc', application_ids: { application_id: 'my-app' }, dev_eui: devEUI, dev_addr: DEV_ADDR };
+    const ids = {
+      device_id: 'eui-0004a30b001c0ccc',
+      application_ids: { application_id: 'my-app' },
+      dev_eui: devEUI,
+      dev_addr: DEV_ADDR,
+    };
     const envelope = { encrypted_key: WRAPPED_APP_S_KEY, kek_label: 'kek-2' };
     const frm = (plaintext: number[], fCnt: number, direction: 'up' | 'down') =>
-      Buffer.from(encryptFRMPayload(parseAesKey(APP_S_KEY_HEX), direction, parseDevAddr(DEV_ADDR), fCnt, Uint8Array.from(plaintext))).toString('base64');
+      Buffer.from(
+        encryptFRMPayload(
+          parseAesKey(APP_S_KEY_HEX),
+          direction,
+          parseDevAddr(DEV_ADDR),
+          fCnt,
+          Uint8Array.from(plaintext),
+        ),
+      ).toString('base64');
     await account.moto.startRecording();
 
     // Join and two uplinks through the uplink bundle (a fresh container: the thing is created).
     const up = await runContainer(UPLINK_BUNDLE, env, [
-      { end_device_ids: ids, correlation_ids: ['as:up:1'], received_at: '2024-05-01T12:00:00Z', join_accept: { session_key_id: SESSION_KEY_ID, app_s_key: envelope } },
-      { end_device_ids: ids, received_at: '2024-05-01T12:01:00Z', uplink_message: { session_key_id: SESSION_KEY_ID, f_port: 1, f_cnt: 1, frm_payload: frm([0x11, 0x22], 1, 'up'), app_s_key: envelope, last_a_f_cnt_down: 2, rx_metadata: [{ gateway_ids: { gateway_id: 'gw-1' }, rssi: -70, snr: 8 }] } },
-      { end_device_ids: ids, received_at: '2024-05-01T12:02:00Z', uplink_message: { session_key_id: SESSION_KEY_ID, f_port: 1, f_cnt: 2, frm_payload: frm([0x33], 2, 'up'), app_s_key: { key: APP_S_KEY_HEX } } },
-      { end_device_ids: ids, uplink_message: { f_port: 1, f_cnt: 3, frm_payload: 'AQ==', app_s_key: { ...envelope, kek_label: 'kek-unknown' } } },
+      {
+        end_device_ids: ids,
+        correlation_ids: ['as:up:1'],
+        received_at: '2024-05-01T12:00:00Z',
+        join_accept: { session_key_id: SESSION_KEY_ID, app_s_key: envelope },
+      },
+      {
+        end_device_ids: ids,
+        received_at: '2024-05-01T12:01:00Z',
+        uplink_message: {
+          session_key_id: SESSION_KEY_ID,
+          f_port: 1,
+          f_cnt: 1,
+          frm_payload: frm([0x11, 0x22], 1, 'up'),
+          app_s_key: envelope,
+          last_a_f_cnt_down: 2,
+          rx_metadata: [{ gateway_ids: { gateway_id: 'gw-1' }, rssi: -70, snr: 8 }],
+        },
+      },
+      {
+        end_device_ids: ids,
+        received_at: '2024-05-01T12:02:00Z',
+        uplink_message: {
+          session_key_id: SESSION_KEY_ID,
+          f_port: 1,
+          f_cnt: 2,
+          frm_payload: frm([0x33], 2, 'up'),
+          app_s_key: { key: APP_S_KEY_HEX },
+        },
+      },
+      {
+        end_device_ids: ids,
+        uplink_message: {
+          f_port: 1,
+          f_cnt: 3,
+          frm_payload: 'AQ==',
+          app_s_key: { ...envelope, kek_label: 'kek-unknown' },
+        },
+      },
     ]);
     expect(up.outcomes.every((outcome) => outcome.ok)).toBe(true);
-    const uplinks = publishedOn(await account.moto.requests(), `lorawan/${devEUI}/uplink`) as { uplink_message: { frm_payload: string } }[];
+    const uplinks = publishedOn(await account.moto.requests(), `lorawan/${devEUI}/uplink`) as {
+      uplink_message: { frm_payload: string };
+    }[];
     expect(uplinks.map((u) => u.uplink_message.frm_payload)).toEqual(['ESI=', 'Mw==']);
 
     // A downlink, then TTS reports its counter too low: the uplink bundle re-pushes it.
-    const down = await runContainer(DOWNLINK_BUNDLE, env, [{ thingName: devEUI, bytes: 'q80=', fPort: 9 }]);
+    const down = await runContainer(DOWNLINK_BUNDLE, env, [
+      { thingName: devEUI, bytes: 'q80=', fPort: 9 },
+    ]);
     expect(down.outcomes).toEqual([{ ok: true, value: null }]);
-    const [pushed] = publishedOn(await account.moto.requests(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
+    const [pushed] = publishedOn(await account.moto.requests(), PUSH_TOPIC).map(
+      (push) => (push as Push).downlinks[0]!,
+    );
     expect(pushed!.f_cnt).toBe(3);
     const failed = {
       end_device_ids: ids,
       downlink_failed: {
         downlink: { ...pushed, priority: 'NORMAL' },
-        error: { namespace: 'pkg/networkserver', name: 'f_cnt_too_low', attributes: { f_cnt: 3, min_f_cnt: 8 }, code: 3 },
+        error: {
+          namespace: 'pkg/networkserver',
+          name: 'f_cnt_too_low',
+          attributes: { f_cnt: 3, min_f_cnt: 8 },
+          code: 3,
+        },
       },
     };
     const retry = await runContainer(UPLINK_BUNDLE, env, [failed]);
     expect(retry.outcomes).toEqual([{ ok: true, value: null }]);
-    const repushed = publishedOn(await account.moto.requests(), PUSH_TOPIC).map((push) => (push as Push).downlinks[0]!);
+    const repushed = publishedOn(await account.moto.requests(), PUSH_TOPIC).map(
+      (push) => (push as Push).downlinks[0]!,
+    );
     expect(repushed).toHaveLength(2);
-    expect(repushed[1]).toMatchObject({ f_cnt: 8, correlation_ids: [expect.stringMatching(/^tts-aws-iot:downlink:/), 'tts-aws-iot:attempt:2'] });
+    expect(repushed[1]).toMatchObject({
+      f_cnt: 8,
+      correlation_ids: [expect.stringMatching(/^tts-aws-iot:downlink:/), 'tts-aws-iot:attempt:2'],
+    });
     expect(decrypt(repushed[1]!)).toEqual([0xab, 0xcd]);
 
     // Everything that left the functions: logs, every request to AWS, the final shadow.
     const shadow = await account.shadow(devEUI);
-    expect(shadow.state.reported).toMatchObject({ appSKeyEnvelope: { encryptedKey: WRAPPED_APP_S_KEY, kekLabel: 'kek-2' }, fCntDown: 8 });
+    expect(shadow.state.reported).toMatchObject({
+      appSKeyEnvelope: { encryptedKey: WRAPPED_APP_S_KEY, kekLabel: 'kek-2' },
+      fCntDown: 8,
+    });
     const everything = [
       ...[up, down, retry].flatMap((run) => [run.stdout, run.stderr]),
       ...(await account.moto.requests()).map((request) => request.body),

@@ -2,28 +2,67 @@ import { InMemoryShadowStore, TransientError } from '@tts-aws-iot/integration';
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 
 import { handleDownlink } from '../src/downlink';
-import { APP_S_KEY_HEX, DEV_ADDR, keyMaterialForms, OTHER_STACKS_THING, SESSION_KEY_ID, sessionShadow, setup, THING } from './fixtures';
+import {
+  APP_S_KEY_HEX,
+  DEV_ADDR,
+  keyMaterialForms,
+  OTHER_STACKS_THING,
+  SESSION_KEY_ID,
+  sessionShadow,
+  setup,
+  THING,
+} from './fixtures';
 
 const PUSH_TOPIC = 'thethings/lorawan/tts-stack/downlink/push';
-type Push = { end_device_ids: unknown; downlinks: { frm_payload?: string; f_cnt?: number; [key: string]: unknown }[] };
+type Push = {
+  end_device_ids: unknown;
+  downlinks: { frm_payload?: string; f_cnt?: number; [key: string]: unknown }[];
+};
 
 function decrypt(push: Push, index = 0): number[] {
   const downlink = push.downlinks[index]!;
-  return Array.from(decryptFRMPayload(parseAesKey(APP_S_KEY_HEX), 'down', parseDevAddr(DEV_ADDR), downlink.f_cnt!, Buffer.from(downlink.frm_payload!, 'base64')));
+  return Array.from(
+    decryptFRMPayload(
+      parseAesKey(APP_S_KEY_HEX),
+      'down',
+      parseDevAddr(DEV_ADDR),
+      downlink.f_cnt!,
+      Buffer.from(downlink.frm_payload!, 'base64'),
+    ),
+  );
 }
 
 describe('handleDownlink without E2E', () => {
   it('pushes the bytes to TTS with the request’s options and a correlation ID', async () => {
     const world = await setup({ e2eEnabled: false, kekSecretID: undefined });
-    const outcome = await handleDownlink({ thingName: THING, bytes: 'AQID', fPort: 15, confirmed: true, highPriority: true }, world.deps);
-    expect(outcome).toEqual({ status: 'pushed', thingName: THING, downlinkID: 'dl-1', fCnt: undefined });
+    const outcome = await handleDownlink(
+      { thingName: THING, bytes: 'AQID', fPort: 15, confirmed: true, highPriority: true },
+      world.deps,
+    );
+    expect(outcome).toEqual({
+      status: 'pushed',
+      thingName: THING,
+      downlinkID: 'dl-1',
+      fCnt: undefined,
+    });
     expect(world.publisher.messages).toEqual([
       {
         topic: PUSH_TOPIC,
         qos: 1,
         payload: {
-          end_device_ids: { device_id: 'eui-0004a30b001c0530', application_ids: { application_id: 'my-app' } },
-          downlinks: [{ f_port: 15, frm_payload: 'AQID', confirmed: true, priority: 'HIGH', correlation_ids: ['tts-aws-iot:downlink:dl-1', 'tts-aws-iot:attempt:1'] }],
+          end_device_ids: {
+            device_id: 'eui-0004a30b001c0530',
+            application_ids: { application_id: 'my-app' },
+          },
+          downlinks: [
+            {
+              f_port: 15,
+              frm_payload: 'AQID',
+              confirmed: true,
+              priority: 'HIGH',
+              correlation_ids: ['tts-aws-iot:downlink:dl-1', 'tts-aws-iot:attempt:1'],
+            },
+          ],
         },
       },
     ]);
@@ -47,10 +86,17 @@ describe('handleDownlink without E2E', () => {
 describe('handleDownlink with E2E', () => {
   it('encrypts with the session AppSKey at the next counter and pushes it with the session', async () => {
     const world = await setup();
-    const outcome = await handleDownlink({ thingName: THING, bytes: 'yv4AQg==', fPort: 3 }, world.deps);
+    const outcome = await handleDownlink(
+      { thingName: THING, bytes: 'yv4AQg==', fPort: 3 },
+      world.deps,
+    );
     expect(outcome).toMatchObject({ status: 'pushed', fCnt: 5 });
     const push = world.publisher.messages[0]?.payload as Push;
-    expect(push.downlinks[0]).toMatchObject({ f_port: 3, session_key_id: SESSION_KEY_ID, f_cnt: 5 });
+    expect(push.downlinks[0]).toMatchObject({
+      f_port: 3,
+      session_key_id: SESSION_KEY_ID,
+      f_cnt: 5,
+    });
     expect(push.downlinks[0]?.frm_payload).not.toBe('yv4AQg==');
     expect(decrypt(push)).toEqual([0xca, 0xfe, 0x00, 0x42]);
     expect(world.shadows.reported(THING, 'lorawan')?.['fCntDown']).toBe(5);
@@ -58,11 +104,22 @@ describe('handleDownlink with E2E', () => {
 
   it('gives 50 concurrent requests for one device 50 distinct consecutive counters', async () => {
     const world = await setup();
-    await Promise.all(Array.from({ length: 50 }, (_, i) => handleDownlink({ thingName: THING, bytes: Buffer.from([i]).toString('base64') }, world.deps)));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        handleDownlink(
+          { thingName: THING, bytes: Buffer.from([i]).toString('base64') },
+          world.deps,
+        ),
+      ),
+    );
     const pushes = world.publisher.messages.map((m) => m.payload as Push);
-    expect(pushes.map((p) => p.downlinks[0]!.f_cnt).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 50 }, (_, i) => i + 5));
+    expect(pushes.map((p) => p.downlinks[0]!.f_cnt).sort((a, b) => a! - b!)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 5),
+    );
     // Each payload decrypts at its own counter to what was asked.
-    expect(pushes.map((p) => decrypt(p)[0]).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(pushes.map((p) => decrypt(p)[0]).sort((a, b) => a! - b!)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   });
 
   it('never lets the AppSKey or the KEK reach a message or a log line', async () => {
@@ -78,7 +135,9 @@ describe('handleDownlink with E2E', () => {
     (world.shadows as InMemoryShadowStore).getShadow = async () => {
       throw new TransientError('aws_throttled', 'throttled');
     };
-    await expect(handleDownlink({ thingName: THING, bytes: 'AQ==' }, world.deps)).rejects.toMatchObject({ code: 'aws_throttled' });
+    await expect(
+      handleDownlink({ thingName: THING, bytes: 'AQ==' }, world.deps),
+    ).rejects.toMatchObject({ code: 'aws_throttled' });
     expect(world.publisher.messages).toEqual([]);
   });
 });
@@ -88,45 +147,192 @@ const GENERIC = 'lorawan/downlink/failed';
 describe('handleDownlink refusals', () => {
   const answerOn = (thing: string) => `lorawan/${thing}/downlink/failed`;
   // Things of the stack whose state a downlink cannot use.
-  const [NOID, NOSESSION, DAMAGED, OLDKEK] = ['0004A30B001C0A01', '0004A30B001C0A02', '0004A30B001C0A03', '0004A30B001C0A04'];
+  const [NOID, NOSESSION, DAMAGED, OLDKEK] = [
+    '0004A30B001C0A01',
+    '0004A30B001C0A02',
+    '0004A30B001C0A03',
+    '0004A30B001C0A04',
+  ];
   // Every refusal is answered with its own error name, on the thing's topic when the thing is
   // ours, and nothing reaches TTS or the shadow.
   it.each<[string, unknown, string, string, number, Record<string, unknown>]>([
     ['text that is not JSON', '{"thingName"', 'invalid_request', GENERIC, 3, {}],
     ['a JSON array', [{ thingName: THING }], 'invalid_request', GENERIC, 3, {}],
     ['null', null, 'invalid_request', GENERIC, 3, {}],
-    ['a misspelt field', { thingName: THING, bytes: 'AQ==', FPort: 2 }, 'unknown_field', answerOn(THING), 3, {}],
+    [
+      'a misspelt field',
+      { thingName: THING, bytes: 'AQ==', FPort: 2 },
+      'unknown_field',
+      answerOn(THING),
+      3,
+      {},
+    ],
     ['no thingName', { bytes: 'AQ==' }, 'missing_thing_name', GENERIC, 3, {}],
     ['an empty thingName', { thingName: '', bytes: 'AQ==' }, 'missing_thing_name', GENERIC, 3, {}],
-    ['a thingName with a wildcard', { thingName: 'a/#', bytes: 'AQ==' }, 'invalid_thing_name', GENERIC, 3, {}],
+    [
+      'a thingName with a wildcard',
+      { thingName: 'a/#', bytes: 'AQ==' },
+      'invalid_thing_name',
+      GENERIC,
+      3,
+      {},
+    ],
     ['neither bytes nor payload', { thingName: THING }, 'missing_payload', answerOn(THING), 3, {}],
-    ['bytes and payload', { thingName: THING, bytes: 'AQ==', payload: { a: 1 } }, 'ambiguous_payload', answerOn(THING), 3, {}],
-    ['bytes that are not base64', { thingName: THING, bytes: 'not base64!' }, 'invalid_bytes', answerOn(THING), 3, {}],
+    [
+      'bytes and payload',
+      { thingName: THING, bytes: 'AQ==', payload: { a: 1 } },
+      'ambiguous_payload',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'bytes that are not base64',
+      { thingName: THING, bytes: 'not base64!' },
+      'invalid_bytes',
+      answerOn(THING),
+      3,
+      {},
+    ],
     ['bytes as a number', { thingName: THING, bytes: 12 }, 'invalid_bytes', answerOn(THING), 3, {}],
-    ['243 bytes', { thingName: THING, bytes: Buffer.alloc(243, 1).toString('base64') }, 'payload_too_large', answerOn(THING), 3, {}],
-    ['payload JSON with E2E', { thingName: THING, payload: { led: 'on' } }, 'payload_not_supported_with_e2e', answerOn(THING), 3, {}],
-    ['fPort 0', { thingName: THING, bytes: 'AQ==', fPort: 0 }, 'invalid_f_port', answerOn(THING), 3, {}],
-    ['fPort 224', { thingName: THING, bytes: 'AQ==', fPort: 224 }, 'invalid_f_port', answerOn(THING), 3, {}],
-    ['fPort -1', { thingName: THING, bytes: 'AQ==', fPort: -1 }, 'invalid_f_port', answerOn(THING), 3, {}],
-    ['fPort "10"', { thingName: THING, bytes: 'AQ==', fPort: '10' }, 'invalid_f_port', answerOn(THING), 3, {}],
-    ['confirmed "true"', { thingName: THING, bytes: 'AQ==', confirmed: 'true' }, 'invalid_confirmed', answerOn(THING), 3, {}],
-    ['highPriority 1', { thingName: THING, bytes: 'AQ==', highPriority: 1 }, 'invalid_high_priority', answerOn(THING), 3, {}],
-    ['an unknown thing', { thingName: 'FFFFFFFFFFFFFFFF', bytes: 'AQ==' }, 'unknown_thing', GENERIC, 5, {}],
-    ['a thing that no stack manages', { thingName: '0004A30B001C0A00', bytes: 'AQ==' }, 'stack_mismatch', GENERIC, 9, {}],
-    ['a thing without device identity', { thingName: NOID, bytes: 'AQ==' }, 'unknown_device', answerOn(NOID), 9, {}],
-    ['a thing without session', { thingName: NOSESSION, bytes: 'AQ==' }, 'no_session', answerOn(NOSESSION), 9, {}],
-    ['a thing with a damaged session', { thingName: DAMAGED, bytes: 'AQ==' }, 'invalid_session_state', answerOn(DAMAGED), 9, { field: 'devAddr' }],
-    ['a session wrapped under an unknown KEK', { thingName: OLDKEK, bytes: 'AQ==' }, 'unknown_kek_label', answerOn(OLDKEK), 9, { kekLabel: 'kek-0' }],
+    [
+      '243 bytes',
+      { thingName: THING, bytes: Buffer.alloc(243, 1).toString('base64') },
+      'payload_too_large',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'payload JSON with E2E',
+      { thingName: THING, payload: { led: 'on' } },
+      'payload_not_supported_with_e2e',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'fPort 0',
+      { thingName: THING, bytes: 'AQ==', fPort: 0 },
+      'invalid_f_port',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'fPort 224',
+      { thingName: THING, bytes: 'AQ==', fPort: 224 },
+      'invalid_f_port',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'fPort -1',
+      { thingName: THING, bytes: 'AQ==', fPort: -1 },
+      'invalid_f_port',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'fPort "10"',
+      { thingName: THING, bytes: 'AQ==', fPort: '10' },
+      'invalid_f_port',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'confirmed "true"',
+      { thingName: THING, bytes: 'AQ==', confirmed: 'true' },
+      'invalid_confirmed',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'highPriority 1',
+      { thingName: THING, bytes: 'AQ==', highPriority: 1 },
+      'invalid_high_priority',
+      answerOn(THING),
+      3,
+      {},
+    ],
+    [
+      'an unknown thing',
+      { thingName: 'FFFFFFFFFFFFFFFF', bytes: 'AQ==' },
+      'unknown_thing',
+      GENERIC,
+      5,
+      {},
+    ],
+    [
+      'a thing that no stack manages',
+      { thingName: '0004A30B001C0A00', bytes: 'AQ==' },
+      'stack_mismatch',
+      GENERIC,
+      9,
+      {},
+    ],
+    [
+      'a thing without device identity',
+      { thingName: NOID, bytes: 'AQ==' },
+      'unknown_device',
+      answerOn(NOID),
+      9,
+      {},
+    ],
+    [
+      'a thing without session',
+      { thingName: NOSESSION, bytes: 'AQ==' },
+      'no_session',
+      answerOn(NOSESSION),
+      9,
+      {},
+    ],
+    [
+      'a thing with a damaged session',
+      { thingName: DAMAGED, bytes: 'AQ==' },
+      'invalid_session_state',
+      answerOn(DAMAGED),
+      9,
+      { field: 'devAddr' },
+    ],
+    [
+      'a session wrapped under an unknown KEK',
+      { thingName: OLDKEK, bytes: 'AQ==' },
+      'unknown_kek_label',
+      answerOn(OLDKEK),
+      9,
+      { kekLabel: 'kek-0' },
+    ],
   ])('answers %s', async (_label, request, name, topic, grpcCode, attributes) => {
     const world = await setup();
-    world.registry.things.set('0004A30B001C0A00', { thingName: '0004A30B001C0A00', attributes: { devEUI: '0004A30B001C0A00' } });
+    world.registry.things.set('0004A30B001C0A00', {
+      thingName: '0004A30B001C0A00',
+      attributes: { devEUI: '0004A30B001C0A00' },
+    });
     world.registry.things.set(NOID, { thingName: NOID, attributes: { stackName: 'tts-stack' } });
-    for (const thingName of [NOSESSION, DAMAGED, OLDKEK]) world.registry.things.set(thingName, { thingName, attributes: { stackName: 'tts-stack', deviceID: `eui-${thingName.toLowerCase()}` } });
-    await world.shadows.updateShadow(DAMAGED, 'lorawan', { reported: { ...sessionShadow, devAddr: 'zz' } });
-    await world.shadows.updateShadow(OLDKEK, 'lorawan', { reported: { ...sessionShadow, appSKeyEnvelope: { ...sessionShadow.appSKeyEnvelope, kekLabel: 'kek-0' } } });
+    for (const thingName of [NOSESSION, DAMAGED, OLDKEK])
+      world.registry.things.set(thingName, {
+        thingName,
+        attributes: { stackName: 'tts-stack', deviceID: `eui-${thingName.toLowerCase()}` },
+      });
+    await world.shadows.updateShadow(DAMAGED, 'lorawan', {
+      reported: { ...sessionShadow, devAddr: 'zz' },
+    });
+    await world.shadows.updateShadow(OLDKEK, 'lorawan', {
+      reported: {
+        ...sessionShadow,
+        appSKeyEnvelope: { ...sessionShadow.appSKeyEnvelope, kekLabel: 'kek-0' },
+      },
+    });
     const before = JSON.stringify([...world.shadows.shadows.entries()]);
 
-    const outcome = await handleDownlink(request, world.deps).catch((error: unknown) => ({ thrown: error }));
+    const outcome = await handleDownlink(request, world.deps).catch((error: unknown) => ({
+      thrown: error,
+    }));
 
     if ('thrown' in outcome) {
       // Not the application's fault: answered all the same, then left to the error policy.
@@ -139,7 +345,14 @@ describe('handleDownlink refusals', () => {
     expect(answer?.topic).toBe(topic);
     expect(answer?.payload).toMatchObject({
       correlation_ids: ['tts-aws-iot:downlink:dl-1', 'tts-aws-iot:attempt:1'],
-      downlink_failed: { error: { namespace: 'tts-aws-iot', name, code: grpcCode, message_format: expect.stringMatching(/\.$/) } },
+      downlink_failed: {
+        error: {
+          namespace: 'tts-aws-iot',
+          name,
+          code: grpcCode,
+          message_format: expect.stringMatching(/\.$/),
+        },
+      },
     });
     expect(JSON.stringify([...world.shadows.shadows.entries()])).toBe(before);
     expect(world.metrics['DownlinkRejections']).toBe(1);
@@ -149,54 +362,94 @@ describe('handleDownlink refusals', () => {
 
 describe('handleDownlink with several stacks in one account', () => {
   // Every stack's HandleDownlink receives every request on lorawan/downlink.
-  const describeCalls = (world: Awaited<ReturnType<typeof setup>>) => world.registry.calls.filter((call) => call.method === 'describeThing');
+  const describeCalls = (world: Awaited<ReturnType<typeof setup>>) =>
+    world.registry.calls.filter((call) => call.method === 'describeThing');
 
   it.each([
     ['a request', { thingName: OTHER_STACKS_THING, bytes: 'AQ==' }],
     ['a malformed request', { thingName: OTHER_STACKS_THING, bytes: 'AQ==', fPort: 0 }],
-  ])('leaves %s for a thing of another stack to that stack: nothing published, nothing counted', async (_label, request) => {
-    const world = await setup();
-    await expect(handleDownlink(request, world.deps)).resolves.toEqual({
-      status: 'ignored',
-      thingName: OTHER_STACKS_THING,
-      reason: 'the thing belongs to stack other',
-    });
-    expect(world.publisher.messages).toEqual([]);
-    expect(world.metrics).toEqual({});
-    expect(world.logs).toEqual([
-      {
-        level: 'info',
-        message: 'Downlink request for a thing of another stack: left to that stack',
-        attributes: { thing_name: OTHER_STACKS_THING, owner_stack: 'other', downlink_id: 'dl-1' },
-      },
-    ]);
-  });
+  ])(
+    'leaves %s for a thing of another stack to that stack: nothing published, nothing counted',
+    async (_label, request) => {
+      const world = await setup();
+      await expect(handleDownlink(request, world.deps)).resolves.toEqual({
+        status: 'ignored',
+        thingName: OTHER_STACKS_THING,
+        reason: 'the thing belongs to stack other',
+      });
+      expect(world.publisher.messages).toEqual([]);
+      expect(world.metrics).toEqual({});
+      expect(world.logs).toEqual([
+        {
+          level: 'info',
+          message: 'Downlink request for a thing of another stack: left to that stack',
+          attributes: { thing_name: OTHER_STACKS_THING, owner_stack: 'other', downlink_id: 'dl-1' },
+        },
+      ]);
+    },
+  );
 
   it.each<[string, 'DevEUI' | 'DeviceID', string, RegExp]>([
-    ['a name that is no DevEUI', 'DevEUI', 'tts-stack_sensor-1', /names by DevEUI, 16 uppercase hex digits .*\(ThingNameScheme DevEUI\)/],
+    [
+      'a name that is no DevEUI',
+      'DevEUI',
+      'tts-stack_sensor-1',
+      /names by DevEUI, 16 uppercase hex digits .*\(ThingNameScheme DevEUI\)/,
+    ],
     ['a DevEUI in lowercase', 'DevEUI', '0004a30b001c0530', /ThingNameScheme DevEUI/],
-    ['a DevEUI, with the DeviceID scheme', 'DeviceID', THING, /names tts-stack_<deviceID> \(ThingNameScheme DeviceID\)/],
-    ['the name of another stack’s thing, with the DeviceID scheme', 'DeviceID', 'other_sensor-1', /ThingNameScheme DeviceID/],
-  ])('answers %s at once with thing_not_found, without asking the registry', async (_label, thingNameScheme, thingName, message) => {
-    const world = await setup({ thingNameScheme });
-    await expect(handleDownlink({ thingName, bytes: 'AQ==' }, world.deps)).resolves.toEqual({ status: 'rejected', code: 'thing_not_found', topic: GENERIC });
-    expect(describeCalls(world)).toEqual([]);
-    expect(world.publisher.messages).toHaveLength(1);
-    expect(world.publisher.messages[0]).toMatchObject({
-      topic: GENERIC,
-      payload: { thingName, downlink_failed: { error: { namespace: 'tts-aws-iot', name: 'thing_not_found', code: 5, message_format: expect.stringMatching(message) } } },
-    });
-    expect(world.metrics['DownlinkRejections']).toBe(1);
-  });
+    [
+      'a DevEUI, with the DeviceID scheme',
+      'DeviceID',
+      THING,
+      /names tts-stack_<deviceID> \(ThingNameScheme DeviceID\)/,
+    ],
+    [
+      'the name of another stack’s thing, with the DeviceID scheme',
+      'DeviceID',
+      'other_sensor-1',
+      /ThingNameScheme DeviceID/,
+    ],
+  ])(
+    'answers %s at once with thing_not_found, without asking the registry',
+    async (_label, thingNameScheme, thingName, message) => {
+      const world = await setup({ thingNameScheme });
+      await expect(handleDownlink({ thingName, bytes: 'AQ==' }, world.deps)).resolves.toEqual({
+        status: 'rejected',
+        code: 'thing_not_found',
+        topic: GENERIC,
+      });
+      expect(describeCalls(world)).toEqual([]);
+      expect(world.publisher.messages).toHaveLength(1);
+      expect(world.publisher.messages[0]).toMatchObject({
+        topic: GENERIC,
+        payload: {
+          thingName,
+          downlink_failed: {
+            error: {
+              namespace: 'tts-aws-iot',
+              name: 'thing_not_found',
+              code: 5,
+              message_format: expect.stringMatching(message),
+            },
+          },
+        },
+      });
+      expect(world.metrics['DownlinkRejections']).toBe(1);
+    },
+  );
 
   it('answers an unknown thing that the stack could have on lorawan/downlink/failed, after asking the registry', async () => {
     const world = await setup({ thingNameScheme: 'DeviceID' });
-    await expect(handleDownlink({ thingName: 'tts-stack_sensor-9', bytes: 'AQ==' }, world.deps)).resolves.toEqual({
+    await expect(
+      handleDownlink({ thingName: 'tts-stack_sensor-9', bytes: 'AQ==' }, world.deps),
+    ).resolves.toEqual({
       status: 'rejected',
       code: 'unknown_thing',
       topic: GENERIC,
     });
     expect(describeCalls(world).map((call) => call.args)).toEqual([['tts-stack_sensor-9']]);
-    expect(world.publisher.messages[0]?.payload).toMatchObject({ downlink_failed: { error: { name: 'unknown_thing', code: 5 } } });
+    expect(world.publisher.messages[0]?.payload).toMatchObject({
+      downlink_failed: { error: { name: 'unknown_thing', code: 5 } },
+    });
   });
 });

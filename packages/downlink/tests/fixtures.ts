@@ -44,8 +44,15 @@ export async function setup(overrides: Partial<IntegrationConfig> = {}) {
     { delay: () => new Promise<void>((resolve) => setImmediate(resolve)), random: Math.random },
   );
   const { registry, shadows } = world;
-  registry.things.set(THING, { thingName: THING, thingTypeName: 'lorawan', attributes: { devEUI: THING, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' } });
-  registry.things.set(OTHER_STACKS_THING, { thingName: OTHER_STACKS_THING, attributes: { devEUI: OTHER_STACKS_THING, stackName: 'other' } });
+  registry.things.set(THING, {
+    thingName: THING,
+    thingTypeName: 'lorawan',
+    attributes: { devEUI: THING, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' },
+  });
+  registry.things.set(OTHER_STACKS_THING, {
+    thingName: OTHER_STACKS_THING,
+    attributes: { devEUI: OTHER_STACKS_THING, stackName: 'other' },
+  });
   await shadows.updateShadow(THING, 'lorawan', { reported: sessionShadow });
   shadows.calls.length = 0;
   let ids = 0;

@@ -64,7 +64,10 @@ export const UplinkMetric = {
  * @throws InputError for a malformed message, one of another application, or a thing of
  *   another stack (not retryable); IntegrationError from the ports (retryable or not)
  */
-export async function handleUplink(input: unknown, deps: UplinkDependencies): Promise<UplinkOutcome> {
+export async function handleUplink(
+  input: unknown,
+  deps: UplinkDependencies,
+): Promise<UplinkOutcome> {
   const up = readApplicationUp(input);
   const { config } = deps;
   if (up.ids.applicationID !== config.applicationID) {
@@ -107,21 +110,34 @@ export async function handleUplink(input: unknown, deps: UplinkDependencies): Pr
   return { status: 'handled', type: up.type, thingName };
 }
 
-async function onUplink(up: HandledUp, uplink: ApplicationUplink, thingName: string, deps: UplinkDependencies): Promise<void> {
+async function onUplink(
+  up: HandledUp,
+  uplink: ApplicationUplink,
+  thingName: string,
+  deps: UplinkDependencies,
+): Promise<void> {
   const { config, keks } = deps;
   let plaintext: Uint8Array | undefined;
   let envelope: ShadowKeyEnvelope | undefined;
   if (uplink.appSKey && keks) {
     const devAddr = up.ids.devAddr;
     if (devAddr === undefined) {
-      throw new InputError('missing_dev_addr', `The uplink of ${thingName} carries an AppSKey but no end_device_ids.dev_addr, which decryption needs.`, { thingName });
+      throw new InputError(
+        'missing_dev_addr',
+        `The uplink of ${thingName} carries an AppSKey but no end_device_ids.dev_addr, which decryption needs.`,
+        { thingName },
+      );
     }
     const appSKey = await unwrapCounted(keks, uplink.appSKey, thingName, deps.counters);
     // FPort 0 carries MAC commands under the network's key: not the application's to decrypt.
-    if (uplink.fPort > 0) plaintext = decryptUplinkPayload(appSKey, devAddr, uplink.fCnt, uplink.frmPayload);
+    if (uplink.fPort > 0)
+      plaintext = decryptUplinkPayload(appSKey, devAddr, uplink.fCnt, uplink.frmPayload);
     envelope = await keks.toShadowEnvelope(uplink.appSKey);
   } else if (uplink.appSKey) {
-    deps.log.warn('TTS sends the AppSKey, but end-to-end encryption is off here: the payload is republished encrypted', { thing_name: thingName });
+    deps.log.warn(
+      'TTS sends the AppSKey, but end-to-end encryption is off here: the payload is republished encrypted',
+      { thing_name: thingName },
+    );
   }
   // Only a message that could be read and decrypted may create a thing.
   await deps.things.ensure(thingName, up.ids);
@@ -143,7 +159,10 @@ async function onUplink(up: HandledUp, uplink: ApplicationUplink, thingName: str
     report = placement.report;
     if (!placement.included) {
       deps.counters.count(UplinkMetric.PAYLOADS_LEFT_OUT);
-      deps.log.warn('Decoded payload left out of the shadow', { thing_name: thingName, reason: placement.reason });
+      deps.log.warn('Decoded payload left out of the shadow', {
+        thing_name: thingName,
+        reason: placement.reason,
+      });
     }
   }
   // Steady state: these two calls are all the uplink costs, and they run concurrently.
@@ -154,7 +173,12 @@ async function onUplink(up: HandledUp, uplink: ApplicationUplink, thingName: str
   deps.counters.count(UplinkMetric.UPLINKS);
 }
 
-async function onJoinAccept(up: HandledUp, join: ApplicationJoinAccept, thingName: string, deps: UplinkDependencies): Promise<void> {
+async function onJoinAccept(
+  up: HandledUp,
+  join: ApplicationJoinAccept,
+  thingName: string,
+  deps: UplinkDependencies,
+): Promise<void> {
   const { config, keks } = deps;
   let envelope: ShadowKeyEnvelope | undefined;
   if (join.appSKey && keks) {
@@ -162,9 +186,12 @@ async function onJoinAccept(up: HandledUp, join: ApplicationJoinAccept, thingNam
     await unwrapCounted(keks, join.appSKey, thingName, deps.counters);
     envelope = await keks.toShadowEnvelope(join.appSKey);
   } else if (keks) {
-    deps.log.warn('Join without AppSKey although end-to-end encryption is on: check that the Application Server skips payload crypto', {
-      thing_name: thingName,
-    });
+    deps.log.warn(
+      'Join without AppSKey although end-to-end encryption is on: check that the Application Server skips payload crypto',
+      {
+        thing_name: thingName,
+      },
+    );
   }
   await deps.things.ensure(thingName, up.ids);
   const report = joinAcceptReport({
@@ -174,10 +201,7 @@ async function onJoinAccept(up: HandledUp, join: ApplicationJoinAccept, thingNam
     sessionID: join.sessionKeyID,
     appSKeyEnvelope: envelope,
   });
-  await Promise.all([
-    updateShadow(deps, thingName, up, report),
-    republish(deps, up, thingName),
-  ]);
+  await Promise.all([updateShadow(deps, thingName, up, report), republish(deps, up, thingName)]);
   deps.counters.count(UplinkMetric.JOINS);
 }
 
@@ -186,15 +210,29 @@ async function onJoinAccept(up: HandledUp, join: ApplicationJoinAccept, thingNam
  * the network no longer takes, so move it to a counter at or above `min_f_cnt` and push it
  * again, a bounded number of times.
  */
-async function repushIfCounterTooLow(up: ApplicationUp, thingName: string, deps: UplinkDependencies): Promise<void> {
+async function repushIfCounterTooLow(
+  up: ApplicationUp,
+  thingName: string,
+  deps: UplinkDependencies,
+): Promise<void> {
   if (up.type !== 'downlink_failed' || !deps.keks) return;
   const tooLow = findErrorDetails(up.error, 'f_cnt_too_low');
   const own = ownDownlink(up.downlink.correlationIDs);
   const { downlink } = up;
-  if (!tooLow || !own || downlink.sessionKeyID === undefined || downlink.fPort === 0 || downlink.frmPayload.length === 0) return;
+  if (
+    !tooLow ||
+    !own ||
+    downlink.sessionKeyID === undefined ||
+    downlink.fPort === 0 ||
+    downlink.frmPayload.length === 0
+  )
+    return;
   const logKeys = { thing_name: thingName, downlink_id: own.downlinkID, attempt: own.attempt };
   if (own.attempt > MAX_DOWNLINK_REPUSHES) {
-    deps.log.warn('Downlink frame counter still too low after the last re-push: giving up', logKeys);
+    deps.log.warn(
+      'Downlink frame counter still too low after the last re-push: giving up',
+      logKeys,
+    );
     return;
   }
   const minFCnt = Number(tooLow.attributes['min_f_cnt']);
@@ -203,13 +241,23 @@ async function repushIfCounterTooLow(up: ApplicationUp, thingName: string, deps:
     return;
   }
   const keks = deps.keks;
-  const { session, fCnt, prepared: appSKey } = await reserveDownlinkFCnt(
+  const {
+    session,
+    fCnt,
+    prepared: appSKey,
+  } = await reserveDownlinkFCnt(
     deps.shadows,
     thingName,
     { delay: deps.delay, random: deps.random, minFCnt, sessionID: downlink.sessionKeyID },
     (current) => unwrapCounted(keks, current.appSKeyEnvelope, thingName, deps.counters),
   );
-  const frmPayload = reencryptDownlinkPayload(appSKey, session.devAddr, downlink.fCnt, fCnt, downlink.frmPayload);
+  const frmPayload = reencryptDownlinkPayload(
+    appSKey,
+    session.devAddr,
+    downlink.fCnt,
+    fCnt,
+    downlink.frmPayload,
+  );
   const push = downlinkPush(
     { deviceID: up.ids.deviceID, applicationID: up.ids.applicationID },
     {
@@ -223,19 +271,36 @@ async function repushIfCounterTooLow(up: ApplicationUp, thingName: string, deps:
   );
   await deps.publisher.publish(ttsDownlinkPushTopic(deps.config.stackName), push);
   deps.counters.count(UplinkMetric.DOWNLINK_REPUSHES);
-  deps.log.info('Downlink re-pushed at a higher frame counter', { ...logKeys, f_cnt: fCnt, min_f_cnt: minFCnt });
+  deps.log.info('Downlink re-pushed at a higher frame counter', {
+    ...logKeys,
+    f_cnt: fCnt,
+    min_f_cnt: minFCnt,
+  });
 }
 
 /** Republishes the message on the thing's topic for its type (`lorawan/<thing>/uplink`, …). */
-function republish(deps: UplinkDependencies, up: HandledUp, thingName: string, plaintext?: Uint8Array): Promise<void> {
-  return deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), republishedMessage(up, thingName, plaintext));
+function republish(
+  deps: UplinkDependencies,
+  up: HandledUp,
+  thingName: string,
+  plaintext?: Uint8Array,
+): Promise<void> {
+  return deps.publisher.publish(
+    thingTopic(thingName, THING_EVENT_OF[up.type]),
+    republishedMessage(up, thingName, plaintext),
+  );
 }
 
 /**
  * Updates the `lorawan` shadow (nothing to do for an empty report). A thing deleted since
  * this container remembered it is created again, once.
  */
-async function updateShadow(deps: UplinkDependencies, thingName: string, up: ApplicationUp, report: ShadowReport): Promise<void> {
+async function updateShadow(
+  deps: UplinkDependencies,
+  thingName: string,
+  up: ApplicationUp,
+  report: ShadowReport,
+): Promise<void> {
   if (Object.keys(report).length === 0) return;
   try {
     await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });

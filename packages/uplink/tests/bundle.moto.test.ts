@@ -1,8 +1,25 @@
 import { join } from 'node:path';
 
-import { actionOf, describeWithMoto, freePort, publishedOn, runContainer, startStackAccount, type StackAccount } from '@tts-aws-iot/test-kit';
+import {
+  actionOf,
+  describeWithMoto,
+  freePort,
+  publishedOn,
+  runContainer,
+  startStackAccount,
+  type StackAccount,
+} from '@tts-aws-iot/test-kit';
 
-import { APP_S_KEY_ENVELOPE, DEV_EUI, e2eUplink, endDeviceIds, joinAccept, KEK_RING_SECRET, keyMaterialForms, plainUplink } from './fixtures';
+import {
+  APP_S_KEY_ENVELOPE,
+  DEV_EUI,
+  e2eUplink,
+  endDeviceIds,
+  joinAccept,
+  KEK_RING_SECRET,
+  keyMaterialForms,
+  plainUplink,
+} from './fixtures';
 
 const BUNDLE = join(__dirname, '../../../dist/packages/uplink/index.js');
 
@@ -12,7 +29,11 @@ describeWithMoto('HandleUplink bundle against moto', () => {
   let env: Record<string, string>;
 
   const shadowOf = async (thingName: string) => (await account.shadow(thingName)).state.reported;
-  const device = (devEUI: string) => ({ ...endDeviceIds, dev_eui: devEUI, device_id: `eui-${devEUI.toLowerCase()}` });
+  const device = (devEUI: string) => ({
+    ...endDeviceIds,
+    dev_eui: devEUI,
+    device_id: `eui-${devEUI.toLowerCase()}`,
+  });
 
   beforeAll(async () => {
     account = await startStackAccount({
@@ -26,17 +47,25 @@ describeWithMoto('HandleUplink bundle against moto', () => {
 
   it('creates the thing, then makes exactly UpdateThingShadow and Publish per uplink', async () => {
     await account.moto.startRecording();
-    const uplinks = [70_000, 70_001, 70_002, 70_003, 70_004, 70_005].map((fCnt) => e2eUplink(Uint8Array.of(fCnt & 0xff), fCnt));
+    const uplinks = [70_000, 70_001, 70_002, 70_003, 70_004, 70_005].map((fCnt) =>
+      e2eUplink(Uint8Array.of(fCnt & 0xff), fCnt),
+    );
     const run = await runContainer(BUNDLE, env, [joinAccept(), ...uplinks]);
     expect(run.outcomes.every((outcome) => outcome.ok)).toBe(true);
 
     const actions = (await account.moto.requests()).map(actionOf);
     // Cold start: the registry and the KEK ring once; then two calls per message.
     expect(actions.slice(0, 3).sort()).toEqual(['CreateThing', 'DescribeThing', 'GetSecretValue']);
-    expect(actions.slice(3).sort()).toEqual([...Array(7).fill('Publish'), ...Array(7).fill('UpdateThingShadow')]);
+    expect(actions.slice(3).sort()).toEqual([
+      ...Array(7).fill('Publish'),
+      ...Array(7).fill('UpdateThingShadow'),
+    ]);
 
     const thing = await account.thing(DEV_EUI);
-    expect(thing).toMatchObject({ thingTypeName: 'lorawan', attributes: { devEUI: DEV_EUI, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' } });
+    expect(thing).toMatchObject({
+      thingTypeName: 'lorawan',
+      attributes: { devEUI: DEV_EUI, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' },
+    });
     expect(await shadowOf(DEV_EUI)).toMatchObject({
       fCntUp: 70_005,
       fCntDown: 0,
@@ -47,60 +76,137 @@ describeWithMoto('HandleUplink bundle against moto', () => {
       devAddr: '260B1A2F',
       appSKeyEnvelope: { encryptedKey: APP_S_KEY_ENVELOPE.encrypted_key, kekLabel: 'kek-2' },
     });
-    const published = publishedOn(await account.moto.requests(), `lorawan/${DEV_EUI}/uplink`) as { thingName: string; uplink_message: Record<string, unknown> }[];
-    expect(published.map((m) => m.uplink_message['frm_payload'])).toEqual(uplinks.map((_, i) => Buffer.from([(70_000 + i) & 0xff]).toString('base64')));
-    expect(published.every((m) => m.thingName === DEV_EUI && !('app_s_key' in m.uplink_message))).toBe(true);
+    const published = publishedOn(await account.moto.requests(), `lorawan/${DEV_EUI}/uplink`) as {
+      thingName: string;
+      uplink_message: Record<string, unknown>;
+    }[];
+    expect(published.map((m) => m.uplink_message['frm_payload'])).toEqual(
+      uplinks.map((_, i) => Buffer.from([(70_000 + i) & 0xff]).toString('base64')),
+    );
+    expect(
+      published.every((m) => m.thingName === DEV_EUI && !('app_s_key' in m.uplink_message)),
+    ).toBe(true);
 
-    const everything = [run.stdout, run.stderr, ...(await account.moto.requests()).map((request) => request.body), JSON.stringify(await shadowOf(DEV_EUI))].join('\n');
+    const everything = [
+      run.stdout,
+      run.stderr,
+      ...(await account.moto.requests()).map((request) => request.body),
+      JSON.stringify(await shadowOf(DEV_EUI)),
+    ].join('\n');
     for (const form of keyMaterialForms()) expect(everything).not.toContain(form);
   }, 60_000);
 
   it('keeps the decoded payload in the shadow without E2E', async () => {
     const devEUI = '0004A30B001C0DDD';
-    const run = await runContainer(BUNDLE, { ...env, E2E_ENABLED: 'false' }, [{ ...plainUplink(), end_device_ids: device(devEUI) }]);
+    const run = await runContainer(BUNDLE, { ...env, E2E_ENABLED: 'false' }, [
+      { ...plainUplink(), end_device_ids: device(devEUI) },
+    ]);
     expect(run.outcomes).toEqual([{ ok: true, value: null }]);
-    expect(await shadowOf(devEUI)).toMatchObject({ payload: { temperature: 21.5, humidity: 40 }, fCntUp: 12 });
+    expect(await shadowOf(devEUI)).toMatchObject({
+      payload: { temperature: 21.5, humidity: 40 },
+      fCntUp: 12,
+    });
   }, 30_000);
 
   it('ends refused messages successfully, logged with their error code, without any call to AWS', async () => {
     await account.moto.startRecording();
     const refused: [unknown, string][] = [
       ['not json', 'invalid_message'],
-      [{ end_device_ids: { device_id: 'Bad_ID', application_ids: { application_id: 'my-app' } }, uplink_message: {} }, 'invalid_field'],
-      [{ ...e2eUplink(), end_device_ids: { ...endDeviceIds, application_ids: { application_id: 'someone-else' } } }, 'foreign_application'],
+      [
+        {
+          end_device_ids: { device_id: 'Bad_ID', application_ids: { application_id: 'my-app' } },
+          uplink_message: {},
+        },
+        'invalid_field',
+      ],
+      [
+        {
+          ...e2eUplink(),
+          end_device_ids: { ...endDeviceIds, application_ids: { application_id: 'someone-else' } },
+        },
+        'foreign_application',
+      ],
       [{ end_device_ids: endDeviceIds }, 'no_message_type'],
-      [{ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, f_cnt: -1 } }, 'invalid_field'],
-      [{ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, app_s_key: { ...APP_S_KEY_ENVELOPE, kek_label: 'kek-9' } } }, 'unknown_kek_label'],
+      [
+        { ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, f_cnt: -1 } },
+        'invalid_field',
+      ],
+      [
+        {
+          ...e2eUplink(),
+          uplink_message: {
+            ...e2eUplink().uplink_message,
+            app_s_key: { ...APP_S_KEY_ENVELOPE, kek_label: 'kek-9' },
+          },
+        },
+        'unknown_kek_label',
+      ],
     ];
-    const run = await runContainer(BUNDLE, env, refused.map(([message]) => message));
+    const run = await runContainer(
+      BUNDLE,
+      env,
+      refused.map(([message]) => message),
+    );
     expect(run.outcomes.every((outcome) => outcome.ok)).toBe(true);
-    const logs = `${run.stdout}\n${run.stderr}`.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(logs.filter((line) => line['message'] === 'Rejected: not retrying').map((line) => line['error_code'])).toEqual(refused.map(([, code]) => code));
+    const logs = `${run.stdout}\n${run.stderr}`
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(
+      logs
+        .filter((line) => line['message'] === 'Rejected: not retrying')
+        .map((line) => line['error_code']),
+    ).toEqual(refused.map(([, code]) => code));
     // The KEK ring is the only thing read (for the unknown label, twice: cached, then refreshed).
-    expect((await account.moto.requests()).map(actionOf).filter((action) => action !== 'GetSecretValue')).toEqual([]);
+    expect(
+      (await account.moto.requests()).map(actionOf).filter((action) => action !== 'GetSecretValue'),
+    ).toEqual([]);
   }, 30_000);
 
   it('leaves a thing of another stack alone', async () => {
     const devEUI = '0004A30B001C0EEE';
     await account.createThing(devEUI, { devEUI, stackName: 'other-stack' });
     await account.moto.startRecording();
-    const run = await runContainer(BUNDLE, env, [{ ...e2eUplink(), end_device_ids: device(devEUI) }]);
+    const run = await runContainer(BUNDLE, env, [
+      { ...e2eUplink(), end_device_ids: device(devEUI) },
+    ]);
     expect(run.outcomes).toEqual([{ ok: true, value: null }]);
-    expect(`${run.stdout}${run.stderr}`).toContain(`DevEUI ${devEUI} is registered for mismatching stack other-stack`);
-    expect((await account.moto.requests()).map(actionOf).filter((a) => a !== 'GetSecretValue' && a !== 'DescribeThing')).toEqual([]);
+    expect(`${run.stdout}${run.stderr}`).toContain(
+      `DevEUI ${devEUI} is registered for mismatching stack other-stack`,
+    );
+    expect(
+      (await account.moto.requests())
+        .map(actionOf)
+        .filter((a) => a !== 'GetSecretValue' && a !== 'DescribeThing'),
+    ).toEqual([]);
   }, 30_000);
 
   it('fails every invocation, for Lambda to retry, while the configuration is invalid', async () => {
     const { STACK_NAME: _stackName, ...withoutStackName } = env;
-    const run = await runContainer(BUNDLE, { ...withoutStackName, THING_NAME_SCHEME: 'Serial' }, [plainUplink(), plainUplink()]);
+    const run = await runContainer(BUNDLE, { ...withoutStackName, THING_NAME_SCHEME: 'Serial' }, [
+      plainUplink(),
+      plainUplink(),
+    ]);
     const failed = { ok: false, error: expect.objectContaining({ code: 'invalid_configuration' }) };
     expect(run.outcomes).toEqual([failed, failed]);
-    expect(run.outcomes[0]).toMatchObject({ error: { message: expect.stringContaining('STACK_NAME is missing; THING_NAME_SCHEME "Serial" is invalid') } });
+    expect(run.outcomes[0]).toMatchObject({
+      error: {
+        message: expect.stringContaining(
+          'STACK_NAME is missing; THING_NAME_SCHEME "Serial" is invalid',
+        ),
+      },
+    });
   }, 30_000);
 
   it('fails the invocation, for Lambda to retry, when AWS cannot be reached', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const run = await runContainer(BUNDLE, { ...env, AWS_ENDPOINT_URL_IOT_DATA_PLANE: closed, E2E_ENABLED: 'false' }, [plainUplink()]);
-    expect(run.outcomes).toEqual([{ ok: false, error: expect.objectContaining({ code: 'aws_unavailable' }) }]);
+    const run = await runContainer(
+      BUNDLE,
+      { ...env, AWS_ENDPOINT_URL_IOT_DATA_PLANE: closed, E2E_ENABLED: 'false' },
+      [plainUplink()],
+    );
+    expect(run.outcomes).toEqual([
+      { ok: false, error: expect.objectContaining({ code: 'aws_unavailable' }) },
+    ]);
   }, 60_000);
 });

@@ -34,8 +34,20 @@ export const endDeviceIds = {
 };
 
 /** An FRMPayload as the device encrypts it. */
-export function encryptUp(plaintext: Uint8Array, fCnt: number, direction: 'up' | 'down' = 'up'): string {
-  return Buffer.from(encryptFRMPayload(parseAesKey(APP_S_KEY_HEX), direction, parseDevAddr(DEV_ADDR), fCnt, plaintext)).toString('base64');
+export function encryptUp(
+  plaintext: Uint8Array,
+  fCnt: number,
+  direction: 'up' | 'down' = 'up',
+): string {
+  return Buffer.from(
+    encryptFRMPayload(
+      parseAesKey(APP_S_KEY_HEX),
+      direction,
+      parseDevAddr(DEV_ADDR),
+      fCnt,
+      plaintext,
+    ),
+  ).toString('base64');
 }
 
 /** A TTS uplink with skip payload crypto: ciphertext, the wrapped AppSKey and last_a_f_cnt_down. */
@@ -50,10 +62,23 @@ export function e2eUplink(plaintext = Uint8Array.of(0x01, 0x02, 0x03, 0x04, 0x05
       f_cnt: fCnt,
       frm_payload: encryptUp(plaintext, fCnt),
       rx_metadata: [
-        { gateway_ids: { gateway_id: 'gw-1', eui: 'B827EBFFFE000001' }, rssi: -110, channel_rssi: -110, snr: -4.5 },
-        { gateway_ids: { gateway_id: 'gw-2', eui: 'B827EBFFFE000002' }, rssi: -97, channel_rssi: -97, snr: 7.25 },
+        {
+          gateway_ids: { gateway_id: 'gw-1', eui: 'B827EBFFFE000001' },
+          rssi: -110,
+          channel_rssi: -110,
+          snr: -4.5,
+        },
+        {
+          gateway_ids: { gateway_id: 'gw-2', eui: 'B827EBFFFE000002' },
+          rssi: -97,
+          channel_rssi: -97,
+          snr: 7.25,
+        },
       ],
-      settings: { data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } }, frequency: '868100000' },
+      settings: {
+        data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } },
+        frequency: '868100000',
+      },
       received_at: '2024-05-01T12:00:00.100Z',
       app_s_key: APP_S_KEY_ENVELOPE,
       last_a_f_cnt_down: 4,
@@ -64,7 +89,9 @@ export function e2eUplink(plaintext = Uint8Array.of(0x01, 0x02, 0x03, 0x04, 0x05
 }
 
 /** A TTS uplink without E2E: plaintext and the payload formatter's output. */
-export function plainUplink(decoded: Record<string, unknown> = { temperature: 21.5, humidity: 40 }) {
+export function plainUplink(
+  decoded: Record<string, unknown> = { temperature: 21.5, humidity: 40 },
+) {
   return {
     end_device_ids: endDeviceIds,
     correlation_ids: ['as:up:01HZZ8K7'],
@@ -86,13 +113,20 @@ export function joinAccept(appSKey: Record<string, string> = APP_S_KEY_ENVELOPE)
     end_device_ids: endDeviceIds,
     correlation_ids: ['as:up:01HZZ8J0'],
     received_at: '2024-05-01T11:59:00.000000001Z',
-    join_accept: { session_key_id: SESSION_KEY_ID, app_s_key: appSKey, received_at: '2024-05-01T11:59:00Z' },
+    join_accept: {
+      session_key_id: SESSION_KEY_ID,
+      app_s_key: appSKey,
+      received_at: '2024-05-01T11:59:00Z',
+    },
   };
 }
 
 /** In-memory ports around the logic, with every log line and metric captured. */
 export function setup(overrides: Partial<IntegrationConfig> = {}) {
-  return inMemoryTraffic({ ...config, ...overrides }, { [TEST_STACK.kekSecretID]: KEK_RING_SECRET });
+  return inMemoryTraffic(
+    { ...config, ...overrides },
+    { [TEST_STACK.kekSecretID]: KEK_RING_SECRET },
+  );
 }
 
 /** Everything the ports and observers saw, as one string to search for key material. */

@@ -49,15 +49,22 @@ describe('handleUplink: things', () => {
     const world = setup({ thingNameScheme: 'DeviceID' });
     const outcome = await handleUplink(plainUplink(), world.deps);
     expect(outcome).toMatchObject({ thingName: 'tts-stack_eui-0004a30b001c0530' });
-    expect(world.publisher.messages[0]?.topic).toBe('lorawan/tts-stack_eui-0004a30b001c0530/uplink');
+    expect(world.publisher.messages[0]?.topic).toBe(
+      'lorawan/tts-stack_eui-0004a30b001c0530/uplink',
+    );
   });
 
   it('refuses a thing of another stack, and touches nothing', async () => {
     const world = setup();
-    world.registry.things.set(DEV_EUI, { thingName: DEV_EUI, attributes: { devEUI: DEV_EUI, stackName: 'other-stack' } });
+    world.registry.things.set(DEV_EUI, {
+      thingName: DEV_EUI,
+      attributes: { devEUI: DEV_EUI, stackName: 'other-stack' },
+    });
     const error = await handleUplink(e2eUplink(), world.deps).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toContain(`DevEUI ${DEV_EUI} is registered for mismatching stack other-stack`);
+    expect((error as Error).message).toContain(
+      `DevEUI ${DEV_EUI} is registered for mismatching stack other-stack`,
+    );
     expect(world.publisher.messages).toEqual([]);
     expect(world.shadows.calls).toEqual([]);
   });
@@ -68,7 +75,8 @@ describe('handleUplink: things', () => {
     world.registry.things.delete(DEV_EUI);
     const update = world.shadows.updateShadow.bind(world.shadows);
     world.shadows.updateShadow = async (name, shadow, change) => {
-      if (!world.registry.things.has(name)) throw new IntegrationError('aws_not_found', 'gone', false);
+      if (!world.registry.things.has(name))
+        throw new IntegrationError('aws_not_found', 'gone', false);
       return update(name, shadow, change);
     };
     await handleUplink(plainUplink(), world.deps);
@@ -89,10 +97,14 @@ describe('handleUplink: steady state', () => {
       calls.push(name);
       inFlight.add(name);
       if (inFlight.size === 2) overlapped = true;
-      return new Promise<void>((resolve) => setImmediate(() => setImmediate(() => {
-        inFlight.delete(name);
-        resolve();
-      })));
+      return new Promise<void>((resolve) =>
+        setImmediate(() =>
+          setImmediate(() => {
+            inFlight.delete(name);
+            resolve();
+          }),
+        ),
+      );
     };
     const shadows: ShadowStore = {
       getShadow: async () => {
@@ -164,7 +176,10 @@ describe('handleUplink: join-accept', () => {
   it('wraps an AppSKey that TTS sent in the clear before the shadow keeps it', async () => {
     const world = setup();
     await handleUplink(joinAccept({ key: APP_S_KEY_HEX }), world.deps);
-    const envelope = world.shadows.reported(DEV_EUI, 'lorawan')?.['appSKeyEnvelope'] as { encryptedKey: string; kekLabel: string };
+    const envelope = world.shadows.reported(DEV_EUI, 'lorawan')?.['appSKeyEnvelope'] as {
+      encryptedKey: string;
+      kekLabel: string;
+    };
     expect(envelope.kekLabel).toBe('kek-2');
     expect(envelope.encryptedKey).toBe(APP_S_KEY_ENVELOPE.encrypted_key);
     const seen = everythingSeen(world);
@@ -173,7 +188,10 @@ describe('handleUplink: join-accept', () => {
 
   it('refuses a join whose AppSKey is wrapped under a label the ring lacks, naming it', async () => {
     const world = setup();
-    const error = await handleUplink(joinAccept({ ...APP_S_KEY_ENVELOPE, kek_label: 'kek-9' }), world.deps).catch((e: unknown) => e);
+    const error = await handleUplink(
+      joinAccept({ ...APP_S_KEY_ENVELOPE, kek_label: 'kek-9' }),
+      world.deps,
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'unknown_kek_label', retryable: false });
     expect((error as Error).message).toContain('"kek-9"');
     expect(world.metrics['DecryptFailures']).toBe(1);
@@ -191,7 +209,11 @@ describe('handleUplink: uplinks with E2E', () => {
     const [published] = world.publisher.messages;
     expect(published?.topic).toBe(`lorawan/${DEV_EUI}/uplink`);
     const { app_s_key: _key, ...uplinkWithoutKey } = message.uplink_message;
-    expect(published?.payload).toEqual({ ...message, thingName: DEV_EUI, uplink_message: { ...uplinkWithoutKey, frm_payload: base64(plaintext) } });
+    expect(published?.payload).toEqual({
+      ...message,
+      thingName: DEV_EUI,
+      uplink_message: { ...uplinkWithoutKey, frm_payload: base64(plaintext) },
+    });
     expect(world.metrics['Uplinks']).toBe(1);
   });
 
@@ -224,11 +246,19 @@ describe('handleUplink: uplinks with E2E', () => {
 
   it('decrypts a session wrapped under an older KEK of the ring', async () => {
     const world = setup();
-    const old = base64(wrapKey(Buffer.from('11223344556677881122334455667788', 'hex'), Buffer.from(APP_S_KEY_HEX, 'hex')));
+    const old = base64(
+      wrapKey(
+        Buffer.from('11223344556677881122334455667788', 'hex'),
+        Buffer.from(APP_S_KEY_HEX, 'hex'),
+      ),
+    );
     const message = e2eUplink(Uint8Array.of(9, 8, 7));
     message.uplink_message.app_s_key = { encrypted_key: old, kek_label: 'kek-1' };
     await handleUplink(message, world.deps);
-    expect((world.publisher.messages[0]?.payload as { uplink_message: { frm_payload: string } }).uplink_message.frm_payload).toBe(base64(Uint8Array.of(9, 8, 7)));
+    expect(
+      (world.publisher.messages[0]?.payload as { uplink_message: { frm_payload: string } })
+        .uplink_message.frm_payload,
+    ).toBe(base64(Uint8Array.of(9, 8, 7)));
   });
 
   it('never lets the AppSKey or a KEK reach a shadow, a message or a log line', async () => {
@@ -236,7 +266,9 @@ describe('handleUplink: uplinks with E2E', () => {
     await handleUplink(joinAccept(), world.deps);
     await handleUplink(e2eUplink(), world.deps);
     await handleUplink(joinAccept({ key: APP_S_KEY_HEX }), world.deps);
-    await handleUplink(joinAccept({ ...APP_S_KEY_ENVELOPE, kek_label: 'nope' }), world.deps).catch(() => undefined);
+    await handleUplink(joinAccept({ ...APP_S_KEY_ENVELOPE, kek_label: 'nope' }), world.deps).catch(
+      () => undefined,
+    );
     const seen = everythingSeen(world);
     for (const form of keyMaterialForms()) expect(seen).not.toContain(form);
   });
@@ -248,15 +280,30 @@ describe('handleUplink: uplinks without E2E', () => {
     const message = plainUplink();
     await handleUplink(message, world.deps);
     expect(world.publisher.messages[0]?.payload).toEqual({ ...message, thingName: DEV_EUI });
-    expect(world.shadows.reported(DEV_EUI, 'lorawan')).toMatchObject({ payload: { temperature: 21.5, humidity: 40 }, fCntUp: 12, rssi: -80, snr: 9, gateways: 1 });
+    expect(world.shadows.reported(DEV_EUI, 'lorawan')).toMatchObject({
+      payload: { temperature: 21.5, humidity: 40 },
+      fCntUp: 12,
+      rssi: -80,
+      snr: 9,
+      gateways: 1,
+    });
   });
 
   it('leaves a payload out of the shadow when it would pass 8 KB, clears the old one and says why', async () => {
     const world = setup({ e2eEnabled: false, kekSecretID: undefined });
     await handleUplink(plainUplink(), world.deps);
-    await handleUplink(plainUplink({ samples: Array.from({ length: 2000 }, (_, i) => i) }), world.deps);
+    await handleUplink(
+      plainUplink({ samples: Array.from({ length: 2000 }, (_, i) => i) }),
+      world.deps,
+    );
     expect(world.shadows.reported(DEV_EUI, 'lorawan')).not.toHaveProperty('payload');
-    expect(world.logs).toContainEqual(expect.objectContaining({ level: 'warn', message: 'Decoded payload left out of the shadow', attributes: expect.objectContaining({ reason: expect.stringMatching(/8192/) }) }));
+    expect(world.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'Decoded payload left out of the shadow',
+        attributes: expect.objectContaining({ reason: expect.stringMatching(/8192/) }),
+      }),
+    );
     expect(world.metrics['ShadowPayloadsLeftOut']).toBe(1);
   });
 
@@ -275,7 +322,14 @@ describe('handleUplink: uplinks without E2E', () => {
 });
 
 describe('handleUplink: other messages', () => {
-  const downlink = { f_port: 1, f_cnt: 5, frm_payload: 'AQ==', confirmed: true, priority: 'NORMAL', correlation_ids: ['as:downlink:1'] };
+  const downlink = {
+    f_port: 1,
+    f_cnt: 5,
+    frm_payload: 'AQ==',
+    confirmed: true,
+    priority: 'NORMAL',
+    correlation_ids: ['as:downlink:1'],
+  };
 
   it.each([
     ['downlink_queued', 'downlink/queued'],
@@ -286,27 +340,53 @@ describe('handleUplink: other messages', () => {
     const world = setup();
     const message = { end_device_ids: endDeviceIds, correlation_ids: ['c'], [type]: downlink };
     await handleUplink(message, world.deps);
-    expect(world.publisher.messages).toEqual([{ topic: `lorawan/${DEV_EUI}/${event}`, qos: 1, payload: { ...message, thingName: DEV_EUI } }]);
+    expect(world.publisher.messages).toEqual([
+      { topic: `lorawan/${DEV_EUI}/${event}`, qos: 1, payload: { ...message, thingName: DEV_EUI } },
+    ]);
     expect(world.shadows.calls).toEqual([]);
   });
 
   it('republishes a solved location and keeps it in the shadow', async () => {
     const world = setup();
-    const location = { latitude: 52.37, longitude: 4.89, altitude: 3, accuracy: 25, source: 'SOURCE_WIFI_RSSI_GEOLOCATION' };
-    await handleUplink({ end_device_ids: endDeviceIds, location_solved: { service: 'lora-cloud-geolocation', location } }, world.deps);
+    const location = {
+      latitude: 52.37,
+      longitude: 4.89,
+      altitude: 3,
+      accuracy: 25,
+      source: 'SOURCE_WIFI_RSSI_GEOLOCATION',
+    };
+    await handleUplink(
+      {
+        end_device_ids: endDeviceIds,
+        location_solved: { service: 'lora-cloud-geolocation', location },
+      },
+      world.deps,
+    );
     expect(world.publisher.messages[0]?.topic).toBe(`lorawan/${DEV_EUI}/location`);
     expect(world.shadows.reported(DEV_EUI, 'lorawan')).toEqual({ location });
   });
 
   it('republishes service data', async () => {
     const world = setup();
-    await handleUplink({ end_device_ids: endDeviceIds, service_data: { service: 'lora-cloud-dms', data: { uptime: 3 } } }, world.deps);
+    await handleUplink(
+      {
+        end_device_ids: endDeviceIds,
+        service_data: { service: 'lora-cloud-dms', data: { uptime: 3 } },
+      },
+      world.deps,
+    );
     expect(world.publisher.messages[0]?.topic).toBe(`lorawan/${DEV_EUI}/service`);
   });
 
   it('ignores message types it does not handle, without any call', async () => {
     const world = setup();
-    const outcome = await handleUplink({ end_device_ids: endDeviceIds, downlink_queue_invalidated: { downlinks: [], last_f_cnt_down: 3 } }, world.deps);
+    const outcome = await handleUplink(
+      {
+        end_device_ids: endDeviceIds,
+        downlink_queue_invalidated: { downlinks: [], last_f_cnt_down: 3 },
+      },
+      world.deps,
+    );
     expect(outcome).toMatchObject({ status: 'ignored', type: 'downlink_queue_invalidated' });
     expect(world.registry.calls).toEqual([]);
     expect(world.publisher.messages).toEqual([]);
@@ -339,7 +419,13 @@ describe('handleUplink: f_cnt_too_low', () => {
         namespace: 'pkg/applicationserver',
         name: 'downlink_queue_push',
         code: 3,
-        cause: { namespace: 'pkg/networkserver', name: 'f_cnt_too_low', message_format: 'FCnt too low', attributes: { f_cnt: 6, min_f_cnt: minFCnt }, code: 3 },
+        cause: {
+          namespace: 'pkg/networkserver',
+          name: 'f_cnt_too_low',
+          message_format: 'FCnt too low',
+          attributes: { f_cnt: 6, min_f_cnt: minFCnt },
+          code: 3,
+        },
       },
     },
   });
@@ -347,17 +433,27 @@ describe('handleUplink: f_cnt_too_low', () => {
   async function withSession() {
     const world = setup();
     await world.deps.things.ensure(DEV_EUI, { deviceID: 'eui-0004a30b001c0530', devEUI: DEV_EUI });
-    await (world.shadows as InMemoryShadowStore).updateShadow(DEV_EUI, 'lorawan', { reported: sessionShadow });
+    await (world.shadows as InMemoryShadowStore).updateShadow(DEV_EUI, 'lorawan', {
+      reported: sessionShadow,
+    });
     return world;
   }
 
   it('re-encrypts our downlink at min_f_cnt and pushes it again as the next attempt', async () => {
     const world = await withSession();
     await handleUplink(failed(['tts-aws-iot:downlink:d-1', 'tts-aws-iot:attempt:1']), world.deps);
-    expect(world.publisher.messages.map((m) => m.topic)).toEqual([`lorawan/${DEV_EUI}/downlink/failed`, 'thethings/lorawan/tts-stack/downlink/push']);
-    const push = world.publisher.messages[1]?.payload as { downlinks: { frm_payload: string; f_cnt: number }[] };
+    expect(world.publisher.messages.map((m) => m.topic)).toEqual([
+      `lorawan/${DEV_EUI}/downlink/failed`,
+      'thethings/lorawan/tts-stack/downlink/push',
+    ]);
+    const push = world.publisher.messages[1]?.payload as {
+      downlinks: { frm_payload: string; f_cnt: number }[];
+    };
     expect(push).toEqual({
-      end_device_ids: { device_id: 'eui-0004a30b001c0530', application_ids: { application_id: 'my-app' } },
+      end_device_ids: {
+        device_id: 'eui-0004a30b001c0530',
+        application_ids: { application_id: 'my-app' },
+      },
       downlinks: [
         {
           f_port: 7,
@@ -370,7 +466,13 @@ describe('handleUplink: f_cnt_too_low', () => {
         },
       ],
     });
-    const decrypted = decryptFRMPayload(parseAesKey(APP_S_KEY_HEX), 'down', parseDevAddr(DEV_ADDR), 9, Buffer.from(push.downlinks[0]!.frm_payload, 'base64'));
+    const decrypted = decryptFRMPayload(
+      parseAesKey(APP_S_KEY_HEX),
+      'down',
+      parseDevAddr(DEV_ADDR),
+      9,
+      Buffer.from(push.downlinks[0]!.frm_payload, 'base64'),
+    );
     expect(Array.from(decrypted)).toEqual(Array.from(plaintext));
     expect(world.shadows.reported(DEV_EUI, 'lorawan')?.['fCntDown']).toBe(9);
     expect(world.metrics['DownlinkRepushes']).toBe(1);
@@ -378,9 +480,16 @@ describe('handleUplink: f_cnt_too_low', () => {
 
   it('pushes at most three more times per downlink', async () => {
     const world = await withSession();
-    await handleUplink(failed(['tts-aws-iot:downlink:d-1', `tts-aws-iot:attempt:${MAX_DOWNLINK_REPUSHES + 1}`]), world.deps);
-    expect(world.publisher.messages.map((m) => m.topic)).toEqual([`lorawan/${DEV_EUI}/downlink/failed`]);
-    expect(world.logs).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringMatching(/giving up/) }));
+    await handleUplink(
+      failed(['tts-aws-iot:downlink:d-1', `tts-aws-iot:attempt:${MAX_DOWNLINK_REPUSHES + 1}`]),
+      world.deps,
+    );
+    expect(world.publisher.messages.map((m) => m.topic)).toEqual([
+      `lorawan/${DEV_EUI}/downlink/failed`,
+    ]);
+    expect(world.logs).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: expect.stringMatching(/giving up/) }),
+    );
   });
 
   it('leaves downlinks that are not ours alone', async () => {
@@ -392,8 +501,12 @@ describe('handleUplink: f_cnt_too_low', () => {
 
   it('does not re-push into a session that has changed since', async () => {
     const world = await withSession();
-    await world.shadows.updateShadow(DEV_EUI, 'lorawan', { reported: { sessionID: 'bmV3LXNlc3Npb24=' } });
-    await expect(handleUplink(failed(['tts-aws-iot:downlink:d-1']), world.deps)).rejects.toMatchObject({ code: 'session_changed' });
+    await world.shadows.updateShadow(DEV_EUI, 'lorawan', {
+      reported: { sessionID: 'bmV3LXNlc3Npb24=' },
+    });
+    await expect(
+      handleUplink(failed(['tts-aws-iot:downlink:d-1']), world.deps),
+    ).rejects.toMatchObject({ code: 'session_changed' });
     expect(world.publisher.messages).toHaveLength(1);
   });
 });
@@ -405,32 +518,202 @@ describe('handleUplink: bad input', () => {
     ['a string that is not JSON', () => 'uplink', 'invalid_message', {}],
     ['a number', () => 42, 'invalid_message', {}],
     ['an array', () => [e2eUplink()], 'invalid_message', {}],
-    ['no end_device_ids', () => ({ uplink_message: {} }), 'missing_field', { field: 'end_device_ids' }],
-    ['no device_id', () => ({ end_device_ids: { application_ids: ids.application_ids }, uplink_message: {} }), 'missing_field', { field: 'end_device_ids.device_id' }],
-    ['an invalid device_id', () => ({ end_device_ids: { ...ids, device_id: 'A_B' }, uplink_message: {} }), 'invalid_field', { field: 'end_device_ids.device_id' }],
-    ['no application_ids', () => ({ end_device_ids: { device_id: 'dev-1' }, uplink_message: {} }), 'missing_field', { field: 'end_device_ids.application_ids' }],
-    ['a short dev_eui', () => ({ end_device_ids: { ...ids, dev_eui: '0004A30B' }, uplink_message: {} }), 'invalid_field', { field: 'end_device_ids.dev_eui' }],
-    ['a long dev_addr', () => ({ end_device_ids: { ...ids, dev_addr: '260B1A2F00' }, uplink_message: {} }), 'invalid_field', { field: 'end_device_ids.dev_addr' }],
+    [
+      'no end_device_ids',
+      () => ({ uplink_message: {} }),
+      'missing_field',
+      { field: 'end_device_ids' },
+    ],
+    [
+      'no device_id',
+      () => ({ end_device_ids: { application_ids: ids.application_ids }, uplink_message: {} }),
+      'missing_field',
+      { field: 'end_device_ids.device_id' },
+    ],
+    [
+      'an invalid device_id',
+      () => ({ end_device_ids: { ...ids, device_id: 'A_B' }, uplink_message: {} }),
+      'invalid_field',
+      { field: 'end_device_ids.device_id' },
+    ],
+    [
+      'no application_ids',
+      () => ({ end_device_ids: { device_id: 'dev-1' }, uplink_message: {} }),
+      'missing_field',
+      { field: 'end_device_ids.application_ids' },
+    ],
+    [
+      'a short dev_eui',
+      () => ({ end_device_ids: { ...ids, dev_eui: '0004A30B' }, uplink_message: {} }),
+      'invalid_field',
+      { field: 'end_device_ids.dev_eui' },
+    ],
+    [
+      'a long dev_addr',
+      () => ({ end_device_ids: { ...ids, dev_addr: '260B1A2F00' }, uplink_message: {} }),
+      'invalid_field',
+      { field: 'end_device_ids.dev_addr' },
+    ],
     ['no message type', () => ({ end_device_ids: ids, received_at: 'x' }), 'no_message_type', {}],
-    ['two message types', () => ({ end_device_ids: ids, uplink_message: {}, downlink_ack: {} }), 'multiple_message_types', {}],
-    ['f_cnt as text', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, f_cnt: '70000' } }), 'invalid_field', { field: 'uplink_message.f_cnt' }],
-    ['a fractional f_port', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, f_port: 1.5 } }), 'invalid_field', { field: 'uplink_message.f_port' }],
-    ['frm_payload that is not base64', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, frm_payload: '%%%' } }), 'invalid_field', { field: 'uplink_message.frm_payload' }],
-    ['rx_metadata of strings', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, rx_metadata: ['gw'] } }), 'invalid_field', { field: 'uplink_message.rx_metadata[0]' }],
-    ['a gateway without ID', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, rx_metadata: [{ gateway_ids: {} }] } }), 'missing_field', { field: 'uplink_message.rx_metadata[0].gateway_ids.gateway_id' }],
-    ['an AppSKey with key and encrypted_key', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, app_s_key: { ...APP_S_KEY_ENVELOPE, key: APP_S_KEY_HEX } } }), 'invalid_field', { field: 'uplink_message.app_s_key.key' }],
-    ['an AppSKey that is a string', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, app_s_key: 'key' } }), 'invalid_field', { field: 'uplink_message.app_s_key' }],
-    ['a truncated wrapped AppSKey', () => joinAccept({ encrypted_key: 'AAAA', kek_label: 'kek-2' }), 'invalid_field', { field: 'join_accept.app_s_key.encrypted_key' }],
-    ['last_a_f_cnt_down below zero', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, last_a_f_cnt_down: -1 } }), 'invalid_field', { field: 'uplink_message.last_a_f_cnt_down' }],
-    ['decoded_payload as an array', () => ({ ...plainUplink(), uplink_message: { ...plainUplink().uplink_message, decoded_payload: [1] } }), 'invalid_field', { field: 'uplink_message.decoded_payload' }],
-    ['a downlink_failed without downlink', () => ({ end_device_ids: ids, downlink_failed: { error: {} } }), 'missing_field', { field: 'downlink_failed.downlink' }],
-    ['a location without longitude range', () => ({ end_device_ids: ids, location_solved: { location: { latitude: 0, longitude: 200 } } }), 'invalid_field', { field: 'location_solved.location.longitude' }],
-    ['service_data with data as text', () => ({ end_device_ids: ids, service_data: { data: 'x' } }), 'invalid_field', { field: 'service_data.data' }],
-    ['another application', () => ({ ...e2eUplink(), end_device_ids: { ...ids, application_ids: { application_id: 'other-app' } } }), 'foreign_application', {}],
-    ['a device without DevEUI under the DevEUI scheme', () => ({ ...plainUplink(), end_device_ids: { device_id: 'abp-1', application_ids: ids.application_ids } }), 'missing_dev_eui', {}],
-    ['an E2E uplink without dev_addr', () => ({ ...e2eUplink(), end_device_ids: { ...ids, dev_addr: undefined } }), 'missing_dev_addr', {}],
-    ['an AppSKey under an unknown KEK label', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, app_s_key: { ...APP_S_KEY_ENVELOPE, kek_label: 'kek-7' } } }), 'unknown_kek_label', { kekLabel: 'kek-7' }],
-    ['an AppSKey that does not unwrap', () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, app_s_key: { ...APP_S_KEY_ENVELOPE, kek_label: 'kek-1' } } }), 'app_s_key_unwrap_failed', { kekLabel: 'kek-1' }],
+    [
+      'two message types',
+      () => ({ end_device_ids: ids, uplink_message: {}, downlink_ack: {} }),
+      'multiple_message_types',
+      {},
+    ],
+    [
+      'f_cnt as text',
+      () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, f_cnt: '70000' } }),
+      'invalid_field',
+      { field: 'uplink_message.f_cnt' },
+    ],
+    [
+      'a fractional f_port',
+      () => ({ ...e2eUplink(), uplink_message: { ...e2eUplink().uplink_message, f_port: 1.5 } }),
+      'invalid_field',
+      { field: 'uplink_message.f_port' },
+    ],
+    [
+      'frm_payload that is not base64',
+      () => ({
+        ...e2eUplink(),
+        uplink_message: { ...e2eUplink().uplink_message, frm_payload: '%%%' },
+      }),
+      'invalid_field',
+      { field: 'uplink_message.frm_payload' },
+    ],
+    [
+      'rx_metadata of strings',
+      () => ({
+        ...e2eUplink(),
+        uplink_message: { ...e2eUplink().uplink_message, rx_metadata: ['gw'] },
+      }),
+      'invalid_field',
+      { field: 'uplink_message.rx_metadata[0]' },
+    ],
+    [
+      'a gateway without ID',
+      () => ({
+        ...e2eUplink(),
+        uplink_message: { ...e2eUplink().uplink_message, rx_metadata: [{ gateway_ids: {} }] },
+      }),
+      'missing_field',
+      { field: 'uplink_message.rx_metadata[0].gateway_ids.gateway_id' },
+    ],
+    [
+      'an AppSKey with key and encrypted_key',
+      () => ({
+        ...e2eUplink(),
+        uplink_message: {
+          ...e2eUplink().uplink_message,
+          app_s_key: { ...APP_S_KEY_ENVELOPE, key: APP_S_KEY_HEX },
+        },
+      }),
+      'invalid_field',
+      { field: 'uplink_message.app_s_key.key' },
+    ],
+    [
+      'an AppSKey that is a string',
+      () => ({
+        ...e2eUplink(),
+        uplink_message: { ...e2eUplink().uplink_message, app_s_key: 'key' },
+      }),
+      'invalid_field',
+      { field: 'uplink_message.app_s_key' },
+    ],
+    [
+      'a truncated wrapped AppSKey',
+      () => joinAccept({ encrypted_key: 'AAAA', kek_label: 'kek-2' }),
+      'invalid_field',
+      { field: 'join_accept.app_s_key.encrypted_key' },
+    ],
+    [
+      'last_a_f_cnt_down below zero',
+      () => ({
+        ...e2eUplink(),
+        uplink_message: { ...e2eUplink().uplink_message, last_a_f_cnt_down: -1 },
+      }),
+      'invalid_field',
+      { field: 'uplink_message.last_a_f_cnt_down' },
+    ],
+    [
+      'decoded_payload as an array',
+      () => ({
+        ...plainUplink(),
+        uplink_message: { ...plainUplink().uplink_message, decoded_payload: [1] },
+      }),
+      'invalid_field',
+      { field: 'uplink_message.decoded_payload' },
+    ],
+    [
+      'a downlink_failed without downlink',
+      () => ({ end_device_ids: ids, downlink_failed: { error: {} } }),
+      'missing_field',
+      { field: 'downlink_failed.downlink' },
+    ],
+    [
+      'a location without longitude range',
+      () => ({
+        end_device_ids: ids,
+        location_solved: { location: { latitude: 0, longitude: 200 } },
+      }),
+      'invalid_field',
+      { field: 'location_solved.location.longitude' },
+    ],
+    [
+      'service_data with data as text',
+      () => ({ end_device_ids: ids, service_data: { data: 'x' } }),
+      'invalid_field',
+      { field: 'service_data.data' },
+    ],
+    [
+      'another application',
+      () => ({
+        ...e2eUplink(),
+        end_device_ids: { ...ids, application_ids: { application_id: 'other-app' } },
+      }),
+      'foreign_application',
+      {},
+    ],
+    [
+      'a device without DevEUI under the DevEUI scheme',
+      () => ({
+        ...plainUplink(),
+        end_device_ids: { device_id: 'abp-1', application_ids: ids.application_ids },
+      }),
+      'missing_dev_eui',
+      {},
+    ],
+    [
+      'an E2E uplink without dev_addr',
+      () => ({ ...e2eUplink(), end_device_ids: { ...ids, dev_addr: undefined } }),
+      'missing_dev_addr',
+      {},
+    ],
+    [
+      'an AppSKey under an unknown KEK label',
+      () => ({
+        ...e2eUplink(),
+        uplink_message: {
+          ...e2eUplink().uplink_message,
+          app_s_key: { ...APP_S_KEY_ENVELOPE, kek_label: 'kek-7' },
+        },
+      }),
+      'unknown_kek_label',
+      { kekLabel: 'kek-7' },
+    ],
+    [
+      'an AppSKey that does not unwrap',
+      () => ({
+        ...e2eUplink(),
+        uplink_message: {
+          ...e2eUplink().uplink_message,
+          app_s_key: { ...APP_S_KEY_ENVELOPE, kek_label: 'kek-1' },
+        },
+      }),
+      'app_s_key_unwrap_failed',
+      { kekLabel: 'kek-1' },
+    ],
   ])('refuses %s', async (_label, message, code, attributes) => {
     const world = setup();
     const error = await handleUplink(message(), world.deps).catch((e: unknown) => e);

@@ -17,7 +17,11 @@ export interface Broker {
   readonly url: string;
   readonly port: number;
   /** Delivers `payload` to every subscriber of a matching filter, in-process and over MQTT. */
-  publish(topic: string, payload: string | Buffer, options?: { readonly qos?: 0 | 1; readonly retain?: boolean }): Promise<void>;
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    options?: { readonly qos?: 0 | 1; readonly retain?: boolean },
+  ): Promise<void>;
   /** Calls `handler` for every message on a topic matching `filter`; returns the unsubscribe function. */
   subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>>;
   /** Calls `handler` for every message published by anyone (the traffic log). */
@@ -57,7 +61,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   aedes.on('publish', (packet: AedesPublishPacket, client) => {
     // aedes' own heartbeats and client notices live under $SYS: not traffic.
     if (packet.topic.startsWith('$SYS/')) return;
-    const message = { topic: packet.topic, payload: toBuffer(packet.payload), clientId: client?.id };
+    const message = {
+      topic: packet.topic,
+      payload: toBuffer(packet.payload),
+      clientId: client?.id,
+    };
     for (const listener of listeners) listener(message);
   });
 
@@ -89,7 +97,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
       };
       return new Promise((resolve) => {
         aedes.subscribe(filter, deliver, () =>
-          resolve(() => new Promise<void>((done) => aedes.unsubscribe(filter, deliver, () => done()))),
+          resolve(
+            () => new Promise<void>((done) => aedes.unsubscribe(filter, deliver, () => done())),
+          ),
         );
       });
     },

@@ -23,7 +23,8 @@ export interface CustomResourceRequest {
   readonly properties: CustomResourceProperties;
 }
 
-const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/local/00000000-0000-0000-0000-000000000000';
+const STACK_ID =
+  'arn:aws:cloudformation:us-east-1:123456789012:stack/local/00000000-0000-0000-0000-000000000000';
 const RESPONSE_TIMEOUT_MS = 60_000;
 /** The answer is PUT before the handler returns; allow for it still being in flight. */
 const UNANSWERED_GRACE_MS = 500;
@@ -90,7 +91,12 @@ export class CloudFormationStandIn {
       this.waiting.set(requestId, resolve);
       timer = setTimeout(() => {
         this.waiting.delete(requestId);
-        reject(new LocalStackError('custom_resource_timeout', `${request.logicalResourceId} (${request.functionName}) did not answer CloudFormation within ${RESPONSE_TIMEOUT_MS / 1000} s.`));
+        reject(
+          new LocalStackError(
+            'custom_resource_timeout',
+            `${request.logicalResourceId} (${request.functionName}) did not answer CloudFormation within ${RESPONSE_TIMEOUT_MS / 1000} s.`,
+          ),
+        );
       }, RESPONSE_TIMEOUT_MS);
     });
     try {
@@ -100,16 +106,23 @@ export class CloudFormationStandIn {
       const unanswered = invocation.then(async (outcome) => {
         await new Promise((resolve) => setTimeout(resolve, UNANSWERED_GRACE_MS));
         const how = outcome.ok ? 'returned' : `failed (${outcome.error.message})`;
-        throw new LocalStackError('custom_resource_unanswered', `${request.logicalResourceId} (${request.functionName}) ${how} without answering CloudFormation.`);
+        throw new LocalStackError(
+          'custom_resource_unanswered',
+          `${request.logicalResourceId} (${request.functionName}) ${how} without answering CloudFormation.`,
+        );
       });
       // Promise.race handles both sides, so the loser's late rejection goes nowhere.
       const response = await Promise.race([answered, unanswered]);
       // Let the function finish what it does after answering (its last log lines).
       await invocation;
       if (response.Status !== 'SUCCESS') {
-        throw new LocalStackError('custom_resource_failed', `${request.logicalResourceId} (${request.functionName}) failed: ${response.Reason ?? 'no reason given'}`, {
-          logicalResourceId: request.logicalResourceId,
-        });
+        throw new LocalStackError(
+          'custom_resource_failed',
+          `${request.logicalResourceId} (${request.functionName}) failed: ${response.Reason ?? 'no reason given'}`,
+          {
+            logicalResourceId: request.logicalResourceId,
+          },
+        );
       }
       return response.Data ?? {};
     } finally {

@@ -10,7 +10,11 @@ import {
   type AesKey,
   type DevAddr,
 } from '@tts-aws-iot/lorawan';
-import type { ApplicationDownlinkJson, DownlinkQueueRequestJson, ErrorDetailsJson } from '@tts-aws-iot/tts';
+import type {
+  ApplicationDownlinkJson,
+  DownlinkQueueRequestJson,
+  ErrorDetailsJson,
+} from '@tts-aws-iot/tts';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { mqttAddress } from './broker';
 import { LocalStackError } from './errors';
@@ -60,8 +64,19 @@ export interface ReceivedDownlink {
 
 /** Something worth a line in the traffic log. */
 export type DeviceEvent =
-  | { readonly type: 'joined'; readonly devEUI: string; readonly devAddr: string; readonly e2e: boolean }
-  | { readonly type: 'uplink'; readonly devEUI: string; readonly fCnt: number; readonly fPort: number; readonly payload: Uint8Array }
+  | {
+      readonly type: 'joined';
+      readonly devEUI: string;
+      readonly devAddr: string;
+      readonly e2e: boolean;
+    }
+  | {
+      readonly type: 'uplink';
+      readonly devEUI: string;
+      readonly fCnt: number;
+      readonly fPort: number;
+      readonly payload: Uint8Array;
+    }
   | { readonly type: 'downlink'; readonly devEUI: string; readonly downlink: ReceivedDownlink }
   | { readonly type: 'downlink_failed'; readonly devEUI: string; readonly reason: string }
   | { readonly type: 'not_ready'; readonly devEUI: string; readonly reason: string };
@@ -98,7 +113,11 @@ class EndDevice {
 
   /** Derives the session from the join-accept fields (LoRaWAN 1.0.x, §6.2.5). */
   activate(joinNonce: number, devNonce: number, devAddr: DevAddr): void {
-    this.session = { devAddr, appSKey: deriveLegacyAppSKey(this.appKey, joinNonce, NET_ID, devNonce), fCntUp: 0 };
+    this.session = {
+      devAddr,
+      appSKey: deriveLegacyAppSKey(this.appKey, joinNonce, NET_ID, devNonce),
+      fCntUp: 0,
+    };
   }
 }
 
@@ -139,7 +158,11 @@ export class DeviceSimulator {
 
   /** Connects the pub/sub to the broker and subscribes to the downlink topics. */
   static async start(options: DeviceSimulatorOptions): Promise<DeviceSimulator> {
-    const client = await connectAsync({ ...mqttAddress(options.brokerUrl), clientId: `thethings-${options.stackName}`, reconnectPeriod: 1000 });
+    const client = await connectAsync({
+      ...mqttAddress(options.brokerUrl),
+      clientId: `thethings-${options.stackName}`,
+      reconnectPeriod: 1000,
+    });
     const simulator = new DeviceSimulator(options, client);
     const base = simulator.baseTopic;
     client.on('message', (topic, payload) => {
@@ -177,7 +200,11 @@ export class DeviceSimulator {
     const app = this.options.applicationID;
     const registered = this.options.network.device(app, devEUI);
     if (!registered) {
-      throw new LocalStackError('device_not_registered', `Device ${devEUI} is not registered in the TTS stand-in yet: create-device registers it after its thing is created.`, { devEUI });
+      throw new LocalStackError(
+        'device_not_registered',
+        `Device ${devEUI} is not registered in the TTS stand-in yet: create-device registers it after its thing is created.`,
+        { devEUI },
+      );
     }
     this.checkPubSub();
     const devNonce = device.nextDevNonce();
@@ -199,20 +226,40 @@ export class DeviceSimulator {
     this.sessions.set(devEUI, session);
     const appSKeyEnvelope = this.appSKeyEnvelope(session);
     await this.publishUp(session, 'join', {
-      join_accept: { session_key_id: session.sessionKeyID.toString('base64'), ...(appSKeyEnvelope && { app_s_key: appSKeyEnvelope }), received_at: now() },
+      join_accept: {
+        session_key_id: session.sessionKeyID.toString('base64'),
+        ...(appSKeyEnvelope && { app_s_key: appSKeyEnvelope }),
+        received_at: now(),
+      },
     });
-    this.options.onEvent?.({ type: 'joined', devEUI, devAddr: toHex(devAddr), e2e: appSKeyEnvelope !== undefined });
+    this.options.onEvent?.({
+      type: 'joined',
+      devEUI,
+      devAddr: toHex(devAddr),
+      e2e: appSKeyEnvelope !== undefined,
+    });
   }
 
   /** Sends one uplink (by default a sensor reading), then delivers a queued downlink (class A). */
   async uplink(devEUI: string, payload?: Uint8Array): Promise<void> {
     const device = this.device(devEUI);
     const session = this.sessions.get(devEUI);
-    if (!device.session || !session) throw new LocalStackError('device_not_joined', `Device ${devEUI} has not joined: join it first.`, { devEUI });
+    if (!device.session || !session)
+      throw new LocalStackError(
+        'device_not_joined',
+        `Device ${devEUI} has not joined: join it first.`,
+        { devEUI },
+      );
     this.checkPubSub();
     const fCnt = device.session.fCntUp++;
     const plaintext = payload ?? sensorReading(fCnt);
-    const ciphertext = encryptFRMPayload(device.session.appSKey, 'up', device.session.devAddr, fCnt, plaintext);
+    const ciphertext = encryptFRMPayload(
+      device.session.appSKey,
+      'up',
+      device.session.devAddr,
+      fCnt,
+      plaintext,
+    );
 
     if (session.awaitingAck) {
       // The ACK bit of this uplink confirms the last confirmed downlink.
@@ -227,17 +274,41 @@ export class DeviceSimulator {
         f_port: UPLINK_F_PORT,
         f_cnt: fCnt,
         // With skip payload crypto the ciphertext travels on; otherwise the AS decrypts it.
-        frm_payload: Buffer.from(skip ? ciphertext : decryptFRMPayload(session.appSKey, 'up', session.devAddr, fCnt, ciphertext)).toString('base64'),
-        rx_metadata: [{ gateway_ids: GATEWAY, time: now(), timestamp: (fCnt * 1_000_003) >>> 0, rssi: -42 - (fCnt % 20), channel_rssi: -42 - (fCnt % 20), snr: 9.5 - (fCnt % 7), uplink_token: randomBytes(8).toString('base64') }],
-        settings: { data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } }, frequency: '868100000' },
+        frm_payload: Buffer.from(
+          skip
+            ? ciphertext
+            : decryptFRMPayload(session.appSKey, 'up', session.devAddr, fCnt, ciphertext),
+        ).toString('base64'),
+        rx_metadata: [
+          {
+            gateway_ids: GATEWAY,
+            time: now(),
+            timestamp: (fCnt * 1_000_003) >>> 0,
+            rssi: -42 - (fCnt % 20),
+            channel_rssi: -42 - (fCnt % 20),
+            snr: 9.5 - (fCnt % 7),
+            uplink_token: randomBytes(8).toString('base64'),
+          },
+        ],
+        settings: {
+          data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } },
+          frequency: '868100000',
+        },
         received_at: now(),
         consumed_airtime: '0.051456s',
         network_ids: { net_id: '000013', cluster_id: 'local', cluster_address: '127.0.0.1' },
         ...(skip && appSKeyEnvelope && { app_s_key: appSKeyEnvelope }),
-        ...(skip && session.lastFCntDown !== undefined && { last_a_f_cnt_down: session.lastFCntDown }),
+        ...(skip &&
+          session.lastFCntDown !== undefined && { last_a_f_cnt_down: session.lastFCntDown }),
       },
     });
-    this.options.onEvent?.({ type: 'uplink', devEUI, fCnt, fPort: UPLINK_F_PORT, payload: plaintext });
+    this.options.onEvent?.({
+      type: 'uplink',
+      devEUI,
+      fCnt,
+      fPort: UPLINK_F_PORT,
+      payload: plaintext,
+    });
     await this.transmitDownlink(device, session);
   }
 
@@ -247,7 +318,9 @@ export class DeviceSimulator {
    */
   startTraffic(intervalMs: number): void {
     const devEUIs = [...this.devices.keys()];
-    this.running = devEUIs.map((devEUI, index) => this.runDevice(devEUI, intervalMs, (intervalMs * index) / devEUIs.length));
+    this.running = devEUIs.map((devEUI, index) =>
+      this.runDevice(devEUI, intervalMs, (intervalMs * index) / devEUIs.length),
+    );
   }
 
   async close(): Promise<void> {
@@ -292,7 +365,8 @@ export class DeviceSimulator {
 
   private device(devEUI: string): EndDevice {
     const device = this.devices.get(devEUI);
-    if (!device) throw new LocalStackError('unknown_device', `No simulated device ${devEUI}.`, { devEUI });
+    if (!device)
+      throw new LocalStackError('unknown_device', `No simulated device ${devEUI}.`, { devEUI });
     return device;
   }
 
@@ -309,11 +383,16 @@ export class DeviceSimulator {
   }
 
   /** The AppSKey as the AS hands it on: wrapped with the KEK if set, else in the clear (as TTS does). */
-  private appSKeyEnvelope(session: NetworkSession): { encrypted_key: string; kek_label: string } | { key: string } | undefined {
+  private appSKeyEnvelope(
+    session: NetworkSession,
+  ): { encrypted_key: string; kek_label: string } | { key: string } | undefined {
     if (!this.options.network.skipPayloadCrypto(this.options.applicationID)) return undefined;
     const kek = this.options.network.kek(this.options.applicationID);
     if (!kek) return { key: toHex(session.appSKey) };
-    return { encrypted_key: Buffer.from(wrapKey(kek.key, session.appSKey)).toString('base64'), kek_label: kek.label };
+    return {
+      encrypted_key: Buffer.from(wrapKey(kek.key, session.appSKey)).toString('base64'),
+      kek_label: kek.label,
+    };
   }
 
   private allocateDevAddr(): DevAddr {
@@ -330,7 +409,9 @@ export class DeviceSimulator {
       return;
     }
     const deviceID = request.end_device_ids?.device_id;
-    const entry = [...this.sessions.entries()].find(([, session]) => session.registered.deviceID === deviceID);
+    const entry = [...this.sessions.entries()].find(
+      ([, session]) => session.registered.deviceID === deviceID,
+    );
     if (!entry) return;
     const [devEUI, session] = entry;
     if (replace) session.queue.splice(0);
@@ -338,7 +419,9 @@ export class DeviceSimulator {
     for (const downlink of request.downlinks ?? []) {
       const refusal = skip ? this.checkEncryptedDownlink(session, downlink) : undefined;
       if (refusal) {
-        await this.publishUp(session, 'downlink/failed', { downlink_failed: { downlink, error: refusal } });
+        await this.publishUp(session, 'downlink/failed', {
+          downlink_failed: { downlink, error: refusal },
+        });
         this.options.onEvent?.({ type: 'downlink_failed', devEUI, reason: refusal.name });
         continue;
       }
@@ -352,8 +435,16 @@ export class DeviceSimulator {
   }
 
   /** The Network Server's checks of an application-encrypted downlink (TTS.md "Downlinks"). */
-  private checkEncryptedDownlink(session: NetworkSession, downlink: ApplicationDownlinkJson): ErrorDetailsJson | undefined {
-    const error = (name: string, message: string, code: number, attributes: Record<string, unknown> = {}): ErrorDetailsJson => ({
+  private checkEncryptedDownlink(
+    session: NetworkSession,
+    downlink: ApplicationDownlinkJson,
+  ): ErrorDetailsJson | undefined {
+    const error = (
+      name: string,
+      message: string,
+      code: number,
+      attributes: Record<string, unknown> = {},
+    ): ErrorDetailsJson => ({
       namespace: 'pkg/networkserver',
       name,
       message_format: message,
@@ -361,10 +452,19 @@ export class DeviceSimulator {
       code,
     });
     if (!downlink.f_port) return error('no_f_port', 'f_port must be set (1..223)', 3);
-    if (downlink.f_cnt === undefined || !downlink.session_key_id) return error('missing_session', 'f_cnt and session_key_id must be set with skip payload crypto', 3);
-    if (!Buffer.from(downlink.session_key_id, 'base64').equals(session.sessionKeyID)) return error('unknown_session', 'unknown session', 5);
+    if (downlink.f_cnt === undefined || !downlink.session_key_id)
+      return error(
+        'missing_session',
+        'f_cnt and session_key_id must be set with skip payload crypto',
+        3,
+      );
+    if (!Buffer.from(downlink.session_key_id, 'base64').equals(session.sessionKeyID))
+      return error('unknown_session', 'unknown session', 5);
     if (downlink.f_cnt < session.nextFCntDown) {
-      return error('f_cnt_too_low', 'FCnt too low', 3, { f_cnt: downlink.f_cnt, min_f_cnt: session.nextFCntDown });
+      return error('f_cnt_too_low', 'FCnt too low', 3, {
+        f_cnt: downlink.f_cnt,
+        min_f_cnt: session.nextFCntDown,
+      });
     }
     return undefined;
   }
@@ -377,11 +477,19 @@ export class DeviceSimulator {
     const frm = Buffer.from(downlink.frm_payload ?? '', 'base64');
     // Without skip payload crypto the AS encrypts the plaintext it was given.
     const skip = this.options.network.skipPayloadCrypto(this.options.applicationID);
-    const onAir = skip ? frm : encryptFRMPayload(session.appSKey, 'down', session.devAddr, fCnt, frm);
+    const onAir = skip
+      ? frm
+      : encryptFRMPayload(session.appSKey, 'down', session.devAddr, fCnt, frm);
     const received: ReceivedDownlink = {
       fCnt,
       fPort: downlink.f_port,
-      payload: decryptFRMPayload(device.session.appSKey, 'down', device.session.devAddr, fCnt, onAir),
+      payload: decryptFRMPayload(
+        device.session.appSKey,
+        'down',
+        device.session.devAddr,
+        fCnt,
+        onAir,
+      ),
       confirmed: downlink.confirmed === true,
     };
     device.received.push(received);
@@ -390,7 +498,11 @@ export class DeviceSimulator {
     this.options.onEvent?.({ type: 'downlink', devEUI: device.profile.devEUI, downlink: received });
   }
 
-  private async publishUp(session: NetworkSession, subtopic: string, message: Record<string, unknown>): Promise<void> {
+  private async publishUp(
+    session: NetworkSession,
+    subtopic: string,
+    message: Record<string, unknown>,
+  ): Promise<void> {
     const { registered, devAddr } = session;
     const body = {
       end_device_ids: {
@@ -404,7 +516,9 @@ export class DeviceSimulator {
       received_at: now(),
       ...message,
     };
-    await this.client.publishAsync(`${this.baseTopic}/${subtopic}`, JSON.stringify(body), { qos: 1 });
+    await this.client.publishAsync(`${this.baseTopic}/${subtopic}`, JSON.stringify(body), {
+      qos: 1,
+    });
   }
 }
 

@@ -36,7 +36,11 @@ export class RuleSyntaxError extends LocalStackError {
   override readonly name = 'RuleSyntaxError';
 
   constructor(message: string, sql: string, position: number) {
-    super('rule_syntax_error', `${message} at position ${position} of rule SQL ${JSON.stringify(sql)}.`, { sql, position });
+    super(
+      'rule_syntax_error',
+      `${message} at position ${position} of rule SQL ${JSON.stringify(sql)}.`,
+      { sql, position },
+    );
   }
 }
 
@@ -49,7 +53,10 @@ export class LambdaInvocationError extends LocalStackError {
     readonly errorType: string,
     message: string,
   ) {
-    super('lambda_invocation_failed', `${functionName} failed: ${errorType}: ${message}`, { functionName, errorType });
+    super('lambda_invocation_failed', `${functionName} failed: ${errorType}: ${message}`, {
+      functionName,
+      errorType,
+    });
   }
 }
 
@@ -58,6 +65,10 @@ export class OptionsError extends LocalStackError {
   override readonly name = 'OptionsError';
 
   constructor(problems: readonly string[]) {
-    super('invalid_options', `Invalid local stack options: ${problems.join('; ')}. Run \`npm start -- --help\` for the list.`, { problems });
+    super(
+      'invalid_options',
+      `Invalid local stack options: ${problems.join('; ')}. Run \`npm start -- --help\` for the list.`,
+      { problems },
+    );
   }
 }

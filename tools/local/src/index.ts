@@ -5,10 +5,27 @@ export type { Broker, BrokerMessage, BrokerOptions } from './broker';
 export { CloudFormationStandIn } from './custom-resources';
 export type { CloudFormationResponse, CustomResourceRequest } from './custom-resources';
 export { DeviceSimulator, sensorReading } from './devices';
-export type { DeviceEvent, DeviceProfile, ReceivedDownlink, RegisteredDevice, TtsNetworkState } from './devices';
-export { AwsServiceError, LambdaInvocationError, LocalStackError, OptionsError, RuleSyntaxError } from './errors';
+export type {
+  DeviceEvent,
+  DeviceProfile,
+  ReceivedDownlink,
+  RegisteredDevice,
+  TtsNetworkState,
+} from './devices';
+export {
+  AwsServiceError,
+  LambdaInvocationError,
+  LocalStackError,
+  OptionsError,
+  RuleSyntaxError,
+} from './errors';
 export { LambdaRunner } from './lambda-runner';
-export type { AsyncOutcome, LambdaFunction, LambdaLogLine, LambdaRunnerOptions } from './lambda-runner';
+export type {
+  AsyncOutcome,
+  LambdaFunction,
+  LambdaLogLine,
+  LambdaRunnerOptions,
+} from './lambda-runner';
 export { TrafficLog } from './log';
 export { LAMBDA_NAMES, main, runDemo, startLocalStack } from './main';
 export type { DemoResult, LocalStack, StartOverrides } from './main';

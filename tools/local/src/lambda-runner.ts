@@ -17,7 +17,8 @@ export interface LambdaFunction {
 }
 
 /** How an asynchronous invocation ended, after its retries. */
-export type AsyncOutcome = { readonly ok: true } | { readonly ok: false; readonly error: LambdaInvocationError };
+export type AsyncOutcome =
+  { readonly ok: true } | { readonly ok: false; readonly error: LambdaInvocationError };
 
 /** One line a function wrote to stdout or stderr (Powertools writes JSON lines). */
 export interface LambdaLogLine {
@@ -29,7 +30,11 @@ export interface LambdaRunnerOptions {
   readonly functions: readonly LambdaFunction[];
   readonly onLog?: (log: LambdaLogLine) => void;
   /** An asynchronous invocation failed on every attempt (the on-failure destination). */
-  readonly onAsyncFailure?: (functionName: string, error: LambdaInvocationError, event: unknown) => void;
+  readonly onAsyncFailure?: (
+    functionName: string,
+    error: LambdaInvocationError,
+    event: unknown,
+  ) => void;
   /** Pauses between asynchronous retries. Lambda waits about 1 and 2 minutes; locally shorter. */
   readonly retryDelaysMs?: readonly number[];
 }
@@ -119,8 +124,18 @@ export class LambdaRunner {
   /** Invokes synchronously (RequestResponse) and answers the handler's result. */
   invoke(functionName: string, event: unknown): Promise<unknown> {
     const fn = this.functions.get(functionName);
-    if (!fn) return Promise.reject(new LambdaInvocationError(functionName, 'ResourceNotFoundException', `no function ${functionName}; known: ${this.functionNames.join(', ')}`));
-    if (this.closed) return Promise.reject(new LambdaInvocationError(functionName, 'RunnerClosed', 'the local stack is stopping'));
+    if (!fn)
+      return Promise.reject(
+        new LambdaInvocationError(
+          functionName,
+          'ResourceNotFoundException',
+          `no function ${functionName}; known: ${this.functionNames.join(', ')}`,
+        ),
+      );
+    if (this.closed)
+      return Promise.reject(
+        new LambdaInvocationError(functionName, 'RunnerClosed', 'the local stack is stopping'),
+      );
     const invocation = new Promise<unknown>((resolve, reject) => {
       const pending: Pending = { event, resolve, reject };
       const environment = this.idleEnvironment(fn);
@@ -143,7 +158,10 @@ export class LambdaRunner {
           await this.invoke(functionName, event);
           return { ok: true };
         } catch (error) {
-          const failure = error instanceof LambdaInvocationError ? error : new LambdaInvocationError(functionName, 'Error', String(error));
+          const failure =
+            error instanceof LambdaInvocationError
+              ? error
+              : new LambdaInvocationError(functionName, 'Error', String(error));
           if (retry >= delays.length || this.closed) {
             // An invocation cut short by stopping the stack is no failure of the function.
             if (!this.closed) this.options.onAsyncFailure?.(functionName, failure, event);
@@ -160,7 +178,9 @@ export class LambdaRunner {
   async idle(timeoutMs = Infinity): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) {
-      const timeout = new Promise((resolve) => setTimeout(resolve, Math.min(deadline - Date.now(), 2 ** 31 - 1)).unref());
+      const timeout = new Promise((resolve) =>
+        setTimeout(resolve, Math.min(deadline - Date.now(), 2 ** 31 - 1)).unref(),
+      );
       await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
     }
   }
@@ -169,11 +189,16 @@ export class LambdaRunner {
   async close(): Promise<void> {
     this.closed = true;
     for (const [name, queue] of this.queues) {
-      for (const pending of queue.splice(0)) pending.reject(new LambdaInvocationError(name, 'RunnerClosed', 'the local stack is stopping'));
+      for (const pending of queue.splice(0))
+        pending.reject(
+          new LambdaInvocationError(name, 'RunnerClosed', 'the local stack is stopping'),
+        );
     }
     const all = [...this.environments.values()].flat();
     this.environments.clear();
-    await Promise.all(all.map((environment) => this.terminate(environment, 'the local stack is stopping')));
+    await Promise.all(
+      all.map((environment) => this.terminate(environment, 'the local stack is stopping')),
+    );
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
@@ -215,7 +240,12 @@ export class LambdaRunner {
       stdout: true,
       stderr: true,
     });
-    const environment: Environment = { functionName: fn.name, worker, busy: false, current: undefined };
+    const environment: Environment = {
+      functionName: fn.name,
+      worker,
+      busy: false,
+      current: undefined,
+    };
     for (const stream of [worker.stdout, worker.stderr]) {
       let buffered = '';
       stream.setEncoding('utf8');
@@ -223,23 +253,42 @@ export class LambdaRunner {
         buffered += chunk;
         const lines = buffered.split('\n');
         buffered = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) this.options.onLog?.({ functionName: fn.name, line });
+        for (const line of lines)
+          if (line.trim()) this.options.onLog?.({ functionName: fn.name, line });
       });
     }
-    worker.on('message', (message: { id: string; ok: boolean; result?: unknown; errorType?: string; errorMessage?: string }) => {
-      const current = environment.current;
-      if (!current || current.id !== message.id) return;
-      clearTimeout(current.timer);
-      environment.current = undefined;
-      environment.busy = false;
-      if (message.ok) current.pending.resolve(message.result);
-      else current.pending.reject(new LambdaInvocationError(fn.name, message.errorType ?? 'Error', message.errorMessage ?? 'unknown error'));
-      this.next(fn, environment);
-    });
+    worker.on(
+      'message',
+      (message: {
+        id: string;
+        ok: boolean;
+        result?: unknown;
+        errorType?: string;
+        errorMessage?: string;
+      }) => {
+        const current = environment.current;
+        if (!current || current.id !== message.id) return;
+        clearTimeout(current.timer);
+        environment.current = undefined;
+        environment.busy = false;
+        if (message.ok) current.pending.resolve(message.result);
+        else
+          current.pending.reject(
+            new LambdaInvocationError(
+              fn.name,
+              message.errorType ?? 'Error',
+              message.errorMessage ?? 'unknown error',
+            ),
+          );
+        this.next(fn, environment);
+      },
+    );
     // A crash (an uncaught exception outside the handler's promise) ends the environment, as
     // Lambda discards a sandbox whose runtime exited.
     worker.on('error', (error) => this.discard(fn, environment, `${error.name}: ${error.message}`));
-    worker.on('exit', (code) => this.discard(fn, environment, `the runtime exited with code ${code}`));
+    worker.on('exit', (code) =>
+      this.discard(fn, environment, `the runtime exited with code ${code}`),
+    );
     return environment;
   }
 
@@ -249,7 +298,11 @@ export class LambdaRunner {
     environment.busy = true;
     const timer = setTimeout(() => {
       // Lambda stops a timed-out sandbox; its module state is lost with it.
-      void this.terminate(environment, `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, 'TimeoutError');
+      void this.terminate(
+        environment,
+        `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+        'TimeoutError',
+      );
       this.remove(fn, environment);
     }, timeoutMs);
     timer.unref();
@@ -297,12 +350,18 @@ export class LambdaRunner {
     if (!this.closed) this.next(fn, undefined);
   }
 
-  private async terminate(environment: Environment, reason: string, errorType = 'RunnerClosed'): Promise<void> {
+  private async terminate(
+    environment: Environment,
+    reason: string,
+    errorType = 'RunnerClosed',
+  ): Promise<void> {
     const current = environment.current;
     environment.current = undefined;
     if (current) {
       clearTimeout(current.timer);
-      current.pending.reject(new LambdaInvocationError(environment.functionName, errorType, reason));
+      current.pending.reject(
+        new LambdaInvocationError(environment.functionName, errorType, reason),
+      );
     }
     await environment.worker.terminate();
   }

@@ -27,7 +27,10 @@ export class TrafficLog {
       return;
     }
     const json = parse(message.payload);
-    this.line('mqtt', `${topic}  ${json ? summarize(topic, json) : `${message.payload.length} bytes`}`);
+    this.line(
+      'mqtt',
+      `${topic}  ${json ? summarize(topic, json) : `${message.payload.length} bytes`}`,
+    );
   }
 
   lambda(log: LambdaLogLine): void {
@@ -43,18 +46,29 @@ export class TrafficLog {
     const error = json['error'] as Json | undefined;
     const details = [
       typeof json['code'] === 'string' ? `code=${json['code']}` : '',
-      error && typeof error === 'object' ? `${String(error['name'] ?? 'Error')}: ${String(error['message'] ?? '')}` : '',
+      error && typeof error === 'object'
+        ? `${String(error['name'] ?? 'Error')}: ${String(error['message'] ?? '')}`
+        : '',
     ].filter(Boolean);
-    this.line(log.functionName, `${level.padEnd(5)} ${String(json['message'] ?? '')}${details.length ? `  (${details.join('; ')})` : ''}`);
+    this.line(
+      log.functionName,
+      `${level.padEnd(5)} ${String(json['message'] ?? '')}${details.length ? `  (${details.join('; ')})` : ''}`,
+    );
   }
 
   device(event: DeviceEvent): void {
     switch (event.type) {
       case 'joined':
-        this.line('device', `${event.devEUI} joined: DevAddr ${event.devAddr}${event.e2e ? ', AppSKey wrapped with the KEK' : ''}`);
+        this.line(
+          'device',
+          `${event.devEUI} joined: DevAddr ${event.devAddr}${event.e2e ? ', AppSKey wrapped with the KEK' : ''}`,
+        );
         break;
       case 'uplink':
-        this.line('device', `${event.devEUI} sent f_cnt=${event.fCnt} f_port=${event.fPort} payload=${hex(event.payload)}`);
+        this.line(
+          'device',
+          `${event.devEUI} sent f_cnt=${event.fCnt} f_port=${event.fPort} payload=${hex(event.payload)}`,
+        );
         break;
       case 'downlink':
         this.line(
@@ -73,7 +87,10 @@ export class TrafficLog {
 
   api(call: ApiCall): void {
     if (!this.verbose && !(call.status >= 500)) return;
-    this.line('aws-api', `${call.operation} → ${call.status}${call.error ? ` ${call.error}: ${call.message ?? ''}` : ''}`);
+    this.line(
+      'aws-api',
+      `${call.operation} → ${call.status}${call.error ? ` ${call.error}: ${call.message ?? ''}` : ''}`,
+    );
   }
 
   private line(tag: string, text: string): void {
@@ -111,7 +128,8 @@ function summarize(topic: string, json: Json): string {
   }
   for (const event of ['downlink_queued', 'downlink_sent', 'downlink_ack', 'downlink_nack']) {
     const downlink = json[event] as Json | undefined;
-    if (downlink) return `${deviceOf(json)} ${event.replace('_', ' ')} f_cnt=${String(downlink['f_cnt'] ?? '-')} f_port=${String(downlink['f_port'] ?? '-')}`;
+    if (downlink)
+      return `${deviceOf(json)} ${event.replace('_', ' ')} f_cnt=${String(downlink['f_cnt'] ?? '-')} f_port=${String(downlink['f_port'] ?? '-')}`;
   }
   return `${Object.keys(json).slice(0, 4).join(', ')}`;
 }
@@ -132,7 +150,9 @@ function hex(bytes: Uint8Array): string {
 function parse(payload: Buffer): Json | undefined {
   try {
     const value: unknown = JSON.parse(payload.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Json)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -17,7 +17,14 @@ import { integrationRules, RulesEngine } from './rules';
 import { ttsNetworkState } from './tts-network';
 
 /** The six Lambda packages, as Nx builds them into `dist/packages/<name>/index.js`. */
-export const LAMBDA_NAMES = ['uplink', 'downlink', 'create-device', 'claim', 'thing-type', 'pubsub-config'] as const;
+export const LAMBDA_NAMES = [
+  'uplink',
+  'downlink',
+  'create-device',
+  'claim',
+  'thing-type',
+  'pubsub-config',
+] as const;
 
 /** A running local stack. */
 export interface LocalStack {
@@ -59,9 +66,15 @@ const STOP_GRACE_MS = 5_000;
  * pubsub-config) run as CloudFormation would, and the simulated devices, whose things are
  * created through the IoT API so that create-device registers them in TTS.
  */
-export async function startLocalStack(options: LocalOptions, log: TrafficLog, overrides: StartOverrides = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  options: LocalOptions,
+  log: TrafficLog,
+  overrides: StartOverrides = {},
+): Promise<LocalStack> {
   const rootDir = overrides.rootDir ?? workspaceRoot(__dirname);
-  const bundles = Object.fromEntries(LAMBDA_NAMES.map((name) => [name, join(rootDir, 'dist', 'packages', name, 'index.js')]));
+  const bundles = Object.fromEntries(
+    LAMBDA_NAMES.map((name) => [name, join(rootDir, 'dist', 'packages', name, 'index.js')]),
+  );
   const missing = LAMBDA_NAMES.filter((name) => !existsSync(bundles[name]!));
   if (missing.length > 0) {
     throw new LocalStackError(
@@ -100,7 +113,13 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
     const kekSecretID = `${options.stackName}/kek`;
     const apiKeySecretID = `${options.stackName}/api-key`;
     api.secrets.putSecretString(apiKeySecretID, apiKey);
-    api.secrets.putSecretString(kekSecretID, JSON.stringify({ current: KEK_LABEL, [KEK_LABEL]: randomBytes(16).toString('hex').toUpperCase() }));
+    api.secrets.putSecretString(
+      kekSecretID,
+      JSON.stringify({
+        current: KEK_LABEL,
+        [KEK_LABEL]: randomBytes(16).toString('hex').toUpperCase(),
+      }),
+    );
 
     const env: Record<string, string> = {
       ...api.sdkEnv,
@@ -131,7 +150,8 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
     const runner = new LambdaRunner({
       functions,
       onLog: (line) => log.lambda(line),
-      onAsyncFailure: (name, error) => log.info(`${name} failed after its retries: ${error.message}`),
+      onAsyncFailure: (name, error) =>
+        log.info(`${name} failed after its retries: ${error.message}`),
       ...(overrides.retryDelaysMs && { retryDelaysMs: overrides.retryDelaysMs }),
     });
     cleanups.push(async () => {
@@ -144,7 +164,8 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
       broker,
       integrationRules({ stackName: options.stackName, thingTypeName: options.thingTypeName }),
       (rule, event) => void runner.invokeEvent(rule.functionName, event),
-      (rule, topic, reason) => log.info(`rule ${rule.name} skipped a message on ${topic}: ${reason}`),
+      (rule, topic, reason) =>
+        log.info(`rule ${rule.name} skipped a message on ${topic}: ${reason}`),
     );
     cleanups.push(() => rules.stop());
 
@@ -190,7 +211,11 @@ export async function startLocalStack(options: LocalOptions, log: TrafficLog, ov
       joinEUI: JOIN_EUI,
       appKey: randomBytes(16).toString('hex').toUpperCase(),
     }));
-    const iot = new IoTClient({ endpoint: api.url, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const iot = new IoTClient({
+      endpoint: api.url,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     for (const device of devices) {
       simulator.addDevice(device);
       // As an operator would: a thing with the device's LoRaWAN attributes; the registry
@@ -253,7 +278,11 @@ export interface DemoResult {
  * uplink) and decrypt to the requested bytes.
  */
 export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<DemoResult[]> {
-  const app = await connectAsync({ ...mqttAddress(stack.broker.url), clientId: `local-demo-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0 });
+  const app = await connectAsync({
+    ...mqttAddress(stack.broker.url),
+    clientId: `local-demo-${randomBytes(4).toString('hex')}`,
+    reconnectPeriod: 0,
+  });
   const seen: { topic: string; json: Record<string, unknown> }[] = [];
   app.on('message', (topic, payload) => {
     try {
@@ -266,7 +295,8 @@ export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<De
   const deadline = Date.now() + timeoutMs;
   const until = async (what: string, condition: () => boolean | Promise<boolean>) => {
     while (!(await condition())) {
-      if (Date.now() > deadline) throw new LocalStackError('demo_timeout', `Timed out waiting for ${what}.`);
+      if (Date.now() > deadline)
+        throw new LocalStackError('demo_timeout', `Timed out waiting for ${what}.`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -288,21 +318,55 @@ export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<De
         const payload = Buffer.from([0xde, 0x40, index & 0xff]);
         await stack.simulator.uplink(thing, payload);
         await until(`the plaintext on lorawan/${thing}/uplink`, () =>
-          seen.some((m) => m.topic === `lorawan/${thing}/uplink` && (m.json['uplink_message'] as Record<string, unknown>)?.['frm_payload'] === payload.toString('base64')),
+          seen.some(
+            (m) =>
+              m.topic === `lorawan/${thing}/uplink` &&
+              (m.json['uplink_message'] as Record<string, unknown>)?.['frm_payload'] ===
+                payload.toString('base64'),
+          ),
         );
         uplink = true;
         const request = Buffer.from([0x01, index & 0xff]);
         const before = stack.simulator.received(thing).length;
-        await app.publishAsync('lorawan/downlink', JSON.stringify({ thingName: thing, bytes: request.toString('base64'), fPort: 10 }), { qos: 1 });
-        await until(`the downlink to be queued for ${thing}`, () => seen.some((m) => m.topic === `lorawan/${thing}/downlink/queued` || m.topic.endsWith('/downlink/failed')));
-        const failed = seen.find((m) => m.topic === `lorawan/${thing}/downlink/failed` || m.topic === 'lorawan/downlink/failed');
-        if (failed) throw new LocalStackError('downlink_failed', `the downlink was refused: ${JSON.stringify(failed.json['downlink_failed'] ?? failed.json)}`);
+        await app.publishAsync(
+          'lorawan/downlink',
+          JSON.stringify({ thingName: thing, bytes: request.toString('base64'), fPort: 10 }),
+          { qos: 1 },
+        );
+        await until(`the downlink to be queued for ${thing}`, () =>
+          seen.some(
+            (m) =>
+              m.topic === `lorawan/${thing}/downlink/queued` ||
+              m.topic.endsWith('/downlink/failed'),
+          ),
+        );
+        const failed = seen.find(
+          (m) =>
+            m.topic === `lorawan/${thing}/downlink/failed` || m.topic === 'lorawan/downlink/failed',
+        );
+        if (failed)
+          throw new LocalStackError(
+            'downlink_failed',
+            `the downlink was refused: ${JSON.stringify(failed.json['downlink_failed'] ?? failed.json)}`,
+          );
         await stack.simulator.uplink(thing);
         const received = stack.simulator.received(thing).slice(before);
-        const delivered = received.some((d) => Buffer.from(d.payload).equals(request) && d.fPort === 10);
-        results.push({ devEUI: thing, uplink, downlink: delivered, ...(!delivered && { problem: 'the device did not receive the requested bytes' }) });
+        const delivered = received.some(
+          (d) => Buffer.from(d.payload).equals(request) && d.fPort === 10,
+        );
+        results.push({
+          devEUI: thing,
+          uplink,
+          downlink: delivered,
+          ...(!delivered && { problem: 'the device did not receive the requested bytes' }),
+        });
       } catch (error) {
-        results.push({ devEUI: thing, uplink, downlink: false, problem: error instanceof Error ? error.message : String(error) });
+        results.push({
+          devEUI: thing,
+          uplink,
+          downlink: false,
+          problem: error instanceof Error ? error.message : String(error),
+        });
       }
     }
   } finally {
@@ -312,7 +376,11 @@ export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<De
 }
 
 /** `npm start`: parses the options, starts the stack, prints the guide, runs until told to stop. */
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, write: (line: string) => void = console.log): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  write: (line: string) => void = console.log,
+): Promise<number> {
   let options: LocalOptions;
   try {
     options = parseOptions(argv, env);
@@ -329,7 +397,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   try {
     stack = await startLocalStack(options, log, { traffic: !options.once });
   } catch (error) {
-    write(`The local stack did not start: ${error instanceof Error ? error.message : String(error)}`);
+    write(
+      `The local stack did not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return 1;
   }
   write(stack.guide());
@@ -338,7 +408,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     const results = await runDemo(stack);
     await stack.stop();
     for (const result of results) {
-      write(`${result.devEUI}: uplink ${result.uplink ? 'ok' : 'FAILED'}, downlink ${result.downlink ? 'ok' : 'FAILED'}${result.problem ? ` (${result.problem})` : ''}`);
+      write(
+        `${result.devEUI}: uplink ${result.uplink ? 'ok' : 'FAILED'}, downlink ${result.downlink ? 'ok' : 'FAILED'}${result.problem ? ` (${result.problem})` : ''}`,
+      );
     }
     return results.length > 0 && results.every((r) => r.uplink && r.downlink) ? 0 : 1;
   }
@@ -350,7 +422,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
-    if (options.exitAfterMs > 0) setTimeout(() => stop(`after ${options.exitAfterMs} ms`), options.exitAfterMs).unref();
+    if (options.exitAfterMs > 0)
+      setTimeout(() => stop(`after ${options.exitAfterMs} ms`), options.exitAfterMs).unref();
   });
   await stack.stop();
   return 0;
@@ -386,6 +459,10 @@ function guide(stack: LocalStack): string {
 function workspaceRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'nx.json'))) return dir;
-    if (dirname(dir) === dir) throw new LocalStackError('workspace_not_found', `No nx.json above ${start}: run the local stack from the tts-aws-iot checkout.`);
+    if (dirname(dir) === dir)
+      throw new LocalStackError(
+        'workspace_not_found',
+        `No nx.json above ${start}: run the local stack from the tts-aws-iot checkout.`,
+      );
   }
 }

@@ -49,19 +49,97 @@ interface Setting {
 }
 
 const SETTINGS: readonly Setting[] = [
-  { key: 'host', flag: '--host', env: 'LOCAL_HOST', kind: 'text', help: 'address every server listens on' },
-  { key: 'mqttPort', flag: '--mqtt-port', env: 'LOCAL_MQTT_PORT', kind: 'port', help: 'MQTT broker (IoT Core stand-in)' },
-  { key: 'apiPort', flag: '--api-port', env: 'LOCAL_API_PORT', kind: 'port', help: 'AWS-compatible API (iot, iot-data, secretsmanager)' },
-  { key: 'ttsPort', flag: '--tts-port', env: 'LOCAL_TTS_PORT', kind: 'port', help: 'TTS stand-in API' },
-  { key: 'stackName', flag: '--stack', env: 'LOCAL_STACK_NAME', kind: 'text', help: 'stack name (topics, secrets, thing attributes)' },
-  { key: 'applicationID', flag: '--application', env: 'LOCAL_APPLICATION_ID', kind: 'text', help: 'TTS application ID' },
-  { key: 'thingTypeName', flag: '--thing-type', env: 'LOCAL_THING_TYPE', kind: 'text', help: 'thing type name' },
-  { key: 'e2e', flag: '--e2e', env: 'LOCAL_E2E', kind: 'flag', help: 'end-to-end encryption (--no-e2e or LOCAL_E2E=false to turn off)' },
-  { key: 'devices', flag: '--devices', env: 'LOCAL_DEVICES', kind: 'count', help: 'simulated devices' },
-  { key: 'uplinkIntervalMs', flag: '--interval', env: 'LOCAL_UPLINK_INTERVAL', kind: 'seconds', help: 'seconds between a device’s uplinks' },
-  { key: 'once', flag: '--once', env: 'LOCAL_ONCE', kind: 'flag', help: 'run a bounded demo (join, uplink, downlink per device) and exit' },
-  { key: 'exitAfterMs', flag: '--exit-after', env: 'LOCAL_EXIT_AFTER_MS', kind: 'ms', help: 'stop after this many milliseconds' },
-  { key: 'verbose', flag: '--verbose', env: 'LOCAL_VERBOSE', kind: 'flag', help: 'also log every AWS API call and shadow topic' },
+  {
+    key: 'host',
+    flag: '--host',
+    env: 'LOCAL_HOST',
+    kind: 'text',
+    help: 'address every server listens on',
+  },
+  {
+    key: 'mqttPort',
+    flag: '--mqtt-port',
+    env: 'LOCAL_MQTT_PORT',
+    kind: 'port',
+    help: 'MQTT broker (IoT Core stand-in)',
+  },
+  {
+    key: 'apiPort',
+    flag: '--api-port',
+    env: 'LOCAL_API_PORT',
+    kind: 'port',
+    help: 'AWS-compatible API (iot, iot-data, secretsmanager)',
+  },
+  {
+    key: 'ttsPort',
+    flag: '--tts-port',
+    env: 'LOCAL_TTS_PORT',
+    kind: 'port',
+    help: 'TTS stand-in API',
+  },
+  {
+    key: 'stackName',
+    flag: '--stack',
+    env: 'LOCAL_STACK_NAME',
+    kind: 'text',
+    help: 'stack name (topics, secrets, thing attributes)',
+  },
+  {
+    key: 'applicationID',
+    flag: '--application',
+    env: 'LOCAL_APPLICATION_ID',
+    kind: 'text',
+    help: 'TTS application ID',
+  },
+  {
+    key: 'thingTypeName',
+    flag: '--thing-type',
+    env: 'LOCAL_THING_TYPE',
+    kind: 'text',
+    help: 'thing type name',
+  },
+  {
+    key: 'e2e',
+    flag: '--e2e',
+    env: 'LOCAL_E2E',
+    kind: 'flag',
+    help: 'end-to-end encryption (--no-e2e or LOCAL_E2E=false to turn off)',
+  },
+  {
+    key: 'devices',
+    flag: '--devices',
+    env: 'LOCAL_DEVICES',
+    kind: 'count',
+    help: 'simulated devices',
+  },
+  {
+    key: 'uplinkIntervalMs',
+    flag: '--interval',
+    env: 'LOCAL_UPLINK_INTERVAL',
+    kind: 'seconds',
+    help: 'seconds between a device’s uplinks',
+  },
+  {
+    key: 'once',
+    flag: '--once',
+    env: 'LOCAL_ONCE',
+    kind: 'flag',
+    help: 'run a bounded demo (join, uplink, downlink per device) and exit',
+  },
+  {
+    key: 'exitAfterMs',
+    flag: '--exit-after',
+    env: 'LOCAL_EXIT_AFTER_MS',
+    kind: 'ms',
+    help: 'stop after this many milliseconds',
+  },
+  {
+    key: 'verbose',
+    flag: '--verbose',
+    env: 'LOCAL_VERBOSE',
+    kind: 'flag',
+    help: 'also log every AWS API call and shadow topic',
+  },
   { key: 'help', flag: '--help', kind: 'flag', help: 'show this help' },
 ];
 
@@ -69,12 +147,16 @@ const SETTINGS: readonly Setting[] = [
  * Reads the options: defaults, then environment variables, then flags (`--flag value`,
  * `--flag=value`, `--no-<flag>`). Every problem is reported at once.
  */
-export function parseOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): LocalOptions {
+export function parseOptions(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): LocalOptions {
   const options: Record<string, unknown> = { ...DEFAULT_OPTIONS };
   const problems: string[] = [];
   const assign = (setting: Setting, raw: string | undefined, source: string) => {
     const value = convert(setting.kind, raw);
-    if (value === undefined) problems.push(`${source} ${JSON.stringify(raw ?? '')} is not ${describe(setting.kind)}`);
+    if (value === undefined)
+      problems.push(`${source} ${JSON.stringify(raw ?? '')} is not ${describe(setting.kind)}`);
     else options[setting.key] = value;
   };
   for (const setting of SETTINGS) {
@@ -83,8 +165,12 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const negated = name.startsWith('--no-') ? SETTINGS.find((s) => s.kind === 'flag' && s.flag === `--${name.slice(5)}`) : undefined;
+    const [name, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
+    const negated = name.startsWith('--no-')
+      ? SETTINGS.find((s) => s.kind === 'flag' && s.flag === `--${name.slice(5)}`)
+      : undefined;
     if (negated) {
       options[negated.key] = false;
       continue;
@@ -125,7 +211,11 @@ function convert(kind: Kind, raw: string | undefined): unknown {
     case 'text':
       return raw.length > 0 ? raw : undefined;
     case 'flag':
-      return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
+      return raw === 'true' || raw === '1'
+        ? true
+        : raw === 'false' || raw === '0'
+          ? false
+          : undefined;
     case 'port':
       return integer(raw, 0, 65535);
     case 'count':
@@ -134,7 +224,9 @@ function convert(kind: Kind, raw: string | undefined): unknown {
       return integer(raw, 0, 86_400_000);
     case 'seconds': {
       const seconds = Number(raw);
-      return Number.isFinite(seconds) && seconds >= 0.1 && seconds <= 86_400 ? Math.round(seconds * 1000) : undefined;
+      return Number.isFinite(seconds) && seconds >= 0.1 && seconds <= 86_400
+        ? Math.round(seconds * 1000)
+        : undefined;
     }
   }
 }

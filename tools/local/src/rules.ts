@@ -1,5 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
-import { downlinkRuleSql, thingCreatedRuleSql, thingDeletedRuleSql, uplinkRuleSql } from '@tts-aws-iot/tts';
+import {
+  downlinkRuleSql,
+  thingCreatedRuleSql,
+  thingDeletedRuleSql,
+  uplinkRuleSql,
+} from '@tts-aws-iot/tts';
 import type { Broker } from './broker';
 import { RuleSyntaxError } from './errors';
 
@@ -15,18 +20,35 @@ export interface TopicRule {
  * The integration's rules: the SQL comes from libs/tts/src/topics.ts, the same functions
  * that produce the SAM templates' statements, so local routing cannot drift from AWS.
  */
-export function integrationRules(options: { readonly stackName: string; readonly thingTypeName: string }): TopicRule[] {
+export function integrationRules(options: {
+  readonly stackName: string;
+  readonly thingTypeName: string;
+}): TopicRule[] {
   return [
     { name: 'Uplink', sql: uplinkRuleSql(options.stackName), functionName: 'uplink' },
     { name: 'Downlink', sql: downlinkRuleSql(), functionName: 'downlink' },
-    { name: 'ThingCreatedDevice', sql: thingCreatedRuleSql(options.thingTypeName), functionName: 'create-device' },
-    { name: 'ThingCreatedClaim', sql: thingCreatedRuleSql(options.thingTypeName), functionName: 'claim' },
-    { name: 'ThingDeleted', sql: thingDeletedRuleSql(options.thingTypeName), functionName: 'create-device' },
+    {
+      name: 'ThingCreatedDevice',
+      sql: thingCreatedRuleSql(options.thingTypeName),
+      functionName: 'create-device',
+    },
+    {
+      name: 'ThingCreatedClaim',
+      sql: thingCreatedRuleSql(options.thingTypeName),
+      functionName: 'claim',
+    },
+    {
+      name: 'ThingDeleted',
+      sql: thingDeletedRuleSql(options.thingTypeName),
+      functionName: 'create-device',
+    },
   ];
 }
 
 /** What evaluating a statement against one message gives. */
-export type RuleOutcome = { readonly matched: false } | { readonly matched: true; readonly output: Record<string, unknown> };
+export type RuleOutcome =
+  | { readonly matched: false }
+  | { readonly matched: true; readonly output: Record<string, unknown> };
 
 /** A parsed `SELECT … FROM '<filter>' [WHERE …]` statement. */
 export interface CompiledStatement {
@@ -92,7 +114,9 @@ export type RuleAction = (rule: TopicRule, event: Record<string, unknown>, topic
 export class RulesEngine {
   private readonly unsubscribes: (() => Promise<void>)[] = [];
 
-  private constructor(private readonly onSkip: (rule: TopicRule, topic: string, reason: string) => void) {}
+  private constructor(
+    private readonly onSkip: (rule: TopicRule, topic: string, reason: string) => void,
+  ) {}
 
   static async start(
     broker: Broker,
@@ -133,10 +157,22 @@ type Expression =
   | { readonly kind: 'path'; readonly path: readonly string[] }
   | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expression[] }
   | { readonly kind: 'not'; readonly operand: Expression }
-  | { readonly kind: 'logical'; readonly operator: 'AND' | 'OR'; readonly left: Expression; readonly right: Expression }
-  | { readonly kind: 'compare'; readonly operator: string; readonly left: Expression; readonly right: Expression };
+  | {
+      readonly kind: 'logical';
+      readonly operator: 'AND' | 'OR';
+      readonly left: Expression;
+      readonly right: Expression;
+    }
+  | {
+      readonly kind: 'compare';
+      readonly operator: string;
+      readonly left: Expression;
+      readonly right: Expression;
+    };
 
-type SelectItem = { readonly kind: 'all' } | { readonly kind: 'expression'; readonly expression: Expression; readonly alias: string };
+type SelectItem =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'expression'; readonly expression: Expression; readonly alias: string };
 
 interface Statement {
   readonly select: readonly SelectItem[];
@@ -150,13 +186,36 @@ interface Token {
   readonly position: number;
 }
 
-const KEYWORDS = new Set(['SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', 'AS', 'TRUE', 'FALSE', 'NULL']);
+const KEYWORDS = new Set([
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'AND',
+  'OR',
+  'NOT',
+  'AS',
+  'TRUE',
+  'FALSE',
+  'NULL',
+]);
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '<=', '>', '>=']);
-const FUNCTIONS: Readonly<Record<string, { readonly arity: readonly number[]; readonly call: (args: unknown[], context: Context) => unknown }>> = {
+const FUNCTIONS: Readonly<
+  Record<
+    string,
+    {
+      readonly arity: readonly number[];
+      readonly call: (args: unknown[], context: Context) => unknown;
+    }
+  >
+> = {
   topic: { arity: [0, 1], call: ([level], context) => topicLevel(context.topic, level) },
   isundefined: { arity: [1], call: ([value]) => value === undefined },
   isnull: { arity: [1], call: ([value]) => value === null },
-  startswith: { arity: [2], call: ([text, prefix]) => (typeof text === 'string' && typeof prefix === 'string' ? text.startsWith(prefix) : undefined) },
+  startswith: {
+    arity: [2],
+    call: ([text, prefix]) =>
+      typeof text === 'string' && typeof prefix === 'string' ? text.startsWith(prefix) : undefined,
+  },
 };
 
 function tokenize(sql: string): Token[] {
@@ -247,7 +306,8 @@ class Parser {
       if (alias.type !== 'word') this.fail('Expected a name after AS', alias);
       return { kind: 'expression', expression, alias: alias.text };
     }
-    if (expression.kind === 'path') return { kind: 'expression', expression, alias: expression.path.at(-1)! };
+    if (expression.kind === 'path')
+      return { kind: 'expression', expression, alias: expression.path.at(-1)! };
     return this.fail('Name this SELECT expression with AS', start);
   }
 
@@ -296,7 +356,8 @@ class Parser {
       this.expectSymbol(')');
       return inner;
     }
-    if (token.type !== 'word') return this.fail(`Unexpected ${JSON.stringify(token.text) || 'end of statement'}`, token);
+    if (token.type !== 'word')
+      return this.fail(`Unexpected ${JSON.stringify(token.text) || 'end of statement'}`, token);
     const upper = token.text.toUpperCase();
     if (upper === 'TRUE' || upper === 'FALSE') return { kind: 'literal', value: upper === 'TRUE' };
     if (upper === 'NULL') return { kind: 'literal', value: null };
@@ -314,7 +375,11 @@ class Parser {
 
   private call(name: Token): Expression {
     const fn = FUNCTIONS[name.text.toLowerCase()];
-    if (!fn) return this.fail(`Function ${name.text}() is not in the local rules engine's subset (${Object.keys(FUNCTIONS).join(', ')})`, name);
+    if (!fn)
+      return this.fail(
+        `Function ${name.text}() is not in the local rules engine's subset (${Object.keys(FUNCTIONS).join(', ')})`,
+        name,
+      );
     this.expectSymbol('(');
     const args: Expression[] = [];
     if (!this.symbolIs(')')) {
@@ -325,7 +390,8 @@ class Parser {
       }
     }
     this.expectSymbol(')');
-    if (!fn.arity.includes(args.length)) this.fail(`${name.text}() takes ${fn.arity.join(' or ')} argument(s)`, name);
+    if (!fn.arity.includes(args.length))
+      this.fail(`${name.text}() takes ${fn.arity.join(' or ')} argument(s)`, name);
     return { kind: 'call', name: name.text.toLowerCase(), args };
   }
 
@@ -351,7 +417,8 @@ class Parser {
 
   private keyword(keyword: string): void {
     const token = this.next();
-    if (token.type !== 'word' || token.text.toUpperCase() !== keyword) this.fail(`Expected ${keyword}`, token);
+    if (token.type !== 'word' || token.text.toUpperCase() !== keyword)
+      this.fail(`Expected ${keyword}`, token);
   }
 
   private expectSymbol(symbol: string): void {
@@ -394,11 +461,20 @@ function evaluate(expression: Expression, context: Context): unknown {
       if (expression.operator === 'AND' && left === false) return false;
       if (expression.operator === 'OR' && left === true) return true;
       const right = asBoolean(evaluate(expression.right, context));
-      if (expression.operator === 'AND') return right === false ? false : left === undefined || right === undefined ? undefined : true;
+      if (expression.operator === 'AND')
+        return right === false
+          ? false
+          : left === undefined || right === undefined
+            ? undefined
+            : true;
       return right === true ? true : left === undefined || right === undefined ? undefined : false;
     }
     case 'compare':
-      return compare(expression.operator, evaluate(expression.left, context), evaluate(expression.right, context));
+      return compare(
+        expression.operator,
+        evaluate(expression.left, context),
+        evaluate(expression.right, context),
+      );
   }
 }
 
@@ -422,7 +498,8 @@ function compare(operator: string, left: unknown, right: unknown): boolean | und
   // Ordering converts both sides to numbers, as IoT SQL converts to Decimal.
   const a = typeof left === 'string' && left.trim() !== '' ? Number(left) : left;
   const b = typeof right === 'string' && right.trim() !== '' ? Number(right) : right;
-  if (typeof a !== 'number' || typeof b !== 'number' || Number.isNaN(a) || Number.isNaN(b)) return undefined;
+  if (typeof a !== 'number' || typeof b !== 'number' || Number.isNaN(a) || Number.isNaN(b))
+    return undefined;
   if (operator === '<') return a < b;
   if (operator === '<=') return a <= b;
   if (operator === '>') return a > b;

@@ -13,7 +13,9 @@ export function ttsNetworkState(state: SimState): TtsNetworkState {
       for (const [key, pubsub] of state.pubsubs) {
         if (!key.startsWith(`${applicationID}/`)) continue;
         const awsIot = at(pubsub, ['aws_iot']);
-        const stackName = at(awsIot, ['default', 'stack_name']) ?? at(awsIot, ['deployment', 'default', 'stack_name']);
+        const stackName =
+          at(awsIot, ['default', 'stack_name']) ??
+          at(awsIot, ['deployment', 'default', 'stack_name']);
         if (typeof stackName === 'string') return stackName;
       }
       return undefined;
@@ -30,7 +32,11 @@ export function ttsNetworkState(state: SimState): TtsNetworkState {
     },
     device(applicationID, devEUI) {
       for (const [key, identity] of state.devices.is) {
-        if (!key.startsWith(`${applicationID}/`) || String(at(identity, ['ids', 'dev_eui']) ?? '').toUpperCase() !== devEUI) continue;
+        if (
+          !key.startsWith(`${applicationID}/`) ||
+          String(at(identity, ['ids', 'dev_eui']) ?? '').toUpperCase() !== devEUI
+        )
+          continue;
         const joinServer = state.devices.js.get(key);
         const appKey = at(joinServer, ['root_keys', 'app_key', 'key']);
         // A device is ready to join once IS, JS (with its AppKey) and NS know it.

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { unwrapKey } from '@tts-aws-iot/keywrap';
-import { decryptFRMPayload, encryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
+import {
+  decryptFRMPayload,
+  encryptFRMPayload,
+  parseAesKey,
+  parseDevAddr,
+} from '@tts-aws-iot/lorawan';
 import { freePort } from '@tts-aws-iot/test-kit';
 import { startBroker, type Broker } from '../src/broker';
 import { DeviceSimulator, type TtsNetworkState } from '../src/devices';
@@ -16,7 +21,10 @@ const configured: TtsNetworkState = {
   pubSubStackName: (app) => (app === 'local-app' ? 'local' : undefined),
   kek: () => ({ label: 'local-1', key: KEK }),
   skipPayloadCrypto: () => true,
-  device: (_app, devEUI) => (devEUI === DEV_EUI ? { deviceID: 'eui-0004a30b001c0001', devEUI, joinEUI: '70B3D57ED0000000', appKey: APP_KEY } : undefined),
+  device: (_app, devEUI) =>
+    devEUI === DEV_EUI
+      ? { deviceID: 'eui-0004a30b001c0001', devEUI, joinEUI: '70B3D57ED0000000', appKey: APP_KEY }
+      : undefined,
 };
 
 let broker: Broker;
@@ -35,15 +43,24 @@ afterEach(async () => {
 });
 
 async function start(network: TtsNetworkState): Promise<void> {
-  simulator = await DeviceSimulator.start({ brokerUrl: broker.url, stackName: 'local', applicationID: 'local-app', network });
+  simulator = await DeviceSimulator.start({
+    brokerUrl: broker.url,
+    stackName: 'local',
+    applicationID: 'local-app',
+    network,
+  });
   simulator.addDevice({ devEUI: DEV_EUI, joinEUI: '70B3D57ED0000000', appKey: APP_KEY });
 }
 
 /** The AppSKey as the integration recovers it: unwrapped from the join-accept's envelope. */
 async function unwrappedAppSKey(): Promise<Buffer> {
-  const join = (await app.next(`${BASE}/join`)).json<{ join_accept: { app_s_key: { encrypted_key: string; kek_label: string } } }>();
+  const join = (await app.next(`${BASE}/join`)).json<{
+    join_accept: { app_s_key: { encrypted_key: string; kek_label: string } };
+  }>();
   expect(join.join_accept.app_s_key.kek_label).toBe('local-1');
-  return Buffer.from(unwrapKey(KEK, Buffer.from(join.join_accept.app_s_key.encrypted_key, 'base64')));
+  return Buffer.from(
+    unwrapKey(KEK, Buffer.from(join.join_accept.app_s_key.encrypted_key, 'base64')),
+  );
 }
 
 describe('the simulated network and devices', () => {
@@ -53,12 +70,21 @@ describe('the simulated network and devices', () => {
     const appSKey = parseAesKey(await unwrappedAppSKey());
     await simulator.uplink(DEV_EUI, Buffer.from('hello'));
 
-    const up = (await app.next(`${BASE}/uplink`)).json<{ end_device_ids: { dev_addr: string; device_id: string }; uplink_message: { f_cnt: number; frm_payload: string; app_s_key: unknown } }>();
+    const up = (await app.next(`${BASE}/uplink`)).json<{
+      end_device_ids: { dev_addr: string; device_id: string };
+      uplink_message: { f_cnt: number; frm_payload: string; app_s_key: unknown };
+    }>();
     expect(up.end_device_ids.device_id).toBe('eui-0004a30b001c0001');
     expect(up.uplink_message.app_s_key).toMatchObject({ kek_label: 'local-1' });
     const ciphertext = Buffer.from(up.uplink_message.frm_payload, 'base64');
     expect(ciphertext.toString()).not.toBe('hello');
-    const plaintext = decryptFRMPayload(appSKey, 'up', parseDevAddr(up.end_device_ids.dev_addr), up.uplink_message.f_cnt, ciphertext);
+    const plaintext = decryptFRMPayload(
+      appSKey,
+      'up',
+      parseDevAddr(up.end_device_ids.dev_addr),
+      up.uplink_message.f_cnt,
+      ciphertext,
+    );
     expect(Buffer.from(plaintext).toString()).toBe('hello');
   });
 
@@ -67,28 +93,56 @@ describe('the simulated network and devices', () => {
     await simulator.join(DEV_EUI);
     const appSKey = parseAesKey(await unwrappedAppSKey());
     await simulator.uplink(DEV_EUI);
-    const up = (await app.next(`${BASE}/uplink`)).json<{ end_device_ids: { dev_addr: string }; uplink_message: { session_key_id: string } }>();
+    const up = (await app.next(`${BASE}/uplink`)).json<{
+      end_device_ids: { dev_addr: string };
+      uplink_message: { session_key_id: string };
+    }>();
     const devAddr = parseDevAddr(up.end_device_ids.dev_addr);
     const push = (fCnt: number, bytes: string) =>
       app.publish(`${BASE}/downlink/push`, {
-        end_device_ids: { device_id: 'eui-0004a30b001c0001', application_ids: { application_id: 'local-app' } },
-        downlinks: [{ f_port: 10, f_cnt: fCnt, session_key_id: up.uplink_message.session_key_id, frm_payload: Buffer.from(encryptFRMPayload(appSKey, 'down', devAddr, fCnt, Buffer.from(bytes))).toString('base64') }],
+        end_device_ids: {
+          device_id: 'eui-0004a30b001c0001',
+          application_ids: { application_id: 'local-app' },
+        },
+        downlinks: [
+          {
+            f_port: 10,
+            f_cnt: fCnt,
+            session_key_id: up.uplink_message.session_key_id,
+            frm_payload: Buffer.from(
+              encryptFRMPayload(appSKey, 'down', devAddr, fCnt, Buffer.from(bytes)),
+            ).toString('base64'),
+          },
+        ],
       });
 
     await push(1, 'first');
     await app.next(`${BASE}/downlink/queued`);
     await push(1, 'again');
-    const failed = (await app.next(`${BASE}/downlink/failed`)).json<{ downlink_failed: { error: { name: string; attributes: Record<string, number> } } }>();
-    expect(failed.downlink_failed.error).toMatchObject({ name: 'f_cnt_too_low', attributes: { f_cnt: 1, min_f_cnt: 2 } });
+    const failed = (await app.next(`${BASE}/downlink/failed`)).json<{
+      downlink_failed: { error: { name: string; attributes: Record<string, number> } };
+    }>();
+    expect(failed.downlink_failed.error).toMatchObject({
+      name: 'f_cnt_too_low',
+      attributes: { f_cnt: 1, min_f_cnt: 2 },
+    });
 
     expect(simulator.received(DEV_EUI)).toEqual([]);
     await simulator.uplink(DEV_EUI);
-    expect(simulator.received(DEV_EUI).map((d) => [d.fCnt, Buffer.from(d.payload).toString()])).toEqual([[1, 'first']]);
+    expect(
+      simulator.received(DEV_EUI).map((d) => [d.fCnt, Buffer.from(d.payload).toString()]),
+    ).toEqual([[1, 'first']]);
     await app.next(`${BASE}/downlink/sent`);
     // The next uplink reports the counter the network last used.
     await simulator.uplink(DEV_EUI);
-    const third = await app.next(`${BASE}/uplink`, (m) => m.json<{ uplink_message: { f_cnt: number } }>().uplink_message.f_cnt === 2);
-    expect(third.json<{ uplink_message: { last_a_f_cnt_down: number } }>().uplink_message.last_a_f_cnt_down).toBe(1);
+    const third = await app.next(
+      `${BASE}/uplink`,
+      (m) => m.json<{ uplink_message: { f_cnt: number } }>().uplink_message.f_cnt === 2,
+    );
+    expect(
+      third.json<{ uplink_message: { last_a_f_cnt_down: number } }>().uplink_message
+        .last_a_f_cnt_down,
+    ).toBe(1);
   });
 
   it('does not join a device that is not registered, nor publish without a pub/sub', async () => {

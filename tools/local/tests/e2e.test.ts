@@ -14,10 +14,14 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   const [mqttPort, apiPort, ttsPort] = [await freePort(), await freePort(), await freePort()];
-  stack = await startLocalStack({ ...DEFAULT_OPTIONS, mqttPort, apiPort, ttsPort, devices: 2 }, new TrafficLog((line) => logLines.push(line)), {
-    traffic: false,
-    retryDelaysMs: [200, 400],
-  });
+  stack = await startLocalStack(
+    { ...DEFAULT_OPTIONS, mqttPort, apiPort, ttsPort, devices: 2 },
+    new TrafficLog((line) => logLines.push(line)),
+    {
+      traffic: false,
+      retryDelaysMs: [200, 400],
+    },
+  );
   app = await listen(stack.broker.url, ['lorawan/#']);
 }, 120_000);
 
@@ -56,33 +60,55 @@ describe('the local stack, end to end', () => {
     await app.next(`lorawan/${thing()}/join`);
     await stack.simulator.uplink(thing(), Buffer.from('21.5C'));
 
-    const uplink = (await app.next(`lorawan/${thing()}/uplink`)).json<{ thingName: string; uplink_message: Record<string, unknown> }>();
+    const uplink = (await app.next(`lorawan/${thing()}/uplink`)).json<{
+      thingName: string;
+      uplink_message: Record<string, unknown>;
+    }>();
     expect(uplink.thingName).toBe(thing());
-    expect(Buffer.from(String(uplink.uplink_message['frm_payload']), 'base64').toString()).toBe('21.5C');
+    expect(Buffer.from(String(uplink.uplink_message['frm_payload']), 'base64').toString()).toBe(
+      '21.5C',
+    );
     expect(uplink.uplink_message).not.toHaveProperty('app_s_key');
     const shadow = stack.api.iotData.getState(thing(), 'lorawan');
     expect(shadow?.reported).toMatchObject({ fCntUp: 0, appSKeyEnvelope: { kekLabel: 'local-1' } });
   });
 
   it('delivers a downlink requested on lorawan/downlink to the device, encrypted at the next counter', async () => {
-    await app.publish('lorawan/downlink', { thingName: thing(), bytes: Buffer.from([1, 2, 3]).toString('base64'), fPort: 10 });
+    await app.publish('lorawan/downlink', {
+      thingName: thing(),
+      bytes: Buffer.from([1, 2, 3]).toString('base64'),
+      fPort: 10,
+    });
     await app.next(`lorawan/${thing()}/downlink/queued`);
     // Class A: the downlink goes out in the receive window after the next uplink.
     await stack.simulator.uplink(thing());
-    expect(stack.simulator.received(thing()).map((d) => ({ fCnt: d.fCnt, fPort: d.fPort, payload: [...d.payload] }))).toEqual([{ fCnt: 1, fPort: 10, payload: [1, 2, 3] }]);
+    expect(
+      stack.simulator
+        .received(thing())
+        .map((d) => ({ fCnt: d.fCnt, fPort: d.fPort, payload: [...d.payload] })),
+    ).toEqual([{ fCnt: 1, fPort: 10, payload: [1, 2, 3] }]);
     await app.next(`lorawan/${thing()}/downlink/sent`);
     expect(stack.api.iotData.getState(thing(), 'lorawan')?.reported).toMatchObject({ fCntDown: 1 });
   });
 
   it('passes the bounded demo of npm start --once for every device', async () => {
     const results = await runDemo(stack, 45_000);
-    expect(results).toEqual(stack.devices.map((d) => ({ devEUI: d.devEUI, uplink: true, downlink: true })));
+    expect(results).toEqual(
+      stack.devices.map((d) => ({ devEUI: d.devEUI, uplink: true, downlink: true })),
+    );
   }, 90_000);
 
   it('never shows a root key, the KEK or the API key in the traffic or the logs', async () => {
-    const secrets = new SecretsManagerClient({ endpoint: stack.api.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    const secret = async (id: string) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString!;
-    const kek = Buffer.from(parseKekRing(await secret('local/kek')).current().kek).toString('hex').toUpperCase();
+    const secrets = new SecretsManagerClient({
+      endpoint: stack.api.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const secret = async (id: string) =>
+      (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString!;
+    const kek = Buffer.from(parseKekRing(await secret('local/kek')).current().kek)
+      .toString('hex')
+      .toUpperCase();
     const apiKey = await secret('local/api-key');
     secrets.destroy();
     const forbidden = [
@@ -91,7 +117,9 @@ describe('the local stack, end to end', () => {
       Buffer.from(kek, 'hex').toString('base64'),
       apiKey,
     ];
-    const seen = [...logLines, ...app.messages.map((m) => m.payload.toString())].join('\n').toUpperCase();
+    const seen = [...logLines, ...app.messages.map((m) => m.payload.toString())]
+      .join('\n')
+      .toUpperCase();
     for (const value of forbidden) expect(seen).not.toContain(value.toUpperCase());
     // The check is meaningful: the traffic and the logs were there to search.
     expect(logLines.length).toBeGreaterThan(20);

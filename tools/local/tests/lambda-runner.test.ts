@@ -50,15 +50,26 @@ describe('the Lambda runner', () => {
         { name: 'downlink', bundle, env: { GREETING: 'down' } },
       ],
     });
-    const [up, down] = await Promise.all([runner.invoke('uplink', {}), runner.invoke('downlink', {})]);
+    const [up, down] = await Promise.all([
+      runner.invoke('uplink', {}),
+      runner.invoke('downlink', {}),
+    ]);
     expect(up).toEqual({ greeting: 'up', functionName: 'uplink', invocations: 1, remaining: true });
-    expect(down).toEqual({ greeting: 'down', functionName: 'downlink', invocations: 1, remaining: true });
+    expect(down).toEqual({
+      greeting: 'down',
+      functionName: 'downlink',
+      invocations: 1,
+      remaining: true,
+    });
     expect(process.env['GREETING']).toBeUndefined();
   });
 
   it('keeps a warm environment between invocations and forwards its log lines', async () => {
     const logs: LambdaLogLine[] = [];
-    runner = new LambdaRunner({ functions: [{ name: 'uplink', bundle, env: {}, maxConcurrency: 1 }], onLog: (log) => logs.push(log) });
+    runner = new LambdaRunner({
+      functions: [{ name: 'uplink', bundle, env: {}, maxConcurrency: 1 }],
+      onLog: (log) => logs.push(log),
+    });
     await runner.invoke('uplink', {});
     expect(await runner.invoke('uplink', {})).toMatchObject({ invocations: 2 });
     // stdout travels from the worker on its own channel, possibly after the result.
@@ -85,23 +96,35 @@ describe('the Lambda runner', () => {
   });
 
   it('stops a timed-out invocation and cold-starts a fresh environment', async () => {
-    runner = new LambdaRunner({ functions: [{ name: 'uplink', bundle, env: {}, timeoutMs: 300, maxConcurrency: 1 }] });
+    runner = new LambdaRunner({
+      functions: [{ name: 'uplink', bundle, env: {}, timeoutMs: 300, maxConcurrency: 1 }],
+    });
     await runner.invoke('uplink', {});
     const timedOut = runner.invoke('uplink', { hang: true });
     const queued = runner.invoke('uplink', {});
-    await expect(timedOut).rejects.toMatchObject({ errorType: 'TimeoutError', message: expect.stringContaining('Task timed out after 0.30 seconds') });
+    await expect(timedOut).rejects.toMatchObject({
+      errorType: 'TimeoutError',
+      message: expect.stringContaining('Task timed out after 0.30 seconds'),
+    });
     // The queued invocation runs in a new environment: module state starts over.
     expect(await queued).toMatchObject({ invocations: 1 });
   });
 
   it('reports a bundle that does not load, and an unknown function', async () => {
-    runner = new LambdaRunner({ functions: [{ name: 'claim', bundle: join(dir, 'missing.js'), env: {} }] });
-    await expect(runner.invoke('claim', {})).rejects.toThrow(/claim failed: Error: Cannot find module/);
+    runner = new LambdaRunner({
+      functions: [{ name: 'claim', bundle: join(dir, 'missing.js'), env: {} }],
+    });
+    await expect(runner.invoke('claim', {})).rejects.toThrow(
+      /claim failed: Error: Cannot find module/,
+    );
     await expect(runner.invoke('nope', {})).rejects.toBeInstanceOf(LambdaInvocationError);
   });
 
   it('waits for in-flight invocations with idle()', async () => {
-    runner = new LambdaRunner({ functions: [{ name: 'uplink', bundle, env: {}, maxConcurrency: 1 }], retryDelaysMs: [5, 5] });
+    runner = new LambdaRunner({
+      functions: [{ name: 'uplink', bundle, env: {}, maxConcurrency: 1 }],
+      retryDelaysMs: [5, 5],
+    });
     let settled = false;
     void runner.invokeEvent('uplink', { failTimes: 1 }).then(() => (settled = true));
     await runner.idle();

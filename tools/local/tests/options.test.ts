@@ -4,23 +4,49 @@ import { DEFAULT_OPTIONS, parseOptions, usage } from '../src/options';
 describe('npm start options', () => {
   it('defaults to the addresses and names of ARCHITECTURE.md', () => {
     expect(parseOptions([], {})).toEqual(DEFAULT_OPTIONS);
-    expect(DEFAULT_OPTIONS).toMatchObject({ mqttPort: 1883, apiPort: 4566, ttsPort: 1885, stackName: 'local', applicationID: 'local-app', thingTypeName: 'lorawan', e2e: true });
+    expect(DEFAULT_OPTIONS).toMatchObject({
+      mqttPort: 1883,
+      apiPort: 4566,
+      ttsPort: 1885,
+      stackName: 'local',
+      applicationID: 'local-app',
+      thingTypeName: 'lorawan',
+      e2e: true,
+    });
   });
 
   it('takes environment variables, and flags over them', () => {
-    const options = parseOptions(['--mqtt-port', '2883', '--devices=5', '--no-e2e', '--once', '--interval', '0.5'], {
-      LOCAL_MQTT_PORT: '1999',
-      LOCAL_API_PORT: '4567',
-      LOCAL_EXIT_AFTER_MS: '3000',
-      LOCAL_STACK_NAME: 'demo',
+    const options = parseOptions(
+      ['--mqtt-port', '2883', '--devices=5', '--no-e2e', '--once', '--interval', '0.5'],
+      {
+        LOCAL_MQTT_PORT: '1999',
+        LOCAL_API_PORT: '4567',
+        LOCAL_EXIT_AFTER_MS: '3000',
+        LOCAL_STACK_NAME: 'demo',
+      },
+    );
+    expect(options).toMatchObject({
+      mqttPort: 2883,
+      apiPort: 4567,
+      devices: 5,
+      e2e: false,
+      once: true,
+      uplinkIntervalMs: 500,
+      exitAfterMs: 3000,
+      stackName: 'demo',
     });
-    expect(options).toMatchObject({ mqttPort: 2883, apiPort: 4567, devices: 5, e2e: false, once: true, uplinkIntervalMs: 500, exitAfterMs: 3000, stackName: 'demo' });
   });
 
   it('reports every bad value and unknown argument at once', () => {
-    const parse = () => parseOptions(['--devices', 'many', '--bogus'], { LOCAL_TTS_PORT: '70000', LOCAL_E2E: 'maybe' });
+    const parse = () =>
+      parseOptions(['--devices', 'many', '--bogus'], {
+        LOCAL_TTS_PORT: '70000',
+        LOCAL_E2E: 'maybe',
+      });
     expect(parse).toThrow(OptionsError);
-    expect(parse).toThrow(/LOCAL_TTS_PORT "70000" is not a port.*LOCAL_E2E "maybe" is not true or false.*--devices "many" is not a count.*unknown argument "--bogus"/);
+    expect(parse).toThrow(
+      /LOCAL_TTS_PORT "70000" is not a port.*LOCAL_E2E "maybe" is not true or false.*--devices "many" is not a count.*unknown argument "--bogus"/,
+    );
   });
 
   it('documents every option with its variable', () => {

@@ -28,7 +28,13 @@ export async function startCloudFormationReceiver(statuses: number[] = []) {
       } catch {
         // recorded as is; the test asserts on it
       }
-      received.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body, json });
+      received.push({
+        method: request.method ?? '',
+        path: request.url ?? '',
+        headers: request.headers,
+        body,
+        json,
+      });
       response.statusCode = pending.shift() ?? 200;
       response.end();
     });

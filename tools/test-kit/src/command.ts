@@ -32,17 +32,25 @@ export function commandAvailable(command: ExternalCommand): boolean {
  * `describe` when `command` is available; otherwise, off CI, `describe.skip` with a loud
  * warning, and under `CI=true` a failing suite that says the tool is required.
  */
-export function describeWithCommand(name: string, command: ExternalCommand, body: () => void): void {
+export function describeWithCommand(
+  name: string,
+  command: ExternalCommand,
+  body: () => void,
+): void {
   if (commandAvailable(command)) {
     describe(name, body);
   } else if (process.env['CI'] === 'true') {
     describe(name, () => {
       it(`needs ${command.name}, which CI requires`, () => {
-        throw new Error(`${command.name} is not installed: \`${command.install}\` (CI=true requires it).`);
+        throw new Error(
+          `${command.name} is not installed: \`${command.install}\` (CI=true requires it).`,
+        );
       });
     });
   } else {
-    console.warn(`SKIPPED "${name}": ${command.name} is not installed (\`${command.install}\`). CI=true requires it.`);
+    console.warn(
+      `SKIPPED "${name}": ${command.name} is not installed (\`${command.install}\`). CI=true requires it.`,
+    );
     describe.skip(name, body);
   }
 }

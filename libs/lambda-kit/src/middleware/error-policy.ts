@@ -37,7 +37,11 @@ export function errorPolicy(logger: Logger, metrics: Metrics): MiddlewareObj {
   const errorPolicyOnError = (request: Request): void => {
     const { error } = request;
     if (isRejection(error)) {
-      logger.warn('Rejected: not retrying', { error_code: error.code, reason: error.message, ...attributesOf(error) });
+      logger.warn('Rejected: not retrying', {
+        error_code: error.code,
+        reason: error.message,
+        ...attributesOf(error),
+      });
       metrics.addMetric(REJECTED_METRIC, MetricUnit.Count, 1);
       // A defined response tells middy the error is handled; null is what Lambda returns
       // for a handler without a result.
@@ -50,5 +54,7 @@ export function errorPolicy(logger: Logger, metrics: Metrics): MiddlewareObj {
 }
 
 function attributesOf(error: RejectableError): Record<string, unknown> {
-  return error.attributes && Object.keys(error.attributes).length > 0 ? { error_attributes: error.attributes } : {};
+  return error.attributes && Object.keys(error.attributes).length > 0
+    ? { error_attributes: error.attributes }
+    : {};
 }

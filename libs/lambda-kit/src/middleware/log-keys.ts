@@ -21,7 +21,9 @@ export function ttsLogKeys(event: unknown): Record<string, unknown> {
   const keys: Record<string, unknown> = {};
   const correlationIDs = event['correlation_ids'];
   if (Array.isArray(correlationIDs)) {
-    const ids = correlationIDs.filter((id): id is string => typeof id === 'string').slice(0, MAX_CORRELATION_IDS);
+    const ids = correlationIDs
+      .filter((id): id is string => typeof id === 'string')
+      .slice(0, MAX_CORRELATION_IDS);
     if (ids.length > 0) keys['correlation_ids'] = ids;
   }
   const device = event['end_device_ids'];
@@ -38,7 +40,10 @@ export function ttsLogKeys(event: unknown): Record<string, unknown> {
  * `injectLambdaContext`, whose `resetKeys` removes them again when the invocation ends,
  * so they never leak into the next one.
  */
-export function logKeys<TEvent>(logger: Logger, pick: LogKeysFromEvent<TEvent>): MiddlewareObj<TEvent> {
+export function logKeys<TEvent>(
+  logger: Logger,
+  pick: LogKeysFromEvent<TEvent>,
+): MiddlewareObj<TEvent> {
   const logKeysBefore = (request: { event: TEvent }): void => {
     const keys = pick(request.event);
     if (Object.keys(keys).length > 0) logger.appendKeys({ ...keys });

@@ -16,7 +16,10 @@ export interface ApiResponse {
   readonly json?: unknown;
 }
 
-export type RouteHandler = (request: ApiRequest, params: readonly string[]) => ApiResponse | Promise<ApiResponse>;
+export type RouteHandler = (
+  request: ApiRequest,
+  params: readonly string[],
+) => ApiResponse | Promise<ApiResponse>;
 
 /** A REST route: method and a path pattern whose groups are the percent-encoded path parameters. */
 export interface Route {
@@ -26,11 +29,15 @@ export interface Route {
 }
 
 /** Finds the route for a request; path parameters are percent-decoded. */
-export function matchRoute(routes: readonly Route[], request: ApiRequest): { route: Route; params: string[] } | undefined {
+export function matchRoute(
+  routes: readonly Route[],
+  request: ApiRequest,
+): { route: Route; params: string[] } | undefined {
   for (const route of routes) {
     if (route.method !== request.method) continue;
     const match = route.pattern.exec(request.path);
-    if (match) return { route, params: match.slice(1).map((part) => decodeURIComponent(part ?? '')) };
+    if (match)
+      return { route, params: match.slice(1).map((part) => decodeURIComponent(part ?? '')) };
   }
   return undefined;
 }

@@ -1,6 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { AwsServiceError } from '../errors';
-import { invalidRequest, isObject, notFound, type ApiRequest, type ApiResponse, type Route } from './http';
+import {
+  invalidRequest,
+  isObject,
+  notFound,
+  type ApiRequest,
+  type ApiResponse,
+  type Route,
+} from './http';
 
 type Json = Record<string, unknown>;
 
@@ -17,7 +24,11 @@ export interface LocalShadow {
 
 export interface IotDataPlaneOptions {
   /** Publishes into the broker (Publish, and the shadow's `update/*` topics). */
-  readonly publish: (topic: string, payload: string | Buffer, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
+  readonly publish: (
+    topic: string,
+    payload: string | Buffer,
+    options: { qos: 0 | 1; retain: boolean },
+  ) => Promise<void>;
 }
 
 // Limits of the Device Shadow service and of Publish (AWS.md, "Device shadow").
@@ -42,15 +53,34 @@ export class IotDataPlane {
   constructor(private readonly options: IotDataPlaneOptions) {
     const shadowPath = /^\/things\/([^/]+)\/shadow$/;
     this.routes = [
-      { method: 'GET', pattern: shadowPath, handler: (r, [thing]) => this.getShadow(thing!, shadowName(r)) },
-      { method: 'POST', pattern: shadowPath, handler: (r, [thing]) => this.updateShadow(r, thing!, shadowName(r)) },
-      { method: 'DELETE', pattern: shadowPath, handler: (r, [thing]) => this.deleteShadow(thing!, shadowName(r)) },
-      { method: 'POST', pattern: /^\/topics\/(.+)$/, handler: (r, [topic]) => this.publish(r, topic!) },
+      {
+        method: 'GET',
+        pattern: shadowPath,
+        handler: (r, [thing]) => this.getShadow(thing!, shadowName(r)),
+      },
+      {
+        method: 'POST',
+        pattern: shadowPath,
+        handler: (r, [thing]) => this.updateShadow(r, thing!, shadowName(r)),
+      },
+      {
+        method: 'DELETE',
+        pattern: shadowPath,
+        handler: (r, [thing]) => this.deleteShadow(thing!, shadowName(r)),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/topics\/(.+)$/,
+        handler: (r, [topic]) => this.publish(r, topic!),
+      },
     ];
   }
 
   /** The current shadow document's state, or `undefined` (for the guide and tests). */
-  getState(thingName: string, shadowName = ''): { desired?: Json; reported?: Json; version: number } | undefined {
+  getState(
+    thingName: string,
+    shadowName = '',
+  ): { desired?: Json; reported?: Json; version: number } | undefined {
     const shadow = this.shadows.get(key(thingName, shadowName));
     if (!shadow?.exists) return undefined;
     return { desired: shadow.desired, reported: shadow.reported, version: shadow.version };
@@ -64,7 +94,11 @@ export class IotDataPlane {
     return {
       status: 200,
       json: {
-        state: { desired: shadow.desired, reported: shadow.reported, delta: delta && Object.keys(delta).length > 0 ? delta : undefined },
+        state: {
+          desired: shadow.desired,
+          reported: shadow.reported,
+          delta: delta && Object.keys(delta).length > 0 ? delta : undefined,
+        },
         metadata: shadow.metadata,
         version: shadow.version,
         timestamp: shadow.timestamp,
@@ -72,25 +106,56 @@ export class IotDataPlane {
     };
   }
 
-  private async updateShadow(request: ApiRequest, thingName: string, name: string): Promise<ApiResponse> {
+  private async updateShadow(
+    request: ApiRequest,
+    thingName: string,
+    name: string,
+  ): Promise<ApiResponse> {
     checkNames(thingName, name);
     const update = parseUpdate(request.body);
     const id = key(thingName, name);
     const previous = this.shadows.get(id);
     const currentVersion = previous?.version ?? 0;
     if (update.version !== undefined && update.version !== currentVersion) {
-      throw new AwsServiceError('ConflictException', 409, `Version conflict: the shadow of ${thingName} is at version ${currentVersion}, not ${update.version}.`);
+      throw new AwsServiceError(
+        'ConflictException',
+        409,
+        `Version conflict: the shadow of ${thingName} is at version ${currentVersion}, not ${update.version}.`,
+      );
     }
     const live = previous?.exists ? previous : undefined;
     const timestamp = Math.floor(Date.now() / 1000);
     const metadata = { desired: live?.metadata.desired, reported: live?.metadata.reported };
-    const desired = applySection(live?.desired, metadata, 'desired', update.state['desired'], timestamp);
-    const reported = applySection(live?.reported, metadata, 'reported', update.state['reported'], timestamp);
+    const desired = applySection(
+      live?.desired,
+      metadata,
+      'desired',
+      update.state['desired'],
+      timestamp,
+    );
+    const reported = applySection(
+      live?.reported,
+      metadata,
+      'reported',
+      update.state['reported'],
+      timestamp,
+    );
     const size = Buffer.byteLength(JSON.stringify({ desired, reported }));
     if (size > MAX_DOCUMENT_BYTES) {
-      throw new AwsServiceError('RequestEntityTooLargeException', 413, `The shadow document of ${thingName} would be ${size} bytes; the limit is 8 KB (desired + reported).`);
+      throw new AwsServiceError(
+        'RequestEntityTooLargeException',
+        413,
+        `The shadow document of ${thingName} would be ${size} bytes; the limit is 8 KB (desired + reported).`,
+      );
     }
-    const shadow: LocalShadow = { desired, reported, metadata: prune(metadata), version: currentVersion + 1, timestamp, exists: true };
+    const shadow: LocalShadow = {
+      desired,
+      reported,
+      metadata: prune(metadata),
+      version: currentVersion + 1,
+      timestamp,
+      exists: true,
+    };
     this.shadows.set(id, shadow);
 
     const accepted = {
@@ -110,7 +175,13 @@ export class IotDataPlane {
     });
     const delta = desired && computeDelta(desired, reported ?? {});
     if (update.state['desired'] !== undefined && delta && Object.keys(delta).length > 0) {
-      await this.emit(`${base}/update/delta`, { state: delta, metadata: metadataFor(delta, timestamp), version: shadow.version, timestamp, clientToken: update.clientToken });
+      await this.emit(`${base}/update/delta`, {
+        state: delta,
+        metadata: metadataFor(delta, timestamp),
+        version: shadow.version,
+        timestamp,
+        clientToken: update.clientToken,
+      });
     }
     return { status: 200, json: accepted };
   }
@@ -121,20 +192,38 @@ export class IotDataPlane {
     const shadow = this.shadows.get(id);
     if (!shadow?.exists) throw noShadow(thingName, name);
     const timestamp = Math.floor(Date.now() / 1000);
-    this.shadows.set(id, { desired: undefined, reported: undefined, metadata: {}, version: shadow.version, timestamp, exists: false });
+    this.shadows.set(id, {
+      desired: undefined,
+      reported: undefined,
+      metadata: {},
+      version: shadow.version,
+      timestamp,
+      exists: false,
+    });
     const answer = { version: shadow.version, timestamp };
     await this.emit(`${shadowTopic(thingName, name)}/delete/accepted`, answer);
     return { status: 200, json: answer };
   }
 
   private async publish(request: ApiRequest, topic: string): Promise<ApiResponse> {
-    if (topic.length === 0 || /[+#]/.test(topic)) throw invalidRequest(`Topic ${JSON.stringify(topic)} is invalid: publish to a topic name without wildcards.`);
+    if (topic.length === 0 || /[+#]/.test(topic))
+      throw invalidRequest(
+        `Topic ${JSON.stringify(topic)} is invalid: publish to a topic name without wildcards.`,
+      );
     if (request.body.length > MAX_PUBLISH_BYTES) {
-      throw new AwsServiceError('RequestEntityTooLargeException', 413, `The payload is ${request.body.length} bytes; Publish takes at most 128 KB.`);
+      throw new AwsServiceError(
+        'RequestEntityTooLargeException',
+        413,
+        `The payload is ${request.body.length} bytes; Publish takes at most 128 KB.`,
+      );
     }
     const qos = Number(request.query.get('qos') ?? '0');
-    if (qos !== 0 && qos !== 1) throw invalidRequest(`qos ${request.query.get('qos')} is invalid: use 0 or 1.`);
-    await this.options.publish(topic, request.body, { qos, retain: request.query.get('retain') === 'true' });
+    if (qos !== 0 && qos !== 1)
+      throw invalidRequest(`qos ${request.query.get('qos')} is invalid: use 0 or 1.`);
+    await this.options.publish(topic, request.body, {
+      qos,
+      retain: request.query.get('retain') === 'true',
+    });
     return { status: 200, json: {} };
   }
 
@@ -156,12 +245,22 @@ function shadowTopic(thingName: string, name: string): string {
 }
 
 function checkNames(thingName: string, name: string): void {
-  if (!THING_NAME.test(thingName)) throw invalidRequest(`Thing name ${JSON.stringify(thingName)} is invalid: use 1-128 of a-z A-Z 0-9 : _ -.`);
-  if (name && !SHADOW_NAME.test(name)) throw invalidRequest(`Shadow name ${JSON.stringify(name)} is invalid: use 1-64 of a-z A-Z 0-9 $ : _ -.`);
+  if (!THING_NAME.test(thingName))
+    throw invalidRequest(
+      `Thing name ${JSON.stringify(thingName)} is invalid: use 1-128 of a-z A-Z 0-9 : _ -.`,
+    );
+  if (name && !SHADOW_NAME.test(name))
+    throw invalidRequest(
+      `Shadow name ${JSON.stringify(name)} is invalid: use 1-64 of a-z A-Z 0-9 $ : _ -.`,
+    );
 }
 
 function noShadow(thingName: string, name: string): AwsServiceError {
-  return notFound(name ? `No shadow exists with name: '${name}' for thing ${thingName}.` : `No shadow exists for thing ${thingName}.`);
+  return notFound(
+    name
+      ? `No shadow exists with name: '${name}' for thing ${thingName}.`
+      : `No shadow exists for thing ${thingName}.`,
+  );
 }
 
 interface ParsedUpdate {
@@ -177,31 +276,52 @@ function parseUpdate(body: Buffer): ParsedUpdate {
   } catch {
     throw invalidRequest('The shadow update payload is not valid JSON.');
   }
-  if (!isObject(document) || !isObject(document['state'])) throw invalidRequest('Missing required node: state.');
+  if (!isObject(document) || !isObject(document['state']))
+    throw invalidRequest('Missing required node: state.');
   const state = document['state'];
   for (const section of Object.keys(state)) {
-    if (section !== 'desired' && section !== 'reported') throw invalidRequest(`State contains an invalid node: '${section}'. Use desired and reported.`);
+    if (section !== 'desired' && section !== 'reported')
+      throw invalidRequest(
+        `State contains an invalid node: '${section}'. Use desired and reported.`,
+      );
     const value = state[section];
-    if (value !== null && !isObject(value)) throw invalidRequest(`state.${section} must be an object or null.`);
-    if (isObject(value) && depth(value) > MAX_DEPTH) throw invalidRequest(`state.${section} is nested deeper than ${MAX_DEPTH} levels.`);
+    if (value !== null && !isObject(value))
+      throw invalidRequest(`state.${section} must be an object or null.`);
+    if (isObject(value) && depth(value) > MAX_DEPTH)
+      throw invalidRequest(`state.${section} is nested deeper than ${MAX_DEPTH} levels.`);
   }
   const version = document['version'];
-  if (version !== undefined && !Number.isInteger(version)) throw invalidRequest('version must be an integer.');
+  if (version !== undefined && !Number.isInteger(version))
+    throw invalidRequest('version must be an integer.');
   const clientToken = document['clientToken'];
-  if (clientToken !== undefined && (typeof clientToken !== 'string' || Buffer.byteLength(clientToken) > MAX_CLIENT_TOKEN_BYTES)) {
+  if (
+    clientToken !== undefined &&
+    (typeof clientToken !== 'string' || Buffer.byteLength(clientToken) > MAX_CLIENT_TOKEN_BYTES)
+  ) {
     throw invalidRequest('clientToken must be a string of at most 64 bytes.');
   }
-  return { state, version: version as number | undefined, clientToken: clientToken as string | undefined };
+  return {
+    state,
+    version: version as number | undefined,
+    clientToken: clientToken as string | undefined,
+  };
 }
 
 function depth(value: Json): number {
   let deepest = 0;
-  for (const child of Object.values(value)) if (isObject(child)) deepest = Math.max(deepest, depth(child));
+  for (const child of Object.values(value))
+    if (isObject(child)) deepest = Math.max(deepest, depth(child));
   return deepest + 1;
 }
 
 /** Merges one section (`desired` or `reported`) and its metadata; `null` deletes the section. */
-function applySection(current: Json | undefined, metadata: { desired?: Json; reported?: Json }, section: 'desired' | 'reported', change: unknown, timestamp: number): Json | undefined {
+function applySection(
+  current: Json | undefined,
+  metadata: { desired?: Json; reported?: Json },
+  section: 'desired' | 'reported',
+  change: unknown,
+  timestamp: number,
+): Json | undefined {
   if (change === undefined) return current;
   if (change === null) {
     metadata[section] = undefined;
@@ -235,14 +355,21 @@ function merge(target: Json, meta: Json, change: Json, timestamp: number): void 
 /** Metadata mirrors the document with `{timestamp}` at every leaf (arrays element by element). */
 function metadataFor(value: unknown, timestamp: number): unknown {
   if (Array.isArray(value)) return value.map((item) => metadataFor(item, timestamp));
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, metadataFor(v, timestamp)]));
+  if (isObject(value))
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, metadataFor(v, timestamp)]),
+    );
   return { timestamp };
 }
 
 function prune(metadata: { desired?: Json; reported?: Json }): { desired?: Json; reported?: Json } {
   return {
-    ...(metadata.desired && Object.keys(metadata.desired).length > 0 ? { desired: metadata.desired } : {}),
-    ...(metadata.reported && Object.keys(metadata.reported).length > 0 ? { reported: metadata.reported } : {}),
+    ...(metadata.desired && Object.keys(metadata.desired).length > 0
+      ? { desired: metadata.desired }
+      : {}),
+    ...(metadata.reported && Object.keys(metadata.reported).length > 0
+      ? { reported: metadata.reported }
+      : {}),
   };
 }
 
@@ -262,5 +389,9 @@ function computeDelta(desired: Json, reported: Json): Json {
 }
 
 function document(shadow: LocalShadow): Json {
-  return { state: { desired: shadow.desired, reported: shadow.reported }, metadata: shadow.metadata, version: shadow.version };
+  return {
+    state: { desired: shadow.desired, reported: shadow.reported },
+    metadata: shadow.metadata,
+    version: shadow.version,
+  };
 }

@@ -1,6 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../errors';
-import { invalidRequest, isObject, jsonBody, notFound, optionalString, type ApiRequest, type ApiResponse, type Route } from './http';
+import {
+  invalidRequest,
+  isObject,
+  jsonBody,
+  notFound,
+  optionalString,
+  type ApiRequest,
+  type ApiResponse,
+  type Route,
+} from './http';
 
 /** A thing in the local registry. */
 export interface LocalThing {
@@ -58,17 +67,57 @@ export class IotControlPlane {
 
   constructor(private readonly options: IotControlPlaneOptions) {
     this.routes = [
-      { method: 'POST', pattern: /^\/things\/([^/]+)$/, handler: (r, [name]) => this.createThing(r, name!) },
-      { method: 'GET', pattern: /^\/things\/([^/]+)$/, handler: (_r, [name]) => this.describeThing(name!) },
-      { method: 'PATCH', pattern: /^\/things\/([^/]+)$/, handler: (r, [name]) => this.updateThing(r, name!) },
-      { method: 'DELETE', pattern: /^\/things\/([^/]+)$/, handler: (r, [name]) => this.deleteThing(r, name!) },
+      {
+        method: 'POST',
+        pattern: /^\/things\/([^/]+)$/,
+        handler: (r, [name]) => this.createThing(r, name!),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/things\/([^/]+)$/,
+        handler: (_r, [name]) => this.describeThing(name!),
+      },
+      {
+        method: 'PATCH',
+        pattern: /^\/things\/([^/]+)$/,
+        handler: (r, [name]) => this.updateThing(r, name!),
+      },
+      {
+        method: 'DELETE',
+        pattern: /^\/things\/([^/]+)$/,
+        handler: (r, [name]) => this.deleteThing(r, name!),
+      },
       { method: 'GET', pattern: /^\/things\/?$/, handler: (r) => this.listThings(r) },
-      { method: 'POST', pattern: /^\/thing-types\/([^/]+)$/, handler: (r, [name]) => this.createThingType(r, name!) },
-      { method: 'GET', pattern: /^\/thing-types\/([^/]+)$/, handler: (_r, [name]) => this.describeThingType(name!) },
-      { method: 'POST', pattern: /^\/thing-types\/([^/]+)\/deprecate$/, handler: (r, [name]) => this.deprecateThingType(r, name!) },
-      { method: 'PATCH', pattern: /^\/event-configurations$/, handler: (r) => this.updateEventConfigurations(r) },
-      { method: 'GET', pattern: /^\/event-configurations$/, handler: () => this.describeEventConfigurations() },
-      { method: 'GET', pattern: /^\/endpoint$/, handler: () => ({ status: 200, json: { endpointAddress: this.options.endpointAddress } }) },
+      {
+        method: 'POST',
+        pattern: /^\/thing-types\/([^/]+)$/,
+        handler: (r, [name]) => this.createThingType(r, name!),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/thing-types\/([^/]+)$/,
+        handler: (_r, [name]) => this.describeThingType(name!),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/thing-types\/([^/]+)\/deprecate$/,
+        handler: (r, [name]) => this.deprecateThingType(r, name!),
+      },
+      {
+        method: 'PATCH',
+        pattern: /^\/event-configurations$/,
+        handler: (r) => this.updateEventConfigurations(r),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/event-configurations$/,
+        handler: () => this.describeEventConfigurations(),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/endpoint$/,
+        handler: () => ({ status: 200, json: { endpointAddress: this.options.endpointAddress } }),
+      },
     ];
   }
 
@@ -91,18 +140,31 @@ export class IotControlPlane {
     const thingTypeName = optionalString(body, 'thingTypeName');
     if (thingTypeName !== undefined) {
       const type = this.thingTypes.get(thingTypeName);
-      if (!type) throw notFound(`Thing type ${thingTypeName} does not exist: create it first (CreateThingType).`);
-      if (type.deprecated) throw invalidRequest(`Thing type ${thingTypeName} is deprecated: things cannot be created with it.`);
+      if (!type)
+        throw notFound(
+          `Thing type ${thingTypeName} does not exist: create it first (CreateThingType).`,
+        );
+      if (type.deprecated)
+        throw invalidRequest(
+          `Thing type ${thingTypeName} is deprecated: things cannot be created with it.`,
+        );
     }
     const attributes = readAttributes(body['attributePayload']);
     checkAttributeCount(thingName, attributes, thingTypeName);
     const existing = this.things.get(thingName);
     if (existing) {
       // CreateThing is idempotent only for the same configuration (AWS.md).
-      if (existing.thingTypeName === thingTypeName && sameAttributes(existing.attributes, attributes)) {
+      if (
+        existing.thingTypeName === thingTypeName &&
+        sameAttributes(existing.attributes, attributes)
+      ) {
         return { status: 200, json: thingIds(existing) };
       }
-      throw new AwsServiceError('ResourceAlreadyExistsException', 409, `Thing ${thingName} already exists with a different configuration.`);
+      throw new AwsServiceError(
+        'ResourceAlreadyExistsException',
+        409,
+        `Thing ${thingName} already exists with a different configuration.`,
+      );
     }
     const thing: LocalThing = {
       thingName,
@@ -140,7 +202,8 @@ export class IotControlPlane {
     let thingTypeName = thing.thingTypeName;
     const newType = optionalString(body, 'thingTypeName');
     if (body['removeThingType'] === true) {
-      if (newType !== undefined) throw invalidRequest('Give either thingTypeName or removeThingType, not both.');
+      if (newType !== undefined)
+        throw invalidRequest('Give either thingTypeName or removeThingType, not both.');
       thingTypeName = undefined;
     } else if (newType !== undefined) {
       if (!this.thingTypes.has(newType)) throw notFound(`Thing type ${newType} does not exist.`);
@@ -151,7 +214,10 @@ export class IotControlPlane {
     if (payload !== undefined) {
       const given = readAttributes(payload);
       // merge=false (the default) replaces the whole set; with merge, an empty value removes one.
-      const merged: Record<string, string> = isObject(payload) && payload['merge'] === true ? { ...thing.attributes, ...given } : { ...given };
+      const merged: Record<string, string> =
+        isObject(payload) && payload['merge'] === true
+          ? { ...thing.attributes, ...given }
+          : { ...given };
       for (const [name, value] of Object.entries(merged)) if (value === '') delete merged[name];
       attributes = merged;
     }
@@ -180,7 +246,8 @@ export class IotControlPlane {
     const thingTypeName = query.get('thingTypeName');
     const usePrefix = query.get('usePrefixAttributeValue') === 'true';
     const maxResults = Number(query.get('maxResults') ?? DEFAULT_PAGE_SIZE);
-    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 250) throw invalidRequest('maxResults must be 1..250.');
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 250)
+      throw invalidRequest('maxResults must be 1..250.');
     const start = decodeToken(query.get('nextToken'));
     const matching = [...this.things.values()]
       .filter((thing) => thingTypeName === null || thing.thingTypeName === thingTypeName)
@@ -210,21 +277,37 @@ export class IotControlPlane {
   }
 
   private createThingType(request: ApiRequest, thingTypeName: string): ApiResponse {
-    if (!THING_TYPE_NAME.test(thingTypeName)) throw invalidRequest(`Thing type name ${JSON.stringify(thingTypeName)} is invalid: 1-128 of a-z A-Z 0-9 : _ -.`);
+    if (!THING_TYPE_NAME.test(thingTypeName))
+      throw invalidRequest(
+        `Thing type name ${JSON.stringify(thingTypeName)} is invalid: 1-128 of a-z A-Z 0-9 : _ -.`,
+      );
     const body = jsonBody(request);
     const properties = isObject(body['thingTypeProperties']) ? body['thingTypeProperties'] : {};
     const description = optionalString(properties, 'thingTypeDescription');
     const searchable = properties['searchableAttributes'] ?? [];
-    if (!Array.isArray(searchable) || !searchable.every((name) => typeof name === 'string' && ATTRIBUTE_NAME.test(name))) {
+    if (
+      !Array.isArray(searchable) ||
+      !searchable.every((name) => typeof name === 'string' && ATTRIBUTE_NAME.test(name))
+    ) {
       throw invalidRequest('searchableAttributes must be a list of attribute names.');
     }
-    if (searchable.length > MAX_SEARCHABLE_ATTRIBUTES) throw invalidRequest(`A thing type has at most ${MAX_SEARCHABLE_ATTRIBUTES} searchable attributes.`);
+    if (searchable.length > MAX_SEARCHABLE_ATTRIBUTES)
+      throw invalidRequest(
+        `A thing type has at most ${MAX_SEARCHABLE_ATTRIBUTES} searchable attributes.`,
+      );
     const existing = this.thingTypes.get(thingTypeName);
     if (existing) {
-      if (existing.description === description && sameList(existing.searchableAttributes, searchable as string[])) {
+      if (
+        existing.description === description &&
+        sameList(existing.searchableAttributes, searchable as string[])
+      ) {
         return { status: 200, json: thingTypeIds(existing) };
       }
-      throw new AwsServiceError('ResourceAlreadyExistsException', 409, `Thing type ${thingTypeName} already exists with different properties.`);
+      throw new AwsServiceError(
+        'ResourceAlreadyExistsException',
+        409,
+        `Thing type ${thingTypeName} already exists with different properties.`,
+      );
     }
     const type: LocalThingType = {
       thingTypeName,
@@ -249,7 +332,10 @@ export class IotControlPlane {
         thingTypeName: type.thingTypeName,
         thingTypeId: type.thingTypeId,
         thingTypeArn: type.thingTypeArn,
-        thingTypeProperties: { thingTypeDescription: type.description, searchableAttributes: type.searchableAttributes },
+        thingTypeProperties: {
+          thingTypeDescription: type.description,
+          searchableAttributes: type.searchableAttributes,
+        },
         thingTypeMetadata: {
           deprecated: type.deprecated,
           deprecationDate: type.deprecationDate && epochSeconds(type.deprecationDate),
@@ -263,20 +349,31 @@ export class IotControlPlane {
     const type = this.thingTypes.get(thingTypeName);
     if (!type) throw notFound(`Thing type ${thingTypeName} does not exist.`);
     const undo = jsonBody(request)['undoDeprecate'] === true;
-    this.thingTypes.set(thingTypeName, { ...type, deprecated: !undo, deprecationDate: undo ? undefined : new Date() });
+    this.thingTypes.set(thingTypeName, {
+      ...type,
+      deprecated: !undo,
+      deprecationDate: undo ? undefined : new Date(),
+    });
     return { status: 200, json: {} };
   }
 
   private updateEventConfigurations(request: ApiRequest): ApiResponse {
     const configurations = jsonBody(request)['eventConfigurations'];
-    if (!isObject(configurations)) throw invalidRequest('eventConfigurations must be an object such as {"THING":{"Enabled":true}}.');
+    if (!isObject(configurations))
+      throw invalidRequest(
+        'eventConfigurations must be an object such as {"THING":{"Enabled":true}}.',
+      );
     const thing = configurations['THING'];
-    if (isObject(thing) && typeof thing['Enabled'] === 'boolean') this.thingEventsEnabled = thing['Enabled'];
+    if (isObject(thing) && typeof thing['Enabled'] === 'boolean')
+      this.thingEventsEnabled = thing['Enabled'];
     return { status: 200, json: {} };
   }
 
   private describeEventConfigurations(): ApiResponse {
-    return { status: 200, json: { eventConfigurations: { THING: { Enabled: this.thingEventsEnabled } } } };
+    return {
+      status: 200,
+      json: { eventConfigurations: { THING: { Enabled: this.thingEventsEnabled } } },
+    };
   }
 
   private requireThing(thingName: string): LocalThing {
@@ -286,7 +383,10 @@ export class IotControlPlane {
   }
 
   /** Publishes `$aws/events/thing/<name>/<operation>` in the shape of AWS.md, when enabled. */
-  private async publishEvent(operation: 'CREATED' | 'UPDATED' | 'DELETED', thing: LocalThing): Promise<void> {
+  private async publishEvent(
+    operation: 'CREATED' | 'UPDATED' | 'DELETED',
+    thing: LocalThing,
+  ): Promise<void> {
     if (!this.thingEventsEnabled) return;
     const event = {
       eventType: 'THING_EVENT',
@@ -300,7 +400,10 @@ export class IotControlPlane {
       thingTypeName: thing.thingTypeName ?? null,
       attributes: thing.attributes,
     };
-    await this.options.publish(`$aws/events/thing/${thing.thingName}/${operation.toLowerCase()}`, JSON.stringify(event));
+    await this.options.publish(
+      `$aws/events/thing/${thing.thingName}/${operation.toLowerCase()}`,
+      JSON.stringify(event),
+    );
   }
 
   private arn(kind: string, name: string): string {
@@ -310,7 +413,9 @@ export class IotControlPlane {
 
 function checkThingName(thingName: string): void {
   if (!THING_NAME.test(thingName)) {
-    throw invalidRequest(`Thing name ${JSON.stringify(thingName)} is invalid: use 1-128 of a-z A-Z 0-9 : _ -.`);
+    throw invalidRequest(
+      `Thing name ${JSON.stringify(thingName)} is invalid: use 1-128 of a-z A-Z 0-9 : _ -.`,
+    );
   }
 }
 
@@ -321,26 +426,42 @@ function readAttributes(payload: unknown): Record<string, string> {
   if (!isObject(attributes)) throw invalidRequest('attributePayload.attributes must be an object.');
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(attributes)) {
-    if (!ATTRIBUTE_NAME.test(name)) throw invalidRequest(`Attribute name ${JSON.stringify(name)} is invalid: use 1-128 of a-z A-Z 0-9 _ . , @ / : # -.`);
+    if (!ATTRIBUTE_NAME.test(name))
+      throw invalidRequest(
+        `Attribute name ${JSON.stringify(name)} is invalid: use 1-128 of a-z A-Z 0-9 _ . , @ / : # -.`,
+      );
     if (typeof value !== 'string' || !ATTRIBUTE_VALUE.test(value)) {
-      throw invalidRequest(`The value of attribute ${name} is invalid: use at most 800 of a-z A-Z 0-9 _ . , @ / : # = [ ] - (no spaces).`);
+      throw invalidRequest(
+        `The value of attribute ${name} is invalid: use at most 800 of a-z A-Z 0-9 _ . , @ / : # = [ ] - (no spaces).`,
+      );
     }
     result[name] = value;
   }
   return result;
 }
 
-function checkAttributeCount(thingName: string, attributes: Record<string, string>, thingTypeName: string | undefined): void {
-  const limit = thingTypeName === undefined ? MAX_ATTRIBUTES_WITHOUT_TYPE : MAX_ATTRIBUTES_WITH_TYPE;
+function checkAttributeCount(
+  thingName: string,
+  attributes: Record<string, string>,
+  thingTypeName: string | undefined,
+): void {
+  const limit =
+    thingTypeName === undefined ? MAX_ATTRIBUTES_WITHOUT_TYPE : MAX_ATTRIBUTES_WITH_TYPE;
   if (Object.keys(attributes).length > limit) {
-    throw invalidRequest(`Thing ${thingName} would have more than ${limit} attributes${thingTypeName === undefined ? ' (give it a thing type for up to 50)' : ''}.`);
+    throw invalidRequest(
+      `Thing ${thingName} would have more than ${limit} attributes${thingTypeName === undefined ? ' (give it a thing type for up to 50)' : ''}.`,
+    );
   }
 }
 
 function checkExpectedVersion(thing: LocalThing, expected: unknown): void {
   if (expected === undefined || expected === null) return;
   if (expected !== thing.version) {
-    throw new AwsServiceError('VersionConflictException', 409, `Thing ${thing.thingName} is at version ${thing.version}, not ${String(expected)}.`);
+    throw new AwsServiceError(
+      'VersionConflictException',
+      409,
+      `Thing ${thing.thingName} is at version ${thing.version}, not ${String(expected)}.`,
+    );
   }
 }
 
@@ -349,10 +470,17 @@ function thingIds(thing: LocalThing): Record<string, string> {
 }
 
 function thingTypeIds(type: LocalThingType): Record<string, string> {
-  return { thingTypeName: type.thingTypeName, thingTypeArn: type.thingTypeArn, thingTypeId: type.thingTypeId };
+  return {
+    thingTypeName: type.thingTypeName,
+    thingTypeArn: type.thingTypeArn,
+    thingTypeId: type.thingTypeId,
+  };
 }
 
-function sameAttributes(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+function sameAttributes(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>>,
+): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
@@ -373,6 +501,7 @@ function encodeToken(offset: number): string {
 function decodeToken(token: string | null): number {
   if (token === null) return 0;
   const offset = Number(Buffer.from(token, 'base64url').toString());
-  if (!Number.isInteger(offset) || offset < 0) throw invalidRequest('nextToken is invalid: pass the token of the previous page unchanged.');
+  if (!Number.isInteger(offset) || offset < 0)
+    throw invalidRequest('nextToken is invalid: pass the token of the previous page unchanged.');
   return offset;
 }

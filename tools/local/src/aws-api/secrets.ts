@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../errors';
-import { invalidRequest, jsonBody, optionalString, type ApiRequest, type ApiResponse } from './http';
+import {
+  invalidRequest,
+  jsonBody,
+  optionalString,
+  type ApiRequest,
+  type ApiResponse,
+} from './http';
 
 interface SecretVersion {
   readonly versionId: string;
@@ -72,18 +78,40 @@ export class SecretsManager {
 
   private createSecret(body: Record<string, unknown>): ApiResponse {
     const name = optionalString(body, 'Name');
-    if (name === undefined || !SECRET_NAME.test(name)) throw invalidRequest('Name is missing or invalid: use 1-512 of a-z A-Z 0-9 / _ + = . @ -.');
-    if (this.secrets.has(name)) throw new AwsServiceError('ResourceExistsException', 400, `The operation failed because the secret ${name} already exists.`);
+    if (name === undefined || !SECRET_NAME.test(name))
+      throw invalidRequest('Name is missing or invalid: use 1-512 of a-z A-Z 0-9 / _ + = . @ -.');
+    if (this.secrets.has(name))
+      throw new AwsServiceError(
+        'ResourceExistsException',
+        400,
+        `The operation failed because the secret ${name} already exists.`,
+      );
     const { secretString, secretBinary } = readValue(body);
-    const secret = this.create(name, optionalString(body, 'Description'), secretString, secretBinary);
-    return { status: 200, json: { ARN: secret.arn, Name: secret.name, VersionId: secret.versions.at(-1)?.versionId } };
+    const secret = this.create(
+      name,
+      optionalString(body, 'Description'),
+      secretString,
+      secretBinary,
+    );
+    return {
+      status: 200,
+      json: { ARN: secret.arn, Name: secret.name, VersionId: secret.versions.at(-1)?.versionId },
+    };
   }
 
   private putSecretValue(body: Record<string, unknown>): ApiResponse {
     const secret = this.find(body);
     const { secretString, secretBinary } = readValue(body);
     const version = this.addVersion(secret, secretString, secretBinary);
-    return { status: 200, json: { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: ['AWSCURRENT'] } };
+    return {
+      status: 200,
+      json: {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: version.versionId,
+        VersionStages: ['AWSCURRENT'],
+      },
+    };
   }
 
   private getSecretValue(body: Record<string, unknown>): ApiResponse {
@@ -91,9 +119,13 @@ export class SecretsManager {
     this.reads.set(secret.name, (this.reads.get(secret.name) ?? 0) + 1);
     const versionId = optionalString(body, 'VersionId');
     const stage = optionalString(body, 'VersionStage') ?? 'AWSCURRENT';
-    const index = versionId !== undefined ? secret.versions.findIndex((v) => v.versionId === versionId) : stageIndex(secret, stage);
+    const index =
+      versionId !== undefined
+        ? secret.versions.findIndex((v) => v.versionId === versionId)
+        : stageIndex(secret, stage);
     const version = secret.versions[index];
-    if (!version) throw notFoundSecret(`Secret ${secret.name} has no version ${versionId ?? stage}.`);
+    if (!version)
+      throw notFoundSecret(`Secret ${secret.name} has no version ${versionId ?? stage}.`);
     return {
       status: 200,
       json: {
@@ -119,13 +151,20 @@ export class SecretsManager {
         CreatedDate: epochSeconds(secret.createdDate),
         LastChangedDate: epochSeconds(secret.lastChangedDate),
         VersionIdsToStages: Object.fromEntries(
-          secret.versions.map((version, index) => [version.versionId, stagesOf(secret, index)] as const).filter(([, stages]) => stages.length > 0),
+          secret.versions
+            .map((version, index) => [version.versionId, stagesOf(secret, index)] as const)
+            .filter(([, stages]) => stages.length > 0),
         ),
       },
     };
   }
 
-  private create(name: string, description: string | undefined, secretString: string | undefined, secretBinary: string | undefined): LocalSecret {
+  private create(
+    name: string,
+    description: string | undefined,
+    secretString: string | undefined,
+    secretBinary: string | undefined,
+  ): LocalSecret {
     const now = new Date();
     // Secret ARNs end in a hyphen and six random characters.
     const suffix = randomBytes(6).toString('base64url').slice(0, 6);
@@ -138,12 +177,22 @@ export class SecretsManager {
       versions: [],
     };
     this.secrets.set(name, secret);
-    if (secretString !== undefined || secretBinary !== undefined) this.addVersion(secret, secretString, secretBinary);
+    if (secretString !== undefined || secretBinary !== undefined)
+      this.addVersion(secret, secretString, secretBinary);
     return secret;
   }
 
-  private addVersion(secret: LocalSecret, secretString: string | undefined, secretBinary: string | undefined): SecretVersion {
-    const version = { versionId: randomUUID(), secretString, secretBinary, createdDate: new Date() };
+  private addVersion(
+    secret: LocalSecret,
+    secretString: string | undefined,
+    secretBinary: string | undefined,
+  ): SecretVersion {
+    const version = {
+      versionId: randomUUID(),
+      secretString,
+      secretBinary,
+      createdDate: new Date(),
+    };
     secret.versions.push(version);
     secret.lastChangedDate = version.createdDate;
     return version;
@@ -159,10 +208,14 @@ export class SecretsManager {
   }
 }
 
-function readValue(body: Record<string, unknown>): { secretString: string | undefined; secretBinary: string | undefined } {
+function readValue(body: Record<string, unknown>): {
+  secretString: string | undefined;
+  secretBinary: string | undefined;
+} {
   const secretString = optionalString(body, 'SecretString');
   const secretBinary = optionalString(body, 'SecretBinary');
-  if (secretString !== undefined && secretBinary !== undefined) throw invalidRequest('Give SecretString or SecretBinary, not both.');
+  if (secretString !== undefined && secretBinary !== undefined)
+    throw invalidRequest('Give SecretString or SecretBinary, not both.');
   return { secretString, secretBinary };
 }
 

@@ -26,7 +26,11 @@ export interface AwsApiOptions {
   /** What DescribeEndpoint answers: the broker's host name (TTS takes a host name without port). */
   readonly endpointAddress: string;
   /** Delivers Publish calls, registry events and shadow topics into the broker. */
-  readonly publish: (topic: string, payload: string | Buffer, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
+  readonly publish: (
+    topic: string,
+    payload: string | Buffer,
+    options: { qos: 0 | 1; retain: boolean },
+  ) => Promise<void>;
   readonly onCall?: (call: ApiCall) => void;
 }
 
@@ -54,22 +58,44 @@ export async function startAwsApi(options: AwsApiOptions): Promise<AwsApi> {
   const host = options.host ?? '127.0.0.1';
   const accountId = options.accountId ?? '123456789012';
   const region = options.region ?? 'us-east-1';
-  const publishEvent = (topic: string, payload: string) => options.publish(topic, payload, { qos: 1, retain: false });
-  const iot = new IotControlPlane({ accountId, region, endpointAddress: options.endpointAddress, publish: publishEvent });
+  const publishEvent = (topic: string, payload: string) =>
+    options.publish(topic, payload, { qos: 1, retain: false });
+  const iot = new IotControlPlane({
+    accountId,
+    region,
+    endpointAddress: options.endpointAddress,
+    publish: publishEvent,
+  });
   const iotData = new IotDataPlane({ publish: options.publish });
   const secrets = new SecretsManager({ accountId, region });
 
-  const dispatch = async (request: ApiRequest): Promise<{ service: ApiCall['service']; operation: string; response: ApiResponse }> => {
+  const dispatch = async (
+    request: ApiRequest,
+  ): Promise<{ service: ApiCall['service']; operation: string; response: ApiResponse }> => {
     const target = header(request, 'x-amz-target');
     if (target?.startsWith('secretsmanager.')) {
       const operation = target.slice('secretsmanager.'.length);
-      return { service: 'secretsmanager', operation: target, response: secrets.handle(operation, request) };
+      return {
+        service: 'secretsmanager',
+        operation: target,
+        response: secrets.handle(operation, request),
+      };
     }
     const operation = `${request.method} ${request.path}`;
     const data = matchRoute(iotData.routes, request);
-    if (data) return { service: 'iot-data', operation, response: await data.route.handler(request, data.params) };
+    if (data)
+      return {
+        service: 'iot-data',
+        operation,
+        response: await data.route.handler(request, data.params),
+      };
     const control = matchRoute(iot.routes, request);
-    if (control) return { service: 'iot', operation, response: await control.route.handler(request, control.params) };
+    if (control)
+      return {
+        service: 'iot',
+        operation,
+        response: await control.route.handler(request, control.params),
+      };
     throw new AwsServiceError(
       'UnknownOperationException',
       404,
@@ -92,20 +118,51 @@ export async function startAwsApi(options: AwsApiOptions): Promise<AwsApi> {
     try {
       const body = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://local');
-      const request: ApiRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+      const request: ApiRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      };
       const answer = await dispatch(request);
-      send(res, answer.response.status, awsJson ? 'application/x-amz-json-1.1' : 'application/json', answer.response.json ?? {});
-      options.onCall?.({ service: answer.service, operation: answer.operation, status: answer.response.status });
+      send(
+        res,
+        answer.response.status,
+        awsJson ? 'application/x-amz-json-1.1' : 'application/json',
+        answer.response.json ?? {},
+      );
+      options.onCall?.({
+        service: answer.service,
+        operation: answer.operation,
+        status: answer.response.status,
+      });
     } catch (error) {
-      const failure = error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailureException', 500, `The local AWS API failed: ${String(error)}`);
+      const failure =
+        error instanceof AwsServiceError
+          ? error
+          : new AwsServiceError(
+              'InternalFailureException',
+              500,
+              `The local AWS API failed: ${String(error)}`,
+            );
       // REST-JSON names the error in a header; awsJson 1.1 in the body's __type.
       if (awsJson) {
-        send(res, failure.status, 'application/x-amz-json-1.1', { __type: failure.awsCode, message: failure.message });
+        send(res, failure.status, 'application/x-amz-json-1.1', {
+          __type: failure.awsCode,
+          message: failure.message,
+        });
       } else {
         res.setHeader('x-amzn-ErrorType', failure.awsCode);
         send(res, failure.status, 'application/json', { message: failure.message });
       }
-      options.onCall?.({ service, operation: `${req.method} ${req.url}`, status: failure.status, error: failure.awsCode, message: failure.message });
+      options.onCall?.({
+        service,
+        operation: `${req.method} ${req.url}`,
+        status: failure.status,
+        error: failure.awsCode,
+        message: failure.message,
+      });
     }
   };
 
@@ -150,7 +207,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new AwsServiceError('RequestEntityTooLargeException', 413, 'The request body exceeds 1 MB.');
+    if (size > MAX_BODY_BYTES)
+      throw new AwsServiceError(
+        'RequestEntityTooLargeException',
+        413,
+        'The request body exceeds 1 MB.',
+      );
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
