@@ -4,6 +4,8 @@ import {
   LORAWAN_SHADOW_NAME,
   nextFCntDown,
   readDownlinkSession,
+  reservationReport,
+  reservedFCnt,
   type DownlinkSession,
 } from './shadow-state';
 
@@ -19,6 +21,12 @@ export interface ReservationOptions {
   readonly minFCnt?: number;
   /** Refuse when the shadow's session is no longer this one (a retry of an older downlink). */
   readonly sessionID?: string;
+  /**
+   * The downlink the counter is for, unique per push attempt. A reservation for an ID the
+   * session has reserved a counter for already (a retried invocation) returns that counter
+   * without writing, so that a retry pushes the same frame instead of a second one.
+   */
+  readonly downlinkID?: string;
 }
 
 /** A reserved downlink counter, the session it belongs to, and what `prepare` made of it. */
@@ -26,6 +34,8 @@ export interface Reservation<T = undefined> {
   readonly session: DownlinkSession;
   readonly fCnt: number;
   readonly prepared: T;
+  /** Whether the counter was reserved for this downlink before (by an earlier invocation). */
+  readonly repeated: boolean;
 }
 
 const BASE_DELAY_MS = 5;
@@ -34,7 +44,7 @@ const DEFAULT_ATTEMPTS = 40;
 
 /**
  * Reserves the next downlink frame counter of a thing's E2E session: reads the session and
- * writes `fCntDown` back at the version it read. A concurrent reservation (or uplink) moves
+ * writes the session's counter back at the version it read (see shadow-state.ts). A concurrent reservation (or uplink) moves
  * the version on, the write fails with a conflict, and the loop reads again after a jittered
  * backoff; so concurrent downlinks never share a counter, which with AES-CTR-style payload
  * encryption would reuse a keystream.
@@ -77,14 +87,17 @@ export async function reserveDownlinkFCnt<T>(
         { thingName },
       );
     }
-    const fCnt = nextFCntDown(session, options.minFCnt);
+    const earlier =
+      options.downlinkID === undefined ? undefined : reservedFCnt(session, options.downlinkID);
+    const fCnt = earlier ?? nextFCntDown(session, options.minFCnt);
     const prepared = prepare ? await prepare(session) : undefined;
+    if (earlier !== undefined) return { session, fCnt, prepared, repeated: true };
     try {
       await shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, {
-        reported: { fCntDown: fCnt },
+        reported: reservationReport(session, fCnt, options.downlinkID),
         version: session.version,
       });
-      return { session, fCnt, prepared };
+      return { session, fCnt, prepared, repeated: false };
     } catch (error) {
       if (!(error instanceof ShadowVersionConflictError)) throw error;
       if (attempt >= attempts) {

@@ -215,6 +215,14 @@ export function downlinkCorrelationIDs(downlinkID: string, attempt: number): str
   return [`${DOWNLINK_ID_PREFIX}${downlinkID}`, `${ATTEMPT_PREFIX}${attempt}`];
 }
 
+/**
+ * The ID of one push attempt of a downlink (the downlink's ID for the first), under which its
+ * frame counter is reserved: a retried invocation of the same attempt finds that counter.
+ */
+export function pushAttemptID(downlinkID: string, attempt: number): string {
+  return attempt === 1 ? downlinkID : `${downlinkID}#${attempt}`;
+}
+
 /** The integration's ID and attempt of a downlink TTS reports on, or `undefined` for another's. */
 export function ownDownlink(
   correlationIDs: readonly string[],

@@ -18,6 +18,7 @@ export {
   MAX_DOWNLINK_BYTES,
   ownDownlink,
   parseDownlinkRequest,
+  pushAttemptID,
   requestedThingName,
 } from './downlink-request';
 export type {
@@ -71,19 +72,26 @@ export type {
 export {
   joinAcceptReport,
   LORAWAN_SHADOW_NAME,
+  MAX_EARLIER_SESSIONS,
+  MAX_RECENT_DOWNLINKS,
   MAX_SHADOW_DEPTH,
   MAX_SHADOW_STATE_BYTES,
   nextFCntDown,
   readDownlinkSession,
+  reservationReport,
+  reservedFCnt,
   toShadowEnvelope,
   uplinkReport,
   withDecodedPayload,
 } from './shadow-state';
 export type {
+  DownlinkCounters,
   DownlinkSession,
+  EarlierSession,
   JoinAcceptReportInput,
   PayloadPlacement,
   Reception,
+  RecentDownlink,
   ShadowKeyEnvelope,
   ShadowReport,
   UplinkReportInput,

@@ -4,15 +4,26 @@
  *
  * Two kinds of fields: metrics (`lastSeen`, `gateways`, `fCntUp`, `rssi`, `snr`,
  * `activated`, `payload`), which `ThingShadowMetrics=false` turns off, and the E2E session
- * (`devAddr`, `sessionID`, `fCntDown`, `lastAFCntDown`, `appSKeyEnvelope`), which downlinks
- * need and which is always kept. `devAddr` and `sessionID` are metrics too without E2E.
+ * (`devAddr`, `sessionID`, `appSKeyEnvelope`, `lastAFCntDown`, and the downlink counters),
+ * which downlinks need and which is always kept. `devAddr` and `sessionID` are metrics too
+ * without E2E.
  *
- * Downlink counters: `fCntDown` is the last counter the integration reserved (reset to 0
- * at join); `lastAFCntDown` is the last one the network reported on an uplink. Uplinks
- * write only the latter, without reading the shadow: writing `fCntDown` blindly could
- * lower it under a counter a concurrent downlink just reserved, and a reused counter
- * reuses the AES keystream. The next counter is `max(fCntDown, lastAFCntDown) + 1`, which
- * is how every uplink "raises fCntDown to at least last_a_f_cnt_down".
+ * Writers. Uplinks and join-accepts write the session (`devAddr`, `sessionID`,
+ * `appSKeyEnvelope`) together with `lastAFCntDown`, the last application downlink counter the
+ * network reported for that session, in one unversioned update: the four always belong to
+ * one session. Only downlink counter reservations write the counters (`fCntDown`,
+ * `fCntDownSession`, `recentDownlinks`, `earlierSessions`), always at the version they read.
+ *
+ * Why the counters are kept per session and never reset by a join: Lambda delivers events at
+ * least once and out of order, so a join-accept may be handled again after downlinks of its
+ * session used counters, and an uplink of an older session may arrive after a newer session's
+ * join. Resetting a counter on either would hand out a counter of the same AppSKey twice, and
+ * a reused counter reuses the AES keystream. So `fCntDown` counts in the session
+ * `fCntDownSession` names; a session seen for the first time starts at 0 (a rejoin restarts
+ * the counters, also when only its uplinks were seen); and the last counters of a few earlier
+ * sessions are kept in `earlierSessions`, so that an older session coming back continues
+ * where it stopped. The next counter is one past `max(the session's fCntDown,
+ * lastAFCntDown)`, which is how every uplink "raises fCntDown to at least last_a_f_cnt_down".
  */
 import { parseKeyEnvelope, type KeyEnvelope, type WrappedKeyEnvelope } from '@tts-aws-iot/keywrap';
 import { IntegrationError, InputError } from './errors';
@@ -29,9 +40,10 @@ export const MAX_SHADOW_DEPTH = 6;
 
 /**
  * Room kept for the shadow fields that one update does not carry but the document holds
- * (session envelope, location, activation time, …): they count towards the 8 KB as well.
+ * (session envelope, downlink counters, location, activation time, …): they count towards
+ * the 8 KB as well.
  */
-const RESERVED_BYTES = 1024;
+const RESERVED_BYTES = 2048;
 
 const MAX_F_CNT = 0xffff_ffff;
 
@@ -57,7 +69,11 @@ export interface JoinAcceptReportInput {
   readonly appSKeyEnvelope: ShadowKeyEnvelope | undefined;
 }
 
-/** The shadow fields a join-accept sets: a new session starts its counters at 0. */
+/**
+ * The shadow fields a join-accept sets. The session's downlink counter is not touched: a
+ * session new to the shadow starts at 0 anyway, and a join-accept handled again must not take
+ * its session back to 0 (see the module comment).
+ */
 export function joinAcceptReport(input: JoinAcceptReportInput): ShadowReport {
   const report: ShadowReport = {};
   if (input.metrics) {
@@ -73,7 +89,6 @@ export function joinAcceptReport(input: JoinAcceptReportInput): ShadowReport {
   }
   if (input.appSKeyEnvelope) {
     report['appSKeyEnvelope'] = input.appSKeyEnvelope;
-    report['fCntDown'] = 0;
     report['lastAFCntDown'] = 0;
   }
   return report;
@@ -95,7 +110,7 @@ export interface UplinkReportInput {
   readonly sessionID: string | undefined;
   readonly fCnt: number;
   readonly rxMetadata: readonly Reception[];
-  /** With E2E: the network's last application downlink counter. */
+  /** With E2E: the network's last application downlink counter (TTS omits 0). */
   readonly lastAFCntDown: number | undefined;
   /** With E2E: the session's wrapped AppSKey (so downlinks work without a join seen). */
   readonly appSKeyEnvelope: ShadowKeyEnvelope | undefined;
@@ -125,7 +140,9 @@ export function uplinkReport(input: UplinkReportInput): ShadowReport {
   }
   if (input.appSKeyEnvelope) {
     report['appSKeyEnvelope'] = input.appSKeyEnvelope;
-    if (input.lastAFCntDown !== undefined) report['lastAFCntDown'] = input.lastAFCntDown;
+    // Always with the session it belongs to: TTS omits a 0, and leaving the field out would
+    // pair a new session with the previous session's counter.
+    report['lastAFCntDown'] = input.lastAFCntDown ?? 0;
   }
   return report;
 }
@@ -181,6 +198,39 @@ export function toShadowEnvelope(envelope: WrappedKeyEnvelope): ShadowKeyEnvelop
   };
 }
 
+/** A downlink counter reserved for a downlink (`recentDownlinks`). */
+export interface RecentDownlink {
+  /** The downlink's ID (its correlation ID), unique per push attempt. */
+  readonly id: string;
+  readonly fCnt: number;
+}
+
+/** The last downlink counter of a session before the current one (`earlierSessions`). */
+export interface EarlierSession {
+  readonly sessionID: string;
+  readonly fCntDown: number;
+}
+
+/** The downlink counters as the shadow holds them (see the module comment). */
+export interface DownlinkCounters {
+  /** The last counter reserved, in session `session`. */
+  readonly fCntDown: number;
+  /**
+   * The session `fCntDown` counts in; `undefined` in a shadow written before sessions were
+   * recorded, where it counts in the current session.
+   */
+  readonly session: string | undefined;
+  /** The last reservations in session `session`, newest first. */
+  readonly recent: readonly RecentDownlink[];
+  /** The last counters of a few sessions before `session`, newest first. */
+  readonly earlier: readonly EarlierSession[];
+}
+
+/** How many reservations `recentDownlinks` remembers (retries of a downlink find theirs there). */
+export const MAX_RECENT_DOWNLINKS = 8;
+/** How many earlier sessions keep their last counter (`earlierSessions`). */
+export const MAX_EARLIER_SESSIONS = 3;
+
 /** The E2E session a downlink needs, read from the shadow. */
 export interface DownlinkSession {
   /** 8 uppercase hex digits. */
@@ -188,8 +238,10 @@ export interface DownlinkSession {
   /** base64, as TTS's `session_key_id`. */
   readonly sessionID: string;
   readonly appSKeyEnvelope: KeyEnvelope;
-  /** The last downlink counter in use: `max(fCntDown, lastAFCntDown)`. */
+  /** The last downlink counter in use in this session: `max(its fCntDown, lastAFCntDown)`. */
   readonly lastFCntDown: number;
+  /** The counters as read, for the reservation that writes them back. */
+  readonly counters: DownlinkCounters;
   /** The shadow version the session was read at (for a versioned reservation). */
   readonly version: number;
 }
@@ -220,11 +272,16 @@ export function readDownlinkSession(
       { thingName },
     );
   }
-  const damaged = (field: string): InputError =>
+  // The session fields are rewritten by the next uplink or join; the counters only by
+  // downlinks, so damage there takes a repair (never a lower value: that would reuse counters).
+  const damaged = (field: string, cause?: unknown): InputError =>
     new InputError(
       'invalid_session_state',
-      `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} has an invalid ${field}. Let the device rejoin (or send an uplink) to rewrite the session.`,
+      SESSION_FIELDS.has(field)
+        ? `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} has an invalid ${field}. Let the device rejoin (or send an uplink) to rewrite the session.`
+        : `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} has an invalid ${field}, which the integration writes to keep downlink frame counters unique. Repair it in the shadow: lowering a counter would reuse one.`,
       { thingName, field },
+      cause === undefined ? undefined : { cause },
     );
   const devAddr = reported['devAddr'];
   if (typeof devAddr !== 'string' || !DEV_ADDR.test(devAddr)) throw damaged('devAddr');
@@ -234,26 +291,98 @@ export function readDownlinkSession(
   try {
     appSKeyEnvelope = parseKeyEnvelope(reported['appSKeyEnvelope']);
   } catch (error) {
-    throw new InputError(
-      'invalid_session_state',
-      `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} has an invalid appSKeyEnvelope. Let the device rejoin (or send an uplink) to rewrite the session.`,
-      { thingName, field: 'appSKeyEnvelope' },
-      { cause: error },
-    );
+    throw damaged('appSKeyEnvelope', error);
   }
+  const isCounter = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_F_CNT;
   const counter = (field: string): number => {
     const value = reported[field] ?? 0;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_F_CNT)
-      throw damaged(field);
+    if (!isCounter(value)) throw damaged(field);
     return value;
+  };
+  const list = <T>(field: string, isEntry: (entry: Record<string, unknown>) => boolean): T[] => {
+    const value = reported[field] ?? [];
+    if (!Array.isArray(value) || !value.every((entry) => isRecord(entry) && isEntry(entry)))
+      throw damaged(field);
+    return value as T[];
+  };
+  const session = reported['fCntDownSession'] ?? undefined;
+  if (session !== undefined && (typeof session !== 'string' || session === ''))
+    throw damaged('fCntDownSession');
+  const counters: DownlinkCounters = {
+    fCntDown: counter('fCntDown'),
+    session,
+    recent: list<RecentDownlink>(
+      'recentDownlinks',
+      (entry) => typeof entry['id'] === 'string' && isCounter(entry['fCnt']),
+    ),
+    earlier: list<EarlierSession>(
+      'earlierSessions',
+      (entry) => typeof entry['sessionID'] === 'string' && isCounter(entry['fCntDown']),
+    ),
   };
   return {
     devAddr,
     sessionID,
     appSKeyEnvelope,
-    lastFCntDown: Math.max(counter('fCntDown'), counter('lastAFCntDown')),
+    lastFCntDown: Math.max(lastReserved(counters, sessionID), counter('lastAFCntDown')),
+    counters,
     version: shadow.version,
   };
+}
+
+const SESSION_FIELDS = new Set(['devAddr', 'sessionID', 'appSKeyEnvelope', 'lastAFCntDown']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The last counter reserved in `sessionID` (0 for a session that has reserved none). */
+function lastReserved(counters: DownlinkCounters, sessionID: string): number {
+  if (counters.session === undefined || counters.session === sessionID) return counters.fCntDown;
+  return counters.earlier.find((entry) => entry.sessionID === sessionID)?.fCntDown ?? 0;
+}
+
+/**
+ * The counter already reserved for downlink `downlinkID` in the session, if any: a retried
+ * invocation pushes the same frame again rather than a second one at a new counter.
+ */
+export function reservedFCnt(session: DownlinkSession, downlinkID: string): number | undefined {
+  const { counters } = session;
+  if (counters.session !== session.sessionID) return undefined;
+  return counters.recent.find((entry) => entry.id === downlinkID)?.fCnt;
+}
+
+/**
+ * The shadow fields that reserve counter `fCnt` in the session (written at `session.version`):
+ * the counter and its session, the downlink it is for, and, when the session differs from the
+ * one the counters were kept for, that session's last counter among the earlier ones.
+ */
+export function reservationReport(
+  session: DownlinkSession,
+  fCnt: number,
+  downlinkID: string | undefined,
+): ShadowReport {
+  const { counters, sessionID } = session;
+  const sameSession = counters.session === undefined || counters.session === sessionID;
+  const recent = [
+    ...(downlinkID === undefined ? [] : [{ id: downlinkID, fCnt }]),
+    ...(sameSession ? counters.recent : []),
+  ].slice(0, MAX_RECENT_DOWNLINKS);
+  const report: ShadowReport = {
+    fCntDown: fCnt,
+    fCntDownSession: sessionID,
+    recentDownlinks: recent,
+  };
+  if (!sameSession) {
+    report['earlierSessions'] = [
+      { sessionID: counters.session!, fCntDown: counters.fCntDown },
+      ...counters.earlier.filter(
+        (entry) => entry.sessionID !== sessionID && entry.sessionID !== counters.session,
+      ),
+    ].slice(0, MAX_EARLIER_SESSIONS);
+  }
+  return report;
 }
 
 /**

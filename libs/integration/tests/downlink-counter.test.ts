@@ -1,6 +1,7 @@
 import { reserveDownlinkFCnt } from '../src/downlink-counter';
 import { ShadowVersionConflictError } from '../src/errors';
 import { InMemoryShadowStore } from '../src/in-memory';
+import { joinAcceptReport, MAX_RECENT_DOWNLINKS, uplinkReport } from '../src/shadow-state';
 
 const session = {
   devAddr: '260B1A2F',
@@ -28,7 +29,10 @@ describe('reserveDownlinkFCnt', () => {
     const reservation = await reserveDownlinkFCnt(store, 'T', options);
     expect(reservation.fCnt).toBe(7);
     expect(store.reported('T', 'lorawan')?.['fCntDown']).toBe(7);
-    expect(store.calls[2]?.args[2]).toEqual({ reported: { fCntDown: 7 }, version: 1 });
+    expect(store.calls[2]?.args[2]).toEqual({
+      reported: { fCntDown: 7, fCntDownSession: 'AYpZ', recentDownlinks: [] },
+      version: 1,
+    });
   });
 
   it('gives concurrent reservations distinct consecutive counters', async () => {
@@ -41,6 +45,88 @@ describe('reserveDownlinkFCnt', () => {
     expect(counters.map((r) => r.fCnt).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 50 }, (_, i) => i + 1),
     );
+  });
+
+  describe('across sessions, with events handled late or twice', () => {
+    const newSession = {
+      devAddr: '260B1A30',
+      sessionID: 'bmV3LXNlc3Npb24=',
+      appSKeyEnvelope: { encryptedKey: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYX', kekLabel: 'kek-1' },
+    };
+    const reserve = async (store: InMemoryShadowStore, downlinkID?: string) =>
+      (await reserveDownlinkFCnt(store, 'T', { ...options, downlinkID })).fCnt;
+    const report = (store: InMemoryShadowStore, reported: Record<string, unknown>) =>
+      store.updateShadow('T', 'lorawan', { reported });
+    const uplinkOf = (s: typeof session | typeof newSession, lastAFCntDown?: number) =>
+      uplinkReport({
+        metrics: false,
+        receivedAt: undefined,
+        devAddr: s.devAddr,
+        sessionID: s.sessionID,
+        fCnt: 1,
+        rxMetadata: [],
+        lastAFCntDown,
+        appSKeyEnvelope: s.appSKeyEnvelope,
+      });
+    const joinOf = (s: typeof session | typeof newSession) =>
+      joinAcceptReport({
+        metrics: false,
+        receivedAt: undefined,
+        devAddr: s.devAddr,
+        sessionID: s.sessionID,
+        appSKeyEnvelope: s.appSKeyEnvelope,
+      });
+
+    it('never takes a session back to a counter it used when its join-accept is handled again', async () => {
+      const store = await storeWith(session);
+      for (let i = 0; i < 3; i++) await reserve(store);
+      await report(store, joinOf(session)); // a retried or duplicated join-accept event
+      expect(await reserve(store)).toBe(4);
+    });
+
+    it('restarts at 1 for a new session, also when only its uplinks were seen', async () => {
+      const store = await storeWith({ ...session, fCntDown: 70_000, fCntDownSession: 'AYpZ' });
+      await report(store, uplinkOf(newSession)); // TTS omits last_a_f_cnt_down 0
+      expect(await reserve(store)).toBe(1);
+    });
+
+    it('continues an older session after its last counter when a late uplink of it arrives', async () => {
+      const store = await storeWith(session);
+      for (let i = 0; i < 5; i++) await reserve(store);
+      await report(store, joinOf(newSession));
+      expect(await reserve(store)).toBe(1);
+      await report(store, uplinkOf(session, 2)); // a retried uplink of the old session
+      expect(await reserve(store)).toBe(6);
+      await report(store, uplinkOf(newSession, 0));
+      expect(await reserve(store)).toBe(2);
+    });
+
+    it('gives a retried downlink the counter reserved for it before, without writing', async () => {
+      const store = await storeWith(session);
+      expect(await reserve(store, 'request-1')).toBe(1);
+      expect(await reserve(store, 'request-2')).toBe(2);
+      const writes = store.calls.filter((call) => call.method === 'updateShadow').length;
+      const again = await reserveDownlinkFCnt(store, 'T', { ...options, downlinkID: 'request-1' });
+      expect(again).toMatchObject({ fCnt: 1, repeated: true });
+      expect(store.calls.filter((call) => call.method === 'updateShadow')).toHaveLength(writes);
+      expect(await reserve(store, 'request-3')).toBe(3);
+    });
+
+    it(`gives a downlink retried after ${MAX_RECENT_DOWNLINKS} others a new counter`, async () => {
+      const store = await storeWith(session);
+      await reserve(store, 'first');
+      for (let i = 0; i < MAX_RECENT_DOWNLINKS; i++) await reserve(store, `later-${i}`);
+      expect(await reserve(store, 'first')).toBe(MAX_RECENT_DOWNLINKS + 2);
+    });
+
+    it('gives a downlink retried after a rejoin a counter of the new session', async () => {
+      const store = await storeWith(session);
+      await reserve(store, 'request-1');
+      await report(store, joinOf(newSession));
+      const again = await reserveDownlinkFCnt(store, 'T', { ...options, downlinkID: 'request-1' });
+      expect(again).toMatchObject({ fCnt: 1, repeated: false });
+      expect(again.session.sessionID).toBe(newSession.sessionID);
+    });
   });
 
   it('honours the network’s minimum', async () => {

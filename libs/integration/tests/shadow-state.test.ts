@@ -1,8 +1,12 @@
 import {
   joinAcceptReport,
+  MAX_EARLIER_SESSIONS,
+  MAX_RECENT_DOWNLINKS,
   MAX_SHADOW_STATE_BYTES,
   nextFCntDown,
   readDownlinkSession,
+  reservationReport,
+  reservedFCnt,
   uplinkReport,
   withDecodedPayload,
 } from '../src/shadow-state';
@@ -22,7 +26,7 @@ const uplink = {
 };
 
 describe('joinAcceptReport', () => {
-  it('starts a new session at counter 0 and keeps the wrapped key with E2E', () => {
+  it('starts a new session, keeping the wrapped key with E2E, and leaves the downlink counters alone', () => {
     expect(
       joinAcceptReport({
         metrics: true,
@@ -38,7 +42,6 @@ describe('joinAcceptReport', () => {
       devAddr: '260B1A2F',
       sessionID: 'AYpZ',
       appSKeyEnvelope: envelope,
-      fCntDown: 0,
       lastAFCntDown: 0,
     });
   });
@@ -56,7 +59,6 @@ describe('joinAcceptReport', () => {
       devAddr: '260B1A2F',
       sessionID: 'AYpZ',
       appSKeyEnvelope: envelope,
-      fCntDown: 0,
       lastAFCntDown: 0,
     });
   });
@@ -109,6 +111,17 @@ describe('uplinkReport', () => {
     });
     // Writing fCntDown here could lower a counter a concurrent downlink reserved.
     expect(report).not.toHaveProperty('fCntDown');
+  });
+
+  it('pairs the session with lastAFCntDown 0 when TTS omits the zero', () => {
+    const report = uplinkReport({
+      ...uplink,
+      metrics: false,
+      lastAFCntDown: undefined,
+      appSKeyEnvelope: envelope,
+    });
+    // Otherwise a new session would inherit the previous session's counter.
+    expect(report).toMatchObject({ sessionID: 'AYpZ', lastAFCntDown: 0 });
   });
 });
 
@@ -168,12 +181,33 @@ describe('readDownlinkSession', () => {
     );
   });
 
+  it('counts fCntDown in the session it was reserved in', () => {
+    const read = (change: Record<string, unknown>) =>
+      readDownlinkSession('T', shadow({ ...good, lastAFCntDown: 0, ...change })).lastFCntDown;
+    expect(read({ fCntDownSession: 'AYpZ' })).toBe(3);
+    // A shadow written before sessions were recorded: its counter is the current session's.
+    expect(read({})).toBe(3);
+    // A session the counters have not seen yet (a rejoin) starts at 0 …
+    expect(read({ fCntDownSession: 'b2xk', fCntDown: 70_000 })).toBe(0);
+    // … and one that comes back continues after its last counter.
+    expect(
+      read({
+        fCntDownSession: 'bmV3',
+        fCntDown: 2,
+        earlierSessions: [{ sessionID: 'AYpZ', fCntDown: 500 }],
+      }),
+    ).toBe(500);
+  });
+
   it.each([
     ['devAddr', { devAddr: 'xyz' }],
     ['sessionID', { sessionID: 5 }],
     ['appSKeyEnvelope', { appSKeyEnvelope: { encryptedKey: 'AQ==', kekLabel: 'k' } }],
     ['fCntDown', { fCntDown: -1 }],
     ['lastAFCntDown', { lastAFCntDown: 'x' }],
+    ['fCntDownSession', { fCntDownSession: 7 }],
+    ['recentDownlinks', { recentDownlinks: [{ id: 'd-1', fCnt: 'one' }] }],
+    ['earlierSessions', { earlierSessions: { AYpZ: 3 } }],
   ])('refuses a damaged %s', (field, change) => {
     expect(() => readDownlinkSession('T', shadow({ ...good, ...change }))).toThrow(
       expect.objectContaining({
@@ -181,6 +215,79 @@ describe('readDownlinkSession', () => {
         attributes: expect.objectContaining({ field }),
       }),
     );
+  });
+});
+
+describe('reservationReport and reservedFCnt', () => {
+  const session = (counters: Record<string, unknown>) =>
+    readDownlinkSession('T', {
+      state: {
+        reported: {
+          devAddr: '260B1A2F',
+          sessionID: 'AYpZ',
+          appSKeyEnvelope: envelope,
+          ...counters,
+        },
+      },
+      version: 1,
+    });
+
+  it('records the counter with its session and the downlink it is for, newest first', () => {
+    const read = session({
+      fCntDown: 4,
+      fCntDownSession: 'AYpZ',
+      recentDownlinks: [{ id: 'a', fCnt: 4 }],
+    });
+    expect(reservationReport(read, 5, 'b')).toEqual({
+      fCntDown: 5,
+      fCntDownSession: 'AYpZ',
+      recentDownlinks: [
+        { id: 'b', fCnt: 5 },
+        { id: 'a', fCnt: 4 },
+      ],
+    });
+    expect(reservedFCnt(read, 'a')).toBe(4);
+    expect(reservedFCnt(read, 'b')).toBeUndefined();
+  });
+
+  it(`remembers the last ${MAX_RECENT_DOWNLINKS} downlinks only`, () => {
+    const recentDownlinks = Array.from({ length: MAX_RECENT_DOWNLINKS }, (_, i) => ({
+      id: `d-${MAX_RECENT_DOWNLINKS - i}`,
+      fCnt: MAX_RECENT_DOWNLINKS - i,
+    }));
+    const report = reservationReport(
+      session({ fCntDown: MAX_RECENT_DOWNLINKS, fCntDownSession: 'AYpZ', recentDownlinks }),
+      MAX_RECENT_DOWNLINKS + 1,
+      'new',
+    );
+    const kept = report['recentDownlinks'] as { id: string }[];
+    expect(kept).toHaveLength(MAX_RECENT_DOWNLINKS);
+    expect(kept[0]?.id).toBe('new');
+    expect(kept.map((entry) => entry.id)).not.toContain('d-1');
+  });
+
+  it('moves the previous session’s counter among the earlier sessions when the session changed', () => {
+    const earlierSessions = Array.from({ length: MAX_EARLIER_SESSIONS }, (_, i) => ({
+      sessionID: `s-${i}`,
+      fCntDown: 10 + i,
+    }));
+    const read = session({
+      fCntDown: 77,
+      fCntDownSession: 'b2xk',
+      recentDownlinks: [{ id: 'old', fCnt: 77 }],
+      earlierSessions,
+    });
+    // The downlinks of the previous session are not this session's.
+    expect(reservedFCnt(read, 'old')).toBeUndefined();
+    expect(reservationReport(read, 1, 'x')).toEqual({
+      fCntDown: 1,
+      fCntDownSession: 'AYpZ',
+      recentDownlinks: [{ id: 'x', fCnt: 1 }],
+      earlierSessions: [{ sessionID: 'b2xk', fCntDown: 77 }, ...earlierSessions].slice(
+        0,
+        MAX_EARLIER_SESSIONS,
+      ),
+    });
   });
 });
 

@@ -17,6 +17,7 @@ import {
   IntegrationError,
   InputError,
   parseDownlinkRequest,
+  pushAttemptID,
   requestedThingName,
   reserveDownlinkFCnt,
   StackMismatchError,
@@ -30,7 +31,7 @@ import { DOWNLINK_REQUEST_FAILED_TOPIC, thingTopic, ttsDownlinkPushTopic } from 
 
 /** What HandleDownlink works with; the handler builds it once per container. */
 export interface DownlinkDependencies extends TrafficDependencies {
-  /** A new unique ID for each downlink (it travels in TTS's correlation IDs). */
+  /** A new unique ID for a downlink whose invocation has no request ID. */
   readonly newDownlinkID: () => string;
 }
 
@@ -56,6 +57,9 @@ export const DownlinkMetric = {
  * Handles one downlink request. Every stack's HandleDownlink receives every request of the
  * account: a request for a thing of another stack is left to that stack, silently.
  *
+ * @param requestID the invocation's request ID, which Lambda keeps when it retries the
+ *   event: it becomes the downlink's ID, so that a retry reuses the frame counter reserved
+ *   for it and pushes the same frame again, never a second downlink
  * @returns `pushed`; `rejected` after answering the application; `ignored` for another
  *   stack's thing
  * @throws IntegrationError when a dependency fails: retryable ones are retried by Lambda;
@@ -64,8 +68,9 @@ export const DownlinkMetric = {
 export async function handleDownlink(
   input: unknown,
   deps: DownlinkDependencies,
+  requestID?: string,
 ): Promise<DownlinkOutcome> {
-  const downlinkID = deps.newDownlinkID();
+  const downlinkID = requestID || deps.newDownlinkID();
   const correlationIDs = downlinkCorrelationIDs(downlinkID, 1);
   let thing: ThingRecord | undefined;
   try {
@@ -76,7 +81,7 @@ export async function handleDownlink(
     if (named !== undefined) thing = await deps.things.find(named);
     const request = parseDownlinkRequest(input, { e2eEnabled: deps.config.e2eEnabled });
     thing ??= await deps.things.find(request.thingName);
-    const fCnt = await push(request, thing, correlationIDs, deps);
+    const fCnt = await push(request, thing, downlinkID, deps);
     deps.counters.count(DownlinkMetric.DOWNLINKS);
     deps.log.info('Downlink pushed to TTS', {
       thing_name: thing.thingName,
@@ -121,7 +126,7 @@ export async function handleDownlink(
 async function push(
   request: DownlinkRequest,
   thing: ThingRecord,
-  correlationIDs: readonly string[],
+  downlinkID: string,
   deps: DownlinkDependencies,
 ): Promise<number | undefined> {
   const { config } = deps;
@@ -138,7 +143,7 @@ async function push(
     fPort: request.fPort,
     confirmed: request.confirmed,
     highPriority: request.highPriority,
-    correlationIDs,
+    correlationIDs: downlinkCorrelationIDs(downlinkID, 1),
   };
   let downlink: PushDownlink;
   let fCnt: number | undefined;
@@ -151,10 +156,19 @@ async function push(
     const reservation = await reserveDownlinkFCnt(
       deps.shadows,
       thing.thingName,
-      { delay: deps.delay, random: deps.random },
+      { delay: deps.delay, random: deps.random, downlinkID: pushAttemptID(downlinkID, 1) },
       (session) => unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
     );
     fCnt = reservation.fCnt;
+    if (reservation.repeated) {
+      deps.log.info(
+        'Retried downlink request: pushing the same frame at the counter reserved before',
+        {
+          thing_name: thing.thingName,
+          f_cnt: fCnt,
+        },
+      );
+    }
     const frmPayload = encryptDownlinkPayload(
       reservation.prepared,
       reservation.session.devAddr,

@@ -18,7 +18,10 @@ const dependencies = containerScoped((): DownlinkDependencies => {
   return { ...trafficDependencies(config, aws, runtime), newDownlinkID: randomUUID };
 });
 
-/** HandleDownlink: the downlink rule's target (requests on `lorawan/downlink`). */
-export const handler = lambdaHandler(kit, async (event: unknown) => {
-  await handleDownlink(event, dependencies());
+/**
+ * HandleDownlink: the downlink rule's target (requests on `lorawan/downlink`). Lambda keeps the
+ * request ID when it retries an event, so it identifies the downlink across retries.
+ */
+export const handler = lambdaHandler(kit, async (event: unknown, context) => {
+  await handleDownlink(event, dependencies(), context.awsRequestId);
 });

@@ -109,6 +109,26 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     expect((await account.shadow(THING)).state.reported['fCntDown']).toBe(54);
   }, 120_000);
 
+  it('pushes the same frame at the same counter when Lambda retries an invocation (same request ID)', async () => {
+    const thing = '0004A30B001C0DDD';
+    await account.createThing(thing, { devEUI: thing, stackName: 'tts-stack', deviceID: 'ddd-1' });
+    await account.report(thing, sessionShadow);
+    await account.moto.startRecording();
+    const request = { thingName: thing, bytes: 'AQI=', fPort: 9 };
+    // The retry comes in another container, as after a timeout or a crash.
+    const first = await runContainer(DOWNLINK_BUNDLE, env, [request], { requestIDs: ['r-42'] });
+    const retry = await runContainer(DOWNLINK_BUNDLE, env, [request, request], {
+      requestIDs: ['r-42', 'r-43'],
+    });
+    expect([...first.outcomes, ...retry.outcomes].every((outcome) => outcome.ok)).toBe(true);
+    const downlinks = publishedOn(await account.moto.requests(), PUSH_TOPIC).map(
+      (push) => (push as Push).downlinks[0]!,
+    );
+    expect(downlinks.map((d) => d.f_cnt)).toEqual([5, 5, 6]);
+    expect(downlinks[1]).toEqual(downlinks[0]);
+    expect((await account.shadow(thing)).state.reported['fCntDown']).toBe(6);
+  }, 60_000);
+
   it('answers bad requests on the thing’s downlink/failed topic and ends successfully, pushing nothing', async () => {
     await account.createThing('0004A30B001C0AAA', {
       devEUI: '0004A30B001C0AAA',
@@ -240,6 +260,8 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
           f_cnt: 2,
           frm_payload: frm([0x33], 2, 'up'),
           app_s_key: { key: APP_S_KEY_HEX },
+          // Within a session the network's counter only grows (TTS omits it only while 0).
+          last_a_f_cnt_down: 2,
         },
       },
       {

@@ -122,6 +122,23 @@ describe('handleDownlink with E2E', () => {
     );
   });
 
+  it('pushes the same frame at the same counter when Lambda retries the invocation', async () => {
+    const world = await setup();
+    const request = { thingName: THING, bytes: 'yv4AQg==' };
+    const first = await handleDownlink(request, world.deps, 'request-1');
+    const other = await handleDownlink(request, world.deps, 'request-2');
+    const retry = await handleDownlink(request, world.deps, 'request-1');
+    expect(
+      [first, other, retry].map((outcome) => outcome.status === 'pushed' && outcome.fCnt),
+    ).toEqual([5, 6, 5]);
+    const pushes = world.publisher.on(PUSH_TOPIC) as Push[];
+    expect(pushes[2]).toEqual(pushes[0]);
+    expect(pushes[0]?.downlinks[0]?.['correlation_ids']).toContain(
+      'tts-aws-iot:downlink:request-1',
+    );
+    expect(world.shadows.reported(THING, 'lorawan')?.['fCntDown']).toBe(6);
+  });
+
   it('never lets the AppSKey or the KEK reach a message or a log line', async () => {
     const world = await setup();
     await handleDownlink({ thingName: THING, bytes: 'AQ==' }, world.deps);

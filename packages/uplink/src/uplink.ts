@@ -13,6 +13,7 @@ import {
   joinAcceptReport,
   LORAWAN_SHADOW_NAME,
   ownDownlink,
+  pushAttemptID,
   readApplicationUp,
   reencryptDownlinkPayload,
   republishedMessage,
@@ -241,6 +242,7 @@ async function repushIfCounterTooLow(
     return;
   }
   const keks = deps.keks;
+  const attempt = own.attempt + 1;
   const {
     session,
     fCnt,
@@ -248,7 +250,14 @@ async function repushIfCounterTooLow(
   } = await reserveDownlinkFCnt(
     deps.shadows,
     thingName,
-    { delay: deps.delay, random: deps.random, minFCnt, sessionID: downlink.sessionKeyID },
+    {
+      delay: deps.delay,
+      random: deps.random,
+      minFCnt,
+      sessionID: downlink.sessionKeyID,
+      // A retried invocation for this failure re-pushes the same frame, not another one.
+      downlinkID: pushAttemptID(own.downlinkID, attempt),
+    },
     (current) => unwrapCounted(keks, current.appSKeyEnvelope, thingName, deps.counters),
   );
   const frmPayload = reencryptDownlinkPayload(
@@ -265,7 +274,7 @@ async function repushIfCounterTooLow(
       frmPayload: Buffer.from(frmPayload).toString('base64'),
       confirmed: downlink.confirmed,
       highPriority: downlink.priority === 'HIGH',
-      correlationIDs: downlinkCorrelationIDs(own.downlinkID, own.attempt + 1),
+      correlationIDs: downlinkCorrelationIDs(own.downlinkID, attempt),
       session: { sessionKeyID: session.sessionID, fCnt },
     },
   );

@@ -153,7 +153,6 @@ describe('handleUplink: join-accept', () => {
       devAddr: DEV_ADDR,
       sessionID: SESSION_KEY_ID,
       fCntUp: 0,
-      fCntDown: 0,
       lastAFCntDown: 0,
       appSKeyEnvelope: { encryptedKey: APP_S_KEY_ENVELOPE.encrypted_key, kekLabel: 'kek-2' },
     });
@@ -476,6 +475,17 @@ describe('handleUplink: f_cnt_too_low', () => {
     expect(Array.from(decrypted)).toEqual(Array.from(plaintext));
     expect(world.shadows.reported(DEV_EUI, 'lorawan')?.['fCntDown']).toBe(9);
     expect(world.metrics['DownlinkRepushes']).toBe(1);
+  });
+
+  it('re-pushes the same frame at the same counter when the report is handled again', async () => {
+    const world = await withSession();
+    const report = failed(['tts-aws-iot:downlink:d-1', 'tts-aws-iot:attempt:1']);
+    await handleUplink(report, world.deps);
+    await handleUplink(report, world.deps); // Lambda's retry, or a duplicate delivery
+    const pushes = world.publisher.on('thethings/lorawan/tts-stack/downlink/push');
+    expect(pushes).toHaveLength(2);
+    expect(pushes[1]).toEqual(pushes[0]);
+    expect(world.shadows.reported(DEV_EUI, 'lorawan')?.['fCntDown']).toBe(9);
   });
 
   it('pushes at most three more times per downlink', async () => {

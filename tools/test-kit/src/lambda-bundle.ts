@@ -39,10 +39,12 @@ export function loadBundle(
 const CONTAINER = `
 const { writeSync, readFileSync } = require('node:fs');
 const { handler } = require(process.argv[1]);
-const { events, concurrent } = JSON.parse(readFileSync(0, 'utf8'));
+const { events, concurrent, requestIDs } = JSON.parse(readFileSync(0, 'utf8'));
+// Unique across containers, as Lambda's are, unless the test gives them (a retry keeps its ID).
+const run = require('node:crypto').randomUUID().slice(0, 8);
 const context = (i) => ({
   functionName: 'fn', functionVersion: '$LATEST', memoryLimitInMB: '256', logGroupName: '/aws/lambda/fn',
-  logStreamName: 'stream', awsRequestId: 'request-' + i, callbackWaitsForEmptyEventLoop: true,
+  logStreamName: 'stream', awsRequestId: (requestIDs && requestIDs[i]) || run + '-request-' + i, callbackWaitsForEmptyEventLoop: true,
   invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn', getRemainingTimeInMillis: () => 30000,
 });
 const invoke = (event, i) => Promise.resolve(handler(event, context(i))).then(
@@ -71,13 +73,14 @@ export interface ContainerRun {
 
 /**
  * Invokes the bundle at `bundle` with `events` in a fresh container (a Node process) with
- * environment `env`; one after the other, or all at once with `concurrent`.
+ * environment `env`; one after the other, or all at once with `concurrent`. Each invocation
+ * gets a unique request ID, or the one at its index in `requestIDs` (to replay a retry).
  */
 export async function runContainer(
   bundle: string,
   env: Readonly<Record<string, string>>,
   events: readonly unknown[],
-  options: { readonly concurrent?: boolean } = {},
+  options: { readonly concurrent?: boolean; readonly requestIDs?: readonly string[] } = {},
 ): Promise<ContainerRun> {
   const child = spawn(process.execPath, ['-e', CONTAINER, bundle], {
     env: { PATH: process.env['PATH'] ?? '', ...env },
@@ -92,7 +95,13 @@ export async function runContainer(
     'data',
     (chunk: Buffer) => (result += chunk.toString()),
   );
-  child.stdin?.end(JSON.stringify({ events, concurrent: options.concurrent ?? false }));
+  child.stdin?.end(
+    JSON.stringify({
+      events,
+      concurrent: options.concurrent ?? false,
+      requestIDs: options.requestIDs ?? [],
+    }),
+  );
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (!result) {
     throw new Error(

@@ -42,10 +42,21 @@ describe('Lambda bundles', () => {
         .split('\n')
         .map((line) => JSON.parse(line)),
     ).toEqual([
-      { message: 'invoked', request: 'request-0', stack: 'tts-stack' },
-      { message: 'invoked', request: 'request-1', stack: 'tts-stack' },
-      { message: 'invoked', request: 'request-2', stack: 'tts-stack' },
+      { message: 'invoked', request: expect.stringMatching(/-request-0$/), stack: 'tts-stack' },
+      { message: 'invoked', request: expect.stringMatching(/-request-1$/), stack: 'tts-stack' },
+      { message: 'invoked', request: expect.stringMatching(/-request-2$/), stack: 'tts-stack' },
     ]);
+  });
+
+  it('gives every invocation its own request ID across containers, or the one the test names', async () => {
+    const requests = async (options: { requestIDs?: string[] } = {}) =>
+      (await runContainer(bundle, {}, [{}, {}], options)).stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { request: string }).request);
+    const [first, second] = await Promise.all([requests(), requests()]);
+    expect(new Set([...first, ...second]).size).toBe(4);
+    expect(await requests({ requestIDs: ['retried', 'retried'] })).toEqual(['retried', 'retried']);
   });
 
   it('runs events concurrently in one container', async () => {
