@@ -42,6 +42,8 @@ export type {
   MACCommand,
   MACCommandName,
   MACCommandOf,
+  MACCommandOptions,
+  MACVersion,
   ProprietaryMACCommand,
 } from './mac-commands';
 export { dataFrameDirection } from './mac-payload';

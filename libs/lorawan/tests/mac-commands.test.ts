@@ -3,12 +3,17 @@ import {
   encodeMACCommands,
   fromHex,
   MAC_COMMANDS,
+  parseAesKey,
+  parseDevAddr,
   toHex,
   type Direction,
   type MACCommand,
+  type MACCommandName,
+  type MACVersion,
 } from '../src/index';
 
-// One example per registry entry, as bytes and as the decoded command.
+// One example per registry entry, as bytes and as the decoded command. The relay commands'
+// bytes are ChirpStack's published test vectors (lrwn maccommand.rs).
 const examples: readonly (readonly [Direction, string, MACCommand])[] = [
   ['up', '0101', { name: 'ResetInd', cid: 0x01, minor: 1 }],
   ['up', '02', { name: 'LinkCheckReq', cid: 0x02 }],
@@ -124,6 +129,129 @@ const examples: readonly (readonly [Direction, string, MACCommand])[] = [
   ['down', '12E80302', { name: 'BeaconTimingAns', cid: 0x12, delay: 1000, channel: 2 }],
   ['down', '13184F84', { name: 'BeaconFreqReq', cid: 0x13, frequency: 867100000 }],
   ['down', '2000', { name: 'DeviceModeConf', cid: 0x20, class: 0 }],
+  [
+    'down',
+    '40A52C287684',
+    {
+      name: 'RelayConfReq',
+      cid: 0x40,
+      startStop: true,
+      cadPeriodicity: 3,
+      defaultChIdx: 0,
+      secondChIdx: 1,
+      secondChDR: 4,
+      secondChAckOffset: 5,
+      secondChFreq: 868100000,
+    },
+  ],
+  [
+    'up',
+    '4015',
+    {
+      name: 'RelayConfAns',
+      cid: 0x40,
+      cadPeriodicityAck: false,
+      defaultChIdxAck: true,
+      secondChIdxAck: false,
+      secondChDRAck: true,
+      secondChAckOffsetAck: false,
+      secondChFreqAck: true,
+    },
+  ],
+  [
+    'down',
+    '410BA57E287684',
+    {
+      name: 'EndDeviceConfReq',
+      cid: 0x41,
+      relayModeActivation: 2,
+      smartEnableLevel: 3,
+      backoff: 63,
+      secondChIdx: 1,
+      secondChDR: 4,
+      secondChAckOffset: 5,
+      secondChFreq: 868100000,
+    },
+  ],
+  [
+    'up',
+    '410D',
+    {
+      name: 'EndDeviceConfAns',
+      cid: 0x41,
+      backoffAck: true,
+      secondChIdxAck: true,
+      secondChDRAck: false,
+      secondChFreqAck: true,
+    },
+  ],
+  [
+    'down',
+    '42B00102020304050607080807060504030201',
+    {
+      name: 'FilterListReq',
+      cid: 0x42,
+      filterListIdx: 3,
+      filterListAction: 1,
+      filterListEUI: fromHex('01020304050607080807060504030202'),
+    },
+  ],
+  [
+    'up',
+    '4202',
+    {
+      name: 'FilterListAns',
+      cid: 0x42,
+      combinedRulesAck: false,
+      filterListLenAck: true,
+      filterListActionAck: false,
+    },
+  ],
+  [
+    'down',
+    '4303BC04030201800000000102030405060708' + '0102030405060708',
+    {
+      name: 'UpdateUplinkListReq',
+      cid: 0x43,
+      uplinkListIdx: 3,
+      bucketSize: 2,
+      reloadRate: 60,
+      devAddr: parseDevAddr('01020304'),
+      wFCnt: 128,
+      rootWorSKey: parseAesKey('01020304050607080102030405060708'),
+    },
+  ],
+  ['up', '43', { name: 'UpdateUplinkListAns', cid: 0x43 }],
+  ['down', '4413', { name: 'CtrlUplinkListReq', cid: 0x44, ctrlUplinkAction: 1, uplinkListIdx: 3 }],
+  [
+    'up',
+    '440180000000',
+    { name: 'CtrlUplinkListAns', cid: 0x44, uplinkListIdxAck: true, wFCnt: 128 },
+  ],
+  [
+    'down',
+    '45642DD438DA',
+    {
+      name: 'ConfigureFwdLimitReq',
+      cid: 0x45,
+      resetLimitCounter: 3,
+      joinReqReloadRate: 70,
+      notifyReloadRate: 80,
+      globalUplinkReloadRate: 90,
+      overallReloadRate: 100,
+      joinReqLimitSize: 3,
+      notifyLimitSize: 1,
+      globalUplinkLimitSize: 2,
+      overallLimitSize: 2,
+    },
+  ],
+  ['up', '45', { name: 'ConfigureFwdLimitAns', cid: 0x45 }],
+  // ChirpStack reads this as DevAddr 01020304, WOR SNR -10 dB, WOR RSSI -120 dBm.
+  [
+    'up',
+    '46040302012A0D',
+    { name: 'NotifyNewEndDeviceReq', cid: 0x46, payload: fromHex('040302012A0D') },
+  ],
 ];
 
 describe('MAC commands', () => {
@@ -258,5 +386,175 @@ describe('MAC commands', () => {
         'up',
       ),
     ).toThrow(expect.objectContaining({ message: expect.stringContaining('must come last') }));
+  });
+});
+
+describe('MAC commands: relay fields', () => {
+  it('reads FilterListReq for as many EUI bytes as FilterListLen says, then goes on', () => {
+    // Rule 0, forward, a 2-byte JoinEUI prefix 0102; then DevStatusReq.
+    const commands = decodeMACCommands(fromHex('42220002010' + '6'), 'down');
+    expect(commands).toEqual([
+      {
+        name: 'FilterListReq',
+        cid: 0x42,
+        filterListIdx: 0,
+        filterListAction: 1,
+        filterListEUI: fromHex('0102'),
+      },
+      { name: 'DevStatusReq', cid: 0x06 },
+    ]);
+    expect(toHex(encodeMACCommands(commands, 'down'))).toBe('4222000201' + '06');
+    expect(decodeMACCommands(fromHex('428001'), 'down')).toEqual([
+      {
+        name: 'FilterListReq',
+        cid: 0x42,
+        filterListIdx: 3,
+        filterListAction: 0,
+        filterListEUI: new Uint8Array(0),
+      },
+    ]);
+  });
+
+  it.each([
+    ['the FilterListEUI', '42B001020203', 'needs 18 bytes after its CID, but only 5 remain'],
+    ['FilterListParam', '42B0', 'needs 2 bytes after its CID, but only 1 remain'],
+  ])('refuses a FilterListReq whose %s is cut short', (_, hex, problem) => {
+    expect(() => decodeMACCommands(fromHex(hex), 'down')).toThrow(
+      expect.objectContaining({
+        code: 'truncated_mac_command',
+        message: expect.stringContaining(problem),
+      }),
+    );
+  });
+
+  const update = examples.find(([, , c]) => c.name === 'UpdateUplinkListReq')![2];
+  const filter = examples.find(([, , c]) => c.name === 'FilterListReq')![2];
+
+  it.each([
+    ['a DevAddr of 3 bytes', { ...update, devAddr: fromHex('010203') }, 'devAddr must be 4 bytes'],
+    [
+      'a RootWorSKey of 15 bytes',
+      { ...update, rootWorSKey: fromHex('0102030405060708090A0B0C0D0E0F') },
+      'rootWorSKey must be a 16-byte AES key',
+    ],
+    [
+      'a FilterListEUI of 32 bytes',
+      { ...filter, filterListEUI: new Uint8Array(32) },
+      'filterListEUI must be a Uint8Array of at most 31 bytes',
+    ],
+    ['a FilterListEUI that is not bytes', { ...filter, filterListEUI: 'AB' }, 'at most 31 bytes'],
+    [
+      'a NotifyNewEndDeviceReq payload of 5 bytes',
+      { name: 'NotifyNewEndDeviceReq', cid: 0x46, payload: new Uint8Array(5) },
+      'payload must be 6 bytes',
+    ],
+    ['a command that is not an object', null, 'an object with a name and a CID'],
+    ['a name that is not a string', { name: 42, cid: 3 }, 'unknown name 42'],
+  ])('refuses to encode %s', (_, command, problem) => {
+    const direction =
+      (command as MACCommand | null)?.name === 'NotifyNewEndDeviceReq' ? 'up' : 'down';
+    expect(() => encodeMACCommands([command as unknown as MACCommand], direction)).toThrow(
+      expect.objectContaining({
+        code: 'invalid_mac_command',
+        message: expect.stringContaining(problem),
+      }),
+    );
+  });
+
+  it('never puts a key it refuses in the message', () => {
+    const secret = 'C0FFEEC0FFEEC0FFEEC0FFEEC0FFEE';
+    try {
+      encodeMACCommands([{ ...update, rootWorSKey: fromHex(secret) } as MACCommand], 'down');
+      throw new Error('encoded');
+    } catch (error) {
+      expect((error as Error).message).not.toMatch(/C0FFEE|192/i);
+    }
+  });
+});
+
+describe('MAC commands by LoRaWAN version', () => {
+  const since: Partial<Record<MACCommandName, MACVersion>> = {
+    TxParamSetupReq: '1.0.2',
+    TxParamSetupAns: '1.0.2',
+    DlChannelReq: '1.0.2',
+    DlChannelAns: '1.0.2',
+    DeviceTimeReq: '1.0.3',
+    DeviceTimeAns: '1.0.3',
+    ResetInd: '1.1',
+    ResetConf: '1.1',
+    RekeyInd: '1.1',
+    RekeyConf: '1.1',
+    ADRParamSetupReq: '1.1',
+    ADRParamSetupAns: '1.1',
+    ForceRejoinReq: '1.1',
+    RejoinParamSetupReq: '1.1',
+    RejoinParamSetupAns: '1.1',
+    DeviceModeInd: '1.1',
+    DeviceModeConf: '1.1',
+  };
+  const versions: readonly MACVersion[] = ['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4', '1.1'];
+
+  it('states in the registry the first version of each command', () => {
+    for (const [name, spec] of Object.entries(MAC_COMMANDS))
+      expect([name, (spec as { since?: MACVersion }).since]).toEqual([
+        name,
+        since[name as MACCommandName],
+      ]);
+  });
+
+  it.each(versions)(
+    'LoRaWAN %s: decodes and encodes exactly the commands it defines',
+    (version) => {
+      const defines = (name: string) => {
+        const first = since[name as MACCommandName];
+        return first === undefined || versions.indexOf(first) <= versions.indexOf(version);
+      };
+      for (const [direction, hex, command] of examples) {
+        const bytes = fromHex(hex);
+        if (defines(command.name)) {
+          expect(decodeMACCommands(bytes, direction, { version })).toEqual([command]);
+          expect(toHex(encodeMACCommands([command], direction, { version }))).toBe(hex);
+        } else {
+          expect(() => decodeMACCommands(bytes, direction, { version })).toThrow(
+            expect.objectContaining({
+              code: 'unknown_mac_command',
+              attributes: { cid: command.cid, offset: 0, direction, version },
+            }),
+          );
+          expect(() => encodeMACCommands([command], direction, { version })).toThrow(
+            expect.objectContaining({ code: 'invalid_mac_command' }),
+          );
+        }
+      }
+    },
+  );
+
+  it('says which version brought a command it refuses', () => {
+    expect(() => decodeMACCommands(fromHex('020B01'), 'up', { version: '1.0.4' })).toThrow(
+      'Unknown uplink MAC command CID 0x0B in LoRaWAN 1.0.4 (RekeyInd is LoRaWAN 1.1 and later) at byte 1',
+    );
+    expect(() =>
+      encodeMACCommands(
+        [{ name: 'DeviceTimeAns', cid: 0x0d, seconds: 1, fractionalSecond: 0 }],
+        'down',
+        {
+          version: '1.0.2',
+        },
+      ),
+    ).toThrow(
+      'Invalid MAC command #0: DeviceTimeAns is LoRaWAN 1.0.3 and later; a LoRaWAN 1.0.2 device does not know it.',
+    );
+  });
+
+  it('refuses an unknown version or direction, and input that is not bytes', () => {
+    const invalid = (field: string) =>
+      expect.objectContaining({ code: 'invalid_value', attributes: { field } });
+    expect(() =>
+      decodeMACCommands(new Uint8Array(0), 'up', { version: '1.0' as MACVersion }),
+    ).toThrow(invalid('version'));
+    expect(() => encodeMACCommands([], 'sideways' as Direction)).toThrow(invalid('direction'));
+    expect(() => decodeMACCommands('0202' as unknown as Uint8Array, 'down')).toThrow(
+      invalid('MAC commands'),
+    );
   });
 });

@@ -27,6 +27,7 @@ import {
   type DataFrame,
   type Direction,
   type MACCommand,
+  type MACVersion,
   type PHYPayload,
 } from '../src/index';
 
@@ -250,16 +251,29 @@ describe('properties', () => {
     );
   });
 
-  const field = (spec: { kind: string; bits: number }): fc.Arbitrary<number | boolean> => {
+  const field = (spec: {
+    kind: string;
+    bits?: number;
+    size?: number;
+  }): fc.Arbitrary<number | boolean | Uint8Array> => {
+    const bits = spec.bits ?? 0;
     switch (spec.kind) {
       case 'bool':
         return fc.boolean();
       case 'int':
-        return fc.integer({ min: -(2 ** (spec.bits - 1)), max: 2 ** (spec.bits - 1) - 1 });
+        return fc.integer({ min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 });
       case 'hz':
         return u(0xffffff).map((units) => units * 100);
+      case 'devAddr':
+        return devAddr;
+      case 'aesKey':
+        return aesKey;
+      case 'raw':
+        return bytes(spec.size!, spec.size!);
+      case 'tail':
+        return bytes(0, 31);
       default:
-        return u(2 ** spec.bits - 1);
+        return u(2 ** bits - 1);
     }
   };
   const commandsFor = (dir: Direction): fc.Arbitrary<MACCommand[]> => {
@@ -295,6 +309,25 @@ describe('properties', () => {
       );
     },
   );
+
+  it('a LoRaWAN version only ever refuses commands, never reads them differently', () => {
+    const version = fc.constantFrom<MACVersion>('1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4', '1.1');
+    fc.assert(
+      fc.property(bytes(0, 40), direction, version, (input, dir, v) => {
+        let restricted: MACCommand[];
+        try {
+          restricted = decodeMACCommands(input, dir, { version: v });
+        } catch (error) {
+          expect(error).toBeInstanceOf(LorawanError);
+          return;
+        }
+        expect(decodeMACCommands(input, dir)).toEqual(restricted);
+        const encoded = encodeMACCommands(restricted, dir, { version: v });
+        expect(decodeMACCommands(encoded, dir, { version: v })).toEqual(restricted);
+      }),
+      { numRuns: 500 },
+    );
+  });
 
   it('random MAC command bytes only ever raise LorawanError, and decode stably', () => {
     fc.assert(
