@@ -1,4 +1,5 @@
 export { runCli } from './cli';
+export { computePingOffset, pingSlotStarts } from './class-b';
 export {
   decryptFOpts,
   decryptFRMPayload,
