@@ -7,10 +7,17 @@ import { decryptFOpts, decryptFRMPayload, decryptJoinAccept } from './encryption
 import { MAX_F_CNT } from './bytes';
 import { LorawanError } from './errors';
 import { verifyMIC, type MICContext, type MICKeys } from './frame-mic';
-import { fromHex, parseAesKey, toHex, type AesKey } from './identifiers';
+import { fromHex, parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from './identifiers';
 import type { CFList, EncryptedJoinAccept, JoinAccept, JoinRequest, RejoinRequest } from './join';
-import { deriveJSIntKey } from './key-derivation';
-import { decodeMACCommands, type MACCommand } from './mac-commands';
+import { deriveJSEncKey, deriveJSIntKey } from './key-derivation';
+import {
+  decodeMACCommands,
+  MAC_COMMANDS,
+  MAC_VERSIONS,
+  type MACCommand,
+  type MACVersion,
+} from './mac-commands';
+import type { JoinReqType } from './mic';
 import { dataFrameDirection, type DataFrame } from './mac-payload';
 import { decodePHYPayload, type PHYPayload } from './phy-payload';
 
@@ -20,8 +27,10 @@ Decodes a LoRaWAN PHYPayload and prints it as JSON; with keys, checks the MIC an
 
 Keys (32 hex digits):
   --app-key K              join-request and join-accept (LoRaWAN 1.0)
-  --nwk-key K              join-request and join-accept (1.1); rejoin type 1 (via JSIntKey)
+  --nwk-key K              join-request and join-accept (1.1); with --dev-eui, the JSIntKey
+                           and JSEncKey below
   --js-int-key K           rejoin type 1, join-accept with OptNeg (1.1)
+  --js-enc-key K           join-accept answering a rejoin-request (1.1; needs --join-req-type)
   --nwk-s-key K            data frame MIC, FPort 0 payload (1.0)
   --app-s-key K            FPort 1-255 payload
   --f-nwk-s-int-key K      uplink MIC (1.1)
@@ -31,6 +40,14 @@ Frame context:
   --f-cnt N                the full 32-bit frame counter (default: the 16 bits on the wire)
   --conf-f-cnt N           the acknowledged frame's counter (1.1 MIC with ACK set)
   --tx-dr N, --tx-ch N     the uplink's data rate and channel indices (1.1 uplink MIC)
+  --mac-version V          the device's LoRaWAN version (1.0.0 … 1.0.4, 1.1): MAC commands it
+                           does not define are errors; 1.1 reads FOpts as encrypted
+Join-accept with OptNeg (1.1), whose MIC covers the request it answers:
+  --join-req-type T        0xFF join-request (default), 0, 1 or 2 a rejoin-request of that type
+  --join-eui E             the request's JoinEUI (16 hex digits)
+  --dev-nonce H            the request's DevNonce as join-requests show it, 4 hex digits
+                           (for a rejoin, its RJcount0 or RJcount1 in 4 hex digits)
+  --dev-eui E              the DevEUI, to derive JSIntKey and JSEncKey from --nwk-key
 
 Exit status: 0 decoded, 2 malformed input or arguments (one line on stderr).
 `;
@@ -39,6 +56,7 @@ const KEY_FLAGS = {
   '--app-key': 'appKey',
   '--nwk-key': 'nwkKey',
   '--js-int-key': 'jsIntKey',
+  '--js-enc-key': 'jsEncKey',
   '--nwk-s-key': 'nwkSKey',
   '--app-s-key': 'appSKey',
   '--f-nwk-s-int-key': 'fNwkSIntKey',
@@ -53,16 +71,23 @@ const NUMBER_FLAGS = {
   '--tx-ch': ['txCh', 0xff],
 } as const;
 
+const EUI_FLAGS = { '--join-eui': 'joinEUI', '--dev-eui': 'devEUI' } as const;
+
 type KeyName = (typeof KEY_FLAGS)[keyof typeof KEY_FLAGS];
 type Keys = Partial<Record<KeyName, AesKey>>;
 type Numbers = {
   -readonly [F in keyof typeof NUMBER_FLAGS as (typeof NUMBER_FLAGS)[F][0]]?: number;
 };
+type EUIs = Partial<Record<(typeof EUI_FLAGS)[keyof typeof EUI_FLAGS], Eui64>>;
 
 interface Arguments {
   readonly frame: Uint8Array;
   readonly keys: Keys;
   readonly numbers: Numbers;
+  readonly euis: EUIs;
+  readonly devNonce: number | undefined;
+  readonly joinReqType: JoinReqType | undefined;
+  readonly macVersion: MACVersion | undefined;
 }
 
 /** A malformed command line. */
@@ -100,6 +125,10 @@ function parseArguments(argv: readonly string[]): Arguments {
     );
   const keys: Keys = {};
   const numbers: Numbers = {};
+  const euis: EUIs = {};
+  let devNonce: number | undefined;
+  let joinReqType: JoinReqType | undefined;
+  let macVersion: MACVersion | undefined;
   const positional: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
@@ -116,13 +145,37 @@ function parseArguments(argv: readonly string[]): Arguments {
     } else if (Object.hasOwn(NUMBER_FLAGS, flag)) {
       const [name, max] = NUMBER_FLAGS[flag as keyof typeof NUMBER_FLAGS];
       numbers[name] = parseNumberFlag(flag, value, max);
+    } else if (Object.hasOwn(EUI_FLAGS, flag)) {
+      euis[EUI_FLAGS[flag as keyof typeof EUI_FLAGS]] = parseEuiFlag(flag, value);
+    } else if (flag === '--dev-nonce') {
+      if (!/^[0-9A-Fa-f]{4}$/.test(value))
+        throw new UsageError(
+          `--dev-nonce takes 4 hex digits, as join-requests show their DevNonce, not ${JSON.stringify(value)}.`,
+        );
+      devNonce = parseInt(value, 16);
+    } else if (flag === '--join-req-type') {
+      joinReqType = parseJoinReqType(value);
+    } else if (flag === '--mac-version') {
+      if (!(MAC_VERSIONS as readonly string[]).includes(value))
+        throw new UsageError(
+          `--mac-version takes one of ${MAC_VERSIONS.join(', ')}, not ${JSON.stringify(value)}.`,
+        );
+      macVersion = value as MACVersion;
     } else {
       throw new UsageError(`unknown option ${flag} (see --help).`);
     }
   }
   if (positional.length !== 1)
     throw new UsageError(`decode takes one PHYPayload (hex or base64), got ${positional.length}.`);
-  return { frame: parseFrame(positional[0]!), keys, numbers };
+  return {
+    frame: parseFrame(positional[0]!),
+    keys,
+    numbers,
+    euis,
+    devNonce,
+    joinReqType,
+    macVersion,
+  };
 }
 
 function parseKeyFlag(flag: string, value: string): AesKey {
@@ -134,6 +187,22 @@ function parseKeyFlag(flag: string, value: string): AesKey {
       `${flag} takes 32 hex digits (an AES-128 key); got ${value.length} characters${/^[0-9A-Fa-f]*$/.test(value) ? '' : ' with non-hex ones'}.`,
     );
   }
+}
+
+function parseEuiFlag(flag: string, value: string): Eui64 {
+  if (!/^[0-9A-Fa-f]{16}$/.test(value))
+    throw new UsageError(`${flag} takes 16 hex digits (an EUI-64), not ${JSON.stringify(value)}.`);
+  return parseEui64(value);
+}
+
+function parseJoinReqType(value: string): JoinReqType {
+  // 0xFF as the specification writes it, FF as this tool prints bytes, or decimal.
+  const type = /^(0x)?ff$/i.test(value) ? 0xff : /^\d{1,3}$/.test(value) ? Number(value) : -1;
+  if (type !== 0xff && type !== 0 && type !== 1 && type !== 2)
+    throw new UsageError(
+      `--join-req-type takes 0xFF (a join-request) or 0, 1, 2 (a rejoin-request type), not ${JSON.stringify(value)}.`,
+    );
+  return type;
 }
 
 function parseNumberFlag(flag: string, value: string, max: number): number {
@@ -154,19 +223,20 @@ function parseFrame(text: string): Uint8Array {
   );
 }
 
-function describe({ frame, keys, numbers }: Arguments): Record<string, unknown> {
+function describe(args: Arguments): Record<string, unknown> {
+  const { frame, keys } = args;
   const payload = decodePHYPayload(frame);
   switch (payload.mType) {
     case 'JoinRequest':
       return describeJoinRequest(payload, keys);
     case 'JoinAccept':
-      return describeJoinAccept(payload as EncryptedJoinAccept, frame, keys);
+      return describeJoinAccept(payload as EncryptedJoinAccept, args);
     case 'RejoinRequest':
       return describeRejoinRequest(payload, keys);
     case 'Proprietary':
       return { mType: payload.mType, major: payload.major, payload: toHex(payload.payload) };
     default:
-      return describeDataFrame(payload, keys, numbers);
+      return describeDataFrame(payload, args);
   }
 }
 
@@ -184,10 +254,21 @@ function describeJoinRequest(request: JoinRequest, keys: Keys): Record<string, u
 
 function describeJoinAccept(
   encrypted: EncryptedJoinAccept,
-  phyPayload: Uint8Array,
-  keys: Keys,
+  { frame: phyPayload, keys, euis, devNonce, joinReqType = 0xff }: Arguments,
 ): Record<string, unknown> {
-  const key = keys.nwkKey ?? keys.appKey;
+  const { nwkKey } = keys;
+  const { devEUI } = euis;
+  // 1.1 §6.2.3: a join-accept answering a rejoin-request is encrypted with the JSEncKey.
+  let key: AesKey | undefined;
+  if (joinReqType !== 0xff) {
+    key = keys.jsEncKey ?? (nwkKey && devEUI && deriveJSEncKey(nwkKey, devEUI));
+  } else if (keys.jsEncKey) {
+    throw new UsageError(
+      '--js-enc-key decrypts a join-accept answering a rejoin-request: give its --join-req-type (0, 1 or 2).',
+    );
+  } else {
+    key = nwkKey ?? keys.appKey;
+  }
   if (key === undefined)
     return {
       mType: encrypted.mType,
@@ -197,6 +278,7 @@ function describeJoinAccept(
     };
   const plain = decryptJoinAccept(key, phyPayload);
   const accept = withKeyHint(() => decodePHYPayload(plain, { joinAccept: 'plain' }) as JoinAccept);
+  const jsIntKey = keys.jsIntKey ?? (nwkKey && devEUI && deriveJSIntKey(nwkKey, devEUI));
   return {
     mType: accept.mType,
     major: accept.major,
@@ -207,7 +289,11 @@ function describeJoinAccept(
     rxDelay: accept.rxDelay,
     cfList: accept.cfList === undefined ? null : describeCFList(accept.cfList),
     mic: toHex(accept.mic),
-    micValid: micValidity(accept, keys),
+    micValid: micValidity(
+      accept,
+      { ...keys, ...(jsIntKey && { jsIntKey }) },
+      { joinReqType, joinEUI: euis.joinEUI, devNonce },
+    ),
   };
 }
 
@@ -235,8 +321,7 @@ function describeRejoinRequest(rejoin: RejoinRequest, keys: Keys): Record<string
 
 function describeDataFrame(
   frame: DataFrame,
-  keys: Keys,
-  numbers: Numbers,
+  { keys, numbers, macVersion }: Arguments,
 ): Record<string, unknown> {
   const direction = dataFrameDirection(frame);
   const fCnt = numbers.fCnt ?? frame.fCnt;
@@ -245,16 +330,26 @@ function describeDataFrame(
       `--f-cnt ${fCnt} does not end in the frame's 16-bit FCnt ${frame.fCnt} (${fCnt % 0x10000} ≠ ${frame.fCnt}).`,
     );
   }
-  const v11 =
+  const v11Keys =
     keys.fNwkSIntKey !== undefined ||
     keys.sNwkSIntKey !== undefined ||
     keys.nwkSEncKey !== undefined;
+  if (v11Keys && macVersion !== undefined && macVersion !== '1.1')
+    throw new UsageError(
+      `--mac-version ${macVersion} has no FNwkSIntKey, SNwkSIntKey or NwkSEncKey: give --nwk-s-key, or --mac-version 1.1.`,
+    );
+  if (keys.nwkSKey && macVersion === '1.1')
+    throw new UsageError(
+      '--nwk-s-key is a LoRaWAN 1.0 key; a 1.1 device has --f-nwk-s-int-key, --s-nwk-s-int-key and --nwk-s-enc-key.',
+    );
+  const v11 = v11Keys || macVersion === '1.1';
   // With 1.1 integrity keys as well, verifyMIC says so itself (conflicting_keys).
   if (keys.nwkSKey && keys.nwkSEncKey)
     throw new UsageError(
       'give the session keys of one LoRaWAN version: --nwk-s-key (1.0) or --nwk-s-enc-key (1.1), not both.',
     );
-  const micValid = micValidity(frame, keys, { ...numbers, fCnt });
+  const { confFCnt, txDr, txCh } = numbers;
+  const micValid = micValidity(frame, keys, { fCnt, confFCnt, txDr, txCh });
   const { devAddr, fPort } = frame;
   const payloadKey =
     fPort === undefined
@@ -280,11 +375,11 @@ function describeDataFrame(
   const macSource = fPort === 0 ? plaintext : fOpts;
   // Without session keys the version is unknown: FOpts are read as 1.0 (in the clear), and
   // if they do not parse they may well be 1.1 (encrypted), which is no malformed frame.
-  const versionKnown = v11 || keys.nwkSKey !== undefined;
+  const versionKnown = v11 || keys.nwkSKey !== undefined || macVersion !== undefined;
   const macCommands =
     macSource &&
     withMACHint(micValid, fPort === 0 ? 'FRMPayload' : 'FOpts', versionKnown, () =>
-      decodeMACCommands(macSource, direction),
+      decodeMACCommands(macSource, direction, { version: macVersion }),
     );
 
   return {
@@ -298,15 +393,35 @@ function describeDataFrame(
     frmPayload: toHex(frame.frmPayload),
     mic: toHex(frame.mic),
     micValid,
-    plaintext: plaintext ? toHex(plaintext) : null,
+    plaintext: !plaintext
+      ? null
+      : fPort === 0 && macCommands?.some(carriesKey)
+        ? '(MAC commands carrying a key, not shown)'
+        : toHex(plaintext),
     macCommands: macCommands ? macCommands.map(describeMACCommand) : null,
   };
+}
+
+/** What stands for a key that a MAC command carries (RootWorSKey): keys are not printed. */
+const HIDDEN_KEY = '(a key, not shown)';
+
+function fieldKinds(command: MACCommand): Readonly<Record<string, { readonly kind: string }>> {
+  return command.name === 'Proprietary' ? {} : MAC_COMMANDS[command.name].fields;
+}
+
+function carriesKey(command: MACCommand): boolean {
+  return Object.values(fieldKinds(command)).some((field) => field.kind === 'aesKey');
 }
 
 function describeMACCommand(command: MACCommand): Record<string, unknown> {
   const { cid, name, ...fields } = command as MACCommand & Record<string, unknown>;
   if (command.name === 'Proprietary') return { cid, name, payload: toHex(command.payload) };
-  return { cid, name, ...fields };
+  const kinds = fieldKinds(command);
+  const shown = Object.entries(fields).map(([key, value]) => [
+    key,
+    kinds[key]!.kind === 'aesKey' ? HIDDEN_KEY : value instanceof Uint8Array ? toHex(value) : value,
+  ]);
+  return { cid, name, ...Object.fromEntries(shown) };
 }
 
 /** `verifyMIC`, or `null` when the keys or context given do not determine the MIC. */

@@ -3,16 +3,21 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
   computeMIC,
+  deriveJSEncKey,
+  deriveJSIntKey,
+  encodeMACCommands,
   encodePHYPayload,
   encryptFRMPayload,
   encryptJoinAccept,
   fromHex,
   parseAesKey,
   parseDevAddr,
+  parseEui64,
   runCli,
   toHex,
   type DataFrame,
   type JoinAccept,
+  type MACCommand,
 } from '../src/index';
 import { vectors } from './vectors';
 
@@ -288,6 +293,80 @@ describe('lorawan decode: join and rejoin', () => {
     },
   );
 
+  it('join-accept with OptNeg: verifies the MIC given the request it answers', () => {
+    const v = vectors.join_accepts.find((a) => a.lorawan === '1.1')!;
+    const keys = ['--nwk-key', v.nwkKey!, '--js-int-key', v.jsIntKey!];
+    const request = ['--join-eui', v.joinEUI!, '--dev-nonce', v.devNonce!];
+    expect(decode(v.phyPayload, ...keys, ...request).json).toMatchObject({
+      dlSettings: { optNeg: true },
+      mic: v.mic,
+      micValid: true,
+    });
+    expect(decode(v.phyPayload, ...keys, ...request, '--join-req-type', '0xFF').json).toMatchObject(
+      { micValid: true },
+    );
+    // The MIC covers the request: another DevNonce, another MIC.
+    expect(
+      decode(v.phyPayload, ...keys, '--join-eui', v.joinEUI!, '--dev-nonce', '0103').json,
+    ).toMatchObject({ micValid: false });
+    expect(decode(v.phyPayload, ...keys, '--join-eui', v.joinEUI!).json).toMatchObject({
+      micValid: null,
+    });
+  });
+
+  describe('join-accept answering a rejoin-request', () => {
+    const nwkKey = parseAesKey('0102030405060708090A0B0C0D0E0F10');
+    const devEUI = parseEui64('0004A30B001C0530');
+    const joinEUI = parseEui64('70B3D57ED0000000');
+    const jsIntKey = deriveJSIntKey(nwkKey, devEUI);
+    const jsEncKey = deriveJSEncKey(nwkKey, devEUI);
+    const unsigned: JoinAccept = {
+      mType: 'JoinAccept',
+      joinNonce: 7,
+      netID: 0x13,
+      devAddr: parseDevAddr('260B1234'),
+      dlSettings: { optNeg: true, rx1DROffset: 0, rx2DataRate: 3 },
+      rxDelay: 1,
+      mic: new Uint8Array(4),
+    };
+    const mic = computeMIC(unsigned, { jsIntKey }, { joinReqType: 2, joinEUI, devNonce: 0xdb });
+    const hex = toHex(encryptJoinAccept(jsEncKey, encodePHYPayload({ ...unsigned, mic })));
+    const request = ['--join-req-type', '2', '--join-eui', toHex(joinEUI), '--dev-nonce', '00DB'];
+
+    it('decrypts with --js-enc-key and verifies with --js-int-key', () => {
+      const keys = ['--js-enc-key', toHex(jsEncKey), '--js-int-key', toHex(jsIntKey)];
+      expect(decode(hex, ...keys, ...request).json).toMatchObject({
+        joinNonce: '000007',
+        devAddr: '260B1234',
+        micValid: true,
+      });
+    });
+
+    it('derives both keys from --nwk-key and --dev-eui', () => {
+      const keys = ['--nwk-key', toHex(nwkKey), '--dev-eui', toHex(devEUI)];
+      expect(decode(hex, ...keys, ...request).json).toMatchObject({ micValid: true });
+      expect(
+        decode(hex, ...keys, ...request.slice(0, 4), '--dev-nonce', '00DC').json,
+      ).toMatchObject({ micValid: false });
+    });
+
+    it('stays encrypted without a key for it', () => {
+      expect(decode(hex, '--nwk-key', toHex(nwkKey), ...request).json).toEqual({
+        mType: 'JoinAccept',
+        major: 'LoRaWANR1',
+        encrypted: hex.slice(2),
+        micValid: null,
+      });
+    });
+
+    it('asks for the rejoin type when given --js-enc-key alone', () => {
+      expect(decode(hex, '--js-enc-key', toHex(jsEncKey))).toMatchObject({
+        code: 2,
+        err: expect.stringContaining('give its --join-req-type (0, 1 or 2)'),
+      });
+    });
+  });
+
   it('rejoin-request type 1: derives the JSIntKey from --nwk-key', () => {
     const v = vectors.rejoin_requests[1]!;
     expect(decode(v.phyPayload, '--nwk-key', v.key).json['micValid']).toBe(false);
@@ -299,6 +378,93 @@ describe('lorawan decode: join and rejoin', () => {
       major: 'LoRaWANR1',
       payload: 'CAFE',
     });
+  });
+});
+
+describe('lorawan decode: MAC commands', () => {
+  const nwkSKey = parseAesKey('44024241ED4CE9A68C6A8BC055233FD3');
+  const devAddr = parseDevAddr('49BE7DF1');
+  /** A 1.0 data frame carrying `commands` in FOpts, or in an FPort-0 payload. */
+  function frameWith(commands: MACCommand[], direction: 'up' | 'down', fPort0 = false): string {
+    const bytes = encodeMACCommands(commands, direction);
+    const unsigned: DataFrame = {
+      ...(direction === 'up'
+        ? {
+            mType: 'UnconfirmedDataUp',
+            fCtrl: { adr: false, adrAckReq: false, ack: false, classB: false },
+          }
+        : { mType: 'UnconfirmedDataDown', fCtrl: { adr: false, ack: false, fPending: false } }),
+      devAddr,
+      fCnt: 1,
+      fOpts: fPort0 ? new Uint8Array(0) : bytes,
+      ...(fPort0 && { fPort: 0 }),
+      frmPayload: fPort0
+        ? encryptFRMPayload(nwkSKey, direction, devAddr, 1, bytes)
+        : new Uint8Array(0),
+      mic: new Uint8Array(4),
+    } as DataFrame;
+    return toHex(encodePHYPayload({ ...unsigned, mic: computeMIC(unsigned, { nwkSKey }) }));
+  }
+
+  it('shows relay commands, bytes in hex and a key sent in a command not at all', () => {
+    const commands: MACCommand[] = [
+      {
+        name: 'UpdateUplinkListReq',
+        cid: 0x43,
+        uplinkListIdx: 1,
+        bucketSize: 0,
+        reloadRate: 63,
+        devAddr: parseDevAddr('260B1234'),
+        wFCnt: 9,
+        rootWorSKey: parseAesKey('C0FFEE00C0FFEE00C0FFEE00C0FFEE00'),
+      },
+      {
+        name: 'FilterListReq',
+        cid: 0x42,
+        filterListIdx: 1,
+        filterListAction: 1,
+        filterListEUI: fromHex('70B3D57E'),
+      },
+    ];
+    const { out, json } = decode(frameWith(commands, 'down', true), '--nwk-s-key', toHex(nwkSKey));
+    expect(json['macCommands']).toEqual([
+      {
+        cid: 0x43,
+        name: 'UpdateUplinkListReq',
+        uplinkListIdx: 1,
+        bucketSize: 0,
+        reloadRate: 63,
+        devAddr: '260B1234',
+        wFCnt: 9,
+        rootWorSKey: '(a key, not shown)',
+      },
+      {
+        cid: 0x42,
+        name: 'FilterListReq',
+        filterListIdx: 1,
+        filterListAction: 1,
+        filterListEUI: '70B3D57E',
+      },
+    ]);
+    expect(json['plaintext']).toBe('(MAC commands carrying a key, not shown)');
+    expect(out).not.toMatch(/C0FFEE/);
+  });
+
+  it('--mac-version refuses the commands that version does not define', () => {
+    const hex = frameWith([{ name: 'DeviceTimeReq', cid: 0x0d }], 'up');
+    const key = ['--nwk-s-key', toHex(nwkSKey)];
+    expect(decode(hex, ...key, '--mac-version', '1.0.3').json['macCommands']).toEqual([
+      { cid: 0x0d, name: 'DeviceTimeReq' },
+    ]);
+    expect(decode(hex, ...key, '--mac-version', '1.0.2')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining(
+        'FOpts: Unknown uplink MAC command CID 0x0D in LoRaWAN 1.0.2 (DeviceTimeReq is LoRaWAN 1.0.3 and later)',
+      ),
+    });
+    // Without keys, 1.0.x FOpts are in the clear and a wrong one is an error; 1.1 ones are encrypted.
+    expect(decode(hex, '--mac-version', '1.0.2').code).toBe(2);
+    expect(decode(hex, '--mac-version', '1.1').json).toMatchObject({ macCommands: null });
   });
 });
 
@@ -357,6 +523,51 @@ describe('lorawan: command line errors', () => {
       'give the keys of one version',
     ],
     ['a malformed frame', ['decode', '40F17DBE49'], 'at least 12 bytes'],
+    [
+      'a malformed EUI',
+      ['decode', '00', '--join-eui', '70B3D57E'],
+      '--join-eui takes 16 hex digits',
+    ],
+    [
+      'a DevNonce in decimal',
+      ['decode', '00', '--dev-nonce', '258'],
+      '--dev-nonce takes 4 hex digits',
+    ],
+    [
+      'a reserved JoinReqType',
+      ['decode', '00', '--join-req-type', 'rejoin'],
+      '--join-req-type takes 0xFF (a join-request) or 0, 1, 2',
+    ],
+    ['a JoinReqType of 3', ['decode', '00', '--join-req-type', '3'], 'not "3"'],
+    [
+      'an unknown MAC version',
+      ['decode', '00', '--mac-version', '1.2'],
+      '--mac-version takes one of',
+    ],
+    [
+      '1.1 keys with a 1.0 MAC version',
+      [
+        'decode',
+        '40F17DBE4900020001954378762B11FF0D',
+        '--mac-version',
+        '1.0.4',
+        '--s-nwk-s-int-key',
+        '0'.repeat(32),
+      ],
+      'has no FNwkSIntKey',
+    ],
+    [
+      'a 1.0 key with MAC version 1.1',
+      [
+        'decode',
+        '40F17DBE4900020001954378762B11FF0D',
+        '--mac-version',
+        '1.1',
+        '--nwk-s-key',
+        '0'.repeat(32),
+      ],
+      '--nwk-s-key is a LoRaWAN 1.0 key',
+    ],
     ['a reserved Major', ['decode', '41F17DBE4900020001954378762B11FF0D'], 'Major 1 is reserved'],
   ])('exits 2 with one line for %s', (_, argv, message) => {
     const { code, out, err } = run(...argv);
