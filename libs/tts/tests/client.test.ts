@@ -81,6 +81,18 @@ function ttsError(
   };
 }
 
+/** An error as Powertools logs it: message, stack and every field, through its causes. */
+function logged(error: unknown, depth = 0): string {
+  // Duck-typed: fetch's errors come from another realm than Jest's `Error`.
+  if (typeof error !== 'object' || error === null || depth > 8) return String(error);
+  const { message, stack, cause } = error as {
+    message?: unknown;
+    stack?: unknown;
+    cause?: unknown;
+  };
+  return [message, stack, JSON.stringify({ ...error }), logged(cause, depth + 1)].join('\n');
+}
+
 function client(
   fetch: FetchFunction,
   sleeps: number[] = [],
@@ -204,6 +216,29 @@ describe('TtsClient transport', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'tts_unreachable', retryable: true });
     expect((error as Error).message).toContain('ENOTFOUND');
+  });
+
+  it('keeps an API key that fetch quotes out of the error and its causes, as a logger prints them', async () => {
+    // fetch refuses a header value with a control character, quoting the whole value.
+    const badKey = `${API_KEY}\u0000`;
+    const fetchError = await fetch('http://127.0.0.1:9/', {
+      headers: { authorization: `Bearer ${badKey}` },
+    }).catch((e: unknown) => e as Error);
+    expect(fetchError.message).toContain(API_KEY);
+    const failing: FetchFunction = async () => {
+      throw fetchError;
+    };
+    const error = await new TtsClient({
+      baseURL: BASE,
+      apiKey: async () => badKey,
+      fetch: failing,
+      maxAttempts: 1,
+    })
+      .getAuthInfo()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'tts_unreachable', retryable: true });
+    expect(logged(error)).toContain('invalid header value');
+    expect(logged(error)).not.toContain(API_KEY.split('.')[2]!);
   });
 
   it('parses TTS error bodies into namespace, name, message and correlation id', async () => {

@@ -131,6 +131,29 @@ function redact(text: string, apiKey: string | undefined): string {
   return out;
 }
 
+// TTS nests no causes; fetch and undici a few levels at most.
+const MAX_CAUSE_DEPTH = 4;
+
+/**
+ * A copy of `error` and its causes that says the same with key-shaped text redacted, to keep
+ * as an error's `cause`. Loggers print causes whole (Powertools: message, stack and every
+ * field), and fetch's own errors quote what they were given: an API key with a character a
+ * header may not hold comes back verbatim in `Headers.append: "Bearer NNSXS…" is an invalid
+ * header value`.
+ */
+function redactedCause(error: unknown, apiKey: string, depth = 0): Error {
+  const original = error instanceof Error ? error : new Error(String(error));
+  const cause =
+    original.cause !== undefined && depth < MAX_CAUSE_DEPTH
+      ? { cause: redactedCause(original.cause, apiKey, depth + 1) }
+      : undefined;
+  const copy = new Error(redact(original.message, apiKey), cause);
+  copy.name = original.name;
+  const code = (original as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(copy, { code: redact(code, apiKey) });
+  return copy;
+}
+
 /**
  * The transport under `TtsClient`: JSON over fetch with a Bearer API key, a timeout per
  * attempt, and retries with exponential backoff and full jitter on 429, 5xx and network
@@ -225,7 +248,7 @@ export class TtsHttp {
           'tts_timeout',
           `TTS did not answer ${where} within ${this.timeoutMs} ms.`,
           { method: request.method, path: request.path },
-          { cause: error },
+          { cause: redactedCause(error, apiKey) },
         );
       }
       const reason = redact(
@@ -240,7 +263,7 @@ export class TtsHttp {
         'tts_unreachable',
         `Could not reach TTS for ${where} (${reason}): check ClusterAddress and the network path to the cluster.`,
         { method: request.method, path: request.path },
-        { cause: error },
+        { cause: redactedCause(error, apiKey) },
       );
     }
     if (status >= 200 && status < 300) {
@@ -256,7 +279,7 @@ export class TtsHttp {
           undefined,
           undefined,
           { method: request.method, path: request.path },
-          { cause: error },
+          { cause: redactedCause(error, apiKey) },
         );
       }
     }
