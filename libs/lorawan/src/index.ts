@@ -64,4 +64,6 @@ export {
 } from './mic';
 export type { JoinReqType, UplinkMICParams } from './mic';
 export { decodePHYPayload, encodePHYPayload } from './phy-payload';
+export { decodeForwardUplinkReq, encodeForwardUplinkReq, RELAY_F_PORT } from './relay';
+export type { ForwardUplinkReq } from './relay';
 export type { DecodeOptions, PHYPayload, Proprietary } from './phy-payload';
