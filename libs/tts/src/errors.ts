@@ -44,10 +44,18 @@ export class TtsApiError extends TtsError {
     /** TTS's correlation id, to quote when asking the cluster's operator. */
     readonly correlationID: string | undefined,
     attributes: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; afterUnansweredAttempt?: boolean },
   ) {
     super(code, message, attributes, options);
+    this.afterUnansweredAttempt = options?.afterUnansweredAttempt ?? false;
   }
+
+  /**
+   * Whether an earlier attempt of the same call went unanswered (a timeout, a dropped
+   * connection), and so may have landed: a 409 to a retried create may then be about what
+   * this very call created.
+   */
+  readonly afterUnansweredAttempt: boolean;
 }
 
 /**

@@ -99,6 +99,22 @@ function apiError(status: number, name: string, retryable = status >= 500): TtsA
   return new TtsApiError(name, `TTS refused: ${name}`, status, retryable, 'pkg/test', 'c0ffee');
 }
 
+/** The 409 a retried create meets when its first, unanswered attempt landed after all. */
+function ownConflict(name: string): TtsApiError {
+  return new TtsApiError(
+    name,
+    `TTS refused: ${name}`,
+    409,
+    false,
+    'pkg/test',
+    'c0ffee',
+    {},
+    {
+      afterUnansweredAttempt: true,
+    },
+  );
+}
+
 const IDS = {
   applicationID: 'app1',
   deviceID: 'dev1',
@@ -181,6 +197,21 @@ describe('registerEndDevice with root keys', () => {
     expect(failing.calls.filter((call) => call.startsWith('delete'))).toEqual([]);
   });
 
+  it('undoes its own Identity Server create that landed on an unanswered attempt when a later step fails', async () => {
+    const tts = new FakeRegistry();
+    tts.createEndDevice = async (device) => {
+      tts.calls.push('createEndDevice');
+      tts.components.is.set(device.ids.deviceID, {
+        devEUI: device.ids.devEUI,
+        joinEUI: device.ids.joinEUI,
+      });
+      throw ownConflict('end_device_euis_taken');
+    };
+    tts.failOn('setJoinServerDevice', apiError(400, 'invalid_key'));
+    await expect(registerEndDevice(tts, KEYS)).rejects.toMatchObject({ code: 'invalid_key' });
+    expect(tts.registered).toEqual([]);
+  });
+
   it('refuses a device ID that IS has with other EUIs, and deletes nothing', async () => {
     const tts = new FakeRegistry();
     tts.components.is.set('dev1', { devEUI: '0004A30B001C0531', joinEUI: IDS.joinEUI });
@@ -247,6 +278,22 @@ describe('registerEndDevice with a claim', () => {
     tts.components.is.set('dev1', { devEUI: IDS.devEUI, joinEUI: IDS.joinEUI });
     await expect(registerEndDevice(tts, CLAIM)).resolves.toEqual({ existed: true });
     expect(tts.registered).toEqual(['is:dev1', 'ns:dev1', 'as:dev1', 'claim:dev1']);
+  });
+
+  it('takes a 409 after an unanswered claim attempt as its own claim, and releases it on failure', async () => {
+    const tts = new FakeRegistry();
+    // The first attempt claimed, its answer was lost; the transport's retry met the claim.
+    tts.claimEndDevice = async (claim) => {
+      tts.calls.push('claimEndDevice');
+      tts.components.claims.add(claim.deviceID);
+      throw ownConflict('already_claimed');
+    };
+    tts.failOn('setNetworkServerDevice', apiError(400, 'invalid_frequency_plan'));
+    await expect(registerEndDevice(tts, CLAIM)).rejects.toMatchObject({
+      code: 'invalid_frequency_plan',
+    });
+    expect(tts.calls).toContain('unclaimEndDevice');
+    expect(tts.registered).toEqual([]);
   });
 
   it('refuses a device claimed elsewhere', async () => {

@@ -221,9 +221,12 @@ describe('TtsClient transport', () => {
   it('keeps an API key that fetch quotes out of the error and its causes, as a logger prints them', async () => {
     // fetch refuses a header value with a control character, quoting the whole value.
     const badKey = `${API_KEY}\u0000`;
-    const fetchError = await fetch('http://127.0.0.1:9/', {
+    const fetchError = (await fetch('http://127.0.0.1:9/', {
       headers: { authorization: `Bearer ${badKey}` },
-    }).catch((e: unknown) => e as Error);
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
     expect(fetchError.message).toContain(API_KEY);
     const failing: FetchFunction = async () => {
       throw fetchError;
@@ -239,6 +242,25 @@ describe('TtsClient transport', () => {
     expect(error).toMatchObject({ code: 'tts_unreachable', retryable: true });
     expect(logged(error)).toContain('invalid header value');
     expect(logged(error)).not.toContain(API_KEY.split('.')[2]!);
+  });
+
+  it('says whether a refusal followed an attempt that went unanswered (and so may have landed)', async () => {
+    const conflict = ttsError(
+      409,
+      6,
+      'pkg/identityserver/bunstore',
+      'end_device_euis_taken',
+      'taken',
+    );
+    const device = { ids: IDS, networkServerAddress: 'x', applicationServerAddress: 'x' };
+    const retried = await client(scriptedFetch(new TypeError('fetch failed'), conflict).fetch)
+      .createEndDevice(device)
+      .catch((e: unknown) => e);
+    expect(retried).toMatchObject({ status: 409, afterUnansweredAttempt: true });
+    const direct = await client(scriptedFetch(conflict).fetch)
+      .createEndDevice(device)
+      .catch((e: unknown) => e);
+    expect(direct).toMatchObject({ status: 409, afterUnansweredAttempt: false });
   });
 
   it('parses TTS error bodies into namespace, name, message and correlation id', async () => {

@@ -160,7 +160,9 @@ function redactedCause(error: unknown, apiKey: string, depth = 0): Error {
  * failures (never on other 4xx). Failures become `TtsApiError` / `TtsConnectionError`.
  *
  * Retrying a POST is safe for the calls this project makes: a create that did land
- * answers the retry with 409, which the callers treat as "exists" and check.
+ * answers the retry with 409, which the callers treat as "exists" and check; the error says
+ * whether an earlier attempt went unanswered (`afterUnansweredAttempt`), so that they can
+ * tell their own landed create from someone else's.
  */
 export class TtsHttp {
   private readonly baseURL: string;
@@ -189,12 +191,20 @@ export class TtsHttp {
   async request<T = unknown>(request: TtsRequest): Promise<T> {
     let apiKey = (await this.apiKey()).trim();
     let refreshed = false;
+    let unanswered = false;
     const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
     const url = `${this.baseURL}${request.path}${query}`;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(url, this.init(request, apiKey), request, apiKey);
+      const outcome = await this.attempt(
+        url,
+        this.init(request, apiKey),
+        request,
+        apiKey,
+        unanswered,
+      );
       if (!(outcome instanceof TtsApiError || outcome instanceof TtsConnectionError))
         return outcome as T;
+      unanswered ||= outcome instanceof TtsConnectionError;
       if (outcome instanceof TtsApiError && outcome.status === 401 && !refreshed) {
         refreshed = true;
         const fresh = (await this.apiKey({ refresh: true })).trim();
@@ -231,6 +241,7 @@ export class TtsHttp {
     init: RequestInit,
     request: TtsRequest,
     apiKey: string,
+    afterUnansweredAttempt: boolean,
   ): Promise<unknown | TtsApiError | TtsConnectionError> {
     const where = `${request.method} ${request.path}`;
     const signal = AbortSignal.timeout(this.timeoutMs);
@@ -283,7 +294,7 @@ export class TtsHttp {
         );
       }
     }
-    return this.apiError(status, text, retryAfter, request, apiKey);
+    return this.apiError(status, text, retryAfter, request, apiKey, afterUnansweredAttempt);
   }
 
   private apiError(
@@ -292,6 +303,7 @@ export class TtsHttp {
     retryAfter: string | null,
     request: TtsRequest,
     apiKey: string,
+    afterUnansweredAttempt: boolean,
   ): TtsApiError {
     const { message, details } = parseErrorBody(text);
     const code = details?.name ?? STATUS_NAMES[status] ?? `http_${status}`;
@@ -324,6 +336,7 @@ export class TtsHttp {
           ? { retryAfterMs: retryAfterSeconds * 1000 }
           : {}),
       },
+      { afterUnansweredAttempt },
     );
   }
 

@@ -43,7 +43,8 @@ export type UndoFailureListener = (step: string, error: unknown) => void;
  * step fails, the steps taken so far are undone in reverse, and the error is rethrown: no
  * half-registered device remains. A step that got no answer (timeout, 5xx) is undone too,
  * as it may have landed; one that TTS refused is not. A device ID that IS has with the
- * same EUIs (an earlier run of the same registration) is completed instead, never undone.
+ * same EUIs (an earlier run of the same registration) is completed instead, never undone;
+ * a 409 to a create or claim whose earlier attempt went unanswered is this run's own.
  *
  * @returns whether the device existed already
  * @throws TtsRegistrationError `device_id_taken` for an ID registered with other EUIs;
@@ -106,7 +107,10 @@ export async function registerEndDevice(
           });
         } catch (error) {
           if (!(error instanceof TtsApiError && error.status === 409)) throw error;
-          await completeEarlierRun(error);
+          // Our own create, landed on an attempt that got no answer: this run's, so undone
+          // with the rest if a later step fails.
+          if (error.afterUnansweredAttempt) await assertSameDevice(tts, ids, error);
+          else await completeEarlierRun(error);
         }
       },
     );
@@ -222,9 +226,11 @@ async function claim(
     });
   } catch (error) {
     if (!(error instanceof TtsApiError) || error.retryable) throw error;
-    // Claimed already: by an earlier run of this registration when IS has the device.
-    // (409 is also TTS's status for claiming_not_supported, which is no repeat.)
+    // Claimed already: by this very call when an attempt went unanswered (the retry then
+    // meets the claim that attempt made), or by an earlier run of this registration when IS
+    // has the device. (409 is also TTS's status for claiming_not_supported, no repeat.)
     if (error.status === 409 && error.code !== 'claiming_not_supported') {
+      if (error.afterUnansweredAttempt) return;
       try {
         return await completeEarlierRun(error);
       } catch {
