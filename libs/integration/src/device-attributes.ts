@@ -23,6 +23,8 @@ export const DEVICE_ATTRIBUTES = {
   appKey: 'appKey',
   nwkKey: 'nwkKey',
   claimAuthenticationCode: 'claimAuthenticationCode',
+  /** `true` on a thing whose device was claimed: deleting it releases the claim. */
+  claimed: 'claimed',
 } as const;
 
 /** `lorawanVersion` values and the TTS MAC versions they stand for. */
@@ -220,7 +222,8 @@ export function parseClaimDeviceAttributes(
 
 /**
  * The attribute update after a successful create or claim: the root keys and the claim
- * code leave the registry (`null` removes), and `deviceID` records the TTS device.
+ * code leave the registry (`null` removes), `deviceID` records the TTS device, and a claimed
+ * one says so (`claimed`), so that deleting the thing releases the claim.
  */
 export function provisionedAttributes(
   spec: OtaaDeviceSpec | ClaimDeviceSpec,
@@ -234,6 +237,7 @@ export function provisionedAttributes(
     : {
         [DEVICE_ATTRIBUTES.claimAuthenticationCode]: null,
         [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID,
+        [DEVICE_ATTRIBUTES.claimed]: 'true',
       };
 }
 

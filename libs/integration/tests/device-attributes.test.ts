@@ -409,7 +409,7 @@ describe('provisionedAttributes', () => {
     });
   });
 
-  it('removes the claim code of a claimed device and records its ID', () => {
+  it('removes the claim code of a claimed device, records its ID and that it is claimed', () => {
     const spec = parseClaimDeviceAttributes(
       { devEUI: '0004A30B001C0530', joinEUI: '70B3D57ED0000000', claimAuthenticationCode: 'ABC' },
       CONTEXT,
@@ -417,6 +417,7 @@ describe('provisionedAttributes', () => {
     expect(provisionedAttributes(spec)).toEqual({
       claimAuthenticationCode: null,
       deviceID: 'eui-0004a30b001c0530',
+      claimed: 'true',
     });
   });
 });

@@ -327,4 +327,18 @@ describe('deleteEndDeviceEverywhere', () => {
     ]);
     expect(tts.registered).toEqual([]);
   });
+
+  it('releases the claim of a claimed device instead of deleting it from the Join Server', async () => {
+    const tts = new FakeRegistry();
+    tts.components.claims.add('dev1');
+    tts.components.is.set('dev1', { devEUI: IDS.devEUI, joinEUI: IDS.joinEUI });
+    await deleteEndDeviceEverywhere(tts, IDS, { claimed: true });
+    expect(tts.calls).toEqual([
+      'deleteApplicationServerDevice',
+      'deleteNetworkServerDevice',
+      'unclaimEndDevice',
+      'deleteEndDevice',
+    ]);
+    expect(tts.registered).toEqual([]);
+  });
 });

@@ -47,7 +47,7 @@ function createdEvent(attributes: Record<string, string>, eventId = 'e1', operat
 const TOPIC = `lorawan/${THING}/provisioning`;
 
 describe('ClaimThing', () => {
-  it('claims, registers IS → NS → AS, removes the code and publishes claimed', async () => {
+  it('claims, registers IS → NS → AS, removes the code, marks the thing claimed and publishes claimed', async () => {
     const { deps, tts, registry, publisher, createThing } = setUp();
     await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).resolves.toEqual({
       result: 'claimed',
@@ -82,6 +82,8 @@ describe('ClaimThing', () => {
       stackName: 'tts-stack',
       joinEUI: '70B3D57ED0000000',
       deviceID: 'eui-0004a30b001c0530',
+      // Deleting the thing then releases the claim.
+      claimed: 'true',
     });
     expect(publisher.on(TOPIC)).toEqual([{ status: 'claimed', deviceID: 'eui-0004a30b001c0530' }]);
   });

@@ -2,9 +2,11 @@
  * CreateThing: keeps TTS's device registry in step with the things of the integration's
  * thing type. A thing created with LoRaWAN attributes and an `appKey` becomes a TTS device
  * (IS → JS → NS → AS, undone on failure), then loses its root keys; a deleted thing's
- * device is deleted (AS → NS → JS → IS). The outcome goes to `lorawan/<thing>/provisioning`.
+ * device is deleted (AS → NS → JS → IS; a claimed one's claim released instead of JS). The
+ * outcome goes to `lorawan/<thing>/provisioning`.
  */
 import {
+  DEVICE_ATTRIBUTES,
   deviceIDOfThing,
   handleRegistryEventOnce,
   provisioningKind,
@@ -52,6 +54,11 @@ async function deleted(
   deps: CreateDeviceDeps,
   ignore: IgnoreEvent,
 ): Promise<RegistryEventResult> {
+  // Its keys or claim code are still there: the device was never provisioned from this thing
+  // (a create TTS refused, say, because the device ID belongs to another device), so the TTS
+  // device of that ID, if any, is not this thing's to delete.
+  if (provisioningKind(event.attributes) !== undefined)
+    return ignore('the thing was never provisioned: it still carries its appKey or claim code');
   // A thing of that name that exists again is a new thing for the same device: keep the device.
   if (await deps.registry.describeThing(event.thingName))
     return ignore('a thing of that name exists again');
@@ -61,10 +68,11 @@ async function deleted(
   });
   if (!deviceID) return ignore('the thing names no TTS device');
   try {
-    await deleteEndDeviceEverywhere(deps.tts, {
-      applicationID: deps.config.applicationID,
-      deviceID,
-    });
+    await deleteEndDeviceEverywhere(
+      deps.tts,
+      { applicationID: deps.config.applicationID, deviceID },
+      { claimed: event.attributes[DEVICE_ATTRIBUTES.claimed] === 'true' },
+    );
   } catch (error) {
     await publishFailedOutcome(deps, event.thingName, deviceID, error);
     throw error;

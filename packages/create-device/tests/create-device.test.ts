@@ -305,6 +305,37 @@ describe('CreateThing on deleted', () => {
     expect(publisher.on(provisioning(THING))).toEqual([{ status: 'deleted', deviceID: 'dev1' }]);
   });
 
+  it('releases the claim of a claimed device, before the Identity Server deletes it', async () => {
+    const { deps, tts, publisher } = setUp();
+    const event = registryEvent('DELETED', THING, {
+      devEUI: THING,
+      joinEUI: '70B3D57ED0000000',
+      stackName: 'tts-stack',
+      deviceID: 'dev1',
+      claimed: 'true',
+    });
+    await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'deleted' });
+    expect(tts.methods).toEqual([
+      'deleteApplicationServerDevice',
+      'deleteNetworkServerDevice',
+      'unclaimEndDevice',
+      'deleteEndDevice',
+    ]);
+    expect(tts.argument('unclaimEndDevice')).toEqual({ applicationID: 'my-app', deviceID: 'dev1' });
+    expect(publisher.on(provisioning(THING))).toEqual([{ status: 'deleted', deviceID: 'dev1' }]);
+  });
+
+  it('leaves the TTS device alone when the deleted thing was never provisioned', async () => {
+    const { deps, tts, publisher } = setUp();
+    // TTS refused the create: the device ID belongs to another device, which must stay.
+    tts.devices.set('dev1', { devEUI: '0004A30B001C0999', joinEUI: '70B3D57ED0000000' });
+    const event = registryEvent('DELETED', THING, { ...ATTRIBUTES, deviceID: 'dev1' });
+    await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'ignored' });
+    expect(tts.methods).toEqual([]);
+    expect(tts.devices.has('dev1')).toBe(true);
+    expect(publisher.messages).toEqual([]);
+  });
+
   it('finds the device ID in the thing name with the DeviceID scheme', async () => {
     const { deps, tts } = setUp({ scheme: 'DeviceID' });
     await expect(

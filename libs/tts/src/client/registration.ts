@@ -161,15 +161,20 @@ export async function registerEndDevice(
 /**
  * Deletes a device from every component, AS → NS → JS → IS (the reverse of creation, so
  * that no component keeps a device the Identity Server no longer lists). A component that
- * does not have it is fine.
+ * does not have it is fine. A claimed device has no registration on the cluster's Join
+ * Server; its claim on the external one is released instead, before the Identity Server
+ * registration goes (the Device Claiming Server finds the device there), so that the
+ * device can be claimed again, here or elsewhere.
  */
 export async function deleteEndDeviceEverywhere(
   tts: EndDeviceRegistryApi,
   ids: { readonly applicationID: string; readonly deviceID: string },
+  options: { readonly claimed?: boolean } = {},
 ): Promise<void> {
   await tts.deleteApplicationServerDevice(ids);
   await tts.deleteNetworkServerDevice(ids);
-  await tts.deleteJoinServerDevice(ids);
+  if (options.claimed) await tts.unclaimEndDevice(ids);
+  else await tts.deleteJoinServerDevice(ids);
   await tts.deleteEndDevice(ids);
 }
 
