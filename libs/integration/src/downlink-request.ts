@@ -136,6 +136,15 @@ export function parseDownlinkRequest(
       );
     }
     bytes = new Uint8Array(Buffer.from(text, 'base64'));
+    // Node skips what it cannot read (spare bits, padding in the middle); refuse rather than
+    // push other bytes than the application meant.
+    if (Buffer.from(bytes).toString('base64') !== text) {
+      throw reject(
+        'invalid_bytes',
+        `The downlink request for ${thingName} has bytes that are not canonical base64 (padding inside, or spare bits set). Encode the FRMPayload in standard base64 with padding (e.g. "AQI=").`,
+        { thingName },
+      );
+    }
     if (bytes.length > MAX_DOWNLINK_BYTES) {
       throw reject(
         'payload_too_large',

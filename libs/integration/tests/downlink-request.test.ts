@@ -68,6 +68,9 @@ describe('parseDownlinkRequest', () => {
     ],
     ['bytes that are not base64', { thingName: 'T', bytes: 'AQ*=' }, plain, 'invalid_bytes'],
     ['bytes without padding', { thingName: 'T', bytes: 'AQI' }, plain, 'invalid_bytes'],
+    // "AR==" decodes to the byte "AQ==" stands for: its spare bits would be dropped silently.
+    ['bytes in non-canonical base64', { thingName: 'T', bytes: 'AR==' }, plain, 'invalid_bytes'],
+    ['padding inside the bytes', { thingName: 'T', bytes: 'AQ==AQ==' }, plain, 'invalid_bytes'],
     ['bytes as an array', { thingName: 'T', bytes: [1, 2] }, plain, 'invalid_bytes'],
     [
       '243 bytes',
