@@ -79,7 +79,16 @@ export async function handleUplink(
     );
   }
   if (up.type === 'unsupported') {
-    deps.log.info('TTS message not handled', { message_type: up.field });
+    if (up.field === 'downlink_queue_invalidated') {
+      // TTS's AWS IoT default integration has no topic for it (TTS.md), so this arrives only
+      // from a newer TTS. Re-encrypting the dropped downlinks is not implemented: say so.
+      const dropped = (up.raw['downlink_queue_invalidated'] as { downlinks?: unknown } | null)
+        ?.downlinks;
+      deps.log.warn('TTS dropped queued downlinks (downlink_queue_invalidated): send them again', {
+        device_id: up.ids.deviceID,
+        downlinks: Array.isArray(dropped) ? dropped.length : 0,
+      });
+    } else deps.log.info('TTS message not handled', { message_type: up.field });
     return { status: 'ignored', type: up.field, reason: 'message type not handled' };
   }
   const thingName = thingNameFor(config, up.ids);

@@ -390,6 +390,25 @@ describe('handleUplink: other messages', () => {
     expect(world.registry.calls).toEqual([]);
     expect(world.publisher.messages).toEqual([]);
   });
+
+  it('warns that downlinks TTS invalidated are not sent again', async () => {
+    const world = setup();
+    await handleUplink(
+      {
+        end_device_ids: endDeviceIds,
+        downlink_queue_invalidated: {
+          downlinks: [{ f_port: 1 }, { f_port: 2 }],
+          last_f_cnt_down: 3,
+        },
+      },
+      world.deps,
+    );
+    expect(world.logs).toContainEqual({
+      level: 'warn',
+      message: expect.stringContaining('downlink_queue_invalidated'),
+      attributes: { device_id: 'eui-0004a30b001c0530', downlinks: 2 },
+    });
+  });
 });
 
 describe('handleUplink: f_cnt_too_low', () => {
