@@ -31,6 +31,25 @@ export class AwsRequestError extends IntegrationError {
   }
 }
 
+/**
+ * The deployment does not let a call succeed: the function's role lacks the permission, or a
+ * secret the stack names is missing or not a string. Retryable, like an invalid
+ * configuration (`ConfigurationError`): a fix of the stack makes the same event succeed, so
+ * until then events are retried and kept by the on-failure destination, not dropped.
+ */
+export class AwsDeploymentError extends IntegrationError {
+  override readonly name = 'AwsDeploymentError';
+
+  constructor(
+    code: string,
+    message: string,
+    attributes: Readonly<Record<string, unknown>>,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, true, attributes, options);
+  }
+}
+
 /** The response to a CloudFormation custom-resource request could not be delivered. */
 export class CloudFormationResponseError extends TransientError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -102,9 +121,10 @@ export function isNotFound(error: unknown): boolean {
 /**
  * Maps an SDK failure to the domain's errors. Throttling (429, and the control plane's
  * HTTP 400 `ThrottlingException`), 5xx and network failures become `TransientError`
- * (retryable); other rejections become a non-retryable `AwsRequestError` whose code says
- * what was wrong (`aws_invalid_request`, `aws_payload_too_large`, `aws_access_denied`,
- * `aws_not_found`, `aws_request_rejected`). The SDK error is kept as `cause`. An error that
+ * (retryable); a denied call an `AwsDeploymentError` `aws_access_denied` (retryable: the
+ * stack's role needs fixing, and the events must wait for that); other rejections become a
+ * non-retryable `AwsRequestError` whose code says what was wrong (`aws_invalid_request`,
+ * `aws_payload_too_large`, `aws_not_found`, `aws_request_rejected`). The SDK error is kept as `cause`. An error that
  * is already an `IntegrationError` passes through unchanged.
  */
 export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationError {
@@ -161,7 +181,7 @@ export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationErro
     );
   }
   if ((name !== undefined && ACCESS_DENIED.has(name)) || status === 401 || status === 403) {
-    return new AwsRequestError(
+    return new AwsDeploymentError(
       'aws_access_denied',
       `${where} was denied (${what}): ${detail}. Grant the function's role this action on the resource.`,
       attributes,

@@ -23,7 +23,12 @@ export type {
   CustomResourceUpdateEvent,
   RespondOptions,
 } from './custom-resource';
-export { AwsRequestError, CloudFormationResponseError, fromAwsError } from './errors';
+export {
+  AwsDeploymentError,
+  AwsRequestError,
+  CloudFormationResponseError,
+  fromAwsError,
+} from './errors';
 export type { AwsCallSite } from './errors';
 export { IotDataPublisher, MAX_PUBLISH_PAYLOAD_BYTES } from './publisher';
 export { CachedSecretReader, SecretsManagerSecretReader } from './secrets';

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretReader } from '@tts-aws-iot/integration';
 
-import { AwsRequestError, fromAwsError, isNotFound } from './errors';
+import { AwsDeploymentError, fromAwsError, isNotFound } from './errors';
 
 /** `SecretReader` on Secrets Manager (`AWSCURRENT`). Reads on every call; wrap it in `CachedSecretReader`. */
 export class SecretsManagerSecretReader implements SecretReader {
@@ -15,7 +15,7 @@ export class SecretsManagerSecretReader implements SecretReader {
       ));
     } catch (error) {
       if (isNotFound(error)) {
-        throw new AwsRequestError(
+        throw new AwsDeploymentError(
           'secret_not_found',
           `Secret ${secretID} does not exist (or has no current version). Check the stack created it and the function's secret ID setting.`,
           { secretID },
@@ -29,7 +29,7 @@ export class SecretsManagerSecretReader implements SecretReader {
       });
     }
     if (secret === undefined) {
-      throw new AwsRequestError(
+      throw new AwsDeploymentError(
         'secret_not_string',
         `Secret ${secretID} holds binary data; store its value as a string.`,
         { secretID },

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-iot-data-plane';
 import { IntegrationError, TransientError } from '@tts-aws-iot/integration';
 
-import { AwsRequestError, fromAwsError } from '../src';
+import { AwsDeploymentError, AwsRequestError, fromAwsError } from '../src';
 
 const site = {
   service: 'IoT Data',
@@ -77,7 +77,6 @@ describe('fromAwsError', () => {
       'aws_payload_too_large',
     ],
     ['an unmodelled 413', unmodelled('Whatever', 413), 'aws_payload_too_large'],
-    ['a denied call (403)', unmodelled('AccessDeniedException', 403), 'aws_access_denied'],
     ['a missing resource (404)', unmodelled('ResourceNotFoundException', 404), 'aws_not_found'],
     [
       'any other 4xx',
@@ -93,6 +92,16 @@ describe('fromAwsError', () => {
       cause: error,
       attributes: { action: 'UpdateThingShadow' },
     });
+  });
+
+  it.each([
+    ['a denied call (403)', unmodelled('AccessDeniedException', 403)],
+    ['expired credentials', unmodelled('ExpiredTokenException', 400)],
+  ])('makes %s retryable: the role needs fixing, and the event must not be dropped', (_, error) => {
+    const mapped = fromAwsError(error, site);
+    expect(mapped).toBeInstanceOf(AwsDeploymentError);
+    expect(mapped).toMatchObject({ code: 'aws_access_denied', retryable: true, cause: error });
+    expect(mapped.message).toContain("Grant the function's role");
   });
 
   it('passes errors of the domain through unchanged', () => {

@@ -255,12 +255,12 @@ describeWithMoto('AWS adapters against moto', () => {
       ).resolves.toBe('NNSXS.TEST');
     });
 
-    it('says which secret is missing, non-retryable', async () => {
+    it('says which secret is missing, retryable until the stack is fixed', async () => {
       await expect(
         new SecretsManagerSecretReader(secrets).getSecretString('tts/missing'),
       ).rejects.toMatchObject({
         code: 'secret_not_found',
-        retryable: false,
+        retryable: true,
         message: expect.stringContaining('tts/missing'),
       });
     });

@@ -47,17 +47,24 @@ export class KekRingSource {
     private readonly secretID: string,
   ) {}
 
-  /** The ring (from the reader's cache in steady state). */
+  /**
+   * The ring (from the reader's cache in steady state).
+   *
+   * @throws IntegrationError `invalid_kek_ring`, retryable: the events wait for the secret's
+   *   fix (as for an invalid configuration) instead of being dropped, and the malformed value
+   *   is dropped from the reader's cache, so that a retry reads the fixed one
+   */
   async ring(): Promise<KekRing> {
     const text = await this.secrets.getSecretString(this.secretID);
     if (text !== this.#text || this.#ring === undefined) {
       try {
         this.#ring = parseKekRing(text);
       } catch (error) {
+        this.secrets.invalidate?.(this.secretID);
         throw new IntegrationError(
           'invalid_kek_ring',
           `The KEK ring secret ${this.secretID} is malformed: ${(error as Error).message} Fix the secret's value.`,
-          false,
+          true,
           { secretID: this.secretID },
           { cause: error },
         );

@@ -101,16 +101,16 @@ describe('KekRingSource', () => {
     expect(JSON.stringify({ m: (error as Error).message })).not.toMatch(/0F0E0D0C|000102030405/i);
   });
 
-  it('refuses a malformed ring without quoting it', async () => {
-    const source = new KekRingSource(
-      new InMemorySecretReader(
-        new Map([['s/kek', `{"current":"a","keys":{"a":"${rfc.kek.slice(2)}"}}`]]),
-      ),
-      's/kek',
+  it('refuses a malformed ring without quoting it, and reads the secret anew on the retry', async () => {
+    const secrets = new InMemorySecretReader(
+      new Map([['s/kek', `{"current":"a","keys":{"a":"${rfc.kek.slice(2)}"}}`]]),
     );
+    const source = new KekRingSource(secrets, 's/kek');
     const error = await source.ring().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'invalid_kek_ring', retryable: false });
+    // Retryable, as an invalid configuration: the events wait for the fix, not dropped.
+    expect(error).toMatchObject({ code: 'invalid_kek_ring', retryable: true });
     expect((error as Error).message).not.toContain(rfc.kek.slice(2));
+    expect(secrets.invalidated).toEqual(['s/kek']);
   });
 
   it('wraps a plaintext AppSKey under the current KEK before the shadow keeps it', async () => {
