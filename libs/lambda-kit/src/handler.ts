@@ -18,7 +18,7 @@ export interface LambdaHandlerOptions<TEvent> {
  * `before` top-down and `after`/`onError` bottom-up):
  *
  * 1. `injectLambdaContext` — Lambda context on every log line; resets appended keys at the end.
- * 2. `captureLambdaHandler` — the handler's X-Ray subsegment (off outside Lambda).
+ * 2. `captureLambdaHandler` — the handler's X-Ray subsegment (only with a tracer).
  * 3. `logMetrics` — flushes metrics (with `ColdStart`) after success and failure alike.
  * 4. `logKeys` — TTS correlation ids and device identifiers as log keys.
  * 5. `errorPolicy` — innermost, so it logs with those keys and counts `Rejected` before
@@ -31,7 +31,7 @@ export function lambdaHandler<TEvent, TResult>(
 ): MiddyfiedHandler<TEvent, TResult | null, Error, Context> {
   return middy<TEvent, TResult | null, Error, Context>(fn)
     .use(injectLambdaContext(kit.logger, { resetKeys: true }))
-    .use(captureLambdaHandler(kit.tracer))
+    .use(kit.tracer ? [captureLambdaHandler(kit.tracer)] : [])
     .use(logMetrics(kit.metrics, { captureColdStartMetric: true }))
     .use(logKeys(kit.logger, options.logKeys ?? ttsLogKeys))
     .use(errorPolicy(kit.logger, kit.metrics));

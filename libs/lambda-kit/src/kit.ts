@@ -1,11 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 /** The Powertools instances one Lambda shares between its handler and its adapters. */
 export interface LambdaKit {
   readonly logger: Logger;
-  readonly tracer: Tracer;
+  /**
+   * Undefined outside Lambda and with `POWERTOOLS_TRACE_ENABLED=false`: the X-Ray SDK is
+   * then never loaded.
+   */
+  readonly tracer: Tracer | undefined;
   readonly metrics: Metrics;
   /**
    * Records the client's calls as X-Ray subsegments (`tracer.captureAWSv3Client`); returns
@@ -34,9 +38,9 @@ export const DEFAULT_METRICS_NAMESPACE = 'TtsAwsIot';
 
 /**
  * Creates the Logger, Tracer and Metrics of one Lambda (once, at module scope). Every log
- * line carries `function` = the log-visible name. The tracer records nothing outside
- * Lambda (Powertools checks the environment) or with `POWERTOOLS_TRACE_ENABLED=false`;
- * wrap SDK clients with `kit.captureAWSv3Client(client)`.
+ * line carries `function` = the log-visible name. Outside Lambda or with
+ * `POWERTOOLS_TRACE_ENABLED=false` there is no tracer at all; in Lambda, Powertools decides
+ * the rest. Wrap SDK clients with `kit.captureAWSv3Client(client)`.
  */
 export function createLambdaKit(options: LambdaKitOptions): LambdaKit {
   // Options win over Powertools' variables inside Powertools, so only fall back to a
@@ -46,7 +50,7 @@ export function createLambdaKit(options: LambdaKitOptions): LambdaKit {
   const namespace =
     options.metricsNamespace ??
     (process.env['POWERTOOLS_METRICS_NAMESPACE'] || DEFAULT_METRICS_NAMESPACE);
-  const tracer = new Tracer({ serviceName });
+  const tracer = tracingIsOff(process.env) ? undefined : loadTracing().createTracer(serviceName);
   const logger = new Logger({ serviceName, persistentKeys: { function: options.functionName } });
   const metrics = new Metrics({
     serviceName,
@@ -58,7 +62,7 @@ export function createLambdaKit(options: LambdaKitOptions): LambdaKit {
     logger,
     tracer,
     metrics,
-    captureAWSv3Client: (client) => tracer.captureAWSv3Client(client),
+    captureAWSv3Client: (client) => (tracer ? tracer.captureAWSv3Client(client) : client),
     counters: { count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value) },
   };
 }
@@ -76,4 +80,24 @@ function metricsLog(logger: Logger) {
       message.startsWith('No application metrics') ? logger.debug(message) : logger.warn(message),
     error: (message: string) => logger.error(message),
   };
+}
+
+/**
+ * Whether Powertools would certainly leave tracing off: `POWERTOOLS_TRACE_ENABLED=false`,
+ * or not in Lambda (no `AWS_EXECUTION_ENV`), as in tests and the local stack. Loading the
+ * X-Ray SDK there would cost every cold start ~10 ms and, through its async hook, every
+ * `await` of every invocation (HandleUplink's logic runs at half speed with it loaded).
+ * Any other case loads the tracer and leaves the finer checks to Powertools.
+ */
+function tracingIsOff(env: NodeJS.ProcessEnv): boolean {
+  return (
+    env['POWERTOOLS_TRACE_ENABLED']?.trim().toLowerCase() === 'false' ||
+    !env['AWS_EXECUTION_ENV']?.trim()
+  );
+}
+
+/** tracing.ts, evaluated only now: a static import would load the X-Ray SDK in every case. */
+function loadTracing(): typeof import('./tracing') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose (above)
+  return require('./tracing') as typeof import('./tracing');
 }
