@@ -1,12 +1,16 @@
 // `npm run bench uplink`: HandleUplink's logic in-process with end-to-end encryption on and
 // zero-latency ports (messages per second on one core; 100 devices, each with its own
 // session, in steady state: things known, KEK ring cached), then each Lambda bundle's size and
-// module-initialisation time beside a bundle that only imports the same AWS SDK clients.
+// module-initialisation time, outside Lambda and in Lambda with X-Ray, beside a bundle that
+// only imports the same AWS SDK clients and is built with the same options (Nx's, read from
+// `nx show project`), and the biggest parts of each bundle side by side.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+
+import type { BuildOptions, Format, Metafile } from 'esbuild';
 
 import { CachedSecretReader } from '@tts-aws-iot/aws';
 import {
@@ -164,63 +168,225 @@ async function throughput(): Promise<void> {
 // esbuild's API cannot be bundled into this benchmark; load it from the workspace at run time.
 const workspaceRequire = createRequire(resolve('package.json'));
 
+const LAMBDAS = ['uplink', 'downlink'];
+const INIT_SAMPLES = 9;
+const BREAKDOWN_ROWS = 14;
+/** lambda-kit loads this module, and the X-Ray SDK with it, only when tracing may be on. */
+const TRACING_MODULE = 'libs/lambda-kit/src/tracing.ts';
+
+/**
+ * The reference: the three SDK clients the Lambdas use and nothing else, imported as our
+ * TypeScript imports them and built with the Lambdas' own options. Everything a Lambda bundle
+ * holds beyond it is ours to justify: the commands it sends, Powertools, middy, our code.
+ */
+const REFERENCE_SOURCE = [
+  "import { IoTClient } from '@aws-sdk/client-iot';",
+  "import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';",
+  "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
+  'export const clients = [IoTClient, IoTDataPlaneClient, SecretsManagerClient];',
+].join('\n');
+
+/** The options of a Lambda's `build` target as Nx resolves them (nx.json's target defaults). */
+interface NxEsbuildOptions {
+  main: string;
+  tsConfig: string;
+  platform: 'node';
+  format: string[];
+  target?: string;
+  bundle: boolean;
+  minify?: boolean;
+  sourcemap?: boolean | 'linked' | 'external';
+  external?: string[];
+  esbuildOptions?: Record<string, unknown>;
+}
+
+function nxBuildOptions(project: string): NxEsbuildOptions {
+  const shown = execFileSync(
+    process.execPath,
+    [resolve('node_modules/.bin/nx'), 'show', 'project', project, '--json'],
+    { encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
+  );
+  return (JSON.parse(shown) as { targets: { build: { options: NxEsbuildOptions } } }).targets.build
+    .options;
+}
+
+/** The esbuild options @nx/esbuild derives from its own (see its build-esbuild-options.js). */
+function esbuildOptionsOf(
+  nx: NxEsbuildOptions,
+  entry: string,
+  outfile: string,
+): BuildOptions & { metafile: true } {
+  // outExtension only applies to builds into a folder; here the output file is named.
+  const { outExtension: _outExtension, ...esbuildOptions } = nx.esbuildOptions ?? {};
+  return {
+    ...esbuildOptions,
+    entryPoints: [entry],
+    outfile,
+    bundle: nx.bundle,
+    minify: nx.minify ?? false,
+    platform: nx.platform,
+    target: nx.target ?? 'esnext',
+    format: nx.format[0] as Format,
+    sourcemap: nx.sourcemap ?? false,
+    external: nx.external ?? [],
+    tsconfig: resolve(nx.tsConfig),
+    nodePaths: [resolve('node_modules')],
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
+
+/** A bundle's bytes by origin (an npm package, or one of our folders), and those only tracing loads. */
+interface Breakdown {
+  readonly parts: ReadonlyMap<string, number>;
+  readonly tracingOnly: number;
+}
+
+function breakdownOf(metafile: Metafile): Breakdown {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined);
+  const inputs = Object.entries(output?.inputs ?? {});
+  const parts = new Map<string, number>();
+  for (const [file, { bytesInOutput }] of inputs) {
+    const part =
+      /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ??
+      /^(?:libs|packages)\/[^/]+/.exec(file)?.[0] ??
+      'the entry';
+    parts.set(part, (parts.get(part) ?? 0) + bytesInOutput);
+  }
+  // What the entry reaches without passing through the tracing module is loaded in any case.
+  const loaded = new Set<string>();
+  const visit = (file: string): void => {
+    if (loaded.has(file) || file === TRACING_MODULE) return;
+    loaded.add(file);
+    for (const { path } of metafile.inputs[file]?.imports ?? []) visit(path);
+  };
+  if (output?.entryPoint !== undefined) visit(output.entryPoint);
+  const tracingOnly = inputs
+    .filter(([file]) => !loaded.has(file))
+    .reduce((total, [, { bytesInOutput }]) => total + bytesInOutput, 0);
+  return { parts, tracingOnly };
+}
+
+interface Bundle extends Breakdown {
+  readonly label: string;
+  readonly column: string;
+  readonly file: string;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/** Milliseconds to `require` a bundle in a fresh Node process (median of `times`). */
-function initTime(bundle: string, times = 9): number {
+/** Milliseconds to `require` a bundle in a fresh Node process with the given environment. */
+function initTime(bundle: string, env: NodeJS.ProcessEnv): number {
   const script = `const t = process.hrtime.bigint(); require(${JSON.stringify(bundle)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++)
-    samples.push(Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })));
-  return median(samples);
+  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env }));
 }
+
+/**
+ * The two environments a bundle starts in: outside Lambda (tests, the local stack), where
+ * lambda-kit never loads the X-Ray SDK, and in Lambda (`AWS_EXECUTION_ENV`) with active
+ * tracing, as every deployed function runs.
+ */
+function environments(bundle: string): [outside: NodeJS.ProcessEnv, lambda: NodeJS.ProcessEnv] {
+  const {
+    AWS_EXECUTION_ENV: _executionEnv,
+    LAMBDA_TASK_ROOT: _taskRoot,
+    POWERTOOLS_TRACE_ENABLED: _traceEnabled,
+    ...outside
+  } = process.env;
+  return [
+    outside,
+    { ...outside, AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', LAMBDA_TASK_ROOT: dirname(bundle) },
+  ];
+}
+
+const kb = (bytes: number): string => (bytes / 1024).toFixed(0);
 
 async function bundles(): Promise<void> {
   const esbuild = workspaceRequire('esbuild') as typeof import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'uplink-bench-'));
   try {
-    // The same SDK clients the Lambdas use, and nothing else, built as Nx builds the Lambdas.
-    const entry = join(dir, 'sdk-only.js');
-    writeFileSync(
-      entry,
-      [
-        "const { IoTClient } = require('@aws-sdk/client-iot');",
-        "const { IoTDataPlaneClient } = require('@aws-sdk/client-iot-data-plane');",
-        "const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager');",
-        'exports.clients = [IoTClient, IoTDataPlaneClient, SecretsManagerClient];',
-      ].join('\n'),
-    );
-    const reference = join(dir, 'sdk-only.bundle.js');
-    await esbuild.build({
-      entryPoints: [entry],
-      outfile: reference,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node24',
-      minify: true,
-      keepNames: true,
-      legalComments: 'none',
-      nodePaths: [resolve('node_modules')],
-      logLevel: 'warning',
-    });
+    const options = nxBuildOptions(LAMBDAS[0] ?? 'uplink');
+    const entry = join(dir, 'sdk-only.ts');
+    writeFileSync(entry, REFERENCE_SOURCE);
+    const reference = join(dir, 'sdk-only.js');
+    const { metafile } = await esbuild.build(esbuildOptionsOf(options, entry, reference));
+    const rows: Bundle[] = [
+      {
+        label: 'SDK clients only (reference)',
+        column: 'reference',
+        file: reference,
+        ...breakdownOf(metafile),
+      },
+    ];
 
-    const rows: [string, string][] = [['SDK clients only (reference)', reference]];
-    for (const name of ['uplink', 'downlink']) {
-      const bundle = resolve('dist', 'packages', name, 'index.js');
-      if (existsSync(bundle)) rows.push([`${name} (dist/packages/${name}/index.js)`, bundle]);
-      else console.log(`(${name}: no bundle; run \`npx nx build ${name}\` first)`);
+    for (const name of LAMBDAS) {
+      const file = resolve('dist', 'packages', name, 'index.js');
+      if (!existsSync(file)) {
+        console.log(`(${name}: no bundle; run \`npx nx build ${name}\` first)`);
+        continue;
+      }
+      // Rebuilt in memory for its metafile only; size and init time are the shipped bundle's.
+      const nx = nxBuildOptions(name);
+      const rebuilt = await esbuild.build({
+        ...esbuildOptionsOf(nx, resolve(nx.main), join(dir, name, 'index.js')),
+        write: false,
+      });
+      const bytes = rebuilt.outputFiles.find((f) => f.path.endsWith('.js'))?.contents.length;
+      if (bytes !== statSync(file).size)
+        console.log(`(${name}: dist differs from a fresh build; run \`npx nx build ${name}\`)`);
+      const label = `${name} (dist/packages/${name}/index.js)`;
+      rows.push({ label, column: name, file, ...breakdownOf(rebuilt.metafile) });
     }
+
+    // Interleaved rounds, so that the load of a shared machine drifts over every bundle alike.
+    const samples = rows.map(() => [[] as number[], [] as number[]]);
+    for (let round = 0; round < INIT_SAMPLES; round++)
+      rows.forEach(({ file }, i) =>
+        environments(file).forEach((env, e) => samples[i]?.[e]?.push(initTime(file, env))),
+      );
+
     console.log(
-      '\nbundle                                      size       module init (median of 9, fresh process)',
+      `\nbundle                                      size       module init (median of ${INIT_SAMPLES}, fresh process)`,
     );
-    for (const [label, file] of rows) {
-      const kb = (statSync(file).size / 1024).toFixed(0).padStart(6);
-      console.log(`${label.padEnd(42)} ${kb} KB   ${initTime(file).toFixed(1).padStart(6)} ms`);
-    }
+    console.log(
+      '                                                       outside Lambda   in Lambda, X-Ray on',
+    );
+    rows.forEach(({ label, file }, i) => {
+      const [outside = '', lambda = ''] = (samples[i] ?? []).map(
+        (s) => `${median(s).toFixed(1)} ms`,
+      );
+      console.log(
+        `${label.padEnd(42)} ${kb(statSync(file).size).padStart(6)} KB   ${outside.padStart(10)}   ${lambda.padStart(14)}`,
+      );
+    });
+    const { target, format, minify, sourcemap, esbuildOptions = {} } = options;
+    const { outExtension: _outExtension, ...shown } = esbuildOptions;
+    const settings = Object.entries({ target, format, minify, sourcemap, ...shown })
+      .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`)
+      .join(', ');
+    console.log(`(all built with the Lambdas' options from nx.json: ${settings})`);
+
+    // The biggest parts of any bundle side by side: where each bundle's bytes come from.
+    const names = [...new Set(rows.flatMap(({ parts }) => [...parts.keys()]))]
+      .map((part) => ({ part, most: Math.max(...rows.map(({ parts }) => parts.get(part) ?? 0)) }))
+      .sort((a, b) => b.most - a.most)
+      .slice(0, BREAKDOWN_ROWS)
+      .map(({ part }) => part);
+    const line = (label: string, bytes: (bundle: Bundle) => number): void =>
+      console.log(
+        `  ${label.padEnd(40)}${rows.map((row) => kb(bytes(row)).padStart(10)).join('')}`,
+      );
+    const sum = (parts: ReadonlyMap<string, number>, keys: Iterable<string>): number =>
+      [...keys].reduce((total, key) => total + (parts.get(key) ?? 0), 0);
+    console.log(
+      `\n${'biggest parts (KB of minified output)'.padEnd(42)}${rows.map(({ column }) => column.padStart(10)).join('')}`,
+    );
+    for (const part of names) line(part, ({ parts }) => parts.get(part) ?? 0);
+    line('everything else', ({ parts }) => sum(parts, parts.keys()) - sum(parts, names));
+    line('of all these, loaded only with X-Ray on', ({ tracingOnly }) => tracingOnly);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
