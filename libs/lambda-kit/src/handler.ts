@@ -18,6 +18,8 @@ export interface LambdaHandlerOptions<TEvent> {
  * `before` top-down and `after`/`onError` bottom-up):
  *
  * 1. `injectLambdaContext` — Lambda context on every log line; resets appended keys at the end.
+ *    Never logs the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: registry events carry
+ *    root keys (appKey, nwkKey) in the thing's attributes.
  * 2. `captureLambdaHandler` — the handler's X-Ray subsegment (only with a tracer).
  * 3. `logMetrics` — flushes metrics (with `ColdStart`) after success and failure alike.
  * 4. `logKeys` — TTS correlation ids and device identifiers as log keys.
@@ -30,7 +32,7 @@ export function lambdaHandler<TEvent, TResult>(
   options: LambdaHandlerOptions<TEvent> = {},
 ): MiddyfiedHandler<TEvent, TResult | null, Error, Context> {
   return middy<TEvent, TResult | null, Error, Context>(fn)
-    .use(injectLambdaContext(kit.logger, { resetKeys: true }))
+    .use(injectLambdaContext(kit.logger, { resetKeys: true, logEvent: false }))
     .use(kit.tracer ? [captureLambdaHandler(kit.tracer)] : [])
     .use(logMetrics(kit.metrics, { captureColdStartMetric: true }))
     .use(logKeys(kit.logger, options.logKeys ?? ttsLogKeys))

@@ -215,4 +215,24 @@ describe('ttsLogKeys', () => {
       correlation_ids: ['as:up:1'],
     });
   });
+
+  it('never logs the event, even when POWERTOOLS_LOGGER_LOG_EVENT asks for it', async () => {
+    process.env['POWERTOOLS_LOGGER_LOG_EVENT'] = 'true';
+    const output = captureOutput();
+    try {
+      const kit = createLambdaKit({ functionName: 'CreateThing' });
+      const handler = lambdaHandler(kit, async () => 'done');
+      const event = {
+        thingName: '0004A30B001C0530',
+        attributes: { appKey: '2B7E151628AED2A6ABF7158809CF4F3C' },
+      };
+      await handler(event, lambdaContext());
+      const logged = JSON.stringify(output.lines());
+      expect(logged).toContain('CreateThing');
+      expect(logged).not.toContain('2B7E151628AED2A6ABF7158809CF4F3C');
+    } finally {
+      output.restore();
+      delete process.env['POWERTOOLS_LOGGER_LOG_EVENT'];
+    }
+  });
 });
