@@ -22,12 +22,14 @@ interface CustomResourceEventCommon<P extends CustomResourceProperties> {
   readonly ResourceProperties: P & { readonly ServiceToken: string };
 }
 
+/** A `Create` request: the resource is new, so there is no PhysicalResourceId yet. */
 export interface CustomResourceCreateEvent<
   P extends CustomResourceProperties = CustomResourceProperties,
 > extends CustomResourceEventCommon<P> {
   readonly RequestType: 'Create';
 }
 
+/** An `Update` request, with the properties the resource had before. */
 export interface CustomResourceUpdateEvent<
   P extends CustomResourceProperties = CustomResourceProperties,
 > extends CustomResourceEventCommon<P> {
@@ -36,6 +38,7 @@ export interface CustomResourceUpdateEvent<
   readonly OldResourceProperties: P & { readonly ServiceToken?: string };
 }
 
+/** A `Delete` request for the resource `PhysicalResourceId` names. */
 export interface CustomResourceDeleteEvent<
   P extends CustomResourceProperties = CustomResourceProperties,
 > extends CustomResourceEventCommon<P> {
@@ -67,10 +70,15 @@ export interface CustomResourceOutcome {
   readonly noEcho?: boolean;
 }
 
+/**
+ * What a custom resource does with a request; what it throws becomes a FAILED answer
+ * (see `customResourceHandler`).
+ */
 export type CustomResourceLogic<P extends CustomResourceProperties = CustomResourceProperties> = (
   event: CustomResourceEvent<P>,
 ) => Promise<CustomResourceOutcome>;
 
+/** How `respondToCloudFormation` delivers the answer. */
 export interface RespondOptions {
   /** The HTTP client (tests inject one); default the global `fetch`. */
   readonly fetch?: typeof fetch;
@@ -209,6 +217,7 @@ export interface CustomResourceContext {
   readonly logStreamName?: string;
 }
 
+/** Options of `customResourceHandler`. */
 export interface CustomResourceHandlerOptions {
   readonly log?: CustomResourceLog;
   readonly respond?: RespondOptions;

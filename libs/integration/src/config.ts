@@ -1,5 +1,6 @@
 import { ConfigurationError } from './errors';
 
+/** How things are named (`ThingNameScheme`): by DevEUI, or `<stackName>_<deviceID>`. */
 export type ThingNameScheme = 'DevEUI' | 'DeviceID';
 
 /** The Lambda configuration of ARCHITECTURE.md ("Config"), parsed and checked. */

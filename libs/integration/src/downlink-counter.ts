@@ -44,10 +44,10 @@ const DEFAULT_ATTEMPTS = 40;
 
 /**
  * Reserves the next downlink frame counter of a thing's E2E session: reads the session and
- * writes the session's counter back at the version it read (see shadow-state.ts). A concurrent reservation (or uplink) moves
- * the version on, the write fails with a conflict, and the loop reads again after a jittered
- * backoff; so concurrent downlinks never share a counter, which with AES-CTR-style payload
- * encryption would reuse a keystream.
+ * writes the session's counter back at the version it read (see shadow-state.ts). A
+ * concurrent reservation (or uplink) moves the version on, the write fails with a conflict,
+ * and the loop reads again after a jittered backoff; so concurrent downlinks never share a
+ * counter, which with AES-CTR-style payload encryption would reuse a keystream.
  *
  * @throws InputError `no_session`, `invalid_session_state`, `session_changed`
  * @throws TransientError `f_cnt_reservation_contended` after `maxAttempts` conflicts

@@ -13,12 +13,14 @@ export interface ThingRecord {
   readonly version?: number;
 }
 
+/** A thing to create in the registry. */
 export interface CreateThingInput {
   readonly thingName: string;
   readonly thingTypeName: string;
   readonly attributes: Readonly<Record<string, string>>;
 }
 
+/** The AWS IoT thing registry, as far as the integration uses it. */
 export interface ThingRegistry {
   /** The thing, or `undefined` when it does not exist. */
   describeThing(thingName: string): Promise<ThingRecord | undefined>;
@@ -47,6 +49,7 @@ export interface ShadowDocument {
   readonly version: number;
 }
 
+/** One update of a named shadow's `state.reported`. */
 export interface ShadowUpdate {
   /** Merged into `state.reported`; a `null` value deletes the field. */
   readonly reported: Readonly<Record<string, unknown>>;
@@ -55,6 +58,7 @@ export interface ShadowUpdate {
   readonly clientToken?: string;
 }
 
+/** Named device shadows. */
 export interface ShadowStore {
   /** The named shadow, or `undefined` when the thing has none yet. */
   getShadow(thingName: string, shadowName: string): Promise<ShadowDocument | undefined>;
@@ -66,11 +70,13 @@ export interface ShadowStore {
   ): Promise<{ version: number }>;
 }
 
+/** Publishes MQTT messages through AWS IoT Core. */
 export interface MessagePublisher {
   /** Publishes `payload` as JSON on `topic` (QoS 1 unless told otherwise). */
   publish(topic: string, payload: unknown, options?: { readonly qos?: 0 | 1 }): Promise<void>;
 }
 
+/** Reads string secrets (the KEK ring, the TTS API key). */
 export interface SecretReader {
   /** The secret's current string value. Adapters may cache it for the container's life. */
   getSecretString(secretID: string): Promise<string>;

@@ -85,7 +85,8 @@ export class KeyEnvelopeError extends KeyWrapError {
 
 /**
  * The KEK ring (the `<stack>/kek` secret) is malformed. `attributes.field` names the
- * offending field (`current`, `keys`, `keys.<label>`). `code` is `invalid_kek_ring`.
+ * offending field: `current`, a KEK's label, or `keys.<label>` in the nested form. `code`
+ * is `invalid_kek_ring`.
  */
 export class KekRingError extends KeyWrapError {
   override readonly name = 'KekRingError';

@@ -8,6 +8,7 @@ import type { LambdaKit } from './kit';
 import { errorPolicy } from './middleware/error-policy';
 import { logKeys, ttsLogKeys, type LogKeysFromEvent } from './middleware/log-keys';
 
+/** Options of `lambdaHandler`. */
 export interface LambdaHandlerOptions<TEvent> {
   /** Log keys for each invocation; default `ttsLogKeys` (correlation ids, `dev_eui`, thing name). */
   readonly logKeys?: LogKeysFromEvent<TEvent>;

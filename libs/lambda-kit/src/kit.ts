@@ -23,6 +23,7 @@ export interface LambdaKit {
   readonly counters: { count(name: string, value?: number): void };
 }
 
+/** Options of `createLambdaKit`. */
 export interface LambdaKitOptions {
   /** The log-visible function name (ARCHITECTURE.md), e.g. `HandleUplink`. */
   readonly functionName: string;

@@ -1,11 +1,12 @@
 /**
  * The MQTT topics and IoT rule statements of the integration (ARCHITECTURE.md "Topics"):
  * the one source of truth for the Lambdas, the SAM templates and the local stack, so that
- * routing cannot drift between them.
+ * routing cannot drift between them. The Lambdas and the local stack call these functions;
+ * the templates write their statements out, and infra/'s tests evaluate each one for sample
+ * parameters and compare it with what these functions give.
  *
  * Functions that take a stack or thing type name also accept a CloudFormation `!Sub`
- * placeholder (`${AWS::StackName}`, `${ThingTypeName}`), which is how the templates are
- * produced: see the `*_TEMPLATE` constants.
+ * placeholder such as `${AWS::StackName}` or `${ThingTypeName}` in its place.
  */
 import { TtsMessageError } from './errors';
 

@@ -11,7 +11,7 @@ import { InputError } from '@tts-aws-iot/integration';
  * The properties of `Custom::ThingType` (CloudFormation passes strings): `ThingTypeName`,
  * and `StackName`, the integration's name that its things carry as their `stackName`
  * attribute. Stacks deployed before `StackName` was added send none until their next
- * update, and neither does the local stack.
+ * update.
  */
 export interface ThingTypeProperties {
   readonly ThingTypeName: string;
@@ -244,7 +244,7 @@ function validStackName(value: string | undefined): string | undefined {
   return name && STACK_NAME.test(name) ? name : undefined;
 }
 
-/** `undefined` when absent (older stacks, the local stack); a malformed one is a template error. */
+/** `undefined` when absent (stacks deployed before `StackName`); a malformed one is a template error. */
 function parseStackName(value: string | undefined): string | undefined {
   const name = validStackName(value);
   if (name === undefined && value?.trim()) {

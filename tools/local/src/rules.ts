@@ -17,8 +17,8 @@ export interface TopicRule {
 }
 
 /**
- * The integration's rules: the SQL comes from libs/tts/src/topics.ts, the same functions
- * that produce the SAM templates' statements, so local routing cannot drift from AWS.
+ * The integration's rules: the SQL comes from libs/tts/src/topics.ts, the functions that
+ * infra/'s tests hold the SAM templates' statements to, so local routing cannot drift from AWS.
  */
 export function integrationRules(options: {
   readonly stackName: string;
