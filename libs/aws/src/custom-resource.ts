@@ -334,7 +334,7 @@ function describe(error: unknown): string {
  * so anything shaped like a key is masked anyway: long hex strings (AES keys), TTS API
  * keys (`NNSXS.…`) and padded base64 of key length or more.
  */
-export function redactKeyMaterial(text: string): string {
+function redactKeyMaterial(text: string): string {
   return text
     .replace(/NNSXS\.[A-Za-z0-9._-]+/g, '[redacted]')
     .replace(/\b[0-9A-Fa-f]{32,}\b/g, '[redacted]')

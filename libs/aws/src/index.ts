@@ -6,7 +6,6 @@ export {
   customResourceHandler,
   FAILED_CREATE_PREFIX,
   MAX_RESPONSE_BYTES,
-  redactKeyMaterial,
   respondToCloudFormation,
 } from './custom-resource';
 export type {
@@ -34,5 +33,5 @@ export { IotDataPublisher, MAX_PUBLISH_PAYLOAD_BYTES } from './publisher';
 export { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
 export { IotShadowStore } from './shadow-store';
 export { IotThingRegistry } from './thing-registry';
-export { IotThingTypeAdmin, MAX_THINGS_PAGE_SIZE } from './thing-types';
+export { IotThingTypeAdmin } from './thing-types';
 export type { ThingPage, ThingSummary, ThingTypeRecord } from './thing-types';

@@ -32,7 +32,7 @@ export interface ThingPage {
 }
 
 /** The largest page ListThings answers. */
-export const MAX_THINGS_PAGE_SIZE = 250;
+const MAX_THINGS_PAGE_SIZE = 250;
 
 /**
  * The account-level IoT setup the thing-type custom resource performs: thing types,

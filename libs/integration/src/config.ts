@@ -35,7 +35,7 @@ const THING_TYPE_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 export const FREQUENCY_PLAN_ID = /^[A-Z][A-Z0-9_]{1,63}$/;
 
 /** The frequency plan of devices whose thing names none, when the deployment sets none. */
-export const FALLBACK_FREQUENCY_PLAN_ID = 'EU_863_870_TTN';
+const FALLBACK_FREQUENCY_PLAN_ID = 'EU_863_870_TTN';
 
 /**
  * Parses the Lambda environment. Every problem is collected, so that one deployment

@@ -27,10 +27,10 @@ export interface DownlinkRequest {
 }
 
 /** The largest FRMPayload the request takes (LoRaWAN's largest at the fastest data rates). */
-export const MAX_DOWNLINK_BYTES = 242;
+const MAX_DOWNLINK_BYTES = 242;
 
 /** The error namespace of the integration's own `downlink_failed` answers. */
-export const ERROR_NAMESPACE = 'tts-aws-iot';
+const ERROR_NAMESPACE = 'tts-aws-iot';
 
 /** gRPC codes used in answers, as TTS uses them. */
 export const GrpcCode = {

@@ -182,7 +182,7 @@ export class InMemorySecretReader implements SecretReader {
  * registry flows use them: calls recorded, failures scripted per method, and the Identity
  * Server's devices kept, so that registering one twice conflicts as in TTS (409).
  */
-export class InMemoryEndDeviceRegistry implements EndDeviceRegistryApi {
+class InMemoryEndDeviceRegistry implements EndDeviceRegistryApi {
   readonly calls: PortCall[] = [];
   /** The devices on the Identity Server, by device ID. */
   readonly devices = new Map<string, { devEUI: string; joinEUI: string }>();

@@ -1,7 +1,6 @@
 export { readApplicationUp, republishedMessage, THING_EVENT_OF } from './application-up';
 export {
   addressToURL,
-  FALLBACK_FREQUENCY_PLAN_ID,
   parseConfig,
   parseDefaultFrequencyPlanID,
   parseRegistryConfig,
@@ -13,9 +12,7 @@ export {
   downlinkCorrelationIDs,
   downlinkFailedAnswer,
   downlinkPush,
-  ERROR_NAMESPACE,
   GrpcCode,
-  MAX_DOWNLINK_BYTES,
   ownDownlink,
   parseDownlinkRequest,
   pushAttemptID,
@@ -47,13 +44,11 @@ export {
   TransientError,
 } from './errors';
 export {
-  InMemoryEndDeviceRegistry,
   InMemorySecretReader,
   InMemoryShadowStore,
   InMemoryThingRegistry,
   inMemoryProvisioning,
   inMemoryTraffic,
-  RecordingPublisher,
 } from './in-memory';
 export type { PortCall, RecordedLogLine } from './in-memory';
 export type {
@@ -72,15 +67,6 @@ export type {
 export {
   joinAcceptReport,
   LORAWAN_SHADOW_NAME,
-  MAX_EARLIER_SESSIONS,
-  MAX_RECENT_DOWNLINKS,
-  MAX_SHADOW_DEPTH,
-  MAX_SHADOW_STATE_BYTES,
-  nextFCntDown,
-  readDownlinkSession,
-  reservationReport,
-  reservedFCnt,
-  toShadowEnvelope,
   uplinkReport,
   withDecodedPayload,
 } from './shadow-state';
@@ -96,14 +82,7 @@ export type {
   ShadowReport,
   UplinkReportInput,
 } from './shadow-state';
-export {
-  assertThingNameOfStack,
-  assertThingOfStack,
-  autoCreatedThingAttributes,
-  deviceIDOfThing,
-  THING_NAME,
-  thingNameFor,
-} from './thing-name';
+export { deviceIDOfThing, thingNameFor } from './thing-name';
 export type { DeviceIdentity, ThingNaming } from './thing-name';
 export { ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
@@ -111,13 +90,7 @@ export { trafficDependencies } from './traffic';
 export type { TrafficDependencies, TrafficPorts } from './traffic';
 export { createTtsClient } from './tts-client';
 export type { TtsClientSettings } from './tts-client';
-export {
-  DEVICE_ATTRIBUTES,
-  parseClaimDeviceAttributes,
-  parseOtaaDeviceAttributes,
-  provisionedAttributes,
-  provisioningKind,
-} from './device-attributes';
+export { DEVICE_ATTRIBUTES, provisioningKind } from './device-attributes';
 export type {
   ClaimDeviceSpec,
   DeviceAttributeContext,
@@ -125,9 +98,7 @@ export type {
   ProvisioningKind,
 } from './device-attributes';
 export {
-  failedOutcome,
   handleRegistryEventOnce,
-  parseThingRegistryEvent,
   provisioningDependencies,
   provisionThing,
   publishFailedOutcome,

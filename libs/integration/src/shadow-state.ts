@@ -36,7 +36,7 @@ export const LORAWAN_SHADOW_NAME = 'lorawan';
 export const MAX_SHADOW_STATE_BYTES = 8 * 1024;
 
 /** AWS IoT's limit for the nesting depth of a shadow document (`state` counts as 1). */
-export const MAX_SHADOW_DEPTH = 6;
+const MAX_SHADOW_DEPTH = 6;
 
 /**
  * Room kept for the shadow fields that one update does not carry but the document holds

@@ -34,8 +34,8 @@ export interface LambdaKitOptions {
 }
 
 /** Default service name and metrics namespace when neither option nor Powertools variable sets them. */
-export const DEFAULT_SERVICE_NAME = 'tts-aws-iot';
-export const DEFAULT_METRICS_NAMESPACE = 'TtsAwsIot';
+const DEFAULT_SERVICE_NAME = 'tts-aws-iot';
+const DEFAULT_METRICS_NAMESPACE = 'TtsAwsIot';
 
 /**
  * Creates the Logger, Tracer and Metrics of one Lambda (once, at module scope). Every log

@@ -128,7 +128,7 @@ export type ApplicationUp = {
 } & ApplicationUpEvent;
 
 /** The `ApplicationUp` message fields this project handles, in TTS's order. */
-export const APPLICATION_UP_TYPES = [
+const APPLICATION_UP_TYPES = [
   'uplink_message',
   'join_accept',
   'downlink_ack',

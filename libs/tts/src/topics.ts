@@ -14,10 +14,10 @@ import { TtsMessageError } from './errors';
 export const RULE_SQL_VERSION = '2016-03-23';
 
 /** The CloudFormation placeholder for the stack name, for use inside `!Sub`. */
-export const STACK_NAME_PLACEHOLDER = '${AWS::StackName}';
+const STACK_NAME_PLACEHOLDER = '${AWS::StackName}';
 
 /** The CloudFormation placeholder for the thing type parameter, for use inside `!Sub`. */
-export const THING_TYPE_NAME_PLACEHOLDER = '${ThingTypeName}';
+const THING_TYPE_NAME_PLACEHOLDER = '${ThingTypeName}';
 
 /** The sub-topics TTS publishes under its base topic (TTS → AWS). */
 export const TTS_UPSTREAM_SUBTOPICS = [
@@ -37,9 +37,6 @@ export type TtsUpstreamSubtopic = (typeof TTS_UPSTREAM_SUBTOPICS)[number];
 
 /** The sub-topics TTS subscribes to for downlinks (AWS → TTS). */
 export const TTS_DOWNSTREAM_SUBTOPICS = ['downlink/push', 'downlink/replace'] as const;
-
-/** A sub-topic TTS subscribes to. */
-export type TtsDownstreamSubtopic = (typeof TTS_DOWNSTREAM_SUBTOPICS)[number];
 
 /** The per-thing events republished to applications on `lorawan/<thing>/<event>` (AWS → app). */
 export const THING_EVENTS = [
@@ -65,10 +62,10 @@ export const DOWNLINK_REQUEST_TOPIC = 'lorawan/downlink';
 export const DOWNLINK_REQUEST_FAILED_TOPIC = 'lorawan/downlink/failed';
 
 /** Registry event: a thing was created (any thing; rules filter by thing type). */
-export const THING_CREATED_EVENT_TOPIC = '$aws/events/thing/+/created';
+const THING_CREATED_EVENT_TOPIC = '$aws/events/thing/+/created';
 
 /** Registry event: a thing was deleted (any thing; rules filter by thing type). */
-export const THING_DELETED_EVENT_TOPIC = '$aws/events/thing/+/deleted';
+const THING_DELETED_EVENT_TOPIC = '$aws/events/thing/+/deleted';
 
 // TTS's own rule for `stack_name`; a `${…}` placeholder stands for a value checked elsewhere.
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
@@ -98,7 +95,7 @@ const stack = (stackName: string): string =>
   );
 
 /** The base topic TTS uses for a stack: `thethings/lorawan/<stack>`. */
-export function ttsBaseTopic(stackName: string): string {
+function ttsBaseTopic(stackName: string): string {
   return `thethings/lorawan/${stack(stackName)}`;
 }
 
@@ -161,17 +158,5 @@ export function thingDeletedRuleSql(thingTypeName: string): string {
 /** `uplinkRuleSql` for a CloudFormation `!Sub`, with `${AWS::StackName}`. */
 export const UPLINK_RULE_SQL_TEMPLATE = uplinkRuleSql(STACK_NAME_PLACEHOLDER);
 
-/** `downlinkRuleSql`, the same in a template (it has no parameter). */
-export const DOWNLINK_RULE_SQL_TEMPLATE = downlinkRuleSql();
-
 /** `thingCreatedRuleSql` for a CloudFormation `!Sub`, with `${ThingTypeName}`. */
 export const THING_CREATED_RULE_SQL_TEMPLATE = thingCreatedRuleSql(THING_TYPE_NAME_PLACEHOLDER);
-
-/** `thingDeletedRuleSql` for a CloudFormation `!Sub`, with `${ThingTypeName}`. */
-export const THING_DELETED_RULE_SQL_TEMPLATE = thingDeletedRuleSql(THING_TYPE_NAME_PLACEHOLDER);
-
-/** `ttsDownlinkPushTopic` for a CloudFormation `!Sub`, with `${AWS::StackName}`. */
-export const TTS_DOWNLINK_PUSH_TOPIC_TEMPLATE = ttsDownlinkPushTopic(STACK_NAME_PLACEHOLDER);
-
-/** TTS's base topic for a CloudFormation `!Sub` (IAM resources `topic/<base>/*`), with `${AWS::StackName}`. */
-export const TTS_BASE_TOPIC_TEMPLATE = ttsBaseTopic(STACK_NAME_PLACEHOLDER);

@@ -47,7 +47,7 @@ export type DownlinkOutcome =
   | { readonly status: 'ignored'; readonly thingName: string; readonly reason: string };
 
 /** Metric names. */
-export const DownlinkMetric = {
+const DownlinkMetric = {
   DOWNLINKS: 'Downlinks',
   REJECTIONS: 'DownlinkRejections',
   DECRYPT_FAILURES: DECRYPT_FAILURES_METRIC,

@@ -72,7 +72,7 @@ export interface ConfigureDeps {
 }
 
 /** The pub/sub ID when the resource names none. */
-export const DEFAULT_PUB_SUB_ID = 'aws-iot';
+const DEFAULT_PUB_SUB_ID = 'aws-iot';
 
 // TTS's own rules (TTS.md "Pub/sub with the AWS IoT provider", "Conventions").
 const TTS_ID = /^[a-z0-9](?:-?[a-z0-9]){2,}$/;
@@ -194,9 +194,7 @@ function endpointHost(value: string): string | undefined {
 }
 
 /** The PhysicalResourceId: `<ApplicationID>/<PubSubID>`, stable across updates of anything else. */
-export function physicalResourceID(
-  settings: Pick<PubSubSettings, 'applicationID' | 'pubSubID'>,
-): string {
+function physicalResourceID(settings: Pick<PubSubSettings, 'applicationID' | 'pubSubID'>): string {
   return `${settings.applicationID}/${settings.pubSubID}`;
 }
 

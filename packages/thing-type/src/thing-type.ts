@@ -53,7 +53,7 @@ export interface ThingTypeResourceOptions {
 }
 
 /** The default of `ThingTypeResourceOptions.maxThingPages`. */
-export const MAX_THING_PAGES = 20;
+const MAX_THING_PAGES = 20;
 
 /** The attributes the registry can search things of the type by (ARCHITECTURE.md). */
 export const SEARCHABLE_ATTRIBUTES = ['devEUI', 'stackName'] as const;
@@ -130,7 +130,7 @@ export type ThingTypeUse =
  * are no stack's: the integration ignores them. The registry cannot show a stack that
  * has no things yet; the README ("Uninstall") says how to undo a deprecation then.
  */
-export async function findThingOfAnotherStack(
+async function findThingOfAnotherStack(
   iot: Pick<ThingTypeSetup, 'listThingsOfType'>,
   thingTypeName: string,
   stackName: string | undefined,

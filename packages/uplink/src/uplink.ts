@@ -51,7 +51,7 @@ type HandledUp = ApplicationUp & { readonly type: keyof typeof THING_EVENT_OF };
 export const MAX_DOWNLINK_REPUSHES = 3;
 
 /** Metric names. */
-export const UplinkMetric = {
+const UplinkMetric = {
   UPLINKS: 'Uplinks',
   JOINS: 'Joins',
   DECRYPT_FAILURES: DECRYPT_FAILURES_METRIC,

@@ -523,7 +523,7 @@ export class DeviceSimulator {
 }
 
 /** A deterministic sensor reading: temperature (0.01 °C, int16), humidity (%), battery (%). */
-export function sensorReading(fCnt: number): Uint8Array {
+function sensorReading(fCnt: number): Uint8Array {
   const reading = Buffer.alloc(4);
   reading.writeInt16BE(Math.round((21 + 2 * Math.sin(fCnt / 5)) * 100), 0);
   reading.writeUInt8(45 + (fCnt % 10), 2);

@@ -17,7 +17,7 @@ import { integrationRules, RulesEngine } from './rules';
 import { ttsNetworkState } from './tts-network';
 
 /** The six Lambda packages, as Nx builds them into `dist/packages/<name>/index.js`. */
-export const LAMBDA_NAMES = [
+const LAMBDA_NAMES = [
   'uplink',
   'downlink',
   'create-device',

@@ -2,9 +2,9 @@ export { commandAvailable, describeWithCommand } from './command';
 export type { ExternalCommand } from './command';
 export { actionOf, loadBundle, publishedOn, runContainer } from './lambda-bundle';
 export type { BundleHandler, ContainerRun, InvocationOutcome } from './lambda-bundle';
-export { describeWithMoto, freePort, motoAvailable, startMoto } from './moto';
+export { describeWithMoto, freePort, startMoto } from './moto';
 export type { MotoServer, PublishedMessage, RecordedRequest } from './moto';
-export { describeWithSharedReference, lorawanVectors, sharedReferencePath } from './reference';
+export { describeWithSharedReference, lorawanVectors } from './reference';
 export type { KeyWrapVector, LorawanVectors } from './reference';
 export {
   APP_S_KEY_HEX,
@@ -13,7 +13,6 @@ export {
   KEK_HEX,
   KEK_RING_SECRET,
   keyMaterialForms,
-  OLD_KEK_HEX,
   SESSION_KEY_ID,
   SILENT_POWERTOOLS,
   stackEnvironment,

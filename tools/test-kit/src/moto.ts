@@ -57,7 +57,7 @@ export interface PublishedMessage {
 let availability: boolean | undefined;
 
 /** Whether `python3 -m moto.server` can run here (checked once per process). */
-export function motoAvailable(): boolean {
+function motoAvailable(): boolean {
   if (availability === undefined) {
     const probe = spawnSync('python3', ['-c', 'import moto.server'], {
       stdio: 'ignore',

@@ -132,7 +132,7 @@ export function lorawanVectors(): LorawanVectors {
 }
 
 /** Where `relativePath` of the workspace's reference material is (whether or not it exists here). */
-export function sharedReferencePath(relativePath: string): string {
+function sharedReferencePath(relativePath: string): string {
   return join(SHARED_REFERENCE_DIR, relativePath);
 }
 

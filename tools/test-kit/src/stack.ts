@@ -43,7 +43,7 @@ export const SESSION_KEY_ID = 'AYpZ2oDPE0rYOBmhqrUpuQ==';
 /** The session's AppSKey, and the KEKs of the stack's ring: `kek-2` (current) and `kek-1`. */
 export const APP_S_KEY_HEX = '5D1F0E2A4B6C8D9EA0B1C2D3E4F50617';
 export const KEK_HEX = '8C9A3F61D2E04B7795A1C3E5F7092B4D';
-export const OLD_KEK_HEX = '11223344556677881122334455667788';
+const OLD_KEK_HEX = '11223344556677881122334455667788';
 
 /** The `<stack>/kek` secret as the stack deploys it: the flat ring `{current, <label>: hex}`. */
 export const KEK_RING_SECRET = JSON.stringify({

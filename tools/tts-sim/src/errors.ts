@@ -16,7 +16,7 @@ const GRPC_CODES: Readonly<Record<number, number>> = {
 };
 
 /** The gRPC code for an HTTP status (Unknown, 2, for statuses grpc-gateway never produces). */
-export function grpcCodeOf(status: number): number {
+function grpcCodeOf(status: number): number {
   return GRPC_CODES[status] ?? 2;
 }
 

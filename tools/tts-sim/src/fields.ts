@@ -34,7 +34,7 @@ export function setAt(object: JsonObject, path: JsonPath, value: unknown): void 
 }
 
 /** Removes the value at `path`, and the objects that this leaves empty. */
-export function deleteAt(object: JsonObject, path: JsonPath): void {
+function deleteAt(object: JsonObject, path: JsonPath): void {
   const [head, ...rest] = path;
   if (head === undefined || !Object.hasOwn(object, head)) return;
   const child = object[head];

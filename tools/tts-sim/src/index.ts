@@ -1,7 +1,7 @@
 export { TtsError } from './errors';
 export type { TtsErrorBody, TtsErrorDefinition } from './errors';
 export type { JsonObject } from './fields';
-export { RIGHTS, ROUTES } from './routes';
+export { ROUTES } from './routes';
 export type { Route } from './routes';
 export { DEFAULT_API_KEY, startTtsSim } from './server';
 export type { ApiKeyGrant, Fault, LoggedRequest, TtsSim, TtsSimOptions } from './server';
@@ -9,4 +9,3 @@ export type { Schema, SwaggerDocument } from './swagger';
 export { ttsApiDocument } from './tts-api';
 export { deviceKey } from './state';
 export type { Claim, Component, DownlinkSession, SimState } from './state';
-export { AWS_IOT_REGIONS } from './validation';

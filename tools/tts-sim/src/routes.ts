@@ -20,7 +20,7 @@ import {
 } from './validation';
 
 /** The application rights TTS checks on the routes the simulator serves. */
-export const RIGHTS = {
+const RIGHTS = {
   devicesRead: 'RIGHT_APPLICATION_DEVICES_READ',
   devicesReadKeys: 'RIGHT_APPLICATION_DEVICES_READ_KEYS',
   devicesWrite: 'RIGHT_APPLICATION_DEVICES_WRITE',

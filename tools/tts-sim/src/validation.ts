@@ -13,7 +13,7 @@ const AUTHENTICATION_CODE = new RegExp(AUTHENTICATION_CODE_PATTERN);
 const DURATION = /^\d+(?:\.\d{1,9})?s$/;
 
 /** `AWSIoTProvider.region`: the regions TTS's AWS IoT provider takes. */
-export const AWS_IOT_REGIONS: readonly string[] = [
+const AWS_IOT_REGIONS: readonly string[] = [
   'af-south-1',
   'ap-east-1',
   'ap-northeast-1',

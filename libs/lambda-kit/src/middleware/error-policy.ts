@@ -3,7 +3,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj, Request } from '@middy/core';
 
 /** The metric counting invocations whose input was rejected. */
-export const REJECTED_METRIC = 'Rejected';
+const REJECTED_METRIC = 'Rejected';
 
 /**
  * The shape of `IntegrationError` (libs/integration) that the policy relies on; checked
@@ -17,7 +17,7 @@ interface RejectableError {
 }
 
 /** Whether the error says that retrying cannot help (`retryable === false` with a `code`). */
-export function isRejection(error: unknown): error is RejectableError {
+function isRejection(error: unknown): error is RejectableError {
   if (typeof error !== 'object' || error === null) return false;
   const { code, retryable } = error as { code?: unknown; retryable?: unknown };
   return retryable === false && typeof code === 'string';

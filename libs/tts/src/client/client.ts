@@ -332,7 +332,7 @@ export class TtsClient {
 }
 
 /** Whether `error` is TTS saying that the entity does not exist. */
-export function isNotFound(error: unknown): boolean {
+function isNotFound(error: unknown): boolean {
   return error instanceof TtsApiError && error.status === 404;
 }
 

@@ -1,34 +1,21 @@
-/** TTS `lorawan_version` (MAC version) enum values. */
-export const MAC_VERSIONS = [
-  'MAC_V1_0',
-  'MAC_V1_0_1',
-  'MAC_V1_0_2',
-  'MAC_V1_0_3',
-  'MAC_V1_0_4',
-  'MAC_V1_1',
-] as const;
+/** A LoRaWAN MAC version as TTS names it (the `lorawan_version` enum). */
+export type MacVersion =
+  'MAC_V1_0' | 'MAC_V1_0_1' | 'MAC_V1_0_2' | 'MAC_V1_0_3' | 'MAC_V1_0_4' | 'MAC_V1_1';
 
-/** A LoRaWAN MAC version as TTS names it. */
-export type MacVersion = (typeof MAC_VERSIONS)[number];
-
-/** TTS `lorawan_phy_version` (Regional Parameters version) enum values. */
-export const PHY_VERSIONS = [
-  'PHY_V1_0',
-  'PHY_V1_0_1',
-  'PHY_V1_0_2_REV_A',
-  'PHY_V1_0_2_REV_B',
-  'PHY_V1_0_3_REV_A',
-  'PHY_V1_1_REV_A',
-  'PHY_V1_1_REV_B',
-  'RP002_V1_0_0',
-  'RP002_V1_0_1',
-  'RP002_V1_0_2',
-  'RP002_V1_0_3',
-  'RP002_V1_0_4',
-] as const;
-
-/** A LoRaWAN Regional Parameters version as TTS names it. */
-export type PhyVersion = (typeof PHY_VERSIONS)[number];
+/** A LoRaWAN Regional Parameters version as TTS names it (the `lorawan_phy_version` enum). */
+export type PhyVersion =
+  | 'PHY_V1_0'
+  | 'PHY_V1_0_1'
+  | 'PHY_V1_0_2_REV_A'
+  | 'PHY_V1_0_2_REV_B'
+  | 'PHY_V1_0_3_REV_A'
+  | 'PHY_V1_1_REV_A'
+  | 'PHY_V1_1_REV_B'
+  | 'RP002_V1_0_0'
+  | 'RP002_V1_0_1'
+  | 'RP002_V1_0_2'
+  | 'RP002_V1_0_3'
+  | 'RP002_V1_0_4';
 
 /** Identifies an end device in an application. EUIs are 16 hex digits (TTS answers uppercase). */
 export interface EndDeviceIDs {
