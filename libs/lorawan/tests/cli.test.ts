@@ -238,7 +238,7 @@ describe('lorawan decode: join and rejoin', () => {
     });
   });
 
-  it('join-accept with a CFList', () => {
+  it('join-accept with a CFList: decrypts it, checks its MIC and prints the CFList', () => {
     const appKey = parseAesKey('0102030405060708090A0B0C0D0E0F10');
     const unsigned: JoinAccept = {
       mType: 'JoinAccept',
@@ -372,7 +372,7 @@ describe('lorawan decode: join and rejoin', () => {
     expect(decode(v.phyPayload, '--nwk-key', v.key).json['micValid']).toBe(false);
   });
 
-  it('proprietary: the payload after the MHDR', () => {
+  it('proprietary: prints the payload after the MHDR', () => {
     expect(decode('E0CAFE').json).toEqual({
       mType: 'Proprietary',
       major: 'LoRaWANR1',
