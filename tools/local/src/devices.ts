@@ -25,7 +25,7 @@ export interface RegisteredDevice {
   /** 16 uppercase hex digits. */
   readonly devEUI: string;
   readonly joinEUI: string;
-  /** The root AppKey on the Join Server (32 hex digits). */
+  /** The root AppKey on the Join Server (32 hex digits): the cluster's, or a claimed device's external one. */
   readonly appKey: string;
 }
 
@@ -42,7 +42,10 @@ export interface TtsNetworkState {
   kek(applicationID: string): { readonly label: string; readonly key: Uint8Array } | undefined;
   /** Whether the Application Server skips payload crypto for the application (its link). */
   skipPayloadCrypto(applicationID: string): boolean;
-  /** The device with this DevEUI, once it is registered on IS, JS (with its AppKey) and NS. */
+  /**
+   * The device with this DevEUI, once it is registered on IS, JS (with its AppKey) and NS, or
+   * claimed and registered on IS and NS; undefined again once it is deleted.
+   */
   device(applicationID: string, devEUI: string): RegisteredDevice | undefined;
 }
 
@@ -251,6 +254,16 @@ export class DeviceSimulator {
         { devEUI },
       );
     this.checkPubSub();
+    if (!this.options.network.device(this.options.applicationID, devEUI)) {
+      // Deleted from TTS: the network drops the frame; the device, unanswered, will rejoin.
+      this.sessions.delete(devEUI);
+      device.session = undefined;
+      throw new LocalStackError(
+        'device_not_registered',
+        `Device ${devEUI} is no longer registered in the TTS stand-in: its uplinks are dropped.`,
+        { devEUI },
+      );
+    }
     const fCnt = device.session.fCntUp++;
     const plaintext = payload ?? sensorReading(fCnt);
     const ciphertext = encryptFRMPayload(

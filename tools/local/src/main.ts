@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CreateThingCommand, IoTClient } from '@aws-sdk/client-iot';
+import { CreateThingCommand, DeleteThingCommand, IoTClient } from '@aws-sdk/client-iot';
+import type { ProvisioningOutcome } from '@tts-aws-iot/integration';
 import { REQUIRED_APPLICATION_RIGHTS } from '@tts-aws-iot/tts';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
 import { connectAsync } from 'mqtt';
@@ -14,7 +15,7 @@ import { LambdaRunner, type LambdaFunction } from './lambda-runner';
 import { TrafficLog } from './log';
 import { parseOptions, usage, type LocalOptions } from './options';
 import { integrationRules, RulesEngine } from './rules';
-import { ttsNetworkState } from './tts-network';
+import { registriesHolding, ttsNetworkState } from './tts-network';
 
 /** The six Lambda packages, as Nx builds them into `dist/packages/<name>/index.js`. */
 const LAMBDA_NAMES = [
@@ -34,11 +35,25 @@ export interface LocalStack {
   readonly tts: TtsSim;
   readonly runner: LambdaRunner;
   readonly simulator: DeviceSimulator;
-  /** The simulated devices; with the DevEUI scheme each one's thing is named by its DevEUI. */
-  readonly devices: readonly DeviceProfile[];
+  /**
+   * The simulated devices, created ones first, then claimed ones; with the DevEUI scheme
+   * each one's thing is named by its DevEUI.
+   */
+  readonly devices: readonly LocalDevice[];
+  /** The outcomes published on `lorawan/<thing>/provisioning` since the start, oldest first. */
+  provisioning(thingName: string): readonly ProvisioningOutcome[];
   /** What `npm start` prints: the endpoints and how to watch and drive the traffic. */
   guide(): string;
   stop(): Promise<void>;
+}
+
+/** A simulated device, and how its thing has it provisioned. */
+export interface LocalDevice extends DeviceProfile {
+  /**
+   * Set for a device claimed from its external Join Server: its thing carries this code, not
+   * the AppKey, which only the device and that Join Server hold.
+   */
+  readonly claimAuthenticationCode?: string;
 }
 
 export interface StartOverrides {
@@ -53,6 +68,8 @@ export interface StartOverrides {
 const ACCOUNT_ID = '123456789012';
 const REGION = 'us-east-1';
 const JOIN_EUI = '70B3D57ED0000000';
+/** A made-up JoinEUI of an external Join Server, which the TTS stand-in can claim from. */
+const CLAIM_JOIN_EUI = '0000000000C1A100';
 /** Microchip's OUI, as in the documentation's examples; the index makes each DevEUI. */
 const DEV_EUI_PREFIX = '0004A30B001C';
 const KEK_LABEL = 'local-1';
@@ -89,6 +106,18 @@ export async function startLocalStack(
     const broker = await startBroker({ host: options.host, port: options.mqttPort });
     cleanups.push(() => broker.close());
     broker.onMessage((message) => log.mqtt(message));
+    // Recorded from the start: an outcome may come before any application subscribes.
+    const outcomes = new Map<string, ProvisioningOutcome[]>();
+    broker.onMessage(({ topic, payload }) => {
+      const thing = /^lorawan\/([^/]+)\/provisioning$/.exec(topic)?.[1];
+      if (thing === undefined) return;
+      try {
+        const outcome = JSON.parse(payload.toString('utf8')) as ProvisioningOutcome;
+        outcomes.set(thing, [...(outcomes.get(thing) ?? []), outcome]);
+      } catch {
+        // not JSON: not an outcome
+      }
+    });
 
     const api = await startAwsApi({
       host: options.host,
@@ -108,6 +137,7 @@ export async function startLocalStack(
     const tts = await startTtsSim({
       port: options.ttsPort,
       apiKeys: { [apiKey]: [...REQUIRED_APPLICATION_RIGHTS] },
+      claimableJoinEUIs: [CLAIM_JOIN_EUI],
     });
     cleanups.push(() => tts.close());
     const kekSecretID = `${options.stackName}/kek`;
@@ -197,35 +227,46 @@ export async function startLocalStack(
       },
     });
 
+    const devices = Array.from(
+      { length: options.devices + options.claimDevices },
+      (_, i): LocalDevice => {
+        const devEUI = `${DEV_EUI_PREFIX}${(i + 1).toString(16).toUpperCase().padStart(4, '0')}`;
+        const appKey = randomBytes(16).toString('hex').toUpperCase();
+        return i < options.devices
+          ? { devEUI, joinEUI: JOIN_EUI, appKey }
+          : {
+              devEUI,
+              joinEUI: CLAIM_JOIN_EUI,
+              appKey,
+              claimAuthenticationCode: randomBytes(4).toString('hex').toUpperCase(),
+            };
+      },
+    );
+    // The claimable devices' AppKeys stay on their external Join Server (here: the simulated
+    // network), as a maker's Join Server keeps them; TTS and the things never see them.
+    const externalJoinServer = devices.flatMap((device) =>
+      device.claimAuthenticationCode === undefined
+        ? []
+        : [{ ...device, claimAuthenticationCode: device.claimAuthenticationCode }],
+    );
     const simulator = await DeviceSimulator.start({
       brokerUrl: broker.url,
       stackName: options.stackName,
       applicationID: options.applicationID,
-      network: ttsNetworkState(tts.state),
+      network: ttsNetworkState(tts.state, externalJoinServer),
       onEvent: (event) => log.device(event),
     });
     cleanups.push(() => simulator.close());
 
-    const devices = Array.from({ length: options.devices }, (_, i): DeviceProfile => ({
-      devEUI: `${DEV_EUI_PREFIX}${(i + 1).toString(16).toUpperCase().padStart(4, '0')}`,
-      joinEUI: JOIN_EUI,
-      appKey: randomBytes(16).toString('hex').toUpperCase(),
-    }));
-    const iot = new IoTClient({
-      endpoint: api.url,
-      region: REGION,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const iot = iotClient(api.url);
     for (const device of devices) {
       simulator.addDevice(device);
-      // As an operator would: a thing with the device's LoRaWAN attributes; the registry
-      // event makes create-device register it in TTS and strip the AppKey from the thing.
-      await iot.send(
-        new CreateThingCommand({
-          thingName: device.devEUI,
-          thingTypeName: options.thingTypeName,
-          attributePayload: {
-            attributes: {
+      // As an operator would: a thing with the device's LoRaWAN attributes. The registry
+      // event makes create-device register it in TTS with its AppKey, or claim register it
+      // with the code from its label; either then strips the key or code from the thing.
+      const attributes: Record<string, string> =
+        device.claimAuthenticationCode === undefined
+          ? {
               devEUI: device.devEUI,
               stackName: options.stackName,
               joinEUI: device.joinEUI,
@@ -233,8 +274,18 @@ export async function startLocalStack(
               regionalParametersVersion: '1.0.3-a',
               frequencyPlanID: FREQUENCY_PLAN_ID,
               appKey: device.appKey,
-            },
-          },
+            }
+          : {
+              devEUI: device.devEUI,
+              stackName: options.stackName,
+              joinEUI: device.joinEUI,
+              claimAuthenticationCode: device.claimAuthenticationCode,
+            };
+      await iot.send(
+        new CreateThingCommand({
+          thingName: device.devEUI,
+          thingTypeName: options.thingTypeName,
+          attributePayload: { attributes },
         }),
       );
     }
@@ -249,6 +300,7 @@ export async function startLocalStack(
       runner,
       simulator,
       devices,
+      provisioning: (thingName) => outcomes.get(thingName) ?? [],
       guide: () => guide(stack),
       async stop() {
         for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
@@ -264,18 +316,46 @@ export async function startLocalStack(
 /** How one device fared in the demo. */
 export interface DemoResult {
   readonly devEUI: string;
+  /** For a claimed device: `claimed` reached `lorawan/<thing>/provisioning`. */
+  readonly claimed?: boolean;
   /** The plaintext reached `lorawan/<thing>/uplink`. */
   readonly uplink: boolean;
   /** The requested downlink reached the device, decrypted with its own AppSKey. */
   readonly downlink: boolean;
+  /**
+   * For the device whose thing the demo deletes: `deleted` reached
+   * `lorawan/<thing>/provisioning` and no registry of the TTS stand-in holds the device.
+   */
+  readonly deleted?: boolean;
   readonly problem?: string;
 }
 
+/** Whether every check of a device passed. */
+export function demoPassed(result: DemoResult): boolean {
+  return result.claimed !== false && result.uplink && result.downlink && result.deleted !== false;
+}
+
+/** A closing line of the demo, e.g. `0004A30B001C0003: claimed ok, uplink ok, downlink ok`. */
+export function demoLine(result: DemoResult): string {
+  const checks: [string, boolean | undefined][] = [
+    ['claimed', result.claimed],
+    ['uplink', result.uplink],
+    ['downlink', result.downlink],
+    ['deleted', result.deleted],
+  ];
+  const shown = checks.flatMap(([name, ok]) =>
+    ok === undefined ? [] : [`${name} ${ok ? 'ok' : 'FAILED'}`],
+  );
+  return `${result.devEUI}: ${shown.join(', ')}${result.problem ? ` (${result.problem})` : ''}`;
+}
+
 /**
- * The bounded demo of `--once`, from an application's point of view: every device joins and
+ * The bounded demo of `--once`, from an application's point of view: a claimed device's
+ * thing must report `claimed` on `lorawan/<thing>/provisioning`; every device joins and
  * sends an uplink whose plaintext must arrive on `lorawan/<thing>/uplink`; then a downlink
  * requested on `lorawan/downlink` must reach the device (in the receive window of its next
- * uplink) and decrypt to the requested bytes.
+ * uplink) and decrypt to the requested bytes. Last, the thing of the last created device is
+ * deleted through the IoT API: `deleted` must be reported and the device gone from TTS.
  */
 export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<DemoResult[]> {
   const app = await connectAsync({
@@ -300,12 +380,38 @@ export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<De
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
+  /** The first outcome of `status` (or `failed`) published after the `after` first ones. */
+  const outcome = async (
+    thing: string,
+    status: 'claimed' | 'deleted',
+    after = 0,
+  ): Promise<ProvisioningOutcome> => {
+    const found = () =>
+      stack
+        .provisioning(thing)
+        .slice(after)
+        .find((o) => o.status === status || o.status === 'failed');
+    await until(`${status} on lorawan/${thing}/provisioning`, () => found() !== undefined);
+    const result = found()!;
+    if (result.status === 'failed')
+      throw new LocalStackError(
+        `${status === 'claimed' ? 'claim' : 'delete'}_failed`,
+        `provisioning failed: ${result.error?.name}: ${result.error?.message}`,
+      );
+    return result;
+  };
   const results: DemoResult[] = [];
   try {
     for (const [index, device] of stack.devices.entries()) {
       const thing = device.devEUI;
+      const claimDevice = device.claimAuthenticationCode !== undefined;
+      let claimed = false;
       let uplink = false;
       try {
+        if (claimDevice) {
+          await outcome(thing, 'claimed');
+          claimed = true;
+        }
         await until(`${thing} to join`, async () => {
           if (stack.simulator.joined(thing)) return true;
           try {
@@ -356,6 +462,7 @@ export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<De
         );
         results.push({
           devEUI: thing,
+          ...(claimDevice && { claimed }),
           uplink,
           downlink: delivered,
           ...(!delivered && { problem: 'the device did not receive the requested bytes' }),
@@ -363,16 +470,62 @@ export async function runDemo(stack: LocalStack, timeoutMs = 30_000): Promise<De
       } catch (error) {
         results.push({
           devEUI: thing,
+          ...(claimDevice && { claimed }),
           uplink,
           downlink: false,
-          problem: error instanceof Error ? error.message : String(error),
+          problem: errorMessage(error),
         });
       }
+    }
+
+    const created = stack.devices.filter((d) => d.claimAuthenticationCode === undefined).at(-1);
+    const index = results.findIndex((r) => r.devEUI === created?.devEUI);
+    if (created && index >= 0) {
+      const thing = created.devEUI;
+      let deleted = false;
+      let problem: string | undefined;
+      try {
+        // As an operator would: the registry event makes create-device delete the TTS device.
+        const before = stack.provisioning(thing).length;
+        const iot = iotClient(stack.api.url);
+        try {
+          await iot.send(new DeleteThingCommand({ thingName: thing }));
+        } finally {
+          iot.destroy();
+        }
+        const { deviceID = '' } = await outcome(thing, 'deleted', before);
+        const left = registriesHolding(stack.tts.state, stack.options.applicationID, deviceID);
+        deleted = deviceID !== '' && left.length === 0;
+        if (!deleted)
+          problem = `device ${deviceID || '(no ID)'} is still registered on ${left.join(', ') || 'TTS'}`;
+      } catch (error) {
+        problem = errorMessage(error);
+      }
+      const result = results[index]!;
+      const problems = [result.problem, problem].filter((p) => p !== undefined);
+      results[index] = {
+        ...result,
+        deleted,
+        ...(problems.length > 0 && { problem: problems.join('; ') }),
+      };
     }
   } finally {
     await app.endAsync();
   }
   return results;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An IoT client of the local AWS API (any credentials do). */
+function iotClient(endpoint: string): IoTClient {
+  return new IoTClient({
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }
 
 /** `npm start`: parses the options, starts the stack, prints the guide, runs until told to stop. */
@@ -407,12 +560,8 @@ export async function main(
   if (options.once) {
     const results = await runDemo(stack);
     await stack.stop();
-    for (const result of results) {
-      write(
-        `${result.devEUI}: uplink ${result.uplink ? 'ok' : 'FAILED'}, downlink ${result.downlink ? 'ok' : 'FAILED'}${result.problem ? ` (${result.problem})` : ''}`,
-      );
-    }
-    return results.length > 0 && results.every((r) => r.uplink && r.downlink) ? 0 : 1;
+    for (const result of results) write(demoLine(result));
+    return results.length > 0 && results.every(demoPassed) ? 0 : 1;
   }
 
   await new Promise<void>((resolve) => {
@@ -441,7 +590,7 @@ function guide(stack: LocalStack): string {
     `  AWS API                   ${api.url}   iot, iot-data, secretsmanager; any credentials, region ${REGION}`,
     `  TTS stand-in API          ${tts.url}`,
     `  stack / app / thing type  ${options.stackName} / ${options.applicationID} / ${options.thingTypeName}, end-to-end encryption ${options.e2e ? 'on' : 'off'}`,
-    `  simulated devices         ${devices.map((d) => d.devEUI).join(' ') || 'none'} (things named by DevEUI)`,
+    `  simulated devices         ${describeDevices(devices)} (things named by DevEUI)`,
     '',
     'Watch what applications see:',
     `  npx mqtt sub -h ${host} -p ${port} -t 'lorawan/#' -v`,
@@ -453,6 +602,20 @@ function guide(stack: LocalStack): string {
     options.once ? 'Running the demo once, then stopping.' : 'Stop with Ctrl+C.',
     '',
   ].join('\n');
+}
+
+function describeDevices(devices: readonly LocalDevice[]): string {
+  const list = (claimed: boolean) =>
+    devices
+      .filter((d) => (d.claimAuthenticationCode !== undefined) === claimed)
+      .map((d) => d.devEUI)
+      .join(' ');
+  const [created, claimed] = [list(false), list(true)];
+  return (
+    [created && `${created} created with their AppKey`, claimed && `${claimed} claimed`]
+      .filter(Boolean)
+      .join(', ') || 'none'
+  );
 }
 
 /** The directory holding nx.json, upwards from `start`. */

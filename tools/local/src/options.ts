@@ -11,8 +11,10 @@ export interface LocalOptions {
   readonly thingTypeName: string;
   readonly e2e: boolean;
   readonly devices: number;
+  /** Devices on an external Join Server whose things carry a claim authentication code. */
+  readonly claimDevices: number;
   readonly uplinkIntervalMs: number;
-  /** Run the bounded demo (join, uplink, downlink per device) and exit. */
+  /** Run the bounded demo (claim, join, uplink, downlink per device; one deletion) and exit. */
   readonly once: boolean;
   /** Stop after this long (0: run until SIGINT/SIGTERM). */
   readonly exitAfterMs: number;
@@ -31,6 +33,7 @@ export const DEFAULT_OPTIONS: LocalOptions = {
   thingTypeName: 'lorawan',
   e2e: true,
   devices: 2,
+  claimDevices: 1,
   uplinkIntervalMs: 10_000,
   once: false,
   exitAfterMs: 0,
@@ -110,7 +113,14 @@ const SETTINGS: readonly Setting[] = [
     flag: '--devices',
     env: 'LOCAL_DEVICES',
     kind: 'count',
-    help: 'simulated devices',
+    help: 'simulated devices created with their AppKey',
+  },
+  {
+    key: 'claimDevices',
+    flag: '--claim-devices',
+    env: 'LOCAL_CLAIM_DEVICES',
+    kind: 'count',
+    help: 'simulated devices claimed with their authentication code',
   },
   {
     key: 'uplinkIntervalMs',
@@ -124,7 +134,7 @@ const SETTINGS: readonly Setting[] = [
     flag: '--once',
     env: 'LOCAL_ONCE',
     kind: 'flag',
-    help: 'run a bounded demo (join, uplink, downlink per device) and exit',
+    help: 'run a bounded demo (claim, join, uplink, downlink per device; delete one) and exit',
   },
   {
     key: 'exitAfterMs',

@@ -4,10 +4,12 @@ import { freePort } from '@tts-aws-iot/test-kit';
 import { TrafficLog } from '../src/log';
 import { runDemo, startLocalStack, type LocalStack } from '../src/main';
 import { DEFAULT_OPTIONS } from '../src/options';
+import { registriesHolding } from '../src/tts-network';
 import { listen, type MqttListener } from './mqtt-listener';
 
 // The whole stack on free ports, with the real Lambda bundles (the project's test target
-// builds them first): setup custom resources, registry sync, uplink and downlink with E2E.
+// builds them first): setup custom resources, registry sync (create, claim, delete), uplink
+// and downlink with E2E.
 let stack: LocalStack;
 let app: MqttListener;
 const logLines: string[] = [];
@@ -15,7 +17,7 @@ const logLines: string[] = [];
 beforeAll(async () => {
   const [mqttPort, apiPort, ttsPort] = [await freePort(), await freePort(), await freePort()];
   stack = await startLocalStack(
-    { ...DEFAULT_OPTIONS, mqttPort, apiPort, ttsPort, devices: 2 },
+    { ...DEFAULT_OPTIONS, mqttPort, apiPort, ttsPort, devices: 2, claimDevices: 1 },
     new TrafficLog((line) => logLines.push(line)),
     {
       traffic: false,
@@ -91,11 +93,38 @@ describe('the local stack, end to end', () => {
     expect(stack.api.iotData.getState(thing(), 'lorawan')?.reported).toMatchObject({ fCntDown: 1 });
   });
 
-  it('passes the bounded demo of npm start --once for every device', async () => {
-    const results = await runDemo(stack, 45_000);
-    expect(results).toEqual(
-      stack.devices.map((d) => ({ devEUI: d.devEUI, uplink: true, downlink: true })),
+  it('passes the bounded demo of npm start --once: a claim, traffic for every device, a deletion', async () => {
+    const [first, second, claimed] = stack.devices.map((d) => d.devEUI);
+    const results = await runDemo(stack, 60_000);
+    expect(results).toEqual([
+      { devEUI: first, uplink: true, downlink: true },
+      { devEUI: second, uplink: true, downlink: true, deleted: true },
+      { devEUI: claimed, claimed: true, uplink: true, downlink: true },
+    ]);
+
+    // The claim: TTS holds the claim but never the root key; the code left the thing.
+    expect(stack.devices[2]!.claimAuthenticationCode).toBeDefined();
+    expect(stack.provisioning(claimed!)).toEqual([
+      { status: 'claimed', deviceID: 'eui-0004a30b001c0003' },
+    ]);
+    expect(registriesHolding(stack.tts.state, 'local-app', 'eui-0004a30b001c0003')).toEqual([
+      'is',
+      'ns',
+      'as',
+    ]);
+    const claimedAttributes = stack.api.iot.getThing(claimed!)?.attributes ?? {};
+    expect(claimedAttributes).toMatchObject({ claimed: 'true' });
+    expect(claimedAttributes).not.toHaveProperty('claimAuthenticationCode');
+
+    // The deletion: outcome published, device gone from every registry, its uplinks dropped.
+    const outcome = await app.next(
+      `lorawan/${second}/provisioning`,
+      (m) => m.json<{ status: string }>().status === 'deleted',
     );
+    expect(outcome.json()).toEqual({ status: 'deleted', deviceID: 'eui-0004a30b001c0002' });
+    expect(stack.api.iot.getThing(second!)).toBeUndefined();
+    expect(registriesHolding(stack.tts.state, 'local-app', 'eui-0004a30b001c0002')).toEqual([]);
+    await expect(stack.simulator.uplink(second!)).rejects.toThrow(/no longer registered/);
   }, 90_000);
 
   it('never shows a root key, the KEK or the API key in the traffic or the logs', async () => {

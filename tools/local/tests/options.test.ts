@@ -17,18 +17,30 @@ describe('npm start options', () => {
 
   it('takes environment variables, and flags over them', () => {
     const options = parseOptions(
-      ['--mqtt-port', '2883', '--devices=5', '--no-e2e', '--once', '--interval', '0.5'],
+      [
+        '--mqtt-port',
+        '2883',
+        '--devices=5',
+        '--claim-devices',
+        '0',
+        '--no-e2e',
+        '--once',
+        '--interval',
+        '0.5',
+      ],
       {
         LOCAL_MQTT_PORT: '1999',
         LOCAL_API_PORT: '4567',
         LOCAL_EXIT_AFTER_MS: '3000',
         LOCAL_STACK_NAME: 'demo',
+        LOCAL_CLAIM_DEVICES: '3',
       },
     );
     expect(options).toMatchObject({
       mqttPort: 2883,
       apiPort: 4567,
       devices: 5,
+      claimDevices: 0,
       e2e: false,
       once: true,
       uplinkIntervalMs: 500,
