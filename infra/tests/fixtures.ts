@@ -40,6 +40,7 @@ export const TTS_ACCOUNT = '210987654321';
 export const KEK_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${STACK}/kek-AbCdEf`;
 export const API_KEY_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${STACK}/api-key-GhIjKl`;
 export const IOT_DATA_ENDPOINT = `a1b2c3d4e5f6g7-ats.iot.${REGION}.amazonaws.com`;
+export const KMS_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
 /** Values for every parameter without a default, as a user (or the root stack) would give them. */
 export const PARAMETERS: Readonly<Record<string, string>> = {
@@ -52,6 +53,7 @@ export const PARAMETERS: Readonly<Record<string, string>> = {
   KekSecretArn: KEK_SECRET_ARN,
   ApiKeySecretArn: API_KEY_SECRET_ARN,
   IotDataEndpoint: IOT_DATA_ENDPOINT,
+  KmsKeyArn: KMS_KEY_ARN,
 };
 
 /** Deploy-time values of the setup stack's resources, where a test needs realistic ones. */
@@ -59,6 +61,7 @@ const DEPLOY_TIME: Readonly<Record<string, string>> = {
   KekSecret: KEK_SECRET_ARN,
   ApiKeySecret: API_KEY_SECRET_ARN,
   'ThingType.EndpointAddress': IOT_DATA_ENDPOINT,
+  'Key.Arn': KMS_KEY_ARN,
 };
 
 /** One deployment: the sample parameters with `overrides`. */

@@ -11,6 +11,7 @@ import {
   GROUPS,
   REGION,
   REPOSITORY,
+  ROOT,
   SCENARIOS,
   STACK,
   evaluator,
@@ -65,8 +66,26 @@ it('the groups hold the six functions, each in its own group', () => {
   expect(found).toEqual(Object.fromEntries(FUNCTION_IDS.map((id) => [id, FUNCTIONS[id].group])));
 });
 
-it('every function is invoked by an IoT rule or as a custom resource', () => {
-  expect([...asynchronouslyInvoked()].sort()).toEqual([...FUNCTION_IDS].sort());
+/** Functions that consume an SQS queue (an SQS event source of their own). */
+function queueConsumers(): Set<string> {
+  const consumers = new Set<string>();
+  for (const template of Object.values(GROUPS)) {
+    for (const id of resourcesOfType(template.json, 'AWS::Serverless::Function')) {
+      const events = (functionProperties(template.json, id)['Events'] ?? {}) as Record<
+        string,
+        { Type: string }
+      >;
+      if (Object.values(events).some((event) => event.Type === 'SQS')) consumers.add(id);
+    }
+  }
+  return consumers;
+}
+
+it('every function is invoked by an IoT rule, as a custom resource, or from the queue an IoT rule fills', () => {
+  expect([...asynchronouslyInvoked(), ...queueConsumers()].sort()).toEqual(
+    [...FUNCTION_IDS].sort(),
+  );
+  expect([...queueConsumers()].sort()).toEqual(['ClaimFunction', 'CreateDeviceFunction']);
 });
 
 describe.each(FUNCTION_IDS)('%s', (id) => {
@@ -159,20 +178,24 @@ describe.each(FUNCTION_IDS)('%s', (id) => {
     });
   });
 
-  it('retries failed asynchronous invocations, then hands them to a dead-letter queue its role may send to', () => {
-    const config = deployed(id)['EventInvokeConfig'] as {
-      MaximumRetryAttempts: number;
-      MaximumEventAgeInSeconds: number;
-      DestinationConfig: { OnFailure: { Type: string; Destination: string } };
-    };
-    expect(config.MaximumRetryAttempts).toBe(2);
-    expect(config.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
-    expect(config.DestinationConfig.OnFailure.Type).toBe('SQS');
-    const queue = /^<(\w+)\.Arn>$/.exec(config.DestinationConfig.OnFailure.Destination)?.[1];
-    expect(template.json.Resources[queue!]?.Type).toBe('AWS::SQS::Queue');
-    const role = properties(template, referencedId(functionProperties(template.json, id)['Role'])!);
-    expect(allows(permissionStatements(role), 'sqs:SendMessage', `<${queue}.Arn>`)).toBe(true);
-  });
+  if (asynchronouslyInvoked().has(id))
+    it('retries failed asynchronous invocations, then hands them to a dead-letter queue its role may send to', () => {
+      const config = deployed(id)['EventInvokeConfig'] as {
+        MaximumRetryAttempts: number;
+        MaximumEventAgeInSeconds: number;
+        DestinationConfig: { OnFailure: { Type: string; Destination: string } };
+      };
+      expect(config.MaximumRetryAttempts).toBe(2);
+      expect(config.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
+      expect(config.DestinationConfig.OnFailure.Type).toBe('SQS');
+      const queue = /^<(\w+)\.Arn>$/.exec(config.DestinationConfig.OnFailure.Destination)?.[1];
+      expect(template.json.Resources[queue!]?.Type).toBe('AWS::SQS::Queue');
+      const role = properties(
+        template,
+        referencedId(functionProperties(template.json, id)['Role'])!,
+      );
+      expect(allows(permissionStatements(role), 'sqs:SendMessage', `<${queue}.Arn>`)).toBe(true);
+    });
 });
 
 const CUSTOM_RESOURCES: readonly FunctionId[] = ['ThingTypeFunction', 'PubSubFunction'];
@@ -214,4 +237,33 @@ it("gives the registry functions the region's default frequency plan, the one th
       GROUPS.registry.json.Outputs!['DefaultFrequencyPlanID']!.Value,
     ),
   ).toBe('EU_863_870_TTN');
+});
+
+describe('parameters with safe defaults', () => {
+  it.each([
+    ['DeleteUnmarkedDevices', 'DELETE_UNMARKED_DEVICES', ['CreateDeviceFunction', 'ClaimFunction']],
+    ['AllowPlaintextSessionKeys', 'ALLOW_PLAINTEXT_SESSION_KEYS', ['UplinkFunction']],
+  ] as const)(
+    '%s is Disabled by default and sets %s=true|false on %j only',
+    (parameter, variable, functions) => {
+      for (const template of [ROOT, GROUPS[FUNCTIONS[functions[0]].group]])
+        expect(template.json.Parameters?.[parameter]).toMatchObject({
+          Default: 'Disabled',
+          AllowedValues: ['Enabled', 'Disabled'],
+        });
+      for (const id of FUNCTION_IDS) {
+        const expected = (functions as readonly string[]).includes(id);
+        const off = environment(id)[variable];
+        const on = environment(id, scenario({ [parameter]: 'Enabled' }))[variable];
+        expect({ id, off, on }).toEqual(
+          expected ? { id, off: 'false', on: 'true' } : { id, off: undefined, on: undefined },
+        );
+      }
+      const group = FUNCTIONS[functions[0]].group;
+      const passed = evaluator(ROOT, scenario({ [parameter]: 'Enabled' })).evaluate(
+        ROOT.json.Resources[group[0]!.toUpperCase() + group.slice(1)]!.Properties!['Parameters'],
+      ) as Record<string, string>;
+      expect(passed[parameter]).toBe('Enabled');
+    },
+  );
 });

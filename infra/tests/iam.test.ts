@@ -36,14 +36,32 @@ import {
 const name = (template: Template): string => relative(resolve(__dirname, '..'), template.path);
 const iot = (resource: string): string => `arn:aws:iot:${REGION}:${ACCOUNT}:${resource}`;
 
-/** What every function's role needs besides its own calls: its log group, X-Ray, its dead-letter queue. */
-const RUNTIME_ACTIONS = [
+/** What every function's role needs besides its own calls: its log group and X-Ray. */
+const LOG_AND_TRACE_ACTIONS = [
   'logs:CreateLogStream',
   'logs:PutLogEvents',
-  'sqs:SendMessage',
   'xray:PutTelemetryRecords',
   'xray:PutTraceSegments',
 ];
+
+/** The registry functions consume their SQS queues of registry events (encrypted with the key). */
+const SQS_CONSUMERS: readonly FunctionId[] = ['CreateDeviceFunction', 'ClaimFunction'];
+
+/**
+ * The runtime's own calls: asynchronously invoked functions send to their encrypted
+ * dead-letter queue; SQS-consumed ones receive from their encrypted queue.
+ */
+function runtimeActions(id: FunctionId): string[] {
+  return SQS_CONSUMERS.includes(id)
+    ? [
+        ...LOG_AND_TRACE_ACTIONS,
+        'kms:Decrypt',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ]
+    : [...LOG_AND_TRACE_ACTIONS, 'kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage'];
+}
 
 /** The AWS calls each function makes (the brief of issue 5), by end-to-end encryption. */
 const CALLS: Record<FunctionId, (e2e: boolean) => string[]> = {
@@ -122,10 +140,15 @@ describe.each(ALL_TEMPLATES.map((template) => [name(template), template] as cons
     );
 
     it.each(SCENARIOS)(
-      'grants "*" only to actions without resource-level permissions ($name)',
+      'grants "*" only to actions without resource-level permissions, key policies aside ($name)',
       ({ scenario: given }) => {
+        // In a key policy, the resource "*" is the key itself (kms.test.ts checks those).
+        const resources = evaluator(template, given).evaluate(template.json.Resources) as Record<
+          string,
+          { Type: string }
+        >;
         const statements = allStatements(
-          evaluator(template, given).evaluate(template.json.Resources),
+          Object.values(resources).filter((resource) => resource.Type !== 'AWS::KMS::Key'),
         );
         const onAnything = statements.filter((statement) =>
           [statement.Resource].flat().includes('*'),
@@ -139,7 +162,9 @@ describe.each(ALL_TEMPLATES.map((template) => [name(template), template] as cons
       for (const wildcard of wildcardResources(template)) {
         expect({ at: wildcard.location, comment: wildcard.comments }).toEqual({
           at: wildcard.location,
-          comment: expect.stringMatching(/no resource-level permissions/i),
+          comment: wildcard.location.includes('.KeyPolicy.')
+            ? expect.stringMatching(/in a key policy, "\*" is the key itself/i)
+            : expect.stringMatching(/no resource-level permissions/i),
         });
       }
     });
@@ -159,7 +184,7 @@ describe.each(FUNCTION_IDS)("%s's role", (id) => {
     ({ scenario: given }) => {
       const e2e = given.parameters['EnableEndToEndEncryption'] === 'true';
       expect(actionsOf(statementsOf(id, given))).toEqual(
-        [...CALLS[id](e2e), ...RUNTIME_ACTIONS].sort(),
+        [...new Set([...CALLS[id](e2e), ...runtimeActions(id)])].sort(),
       );
     },
   );
@@ -306,6 +331,36 @@ describe.each(FUNCTION_IDS)(
           allowed: false,
         });
     });
+  },
+);
+
+it.each(SCENARIOS)(
+  "lets the downlink role publish under The Things Stack's topics on downlink/push and downlink/replace only, so that it cannot fake TTS's events ($name)",
+  ({ scenario: given }) => {
+    const statements = statementsOf('DownlinkFunction', given);
+    const tts = (sub: string) => iot(`topic/thethings/lorawan/${STACK}/${sub}`);
+    const allowedToTts = ['downlink/push', 'downlink/replace'];
+    const events = [
+      'uplink',
+      'join',
+      'downlink/queued',
+      'downlink/sent',
+      'downlink/failed',
+      'downlink/ack',
+      'downlink/nack',
+      'location/solved',
+      'service/data',
+      'downlink/other',
+    ];
+    for (const sub of allowedToTts)
+      expect([sub, allows(statements, 'iot:Publish', tts(sub))]).toEqual([sub, true]);
+    for (const sub of events)
+      expect([sub, allows(statements, 'iot:Publish', tts(sub))]).toEqual([sub, false]);
+    const ttsResources = statements
+      .filter((statement) => [statement.Action].flat().includes('iot:Publish'))
+      .flatMap((statement) => [statement.Resource ?? []].flat())
+      .filter((resource) => resource.includes(':topic/thethings/'));
+    expect(ttsResources.sort()).toEqual(allowedToTts.map(tts).sort());
   },
 );
 

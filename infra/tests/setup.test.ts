@@ -65,6 +65,21 @@ describe('the KEK secret', () => {
   });
 });
 
+describe('the KEK secret on uninstall', () => {
+  it('is retained when the stack is deleted or the secret replaced, and the README says how to delete it once no device needs it', () => {
+    const raw = setup.json.Resources['KekSecret'] as {
+      DeletionPolicy?: string;
+      UpdateReplacePolicy?: string;
+    };
+    expect(raw.DeletionPolicy).toBe('Retain');
+    expect(raw.UpdateReplacePolicy).toBe('Retain');
+    const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+    const uninstall = readme.slice(readme.indexOf('### Uninstall'));
+    expect(uninstall).toMatch(/aws secretsmanager delete-secret --secret-id <stack>\/kek/);
+    expect(uninstall).toMatch(/aws kms schedule-key-deletion --key-id/);
+  });
+});
+
 describe('the API key secret', () => {
   it('is named <stack>/api-key and holds the NoEcho ApplicationApiKey parameter', () => {
     expect(properties(setup, 'ApiKeySecret')).toMatchObject({

@@ -87,6 +87,39 @@ describe('the root template', () => {
   });
 });
 
+describe("the root template's stack name", () => {
+  const stackName = ROOT.json.Parameters?.['StackName'];
+
+  it.each(['a_b', 'a'.repeat(115), '1stack', '-stack', ''])(
+    'refuses %j, as the nested stacks would, before anything is created',
+    (value) => {
+      expect(stackName).toBeDefined();
+      expect(accepts(stackName!, value)).toBe(false);
+      for (const group of Object.values(GROUPS))
+        expect(accepts(group.json.Parameters!['StackName']!, value)).toBe(false);
+    },
+  );
+
+  it.each(['my-stack', 'A', 'a'.repeat(114)])('accepts %j', (value) => {
+    expect(accepts(stackName!, value)).toBe(true);
+  });
+
+  it("holds StackName equal to the stack's own name (a Rules assertion) and passes it to every nested stack", () => {
+    const rules = ROOT.json.Rules as Record<
+      string,
+      { Assertions: { Assert: unknown; AssertDescription: string }[] }
+    >;
+    const asserts = Object.values(rules).flatMap((rule) => rule.Assertions.map((a) => a.Assert));
+    expect(asserts).toContainEqual({
+      'Fn::Equals': [{ Ref: 'StackName' }, { Ref: 'AWS::StackName' }],
+    });
+    for (const id of resourcesOfType(ROOT.json, 'AWS::Serverless::Application'))
+      expect(ROOT.json.Resources[id]!.Properties!['Parameters']).toMatchObject({
+        StackName: { Ref: 'StackName' },
+      });
+  });
+});
+
 describe('parameters', () => {
   it('keeps the names of the existing integration, each described, with defaults and allowed values where it has choices', () => {
     const parameters = ROOT.json.Parameters ?? {};

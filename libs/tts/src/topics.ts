@@ -119,10 +119,17 @@ export function thingTopic(thingName: string, event: ThingEvent): string {
   return `lorawan/${checked('thing name', thingName, THING_NAME, 'letters, digits, ":", "_" and "-"')}/${event}`;
 }
 
+/** The MQTT client ID TTS's AWS IoT pub/sub connects with: `thethings-<stack>`. */
+function ttsClientId(stackName: string): string {
+  return `thethings-${stack(stackName)}`;
+}
+
 /**
  * The uplink rule: everything TTS publishes for the stack, except the `downlink/push` and
  * `downlink/replace` topics the downlink Lambda itself publishes under the same base, which
- * would otherwise loop back into the uplink Lambda.
+ * would otherwise loop back into the uplink Lambda. Only messages of TTS's own connection
+ * (`clientid()` = `thethings-<stack>`) count: another principal of the account allowed to
+ * publish under the base cannot pass itself off as TTS.
  */
 export function uplinkRuleSql(stackName: string): string {
   // Compare whole topics: `topic(5)` is Undefined on the four-level topics (`…/uplink`),
@@ -130,7 +137,8 @@ export function uplinkRuleSql(stackName: string): string {
   const base = ttsBaseTopic(stackName);
   return (
     `SELECT * FROM '${base}/#' ` +
-    `WHERE topic() <> '${base}/downlink/push' AND topic() <> '${base}/downlink/replace'`
+    `WHERE topic() <> '${base}/downlink/push' AND topic() <> '${base}/downlink/replace' ` +
+    `AND clientid() = '${ttsClientId(stackName)}'`
   );
 }
 
