@@ -30,13 +30,14 @@ function filterMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-function ruleSelects(sql: string, topic: string): boolean {
+function ruleSelects(sql: string, topic: string, clientId = 'thethings-my-stack'): boolean {
   const from = /FROM '([^']+)'/.exec(sql)?.[1];
   if (!from || !filterMatches(from, topic)) return false;
   const where = / WHERE (.*)$/.exec(sql)?.[1];
   if (!where) return true;
   const parts = topic.split('/');
   const js = where
+    .replace(/clientid\(\)/g, () => JSON.stringify(clientId))
     .replace(/topic\(\)/g, () => JSON.stringify(topic))
     .replace(/topic\((\d)\)/g, (_, n: string) => JSON.stringify(parts[Number(n) - 1] ?? null))
     .replace(/'([^']*)'/g, (_, s: string) => JSON.stringify(s))
@@ -94,6 +95,14 @@ describe('topics', () => {
     const sql = uplinkRuleSql('my-stack');
     expect(ruleSelects(sql, ttsDownlinkPushTopic('my-stack'))).toBe(false);
     expect(ruleSelects(sql, ttsDownlinkReplaceTopic('my-stack'))).toBe(false);
+  });
+
+  it('ignores TTS topics published by any client but thethings-<stack> (another principal of the account cannot play TTS)', () => {
+    const sql = uplinkRuleSql('my-stack');
+    const topic = ttsUpstreamTopic('my-stack', 'uplink');
+    expect(ruleSelects(sql, topic, 'thethings-my-stack')).toBe(true);
+    expect(ruleSelects(sql, topic, 'attacker')).toBe(false);
+    expect(ruleSelects(sql, topic, 'thethings-other')).toBe(false);
   });
 
   it('does not select another stack’s topics in the uplink rule', () => {
