@@ -140,6 +140,12 @@ function readConfig(env: Env, problems: string[]): IntegrationConfig {
     'a TTS application ID (lowercase letters, digits, single hyphens)',
   );
   const clusterURL = url('CLUSTER_ADDRESS', '/api/v3');
+  // The API key travels with every TTS request: plain HTTP only where a test or the local
+  // stack says so (ALLOW_HTTP_CLUSTER=true), never in a deployment.
+  if (clusterURL.startsWith('http:') && env['ALLOW_HTTP_CLUSTER']?.trim().toLowerCase() !== 'true')
+    problems.push(
+      `CLUSTER_ADDRESS ${JSON.stringify(env['CLUSTER_ADDRESS']?.trim())} is invalid: use https:// or a host name (the API key would travel unencrypted over http://; only tests and the local stack set ALLOW_HTTP_CLUSTER=true)`,
+    );
   const e2eEnabled = flag('E2E_ENABLED');
   const kekSecretID = e2eEnabled
     ? text('KEK_SECRET_ID')

@@ -45,10 +45,30 @@ describe('parseConfig', () => {
     const config = parseConfig({
       ...ENV,
       CLUSTER_ADDRESS: 'http://127.0.0.1:1885',
+      ALLOW_HTTP_CLUSTER: 'true',
       IOT_DATA_ENDPOINT: 'http://127.0.0.1:4566/',
     });
     expect(config.clusterURL).toBe('http://127.0.0.1:1885/api/v3');
     expect(config.iotDataEndpoint).toBe('http://127.0.0.1:4566');
+  });
+
+  it('refuses an http:// CLUSTER_ADDRESS unless ALLOW_HTTP_CLUSTER=true', () => {
+    for (const allow of [undefined, 'false', 'yes']) {
+      const error = thrown(() =>
+        parseConfig({
+          ...ENV,
+          CLUSTER_ADDRESS: 'http://eu1.cloud.thethings.industries',
+          ALLOW_HTTP_CLUSTER: allow,
+        }),
+      );
+      expect(error.code).toBe('invalid_configuration');
+      expect(error.message).toContain(
+        'CLUSTER_ADDRESS "http://eu1.cloud.thethings.industries" is invalid: use https://',
+      );
+    }
+    expect(
+      parseConfig({ ...ENV, CLUSTER_ADDRESS: 'https://eu1.cloud.thethings.industries' }).clusterURL,
+    ).toBe('https://eu1.cloud.thethings.industries/api/v3');
   });
 
   it('needs no KEK secret without E2E', () => {

@@ -1,6 +1,6 @@
 import { createAwsPorts } from '@tts-aws-iot/aws';
 import { parseRegistryConfig, provisioningDependencies } from '@tts-aws-iot/integration';
-import { containerScoped, createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
+import { containerScoped, createLambdaKit, lambdaHandler, sqsBatch } from '@tts-aws-iot/lambda-kit';
 
 import { handleThingCreated } from './claim';
 
@@ -15,7 +15,13 @@ const dependencies = containerScoped(() => {
   return provisioningDependencies(config, aws, kit.logger);
 });
 
-/** ClaimThing: the target of the rule for `$aws/events/thing/+/created` of the thing type. */
-export const handler = lambdaHandler(kit, (event: unknown) =>
-  handleThingCreated(event, dependencies()),
+/**
+ * ClaimThing: consumes the SQS queue that the rule for `$aws/events/thing/+/created` of the
+ * thing type feeds (one registry event per message body). Events that failed retryably go
+ * back to the queue through `batchItemFailures`; a direct invocation with the event itself
+ * (the rule's former Lambda action) still works.
+ */
+export const handler = lambdaHandler(
+  kit,
+  sqsBatch(kit, (event: unknown) => handleThingCreated(event, dependencies())),
 );

@@ -49,7 +49,12 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
         claimableJoinEUIs: [CLAIMABLE_JOIN_EUI],
       }),
     ]);
-    bundle = loadBundle(BUNDLE, { ...account.env, CLUSTER_ADDRESS: sim.url });
+    bundle = loadBundle(BUNDLE, {
+      ...account.env,
+      CLUSTER_ADDRESS: sim.url,
+      // The stand-in speaks plain HTTP, which a deployment refuses.
+      ALLOW_HTTP_CLUSTER: 'true',
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -185,6 +190,37 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
       result: 'claimed',
     });
   }, 30_000);
+
+  it('takes queued registry events: a TTS outage reports the event for redelivery, which then claims the device; unparseable messages are acknowledged', async () => {
+    const attributes = thing();
+    const deviceID = `eui-${attributes.devEUI.toLowerCase()}`;
+    const body = JSON.stringify(await createThing(attributes));
+    const record = (text: string, id: string) => ({
+      messageId: id,
+      receiptHandle: id,
+      body: text,
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:tts-stack-ClaimQueue',
+      awsRegion: 'us-east-1',
+    });
+    sim.failNext({ method: 'POST', pathPattern: '/edcs/claim', status: 503, times: 4 });
+    await expect(
+      handler(
+        { Records: [record(body, 'm-1'), record(`{"claimAuthenticationCode":"${CODE}"`, 'm-2')] },
+        CONTEXT,
+      ),
+    ).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(sim.state.claims.has(`my-app/${deviceID}`)).toBe(false);
+
+    await expect(handler({ Records: [record(body, 'm-1')] }, CONTEXT)).resolves.toEqual({
+      batchItemFailures: [],
+    });
+    expect(registered(deviceID)).toEqual(['is', 'ns', 'as']);
+    expect((await provisioning(attributes.devEUI)).at(-1)).toMatchObject({ status: 'claimed' });
+  }, 60_000);
 
   it('leaves things with root keys to CreateThing', async () => {
     const attributes = { ...thing(), appKey: '2B7E151628AED2A6ABF7158809CF4F3C' };

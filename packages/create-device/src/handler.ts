@@ -1,6 +1,6 @@
 import { createAwsPorts } from '@tts-aws-iot/aws';
 import { parseRegistryConfig, provisioningDependencies } from '@tts-aws-iot/integration';
-import { containerScoped, createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
+import { containerScoped, createLambdaKit, lambdaHandler, sqsBatch } from '@tts-aws-iot/lambda-kit';
 
 import { handleRegistryEvent } from './create-device';
 
@@ -15,7 +15,14 @@ const dependencies = containerScoped(() => {
   return provisioningDependencies(config, aws, kit.logger);
 });
 
-/** CreateThing: the target of the rules for `$aws/events/thing/+/created` and `/deleted` of the thing type. */
-export const handler = lambdaHandler(kit, (event: unknown) =>
-  handleRegistryEvent(event, dependencies()),
+/**
+ * CreateThing: consumes the SQS queue that the rules for `$aws/events/thing/+/created` and
+ * `/deleted` of the thing type feed (one registry event per message body). Events that
+ * failed retryably (TTS unreachable, say) go back to the queue through `batchItemFailures`,
+ * so a TTS outage of hours loses nothing; a direct invocation with the event itself (the
+ * rules' former Lambda action) still works.
+ */
+export const handler = lambdaHandler(
+  kit,
+  sqsBatch(kit, (event: unknown) => handleRegistryEvent(event, dependencies())),
 );

@@ -8,6 +8,7 @@ import {
   describeWithMoto,
   loadBundle,
   publishedOn,
+  runContainer,
   SILENT_POWERTOOLS,
   startStackAccount,
   TEST_STACK,
@@ -46,7 +47,12 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
       }),
       startTtsSim({ apiKeys: { [API_KEY]: ['RIGHT_APPLICATION_ALL'] } }),
     ]);
-    bundle = loadBundle(BUNDLE, { ...account.env, CLUSTER_ADDRESS: sim.url });
+    bundle = loadBundle(BUNDLE, {
+      ...account.env,
+      CLUSTER_ADDRESS: sim.url,
+      // The stand-in speaks plain HTTP, which a deployment refuses.
+      ALLOW_HTTP_CLUSTER: 'true',
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -227,6 +233,71 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     expect(deletes).toEqual(['as', 'ns', 'js', 'applications']);
     expect((await provisioning(devEUI)).at(-1)).toEqual({ status: 'deleted', deviceID });
   }, 30_000);
+
+  /** The SQS event the event source mapping delivers for queued registry events (raw bodies). */
+  const sqsEvent = (...bodies: string[]) => ({
+    Records: bodies.map((body, i) => ({
+      messageId: `message-${serial}-${i + 1}`,
+      receiptHandle: `receipt-${i + 1}`,
+      body,
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:tts-stack-CreateDeviceQueue',
+      awsRegion: 'us-east-1',
+    })),
+  });
+
+  it('takes queued registry events: a TTS outage reports the event for redelivery, which then creates the device; refused and unparseable messages are acknowledged', async () => {
+    const devEUI = nextDevEUI();
+    const deviceID = `eui-${devEUI.toLowerCase()}`;
+    const created = JSON.stringify(await createThing(valid(devEUI)));
+    const badDevEUI = nextDevEUI();
+    const refused = JSON.stringify(
+      await createThing({ ...valid(badDevEUI), joinEUI: '70B3D57ED000' }, badDevEUI),
+    );
+    // TTS answers nothing but 503 for as long as the client retries.
+    sim.failNext({
+      method: 'POST',
+      pathPattern: '/applications/*/devices',
+      status: 503,
+      times: 4,
+    });
+    const batch = sqsEvent(created, refused, `{"attributes":{"appKey":"${APP_KEY}"`);
+    await expect(handler(batch, CONTEXT)).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: batch.Records[0]!.messageId }],
+    });
+    expect(registered(deviceID)).toEqual([]);
+    expect((await provisioning(badDevEUI)).map((outcome) => outcome['status'])).toEqual(['failed']);
+
+    // SQS delivers the failed message again, once TTS is back.
+    await expect(handler(sqsEvent(created), CONTEXT)).resolves.toEqual({ batchItemFailures: [] });
+    expect(registered(deviceID)).toEqual(['is', 'js', 'ns', 'as']);
+    expect((await provisioning(devEUI)).map((outcome) => outcome['status'])).toEqual([
+      'failed',
+      'created',
+    ]);
+  }, 60_000);
+
+  it('refuses an http:// CLUSTER_ADDRESS without ALLOW_HTTP_CLUSTER, as a retryable configuration error', async () => {
+    const devEUI = nextDevEUI();
+    const event = await createThing(valid(devEUI));
+    const run = await runContainer(BUNDLE, { ...account.env, CLUSTER_ADDRESS: sim.url }, [
+      event,
+      sqsEvent(JSON.stringify(event)),
+    ]);
+    expect(run.outcomes[0]).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_configuration', message: expect.stringContaining('CLUSTER_ADDRESS') },
+    });
+    // Queued, the event waits for the fixed deployment.
+    expect(run.outcomes[1]).toMatchObject({
+      ok: true,
+      value: { batchItemFailures: [{ itemIdentifier: `message-${serial}-1` }] },
+    });
+    expect(registered(`eui-${devEUI.toLowerCase()}`)).toEqual([]);
+  }, 60_000);
 
   it('leaves alone things the uplink Lambda created', async () => {
     const devEUI = nextDevEUI();

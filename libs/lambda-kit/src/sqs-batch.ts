@@ -1,0 +1,136 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+import type { LambdaKit } from './kit';
+import { ttsLogKeys } from './middleware/log-keys';
+
+/** The metric counting messages (or events) whose input was rejected, as the error policy counts it. */
+const REJECTED_METRIC = 'Rejected';
+
+/** Options of `sqsBatch`. */
+export interface SqsBatchOptions {
+  /**
+   * Once the invocation has less than this many milliseconds left, the records not yet
+   * begun are reported as failures (SQS delivers them again) rather than started and cut
+   * short by the function's timeout. Default 15000; only applies when the context tells
+   * the remaining time.
+   */
+  readonly reserveMs?: number;
+}
+
+/** An SQS event as the Lambda event source mapping delivers it (`Records` of `aws:sqs`). */
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const records = (event as { Records?: unknown }).Records;
+  return (
+    Array.isArray(records) &&
+    records.length > 0 &&
+    records.every(
+      (record: unknown) =>
+        typeof record === 'object' &&
+        record !== null &&
+        (record as { eventSource?: unknown }).eventSource === 'aws:sqs' &&
+        typeof (record as { messageId?: unknown }).messageId === 'string' &&
+        typeof (record as { body?: unknown }).body === 'string',
+    )
+  );
+}
+
+/** Whether the error says that retrying cannot help (`retryable === false` with a `code`), as the error policy decides. */
+function isRejection(
+  error: unknown,
+): error is { code: string; message: string; attributes?: Record<string, unknown> } {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, retryable } = error as { code?: unknown; retryable?: unknown };
+  return retryable === false && typeof code === 'string';
+}
+
+/**
+ * Adapts a function of one event to an SQS event source with `ReportBatchItemFailures`.
+ * For an SQS event, each record's body is parsed as JSON and handed to `processEvent`, one
+ * record after the other:
+ *
+ * - success → the record is done;
+ * - a non-retryable error (`retryable === false` with a `code`: bad input, a request that
+ *   was refused) → logged as a warning, counted as `Rejected`, and the record is done, as
+ *   the error policy does for a direct invocation;
+ * - any other error → logged, and the record is listed in `batchItemFailures`, so that SQS
+ *   delivers it again after the visibility timeout (and finally moves it to the queue's
+ *   dead-letter queue);
+ * - a body that is not JSON → logged with its message ID and size only, counted as
+ *   `Rejected`, and done: no retry can parse it. Bodies are never logged, as they may carry
+ *   root keys.
+ *
+ * Any other event (a direct invocation, as before the queue) goes to `processEvent`
+ * unchanged, and its errors to the error policy as before.
+ */
+export function sqsBatch<TResult>(
+  kit: Pick<LambdaKit, 'logger' | 'metrics'>,
+  processEvent: (event: unknown, context: Context) => Promise<TResult>,
+  options: SqsBatchOptions = {},
+): (event: unknown, context: Context) => Promise<TResult | SQSBatchResponse> {
+  const reserveMs = options.reserveMs ?? 15_000;
+  const { logger, metrics } = kit;
+
+  const processRecord = async (record: SQSRecord, context: Context): Promise<boolean> => {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+    } catch {
+      // The parser's message quotes the body: only its size is logged.
+      logger.warn('Rejected: the SQS message body is not JSON; not retrying', {
+        message_id: record.messageId,
+        body_bytes: Buffer.byteLength(record.body, 'utf8'),
+      });
+      metrics.addMetric(REJECTED_METRIC, MetricUnit.Count, 1);
+      return true;
+    }
+    const keys = { message_id: record.messageId, ...ttsLogKeys(body) };
+    logger.appendKeys(keys);
+    try {
+      await processEvent(body, context);
+      return true;
+    } catch (error) {
+      if (isRejection(error)) {
+        logger.warn('Rejected: not retrying', {
+          error_code: error.code,
+          reason: error.message,
+          ...(error.attributes && Object.keys(error.attributes).length > 0
+            ? { error_attributes: error.attributes }
+            : {}),
+        });
+        metrics.addMetric(REJECTED_METRIC, MetricUnit.Count, 1);
+        return true;
+      }
+      logger.error('Failed: the message is retried', {
+        error: error as Error,
+        receive_count: Number(record.attributes?.ApproximateReceiveCount) || undefined,
+      });
+      return false;
+    } finally {
+      logger.removeKeys(Object.keys(keys));
+    }
+  };
+
+  return async (event, context) => {
+    if (!isSqsEvent(event)) return processEvent(event, context);
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    let deferred = 0;
+    for (const record of event.Records) {
+      const remaining = context?.getRemainingTimeInMillis?.();
+      if (deferred > 0 || (typeof remaining === 'number' && remaining < reserveMs)) {
+        deferred++;
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      if (!(await processRecord(record, context)))
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+    if (deferred > 0)
+      logger.warn('Deferred messages: too little time left in this invocation', {
+        deferred,
+        records: event.Records.length,
+      });
+    return { batchItemFailures };
+  };
+}
