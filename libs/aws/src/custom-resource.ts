@@ -86,6 +86,11 @@ export interface RespondOptions {
   readonly attempts?: number;
   /** Delay before the first retry, doubled after each (default 250 ms). */
   readonly retryDelayMs?: number;
+  /**
+   * Abandon one attempt after this long and retry (default 10000 ms): a PUT that never
+   * answers must not hold the function until Lambda stops it, unanswered.
+   */
+  readonly attemptTimeoutMs?: number;
 }
 
 /** CloudFormation's limit for the response body. */
@@ -115,21 +120,31 @@ export async function respondToCloudFormation(
   const send = options.fetch ?? fetch;
   const attempts = Math.max(1, options.attempts ?? 4);
   let delay = options.retryDelayMs ?? 250;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
   let lastProblem = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    const signal = AbortSignal.timeout(attemptTimeoutMs);
     try {
-      const response = await send(event.ResponseURL, {
-        method: 'PUT',
-        headers: { 'content-type': '' },
-        body,
-      });
+      const response = await abortable(
+        send(event.ResponseURL, {
+          method: 'PUT',
+          headers: { 'content-type': '' },
+          body,
+          signal,
+        }),
+        signal,
+      );
       // Drain the body so the connection can be reused (or closed) promptly.
-      await response.arrayBuffer().catch(() => undefined);
+      await abortable(response.arrayBuffer(), signal).catch(() => undefined);
       if (response.ok) return;
       lastProblem = `HTTP ${response.status}`;
       if (response.status < 500) break;
     } catch (error) {
-      lastProblem = error instanceof Error ? error.message : String(error);
+      lastProblem = signal.aborted
+        ? `no answer within ${attemptTimeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     }
     if (attempt < attempts) {
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -139,6 +154,19 @@ export async function respondToCloudFormation(
   throw new CloudFormationResponseError(
     `Could not deliver the ${result.status} response for ${event.LogicalResourceId} (${event.RequestType}) to CloudFormation: ${lastProblem}. The function's network must reach the CloudFormation response URL (S3).`,
   );
+}
+
+/**
+ * `work`, or a rejection once `signal` aborts: the timeout holds even for an HTTP client
+ * that ignores the signal.
+ */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The JSON response, shortened to fit CloudFormation's limit. */

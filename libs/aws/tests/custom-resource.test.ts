@@ -156,6 +156,40 @@ describe('respondToCloudFormation', () => {
     ).rejects.toMatchObject({ code: 'cloudformation_response_failed', retryable: true });
     expect(calls).toBe(3);
   });
+
+  it('abandons an attempt that gets no answer and retries it', async () => {
+    receiver = await startCloudFormationReceiver();
+    const signals: (AbortSignal | null | undefined)[] = [];
+    // The first PUT hangs (a connection that never answers), ignoring its signal.
+    const hangingOnce: typeof fetch = (input, init) => {
+      signals.push(init?.signal);
+      return signals.length === 1 ? new Promise<Response>(() => undefined) : fetch(input, init);
+    };
+    await respondToCloudFormation(
+      event(receiver),
+      { status: 'SUCCESS', physicalResourceId: 'p' },
+      { ...fast, attemptTimeoutMs: 50, fetch: hangingOnce },
+    );
+    expect(signals).toHaveLength(2);
+    expect(signals.every((signal) => signal instanceof AbortSignal)).toBe(true);
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('fails retryably when no attempt is answered', async () => {
+    receiver = await startCloudFormationReceiver();
+    const hanging: typeof fetch = () => new Promise<Response>(() => undefined);
+    await expect(
+      respondToCloudFormation(
+        event(receiver),
+        { status: 'SUCCESS', physicalResourceId: 'p' },
+        { ...fast, attempts: 2, attemptTimeoutMs: 20, fetch: hanging },
+      ),
+    ).rejects.toMatchObject({
+      code: 'cloudformation_response_failed',
+      retryable: true,
+      message: expect.stringContaining('no answer within 20 ms'),
+    });
+  });
 });
 
 describe('customResourceHandler', () => {

@@ -10,7 +10,12 @@ import type {
   CustomResourceLogic,
   CustomResourceOutcome,
 } from '@tts-aws-iot/aws';
-import { addressToURL, InputError, type SecretReader } from '@tts-aws-iot/integration';
+import {
+  addressToURL,
+  InputError,
+  TransientError,
+  type SecretReader,
+} from '@tts-aws-iot/integration';
 import { parseKekRing } from '@tts-aws-iot/keywrap';
 import { missingRights, REQUIRED_APPLICATION_RIGHTS, type TtsClient } from '@tts-aws-iot/tts';
 
@@ -69,7 +74,17 @@ export interface ConfigureDeps {
   /** A TTS client for the resource's cluster, reading the API key from its secret. */
   readonly tts: (settings: PubSubSettings) => PubSubApi;
   readonly log: ConfigureLog;
+  /**
+   * How long a Delete may spend on TTS before it answers SUCCESS anyway (default 60000 ms,
+   * well inside the function's 120 s): the TTS client makes up to four attempts of 8 s per
+   * call, and a Delete that outlived the function would answer FAILED and leave the stack
+   * in DELETE_FAILED.
+   */
+  readonly deleteBudgetMs?: number;
 }
+
+/** The Delete's default time budget for TTS (`ConfigureDeps.deleteBudgetMs`). */
+const DEFAULT_DELETE_BUDGET_MS = 60_000;
 
 /** The pub/sub ID when the resource names none. */
 const DEFAULT_PUB_SUB_ID = 'aws-iot';
@@ -295,11 +310,42 @@ async function remove(
   deps: ConfigureDeps,
 ): Promise<CustomResourceOutcome> {
   const problems: { step: string; error: unknown }[] = [];
+  const budgetMs = deps.deleteBudgetMs ?? DEFAULT_DELETE_BUDGET_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const outOfTime = new Promise<{ error: unknown }>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          error: new TransientError(
+            'tts_timeout',
+            `TTS did not answer within the Delete's budget of ${budgetMs} ms`,
+          ),
+        }),
+      budgetMs,
+    );
+    timer.unref?.();
+  });
+  // Once TTS did not answer (a timeout, no connection, the budget spent), the later steps
+  // would wait the same way: they are skipped, and the Delete answers in time.
+  let unreachable = false;
   const attempt = async (step: string, work: () => Promise<unknown>): Promise<void> => {
-    try {
-      await work();
-    } catch (error) {
-      problems.push({ step, error });
+    if (unreachable) {
+      problems.push({
+        step,
+        error: new TransientError('skipped', 'skipped: TTS did not answer an earlier step'),
+      });
+      return;
+    }
+    const failure = await Promise.race([
+      work().then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      ),
+      outOfTime,
+    ]);
+    if (failure) {
+      problems.push({ step, error: failure.error });
+      unreachable ||= noAnswer(failure.error);
     }
   };
   let settings: PubSubSettings | undefined;
@@ -317,6 +363,7 @@ async function remove(
       await attempt('remove the KEK', () => tts.deleteApplicationKek(applicationID));
     }
   }
+  clearTimeout(timer);
   for (const { step, error } of problems) {
     deps.log.warn(`Could not ${step} while deleting the TTS pub/sub; finish it in TTS by hand.`, {
       physical_resource_id: physicalID,
@@ -325,4 +372,10 @@ async function remove(
     });
   }
   return { physicalResourceId: physicalID };
+}
+
+/** Whether TTS gave no answer at all: a timeout or no connection (`TtsConnectionError`'s codes). */
+function noAnswer(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'tts_timeout' || code === 'tts_unreachable';
 }

@@ -1,6 +1,12 @@
-import type { CustomResourceEvent } from '@tts-aws-iot/aws';
+import { customResourceHandler, type CustomResourceEvent } from '@tts-aws-iot/aws';
 import { InMemorySecretReader, InputError } from '@tts-aws-iot/integration';
-import { REQUIRED_APPLICATION_RIGHTS, TtsApiError, type AuthInfo } from '@tts-aws-iot/tts';
+import {
+  REQUIRED_APPLICATION_RIGHTS,
+  TtsApiError,
+  TtsConnectionError,
+  type AuthInfo,
+} from '@tts-aws-iot/tts';
+import { startCloudFormationReceiver } from '@tts-aws-iot/test-kit';
 import {
   parsePubSubProperties,
   pubSubResource,
@@ -60,7 +66,7 @@ class FakeTts implements PubSubApi {
   }
 }
 
-function setUp() {
+function setUp(options: { deleteBudgetMs?: number } = {}) {
   const tts = new FakeTts();
   const secrets = new InMemorySecretReader(
     new Map([
@@ -86,6 +92,7 @@ function setUp() {
       info: () => undefined,
       warn: (message, attributes) => warnings.push({ message, attributes }),
     },
+    ...options,
   });
   return { tts, secrets, warnings, clusters, logic };
 }
@@ -325,6 +332,48 @@ describe('Custom::PubSub Delete', () => {
         },
       },
     ]);
+  });
+
+  it('answers SUCCESS on a TTS timeout, skipping the steps that would wait the same way', async () => {
+    const { logic, tts, warnings } = setUp();
+    tts.failures.set(
+      'deletePubSub',
+      new TtsConnectionError(
+        'tts_timeout',
+        'TTS did not answer DELETE /as/pubsub/app1/aws-iot within 8000 ms.',
+        { method: 'DELETE', path: '/as/pubsub/app1/aws-iot' },
+      ),
+    );
+    await expect(logic(request('Delete'))).resolves.toEqual({ physicalResourceId: 'app1/aws-iot' });
+    expect(tts.methods).toEqual(['deletePubSub']);
+    expect(warnings.map((warning) => warning.attributes['error_code'])).toEqual([
+      'tts_timeout',
+      'skipped',
+      'skipped',
+    ]);
+  });
+
+  it('answers CloudFormation SUCCESS, before the function times out, when TTS never answers', async () => {
+    const receiver = await startCloudFormationReceiver();
+    try {
+      const { logic, tts } = setUp({ deleteBudgetMs: 20 });
+      tts.deletePubSub = () => new Promise<boolean>(() => undefined);
+      const handler = customResourceHandler(logic, {
+        timeoutMarginMs: 0,
+        respond: { retryDelayMs: 1 },
+      });
+      await handler(
+        { ...request('Delete'), ResponseURL: receiver.url('/cfn?X-Amz-Signature=s') },
+        // Far more than the budget, far less than the test's own limit.
+        { getRemainingTimeInMillis: () => 2_000 },
+      );
+      expect(receiver.received[0]!.json).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: 'app1/aws-iot',
+      });
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('succeeds with invalid properties, touching nothing', async () => {
