@@ -24,8 +24,11 @@ export interface Broker {
   ): Promise<void>;
   /** Calls `handler` for every message on a topic matching `filter`; returns the unsubscribe function. */
   subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>>;
-  /** Calls `handler` for every message published by anyone (the traffic log). */
-  onMessage(handler: MessageHandler): void;
+  /**
+   * Calls `handler` for every message published by anyone, with its publisher's client ID
+   * (the traffic log, the rules); returns the function that stops it.
+   */
+  onMessage(handler: MessageHandler): () => void;
   close(): Promise<void>;
 }
 
@@ -66,7 +69,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
       payload: toBuffer(packet.payload),
       clientId: client?.id,
     };
-    for (const listener of listeners) listener(message);
+    for (const listener of [...listeners]) listener(message);
   });
 
   return {
@@ -105,6 +108,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     },
     onMessage(handler) {
       listeners.push(handler);
+      return () => {
+        const index = listeners.indexOf(handler);
+        if (index >= 0) listeners.splice(index, 1);
+      };
     },
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -15,6 +15,7 @@ import { LambdaRunner, type LambdaFunction } from './lambda-runner';
 import { TrafficLog } from './log';
 import { parseOptions, usage, type LocalOptions } from './options';
 import { integrationRules, RulesEngine } from './rules';
+import { LocalQueue } from './sqs-queue';
 import { registriesHolding, ttsNetworkState } from './tts-network';
 
 /** The six Lambda packages, as Nx builds them into `dist/packages/<name>/index.js`. */
@@ -63,6 +64,8 @@ export interface StartOverrides {
   readonly traffic?: boolean;
   /** Pauses between Lambda's asynchronous retries (default 1 s, 2 s). */
   readonly retryDelaysMs?: readonly number[];
+  /** How long a failed queued message waits before its n-th redelivery (default 1, 2, 4, 8 s). */
+  readonly queueRetryDelaysMs?: readonly number[];
 }
 
 const ACCOUNT_ID = '123456789012';
@@ -79,7 +82,7 @@ const STOP_GRACE_MS = 5_000;
 /**
  * Starts the whole integration on this machine: the MQTT broker and AWS-compatible API
  * (IoT Core and Secrets Manager stand-ins), the TTS stand-in, the six Lambda bundles in
- * worker threads behind the rules of libs/tts, the setup custom resources (thing-type, then
+ * worker threads behind the rules of infra/, the setup custom resources (thing-type, then
  * pubsub-config) run as CloudFormation would, and the simulated devices, whose things are
  * created through the IoT API so that create-device registers them in TTS.
  */
@@ -159,6 +162,8 @@ export async function startLocalStack(
       THING_SHADOW_METRICS: 'true',
       APPLICATION_ID: options.applicationID,
       CLUSTER_ADDRESS: tts.url,
+      // The TTS stand-in speaks plain HTTP, which a deployment refuses.
+      ALLOW_HTTP_CLUSTER: 'true',
       E2E_ENABLED: String(options.e2e),
       KEK_SECRET_ID: kekSecretID,
       API_KEY_SECRET_ID: apiKeySecretID,
@@ -190,10 +195,49 @@ export async function startLocalStack(
       await runner.close();
     });
 
+    // The rules of infra/ as deployed: a Lambda action invokes asynchronously; an SQS action
+    // queues the event for the function that the queue's event source feeds in batches.
+    const topicRules = integrationRules({
+      stackName: options.stackName,
+      thingTypeName: options.thingTypeName,
+      infraDir: join(rootDir, 'infra'),
+    });
+    const queues = new Map<string, LocalQueue>();
+    for (const { target } of topicRules) {
+      if (target.kind !== 'sqs' || queues.has(target.queueName)) continue;
+      queues.set(
+        target.queueName,
+        new LocalQueue({
+          name: target.queueName,
+          batchSize: target.batchSize,
+          consume: (event) => runner.invoke(target.functionName, event),
+          region: REGION,
+          accountId: ACCOUNT_ID,
+          ...(overrides.queueRetryDelaysMs && { retryDelaysMs: overrides.queueRetryDelaysMs }),
+          onDeadLetter: (queue, messageId, receives) =>
+            log.info(
+              `${queue}: message ${messageId} failed ${receives} receives; moved to the dead-letter queue`,
+            ),
+        }),
+      );
+    }
+    cleanups.push(async () => {
+      // Let what is queued finish (bounded), then drop the rest.
+      const all = [...queues.values()];
+      await Promise.race([
+        Promise.all(all.map((queue) => queue.idle())),
+        new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref()),
+      ]);
+      await Promise.all(all.map((queue) => queue.close()));
+    });
     const rules = await RulesEngine.start(
       broker,
-      integrationRules({ stackName: options.stackName, thingTypeName: options.thingTypeName }),
-      (rule, event) => void runner.invokeEvent(rule.functionName, event),
+      topicRules,
+      (rule, event) => {
+        if (rule.target.kind === 'sqs')
+          queues.get(rule.target.queueName)!.send(JSON.stringify(event));
+        else void runner.invokeEvent(rule.functionName, event);
+      },
       (rule, topic, reason) =>
         log.info(`rule ${rule.name} skipped a message on ${topic}: ${reason}`),
     );

@@ -1,48 +1,43 @@
 import { isDeepStrictEqual } from 'node:util';
-import {
-  downlinkRuleSql,
-  thingCreatedRuleSql,
-  thingDeletedRuleSql,
-  uplinkRuleSql,
-} from '@tts-aws-iot/tts';
 import type { Broker } from './broker';
 import { RuleSyntaxError } from './errors';
+import { readTemplateRules, type RuleTarget } from './templates';
 
-/** A topic rule with one Lambda action, as infra/ declares them. */
+/** One action of a topic rule of infra/, with the function it leads to. */
 export interface TopicRule {
+  /** The TopicRule's logical ID in infra/ (`UplinkRule`). */
   readonly name: string;
   readonly sql: string;
-  /** The function the rule invokes (asynchronously, as the Lambda action does). */
+  /** The function the action leads to: invoked asynchronously, or fed by the action's queue. */
   readonly functionName: string;
+  /** The Lambda action, or the SQS action into a queue that an event source drains. */
+  readonly target: RuleTarget;
 }
 
 /**
- * The integration's rules: the SQL comes from libs/tts/src/topics.ts, the functions that
- * infra/'s tests hold the SAM templates' statements to, so local routing cannot drift from AWS.
+ * The integration's rules as infra/ deploys them: the statements (with `${StackName}` and
+ * `${ThingTypeName}` resolved) and actions of every TopicRule of infra/traffic and
+ * infra/registry, one `TopicRule` per action, so that local routing cannot drift from AWS.
  */
 export function integrationRules(options: {
   readonly stackName: string;
   readonly thingTypeName: string;
+  /** The templates' directory (`<workspace>/infra`). */
+  readonly infraDir: string;
 }): TopicRule[] {
-  return [
-    { name: 'Uplink', sql: uplinkRuleSql(options.stackName), functionName: 'uplink' },
-    { name: 'Downlink', sql: downlinkRuleSql(), functionName: 'downlink' },
-    {
-      name: 'ThingCreatedDevice',
-      sql: thingCreatedRuleSql(options.thingTypeName),
-      functionName: 'create-device',
-    },
-    {
-      name: 'ThingCreatedClaim',
-      sql: thingCreatedRuleSql(options.thingTypeName),
-      functionName: 'claim',
-    },
-    {
-      name: 'ThingDeleted',
-      sql: thingDeletedRuleSql(options.thingTypeName),
-      functionName: 'create-device',
-    },
-  ];
+  const parameters = {
+    StackName: options.stackName,
+    'AWS::StackName': options.stackName,
+    ThingTypeName: options.thingTypeName,
+  };
+  return readTemplateRules(options.infraDir, parameters).flatMap((rule) =>
+    rule.targets.map((target) => ({
+      name: rule.name,
+      sql: rule.sql,
+      functionName: target.functionName,
+      target,
+    })),
+  );
 }
 
 /** What evaluating a statement against one message gives. */
@@ -53,16 +48,20 @@ export type RuleOutcome =
 /** A parsed `SELECT … FROM '<filter>' [WHERE …]` statement. */
 export interface CompiledStatement {
   readonly topicFilter: string;
-  /** Evaluates the statement for a message; `payload` is the parsed JSON (or `undefined`). */
-  evaluate(topic: string, payload: unknown): RuleOutcome;
+  /**
+   * Evaluates the statement for a message; `payload` is the parsed JSON (or `undefined`),
+   * `clientId` the MQTT client that published it (`undefined` when it came over HTTP, for
+   * which `clientid()` is `n/a`, as on AWS).
+   */
+  evaluate(topic: string, payload: unknown, clientId?: string): RuleOutcome;
 }
 
 /**
  * Compiles the subset of AWS IoT SQL (version 2016-03-23) that the integration's rules use:
  * `SELECT *` and `expr AS name`; `FROM '<topic filter>'`; `WHERE` with `AND`, `OR`, `NOT`,
  * parentheses, `=`, `<>`, `!=`, `<`, `<=`, `>`, `>=`, string/number/boolean/null literals,
- * payload paths (`a.b.c`) and the functions `topic()`, `topic(n)`, `isUndefined`, `isNull`,
- * `startswith`. Anything else is a `RuleSyntaxError`, so a rule outside the subset fails loudly
+ * payload paths (`a.b.c`) and the functions `topic()`, `topic(n)`, `clientid()`, `isUndefined`,
+ * `isNull`, `startswith`. Anything else is a `RuleSyntaxError`, so a rule outside the subset fails loudly
  * at start rather than routing differently from AWS.
  *
  * Undefined (a missing field, or `topic(n)` beyond the topic's levels) follows AWS: a
@@ -76,8 +75,8 @@ export function compileStatement(sql: string): CompiledStatement {
   const statement = parser.statement();
   return {
     topicFilter: statement.topicFilter,
-    evaluate(topic, payload) {
-      const context: Context = { topic, payload };
+    evaluate(topic, payload, clientId) {
+      const context: Context = { topic, payload, clientId };
       if (statement.where && evaluate(statement.where, context) !== true) return { matched: false };
       const output: Record<string, unknown> = {};
       for (const item of statement.select) {
@@ -110,37 +109,51 @@ export function topicMatches(filter: string, topic: string): boolean {
 /** Called when a rule matches: the rules engine does not wait for the action. */
 export type RuleAction = (rule: TopicRule, event: Record<string, unknown>, topic: string) => void;
 
-/** Subscribes every rule to the broker and runs its action on each matching message. */
+/**
+ * Runs every rule on each message the broker passes (MQTT clients and in-process publishers
+ * alike, as IoT Core's rules see HTTP publishes too) and runs its action on each match.
+ */
 export class RulesEngine {
-  private readonly unsubscribes: (() => Promise<void>)[] = [];
+  private readonly unsubscribes: (() => void | Promise<void>)[] = [];
 
   private constructor(
     private readonly onSkip: (rule: TopicRule, topic: string, reason: string) => void,
   ) {}
 
-  static async start(
+  static start(
     broker: Broker,
     rules: readonly TopicRule[],
     action: RuleAction,
     onSkip: (rule: TopicRule, topic: string, reason: string) => void = () => undefined,
   ): Promise<RulesEngine> {
+    return Promise.resolve(RulesEngine.create(broker, rules, action, onSkip));
+  }
+
+  private static create(
+    broker: Broker,
+    rules: readonly TopicRule[],
+    action: RuleAction,
+    onSkip: (rule: TopicRule, topic: string, reason: string) => void,
+  ): RulesEngine {
     const engine = new RulesEngine(onSkip);
-    for (const rule of rules) {
-      const statement = compileStatement(rule.sql);
-      engine.unsubscribes.push(
-        await broker.subscribe(statement.topicFilter, (message) => {
+    const statements = rules.map((rule) => ({ rule, statement: compileStatement(rule.sql) }));
+    // Every published message, with the client that published it (for clientid()).
+    engine.unsubscribes.push(
+      broker.onMessage((message) => {
+        for (const { rule, statement } of statements) {
+          if (!topicMatches(statement.topicFilter, message.topic)) continue;
           let payload: unknown;
           try {
             payload = JSON.parse(message.payload.toString('utf8'));
           } catch {
             engine.onSkip(rule, message.topic, 'the payload is not JSON');
-            return;
+            continue;
           }
-          const outcome = statement.evaluate(message.topic, payload);
+          const outcome = statement.evaluate(message.topic, payload, message.clientId);
           if (outcome.matched) action(rule, outcome.output, message.topic);
-        }),
-      );
-    }
+        }
+      }),
+    );
     return engine;
   }
 
@@ -209,6 +222,8 @@ const FUNCTIONS: Readonly<
   >
 > = {
   topic: { arity: [0, 1], call: ([level], context) => topicLevel(context.topic, level) },
+  // AWS: the ID of the MQTT client that sent the message, `n/a` for one not sent over MQTT.
+  clientid: { arity: [0], call: (_args, context) => context.clientId ?? 'n/a' },
   isundefined: { arity: [1], call: ([value]) => value === undefined },
   isnull: { arity: [1], call: ([value]) => value === null },
   startswith: {
@@ -434,6 +449,7 @@ class Parser {
 interface Context {
   readonly topic: string;
   readonly payload: unknown;
+  readonly clientId: string | undefined;
 }
 
 /** Evaluates an expression; `undefined` is IoT SQL's Undefined. */

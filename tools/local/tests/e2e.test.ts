@@ -1,4 +1,6 @@
+import { CreateThingCommand, IoTClient } from '@aws-sdk/client-iot';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
 import { parseKekRing } from '@tts-aws-iot/keywrap';
 import { freePort } from '@tts-aws-iot/test-kit';
 import { TrafficLog } from '../src/log';
@@ -13,6 +15,8 @@ import { listen, type MqttListener } from './mqtt-listener';
 let stack: LocalStack;
 let app: MqttListener;
 const logLines: string[] = [];
+/** Root keys of things the tests create themselves, for the search of the log. */
+const extraKeys: string[] = [];
 
 beforeAll(async () => {
   const [mqttPort, apiPort, ttsPort] = [await freePort(), await freePort(), await freePort()];
@@ -22,6 +26,7 @@ beforeAll(async () => {
     {
       traffic: false,
       retryDelaysMs: [200, 400],
+      queueRetryDelaysMs: [200, 400],
     },
   );
   app = await listen(stack.broker.url, ['lorawan/#']);
@@ -127,6 +132,56 @@ describe('the local stack, end to end', () => {
     await expect(stack.simulator.uplink(second!)).rejects.toThrow(/no longer registered/);
   }, 90_000);
 
+  it('queues registry events: a create that fails while TTS is down is redelivered and then creates the device', async () => {
+    const devEUI = '0004A30B001C00F1';
+    const deviceID = `eui-${devEUI.toLowerCase()}`;
+    const appKey = randomBytes(16).toString('hex').toUpperCase();
+    extraKeys.push(appKey);
+    // TTS answers 503 to every attempt of the first delivery.
+    stack.tts.failNext({
+      method: 'POST',
+      pathPattern: '/applications/*/devices',
+      status: 503,
+      times: 4,
+    });
+    const iot = new IoTClient({
+      endpoint: stack.api.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    await iot.send(
+      new CreateThingCommand({
+        thingName: devEUI,
+        thingTypeName: 'lorawan',
+        attributePayload: {
+          attributes: {
+            devEUI,
+            stackName: 'local',
+            joinEUI: '70B3D57ED0000000',
+            lorawanVersion: '1.0.3',
+            regionalParametersVersion: '1.0.3-a',
+            appKey,
+          },
+        },
+      }),
+    );
+    iot.destroy();
+    await app.next(
+      `lorawan/${devEUI}/provisioning`,
+      (m) => m.json<{ status: string }>().status === 'created',
+    );
+    const outcomes = app.messages
+      .filter((m) => m.topic === `lorawan/${devEUI}/provisioning`)
+      .map((m) => m.json<{ status: string; error?: { name?: string } }>());
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['failed', 'created']);
+    expect(registriesHolding(stack.tts.state, 'local-app', deviceID)).toEqual([
+      'is',
+      'js',
+      'ns',
+      'as',
+    ]);
+  }, 60_000);
+
   it('never shows a root key, the KEK or the API key in the traffic or the logs', async () => {
     const secrets = new SecretsManagerClient({
       endpoint: stack.api.url,
@@ -142,6 +197,7 @@ describe('the local stack, end to end', () => {
     secrets.destroy();
     const forbidden = [
       ...stack.devices.map((d) => d.appKey),
+      ...extraKeys,
       kek,
       Buffer.from(kek, 'hex').toString('base64'),
       apiKey,

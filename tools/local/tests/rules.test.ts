@@ -1,10 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@tts-aws-iot/test-kit';
-import { TTS_DOWNSTREAM_SUBTOPICS, TTS_UPSTREAM_SUBTOPICS } from '@tts-aws-iot/tts';
-import { startBroker } from '../src/broker';
+import {
+  downlinkRuleSql,
+  thingCreatedRuleSql,
+  thingDeletedRuleSql,
+  TTS_DOWNSTREAM_SUBTOPICS,
+  TTS_UPSTREAM_SUBTOPICS,
+  uplinkRuleSql,
+} from '@tts-aws-iot/tts';
+import { connectAsync } from 'mqtt';
+import { mqttAddress, startBroker } from '../src/broker';
 import { RuleSyntaxError } from '../src/errors';
-import { parse, type Tags } from 'yaml';
 import {
   compileStatement,
   integrationRules,
@@ -13,20 +19,35 @@ import {
   type TopicRule,
 } from '../src/rules';
 
-const rules = integrationRules({ stackName: 'local', thingTypeName: 'lorawan' });
+const INFRA = join(__dirname, '..', '..', '..', 'infra');
+const TTS_CLIENT = 'thethings-local';
+const rules = integrationRules({ stackName: 'local', thingTypeName: 'lorawan', infraDir: INFRA });
 const rule = (name: string) => compileStatement(rules.find((r) => r.name === name)!.sql);
 const matched = (statementSql: string, topic: string, payload: unknown = {}) => {
   const statement = compileStatement(statementSql);
   return topicMatches(statement.topicFilter, topic) && statement.evaluate(topic, payload).matched;
 };
 
-describe('the integration rules, compiled from libs/tts', () => {
-  const uplink = rule('Uplink');
+describe('the integration rules, read from infra/', () => {
+  const uplink = rule('UplinkRule');
 
-  it.each(TTS_UPSTREAM_SUBTOPICS)('routes TTS upstream %s to the uplink Lambda', (subtopic) => {
-    const topic = `thethings/lorawan/local/${subtopic}`;
-    expect(topicMatches(uplink.topicFilter, topic)).toBe(true);
-    expect(uplink.evaluate(topic, { a: 1 })).toEqual({ matched: true, output: { a: 1 } });
+  it.each(TTS_UPSTREAM_SUBTOPICS)(
+    'routes TTS upstream %s from TTS’s own client to the uplink Lambda',
+    (subtopic) => {
+      const topic = `thethings/lorawan/local/${subtopic}`;
+      expect(topicMatches(uplink.topicFilter, topic)).toBe(true);
+      expect(uplink.evaluate(topic, { a: 1 }, TTS_CLIENT)).toEqual({
+        matched: true,
+        output: { a: 1 },
+      });
+    },
+  );
+
+  it('keeps messages of any other client, or not sent over MQTT, out of the uplink Lambda', () => {
+    const topic = 'thethings/lorawan/local/uplink';
+    expect(uplink.evaluate(topic, { a: 1 }, 'thethings-other').matched).toBe(false);
+    expect(uplink.evaluate(topic, { a: 1 }, 'attacker').matched).toBe(false);
+    expect(uplink.evaluate(topic, { a: 1 }).matched).toBe(false);
   });
 
   it.each(TTS_DOWNSTREAM_SUBTOPICS)(
@@ -34,7 +55,7 @@ describe('the integration rules, compiled from libs/tts', () => {
     (subtopic) => {
       const topic = `thethings/lorawan/local/${subtopic}`;
       expect(topicMatches(uplink.topicFilter, topic)).toBe(true);
-      expect(uplink.evaluate(topic, {}).matched).toBe(false);
+      expect(uplink.evaluate(topic, {}, TTS_CLIENT).matched).toBe(false);
     },
   );
 
@@ -43,13 +64,13 @@ describe('the integration rules, compiled from libs/tts', () => {
   });
 
   it('routes downlink requests, not the answers on lorawan/downlink/failed', () => {
-    const downlink = rule('Downlink');
+    const downlink = rule('DownlinkRule');
     expect(topicMatches(downlink.topicFilter, 'lorawan/downlink')).toBe(true);
     expect(topicMatches(downlink.topicFilter, 'lorawan/downlink/failed')).toBe(false);
   });
 
   it('routes registry events of the integration’s thing type only', () => {
-    const created = rule('ThingCreatedDevice');
+    const created = rule('CreateDeviceRule');
     const topic = '$aws/events/thing/0004A30B001C0530/created';
     expect(topicMatches(created.topicFilter, topic)).toBe(true);
     expect(created.evaluate(topic, { thingTypeName: 'lorawan', thingName: 'x' }).matched).toBe(
@@ -58,7 +79,7 @@ describe('the integration rules, compiled from libs/tts', () => {
     expect(created.evaluate(topic, { thingTypeName: 'other' }).matched).toBe(false);
     expect(created.evaluate(topic, { thingTypeName: null }).matched).toBe(false);
     expect(created.evaluate(topic, {}).matched).toBe(false);
-    expect(topicMatches(rule('ThingDeleted').topicFilter, '$aws/events/thing/x/deleted')).toBe(
+    expect(topicMatches(rule('DeleteDeviceRule').topicFilter, '$aws/events/thing/x/deleted')).toBe(
       true,
     );
   });
@@ -73,81 +94,40 @@ describe('the integration rules, compiled from libs/tts', () => {
     expect(targets('created').sort()).toEqual(['claim', 'create-device']);
     expect(targets('deleted')).toEqual(['create-device']);
   });
-});
 
-// The SAM templates are the deployed truth: the local rules must route the same statements to
-// the same functions (infra's own tests check the statements against libs/tts).
-describe('the local rules next to infra/', () => {
-  const tags = [
-    'Sub',
-    'GetAtt',
-    'Ref',
-    'If',
-    'Join',
-    'Equals',
-    'Not',
-    'Select',
-    'Split',
-    'FindInMap',
-    'Condition',
-    'And',
-    'Or',
-    'Base64',
-  ].flatMap((name) => [
-    { tag: `!${name}`, resolve: (value: string) => value },
-    { tag: `!${name}`, collection: 'seq' as const, resolve: (value: unknown) => value },
-  ]) as Tags;
-  interface Resource {
-    readonly Type: string;
-    readonly Properties: {
-      readonly TopicRulePayload?: {
-        readonly Sql: string;
-        readonly Actions: { readonly Lambda?: { readonly FunctionArn: string } }[];
-      };
-      readonly CodeUri?: string;
-    };
-  }
-  const parameters: Record<string, string> = {
-    'AWS::StackName': 'local',
-    StackName: 'local',
-    ThingTypeName: 'lorawan',
-  };
-
-  function deployedRules(template: string): { sql: string; functionName: string }[] {
-    const text = readFileSync(
-      join(__dirname, '..', '..', '..', 'infra', template, 'template.yaml'),
-      'utf8',
+  // The templates are the deployed truth and the local stack reads them; infra's own tests
+  // hold their statements to libs/tts. Traffic goes to its Lambdas directly; registry events
+  // through a queue per function when the templates route them so.
+  it('runs the statements of libs/tts with the functions the templates name', () => {
+    const routes = rules.map(({ name, sql, functionName }) => ({ name, sql, functionName }));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        { name: 'UplinkRule', sql: uplinkRuleSql('local'), functionName: 'uplink' },
+        { name: 'DownlinkRule', sql: downlinkRuleSql(), functionName: 'downlink' },
+        {
+          name: 'CreateDeviceRule',
+          sql: thingCreatedRuleSql('lorawan'),
+          functionName: 'create-device',
+        },
+        {
+          name: 'DeleteDeviceRule',
+          sql: thingDeletedRuleSql('lorawan'),
+          functionName: 'create-device',
+        },
+        { name: 'ClaimRule', sql: thingCreatedRuleSql('lorawan'), functionName: 'claim' },
+      ]),
     );
-    const resources = (parse(text, { customTags: tags }) as { Resources: Record<string, Resource> })
-      .Resources;
-    return Object.values(resources)
-      .filter((resource) => resource.Type === 'AWS::IoT::TopicRule')
-      .flatMap((resource) => {
-        const payload = resource.Properties.TopicRulePayload!;
-        const sql = payload.Sql.replace(
-          /\$\{([^}]+)\}/g,
-          (_, name: string) => parameters[name] ?? `<unknown ${name}>`,
-        );
-        return payload.Actions.filter((action) => action.Lambda).map((action) => {
-          const functionId = action.Lambda!.FunctionArn.replace(/\.Arn$/, '');
-          const codeUri = resources[functionId]?.Properties.CodeUri ?? '';
-          return {
-            sql,
-            functionName:
-              /dist\/packages\/([^/]+)/.exec(codeUri)?.[1] ?? `<no bundle for ${functionId}>`,
-          };
-        });
-      });
-  }
+    expect(routes).toHaveLength(5);
+    for (const r of rules) {
+      if (r.target.kind === 'sqs')
+        expect(r.name).toMatch(/^(CreateDevice|DeleteDevice|Claim)Rule$/);
+    }
+  });
 
-  it('invokes the same function with the same statement as every deployed rule', () => {
-    const deployed = [...deployedRules('traffic'), ...deployedRules('registry')];
-    const local = rules.map(({ sql, functionName }) => ({ sql, functionName }));
-    const order = (list: { sql: string; functionName: string }[]) =>
-      [...list].sort((a, b) =>
-        `${a.functionName}${a.sql}`.localeCompare(`${b.functionName}${b.sql}`),
-      );
-    expect(order(local)).toEqual(order(deployed));
+  it('resolves ${StackName} in the uplink rule’s clientid() condition', () => {
+    expect(rules.find((r) => r.name === 'UplinkRule')!.sql).toContain(
+      "clientid() = 'thethings-local'",
+    );
   });
 });
 
@@ -202,6 +182,20 @@ describe('the IoT SQL subset', () => {
     expect(topicMatches('$aws/events/thing/+/created', '$aws/events/thing/x/created')).toBe(true);
   });
 
+  it('evaluates clientid(): the publishing MQTT client, n/a for other publishers', () => {
+    const statement = compileStatement("SELECT * FROM 'a' WHERE clientid() = 'c1'");
+    expect(statement.evaluate('a', {}, 'c1').matched).toBe(true);
+    expect(statement.evaluate('a', {}, 'c2').matched).toBe(false);
+    expect(statement.evaluate('a', {}).matched).toBe(false);
+    expect(compileStatement("SELECT clientid() AS c FROM 'a'").evaluate('a', {})).toEqual({
+      matched: true,
+      output: { c: 'n/a' },
+    });
+    expect(() => compileStatement("SELECT * FROM 'a' WHERE clientid(1) = 'c'")).toThrow(
+      'clientid() takes 0 argument(s)',
+    );
+  });
+
   it.each([
     ["SELECT * FROM 'a' WHERE lower(x) = 'a'", 'Function lower() is not in'],
     ['SELECT * WHERE x = 1', 'Expected FROM'],
@@ -226,15 +220,44 @@ describe('the rules engine on the broker', () => {
       (r: TopicRule, event, topic) => invoked.push([r.functionName, event, topic]),
       (_r, topic) => skipped.push(topic),
     );
+    const tts = await connectAsync({ ...mqttAddress(broker.url), clientId: TTS_CLIENT });
     try {
-      await broker.publish('thethings/lorawan/local/downlink/push', '{"downlinks":[]}');
-      await broker.publish('thethings/lorawan/local/uplink', '{"uplink_message":{"f_cnt":1}}');
+      await tts.publishAsync('thethings/lorawan/local/downlink/push', '{"downlinks":[]}', {
+        qos: 1,
+      });
+      await tts.publishAsync('thethings/lorawan/local/uplink', '{"uplink_message":{"f_cnt":1}}', {
+        qos: 1,
+      });
       await broker.publish('lorawan/downlink', 'not json');
       expect(invoked).toEqual([
         ['uplink', { uplink_message: { f_cnt: 1 } }, 'thethings/lorawan/local/uplink'],
       ]);
       expect(skipped).toEqual(['lorawan/downlink']);
     } finally {
+      await tts.endAsync();
+      await engine.stop();
+      await broker.close();
+    }
+  });
+
+  it('does not invoke the uplink Lambda for a message on the TTS uplink topic from another client ID', async () => {
+    const broker = await startBroker({ port: await freePort() });
+    const invoked: string[] = [];
+    const engine = await RulesEngine.start(broker, rules, (r: TopicRule, _event, topic) =>
+      invoked.push(`${r.functionName} ${topic}`),
+    );
+    const impostor = await connectAsync({ ...mqttAddress(broker.url), clientId: 'not-tts' });
+    const tts = await connectAsync({ ...mqttAddress(broker.url), clientId: TTS_CLIENT });
+    try {
+      const uplink = '{"uplink_message":{"f_cnt":7}}';
+      await impostor.publishAsync('thethings/lorawan/local/uplink', uplink, { qos: 1 });
+      // Over HTTP (the data plane's Publish), clientid() is n/a: not TTS either.
+      await broker.publish('thethings/lorawan/local/uplink', uplink);
+      expect(invoked).toEqual([]);
+      await tts.publishAsync('thethings/lorawan/local/uplink', uplink, { qos: 1 });
+      expect(invoked).toEqual(['uplink thethings/lorawan/local/uplink']);
+    } finally {
+      await Promise.all([impostor.endAsync(), tts.endAsync()]);
       await engine.stop();
       await broker.close();
     }
