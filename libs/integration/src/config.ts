@@ -24,6 +24,11 @@ export interface IntegrationConfig {
 export interface RegistryConfig extends IntegrationConfig {
   /** The frequency plan of a device whose thing names none (the region's plan). */
   readonly defaultFrequencyPlanID: string;
+  /**
+   * `DELETE_UNMARKED_DEVICES` (default false): whether deleting a thing deletes a TTS device
+   * that this stack did not register (no `aws-iot-stack` attribute), when its EUIs match.
+   */
+  readonly deleteUnmarkedDevices: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -60,8 +65,9 @@ export function parseRegistryConfig(env: Env): RegistryConfig {
   const problems: string[] = [];
   const config = readConfig(env, problems);
   const defaultFrequencyPlanID = readFrequencyPlanID(env['DEFAULT_FREQUENCY_PLAN_ID'], problems);
+  const deleteUnmarkedDevices = readOptionalFlag(env, 'DELETE_UNMARKED_DEVICES', problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
-  return { ...config, defaultFrequencyPlanID };
+  return { ...config, defaultFrequencyPlanID, deleteUnmarkedDevices };
 }
 
 /**
@@ -75,6 +81,17 @@ export function parseDefaultFrequencyPlanID(value: string | undefined): string {
   const id = readFrequencyPlanID(value, problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
   return id;
+}
+
+/** An optional `true`/`false` variable (any case), false when unset or empty. */
+function readOptionalFlag(env: Env, name: string, problems: string[]): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (!value || value === 'false') return false;
+  if (value === 'true') return true;
+  problems.push(
+    `${name} ${JSON.stringify(env[name])} is invalid: use true or false (default false)`,
+  );
+  return false;
 }
 
 function readFrequencyPlanID(value: string | undefined, problems: string[]): string {

@@ -4,6 +4,7 @@
  * every problem, so that one fix of the thing covers them all; messages name the attribute
  * and what it takes, and never repeat a key or a claim code.
  */
+import { unwrapKey, unwrapKeyWithPadding, type KekRing } from '@tts-aws-iot/keywrap';
 import { parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from '@tts-aws-iot/lorawan';
 import type { MacVersion, PhyVersion } from '@tts-aws-iot/tts';
 import { FREQUENCY_PLAN_ID, type ThingNameScheme } from './config';
@@ -25,7 +26,37 @@ export const DEVICE_ATTRIBUTES = {
   claimAuthenticationCode: 'claimAuthenticationCode',
   /** `true` on a thing whose device was claimed: deleting it releases the claim. */
   claimed: 'claimed',
+  /**
+   * The error code of a create or claim that failed for good: the keys and the code are gone
+   * from the thing, and deleting it leaves the TTS device alone (it was never this thing's).
+   */
+  provisioningFailed: 'provisioningFailed',
 } as const;
+
+/**
+ * Secret attributes (`appKey`, `nwkKey`, `claimAuthenticationCode`) may be given wrapped
+ * under a KEK of the stack's KEK ring, as `wrapped:<kekLabel>:<hex>`: RFC 3394 for the
+ * 16-byte keys, RFC 5649 (with padding) for the claim code's ASCII bytes. Every character
+ * is one that thing attribute values allow. `npx keywrap attribute` prints such a value.
+ */
+export const WRAPPED_ATTRIBUTE_PREFIX = 'wrapped:';
+
+/** Whether an attribute value is in the wrapped form (`wrapped:<kekLabel>:<hex>`). */
+export function isWrappedAttribute(value: string | undefined): boolean {
+  return value !== undefined && value.startsWith(WRAPPED_ATTRIBUTE_PREFIX);
+}
+
+/** Whether any secret attribute of a thing is wrapped (then the KEK ring is needed). */
+export function hasWrappedSecrets(attributes: Readonly<Record<string, string>>): boolean {
+  return SECRET_ATTRIBUTES.some((name) => isWrappedAttribute(attributes[name]));
+}
+
+/** The attributes that hold key material. */
+const SECRET_ATTRIBUTES = [
+  DEVICE_ATTRIBUTES.appKey,
+  DEVICE_ATTRIBUTES.nwkKey,
+  DEVICE_ATTRIBUTES.claimAuthenticationCode,
+] as const;
 
 /** `lorawanVersion` values and the TTS MAC versions they stand for. */
 const MAC_VERSIONS: Readonly<Record<string, MacVersion>> = {
@@ -105,6 +136,10 @@ export interface DeviceAttributeContext {
   readonly thingNameScheme: ThingNameScheme;
   /** The frequency plan of a device whose thing names none (the region's plan). */
   readonly defaultFrequencyPlanID: string;
+  /** The stack's KEK ring, for wrapped secret attributes; without it they are refused. */
+  readonly kekRing?: KekRing;
+  /** Where the KEK ring is, for the messages (the KEK secret's ID). */
+  readonly kekSecretID?: string;
 }
 
 /** The radio settings the Network Server registration takes. */
@@ -157,7 +192,7 @@ export function parseOtaaDeviceAttributes(
   attributes: Readonly<Record<string, string>>,
   context: DeviceAttributeContext,
 ): OtaaDeviceSpec {
-  const check = new AttributeCheck(attributes);
+  const check = new AttributeCheck(attributes, context);
   const { devEUI, joinEUI } = check.euis();
   const radio = check.radio(undefined, context.defaultFrequencyPlanID);
   const appKey = check.key(DEVICE_ATTRIBUTES.appKey, "set the device's AppKey");
@@ -199,11 +234,13 @@ export function parseClaimDeviceAttributes(
   attributes: Readonly<Record<string, string>>,
   context: DeviceAttributeContext,
 ): ClaimDeviceSpec {
-  const check = new AttributeCheck(attributes);
+  const check = new AttributeCheck(attributes, context);
   const { devEUI, joinEUI } = check.euis();
   const radio = check.radio(CLAIM_DEFAULT_LORAWAN_VERSION, context.defaultFrequencyPlanID);
-  const code = attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode]?.toUpperCase() ?? '';
-  if (!CLAIM_AUTHENTICATION_CODE.test(code)) {
+  // null: a wrapped code that did not unwrap, reported already.
+  const unwrapped = check.claimCode();
+  const code = (unwrapped ?? '').toUpperCase();
+  if (unwrapped !== null && !CLAIM_AUTHENTICATION_CODE.test(code)) {
     check.problem(
       `claimAuthenticationCode is invalid: use the code from the device's label, 1 to 32 letters and digits`,
     );
@@ -217,6 +254,20 @@ export function parseClaimDeviceAttributes(
     joinEUI: joinEUI!,
     ...radio!,
     authenticationCode: code,
+  };
+}
+
+/**
+ * The attribute update after a create or claim that failed for good: the root keys and the
+ * claim code leave the registry (plaintext or wrapped), and `provisioningFailed` records the
+ * error code (in the characters attribute values allow), so that deleting the thing leaves
+ * the TTS device of that ID alone.
+ */
+export function failedProvisioningAttributes(code: string): Record<string, string | null> {
+  const safeCode = code.replace(/[^a-zA-Z0-9_.,@/:#=[\]-]/g, '_').slice(0, 128) || 'internal';
+  return {
+    ...Object.fromEntries(SECRET_ATTRIBUTES.map((name) => [name, null])),
+    [DEVICE_ATTRIBUTES.provisioningFailed]: safeCode,
   };
 }
 
@@ -262,7 +313,10 @@ function phyName(phy: PhyVersion): string {
 class AttributeCheck {
   readonly #problems: string[] = [];
 
-  constructor(private readonly attributes: Readonly<Record<string, string>>) {}
+  constructor(
+    private readonly attributes: Readonly<Record<string, string>>,
+    private readonly context: DeviceAttributeContext,
+  ) {}
 
   problem(text: string): void {
     this.#problems.push(text);
@@ -378,8 +432,13 @@ class AttributeCheck {
   key(name: string, what: string): AesKey | undefined {
     const text = this.attributes[name];
     if (!present(text)) {
-      this.problem(`${name} is missing: ${what} (32 hex digits)`);
+      this.problem(`${name} is missing: ${what} (32 hex digits, or wrapped:<kekLabel>:<hex>)`);
       return undefined;
+    }
+    if (isWrappedAttribute(text)) {
+      const key = this.#unwrap(name, text, 'key');
+      // A wrapped key of another length is refused by the unwrap (RFC 3394 wraps 16 bytes to 24).
+      return key && parseAesKey(toHex(key));
     }
     try {
       return parseAesKey(text);
@@ -388,6 +447,79 @@ class AttributeCheck {
       const shape =
         text.length === 32 ? 'a character other than a hex digit' : `${text.length} characters`;
       this.problem(`${name} is invalid: use 32 hex digits (got ${shape})`);
+      return undefined;
+    }
+  }
+
+  /** The claim authentication code, unwrapped when it is wrapped; `null` when that failed (reported). */
+  claimCode(): string | undefined | null {
+    const name = DEVICE_ATTRIBUTES.claimAuthenticationCode;
+    const text = this.attributes[name];
+    if (!isWrappedAttribute(text)) return text;
+    const bytes = this.#unwrap(name, text!, 'code');
+    if (bytes === undefined) return null;
+    const code = Buffer.from(bytes).toString('latin1');
+    if (!CLAIM_AUTHENTICATION_CODE.test(code.toUpperCase())) {
+      this.problem(
+        `claimAuthenticationCode unwraps to no claim authentication code: wrap the code from the device's label, 1 to 32 letters and digits (npx keywrap attribute --code)`,
+      );
+      return null;
+    }
+    return code;
+  }
+
+  /**
+   * The key material in a `wrapped:<kekLabel>:<hex>` value, unwrapped under the ring's KEK of
+   * that label: RFC 3394 for a key, RFC 5649 for a code. Problems name the attribute and the
+   * label, never the value.
+   */
+  #unwrap(name: string, text: string, kind: 'key' | 'code'): Uint8Array | undefined {
+    const rest = text.slice(WRAPPED_ATTRIBUTE_PREFIX.length);
+    const separator = rest.lastIndexOf(':');
+    const label = separator > 0 ? rest.slice(0, separator) : '';
+    const hex = separator > 0 ? rest.slice(separator + 1) : '';
+    const form = `wrapped:<kekLabel>:<hex> (npx keywrap attribute)`;
+    const expected = kind === 'key' ? 48 : undefined;
+    if (label === '' || !/^(?:[0-9a-fA-F]{2})+$/.test(hex)) {
+      this.problem(`${name} is not in the wrapped form: use ${form}`);
+      return undefined;
+    }
+    if (expected !== undefined && hex.length !== expected) {
+      this.problem(
+        `${name} is wrapped, but ${hex.length} hex digits are no wrapped 16-byte key (48 hex digits): wrap the key with npx keywrap attribute --key`,
+      );
+      return undefined;
+    }
+    if (kind === 'code' && (hex.length < 32 || hex.length % 16 !== 0)) {
+      this.problem(
+        `${name} is wrapped, but ${hex.length} hex digits are no wrapped code (RFC 5649, a multiple of 16 hex digits, at least 32): wrap the code with npx keywrap attribute --code`,
+      );
+      return undefined;
+    }
+    const ring = this.context.kekRing;
+    const where = this.context.kekSecretID
+      ? `the KEK ring secret ${this.context.kekSecretID}`
+      : 'the KEK ring secret (KEK_SECRET_ID)';
+    if (!ring) {
+      this.problem(
+        `${name} is wrapped, but this stack has no KEK ring to unwrap it: set KEK_SECRET_ID (end-to-end encryption), or give the value in plaintext`,
+      );
+      return undefined;
+    }
+    if (!ring.labels.includes(label)) {
+      this.problem(
+        `${name} is wrapped under KEK label ${JSON.stringify(label)}, which ${where} does not hold (it holds ${list(ring.labels)}): wrap it under one of those labels`,
+      );
+      return undefined;
+    }
+    try {
+      const wrapped = Uint8Array.from(Buffer.from(hex, 'hex'));
+      const kek = ring.get(label);
+      return kind === 'key' ? unwrapKey(kek, wrapped) : unwrapKeyWithPadding(kek, wrapped);
+    } catch {
+      this.problem(
+        `${name} does not unwrap under KEK label ${JSON.stringify(label)} of ${where}: it was wrapped under another KEK or is corrupt; wrap it again with that label's KEK`,
+      );
       return undefined;
     }
   }

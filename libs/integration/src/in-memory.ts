@@ -3,6 +3,7 @@
  * adapters and the TTS client promise (shadow merge and versions, idempotent thing creation,
  * a conflict for a device registered twice), record every call, and answer without latency.
  */
+import type { KekRing } from '@tts-aws-iot/keywrap';
 import {
   TtsApiError,
   type EndDeviceIDs,
@@ -185,7 +186,10 @@ export class InMemorySecretReader implements SecretReader {
 class InMemoryEndDeviceRegistry implements EndDeviceRegistryApi {
   readonly calls: PortCall[] = [];
   /** The devices on the Identity Server, by device ID. */
-  readonly devices = new Map<string, { devEUI: string; joinEUI: string }>();
+  readonly devices = new Map<
+    string,
+    { devEUI: string; joinEUI: string; attributes?: Readonly<Record<string, string>> }
+  >();
   readonly #failures = new Map<string, unknown>();
 
   /** The methods called, in order. */
@@ -219,11 +223,19 @@ class InMemoryEndDeviceRegistry implements EndDeviceRegistryApi {
         undefined,
       );
     }
-    this.devices.set(deviceID, { devEUI, joinEUI });
+    this.devices.set(deviceID, { devEUI, joinEUI, attributes: { ...device.attributes } });
   });
   getEndDevice = this.#answer('getEndDevice', (ids: EndDeviceIDs) => {
     const device = this.devices.get(ids.deviceID);
-    return device && { applicationID: ids.applicationID, deviceID: ids.deviceID, ...device };
+    return (
+      device && {
+        applicationID: ids.applicationID,
+        deviceID: ids.deviceID,
+        devEUI: device.devEUI,
+        joinEUI: device.joinEUI,
+        attributes: { ...device.attributes },
+      }
+    );
   });
   deleteEndDevice = this.#answer('deleteEndDevice', (ids: EndDeviceIDs) =>
     this.devices.delete(ids.deviceID),
@@ -272,11 +284,15 @@ function recordingLog(lines: RecordedLogLine[]) {
  * The registry flows' dependencies over in-memory ports, TTS's device registries included,
  * with every log line recorded.
  */
-export function inMemoryProvisioning(config: ProvisioningDependencies['config']) {
+export function inMemoryProvisioning(
+  config: ProvisioningDependencies['config'],
+  options: { readonly kekRing?: KekRing } = {},
+) {
   const registry = new InMemoryThingRegistry();
   const publisher = new RecordingPublisher();
   const tts = new InMemoryEndDeviceRegistry();
   const logs: RecordedLogLine[] = [];
+  const { kekRing } = options;
   const deps: ProvisioningDependencies = {
     config,
     registry,
@@ -284,6 +300,7 @@ export function inMemoryProvisioning(config: ProvisioningDependencies['config'])
     tts,
     recentEvents: new RecentEvents(),
     log: recordingLog(logs),
+    ...(kekRing ? { kekRing: async () => kekRing } : {}),
   };
   return { deps, registry, publisher, tts, logs };
 }

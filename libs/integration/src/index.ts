@@ -98,6 +98,7 @@ export type {
   ProvisioningKind,
 } from './device-attributes';
 export {
+  deviceDeletionRefusal,
   handleRegistryEventOnce,
   provisioningDependencies,
   provisionThing,

@@ -8,17 +8,24 @@
  * Registry events arrive at least once and unordered (AWS.md): an event is judged against the
  * thing as the registry has it now, so a repeat or a stale event changes nothing.
  */
+import type { KekRing } from '@tts-aws-iot/keywrap';
 import { toHex } from '@tts-aws-iot/lorawan';
 import {
+  hasMarker,
   registerEndDevice,
   serverAddress,
   thingTopic,
+  type DeviceMarker,
   type EndDeviceRegistration,
   type EndDeviceRegistryApi,
+  type RegisteredEndDevice,
 } from '@tts-aws-iot/tts';
 
 import type { RegistryConfig } from './config';
 import {
+  DEVICE_ATTRIBUTES,
+  failedProvisioningAttributes,
+  hasWrappedSecrets,
   parseClaimDeviceAttributes,
   parseOtaaDeviceAttributes,
   provisionedAttributes,
@@ -29,7 +36,21 @@ import {
 } from './device-attributes';
 import { InputError } from './errors';
 import type { Log, MessagePublisher, RefreshableSecretReader, ThingRegistry } from './ports';
+import { KekRingSource } from './e2e-session';
 import { createTtsClient } from './tts-client';
+
+/**
+ * The TTS end-device attribute (on the Identity Server) that marks a device as provisioned
+ * by this stack: `aws-iot-stack=<stack name>`. CreateThing and ClaimThing write it; only it
+ * makes a device this stack's to complete or delete, since only holders of the TTS API key
+ * can set it (thing attributes can be set by anyone allowed to create or update things).
+ */
+export const STACK_MARKER_KEY = 'aws-iot-stack';
+
+/** This stack's marker on the TTS devices it provisions. */
+export function stackMarker(stackName: string): DeviceMarker {
+  return { key: STACK_MARKER_KEY, value: stackName };
+}
 
 /** A thing registry event (`$aws/events/thing/<name>/created|updated|deleted`, AWS.md). */
 export interface ThingRegistryEvent {
@@ -106,12 +127,14 @@ export class RecentEvents {
 }
 
 /** What `lorawan/<thing>/provisioning` reports. */
-export type ProvisioningStatus = 'created' | 'claimed' | 'deleted' | 'failed';
+export type ProvisioningStatus = 'created' | 'claimed' | 'deleted' | 'skipped' | 'failed';
 
 /** The payload published on `lorawan/<thing>/provisioning`. */
 export interface ProvisioningOutcome {
   readonly status: ProvisioningStatus;
   readonly deviceID?: string;
+  /** With `skipped`: why nothing was changed, and what to do. */
+  readonly reason?: string;
   /** With `failed`: the error's snake_case name and a sentence that says what to do. */
   readonly error?: { readonly name: string; readonly message: string };
 }
@@ -134,32 +157,42 @@ export interface ProvisioningDependencies {
     | 'applicationID'
     | 'clusterURL'
     | 'defaultFrequencyPlanID'
-  >;
+  > &
+    Partial<Pick<RegistryConfig, 'deleteUnmarkedDevices' | 'kekSecretID'>>;
   readonly registry: ThingRegistry;
   readonly publisher: MessagePublisher;
   readonly tts: EndDeviceRegistryApi;
   /** Event IDs handled by this container (lives as long as it). */
   readonly recentEvents: RecentEvents;
   readonly log: Pick<Log, 'info' | 'warn'>;
+  /**
+   * The stack's KEK ring (the KEK secret), for wrapped `appKey`, `nwkKey` and
+   * `claimAuthenticationCode` attributes; absent when the stack has no KEK secret.
+   */
+  readonly kekRing?: () => Promise<KekRing>;
 }
 
 /** The ports the registry flows talk through. */
 export interface ProvisioningPorts {
   readonly registry: ThingRegistry;
   readonly publisher: MessagePublisher;
-  /** For the TTS API key. */
+  /** For the TTS API key and the KEK ring. */
   readonly secrets: RefreshableSecretReader;
 }
 
 /**
  * The registry-flow dependencies of one container: a TTS client that reads the API key
- * through `ports.secrets`, and the memory of the events this container handled.
+ * through `ports.secrets`, the KEK ring of `KEK_SECRET_ID` when set (read only for things
+ * with wrapped secrets), and the memory of the events this container handled.
  */
 export function provisioningDependencies(
   config: RegistryConfig,
   ports: ProvisioningPorts,
   log: ProvisioningDependencies['log'],
 ): ProvisioningDependencies {
+  const keks = config.kekSecretID
+    ? new KekRingSource(ports.secrets, config.kekSecretID)
+    : undefined;
   return {
     config,
     registry: ports.registry,
@@ -167,13 +200,20 @@ export function provisioningDependencies(
     tts: createTtsClient(config, ports.secrets),
     recentEvents: new RecentEvents(),
     log,
+    ...(keks ? { kekRing: () => keks.ring() } : {}),
   };
 }
 
 /** What became of one registry event; `ignored` says why nothing was done. */
 export type RegistryFlowResult<TStatus extends ProvisioningStatus> =
   | { readonly result: 'ignored'; readonly reason: string }
-  | { readonly result: TStatus; readonly thingName: string; readonly deviceID: string };
+  | { readonly result: TStatus; readonly thingName: string; readonly deviceID: string }
+  | {
+      readonly result: 'skipped';
+      readonly thingName: string;
+      readonly deviceID: string;
+      readonly reason: string;
+    };
 
 /** Ends the handling of an event without doing anything; the reason is logged at info. */
 export type IgnoreEvent = (reason: string) => {
@@ -271,16 +311,23 @@ export async function provisionThing(
   if (thing.attributes['stackName'] !== deps.config.stackName)
     return ignore('the thing was handed to another stack since');
   if (provisioningKind(thing.attributes) !== kind) return ignore(flow.doneBefore);
+  const failedBefore = thing.attributes[DEVICE_ATTRIBUTES.provisioningFailed];
+  if (failedBefore) return ignore(`the thing's provisioning failed before (${failedBefore})`);
 
   const { config } = deps;
-  const context: DeviceAttributeContext = {
-    thingName: thing.thingName,
-    stackName: config.stackName,
-    thingNameScheme: config.thingNameScheme,
-    defaultFrequencyPlanID: config.defaultFrequencyPlanID,
-  };
   let spec: OtaaDeviceSpec | ClaimDeviceSpec | undefined;
   try {
+    const context: DeviceAttributeContext = {
+      thingName: thing.thingName,
+      stackName: config.stackName,
+      thingNameScheme: config.thingNameScheme,
+      defaultFrequencyPlanID: config.defaultFrequencyPlanID,
+      ...(config.kekSecretID ? { kekSecretID: config.kekSecretID } : {}),
+      // The KEK secret is read only for a thing that needs it.
+      ...(hasWrappedSecrets(thing.attributes) && deps.kekRing
+        ? { kekRing: await deps.kekRing() }
+        : {}),
+    };
     spec =
       kind === 'create'
         ? parseOtaaDeviceAttributes(thing.attributes, context)
@@ -299,6 +346,8 @@ export async function provisionThing(
     if (existed) deps.log.info(flow.existed, { device_id: deviceID });
   } catch (error) {
     const deviceID = spec?.deviceID ?? thing.attributes['deviceID'];
+    if ((error as { retryable?: unknown }).retryable === false)
+      await removeSecretsAfterFailure(deps, thing.thingName, error);
     await publishFailedOutcome(deps, thing.thingName, deviceID, error);
     throw error;
   }
@@ -315,10 +364,73 @@ export async function provisionThing(
   return { result: flow.status, thingName: thing.thingName, deviceID: spec.deviceID };
 }
 
+/**
+ * After a failure no retry can change: the keys and the code leave the thing's attributes
+ * (they would otherwise stay readable to anyone who may describe things, and in every
+ * registry event), and `provisioningFailed` records the error code. A failing update is
+ * logged, not thrown: the failure itself matters more.
+ */
+async function removeSecretsAfterFailure(
+  deps: Pick<ProvisioningDependencies, 'registry' | 'log'>,
+  thingName: string,
+  error: unknown,
+): Promise<void> {
+  const code = (error as { code?: unknown }).code;
+  try {
+    await deps.registry.updateThingAttributes(
+      thingName,
+      failedProvisioningAttributes(typeof code === 'string' ? code : 'internal'),
+    );
+  } catch (updateError) {
+    deps.log.warn(
+      'Could not remove the root keys or claim code from the thing after a failed provisioning: remove them by hand.',
+      { thing_name: thingName, reason: (updateError as Error).message },
+    );
+  }
+}
+
+/**
+ * Why deleting a thing must leave the TTS device of its `deviceID` alone, or `undefined`
+ * when the device is demonstrably the thing's and this stack's: TTS has it, with the
+ * thing's DevEUI (and JoinEUI, when the thing names one), and with this stack's marker; a
+ * device without any marker only under `DELETE_UNMARKED_DEVICES=true`. A thing's
+ * attributes are no proof: anyone allowed to create or update things can set them.
+ */
+export function deviceDeletionRefusal(
+  device: RegisteredEndDevice | undefined,
+  thing: { readonly thingName: string; readonly attributes: Readonly<Record<string, string>> },
+  deviceID: string,
+  config: Pick<RegistryConfig, 'stackName' | 'applicationID' | 'thingNameScheme'> &
+    Partial<Pick<RegistryConfig, 'deleteUnmarkedDevices'>>,
+): string | undefined {
+  const name = `TTS device ${deviceID} in application ${config.applicationID}`;
+  if (!device) return `${name} does not exist: nothing to delete.`;
+  const thingDevEUI =
+    thing.attributes[DEVICE_ATTRIBUTES.devEUI] ||
+    (config.thingNameScheme === 'DevEUI' ? thing.thingName : '');
+  if (!thingDevEUI)
+    return `The thing names no DevEUI to check ${name} against: left it alone; delete it in TTS if it is this thing's.`;
+  if (thingDevEUI.toUpperCase() !== device.devEUI.toUpperCase())
+    return `${name} has DevEUI ${device.devEUI || '(none)'}, but the thing has ${thingDevEUI}: it is not this thing's device, left it alone.`;
+  const thingJoinEUI =
+    thing.attributes[DEVICE_ATTRIBUTES.joinEUI] || thing.attributes[DEVICE_ATTRIBUTES.appEUI];
+  if (thingJoinEUI && thingJoinEUI.toUpperCase() !== device.joinEUI.toUpperCase())
+    return `${name} has JoinEUI ${device.joinEUI || '(none)'}, but the thing has ${thingJoinEUI}: it is not this thing's device, left it alone.`;
+  const marker = stackMarker(config.stackName);
+  if (hasMarker(device, marker)) return undefined;
+  const owner = Object.hasOwn(device.attributes, marker.key)
+    ? device.attributes[marker.key]
+    : undefined;
+  if (owner !== undefined)
+    return `${name} was provisioned by stack ${JSON.stringify(owner)} (its ${marker.key} attribute), not by ${config.stackName}: left it alone.`;
+  if (config.deleteUnmarkedDevices) return undefined;
+  return `${name} was not provisioned by this stack (it has no ${marker.key}=${config.stackName} attribute): left it alone. Delete it in TTS, or deploy with DELETE_UNMARKED_DEVICES=true to let deleting a thing delete such devices.`;
+}
+
 /** The TTS registration of a validated device: with its root keys, or by a claim. */
 function endDeviceRegistration(
   spec: OtaaDeviceSpec | ClaimDeviceSpec,
-  config: Pick<RegistryConfig, 'applicationID' | 'clusterURL'>,
+  config: Pick<RegistryConfig, 'applicationID' | 'clusterURL' | 'stackName'>,
 ): EndDeviceRegistration {
   return {
     ids: {
@@ -335,6 +447,7 @@ function endDeviceRegistration(
     lorawanVersion: spec.lorawanVersion,
     lorawanPhyVersion: spec.lorawanPhyVersion,
     frequencyPlanID: spec.frequencyPlanID,
+    marker: stackMarker(config.stackName),
   };
 }
 

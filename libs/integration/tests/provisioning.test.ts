@@ -1,14 +1,17 @@
+import { KekRing, wrapKey, wrapKeyWithPadding } from '@tts-aws-iot/keywrap';
 import { TtsApiError } from '@tts-aws-iot/tts';
 
 import { InputError } from '../src/errors';
 import { TEST_STACK } from '@tts-aws-iot/test-kit';
 
-import { inMemoryProvisioning } from '../src/in-memory';
+import { parseRegistryConfig } from '../src/config';
+import { InMemorySecretReader, inMemoryProvisioning } from '../src/in-memory';
 import {
   failedOutcome,
   handleRegistryEventOnce,
   parseThingRegistryEvent,
   provisionThing,
+  provisioningDependencies,
   publishFailedOutcome,
   RecentEvents,
 } from '../src/provisioning';
@@ -32,9 +35,24 @@ const CLAIM = {
   claimAuthenticationCode: 'K7X2P9Q4',
 };
 
+const KEK = Uint8Array.from(Buffer.from('000102030405060708090A0B0C0D0E0F', 'hex'));
+const KEK_RING = new KekRing('kek1', { kek1: KEK });
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex').toUpperCase();
+const bytes = (text: string) => Uint8Array.from(Buffer.from(text, 'hex'));
+/** An attribute value as `npx keywrap attribute` prints it. */
+const wrappedKey = (key: string, label = 'kek1', kek = KEK) =>
+  `wrapped:${label}:${hex(wrapKey(kek, bytes(key)))}`;
+const wrappedCode = (code: string) =>
+  `wrapped:kek1:${hex(wrapKeyWithPadding(KEK, Uint8Array.from(Buffer.from(code, 'latin1'))))}`;
+/** This stack's marker on the TTS devices it provisions. */
+const MARKER = { 'aws-iot-stack': 'tts-stack' };
+
 /** In-memory ports, the thing in the registry with `attributes`, and every log line. */
 function setUp(attributes?: Record<string, string>) {
-  const world = inMemoryProvisioning({ ...TEST_STACK, defaultFrequencyPlanID: 'EU_863_870_TTN' });
+  const world = inMemoryProvisioning(
+    { ...TEST_STACK, defaultFrequencyPlanID: 'EU_863_870_TTN' },
+    { kekRing: KEK_RING },
+  );
   if (attributes) {
     world.registry.things.set(THING, { thingName: THING, thingTypeName: 'lorawan', attributes });
   }
@@ -197,7 +215,11 @@ describe('provisionThing', () => {
 
   it('completes a device that an earlier delivery registered', async () => {
     const { deps, tts, lines, ignore } = setUp(CREATE);
-    tts.devices.set(DEVICE_ID, { devEUI: THING, joinEUI: '70B3D57ED0000000' });
+    tts.devices.set(DEVICE_ID, {
+      devEUI: THING,
+      joinEUI: '70B3D57ED0000000',
+      attributes: MARKER,
+    });
     await expect(provisionThing(THING, 'create', deps, ignore)).resolves.toMatchObject({
       result: 'created',
     });
@@ -205,6 +227,221 @@ describe('provisionThing', () => {
       level: 'info',
       message: 'The TTS device existed with the same identifiers: completed it.',
     });
+  });
+});
+
+describe('provisionThing and devices this stack did not provision', () => {
+  it('marks the devices it registers with aws-iot-stack=<stack name>', async () => {
+    const { deps, tts, ignore } = setUp(CREATE);
+    await provisionThing(THING, 'create', deps, ignore);
+    expect(tts.argument('createEndDevice')).toMatchObject({ attributes: MARKER });
+    expect(tts.devices.get(DEVICE_ID)?.attributes).toEqual(MARKER);
+  });
+
+  it.each([
+    ['no marker', {}],
+    ["another stack's marker", { 'aws-iot-stack': 'tts-other' }],
+  ])(
+    'refuses an existing TTS device of the same EUIs with %s as device_exists, writes no root keys, and removes the keys from the thing',
+    async (_case, attributes) => {
+      const { deps, registry, publisher, tts, ignore } = setUp(CREATE);
+      tts.devices.set(DEVICE_ID, { devEUI: THING, joinEUI: '70B3D57ED0000000', attributes });
+      const error = await provisionThing(THING, 'create', deps, ignore).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'device_exists', retryable: false });
+      expect(tts.methods).toEqual(['createEndDevice', 'getEndDevice']);
+      expect(tts.devices.get(DEVICE_ID)).toEqual({
+        devEUI: THING,
+        joinEUI: '70B3D57ED0000000',
+        attributes,
+      });
+      const [outcome] = publisher.on(TOPIC) as { error: { name: string; message: string } }[];
+      expect(outcome).toMatchObject({ status: 'failed', deviceID: DEVICE_ID });
+      expect(outcome!.error.name).toBe('device_exists');
+      expect(outcome!.error.message).toContain(`TTS device ${DEVICE_ID} in application my-app`);
+      expect(JSON.stringify(outcome)).not.toContain(APP_KEY);
+      const kept = registry.things.get(THING)!.attributes;
+      expect(kept).not.toHaveProperty('appKey');
+      expect(kept['provisioningFailed']).toBe('device_exists');
+    },
+  );
+});
+
+describe('provisionThing with wrapped secrets', () => {
+  const APP_KEY_11 = '00112233445566778899AABBCCDDEEFF';
+  const NWK_KEY_11 = 'FFEEDDCCBBAA99887766554433221100';
+
+  it('accepts appKey and nwkKey wrapped under the KEK ring (wrapped:<kekLabel>:<hex>)', async () => {
+    const { deps, registry, tts, ignore } = setUp({
+      ...CREATE,
+      lorawanVersion: '1.1',
+      regionalParametersVersion: '1.1-b',
+      appKey: wrappedKey(APP_KEY_11),
+      nwkKey: wrappedKey(NWK_KEY_11),
+    });
+    await expect(provisionThing(THING, 'create', deps, ignore)).resolves.toMatchObject({
+      result: 'created',
+    });
+    const js = tts.argument('setJoinServerDevice') as { appKey: Uint8Array; nwkKey: Uint8Array };
+    expect(hex(js.appKey)).toBe(APP_KEY_11);
+    expect(hex(js.nwkKey)).toBe(NWK_KEY_11);
+    expect(registry.things.get(THING)?.attributes).not.toHaveProperty('appKey');
+    expect(registry.things.get(THING)?.attributes).not.toHaveProperty('nwkKey');
+  });
+
+  it('claims with a claimAuthenticationCode wrapped with padding (RFC 5649)', async () => {
+    const { deps, tts, ignore } = setUp({
+      ...CLAIM,
+      claimAuthenticationCode: wrappedCode('K7X2P9Q4'),
+    });
+    await expect(provisionThing(THING, 'claim', deps, ignore)).resolves.toMatchObject({
+      result: 'claimed',
+    });
+    expect(tts.argument('claimEndDevice')).toMatchObject({ authenticationCode: 'K7X2P9Q4' });
+  });
+
+  it.each([
+    [
+      'an unknown KEK label',
+      wrappedKey(APP_KEY, 'kek9'),
+      'appKey is wrapped under KEK label "kek9", which the KEK ring secret tts-stack/kek does not hold (it holds kek1)',
+    ],
+    [
+      'another KEK',
+      wrappedKey(APP_KEY, 'kek1', new Uint8Array(16).fill(7)),
+      'appKey does not unwrap under KEK label "kek1" of the KEK ring secret tts-stack/kek',
+    ],
+    ['a malformed value', 'wrapped:kek1', 'appKey is not in the wrapped form'],
+    [
+      'a wrong length',
+      'wrapped:kek1:00112233',
+      'appKey is wrapped, but 8 hex digits are no wrapped 16-byte key',
+    ],
+  ])(
+    'refuses a wrapped appKey with %s, saying what to do, registers nothing and never shows the value',
+    async (_case, value, problem) => {
+      const { deps, publisher, tts, ignore } = setUp({ ...CREATE, appKey: value });
+      const error = await provisionThing(THING, 'create', deps, ignore).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'invalid_device_attributes', retryable: false });
+      expect((error as Error).message).toContain(problem);
+      expect(tts.calls).toEqual([]);
+      const hexPart = value.split(':').pop()!;
+      expect(JSON.stringify(publisher.messages)).not.toContain(
+        hexPart.length > 8 ? hexPart : APP_KEY,
+      );
+      expect((error as Error).message).not.toContain(APP_KEY);
+    },
+  );
+
+  it('refuses a wrapped value when the stack has no KEK ring', async () => {
+    const world = inMemoryProvisioning({
+      ...TEST_STACK,
+      kekSecretID: undefined,
+      defaultFrequencyPlanID: 'EU_863_870_TTN',
+    });
+    world.registry.things.set(THING, {
+      thingName: THING,
+      thingTypeName: 'lorawan',
+      attributes: { ...CREATE, appKey: wrappedKey(APP_KEY) },
+    });
+    await expect(
+      provisionThing(THING, 'create', world.deps, (reason) => ({ result: 'ignored', reason })),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining('appKey is wrapped, but this stack has no KEK ring'),
+    });
+    expect(world.tts.calls).toEqual([]);
+  });
+
+  it('reads the KEK ring from the KEK secret through the ports', async () => {
+    const config = parseRegistryConfig({
+      STACK_NAME: 'tts-stack',
+      THING_TYPE_NAME: 'lorawan',
+      THING_NAME_SCHEME: 'DevEUI',
+      THING_SHADOW_METRICS: 'false',
+      APPLICATION_ID: 'my-app',
+      CLUSTER_ADDRESS: 'eu1.cloud.thethings.industries',
+      E2E_ENABLED: 'true',
+      KEK_SECRET_ID: 'tts-stack/kek',
+      API_KEY_SECRET_ID: 'tts-stack/api-key',
+      IOT_DATA_ENDPOINT: 'example-ats.iot.eu-west-1.amazonaws.com',
+    });
+    const world = inMemoryProvisioning(config);
+    const secrets = new InMemorySecretReader(
+      new Map([['tts-stack/kek', JSON.stringify({ current: 'kek1', kek1: hex(KEK) })]]),
+    );
+    const deps = provisioningDependencies(
+      config,
+      { registry: world.registry, publisher: world.publisher, secrets },
+      world.deps.log,
+    );
+    await expect(deps.kekRing!()).resolves.toMatchObject({ currentLabel: 'kek1' });
+  });
+});
+
+describe('provisionThing after a final failure', () => {
+  it('removes plaintext keys from the thing after a refusal, and records the error code', async () => {
+    const { deps, registry, tts, ignore } = setUp({ ...CREATE, lorawanVersion: '1.1' });
+    await expect(provisionThing(THING, 'create', deps, ignore)).rejects.toMatchObject({
+      code: 'invalid_device_attributes',
+    });
+    expect(tts.calls).toEqual([]);
+    const attributes = registry.things.get(THING)!.attributes;
+    expect(attributes).not.toHaveProperty('appKey');
+    expect(attributes['provisioningFailed']).toBe('invalid_device_attributes');
+  });
+
+  it('removes the claim code after a refused claim', async () => {
+    const { deps, registry, tts, ignore } = setUp(CLAIM);
+    tts.fail(
+      'claimEndDevice',
+      new TtsApiError('permission_denied', 'denied', 403, false, undefined, undefined),
+    );
+    await expect(provisionThing(THING, 'claim', deps, ignore)).rejects.toMatchObject({
+      retryable: false,
+    });
+    expect(registry.things.get(THING)!.attributes).not.toHaveProperty('claimAuthenticationCode');
+  });
+
+  it('ignores a later delivery of the event once provisioning failed for good', async () => {
+    const { deps, tts, ignore } = setUp({
+      ...CREATE,
+      appKey: wrappedKey(APP_KEY),
+      provisioningFailed: 'device_exists',
+    });
+    await expect(provisionThing(THING, 'create', deps, ignore)).resolves.toEqual({
+      result: 'ignored',
+      reason: "the thing's provisioning failed before (device_exists)",
+    });
+    expect(tts.calls).toEqual([]);
+  });
+});
+
+describe('DELETE_UNMARKED_DEVICES', () => {
+  const ENV = {
+    STACK_NAME: 'tts-stack',
+    THING_TYPE_NAME: 'lorawan',
+    THING_NAME_SCHEME: 'DevEUI',
+    THING_SHADOW_METRICS: 'false',
+    APPLICATION_ID: 'my-app',
+    CLUSTER_ADDRESS: 'eu1.cloud.thethings.industries',
+    E2E_ENABLED: 'false',
+    API_KEY_SECRET_ID: 'tts-stack/api-key',
+    IOT_DATA_ENDPOINT: 'example-ats.iot.eu-west-1.amazonaws.com',
+  };
+
+  it('is false by default and true only when set so', () => {
+    expect(parseRegistryConfig(ENV).deleteUnmarkedDevices).toBe(false);
+    expect(
+      parseRegistryConfig({ ...ENV, DELETE_UNMARKED_DEVICES: 'TRUE' }).deleteUnmarkedDevices,
+    ).toBe(true);
+    expect(
+      parseRegistryConfig({ ...ENV, DELETE_UNMARKED_DEVICES: 'false' }).deleteUnmarkedDevices,
+    ).toBe(false);
+  });
+
+  it('refuses another value, saying what it takes', () => {
+    expect(() => parseRegistryConfig({ ...ENV, DELETE_UNMARKED_DEVICES: 'yes' })).toThrow(
+      'DELETE_UNMARKED_DEVICES "yes" is invalid: use true or false (default false)',
+    );
   });
 });
 

@@ -38,8 +38,9 @@ export type { ThingEvent, TtsUpstreamSubtopic } from './topics';
 // The HTTP API client.
 export { TtsApiError, TtsConnectionError, TtsRegistrationError } from './errors';
 export { serverAddress, TtsClient } from './client/client';
-export { deleteEndDeviceEverywhere, registerEndDevice } from './client/registration';
+export { deleteEndDeviceEverywhere, hasMarker, registerEndDevice } from './client/registration';
 export type {
+  DeviceMarker,
   EndDeviceRegistration,
   EndDeviceRegistryApi,
   UndoFailureListener,
@@ -58,4 +59,5 @@ export type {
   NetworkServerDevice,
   OtaaDeviceIDs,
   PhyVersion,
+  RegisteredEndDevice,
 } from './client/types';

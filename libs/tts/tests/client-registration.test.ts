@@ -13,7 +13,7 @@ type Method = keyof EndDeviceRegistryApi;
 class FakeRegistry implements EndDeviceRegistryApi {
   readonly calls: Method[] = [];
   readonly components = {
-    is: new Map<string, { devEUI: string; joinEUI: string }>(),
+    is: new Map<string, { devEUI: string; joinEUI: string; attributes?: Record<string, string> }>(),
     js: new Set<string>(),
     ns: new Set<string>(),
     as: new Set<string>(),
@@ -47,12 +47,13 @@ class FakeRegistry implements EndDeviceRegistryApi {
     this.components.is.set(device.ids.deviceID, {
       devEUI: device.ids.devEUI,
       joinEUI: device.ids.joinEUI,
+      attributes: { ...device.attributes },
     });
   }
   async getEndDevice(ids: { applicationID: string; deviceID: string }) {
     this.call('getEndDevice');
     const device = this.components.is.get(ids.deviceID);
-    return device && { ...ids, ...device };
+    return device && { ...ids, attributes: {}, ...device };
   }
   async deleteEndDevice(ids: { deviceID: string }) {
     this.call('deleteEndDevice');
@@ -128,6 +129,13 @@ const KEYS: EndDeviceRegistration = {
   lorawanVersion: 'MAC_V1_0_3',
   lorawanPhyVersion: 'PHY_V1_0_3_REV_A',
   frequencyPlanID: 'EU_863_870_TTN',
+  marker: { key: 'aws-iot-stack', value: 'stack1' },
+};
+/** A device that an earlier run of KEYS or CLAIM registered on IS. */
+const MARKED = {
+  devEUI: IDS.devEUI,
+  joinEUI: IDS.joinEUI,
+  attributes: { 'aws-iot-stack': 'stack1' },
 };
 const CLAIM: EndDeviceRegistration = {
   ...KEYS,
@@ -182,9 +190,15 @@ describe('registerEndDevice with root keys', () => {
     expect(tts.registered).toEqual(['js:dev1']);
   });
 
+  it('writes the marker into the Identity Server registration', async () => {
+    const tts = new FakeRegistry();
+    await registerEndDevice(tts, KEYS);
+    expect(tts.components.is.get('dev1')?.attributes).toEqual({ 'aws-iot-stack': 'stack1' });
+  });
+
   it('completes a device that an earlier run registered with the same EUIs, and never undoes it', async () => {
     const tts = new FakeRegistry();
-    tts.components.is.set('dev1', { devEUI: IDS.devEUI, joinEUI: IDS.joinEUI });
+    tts.components.is.set('dev1', MARKED);
     await expect(registerEndDevice(tts, KEYS)).resolves.toEqual({ existed: true });
     expect(tts.registered).toEqual(['is:dev1', 'js:dev1', 'ns:dev1', 'as:dev1']);
 
@@ -192,10 +206,35 @@ describe('registerEndDevice with root keys', () => {
       'setNetworkServerDevice',
       apiError(503, 'unavailable'),
     );
-    failing.components.is.set('dev1', { devEUI: IDS.devEUI, joinEUI: IDS.joinEUI });
+    failing.components.is.set('dev1', MARKED);
     await expect(registerEndDevice(failing, KEYS)).rejects.toMatchObject({ code: 'unavailable' });
     expect(failing.calls.filter((call) => call.startsWith('delete'))).toEqual([]);
   });
+
+  it.each([
+    ['without attributes', undefined],
+    ['marked by another stack', { 'aws-iot-stack': 'stack2' }],
+  ])(
+    'refuses an existing device of the same EUIs %s with device_exists and writes no root keys',
+    async (_, attributes) => {
+      const tts = new FakeRegistry();
+      tts.components.is.set('dev1', {
+        devEUI: IDS.devEUI,
+        joinEUI: IDS.joinEUI,
+        ...(attributes ? { attributes } : {}),
+      });
+      const error = await registerEndDevice(tts, KEYS).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TtsRegistrationError);
+      expect(error).toMatchObject({ code: 'device_exists', retryable: false });
+      expect((error as Error).message).toContain(
+        'TTS device dev1 in application app1 exists already',
+      );
+      expect((error as Error).message).toContain('delete it in TTS and create the thing again');
+      expect((error as Error).message).not.toContain('01010101');
+      expect(tts.calls).toEqual(['createEndDevice', 'getEndDevice']);
+      expect(tts.registered).toEqual(['is:dev1']);
+    },
+  );
 
   it('undoes its own Identity Server create that landed on an unanswered attempt when a later step fails', async () => {
     const tts = new FakeRegistry();
@@ -204,6 +243,7 @@ describe('registerEndDevice with root keys', () => {
       tts.components.is.set(device.ids.deviceID, {
         devEUI: device.ids.devEUI,
         joinEUI: device.ids.joinEUI,
+        attributes: { ...device.attributes },
       });
       throw ownConflict('end_device_euis_taken');
     };
@@ -275,9 +315,18 @@ describe('registerEndDevice with a claim', () => {
   it('completes a claim that an earlier run made', async () => {
     const tts = new FakeRegistry();
     tts.components.claims.add('dev1');
-    tts.components.is.set('dev1', { devEUI: IDS.devEUI, joinEUI: IDS.joinEUI });
+    tts.components.is.set('dev1', MARKED);
     await expect(registerEndDevice(tts, CLAIM)).resolves.toEqual({ existed: true });
     expect(tts.registered).toEqual(['is:dev1', 'ns:dev1', 'as:dev1', 'claim:dev1']);
+  });
+
+  it('refuses a claimed device that this stack did not register with device_exists, and releases no claim', async () => {
+    const tts = new FakeRegistry();
+    tts.components.claims.add('dev1');
+    tts.components.is.set('dev1', { devEUI: IDS.devEUI, joinEUI: IDS.joinEUI });
+    await expect(registerEndDevice(tts, CLAIM)).rejects.toMatchObject({ code: 'device_exists' });
+    expect(tts.calls).toEqual(['claimEndDevice', 'getEndDevice']);
+    expect(tts.registered).toEqual(['is:dev1', 'claim:dev1']);
   });
 
   it('takes a 409 after an unanswered claim attempt as its own claim, and releases it on failure', async () => {

@@ -408,6 +408,19 @@ describe('TtsClient calls', () => {
     });
   });
 
+  it('writes the given attributes (the stack marker) into the Identity Server registration', async () => {
+    const { fetch, calls } = scriptedFetch({ status: 200, body: {} });
+    await client(fetch).createEndDevice({
+      ids: IDS,
+      networkServerAddress: 'eu1.example',
+      applicationServerAddress: 'eu1.example',
+      attributes: { 'aws-iot-stack': 'stack1' },
+    });
+    expect(calls[0]!.body).toMatchObject({
+      end_device: { attributes: { 'aws-iot-stack': 'stack1' } },
+    });
+  });
+
   it('leaves out join_server_address for a claimed device', async () => {
     const { fetch, calls } = scriptedFetch({ status: 200, body: {} });
     await client(fetch).createEndDevice({
@@ -478,8 +491,8 @@ describe('TtsClient calls', () => {
     await expect(client(fetch).getEndDevice(IDS)).resolves.toBeUndefined();
   });
 
-  it('reads a registered device identifiers', async () => {
-    const { fetch } = scriptedFetch({
+  it('reads a registered device identifiers and attributes, asking for them with a field mask', async () => {
+    const { fetch, calls } = scriptedFetch({
       status: 200,
       body: {
         ids: {
@@ -488,12 +501,15 @@ describe('TtsClient calls', () => {
           dev_eui: '0004A30B001C0530',
           join_eui: '70B3D57ED0000000',
         },
+        attributes: { 'aws-iot-stack': 'stack1', other: 7 },
       },
     });
     await expect(client(fetch).getEndDevice(IDS)).resolves.toEqual({
       ...IDS,
       devEUI: '0004A30B001C0530',
+      attributes: { 'aws-iot-stack': 'stack1' },
     });
+    expect(calls[0]!.url).toContain('field_mask=attributes');
   });
 
   it('claims with the authenticated identifiers and the target device', async () => {

@@ -136,7 +136,10 @@ describeWithMoto('ClaimThing bundle against moto and the TTS stand-in', () => {
         attributes.devEUI +
         ' with JoinEUI 70B3D57ED000FFFF: no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead.',
     );
-    expect(await attributesOf(attributes.devEUI)).toHaveProperty('claimAuthenticationCode', CODE);
+    // A refusal is final: the code leaves the thing, which records why.
+    const left = await attributesOf(attributes.devEUI);
+    expect(left).not.toHaveProperty('claimAuthenticationCode');
+    expect(left).toHaveProperty('provisioningFailed', 'claiming_not_supported');
   }, 30_000);
 
   it('reports a wrong authentication code without repeating it', async () => {

@@ -1,4 +1,5 @@
 import { inMemoryProvisioning, RecentEvents } from '@tts-aws-iot/integration';
+import { KekRing, wrapKeyWithPadding } from '@tts-aws-iot/keywrap';
 import { TEST_STACK } from '@tts-aws-iot/test-kit';
 import { TtsApiError } from '@tts-aws-iot/tts';
 import { handleThingCreated } from '../src/claim';
@@ -12,13 +13,18 @@ const ATTRIBUTES = {
   claimAuthenticationCode: CODE,
 };
 
+const KEK = Uint8Array.from(Buffer.from('000102030405060708090A0B0C0D0E0F', 'hex'));
+
 function setUp() {
-  const world = inMemoryProvisioning({
-    ...TEST_STACK,
-    // A cluster on a port of its own, which the server addresses keep.
-    clusterURL: 'https://tts.example:8443/api/v3',
-    defaultFrequencyPlanID: 'US_902_928_FSB_2',
-  });
+  const world = inMemoryProvisioning(
+    {
+      ...TEST_STACK,
+      // A cluster on a port of its own, which the server addresses keep.
+      clusterURL: 'https://tts.example:8443/api/v3',
+      defaultFrequencyPlanID: 'US_902_928_FSB_2',
+    },
+    { kekRing: new KekRing('kek1', { kek1: KEK }) },
+  );
   const { registry } = world;
   const createThing = (attributes: Record<string, string>, eventId = 'e1') => {
     registry.things.set(THING, {
@@ -165,7 +171,50 @@ describe('ClaimThing', () => {
       'no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead',
     );
     expect(tts.methods).toEqual(['claimEndDevice']);
-    expect(registry.things.get(THING)!.attributes['claimAuthenticationCode']).toBe(CODE);
+    // A refusal is final: the code leaves the thing, which records why.
+    expect(registry.things.get(THING)!.attributes).not.toHaveProperty('claimAuthenticationCode');
+    expect(registry.things.get(THING)!.attributes['provisioningFailed']).toBe(
+      'claiming_not_supported',
+    );
+  });
+
+  it('claims with a claimAuthenticationCode wrapped under the KEK ring with padding (RFC 5649)', async () => {
+    const { deps, tts, publisher, registry, createThing } = setUp();
+    const wrapped = Buffer.from(wrapKeyWithPadding(KEK, Buffer.from(CODE, 'latin1')))
+      .toString('hex')
+      .toUpperCase();
+    await expect(
+      handleThingCreated(
+        createThing({ ...ATTRIBUTES, claimAuthenticationCode: `wrapped:kek1:${wrapped}` }),
+        deps,
+      ),
+    ).resolves.toMatchObject({ result: 'claimed' });
+    expect(tts.argument('claimEndDevice')).toMatchObject({ authenticationCode: CODE });
+    expect(registry.things.get(THING)!.attributes).not.toHaveProperty('claimAuthenticationCode');
+    expect(JSON.stringify(publisher.messages)).not.toContain(CODE);
+  });
+
+  it('refuses with device_exists a TTS device of the same EUIs that this stack did not register, and releases its own claim', async () => {
+    const { deps, tts, publisher, createThing } = setUp();
+    const foreign = { devEUI: THING, joinEUI: '70B3D57ED0000000' };
+    tts.devices.set('eui-0004a30b001c0530', foreign);
+    await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).rejects.toMatchObject({
+      code: 'device_exists',
+      retryable: false,
+    });
+    expect(tts.methods).toEqual([
+      'claimEndDevice',
+      'createEndDevice',
+      'getEndDevice',
+      'unclaimEndDevice',
+    ]);
+    expect(tts.devices.get('eui-0004a30b001c0530')).toEqual(foreign);
+    expect(publisher.on(TOPIC)).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error: expect.objectContaining({ name: 'device_exists' }),
+      }),
+    ]);
   });
 
   it('reports a wrong authentication code without repeating it', async () => {

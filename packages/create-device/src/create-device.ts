@@ -2,11 +2,14 @@
  * CreateThing: keeps TTS's device registry in step with the things of the integration's
  * thing type. A thing created with LoRaWAN attributes and an `appKey` becomes a TTS device
  * (IS → JS → NS → AS, undone on failure), then loses its root keys; a deleted thing's
- * device is deleted (AS → NS → JS → IS; a claimed one's claim released instead of JS). The
- * outcome goes to `lorawan/<thing>/provisioning`.
+ * device is deleted (AS → NS → JS → IS; a claimed one's claim released instead of JS) when
+ * TTS shows it is the thing's and this stack's (same EUIs, the `aws-iot-stack` marker), and
+ * otherwise left alone with a `skipped` outcome. The outcome goes to
+ * `lorawan/<thing>/provisioning`.
  */
 import {
   DEVICE_ATTRIBUTES,
+  deviceDeletionRefusal,
   deviceIDOfThing,
   handleRegistryEventOnce,
   provisioningKind,
@@ -23,7 +26,7 @@ import { deleteEndDeviceEverywhere, thingTopic } from '@tts-aws-iot/tts';
 /** What CreateThing works with; the handler builds it once per container. */
 export type CreateDeviceDeps = ProvisioningDependencies;
 
-/** What an invocation did; `ignored` says why nothing was done. */
+/** What an invocation did; `ignored` and `skipped` say why nothing was done. */
 export type RegistryEventResult = RegistryFlowResult<'created' | 'deleted'>;
 
 /**
@@ -59,6 +62,9 @@ async function deleted(
   // device of that ID, if any, is not this thing's to delete.
   if (provisioningKind(event.attributes) !== undefined)
     return ignore('the thing was never provisioned: it still carries its appKey or claim code');
+  // Its create or claim failed for good (the device ID may well be someone else's device).
+  const failed = event.attributes[DEVICE_ATTRIBUTES.provisioningFailed];
+  if (failed) return ignore(`the thing was never provisioned: its provisioning failed (${failed})`);
   // A thing of that name that exists again is a new thing for the same device: keep the device.
   if (await deps.registry.describeThing(event.thingName))
     return ignore('a thing of that name exists again');
@@ -67,12 +73,28 @@ async function deleted(
     attributes: event.attributes,
   });
   if (!deviceID) return ignore('the thing names no TTS device');
+  const ids = { applicationID: deps.config.applicationID, deviceID };
   try {
-    await deleteEndDeviceEverywhere(
-      deps.tts,
-      { applicationID: deps.config.applicationID, deviceID },
-      { claimed: event.attributes[DEVICE_ATTRIBUTES.claimed] === 'true' },
-    );
+    // The thing's attributes prove nothing (anyone who may update things sets them): TTS's
+    // own record of the device decides.
+    const device = await deps.tts.getEndDevice(ids);
+    const reason = deviceDeletionRefusal(device, event, deviceID, deps.config);
+    if (reason !== undefined) {
+      await deps.publisher.publish(thingTopic(event.thingName, 'provisioning'), {
+        status: 'skipped',
+        deviceID,
+        reason,
+      } satisfies ProvisioningOutcome);
+      deps.log.info('Left the TTS device alone.', {
+        thing_name: event.thingName,
+        device_id: deviceID,
+        reason,
+      });
+      return { result: 'skipped', thingName: event.thingName, deviceID, reason };
+    }
+    await deleteEndDeviceEverywhere(deps.tts, ids, {
+      claimed: event.attributes[DEVICE_ATTRIBUTES.claimed] === 'true',
+    });
   } catch (error) {
     await publishFailedOutcome(deps, event.thingName, deviceID, error);
     throw error;

@@ -193,8 +193,10 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
       deviceID,
       error: { name: 'invalid_frequency_plan' },
     });
-    // The keys stay with the thing until a create succeeds.
-    expect(await attributesOf(devEUI)).toHaveProperty('appKey', APP_KEY);
+    // A refusal is final: the root key leaves the thing, which records why.
+    const attributes = await attributesOf(devEUI);
+    expect(attributes).not.toHaveProperty('appKey');
+    expect(attributes).toHaveProperty('provisioningFailed', 'invalid_frequency_plan');
   }, 30_000);
 
   it('handles a repeated event once: in the same container and in another one', async () => {

@@ -14,11 +14,17 @@ const ATTRIBUTES = {
   appKey: APP_KEY,
 };
 
-function setUp(options: { scheme?: 'DevEUI' | 'DeviceID' } = {}) {
+/** The marker this stack writes on the TTS devices it provisions. */
+const MARKER = { 'aws-iot-stack': 'tts-stack' };
+/** A TTS device of THING's EUIs that this stack provisioned. */
+const OURS = { devEUI: THING, joinEUI: '70B3D57ED0000000', attributes: MARKER };
+
+function setUp(options: { scheme?: 'DevEUI' | 'DeviceID'; deleteUnmarkedDevices?: boolean } = {}) {
   const world = inMemoryProvisioning({
     ...TEST_STACK,
     thingNameScheme: options.scheme ?? 'DevEUI',
     defaultFrequencyPlanID: 'EU_863_870_TTN',
+    deleteUnmarkedDevices: options.deleteUnmarkedDevices ?? false,
   });
   const { registry } = world;
   /** Creates the thing in the registry and returns its `created` event. */
@@ -177,7 +183,7 @@ describe('CreateThing on created', () => {
 
   it('completes a device that an earlier delivery created in TTS', async () => {
     const { deps, tts, publisher, createThing } = setUp();
-    tts.devices.set('eui-0004a30b001c0530', { devEUI: THING, joinEUI: '70B3D57ED0000000' });
+    tts.devices.set('eui-0004a30b001c0530', OURS);
     await expect(handleRegistryEvent(createThing(THING, ATTRIBUTES), deps)).resolves.toMatchObject({
       result: 'created',
     });
@@ -208,8 +214,11 @@ describe('CreateThing on created', () => {
     );
     expect(JSON.stringify(publisher.messages)).not.toContain(APP_KEY.slice(0, 30));
     expect(tts.methods).toEqual([]);
-    // The keys stay until a create succeeds: the thing is fixed by creating it again.
-    expect(registry.things.get(THING)!.attributes['appKey']).toBeDefined();
+    // A refusal is final: the key leaves the thing, which records why.
+    expect(registry.things.get(THING)!.attributes).not.toHaveProperty('appKey');
+    expect(registry.things.get(THING)!.attributes['provisioningFailed']).toBe(
+      'invalid_device_attributes',
+    );
     // Not retried: a repeat of the event is dropped.
     await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'ignored' });
   });
@@ -285,7 +294,7 @@ describe('CreateThing on created', () => {
 describe('CreateThing on deleted', () => {
   it('deletes the device AS → NS → JS → IS and publishes deleted', async () => {
     const { deps, tts, publisher } = setUp();
-    tts.devices.set('dev1', { devEUI: THING, joinEUI: '70B3D57ED0000000' });
+    tts.devices.set('dev1', OURS);
     const event = registryEvent('DELETED', THING, {
       devEUI: THING,
       stackName: 'tts-stack',
@@ -297,6 +306,7 @@ describe('CreateThing on deleted', () => {
       deviceID: 'dev1',
     });
     expect(tts.methods).toEqual([
+      'getEndDevice',
       'deleteApplicationServerDevice',
       'deleteNetworkServerDevice',
       'deleteJoinServerDevice',
@@ -307,6 +317,7 @@ describe('CreateThing on deleted', () => {
 
   it('releases the claim of a claimed device, before the Identity Server deletes it', async () => {
     const { deps, tts, publisher } = setUp();
+    tts.devices.set('dev1', OURS);
     const event = registryEvent('DELETED', THING, {
       devEUI: THING,
       joinEUI: '70B3D57ED0000000',
@@ -316,6 +327,7 @@ describe('CreateThing on deleted', () => {
     });
     await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'deleted' });
     expect(tts.methods).toEqual([
+      'getEndDevice',
       'deleteApplicationServerDevice',
       'deleteNetworkServerDevice',
       'unclaimEndDevice',
@@ -338,13 +350,14 @@ describe('CreateThing on deleted', () => {
 
   it('finds the device ID in the thing name with the DeviceID scheme', async () => {
     const { deps, tts } = setUp({ scheme: 'DeviceID' });
+    tts.devices.set('boiler-7', OURS);
     await expect(
       handleRegistryEvent(
-        registryEvent('DELETED', 'tts-stack_boiler-7', { stackName: 'tts-stack' }),
+        registryEvent('DELETED', 'tts-stack_boiler-7', { stackName: 'tts-stack', devEUI: THING }),
         deps,
       ),
-    ).resolves.toMatchObject({ deviceID: 'boiler-7' });
-    expect(tts.methods).toHaveLength(4);
+    ).resolves.toMatchObject({ result: 'deleted', deviceID: 'boiler-7' });
+    expect(tts.methods).toHaveLength(5);
   });
 
   it('keeps the device when a thing of that name exists again (a stale event)', async () => {
@@ -379,6 +392,7 @@ describe('CreateThing on deleted', () => {
 
   it('publishes failed and lets Lambda retry when TTS is unavailable', async () => {
     const { deps, tts, publisher } = setUp();
+    tts.devices.set('eui-0004a30b001c0530', OURS);
     tts.fail(
       'deleteNetworkServerDevice',
       new TtsApiError('unavailable', 'unavailable', 503, true, undefined, undefined),
@@ -394,6 +408,121 @@ describe('CreateThing on deleted', () => {
     ]);
     tts.fail('deleteNetworkServerDevice', undefined);
     await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'deleted' });
+  });
+});
+
+describe('CreateThing on deleted: only devices that are demonstrably this stack’s', () => {
+  const deleted = (attributes: Record<string, string>) =>
+    registryEvent('DELETED', THING, { stackName: 'tts-stack', ...attributes });
+  const DELETES = [
+    'deleteApplicationServerDevice',
+    'deleteNetworkServerDevice',
+    'deleteJoinServerDevice',
+    'deleteEndDevice',
+  ];
+
+  it.each<
+    [
+      string,
+      Record<string, string>,
+      { devEUI: string; joinEUI: string; attributes?: Record<string, string> } | undefined,
+      string,
+    ]
+  >([
+    [
+      "a deviceID attribute naming somebody else's device (other DevEUI)",
+      { devEUI: THING, deviceID: 'victim' },
+      { devEUI: '0004A30B001C0999', joinEUI: '70B3D57ED0000000', attributes: MARKER },
+      'TTS device victim in application my-app has DevEUI 0004A30B001C0999, but the thing has 0004A30B001C0530',
+    ],
+    [
+      'another JoinEUI',
+      { devEUI: THING, joinEUI: '70B3D57ED0000001', deviceID: 'victim' },
+      OURS,
+      'has JoinEUI 70B3D57ED0000000, but the thing has 70B3D57ED0000001',
+    ],
+    [
+      'a device without the stack marker',
+      { devEUI: THING, deviceID: 'victim' },
+      { devEUI: THING, joinEUI: '70B3D57ED0000000' },
+      'was not provisioned by this stack (it has no aws-iot-stack=tts-stack attribute): left it alone. Delete it in TTS, or deploy with DELETE_UNMARKED_DEVICES=true',
+    ],
+    [
+      "another stack's marker",
+      { devEUI: THING, deviceID: 'victim' },
+      { devEUI: THING, joinEUI: '70B3D57ED0000000', attributes: { 'aws-iot-stack': 'tts-other' } },
+      'was provisioned by stack "tts-other"',
+    ],
+    [
+      'a device TTS does not have',
+      { devEUI: THING, deviceID: 'victim' },
+      undefined,
+      'TTS device victim in application my-app does not exist',
+    ],
+  ])('publishes skipped and deletes nothing for %s', async (_case, attributes, device, reason) => {
+    const { deps, tts, publisher } = setUp();
+    if (device) tts.devices.set('victim', device);
+    const result = await handleRegistryEvent(deleted(attributes), deps);
+    expect(result).toMatchObject({ result: 'skipped', deviceID: 'victim' });
+    expect((result as { reason: string }).reason).toContain(reason);
+    expect(tts.methods).toEqual(['getEndDevice']);
+    if (device) expect(tts.devices.get('victim')).toEqual(device);
+    expect(publisher.on(provisioning(THING))).toEqual([
+      { status: 'skipped', deviceID: 'victim', reason: expect.stringContaining(reason) },
+    ]);
+  });
+
+  it('deletes an auto-created thing’s unmarked device only with DELETE_UNMARKED_DEVICES=true, its EUIs still checked', async () => {
+    const unmarked = { devEUI: THING, joinEUI: '70B3D57ED0000000' };
+    const auto = deleted({ devEUI: THING, deviceID: 'field-7' });
+    const off = setUp();
+    off.tts.devices.set('field-7', unmarked);
+    await expect(handleRegistryEvent(auto, off.deps)).resolves.toMatchObject({ result: 'skipped' });
+    expect(off.tts.devices.has('field-7')).toBe(true);
+
+    const on = setUp({ deleteUnmarkedDevices: true });
+    on.tts.devices.set('field-7', unmarked);
+    await expect(handleRegistryEvent(auto, on.deps)).resolves.toMatchObject({ result: 'deleted' });
+    expect(on.tts.methods).toEqual(['getEndDevice', ...DELETES]);
+
+    const otherEUI = setUp({ deleteUnmarkedDevices: true });
+    otherEUI.tts.devices.set('field-7', { ...unmarked, devEUI: '0004A30B001C0999' });
+    await expect(handleRegistryEvent(auto, otherEUI.deps)).resolves.toMatchObject({
+      result: 'skipped',
+    });
+    const otherStack = setUp({ deleteUnmarkedDevices: true });
+    otherStack.tts.devices.set('field-7', { ...unmarked, attributes: { 'aws-iot-stack': 'x-1' } });
+    await expect(handleRegistryEvent(auto, otherStack.deps)).resolves.toMatchObject({
+      result: 'skipped',
+    });
+  });
+
+  it('leaves the TTS device alone when the thing’s provisioning failed for good', async () => {
+    const { deps, tts, publisher } = setUp({ deleteUnmarkedDevices: true });
+    tts.devices.set('victim', { devEUI: THING, joinEUI: '70B3D57ED0000000' });
+    await expect(
+      handleRegistryEvent(
+        deleted({ devEUI: THING, deviceID: 'victim', provisioningFailed: 'device_exists' }),
+        deps,
+      ),
+    ).resolves.toMatchObject({ result: 'ignored' });
+    expect(tts.methods).toEqual([]);
+    expect(publisher.messages).toEqual([]);
+  });
+
+  it('a create refused with device_exists followed by the thing’s deletion leaves the foreign device whole', async () => {
+    const { deps, tts, registry, createThing } = setUp({ deleteUnmarkedDevices: true });
+    const foreign = { devEUI: THING, joinEUI: '70B3D57ED0000000' };
+    tts.devices.set('eui-0004a30b001c0530', foreign);
+    await expect(handleRegistryEvent(createThing(THING, ATTRIBUTES), deps)).rejects.toMatchObject({
+      code: 'device_exists',
+    });
+    expect(tts.methods).toEqual(['createEndDevice', 'getEndDevice']);
+    const left = registry.things.get(THING)!.attributes;
+    registry.things.delete(THING);
+    await handleRegistryEvent(registryEvent('DELETED', THING, left, 'deleted-1'), deps);
+    expect(tts.devices.get('eui-0004a30b001c0530')).toEqual(foreign);
+    expect(tts.methods).toEqual(['createEndDevice', 'getEndDevice']);
   });
 });
 

@@ -10,6 +10,7 @@ import type {
   JoinServerDevice,
   NetworkServerDevice,
   OtaaDeviceIDs,
+  RegisteredEndDevice,
 } from './types';
 
 /**
@@ -66,18 +67,25 @@ export class TtsClient {
           ...(device.joinServerAddress ? { join_server_address: device.joinServerAddress } : {}),
           network_server_address: device.networkServerAddress,
           application_server_address: device.applicationServerAddress,
+          ...(device.attributes && Object.keys(device.attributes).length > 0
+            ? { attributes: { ...device.attributes } }
+            : {}),
         },
       },
     });
   }
 
-  /** The device's identifiers on the Identity Server, or `undefined` when it is not registered. */
-  async getEndDevice(ids: EndDeviceIDs): Promise<OtaaDeviceIDs | undefined> {
+  /**
+   * The device's identifiers and `attributes` on the Identity Server, or `undefined` when it
+   * is not registered.
+   */
+  async getEndDevice(ids: EndDeviceIDs): Promise<RegisteredEndDevice | undefined> {
     let answer: Record<string, unknown>;
     try {
       answer = await this.http.request({
         method: 'GET',
         path: apiPath`/applications/${ids.applicationID}/devices/${ids.deviceID}`,
+        query: { field_mask: 'attributes' },
       });
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -90,6 +98,7 @@ export class TtsClient {
       deviceID: stringAt(got, 'device_id') ?? ids.deviceID,
       devEUI: stringAt(got, 'dev_eui') ?? '',
       joinEUI: stringAt(got, 'join_eui') ?? '',
+      attributes: stringRecordAt(answer, 'attributes'),
     };
   }
 
@@ -362,6 +371,18 @@ function objectAt(value: unknown, key: string): Record<string, unknown> | undefi
 function stringAt(value: Record<string, unknown> | undefined, key: string): string | undefined {
   const field = value?.[key];
   return typeof field === 'string' && field !== '' ? field : undefined;
+}
+
+function stringRecordAt(
+  value: Record<string, unknown> | undefined,
+  key: string,
+): Record<string, string> {
+  const record = objectAt(value, key) ?? {};
+  return Object.fromEntries(
+    Object.entries(record).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
 }
 
 function stringsAt(value: Record<string, unknown> | undefined, key: string): string[] {

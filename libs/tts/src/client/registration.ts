@@ -1,6 +1,27 @@
 import { TtsApiError, TtsRegistrationError } from '../errors';
 import type { TtsClient } from './client';
-import type { MacVersion, OtaaDeviceIDs, PhyVersion } from './types';
+import type { MacVersion, OtaaDeviceIDs, PhyVersion, RegisteredEndDevice } from './types';
+
+/**
+ * The Identity Server attribute that marks a device as registered by one integration: its
+ * key (a TTS attribute key, `^[a-z0-9](?:-?[a-z0-9]){2,}$`) and the value that names the
+ * registering party. Only holders of the TTS API key can write it, so it tells the
+ * integration's own devices from the others.
+ */
+export interface DeviceMarker {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Whether the Identity Server's device carries `marker`. */
+export function hasMarker(
+  device: Pick<RegisteredEndDevice, 'attributes'>,
+  marker: DeviceMarker,
+): boolean {
+  return (
+    Object.hasOwn(device.attributes, marker.key) && device.attributes[marker.key] === marker.value
+  );
+}
 
 /** The TTS calls a registration makes. */
 export type EndDeviceRegistryApi = Pick<
@@ -33,6 +54,11 @@ export interface EndDeviceRegistration {
   readonly lorawanVersion: MacVersion;
   readonly lorawanPhyVersion: PhyVersion;
   readonly frequencyPlanID: string;
+  /**
+   * Written into the Identity Server registration's `attributes`. A device that exists
+   * already is taken for an earlier run of this registration only when it carries it.
+   */
+  readonly marker: DeviceMarker;
 }
 
 /** Told about each undo step that failed (the device is then partly registered). */
@@ -43,11 +69,14 @@ export type UndoFailureListener = (step: string, error: unknown) => void;
  * step fails, the steps taken so far are undone in reverse, and the error is rethrown: no
  * half-registered device remains. A step that got no answer (timeout, 5xx) is undone too,
  * as it may have landed; one that TTS refused is not. A device ID that IS has with the
- * same EUIs (an earlier run of the same registration) is completed instead, never undone;
- * a 409 to a create or claim whose earlier attempt went unanswered is this run's own.
+ * same EUIs and `registration.marker` (an earlier run of the same registration) is
+ * completed instead, never undone; a 409 to a create or claim whose earlier attempt went
+ * unanswered is this run's own. A device without the marker is somebody else's: nothing is
+ * written to it (its root keys stay).
  *
  * @returns whether the device existed already
- * @throws TtsRegistrationError `device_id_taken` for an ID registered with other EUIs;
+ * @throws TtsRegistrationError `device_exists` for a device of that ID and EUIs without the
+ *   marker; `device_id_taken` for an ID registered with other EUIs;
  *   a claim that TTS refuses, with TTS's error name as its code; `TtsApiError`/
  *   `TtsConnectionError` from the failing step otherwise
  */
@@ -61,7 +90,7 @@ export async function registerEndDevice(
   let existed = false;
   // An earlier run registered the device: complete that, but never undo it (nor its claim).
   const completeEarlierRun = async (conflict: TtsApiError): Promise<void> => {
-    await assertSameDevice(tts, ids, conflict);
+    await assertSameDevice(tts, ids, registration.marker, conflict);
     existed = true;
     undo.length = 0;
   };
@@ -104,12 +133,14 @@ export async function registerEndDevice(
             ...(activation.kind === 'keys' ? { joinServerAddress: address } : {}),
             networkServerAddress: address,
             applicationServerAddress: address,
+            attributes: { [registration.marker.key]: registration.marker.value },
           });
         } catch (error) {
           if (!(error instanceof TtsApiError && error.status === 409)) throw error;
           // Our own create, landed on an attempt that got no answer: this run's, so undone
           // with the rest if a later step fails.
-          if (error.afterUnansweredAttempt) await assertSameDevice(tts, ids, error);
+          if (error.afterUnansweredAttempt)
+            await assertSameDevice(tts, ids, registration.marker, error);
           else await completeEarlierRun(error);
         }
       },
@@ -187,6 +218,7 @@ function isRefusal(error: unknown): boolean {
 async function assertSameDevice(
   tts: EndDeviceRegistryApi,
   ids: OtaaDeviceIDs,
+  marker: DeviceMarker,
   conflict: TtsApiError,
 ): Promise<void> {
   const existing = await tts.getEndDevice(ids);
@@ -195,8 +227,16 @@ async function assertSameDevice(
   if (
     existing.devEUI.toUpperCase() === ids.devEUI.toUpperCase() &&
     existing.joinEUI.toUpperCase() === ids.joinEUI.toUpperCase()
-  )
-    return;
+  ) {
+    if (hasMarker(existing, marker)) return;
+    // Same identifiers, but not registered by us: someone else's device, whose keys stay.
+    throw new TtsRegistrationError(
+      'device_exists',
+      `TTS device ${ids.deviceID} in application ${ids.applicationID} exists already with DevEUI ${existing.devEUI} and JoinEUI ${existing.joinEUI}, and was not registered by this integration (it lacks the ${marker.key}=${marker.value} attribute): nothing was written to it. To manage it from AWS, delete it in TTS and create the thing again, or leave it and give the thing no root keys.`,
+      { deviceID: ids.deviceID, applicationID: ids.applicationID },
+      { cause: conflict },
+    );
+  }
   throw new TtsRegistrationError(
     'device_id_taken',
     `TTS device ${ids.deviceID} in application ${ids.applicationID} exists already with DevEUI ${existing.devEUI} and JoinEUI ${existing.joinEUI}: choose another device ID, or delete that device in TTS.`,
@@ -238,7 +278,10 @@ async function claim(
       if (error.afterUnansweredAttempt) return;
       try {
         return await completeEarlierRun(error);
-      } catch {
+      } catch (completeError) {
+        // A device of those identifiers that this integration did not register: say so.
+        if (completeError instanceof TtsRegistrationError && completeError.code === 'device_exists')
+          throw completeError;
         // Someone else's claim: refused below.
       }
     }

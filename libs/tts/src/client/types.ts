@@ -38,6 +38,17 @@ export interface IdentityServerDevice {
   readonly joinServerAddress?: string;
   readonly networkServerAddress: string;
   readonly applicationServerAddress: string;
+  /**
+   * The device's `attributes` on the Identity Server (keys `^[a-z0-9](?:-?[a-z0-9]){2,}$`, at
+   * most 36 characters). The integration marks the devices it registers here.
+   */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** A device as the Identity Server has it: its identifiers and its `attributes`. */
+export interface RegisteredEndDevice extends OtaaDeviceIDs {
+  /** Empty when the device has none. */
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 /** The Join Server registration with the root keys (AppKey; NwkKey for LoRaWAN 1.1). */
