@@ -15,6 +15,11 @@ export interface IntegrationConfig {
   readonly e2eEnabled: boolean;
   /** Set when `e2eEnabled`. */
   readonly kekSecretID: string | undefined;
+  /**
+   * `ALLOW_PLAINTEXT_SESSION_KEYS=true`: with E2E, accept session keys that TTS sends in the
+   * clear (the Join Server has no KEK for the device). Absent or false: refused.
+   */
+  readonly allowPlaintextSessionKeys?: boolean;
   readonly apiKeySecretID: string;
   /** The account's IoT data endpoint as a URL (`https://<prefix>-ats.iot.<region>.amazonaws.com`). */
   readonly iotDataEndpoint: string;
@@ -167,6 +172,10 @@ function readConfig(env: Env, problems: string[]): IntegrationConfig {
   const kekSecretID = e2eEnabled
     ? text('KEK_SECRET_ID')
     : env['KEK_SECRET_ID']?.trim() || undefined;
+  // Optional, default false: only an explicit "true" lets plaintext session keys in.
+  const allowPlaintextSessionKeys = env['ALLOW_PLAINTEXT_SESSION_KEYS']?.trim()
+    ? flag('ALLOW_PLAINTEXT_SESSION_KEYS')
+    : false;
   const apiKeySecretID = text('API_KEY_SECRET_ID');
   const iotDataEndpoint = url('IOT_DATA_ENDPOINT', '');
   return {
@@ -178,6 +187,7 @@ function readConfig(env: Env, problems: string[]): IntegrationConfig {
     clusterURL,
     e2eEnabled,
     kekSecretID,
+    ...(allowPlaintextSessionKeys ? { allowPlaintextSessionKeys } : {}),
     apiKeySecretID,
     iotDataEndpoint,
   };

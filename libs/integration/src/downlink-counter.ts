@@ -5,7 +5,7 @@ import {
   nextFCntDown,
   readDownlinkSession,
   reservationReport,
-  reservedFCnt,
+  reservedDownlink,
   type DownlinkSession,
 } from './shadow-state';
 
@@ -27,6 +27,27 @@ export interface ReservationOptions {
    * without writing, so that a retry pushes the same frame instead of a second one.
    */
   readonly downlinkID?: string;
+  /** Now, in milliseconds since the epoch (default `Date.now`), for the reservations' age. */
+  readonly now?: () => number;
+  /**
+   * Reserve only when the session recorded this push (a re-push after `f_cnt_too_low`): the
+   * push attempt `id`, at `fCnt`, with fingerprint `sha`. Anything else is refused with
+   * {@link RepushRefusedError}, before the shadow changes.
+   */
+  readonly recordedPush?: { readonly id: string; readonly fCnt: number; readonly sha: string };
+}
+
+/** A re-push refused because the report does not match a push the session recorded. */
+export class RepushRefusedError extends InputError {
+  override readonly name = 'RepushRefusedError';
+
+  constructor(thingName: string, reason: string) {
+    super(
+      'repush_refused',
+      `Not re-pushing the downlink of ${thingName}: ${reason}. Only a frame the integration pushed, reported back unchanged, is re-pushed; send the downlink again if it is still wanted.`,
+      { thingName, reason },
+    );
+  }
 }
 
 /** A reserved downlink counter, the session it belongs to, and what `prepare` made of it. */
@@ -66,13 +87,15 @@ export function reserveDownlinkFCnt<T>(
   shadows: ShadowStore,
   thingName: string,
   options: ReservationOptions,
-  prepare: (session: DownlinkSession) => Promise<T>,
+  prepare: (session: DownlinkSession, fCnt: number) => Promise<T>,
+  fingerprintOf?: (prepared: T) => string,
 ): Promise<Reservation<T>>;
 export async function reserveDownlinkFCnt<T>(
   shadows: ShadowStore,
   thingName: string,
   options: ReservationOptions,
-  prepare?: (session: DownlinkSession) => Promise<T>,
+  prepare?: (session: DownlinkSession, fCnt: number) => Promise<T>,
+  fingerprintOf?: (prepared: T) => string,
 ): Promise<Reservation<T | undefined>> {
   const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
@@ -87,14 +110,30 @@ export async function reserveDownlinkFCnt<T>(
         { thingName },
       );
     }
+    if (options.recordedPush) checkRecordedPush(thingName, session, options.recordedPush);
     const earlier =
-      options.downlinkID === undefined ? undefined : reservedFCnt(session, options.downlinkID);
-    const fCnt = earlier ?? nextFCntDown(session, options.minFCnt);
-    const prepared = prepare ? await prepare(session) : undefined;
-    if (earlier !== undefined) return { session, fCnt, prepared, repeated: true };
+      options.downlinkID === undefined ? undefined : reservedDownlink(session, options.downlinkID);
+    const fCnt = earlier?.fCnt ?? nextFCntDown(session, options.minFCnt);
+    const prepared = prepare ? await prepare(session, fCnt) : undefined;
+    const sha = fingerprintOf && prepare ? fingerprintOf(prepared as T) : undefined;
+    if (earlier !== undefined) {
+      if (earlier.sha !== undefined && sha !== undefined && earlier.sha !== sha) {
+        throw new InputError(
+          'downlink_id_reused',
+          `Downlink ${earlier.id} of ${thingName} was pushed before with other content. Send a new downlink (with a new ID).`,
+          { thingName },
+        );
+      }
+      return { session, fCnt, prepared, repeated: true };
+    }
     try {
       await shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, {
-        reported: reservationReport(session, fCnt, options.downlinkID),
+        reported: reservationReport(
+          session,
+          fCnt,
+          { downlinkID: options.downlinkID, nowMs: (options.now ?? Date.now)(), sha },
+          thingName,
+        ),
         version: session.version,
       });
       return { session, fCnt, prepared, repeated: false };
@@ -111,4 +150,23 @@ export async function reserveDownlinkFCnt<T>(
       await options.delay(options.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }
   }
+}
+
+/** Refuses a re-push unless the session recorded exactly that push (see `recordedPush`). */
+function checkRecordedPush(
+  thingName: string,
+  session: DownlinkSession,
+  push: NonNullable<ReservationOptions['recordedPush']>,
+): void {
+  const recorded = reservedDownlink(session, push.id);
+  if (!recorded) throw new RepushRefusedError(thingName, 'no push of that downlink is recorded');
+  if (recorded.sha === undefined)
+    throw new RepushRefusedError(thingName, 'the recorded push has no fingerprint');
+  if (recorded.fCnt !== push.fCnt)
+    throw new RepushRefusedError(
+      thingName,
+      `the report names frame counter ${push.fCnt}, but the push was at ${recorded.fCnt}`,
+    );
+  if (recorded.sha !== push.sha)
+    throw new RepushRefusedError(thingName, 'the reported payload is not the one pushed');
 }

@@ -44,6 +44,10 @@ export const GrpcCode = {
 const NOT_FOUND_CODES = new Set(['unknown_thing', 'thing_not_found']);
 const FIELDS = new Set(['thingName', 'bytes', 'payload', 'fPort', 'confirmed', 'highPriority']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const MAX_NAMED_FIELDS = 5;
+const MAX_FIELD_NAME = 64;
+/** The largest payload JSON an answer on the thing's own topic echoes. */
+const MAX_ECHOED_PAYLOAD_JSON = 1024;
 
 function reject(
   code: string,
@@ -87,10 +91,15 @@ export function parseDownlinkRequest(
   }
   const unknown = Object.keys(request).filter((field) => !FIELDS.has(field));
   if (unknown.length > 0) {
+    // The names are the sender's: the answer names a few, each cut short.
+    const named = unknown
+      .slice(0, MAX_NAMED_FIELDS)
+      .map((f) => (f.length <= MAX_FIELD_NAME ? f : `${f.slice(0, MAX_FIELD_NAME)}…`));
+    const more = unknown.length > named.length ? ` and ${unknown.length - named.length} more` : '';
     throw reject(
       'unknown_field',
-      `The downlink request has unknown field ${unknown.map((f) => JSON.stringify(f)).join(', ')}. Use only thingName, bytes, payload, fPort, confirmed and highPriority (mind the case).`,
-      { fields: unknown },
+      `The downlink request has unknown field ${named.map((f) => JSON.stringify(f)).join(', ')}${more}. Use only thingName, bytes, payload, fPort, confirmed and highPriority (mind the case).`,
+      { fields: named },
     );
   }
   const thingName = request['thingName'];
@@ -299,21 +308,35 @@ export interface DownlinkFailedAnswer {
 }
 
 /**
- * The answer to a refused request. The downlink echoes what could be read of the request;
- * the error carries the rejection's code as `name` and its sentence as `message_format`.
+ * The answer to a refused request. The error carries the rejection's code as `name` and its
+ * sentence as `message_format`. The downlink echoes the request's options; its payload only
+ * with `echoPayload` (on the thing's own topic, never on the shared one), and only a well-formed
+ * one of at most 242 bytes (bytes) or 1 KB (JSON): the answer is no way to amplify or spread
+ * what anyone publishes.
  */
 export function downlinkFailedAnswer(
   input: unknown,
   error: IntegrationError,
   correlationIDs: readonly string[],
+  options: { readonly echoPayload?: boolean } = {},
 ): DownlinkFailedAnswer {
   const request = isObject(input) ? input : {};
   const thingName = requestedThingName(request);
   const downlink: Record<string, unknown> = {};
   if (typeof request['fPort'] === 'number') downlink['f_port'] = request['fPort'];
-  if (typeof request['bytes'] === 'string' && request['bytes'].length <= 1024)
-    downlink['frm_payload'] = request['bytes'];
-  if (isObject(request['payload'])) downlink['decoded_payload'] = request['payload'];
+  if (options.echoPayload) {
+    const bytes = request['bytes'];
+    if (
+      typeof bytes === 'string' &&
+      bytes.length <= Math.ceil(MAX_DOWNLINK_BYTES / 3) * 4 &&
+      BASE64.test(bytes) &&
+      bytes.length % 4 === 0
+    )
+      downlink['frm_payload'] = bytes;
+    const payload = request['payload'];
+    if (isObject(payload) && JSON.stringify(payload).length <= MAX_ECHOED_PAYLOAD_JSON)
+      downlink['decoded_payload'] = payload;
+  }
   if (typeof request['confirmed'] === 'boolean') downlink['confirmed'] = request['confirmed'];
   if (request['highPriority'] === true) downlink['priority'] = 'HIGH';
   downlink['correlation_ids'] = correlationIDs;

@@ -6,7 +6,7 @@ export {
   parseRegistryConfig,
 } from './config';
 export type { IntegrationConfig, RegistryConfig, ThingNameScheme } from './config';
-export { reserveDownlinkFCnt } from './downlink-counter';
+export { RepushRefusedError, reserveDownlinkFCnt } from './downlink-counter';
 export type { Reservation, ReservationOptions } from './downlink-counter';
 export {
   downlinkCorrelationIDs,
@@ -29,9 +29,12 @@ export {
   decryptUplinkPayload,
   encryptDownlinkPayload,
   KekRingSource,
+  MAX_FRM_PAYLOAD_BYTES,
   reencryptDownlinkPayload,
+  REFUSED_SESSION_KEYS_METRIC,
   unwrapCounted,
 } from './e2e-session';
+export type { KekRingOptions } from './e2e-session';
 export {
   ConfigurationError,
   DownlinkRejectedError,
@@ -67,6 +70,7 @@ export type {
 export {
   joinAcceptReport,
   LORAWAN_SHADOW_NAME,
+  pushFingerprint,
   uplinkReport,
   withDecodedPayload,
 } from './shadow-state';

@@ -25,6 +25,7 @@
  * where it stopped. The next counter is one past `max(the session's fCntDown,
  * lastAFCntDown)`, which is how every uplink "raises fCntDown to at least last_a_f_cnt_down".
  */
+import { createHash } from 'node:crypto';
 import { parseKeyEnvelope, type KeyEnvelope, type WrappedKeyEnvelope } from '@tts-aws-iot/keywrap';
 import { IntegrationError, InputError } from './errors';
 import type { ShadowDocument } from './ports';
@@ -203,6 +204,13 @@ export interface RecentDownlink {
   /** The downlink's ID (its correlation ID), unique per push attempt. */
   readonly id: string;
   readonly fCnt: number;
+  /** When the counter was reserved (seconds since the epoch); absent in older shadows. */
+  readonly at?: number;
+  /**
+   * The fingerprint of what was pushed at `fCnt` ({@link pushFingerprint}): only a report
+   * on exactly that frame may have it re-pushed. Absent in older shadows.
+   */
+  readonly sha?: string;
 }
 
 /** The last downlink counter of a session before the current one (`earlierSessions`). */
@@ -226,8 +234,18 @@ export interface DownlinkCounters {
   readonly earlier: readonly EarlierSession[];
 }
 
-/** How many reservations `recentDownlinks` remembers (retries of a downlink find theirs there). */
-export const MAX_RECENT_DOWNLINKS = 8;
+/**
+ * How long a reservation stays in `recentDownlinks`: longer than Lambda keeps retrying an
+ * event (the traffic functions' MaximumEventAgeInSeconds is 600), so that a retried
+ * invocation always finds its counter, however many other downlinks came in between.
+ */
+export const RESERVATION_RETENTION_SECONDS = 15 * 60;
+/**
+ * How many reservations `recentDownlinks` holds at most (about 100 bytes each: with the
+ * session, within the shadow's 8 KB). A reservation still within its retention is never dropped for a newer
+ * one: past this many downlinks within the retention, new ones are refused instead.
+ */
+export const MAX_RECENT_DOWNLINKS = 60;
 /** How many earlier sessions keep their last counter (`earlierSessions`). */
 export const MAX_EARLIER_SESSIONS = 3;
 
@@ -314,7 +332,11 @@ export function readDownlinkSession(
     session,
     recent: list<RecentDownlink>(
       'recentDownlinks',
-      (entry) => typeof entry['id'] === 'string' && isCounter(entry['fCnt']),
+      (entry) =>
+        typeof entry['id'] === 'string' &&
+        isCounter(entry['fCnt']) &&
+        (entry['at'] === undefined || (typeof entry['at'] === 'number' && entry['at'] >= 0)) &&
+        (entry['sha'] === undefined || typeof entry['sha'] === 'string'),
     ),
     earlier: list<EarlierSession>(
       'earlierSessions',
@@ -344,31 +366,83 @@ function lastReserved(counters: DownlinkCounters, sessionID: string): number {
 }
 
 /**
- * The counter already reserved for downlink `downlinkID` in the session, if any: a retried
+ * The reservation already made for downlink `downlinkID` in the session, if any: a retried
  * invocation pushes the same frame again rather than a second one at a new counter.
  */
-export function reservedFCnt(session: DownlinkSession, downlinkID: string): number | undefined {
+export function reservedDownlink(
+  session: DownlinkSession,
+  downlinkID: string,
+): RecentDownlink | undefined {
   const { counters } = session;
   if (counters.session !== session.sessionID) return undefined;
-  return counters.recent.find((entry) => entry.id === downlinkID)?.fCnt;
+  return counters.recent.find((entry) => entry.id === downlinkID);
+}
+
+/** The counter already reserved for downlink `downlinkID` in the session, if any. */
+export function reservedFCnt(session: DownlinkSession, downlinkID: string): number | undefined {
+  return reservedDownlink(session, downlinkID)?.fCnt;
+}
+
+/** What a reservation records besides the counter. */
+export interface ReservationRecord {
+  /** The downlink the counter is for (unique per push attempt). */
+  readonly downlinkID?: string;
+  /** Now, in milliseconds since the epoch (injected: this library keeps off the clock). */
+  readonly nowMs?: number;
+  /** The fingerprint of the frame pushed at the counter ({@link pushFingerprint}). */
+  readonly sha?: string;
 }
 
 /**
  * The shadow fields that reserve counter `fCnt` in the session (written at `session.version`):
  * the counter and its session, the downlink it is for, and, when the session differs from the
  * one the counters were kept for, that session's last counter among the earlier ones.
+ * Reservations older than {@link RESERVATION_RETENTION_SECONDS} are dropped; younger ones
+ * never are (an entry of an older shadow without a time is kept as if made now).
+ *
+ * @throws InputError `too_many_downlinks` when {@link MAX_RECENT_DOWNLINKS} reservations are
+ *   within their retention: dropping one would let its retry push a second frame
  */
 export function reservationReport(
   session: DownlinkSession,
   fCnt: number,
-  downlinkID: string | undefined,
+  record: string | ReservationRecord | undefined,
+  thingName = 'the thing',
 ): ShadowReport {
+  const { downlinkID, nowMs, sha } =
+    typeof record === 'string'
+      ? { downlinkID: record, nowMs: undefined, sha: undefined }
+      : (record ?? {});
   const { counters, sessionID } = session;
   const sameSession = counters.session === undefined || counters.session === sessionID;
-  const recent = [
-    ...(downlinkID === undefined ? [] : [{ id: downlinkID, fCnt }]),
-    ...(sameSession ? counters.recent : []),
-  ].slice(0, MAX_RECENT_DOWNLINKS);
+  const now = Math.floor((nowMs ?? 0) / 1000);
+  const kept = (sameSession ? counters.recent : [])
+    .map((entry) => (nowMs === undefined || entry.at !== undefined ? entry : { ...entry, at: now }))
+    .filter(
+      (entry) =>
+        nowMs === undefined ||
+        entry.at === undefined ||
+        now - entry.at < RESERVATION_RETENTION_SECONDS,
+    );
+  if (downlinkID !== undefined && kept.length >= MAX_RECENT_DOWNLINKS) {
+    if (nowMs === undefined) kept.length = MAX_RECENT_DOWNLINKS - 1;
+    else
+      throw new InputError(
+        'too_many_downlinks',
+        `Thing ${thingName} has had ${kept.length} downlinks in the last ${RESERVATION_RETENTION_SECONDS / 60} minutes, the most the integration tracks for retries. Wait a few minutes, then send the downlink again.`,
+        { thingName, limit: MAX_RECENT_DOWNLINKS },
+      );
+  }
+  const entry: RecentDownlink | undefined =
+    downlinkID === undefined
+      ? undefined
+      : {
+          id: downlinkID,
+          fCnt,
+          ...(nowMs === undefined ? {} : { at: now }),
+          ...(sha === undefined ? {} : { sha }),
+        };
+  const recent = [...(entry ? [entry] : []), ...kept].slice(0, MAX_RECENT_DOWNLINKS);
   const report: ShadowReport = {
     fCntDown: fCnt,
     fCntDownSession: sessionID,
@@ -383,6 +457,21 @@ export function reservationReport(
     ].slice(0, MAX_EARLIER_SESSIONS);
   }
   return report;
+}
+
+/**
+ * The fingerprint of a pushed E2E frame: SHA-256 over the FPort and the encrypted FRMPayload,
+ * truncated to 72 bits (12 base64 characters). A `downlink_failed` report may have a frame re-pushed only
+ * when it carries exactly what was pushed, so that the network cannot replay an older frame
+ * or a bit-flipped one through a re-push.
+ */
+export function pushFingerprint(fPort: number, ciphertext: Uint8Array): string {
+  return createHash('sha256')
+    .update(Uint8Array.of(fPort & 0xff))
+    .update(ciphertext)
+    .digest()
+    .subarray(0, 9)
+    .toString('base64');
 }
 
 /**

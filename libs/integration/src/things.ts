@@ -1,3 +1,4 @@
+import { BoundedCache } from './bounded-cache';
 import { InputError, ThingAlreadyExistsError, TransientError } from './errors';
 import type { ThingRecord, ThingRegistry } from './ports';
 import type { IntegrationConfig } from './config';
@@ -14,19 +15,31 @@ export type ThingDirectoryConfig = Pick<
   'stackName' | 'thingTypeName' | 'thingNameScheme'
 >;
 
+/** Things a container remembers at most, least recently used out. */
+const MAX_KNOWN_THINGS = 10_000;
+/** How long a container remembers a thing before asking the registry again. */
+const KNOWN_THING_TTL_MS = 60 * 60 * 1000;
+
 /**
  * The things of this stack, as far as one container has seen them. A thing found (or
- * created) once is remembered for the life of the container, so that steady-state
- * invocations make no registry call; callers `forget` a thing that turns out gone.
+ * created) is remembered (bounded in number and age), so that steady-state invocations make
+ * no registry call; callers `forget` a thing that turns out gone.
  */
 export class ThingDirectory {
   // Promises, so that concurrent first lookups of one thing share a registry call.
-  readonly #known = new Map<string, Promise<ThingRecord>>();
+  readonly #known: BoundedCache<string, Promise<ThingRecord>>;
 
   constructor(
     private readonly registry: ThingRegistry,
     private readonly config: ThingDirectoryConfig,
-  ) {}
+    options: { readonly maxThings?: number; readonly now?: (() => number) | undefined } = {},
+  ) {
+    this.#known = new BoundedCache(
+      options.maxThings ?? MAX_KNOWN_THINGS,
+      KNOWN_THING_TTL_MS,
+      options.now ?? Date.now,
+    );
+  }
 
   /**
    * The thing for a device, created (with the thing type and the attributes `devEUI`,

@@ -27,6 +27,8 @@ export interface TrafficDependencies {
   /** For the jittered retries of a downlink counter reservation. */
   readonly delay: (ms: number) => Promise<void>;
   readonly random: () => number;
+  /** Milliseconds since the epoch (default `Date.now`): the age of downlink reservations. */
+  readonly now?: () => number;
 }
 
 /** The ports the traffic Lambdas talk through. */
@@ -48,16 +50,19 @@ export interface TrafficPorts {
 export function trafficDependencies(
   config: IntegrationConfig,
   ports: TrafficPorts,
-  runtime: Pick<TrafficDependencies, 'log' | 'counters' | 'delay' | 'random'>,
+  runtime: Pick<TrafficDependencies, 'log' | 'counters' | 'delay' | 'random' | 'now'>,
 ): TrafficDependencies {
   return {
     config,
-    things: new ThingDirectory(ports.registry, config),
+    things: new ThingDirectory(ports.registry, config, { now: runtime.now }),
     shadows: ports.shadows,
     publisher: ports.publisher,
     keks:
       config.e2eEnabled && config.kekSecretID
-        ? new KekRingSource(ports.secrets, config.kekSecretID)
+        ? new KekRingSource(ports.secrets, config.kekSecretID, {
+            allowPlaintextKeys: config.allowPlaintextSessionKeys === true,
+            now: runtime.now,
+          })
         : undefined,
     ...runtime,
   };

@@ -1,7 +1,12 @@
-import { reserveDownlinkFCnt } from '../src/downlink-counter';
+import { RepushRefusedError, reserveDownlinkFCnt } from '../src/downlink-counter';
 import { ShadowVersionConflictError } from '../src/errors';
 import { InMemoryShadowStore } from '../src/in-memory';
-import { joinAcceptReport, MAX_RECENT_DOWNLINKS, uplinkReport } from '../src/shadow-state';
+import {
+  joinAcceptReport,
+  MAX_RECENT_DOWNLINKS,
+  RESERVATION_RETENTION_SECONDS,
+  uplinkReport,
+} from '../src/shadow-state';
 
 const session = {
   devAddr: '260B1A2F',
@@ -112,11 +117,37 @@ describe('reserveDownlinkFCnt', () => {
       expect(await reserve(store, 'request-3')).toBe(3);
     });
 
-    it(`gives a downlink retried after ${MAX_RECENT_DOWNLINKS} others a new counter`, async () => {
+    it('gives a retried downlink its counter however many downlinks came in between, within the retry window', async () => {
       const store = await storeWith(session);
-      await reserve(store, 'first');
-      for (let i = 0; i < MAX_RECENT_DOWNLINKS; i++) await reserve(store, `later-${i}`);
-      expect(await reserve(store, 'first')).toBe(MAX_RECENT_DOWNLINKS + 2);
+      let now = 1_700_000_000_000;
+      const at = (downlinkID: string) =>
+        reserveDownlinkFCnt(store, 'T', { ...options, downlinkID, now: () => now });
+      expect((await at('first')).fCnt).toBe(1);
+      for (let i = 0; i < MAX_RECENT_DOWNLINKS - 1; i++) {
+        now += 1000;
+        await at(`later-${i}`);
+      }
+      now += (RESERVATION_RETENTION_SECONDS - MAX_RECENT_DOWNLINKS) * 1000;
+      expect(await at('first')).toMatchObject({ fCnt: 1, repeated: true });
+    });
+
+    it('refuses a new downlink, changing nothing, rather than forget a reservation still in its retry window', async () => {
+      const store = await storeWith(session);
+      let now = 1_700_000_000_000;
+      const at = (downlinkID: string) =>
+        reserveDownlinkFCnt(store, 'T', { ...options, downlinkID, now: () => now });
+      for (let i = 0; i < MAX_RECENT_DOWNLINKS; i++) await at(`d-${i}`);
+      const before = store.reported('T', 'lorawan');
+      await expect(at('one-too-many')).rejects.toMatchObject({
+        code: 'too_many_downlinks',
+        retryable: false,
+      });
+      expect(store.reported('T', 'lorawan')).toEqual(before);
+      expect(await at('d-0')).toMatchObject({ fCnt: 1, repeated: true });
+      // Once the window has passed, the old reservations go and new downlinks are taken again.
+      now += RESERVATION_RETENTION_SECONDS * 1000;
+      expect(await at('one-more')).toMatchObject({ fCnt: MAX_RECENT_DOWNLINKS + 1 });
+      expect(store.reported('T', 'lorawan')?.['recentDownlinks']).toHaveLength(1);
     });
 
     it('gives a downlink retried after a rejoin a counter of the new session', async () => {
@@ -181,5 +212,50 @@ describe('InMemoryShadowStore', () => {
     await store.updateShadow('T', 'lorawan', { reported: { a: { y: 3 }, list: [9], gone: null } });
     expect(store.reported('T', 'lorawan')).toEqual({ a: { x: 1, y: 3 }, list: [9] });
     expect(store.shadows.get('T/lorawan')?.version).toBe(2);
+  });
+});
+
+describe('reserveDownlinkFCnt: re-pushes only of recorded pushes', () => {
+  const fingerprint = () => 'c2hhLW9mLXB1c2g=';
+  const recorded = async () => {
+    const store = await storeWith(session);
+    await reserveDownlinkFCnt(
+      store,
+      'T',
+      { ...options, downlinkID: 'd-1', now: () => 0 },
+      async () => 'frame',
+      fingerprint,
+    );
+    return store;
+  };
+
+  it('records the fingerprint of the pushed frame with its reservation', async () => {
+    const store = await recorded();
+    expect(store.reported('T', 'lorawan')?.['recentDownlinks']).toEqual([
+      { id: 'd-1', fCnt: 1, at: 0, sha: fingerprint() },
+    ]);
+  });
+
+  it.each([
+    ['another downlink', { id: 'd-2', fCnt: 1, sha: fingerprint() }],
+    ['another counter', { id: 'd-1', fCnt: 0, sha: fingerprint() }],
+    ['another payload', { id: 'd-1', fCnt: 1, sha: 'b3RoZXI=' }],
+  ])('refuses a report on %s, changing nothing', async (_, push) => {
+    const store = await recorded();
+    const before = store.reported('T', 'lorawan');
+    await expect(
+      reserveDownlinkFCnt(store, 'T', { ...options, recordedPush: push, downlinkID: 'd-1#2' }),
+    ).rejects.toBeInstanceOf(RepushRefusedError);
+    expect(store.reported('T', 'lorawan')).toEqual(before);
+  });
+
+  it('reserves for a report that matches the recorded push exactly', async () => {
+    const store = await recorded();
+    const reservation = await reserveDownlinkFCnt(store, 'T', {
+      ...options,
+      recordedPush: { id: 'd-1', fCnt: 1, sha: fingerprint() },
+      downlinkID: 'd-1#2',
+    });
+    expect(reservation.fCnt).toBe(2);
   });
 });

@@ -200,9 +200,12 @@ describe('downlinkFailedAnswer', () => {
       3,
     );
     expect(
-      downlinkFailedAnswer({ thingName: 'T1', bytes: 'AQ==', fPort: 0, confirmed: true }, error, [
-        'tts-aws-iot:downlink:x',
-      ]),
+      downlinkFailedAnswer(
+        { thingName: 'T1', bytes: 'AQ==', fPort: 0, confirmed: true },
+        error,
+        ['tts-aws-iot:downlink:x'],
+        { echoPayload: true },
+      ),
     ).toEqual({
       thingName: 'T1',
       correlation_ids: ['tts-aws-iot:downlink:x'],
@@ -221,6 +224,38 @@ describe('downlinkFailedAnswer', () => {
         },
       },
     });
+  });
+
+  it('echoes no payload bytes unless told to (the shared failed topic), and never an oversized one', () => {
+    const error = new DownlinkRejectedError('unknown_thing', 'No such thing.', 5);
+    const request = { thingName: 'T1', bytes: 'AQ==', payload: { a: 1 }, fPort: 2 };
+    const shared = downlinkFailedAnswer(request, error, ['c']);
+    expect(shared.downlink_failed.downlink).toEqual({ f_port: 2, correlation_ids: ['c'] });
+    expect(JSON.stringify(shared)).not.toContain('AQ==');
+    const big = 'A'.repeat(1000);
+    const own = downlinkFailedAnswer(
+      { thingName: 'T1', bytes: big, payload: { x: 'y'.repeat(2000) } },
+      error,
+      ['c'],
+      { echoPayload: true },
+    );
+    expect(JSON.stringify(own)).not.toContain('AAAAAAAA');
+    expect(JSON.stringify(own)).not.toContain('yyyyyyyy');
+  });
+
+  it('names at most a few unknown fields, each cut short', () => {
+    const request: Record<string, unknown> = { thingName: 'T1', bytes: 'AQ==' };
+    for (let i = 0; i < 100; i++) request[`${'x'.repeat(500)}${i}`] = 1;
+    const error = (() => {
+      try {
+        parseDownlinkRequest(request, { e2eEnabled: true });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('accepted');
+    })();
+    expect(error.message.length).toBeLessThan(800);
+    expect(error.message).toContain('and 95 more');
   });
 
   it('uses failed precondition for other refusals and leaves out an unknown thing', () => {

@@ -4,11 +4,13 @@ import { lorawanVectors } from '@tts-aws-iot/test-kit';
 import {
   decryptUplinkPayload,
   encryptDownlinkPayload,
+  KEK_REFRESH_INTERVAL_MS,
   KekRingSource,
+  MAX_FRM_PAYLOAD_BYTES,
   reencryptDownlinkPayload,
   unwrapCounted,
 } from '../src/e2e-session';
-import { IntegrationError } from '../src/errors';
+import { InputError, IntegrationError } from '../src/errors';
 import { InMemorySecretReader } from '../src/in-memory';
 
 const vectors = lorawanVectors();
@@ -113,10 +115,11 @@ describe('KekRingSource', () => {
     expect(secrets.invalidated).toEqual(['s/kek']);
   });
 
-  it('wraps a plaintext AppSKey under the current KEK before the shadow keeps it', async () => {
+  it('wraps a plaintext AppSKey under the current KEK before the shadow keeps it, when allowed', async () => {
     const source = new KekRingSource(
       new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])),
       's/kek',
+      { allowPlaintextKeys: true },
     );
     const stored = await source.toShadowEnvelope(parseKeyEnvelope({ key: rfc.key }));
     expect(stored).toEqual({
@@ -124,6 +127,92 @@ describe('KekRingSource', () => {
       kekLabel: 'kek-1',
     });
     expect(JSON.stringify(stored)).not.toContain(rfc.key);
+  });
+});
+
+describe('KekRingSource: plaintext session keys (E2E downgrade)', () => {
+  it('refuses a plaintext AppSKey by default: neither unwrapped nor stored', async () => {
+    const source = new KekRingSource(
+      new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])),
+      's/kek',
+    );
+    const plain = parseKeyEnvelope({ key: rfc.key });
+    expect(source.refuses(plain)).toBe(true);
+    expect(source.refuses(parseKeyEnvelope(wrapped))).toBe(false);
+    for (const attempt of [source.unwrap(plain, 'T'), source.toShadowEnvelope(plain, 'T')]) {
+      const error = await attempt.catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'plaintext_session_key', retryable: false });
+      expect((error as Error).message).toMatch(/Join Server .* no KEK for this device/);
+      expect((error as Error).message).not.toContain(rfc.key);
+    }
+  });
+});
+
+describe('KekRingSource: bounded caches', () => {
+  it('reads the KEK secret again at most once a minute, however many unknown labels arrive', async () => {
+    const reader = new InMemorySecretReader(new Map([['s/kek', ring({ other: rfc.kek })]]));
+    let now = 1_000_000;
+    const source = new KekRingSource(reader, 's/kek', { now: () => now });
+    for (let i = 0; i < 50; i++) {
+      const envelope = parseKeyEnvelope({ ...wrapped, kek_label: `unknown-${i}` });
+      await expect(source.unwrap(envelope, 'T')).rejects.toMatchObject({
+        code: 'unknown_kek_label',
+      });
+    }
+    expect(reader.invalidated).toHaveLength(1);
+    now += KEK_REFRESH_INTERVAL_MS - 1;
+    await source.unwrap(parseKeyEnvelope({ ...wrapped, kek_label: 'late' }), 'T').catch(() => 0);
+    expect(reader.invalidated).toHaveLength(1);
+    now += 1;
+    await source.unwrap(parseKeyEnvelope({ ...wrapped, kek_label: 'later' }), 'T').catch(() => 0);
+    expect(reader.invalidated).toHaveLength(2);
+  });
+
+  it('forgets an unwrapped session key after an hour', async () => {
+    let now = 0;
+    const source = new KekRingSource(
+      new InMemorySecretReader(new Map([['s/kek', ring({ 'kek-1': rfc.kek })]])),
+      's/kek',
+      { now: () => now },
+    );
+    const first = await source.unwrap(parseKeyEnvelope(wrapped), 'T');
+    now += 59 * 60 * 1000;
+    expect(await source.unwrap(parseKeyEnvelope(wrapped), 'T')).toBe(first);
+    now += 60 * 60 * 1000;
+    const again = await source.unwrap(parseKeyEnvelope(wrapped), 'T');
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
+
+describe('payload crypto on input from outside', () => {
+  const key = parseAesKey(rfc.key);
+  it('refuses an FRMPayload beyond the LoRaWAN maximum of 242 bytes as bad input', () => {
+    for (const length of [MAX_FRM_PAYLOAD_BYTES + 1, 5000]) {
+      const payload = new Uint8Array(length);
+      for (const operation of [
+        () => decryptUplinkPayload(key, '260B1A2F', 1, payload),
+        () => encryptDownlinkPayload(key, '260B1A2F', 1, payload),
+        () => reencryptDownlinkPayload(key, '260B1A2F', 1, 2, payload),
+      ]) {
+        expect(operation).toThrow(InputError);
+        expect(operation).toThrow(expect.objectContaining({ code: 'frm_payload_too_long' }));
+      }
+    }
+    expect(decryptUplinkPayload(key, '260B1A2F', 1, new Uint8Array(242))).toHaveLength(242);
+  });
+
+  it('turns a LorawanError of bad input into a non-retryable InputError', () => {
+    const error = (() => {
+      try {
+        decryptUplinkPayload(key, '260B1A', 1, new Uint8Array(4));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ code: 'invalid_dev_addr', retryable: false });
   });
 });
 

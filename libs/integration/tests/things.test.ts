@@ -26,6 +26,26 @@ describe('ThingDirectory', () => {
     expect(registry.calls.map((call) => call.method)).toEqual(['describeThing', 'createThing']);
   });
 
+  it('remembers a bounded number of things, least recently used out, and none past an hour', async () => {
+    const registry = new InMemoryThingRegistry();
+    let now = 0;
+    const directory = new ThingDirectory(registry, config, { maxThings: 2, now: () => now });
+    const names = ['0004A30B001C0A01', '0004A30B001C0A02', '0004A30B001C0A03'];
+    const lookups = () => registry.calls.filter((call) => call.method === 'describeThing').length;
+    await directory.ensure(names[0]!, device);
+    await directory.ensure(names[1]!, device);
+    await directory.ensure(names[0]!, device); // used again: the second is now the oldest
+    await directory.ensure(names[2]!, device);
+    expect(lookups()).toBe(3);
+    await directory.ensure(names[0]!, device);
+    expect(lookups()).toBe(3);
+    await directory.ensure(names[1]!, device);
+    expect(lookups()).toBe(4);
+    now += 60 * 60 * 1000;
+    await directory.ensure(names[1]!, device);
+    expect(lookups()).toBe(5);
+  });
+
   it('adopts a thing that the registry flow created meanwhile', async () => {
     const registry = new InMemoryThingRegistry();
     const describe = registry.describeThing.bind(registry);

@@ -18,6 +18,7 @@ import {
   InputError,
   parseDownlinkRequest,
   pushAttemptID,
+  pushFingerprint,
   requestedThingName,
   reserveDownlinkFCnt,
   StackMismatchError,
@@ -107,7 +108,11 @@ export async function handleDownlink(
     const topic = thing
       ? thingTopic(thing.thingName, 'downlink/failed')
       : DOWNLINK_REQUEST_FAILED_TOPIC;
-    await deps.publisher.publish(topic, downlinkFailedAnswer(input, error, correlationIDs));
+    // The shared topic never carries the request's payload: anyone may read it.
+    await deps.publisher.publish(
+      topic,
+      downlinkFailedAnswer(input, error, correlationIDs, { echoPayload: thing !== undefined }),
+    );
     deps.counters.count(DownlinkMetric.REJECTIONS);
     // Input errors are the application's to fix; anything else is the operator's, so it goes
     // on to the error policy, which logs and counts it (and does not retry it either).
@@ -156,8 +161,21 @@ async function push(
     const reservation = await reserveDownlinkFCnt(
       deps.shadows,
       thing.thingName,
-      { delay: deps.delay, random: deps.random, downlinkID: pushAttemptID(downlinkID, 1) },
-      (session) => unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
+      {
+        delay: deps.delay,
+        random: deps.random,
+        ...(deps.now ? { now: deps.now } : {}),
+        downlinkID: pushAttemptID(downlinkID, 1),
+      },
+      async (session, next) =>
+        encryptDownlinkPayload(
+          await unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
+          session.devAddr,
+          next,
+          bytes,
+        ),
+      // Recorded with the counter: only this frame, reported back unchanged, is re-pushed.
+      (ciphertext) => pushFingerprint(request.fPort, ciphertext),
     );
     fCnt = reservation.fCnt;
     if (reservation.repeated) {
@@ -169,12 +187,7 @@ async function push(
         },
       );
     }
-    const frmPayload = encryptDownlinkPayload(
-      reservation.prepared,
-      reservation.session.devAddr,
-      fCnt,
-      bytes,
-    );
+    const frmPayload = reservation.prepared;
     downlink = {
       ...base,
       frmPayload: Buffer.from(frmPayload).toString('base64'),

@@ -278,7 +278,8 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
     const uplinks = publishedOn(await account.moto.requests(), `lorawan/${devEUI}/uplink`) as {
       uplink_message: { frm_payload: string };
     }[];
-    expect(uplinks.map((u) => u.uplink_message.frm_payload)).toEqual(['ESI=', 'Mw==']);
+    // The uplink whose AppSKey came in the clear is refused (the Join Server has no KEK for it).
+    expect(uplinks.map((u) => u.uplink_message.frm_payload)).toEqual(['ESI=']);
 
     // A downlink, then TTS reports its counter too low: the uplink bundle re-pushes it.
     const down = await runContainer(DOWNLINK_BUNDLE, env, [
@@ -324,10 +325,12 @@ describeWithMoto('HandleDownlink bundle against moto', () => {
       ...(await account.moto.requests()).map((request) => request.body),
       JSON.stringify(shadow),
     ].join('\n');
-    // The logs are really there: the push, the re-push and the refused uplink.
+    // The logs are really there: the push, the re-push and the refused uplinks.
     expect(everything).toContain('"Downlink pushed to TTS"');
     expect(everything).toContain('"Downlink re-pushed at a higher frame counter"');
     expect(everything).toContain('unknown_kek_label');
+    expect(everything).toContain('Session key refused');
+    expect(everything).toContain('RefusedSessionKeys');
     for (const form of keyMaterialForms()) expect(everything).not.toContain(form);
   }, 120_000);
 });

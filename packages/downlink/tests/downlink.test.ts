@@ -1,4 +1,4 @@
-import { InMemoryShadowStore, TransientError } from '@tts-aws-iot/integration';
+import { InMemoryShadowStore, pushFingerprint, TransientError } from '@tts-aws-iot/integration';
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 
 import { handleDownlink } from '../src/downlink';
@@ -137,6 +137,37 @@ describe('handleDownlink with E2E', () => {
       'tts-aws-iot:downlink:request-1',
     );
     expect(world.shadows.reported(THING, 'lorawan')?.['fCntDown']).toBe(6);
+  });
+
+  it('pushes the same frame at the same counter when Lambda retries after 50 other downlinks in between', async () => {
+    const world = await setup();
+    let now = 1_700_000_000_000;
+    const deps = { ...world.deps, now: () => now };
+    const request = { thingName: THING, bytes: 'yv4AQg==' };
+    const first = await handleDownlink(request, deps, 'request-1');
+    for (let i = 0; i < 50; i++) {
+      now += 1000;
+      await handleDownlink({ thingName: THING, bytes: 'AQ==' }, deps, `other-${i}`);
+    }
+    now += 60_000;
+    const retry = await handleDownlink(request, deps, 'request-1');
+    expect(first).toMatchObject({ status: 'pushed', fCnt: 5 });
+    expect(retry).toMatchObject({ status: 'pushed', fCnt: 5 });
+    const pushes = world.publisher.on(PUSH_TOPIC) as Push[];
+    expect(pushes.at(-1)).toEqual(pushes[0]);
+    expect(world.shadows.reported(THING, 'lorawan')?.['fCntDown']).toBe(55);
+  });
+
+  it('records each push with its counter and the fingerprint of what it carried', async () => {
+    const world = await setup();
+    await handleDownlink({ thingName: THING, bytes: 'yv4AQg==', fPort: 3 }, world.deps, 'r-1');
+    const [push] = world.publisher.on(PUSH_TOPIC) as Push[];
+    const ciphertext = Buffer.from(push!.downlinks[0]!.frm_payload!, 'base64');
+    expect(world.shadows.reported(THING, 'lorawan')?.['recentDownlinks']).toEqual([
+      { id: 'r-1', fCnt: 5, at: expect.any(Number), sha: pushFingerprint(3, ciphertext) },
+    ]);
+    const seen = JSON.stringify(world.shadows.reported(THING, 'lorawan'));
+    expect(seen).not.toContain('yv4AQg==');
   });
 
   it('never lets the AppSKey or the KEK reach a message or a log line', async () => {
@@ -454,6 +485,25 @@ describe('handleDownlink with several stacks in one account', () => {
       expect(world.metrics['DownlinkRejections']).toBe(1);
     },
   );
+
+  it('never echoes the payload of a refused request on the shared lorawan/downlink/failed topic', async () => {
+    const world = await setup();
+    const bytes = Buffer.from('secret-command').toString('base64');
+    for (const request of [
+      { thingName: '0004A30B001C0FFF', bytes, fPort: 2 },
+      { thingName: 'a/#', bytes },
+      { bytes },
+      { thingName: '0004A30B001C0FFF', payload: { command: 'open-the-door' } },
+    ]) {
+      await handleDownlink(request, world.deps);
+    }
+    const shared = world.publisher.on(GENERIC);
+    expect(shared).toHaveLength(4);
+    const text = JSON.stringify(shared);
+    expect(text).not.toContain(bytes);
+    expect(text).not.toContain('open-the-door');
+    expect(text).not.toContain('frm_payload');
+  });
 
   it('answers an unknown thing that the stack could have on lorawan/downlink/failed, after asking the registry', async () => {
     const world = await setup({ thingNameScheme: 'DeviceID' });

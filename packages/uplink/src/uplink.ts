@@ -14,8 +14,11 @@ import {
   LORAWAN_SHADOW_NAME,
   ownDownlink,
   pushAttemptID,
+  pushFingerprint,
   readApplicationUp,
   reencryptDownlinkPayload,
+  REFUSED_SESSION_KEYS_METRIC,
+  RepushRefusedError,
   republishedMessage,
   reserveDownlinkFCnt,
   THING_EVENT_OF,
@@ -56,6 +59,8 @@ const UplinkMetric = {
   JOINS: 'Joins',
   DECRYPT_FAILURES: DECRYPT_FAILURES_METRIC,
   DOWNLINK_REPUSHES: 'DownlinkRepushes',
+  REFUSED_REPUSHES: 'RefusedRepushes',
+  REFUSED_SESSION_KEYS: REFUSED_SESSION_KEYS_METRIC,
   PAYLOADS_LEFT_OUT: 'ShadowPayloadsLeftOut',
 } as const;
 
@@ -92,6 +97,23 @@ export async function handleUplink(
     return { status: 'ignored', type: up.field, reason: 'message type not handled' };
   }
   const thingName = thingNameFor(config, up.ids);
+
+  const sessionKey =
+    up.type === 'uplink_message'
+      ? up.uplink.appSKey
+      : up.type === 'join_accept'
+        ? up.joinAccept.appSKey
+        : undefined;
+  if (deps.keks && sessionKey && deps.keks.refuses(sessionKey)) {
+    // E2E is on, yet the key came in the clear: the network saw it. Taking it would quietly
+    // downgrade the device to hop-by-hop encryption.
+    deps.counters.count(UplinkMetric.REFUSED_SESSION_KEYS);
+    deps.log.warn(
+      'Session key refused: the Join Server sent the AppSKey in the clear, so it has no KEK for this device. Nothing stored, nothing decrypted. Configure the KEK on the Join Server for this device (ALLOW_PLAINTEXT_SESSION_KEYS=true accepts such keys)',
+      { thing_name: thingName, message_type: up.type },
+    );
+    return { status: 'ignored', type: up.type, reason: 'plaintext session key refused' };
+  }
 
   switch (up.type) {
     case 'uplink_message':
@@ -142,7 +164,7 @@ async function onUplink(
     // FPort 0 carries MAC commands under the network's key: not the application's to decrypt.
     if (uplink.fPort > 0)
       plaintext = decryptUplinkPayload(appSKey, devAddr, uplink.fCnt, uplink.frmPayload);
-    envelope = await keks.toShadowEnvelope(uplink.appSKey);
+    envelope = await keks.toShadowEnvelope(uplink.appSKey, thingName);
   } else if (uplink.appSKey) {
     deps.log.warn(
       'TTS sends the AppSKey, but end-to-end encryption is off here: the payload is republished encrypted',
@@ -194,7 +216,7 @@ async function onJoinAccept(
   if (join.appSKey && keks) {
     // Unwrapping now reports an unknown KEK label at the join, not at the first downlink.
     await unwrapCounted(keks, join.appSKey, thingName, deps.counters);
-    envelope = await keks.toShadowEnvelope(join.appSKey);
+    envelope = await keks.toShadowEnvelope(join.appSKey, thingName);
   } else if (keks) {
     deps.log.warn(
       'Join without AppSKey although end-to-end encryption is on: check that the Application Server skips payload crypto',
@@ -237,7 +259,19 @@ async function repushIfCounterTooLow(
     downlink.frmPayload.length === 0
   )
     return;
-  const logKeys = { thing_name: thingName, downlink_id: own.downlinkID, attempt: own.attempt };
+  const logKeys = {
+    thing_name: thingName,
+    downlink_id: boundedID(own.downlinkID),
+    attempt: own.attempt,
+  };
+  const refuse = (reason: string): void => {
+    deps.counters.count(UplinkMetric.REFUSED_REPUSHES);
+    deps.log.warn('Downlink re-push refused', { ...logKeys, reason });
+  };
+  if (!Number.isSafeInteger(own.attempt) || own.attempt < 1) {
+    refuse('the report names no valid push attempt');
+    return;
+  }
   if (own.attempt > MAX_DOWNLINK_REPUSHES) {
     deps.log.warn(
       'Downlink frame counter still too low after the last re-push: giving up',
@@ -252,30 +286,51 @@ async function repushIfCounterTooLow(
   }
   const keks = deps.keks;
   const attempt = own.attempt + 1;
-  const {
-    session,
-    fCnt,
-    prepared: appSKey,
-  } = await reserveDownlinkFCnt(
-    deps.shadows,
-    thingName,
-    {
-      delay: deps.delay,
-      random: deps.random,
-      minFCnt,
-      sessionID: downlink.sessionKeyID,
-      // A retried invocation for this failure re-pushes the same frame, not another one.
-      downlinkID: pushAttemptID(own.downlinkID, attempt),
-    },
-    (current) => unwrapCounted(keks, current.appSKeyEnvelope, thingName, deps.counters),
-  );
-  const frmPayload = reencryptDownlinkPayload(
-    appSKey,
-    session.devAddr,
-    downlink.fCnt,
-    fCnt,
-    downlink.frmPayload,
-  );
+  const reportedFCnt = downlink.fCnt;
+  let reservation;
+  try {
+    reservation = await reserveDownlinkFCnt(
+      deps.shadows,
+      thingName,
+      {
+        delay: deps.delay,
+        random: deps.random,
+        ...(deps.now ? { now: deps.now } : {}),
+        minFCnt,
+        sessionID: downlink.sessionKeyID,
+        // Only a push the session recorded, reported back unchanged, is moved on: the
+        // network cannot replay an older frame, or a bit-flipped one, through a re-push.
+        recordedPush: {
+          id: pushAttemptID(own.downlinkID, own.attempt),
+          fCnt: reportedFCnt,
+          sha: pushFingerprint(downlink.fPort, downlink.frmPayload),
+        },
+        // A retried invocation for this failure re-pushes the same frame, not another one.
+        downlinkID: pushAttemptID(own.downlinkID, attempt),
+      },
+      async (current, fCnt) => {
+        const appSKey = await unwrapCounted(
+          keks,
+          current.appSKeyEnvelope,
+          thingName,
+          deps.counters,
+        );
+        return reencryptDownlinkPayload(
+          appSKey,
+          current.devAddr,
+          reportedFCnt,
+          fCnt,
+          downlink.frmPayload,
+        );
+      },
+      (frmPayload) => pushFingerprint(downlink.fPort, frmPayload),
+    );
+  } catch (error) {
+    if (!(error instanceof RepushRefusedError)) throw error;
+    refuse(String(error.attributes['reason']));
+    return;
+  }
+  const { session, fCnt, prepared: frmPayload } = reservation;
   const push = downlinkPush(
     { deviceID: up.ids.deviceID, applicationID: up.ids.applicationID },
     {
@@ -294,6 +349,11 @@ async function repushIfCounterTooLow(
     f_cnt: fCnt,
     min_f_cnt: minFCnt,
   });
+}
+
+/** A downlink ID from a report, as far as a log line shows it (the network chooses it). */
+function boundedID(id: string): string {
+  return id.length <= 64 ? id : `${id.slice(0, 64)}…(${id.length} characters)`;
 }
 
 /** Republishes the message on the thing's topic for its type (`lorawan/<thing>/uplink`, …). */

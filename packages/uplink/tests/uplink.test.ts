@@ -6,6 +6,7 @@ import {
   InputError,
   IntegrationError,
   KekRingSource,
+  pushFingerprint,
   ThingDirectory,
   type MessagePublisher,
   type ShadowStore,
@@ -172,8 +173,8 @@ describe('handleUplink: join-accept', () => {
     expect(world.metrics['Joins']).toBe(1);
   });
 
-  it('wraps an AppSKey that TTS sent in the clear before the shadow keeps it', async () => {
-    const world = setup();
+  it('wraps an AppSKey that TTS sent in the clear before the shadow keeps it, when ALLOW_PLAINTEXT_SESSION_KEYS allows it', async () => {
+    const world = setup({ allowPlaintextSessionKeys: true });
     await handleUplink(joinAccept({ key: APP_S_KEY_HEX }), world.deps);
     const envelope = world.shadows.reported(DEV_EUI, 'lorawan')?.['appSKeyEnvelope'] as {
       encryptedKey: string;
@@ -184,6 +185,50 @@ describe('handleUplink: join-accept', () => {
     const seen = everythingSeen(world);
     for (const form of keyMaterialForms()) expect(seen).not.toContain(form);
   });
+
+  it.each([
+    ['a join-accept', () => joinAccept({ key: APP_S_KEY_HEX })],
+    [
+      'an uplink',
+      () => {
+        const message = e2eUplink(Uint8Array.of(1, 2, 3));
+        (message.uplink_message as { app_s_key: unknown }).app_s_key = { key: APP_S_KEY_HEX };
+        return message;
+      },
+    ],
+  ])(
+    'refuses %s with a plaintext AppSKey under E2E: nothing stored, decrypted or published, counted as RefusedSessionKeys',
+    async (_, message) => {
+      const world = setup();
+      await world.deps.things.ensure(DEV_EUI, {
+        deviceID: 'eui-0004a30b001c0530',
+        devEUI: DEV_EUI,
+      });
+      await world.shadows.updateShadow(DEV_EUI, 'lorawan', {
+        reported: {
+          sessionID: 'b2xkLXNlc3Npb24=',
+          appSKeyEnvelope: { encryptedKey: 'x', kekLabel: 'kek-2' },
+        },
+      });
+      const before = world.shadows.reported(DEV_EUI, 'lorawan');
+      const outcome = await handleUplink(message(), world.deps);
+      expect(outcome).toMatchObject({ status: 'ignored', reason: 'plaintext session key refused' });
+      expect(world.shadows.reported(DEV_EUI, 'lorawan')).toEqual(before);
+      expect(world.publisher.messages).toEqual([]);
+      expect(world.metrics['RefusedSessionKeys']).toBe(1);
+      expect(world.metrics['Uplinks'] ?? 0).toBe(0);
+      expect(world.logs).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          message: expect.stringContaining(
+            'Join Server sent the AppSKey in the clear, so it has no KEK for this device',
+          ),
+        }),
+      );
+      const seen = everythingSeen(world);
+      for (const form of keyMaterialForms()) expect(seen).not.toContain(form);
+    },
+  );
 
   it('refuses a join whose AppSKey is wrapped under a label the ring lacks, naming it', async () => {
     const world = setup();
@@ -265,6 +310,14 @@ describe('handleUplink: uplinks with E2E', () => {
     await handleUplink(joinAccept(), world.deps);
     await handleUplink(e2eUplink(), world.deps);
     await handleUplink(joinAccept({ key: APP_S_KEY_HEX }), world.deps);
+    await handleUplink(joinAccept({ key: APP_S_KEY_HEX }), {
+      ...world.deps,
+      keks: new KekRingSource(
+        new InMemorySecretReader(new Map([['tts-stack/kek', KEK_RING_SECRET]])),
+        'tts-stack/kek',
+        { allowPlaintextKeys: true },
+      ),
+    });
     await handleUplink(joinAccept({ ...APP_S_KEY_ENVELOPE, kek_label: 'nope' }), world.deps).catch(
       () => undefined,
     );
@@ -420,7 +473,18 @@ describe('handleUplink: f_cnt_too_low', () => {
     lastAFCntDown: 3,
   };
   const plaintext = Uint8Array.of(0x10, 0x20, 0x30);
-  const failed = (correlationIDs: string[], minFCnt = 9) => ({
+  const pushed = encryptUp(plaintext, 6, 'down');
+  // The push of d-1 as HandleDownlink recorded it: attempt 1 at counter 6, and what it carried.
+  const recorded = {
+    id: 'd-1',
+    fCnt: 6,
+    sha: pushFingerprint(7, Buffer.from(pushed, 'base64')),
+  };
+  const failed = (
+    correlationIDs: string[],
+    minFCnt = 9,
+    change: { f_cnt?: number; frm_payload?: string; f_port?: number } = {},
+  ) => ({
     end_device_ids: endDeviceIds,
     correlation_ids: ['as:downlink:01J'],
     downlink_failed: {
@@ -428,10 +492,11 @@ describe('handleUplink: f_cnt_too_low', () => {
         session_key_id: SESSION_KEY_ID,
         f_port: 7,
         f_cnt: 6,
-        frm_payload: encryptUp(plaintext, 6, 'down'),
+        frm_payload: pushed,
         confirmed: true,
         priority: 'HIGH',
         correlation_ids: [...correlationIDs, 'as:downlink:01J'],
+        ...change,
       },
       error: {
         namespace: 'pkg/applicationserver',
@@ -452,7 +517,7 @@ describe('handleUplink: f_cnt_too_low', () => {
     const world = setup();
     await world.deps.things.ensure(DEV_EUI, { deviceID: 'eui-0004a30b001c0530', devEUI: DEV_EUI });
     await (world.shadows as InMemoryShadowStore).updateShadow(DEV_EUI, 'lorawan', {
-      reported: sessionShadow,
+      reported: { ...sessionShadow, fCntDownSession: SESSION_KEY_ID, recentDownlinks: [recorded] },
     });
     return world;
   }
@@ -519,6 +584,59 @@ describe('handleUplink: f_cnt_too_low', () => {
     expect(world.logs).toContainEqual(
       expect.objectContaining({ level: 'warn', message: expect.stringMatching(/giving up/) }),
     );
+  });
+
+  it.each<[string, string[], Parameters<typeof failed>[2]]>([
+    [
+      'an older frame of the downlink (replayed)',
+      ['tts-aws-iot:downlink:d-1'],
+      { f_cnt: 5, frm_payload: encryptUp(Uint8Array.of(0x66), 5, 'down') },
+    ],
+    [
+      'a bit-flipped frame',
+      ['tts-aws-iot:downlink:d-1'],
+      {
+        frm_payload: Buffer.from(
+          Buffer.from(pushed, 'base64').map((b, i) => (i === 0 ? b ^ 1 : b)),
+        ).toString('base64'),
+      },
+    ],
+    ['another FPort', ['tts-aws-iot:downlink:d-1'], { f_port: 8 }],
+    ['a downlink never pushed', ['tts-aws-iot:downlink:d-2'], {}],
+    ['an attempt never pushed', ['tts-aws-iot:downlink:d-1', 'tts-aws-iot:attempt:2'], {}],
+  ])(
+    'refuses to re-push %s: nothing pushed, the counter untouched, counted as RefusedRepushes',
+    async (_, correlationIDs, change) => {
+      const world = await withSession();
+      await handleUplink(failed(correlationIDs, 9, change), world.deps);
+      expect(world.publisher.on('thethings/lorawan/tts-stack/downlink/push')).toEqual([]);
+      expect(world.shadows.reported(DEV_EUI, 'lorawan')?.['fCntDown']).toBe(6);
+      expect(world.metrics['RefusedRepushes']).toBe(1);
+      expect(world.metrics['DownlinkRepushes'] ?? 0).toBe(0);
+      expect(world.logs).toContainEqual(
+        expect.objectContaining({ level: 'warn', message: 'Downlink re-push refused' }),
+      );
+    },
+  );
+
+  it('re-pushes a re-pushed frame again only as recorded, at most three more times in all', async () => {
+    const world = await withSession();
+    let report = failed(['tts-aws-iot:downlink:d-1', 'tts-aws-iot:attempt:1']);
+    for (let attempt = 1; attempt <= MAX_DOWNLINK_REPUSHES + 1; attempt++) {
+      await handleUplink(report, world.deps);
+      const pushes = world.publisher.on('thethings/lorawan/tts-stack/downlink/push') as {
+        downlinks: { frm_payload: string; f_cnt: number; correlation_ids: string[] }[];
+      }[];
+      const last = pushes.at(-1)!.downlinks[0]!;
+      report = failed(last.correlation_ids, last.f_cnt + 1, {
+        f_cnt: last.f_cnt,
+        frm_payload: last.frm_payload,
+      });
+    }
+    expect(world.publisher.on('thethings/lorawan/tts-stack/downlink/push')).toHaveLength(
+      MAX_DOWNLINK_REPUSHES,
+    );
+    expect(world.metrics['DownlinkRepushes']).toBe(MAX_DOWNLINK_REPUSHES);
   });
 
   it('leaves downlinks that are not ours alone', async () => {
