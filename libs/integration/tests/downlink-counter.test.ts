@@ -123,11 +123,12 @@ describe('reserveDownlinkFCnt', () => {
       const at = (downlinkID: string) =>
         reserveDownlinkFCnt(store, 'T', { ...options, downlinkID, now: () => now });
       expect((await at('first')).fCnt).toBe(1);
-      for (let i = 0; i < MAX_RECENT_DOWNLINKS - 1; i++) {
+      // Many more than the 8 reservations kept before.
+      for (let i = 0; i < 50; i++) {
         now += 1000;
         await at(`later-${i}`);
       }
-      now += (RESERVATION_RETENTION_SECONDS - MAX_RECENT_DOWNLINKS) * 1000;
+      now += (RESERVATION_RETENTION_SECONDS - 60) * 1000;
       expect(await at('first')).toMatchObject({ fCnt: 1, repeated: true });
     });
 

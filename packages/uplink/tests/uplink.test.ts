@@ -305,6 +305,18 @@ describe('handleUplink: uplinks with E2E', () => {
     ).toBe(base64(Uint8Array.of(9, 8, 7)));
   });
 
+  it('refuses an FRMPayload beyond the LoRaWAN maximum as bad input: not retried, nothing stored or published', async () => {
+    const world = setup();
+    const error = await handleUplink(e2eUplink(new Uint8Array(243)), world.deps).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ code: 'frm_payload_too_long', retryable: false });
+    expect(world.publisher.messages).toEqual([]);
+    expect(world.shadows.calls).toEqual([]);
+    expect(world.registry.calls).toEqual([]);
+  });
+
   it('never lets the AppSKey or a KEK reach a shadow, a message or a log line', async () => {
     const world = setup();
     await handleUplink(joinAccept(), world.deps);
