@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../src/index';
@@ -12,6 +14,13 @@ function run(...argv: string[]): { code: number; out: string; err: string } {
   const err = new PassThrough();
   const code = runCli(argv, out, err);
   return { code, out: String(out.read() ?? ''), err: String(err.read() ?? '') };
+}
+
+/** A KEK ring secret's JSON in a file of its own. */
+function ringFile(ring: Record<string, string>): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'keywrap-')), 'kek.json');
+  writeFileSync(file, JSON.stringify(ring));
+  return file;
 }
 
 describe('keywrap CLI (in process)', () => {
@@ -36,6 +45,96 @@ describe('keywrap CLI (in process)', () => {
     expect(run('unwrap', '--kek', rfc5649!.kek, '--key', rfc5649!.wrapped, '--pad').out).toBe(
       `${rfc5649!.key}\n`,
     );
+  });
+
+  it('prints a wrapped:<label>:<hex> thing attribute for an appKey (RFC 3394)', () => {
+    expect(
+      run('attribute', '--kek', rfc3394!.kek, '--label', 'kek-2024', '--key', rfc3394!.key),
+    ).toEqual({ code: 0, out: `wrapped:kek-2024:${rfc3394!.wrapped}\n`, err: '' });
+  });
+
+  it('prints a claim code wrapped with padding (RFC 5649) that unwraps to its uppercase ASCII', () => {
+    const { code, out } = run(
+      'attribute',
+      '--kek',
+      rfc3394!.kek,
+      '--label',
+      'k1',
+      '--code',
+      'k7x2p9q4',
+    );
+    expect(code).toBe(0);
+    expect(out).toMatch(/^wrapped:k1:[0-9A-F]{32}\n$/);
+    const hex = out.trim().split(':')[2]!;
+    expect(run('unwrap', '--pad', '--kek', rfc3394!.kek, '--key', hex).out).toBe(
+      `${Buffer.from('K7X2P9Q4').toString('hex').toUpperCase()}\n`,
+    );
+  });
+
+  it('takes the KEK from a KEK ring file, under its current label or --label', () => {
+    const file = ringFile({ current: 'new', new: rfc3394!.kek, old: 'AB'.repeat(16) });
+    writeFileSync(
+      file,
+      JSON.stringify({ current: 'new', new: rfc3394!.kek, old: 'AB'.repeat(16) }),
+    );
+    expect(run('attribute', '--ring-file', file, '--key', rfc3394!.key).out).toBe(
+      `wrapped:new:${rfc3394!.wrapped}\n`,
+    );
+    expect(
+      run('attribute', '--ring-file', file, '--label', 'old', '--key', rfc3394!.key).out,
+    ).toMatch(/^wrapped:old:/);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['no label', ['attribute', '--kek', rfc3394!.kek, '--key', rfc3394!.key], /missing --label/],
+    [
+      'a label attribute values cannot hold',
+      ['attribute', '--kek', rfc3394!.kek, '--label', 'a b', '--key', rfc3394!.key],
+      /--label may use only/,
+    ],
+    [
+      'a key that is no root key',
+      ['attribute', '--kek', rfc3394!.kek, '--label', 'k', '--key', 'AABBCCDDEEFF0011'],
+      /--key must be 16 bytes/,
+    ],
+    [
+      'a claim code with other characters',
+      ['attribute', '--kek', rfc3394!.kek, '--label', 'k', '--code', 'K7X2+P9'],
+      /--code must be 1 to 32 letters and digits/,
+    ],
+    [
+      'both a key and a code',
+      ['attribute', '--kek', rfc3394!.kek, '--label', 'k', '--key', rfc3394!.key, '--code', 'AB'],
+      /--key or --code, not both/,
+    ],
+    [
+      'an unreadable ring file',
+      ['attribute', '--ring-file', '/nonexistent/kek.json', '--key', rfc3394!.key],
+      /--ring-file cannot be read/,
+    ],
+    [
+      'a current label attribute values cannot hold',
+      [
+        'attribute',
+        '--ring-file',
+        ringFile({ current: 'a b', 'a b': rfc3394!.kek }),
+        '--key',
+        rfc3394!.key,
+      ],
+      /give --label/,
+    ],
+    ['no key or code', ['attribute', '--kek', rfc3394!.kek, '--label', 'k'], /missing --key HEX/],
+    [
+      '--label with wrap',
+      ['wrap', '--kek', rfc3394!.kek, '--key', rfc3394!.key, '--label', 'k'],
+      /--label goes with the attribute command/,
+    ],
+  ])('refuses an attribute command with %s, without repeating the key', (_case, argv, message) => {
+    const { code, out, err } = run(...argv);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toMatch(message);
+    expect(err).not.toContain(rfc3394!.key);
   });
 
   it('prints usage on --help', () => {
