@@ -1,10 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
+import type { Request } from '@middy/core';
+
 import type { LambdaKit } from './kit';
+import { errorPolicy } from './middleware/error-policy';
 import { ttsLogKeys } from './middleware/log-keys';
 
-/** The metric counting messages (or events) whose input was rejected, as the error policy counts it. */
+/** The metric counting messages whose input was rejected, as the error policy counts events. */
 const REJECTED_METRIC = 'Rejected';
 
 /** Options of `sqsBatch`. */
@@ -36,25 +39,17 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
   );
 }
 
-/** Whether the error says that retrying cannot help (`retryable === false` with a `code`), as the error policy decides. */
-function isRejection(
-  error: unknown,
-): error is { code: string; message: string; attributes?: Record<string, unknown> } {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, retryable } = error as { code?: unknown; retryable?: unknown };
-  return retryable === false && typeof code === 'string';
-}
-
 /**
  * Adapts a function of one event to an SQS event source with `ReportBatchItemFailures`.
  * For an SQS event, each record's body is parsed as JSON and handed to `processEvent`, one
  * record after the other:
  *
  * - success → the record is done;
- * - a non-retryable error (`retryable === false` with a `code`: bad input, a request that
- *   was refused) → logged as a warning, counted as `Rejected`, and the record is done, as
- *   the error policy does for a direct invocation;
- * - any other error → logged, and the record is listed in `batchItemFailures`, so that SQS
+ * - an error the error policy rejects (not retryable: bad input, a request that was
+ *   refused) → logged and counted as `Rejected` by the error policy itself, and the record
+ *   is done, as for a direct invocation;
+ * - any other error → logged by the error policy, and the record is listed in
+ *   `batchItemFailures`, so that SQS
  *   delivers it again after the visibility timeout (and finally moves it to the queue's
  *   dead-letter queue);
  * - a body that is not JSON → logged with its message ID and size only, counted as
@@ -71,6 +66,7 @@ export function sqsBatch<TResult>(
 ): (event: unknown, context: Context) => Promise<TResult | SQSBatchResponse> {
   const reserveMs = options.reserveMs ?? 15_000;
   const { logger, metrics } = kit;
+  const policy = errorPolicy(logger, metrics);
 
   const processRecord = async (record: SQSRecord, context: Context): Promise<boolean> => {
     let body: unknown;
@@ -85,28 +81,21 @@ export function sqsBatch<TResult>(
       metrics.addMetric(REJECTED_METRIC, MetricUnit.Count, 1);
       return true;
     }
-    const keys = { message_id: record.messageId, ...ttsLogKeys(body) };
+    const keys = {
+      message_id: record.messageId,
+      receive_count: Number(record.attributes?.ApproximateReceiveCount) || undefined,
+      ...ttsLogKeys(body),
+    };
     logger.appendKeys(keys);
     try {
       await processEvent(body, context);
       return true;
     } catch (error) {
-      if (isRejection(error)) {
-        logger.warn('Rejected: not retrying', {
-          error_code: error.code,
-          reason: error.message,
-          ...(error.attributes && Object.keys(error.attributes).length > 0
-            ? { error_attributes: error.attributes }
-            : {}),
-        });
-        metrics.addMetric(REJECTED_METRIC, MetricUnit.Count, 1);
-        return true;
-      }
-      logger.error('Failed: the message is retried', {
-        error: error as Error,
-        receive_count: Number(record.attributes?.ApproximateReceiveCount) || undefined,
-      });
-      return false;
+      // The error policy decides and logs, as for a direct invocation: a handled error
+      // gets a defined response (a rejection); any other is to be retried.
+      const request = { error, response: undefined } as unknown as Request;
+      policy.onError!(request);
+      return request.response !== undefined;
     } finally {
       logger.removeKeys(Object.keys(keys));
     }
