@@ -200,7 +200,16 @@ describe.each(FUNCTION_IDS)("%s's role", (id) => {
     ({ scenario: given }) => {
       const statements = statementsOf(id, given);
       const e2e = given.parameters['EnableEndToEndEncryption'] === 'true';
-      const readsKek = e2e && ['UplinkFunction', 'DownlinkFunction', 'PubSubFunction'].includes(id);
+      // The registry functions unwrap root keys and claim codes given wrapped in attributes.
+      const readsKek =
+        e2e &&
+        [
+          'UplinkFunction',
+          'DownlinkFunction',
+          'PubSubFunction',
+          'CreateDeviceFunction',
+          'ClaimFunction',
+        ].includes(id);
       const readsApiKey = ['PubSubFunction', 'CreateDeviceFunction', 'ClaimFunction'].includes(id);
       expect(allows(statements, 'secretsmanager:GetSecretValue', KEK_SECRET_ARN)).toBe(readsKek);
       expect(allows(statements, 'secretsmanager:GetSecretValue', API_KEY_SECRET_ARN)).toBe(
