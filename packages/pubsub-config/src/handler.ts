@@ -11,6 +11,7 @@ const resource = customResourceHandler(
     secrets,
     tts: (settings) => createTtsClient(settings, secrets),
     log: kit.logger,
+    allowHttpCluster: process.env['ALLOW_HTTP_CLUSTER']?.trim().toLowerCase() === 'true',
   }),
   { log: kit.logger },
 );

@@ -81,6 +81,8 @@ export interface ConfigureDeps {
    * in DELETE_FAILED.
    */
   readonly deleteBudgetMs?: number;
+  /** Whether an http:// ClusterAddress is accepted (`ALLOW_HTTP_CLUSTER=true`: tests, the local stack). */
+  readonly allowHttpCluster?: boolean;
 }
 
 /** The Delete's default time budget for TTS (`ConfigureDeps.deleteBudgetMs`). */
@@ -105,6 +107,7 @@ const HOST_NAME =
  */
 export function parsePubSubProperties(
   properties: Readonly<Record<string, string | undefined>>,
+  options: { readonly allowHttpCluster?: boolean } = {},
 ): PubSubSettings {
   const problems: string[] = [];
   const text = (name: string, pattern: RegExp | undefined, hint: string): string => {
@@ -140,6 +143,12 @@ export function parsePubSubProperties(
         `ClusterAddress ${JSON.stringify(clusterAddress)} is invalid: use a host name or an http(s) URL`,
       );
     }
+    // The API key goes with every request: plain HTTP only where the function's
+    // ALLOW_HTTP_CLUSTER=true says so (tests, the local stack), never in a deployment.
+    if (clusterURL.startsWith('http:') && options.allowHttpCluster !== true)
+      problems.push(
+        `ClusterAddress ${JSON.stringify(clusterAddress)} is invalid: use https:// or a host name (the API key would travel unencrypted over http://)`,
+      );
   }
   const stackName = text(
     'StackName',
@@ -229,7 +238,7 @@ export function pubSubResource(deps: ConfigureDeps): CustomResourceLogic<PubSubP
   return async (event: CustomResourceEvent<PubSubProperties>): Promise<CustomResourceOutcome> => {
     if (event.RequestType === 'Delete')
       return remove(event.PhysicalResourceId, event.ResourceProperties, deps);
-    const settings = parsePubSubProperties(event.ResourceProperties);
+    const settings = parsePubSubProperties(event.ResourceProperties, deps);
     const tts = deps.tts(settings);
     await checkApiKey(tts, settings);
     await tts.setAwsIotPubSub({
@@ -350,7 +359,7 @@ async function remove(
   };
   let settings: PubSubSettings | undefined;
   await attempt('read the properties', async () => {
-    settings = parsePubSubProperties(properties);
+    settings = parsePubSubProperties(properties, deps);
   });
   if (settings) {
     const tts = deps.tts(settings);

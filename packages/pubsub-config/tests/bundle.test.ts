@@ -54,7 +54,12 @@ describeWithMoto('Configure bundle against moto and the TTS stand-in', () => {
       }),
       startCloudFormationReceiver(),
     ]);
-    bundle = loadBundle(BUNDLE, { ...account.moto.env, ...SILENT_POWERTOOLS });
+    bundle = loadBundle(BUNDLE, {
+      ...account.moto.env,
+      ...SILENT_POWERTOOLS,
+      // The stand-in speaks plain HTTP, which a deployment refuses.
+      ALLOW_HTTP_CLUSTER: 'true',
+    });
   }, 60_000);
 
   afterAll(async () => {

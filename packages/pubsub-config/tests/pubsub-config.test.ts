@@ -156,6 +156,16 @@ describe('parsePubSubProperties', () => {
     ).toMatchObject({ e2eEnabled: false, kekSecretID: undefined });
   });
 
+  it('refuses an http:// ClusterAddress unless the function allows it (ALLOW_HTTP_CLUSTER)', () => {
+    const http = { ...PROPERTIES, ClusterAddress: 'http://eu1.cloud.thethings.industries' };
+    expect(() => parsePubSubProperties(http)).toThrow(
+      'ClusterAddress "http://eu1.cloud.thethings.industries" is invalid: use https://',
+    );
+    expect(parsePubSubProperties(http, { allowHttpCluster: true }).clusterURL).toBe(
+      'http://eu1.cloud.thethings.industries/api/v3',
+    );
+  });
+
   it('lists every invalid property at once', () => {
     const error = (() => {
       try {
