@@ -46,9 +46,16 @@ export function isWrappedAttribute(value: string | undefined): boolean {
   return value !== undefined && value.startsWith(WRAPPED_ATTRIBUTE_PREFIX);
 }
 
-/** Whether any secret attribute of a thing is wrapped (then the KEK ring is needed). */
-export function hasWrappedSecrets(attributes: Readonly<Record<string, string>>): boolean {
-  return SECRET_ATTRIBUTES.some((name) => isWrappedAttribute(attributes[name]));
+/** The KEK labels that a thing's wrapped secret attributes name (none: no ring needed). */
+export function wrappedSecretLabels(attributes: Readonly<Record<string, string>>): string[] {
+  const labels = new Set<string>();
+  for (const name of SECRET_ATTRIBUTES) {
+    const value = attributes[name];
+    if (value === undefined || !isWrappedAttribute(value)) continue;
+    const rest = value.slice(WRAPPED_ATTRIBUTE_PREFIX.length);
+    labels.add(rest.slice(0, Math.max(rest.lastIndexOf(':'), 0)));
+  }
+  return [...labels];
 }
 
 /** The attributes that hold key material. */

@@ -25,7 +25,6 @@ import type { RegistryConfig } from './config';
 import {
   DEVICE_ATTRIBUTES,
   failedProvisioningAttributes,
-  hasWrappedSecrets,
   parseClaimDeviceAttributes,
   parseOtaaDeviceAttributes,
   provisionedAttributes,
@@ -33,6 +32,7 @@ import {
   type ClaimDeviceSpec,
   type DeviceAttributeContext,
   type OtaaDeviceSpec,
+  wrappedSecretLabels,
 } from './device-attributes';
 import { InputError } from './errors';
 import type { Log, MessagePublisher, RefreshableSecretReader, ThingRegistry } from './ports';
@@ -169,7 +169,7 @@ export interface ProvisioningDependencies {
    * The stack's KEK ring (the KEK secret), for wrapped `appKey`, `nwkKey` and
    * `claimAuthenticationCode` attributes; absent when the stack has no KEK secret.
    */
-  readonly kekRing?: () => Promise<KekRing>;
+  readonly kekRing?: (options?: { readonly refresh?: boolean }) => Promise<KekRing>;
 }
 
 /** The ports the registry flows talk through. */
@@ -190,9 +190,8 @@ export function provisioningDependencies(
   ports: ProvisioningPorts,
   log: ProvisioningDependencies['log'],
 ): ProvisioningDependencies {
-  const keks = config.kekSecretID
-    ? new KekRingSource(ports.secrets, config.kekSecretID)
-    : undefined;
+  const { kekSecretID } = config;
+  const keks = kekSecretID ? new KekRingSource(ports.secrets, kekSecretID) : undefined;
   return {
     config,
     registry: ports.registry,
@@ -200,7 +199,15 @@ export function provisioningDependencies(
     tts: createTtsClient(config, ports.secrets),
     recentEvents: new RecentEvents(),
     log,
-    ...(keks ? { kekRing: () => keks.ring() } : {}),
+    ...(keks && kekSecretID
+      ? {
+          kekRing: ({ refresh = false } = {}) => {
+            // A KEK added to the ring since the secret was cached: read the secret again.
+            if (refresh) ports.secrets.invalidate?.(kekSecretID);
+            return keks.ring();
+          },
+        }
+      : {}),
   };
 }
 
@@ -324,9 +331,7 @@ export async function provisionThing(
       defaultFrequencyPlanID: config.defaultFrequencyPlanID,
       ...(config.kekSecretID ? { kekSecretID: config.kekSecretID } : {}),
       // The KEK secret is read only for a thing that needs it.
-      ...(hasWrappedSecrets(thing.attributes) && deps.kekRing
-        ? { kekRing: await deps.kekRing() }
-        : {}),
+      ...(deps.kekRing ? await kekRingFor(thing.attributes, deps.kekRing) : {}),
     };
     spec =
       kind === 'create'
@@ -362,6 +367,21 @@ export async function provisionThing(
     dev_eui: toHex(spec.devEUI),
   });
   return { result: flow.status, thingName: thing.thingName, deviceID: spec.deviceID };
+}
+
+/**
+ * The KEK ring for a thing's wrapped secrets (none without them). A label the cached ring
+ * lacks makes the secret be read again once, so that a KEK added since counts.
+ */
+async function kekRingFor(
+  attributes: Readonly<Record<string, string>>,
+  readRing: NonNullable<ProvisioningDependencies['kekRing']>,
+): Promise<{ kekRing?: KekRing }> {
+  const labels = wrappedSecretLabels(attributes);
+  if (labels.length === 0) return {};
+  const ring = await readRing();
+  if (labels.every((label) => ring.labels.includes(label))) return { kekRing: ring };
+  return { kekRing: await readRing({ refresh: true }) };
 }
 
 /**

@@ -332,6 +332,18 @@ describe('provisionThing with wrapped secrets', () => {
     },
   );
 
+  it('reads the KEK secret again once for a label the cached ring lacks (a KEK added since)', async () => {
+    const { deps, tts, ignore } = setUp({ ...CREATE, appKey: wrappedKey(APP_KEY, 'kek2') });
+    const rotated = new KekRing('kek2', { kek1: KEK, kek2: KEK });
+    const readRing = jest.fn(async ({ refresh = false } = {}) => (refresh ? rotated : KEK_RING));
+    const result = await provisionThing(THING, 'create', { ...deps, kekRing: readRing }, ignore);
+    expect(result).toMatchObject({ result: 'created' });
+    expect(readRing.mock.calls).toEqual([[], [{ refresh: true }]]);
+    expect(hex((tts.argument('setJoinServerDevice') as { appKey: Uint8Array }).appKey)).toBe(
+      APP_KEY,
+    );
+  });
+
   it('refuses a wrapped value when the stack has no KEK ring', async () => {
     const world = inMemoryProvisioning({
       ...TEST_STACK,

@@ -12,6 +12,7 @@ import { deviceKey, type Component, type SimState } from './state';
 import type { HttpMethod } from './swagger';
 import {
   checkAES128Key,
+  checkAttributes,
   checkAuthenticationCode,
   checkAwsIotProvider,
   checkEUI,
@@ -209,6 +210,7 @@ function createIdentityServerDevice(context: RouteContext): JsonObject {
   context.authorize(applicationID, [RIGHTS.devicesWrite]);
   const device = requireObject(context.body, 'end_device');
   const ids = deviceIDs(applicationID, device['ids'], 'end_device.ids');
+  checkAttributes(device['attributes'], 'end_device.attributes');
   const deviceID = ids['device_id'] as string;
   const registry = context.state.devices.is;
   const key = deviceKey(applicationID, deviceID);
@@ -253,7 +255,9 @@ function updateIdentityServerDevice(context: RouteContext): JsonObject {
   context.authorize(applicationID, [RIGHTS.devicesWrite]);
   const stored = context.state.devices.is.get(deviceKey(applicationID, deviceID));
   if (stored === undefined) throw deviceNotFound('is', applicationID, deviceID);
-  const source = { ...requireObject(context.body, 'end_device'), ids: stored['ids'] };
+  const body = requireObject(context.body, 'end_device');
+  checkAttributes(body['attributes'], 'end_device.attributes');
+  const source = { ...body, ids: stored['ids'] };
   applyFieldMask(stored, source, context.mask);
   stored['updated_at'] = context.now();
   return selectFields(stored, context.mask);

@@ -53,6 +53,32 @@ export function checkID(value: unknown, field: string): string {
   return value;
 }
 
+/** The longest value of an entity's `attributes`. */
+const MAX_ATTRIBUTE_VALUE_LENGTH = 200;
+
+/**
+ * An entity's `attributes` map: keys as IDs (`^[a-z0-9](?:[-]?[a-z0-9]){2,}$`, at most 36
+ * characters), string values of at most 200 characters.
+ */
+export function checkAttributes(value: unknown, field: string): void {
+  if (value === undefined || value === null) return;
+  if (!isObject(value)) throw validationError(field, 'value must be a map of strings');
+  for (const [key, item] of Object.entries(value)) {
+    if (key.length > MAX_ID_LENGTH || !ID.test(key)) {
+      throw validationError(
+        `${field}[${key}]`,
+        `key does not match regex pattern "${ID_PATTERN}" (at most ${MAX_ID_LENGTH} runes)`,
+      );
+    }
+    if (typeof item !== 'string' || item.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
+      throw validationError(
+        `${field}[${key}]`,
+        `value must be a string of at most ${MAX_ATTRIBUTE_VALUE_LENGTH} runes`,
+      );
+    }
+  }
+}
+
 /** An EUI-64 in hex of either case; returned uppercase, as TTS answers. */
 export function checkEUI(value: unknown, field: string): string {
   if (typeof value !== 'string' || !EUI.test(value)) {

@@ -160,6 +160,38 @@ describe('end devices', () => {
     });
   });
 
+  it('stores end-device attributes on IS, answers them for field_mask=attributes, and refuses keys TTS refuses', async () => {
+    const created = await call('POST', `/applications/${APP}/devices`, {
+      end_device: {
+        ids: IDS,
+        network_server_address: 'tts.example',
+        application_server_address: 'tts.example',
+        attributes: { 'aws-iot-stack': 'tts-stack' },
+      },
+    });
+    expect(created.status).toBe(200);
+    const path = `/applications/${APP}/devices/dev1`;
+    expect((await call('GET', path)).body).not.toHaveProperty('attributes');
+    expect((await call('GET', `${path}?field_mask=attributes`)).body).toMatchObject({
+      attributes: { 'aws-iot-stack': 'tts-stack' },
+    });
+    for (const key of ['awsIotStack', 'a', 'aws--iot', 'x'.repeat(37)]) {
+      const refused = await call('POST', `/applications/${APP}/devices`, {
+        end_device: {
+          ids: { ...IDS, device_id: 'dev2', dev_eui: '0004a30b001c0531' },
+          network_server_address: 'tts.example',
+          application_server_address: 'tts.example',
+          attributes: { [key]: 'v' },
+        },
+      });
+      expect(refused.status).toBe(400);
+      expect(details(refused)).toMatchObject({
+        name: 'validation',
+        attributes: { field: `end_device.attributes[${key}]` },
+      });
+    }
+  });
+
   it('validates IDs and EUIs as TTS does', async () => {
     const badID = await createOnIdentityServer({ ...IDS, device_id: 'Dev_1' });
     expect(badID.status).toBe(400);
