@@ -3,7 +3,11 @@
  * type created with LoRaWAN attributes becomes a TTS device, registered with its root keys
  * (CreateThing) or claimed with its authentication code (ClaimThing), and undone on failure.
  * Once that succeeded the root keys or the code leave the thing's attributes, and the outcome
- * goes to `lorawan/<thing>/provisioning` either way.
+ * goes to `lorawan/<thing>/provisioning` either way; after a failure no retry can change they
+ * leave too. The TTS devices this stack provisions carry its marker (`aws-iot-stack=<stack>`
+ * in their Identity Server attributes), the only proof that a device is the stack's to
+ * complete or delete. Secret attributes may be given wrapped under the KEK ring
+ * (`wrapped:<kekLabel>:<hex>`, see device-attributes.ts).
  *
  * Registry events arrive at least once and unordered (AWS.md): an event is judged against the
  * thing as the registry has it now, so a repeat or a stale event changes nothing.
@@ -35,6 +39,7 @@ import {
   wrappedSecretLabels,
 } from './device-attributes';
 import { InputError } from './errors';
+import { thingNameFor } from './thing-name';
 import type { Log, MessagePublisher, RefreshableSecretReader, ThingRegistry } from './ports';
 import { KekRingSource } from './e2e-session';
 import { createTtsClient } from './tts-client';
@@ -436,6 +441,16 @@ export function deviceDeletionRefusal(
     thing.attributes[DEVICE_ATTRIBUTES.joinEUI] || thing.attributes[DEVICE_ATTRIBUTES.appEUI];
   if (thingJoinEUI && thingJoinEUI.toUpperCase() !== device.joinEUI.toUpperCase())
     return `${name} has JoinEUI ${device.joinEUI || '(none)'}, but the thing has ${thingJoinEUI}: it is not this thing's device, left it alone.`;
+  // Only the device's own thing (the one the naming scheme gives it, which no other thing
+  // can be named) deletes it: another thing copying its identifiers does not.
+  let ownThing: string | undefined;
+  try {
+    ownThing = thingNameFor(config, { deviceID, devEUI: device.devEUI.toUpperCase() || undefined });
+  } catch {
+    ownThing = undefined;
+  }
+  if (ownThing !== thing.thingName)
+    return `${name} belongs to the thing ${ownThing ?? '(none)'} under the ${config.thingNameScheme} thing name scheme, not to ${thing.thingName}: left it alone.`;
   const marker = stackMarker(config.stackName);
   if (hasMarker(device, marker)) return undefined;
   const owner = Object.hasOwn(device.attributes, marker.key)

@@ -2,8 +2,11 @@
  * ClaimThing: a thing of the integration's thing type created with a
  * `claimAuthenticationCode` is claimed through TTS's Device Claiming Server (the device's
  * external Join Server now serves this application), then registered on IS, NS and AS; on
- * failure all of it is undone. The code then leaves the thing's attributes, and the outcome
- * goes to `lorawan/<thing>/provisioning`. Deleting a claimed thing is CreateThing's job.
+ * failure all of it is undone. The device carries this stack's `aws-iot-stack` marker on the
+ * Identity Server; one of the same identifiers without it is refused (`device_exists`). The
+ * code (plaintext, or wrapped as `wrapped:<kekLabel>:<hex>`) then leaves the thing's
+ * attributes, and the outcome goes to `lorawan/<thing>/provisioning`. Deleting a claimed
+ * thing is CreateThing's job.
  */
 import {
   handleRegistryEventOnce,

@@ -497,6 +497,27 @@ describe('CreateThing on deleted: only devices that are demonstrably this stackâ
     });
   });
 
+  it('leaves alone a marked device when another thing copies its identifiers (the name decides)', async () => {
+    const { deps, tts, publisher } = setUp({ scheme: 'DeviceID' });
+    tts.devices.set('victim', OURS);
+    const copy = registryEvent('DELETED', 'tts-stack_copy', {
+      stackName: 'tts-stack',
+      devEUI: THING,
+      joinEUI: '70B3D57ED0000000',
+      deviceID: 'victim',
+    });
+    await expect(handleRegistryEvent(copy, deps)).resolves.toMatchObject({ result: 'skipped' });
+    expect(tts.methods).toEqual(['getEndDevice']);
+    expect(publisher.on(provisioning('tts-stack_copy'))).toEqual([
+      {
+        status: 'skipped',
+        deviceID: 'victim',
+        reason:
+          'TTS device victim in application my-app belongs to the thing tts-stack_victim under the DeviceID thing name scheme, not to tts-stack_copy: left it alone.',
+      },
+    ]);
+  });
+
   it('leaves the TTS device alone when the thingâ€™s provisioning failed for good', async () => {
     const { deps, tts, publisher } = setUp({ deleteUnmarkedDevices: true });
     tts.devices.set('victim', { devEUI: THING, joinEUI: '70B3D57ED0000000' });
