@@ -509,7 +509,7 @@ class AttributeCheck {
       : 'the KEK ring secret (KEK_SECRET_ID)';
     if (!ring) {
       this.problem(
-        `${name} is wrapped, but this stack has no KEK ring to unwrap it: set KEK_SECRET_ID (end-to-end encryption), or give the value in plaintext`,
+        `${name} is wrapped, but this stack has no KEK ring to unwrap it: deploy it with end-to-end encryption (its KEK secret holds the ring), or give the value in plaintext`,
       );
       return undefined;
     }

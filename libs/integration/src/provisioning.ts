@@ -187,15 +187,16 @@ export interface ProvisioningPorts {
 
 /**
  * The registry-flow dependencies of one container: a TTS client that reads the API key
- * through `ports.secrets`, the KEK ring of `KEK_SECRET_ID` when set (read only for things
- * with wrapped secrets), and the memory of the events this container handled.
+ * through `ports.secrets`, with end-to-end encryption the KEK ring of `KEK_SECRET_ID` (read
+ * only for things with wrapped secrets), and the memory of the events this container handled.
  */
 export function provisioningDependencies(
   config: RegistryConfig,
   ports: ProvisioningPorts,
   log: ProvisioningDependencies['log'],
 ): ProvisioningDependencies {
-  const { kekSecretID } = config;
+  // The KEK ring is the stack's only with end-to-end encryption (the functions may read it then).
+  const kekSecretID = config.e2eEnabled ? config.kekSecretID : undefined;
   const keks = kekSecretID ? new KekRingSource(ports.secrets, kekSecretID) : undefined;
   return {
     config,

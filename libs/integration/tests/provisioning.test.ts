@@ -377,6 +377,18 @@ describe('provisionThing with wrapped secrets', () => {
       IOT_DATA_ENDPOINT: 'example-ats.iot.eu-west-1.amazonaws.com',
     });
     const world = inMemoryProvisioning(config);
+    // Without end-to-end encryption the functions may not read the KEK secret: no ring.
+    expect(
+      provisioningDependencies(
+        { ...config, e2eEnabled: false },
+        {
+          registry: world.registry,
+          publisher: world.publisher,
+          secrets: new InMemorySecretReader(new Map()),
+        },
+        world.deps.log,
+      ).kekRing,
+    ).toBeUndefined();
     const secrets = new InMemorySecretReader(
       new Map([['tts-stack/kek', JSON.stringify({ current: 'kek1', kek1: hex(KEK) })]]),
     );
