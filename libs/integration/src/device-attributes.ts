@@ -39,10 +39,10 @@ export const DEVICE_ATTRIBUTES = {
  * 16-byte keys, RFC 5649 (with padding) for the claim code's ASCII bytes. Every character
  * is one that thing attribute values allow. `npx keywrap attribute` prints such a value.
  */
-export const WRAPPED_ATTRIBUTE_PREFIX = 'wrapped:';
+const WRAPPED_ATTRIBUTE_PREFIX = 'wrapped:';
 
 /** Whether an attribute value is in the wrapped form (`wrapped:<kekLabel>:<hex>`). */
-export function isWrappedAttribute(value: string | undefined): boolean {
+function isWrappedAttribute(value: string | undefined): boolean {
   return value !== undefined && value.startsWith(WRAPPED_ATTRIBUTE_PREFIX);
 }
 

@@ -50,10 +50,10 @@ import { createTtsClient } from './tts-client';
  * makes a device this stack's to complete or delete, since only holders of the TTS API key
  * can set it (thing attributes can be set by anyone allowed to create or update things).
  */
-export const STACK_MARKER_KEY = 'aws-iot-stack';
+const STACK_MARKER_KEY = 'aws-iot-stack';
 
 /** This stack's marker on the TTS devices it provisions. */
-export function stackMarker(stackName: string): DeviceMarker {
+function stackMarker(stackName: string): DeviceMarker {
   return { key: STACK_MARKER_KEY, value: stackName };
 }
 

@@ -1,10 +1,13 @@
 import fc from 'fast-check';
+import { KekRing, wrapKey, wrapKeyWithPadding } from '@tts-aws-iot/keywrap';
 import { toHex } from '@tts-aws-iot/lorawan';
 import {
+  failedProvisioningAttributes,
   parseClaimDeviceAttributes,
   parseOtaaDeviceAttributes,
   provisionedAttributes,
   provisioningKind,
+  wrappedSecretLabels,
   type DeviceAttributeContext,
 } from '../src/device-attributes';
 import { InputError } from '../src/errors';
@@ -418,6 +421,49 @@ describe('provisionedAttributes', () => {
       claimAuthenticationCode: null,
       deviceID: 'eui-0004a30b001c0530',
       claimed: 'true',
+    });
+  });
+});
+
+describe('wrapped secret attributes (wrapped:<kekLabel>:<hex>)', () => {
+  const KEK = Uint8Array.from(Buffer.from('000102030405060708090A0B0C0D0E0F', 'hex'));
+  const WITH_RING: DeviceAttributeContext = {
+    ...CONTEXT,
+    kekRing: new KekRing('kek1', { kek1: KEK }),
+    kekSecretID: 'tts-prod/kek',
+  };
+  const wrap = (bytes: Uint8Array, pad = false) =>
+    `wrapped:kek1:${toHex(pad ? wrapKeyWithPadding(KEK, bytes) : wrapKey(KEK, bytes))}`;
+
+  it('unwraps an appKey under the ring and lists every label in wrappedSecretLabels', () => {
+    const appKey = wrap(Uint8Array.from(Buffer.from(APP_KEY, 'hex')));
+    expect(toHex(parseOtaaDeviceAttributes({ ...VALID, appKey }, WITH_RING).appKey)).toBe(APP_KEY);
+    expect(wrappedSecretLabels({ ...VALID, appKey, nwkKey: 'wrapped:k:2:00' })).toEqual([
+      'kek1',
+      'k:2',
+    ]);
+    expect(wrappedSecretLabels(VALID)).toEqual([]);
+  });
+
+  it('refuses a wrapped claim code that unwraps to no claim code, without repeating it', () => {
+    const code = wrap(Uint8Array.from(Buffer.from('K7X2-P9Q4', 'latin1')), true);
+    const problems = problemsOf(() =>
+      parseClaimDeviceAttributes(
+        { devEUI: VALID.devEUI, joinEUI: VALID.joinEUI, claimAuthenticationCode: code },
+        WITH_RING,
+      ),
+    );
+    expect(problems).toEqual([
+      "claimAuthenticationCode unwraps to no claim authentication code: wrap the code from the device's label, 1 to 32 letters and digits (npx keywrap attribute --code)",
+    ]);
+  });
+
+  it('removes every secret after a final failure and records a code attribute values can hold', () => {
+    expect(failedProvisioningAttributes('end device (taken)')).toEqual({
+      appKey: null,
+      nwkKey: null,
+      claimAuthenticationCode: null,
+      provisioningFailed: 'end_device__taken_',
     });
   });
 });
