@@ -18,7 +18,7 @@ export type Group = keyof typeof GROUPS;
 
 export const ALL_TEMPLATES: readonly Template[] = [ROOT, ...Object.values(GROUPS)];
 
-/** Every function, where it lives, what it is built from and its log-visible name (ARCHITECTURE.md). */
+/** Every function, where it lives, what it is built from and its log-visible name (docs/architecture.md). */
 export const FUNCTIONS = {
   ThingTypeFunction: { group: 'setup', package: 'thing-type', logName: 'CreateThingType' },
   PubSubFunction: { group: 'setup', package: 'pubsub-config', logName: 'Configure' },

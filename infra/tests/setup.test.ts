@@ -100,7 +100,7 @@ describe('the custom resources', () => {
   });
 
   it.each(['true', 'false'])(
-    'configure the pub/sub with the properties ARCHITECTURE.md lists (E2E %s)',
+    'configure the pub/sub with the properties docs/architecture.md lists (E2E %s)',
     (e2e) => {
       expect(properties(setup, 'PubSub', scenario({ EnableEndToEndEncryption: e2e }))).toEqual({
         ServiceToken: '<PubSubFunction.Arn>',

@@ -6,7 +6,7 @@ import { ALL_TEMPLATES, GROUPS, ROOT, SCENARIOS, evaluator, type Group } from '.
 
 const name = (template: Template): string => relative(resolve(__dirname, '..'), template.path);
 
-/** The parameters of the existing integration (ARCHITECTURE.md "Names fixed by the anchor"). */
+/** The parameters of the existing integration (docs/architecture.md "Names fixed by the anchor"). */
 const ANCHOR_PARAMETERS = [
   'ThingTypeName',
   'ThingNameScheme',

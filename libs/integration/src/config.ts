@@ -3,7 +3,7 @@ import { ConfigurationError } from './errors';
 /** How things are named (`ThingNameScheme`): by DevEUI, or `<stackName>_<deviceID>`. */
 export type ThingNameScheme = 'DevEUI' | 'DeviceID';
 
-/** The Lambda configuration of ARCHITECTURE.md ("Config"), parsed and checked. */
+/** The Lambda configuration of docs/architecture.md ("Config"), parsed and checked. */
 export interface IntegrationConfig {
   readonly stackName: string;
   readonly thingTypeName: string;

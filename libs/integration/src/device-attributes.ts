@@ -1,5 +1,5 @@
 /**
- * The LoRaWAN attributes of a thing (ARCHITECTURE.md "Thing attributes"): which registry
+ * The LoRaWAN attributes of a thing (docs/architecture.md "Thing attributes"): which registry
  * flow a new thing asks for, and the validated device it describes. Validation collects
  * every problem, so that one fix of the thing covers them all; messages name the attribute
  * and what it takes, and never repeat a key or a claim code.

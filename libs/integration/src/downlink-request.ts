@@ -1,5 +1,5 @@
 /**
- * Downlink requests (ARCHITECTURE.md "Messages"): what applications publish on
+ * Downlink requests (docs/architecture.md "Messages"): what applications publish on
  * `lorawan/downlink`, what the integration pushes to TTS for them, and how a refused request
  * is answered in TTS's own `downlink_failed` shape.
  */

@@ -1,5 +1,5 @@
 /**
- * End-to-end encryption of the application payload (ARCHITECTURE.md feature 3): the
+ * End-to-end encryption of the application payload (docs/architecture.md feature 3): the
  * session's AppSKey arrives wrapped under a KEK of the customer's ring; it is unwrapped
  * here, only in memory and only for as long as one payload takes, and the FRMPayload is
  * decrypted (uplinks) or encrypted (downlinks) with it.

@@ -1,5 +1,5 @@
 /**
- * The registry flows (ARCHITECTURE.md "Thing attributes"): a thing of the integration's thing
+ * The registry flows (docs/architecture.md "Thing attributes"): a thing of the integration's thing
  * type created with LoRaWAN attributes becomes a TTS device, registered with its root keys
  * (CreateThing) or claimed with its authentication code (ClaimThing), and undone on failure.
  * Once that succeeded the root keys or the code leave the thing's attributes, and the outcome
@@ -9,7 +9,7 @@
  * complete or delete. Secret attributes may be given wrapped under the KEK ring
  * (`wrapped:<kekLabel>:<hex>`, see device-attributes.ts).
  *
- * Registry events arrive at least once and unordered (AWS.md): an event is judged against the
+ * Registry events arrive at least once and unordered (docs/aws.md): an event is judged against the
  * thing as the registry has it now, so a repeat or a stale event changes nothing.
  */
 import type { KekRing } from '@tts-aws-iot/keywrap';
@@ -57,7 +57,7 @@ function stackMarker(stackName: string): DeviceMarker {
   return { key: STACK_MARKER_KEY, value: stackName };
 }
 
-/** A thing registry event (`$aws/events/thing/<name>/created|updated|deleted`, AWS.md). */
+/** A thing registry event (`$aws/events/thing/<name>/created|updated|deleted`, docs/aws.md). */
 export interface ThingRegistryEvent {
   readonly eventId: string;
   readonly operation: 'CREATED' | 'UPDATED' | 'DELETED';

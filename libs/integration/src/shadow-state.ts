@@ -1,5 +1,5 @@
 /**
- * The `lorawan` named shadow (ARCHITECTURE.md "Shadow"): what uplinks and join-accepts
+ * The `lorawan` named shadow (docs/architecture.md "Shadow"): what uplinks and join-accepts
  * report into `state.reported`, and the E2E session a downlink reads back.
  *
  * Two kinds of fields: metrics (`lastSeen`, `gateways`, `fCntUp`, `rssi`, `snr`,

@@ -1,5 +1,5 @@
 /**
- * Thing naming and ownership (ARCHITECTURE.md "Names fixed by the anchor"): which thing a
+ * Thing naming and ownership (docs/architecture.md "Names fixed by the anchor"): which thing a
  * TTS device maps to, and whether a thing is one this stack manages.
  */
 import type { IntegrationConfig } from './config';

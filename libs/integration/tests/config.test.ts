@@ -1,7 +1,7 @@
 import { parseConfig, parseDefaultFrequencyPlanID, parseRegistryConfig } from '../src/config';
 import { ConfigurationError } from '../src/errors';
 
-/** The environment a deployed stack gives its functions (ARCHITECTURE.md "Config"). */
+/** The environment a deployed stack gives its functions (docs/architecture.md "Config"). */
 const ENV = {
   STACK_NAME: 'tts-prod',
   THING_TYPE_NAME: 'lorawan',

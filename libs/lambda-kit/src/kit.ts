@@ -25,7 +25,7 @@ export interface LambdaKit {
 
 /** Options of `createLambdaKit`. */
 export interface LambdaKitOptions {
-  /** The log-visible function name (ARCHITECTURE.md), e.g. `HandleUplink`. */
+  /** The log-visible function name (docs/architecture.md), e.g. `HandleUplink`. */
   readonly functionName: string;
   /** Default: `POWERTOOLS_SERVICE_NAME`, else `tts-aws-iot`. */
   readonly serviceName?: string;

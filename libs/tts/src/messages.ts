@@ -1,5 +1,5 @@
 /**
- * The TTS application messages the integration handles (TTS.md "Upstream messages",
+ * The TTS application messages the integration handles (docs/tts.md "Upstream messages",
  * "Downlinks"), in TTS's JSON form (`format: json` of the pub/sub). `parseApplicationUp`
  * reads an upstream message defensively into typed variants; the message as TTS sent it is
  * kept beside them for republishing, so fields this project does not know travel on.

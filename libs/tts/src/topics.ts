@@ -1,5 +1,5 @@
 /**
- * The MQTT topics and IoT rule statements of the integration (ARCHITECTURE.md "Topics"):
+ * The MQTT topics and IoT rule statements of the integration (docs/architecture.md "Topics"):
  * the one source of truth for the Lambdas, the SAM templates and the local stack, so that
  * routing cannot drift between them. The Lambdas and the local stack call these functions;
  * the templates write their statements out, and infra/'s tests evaluate each one for sample

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { TtsError, TtsMessageError } from '../src/errors';
 import { findErrorDetails, parseApplicationUp } from '../src/messages';
 
-// Shapes as TTS v3.32 publishes them with `format: json` (TTS.md "Upstream messages").
+// Shapes as TTS v3.32 publishes them with `format: json` (docs/tts.md "Upstream messages").
 const ids = {
   device_id: 'eui-0004a30b001c0530',
   application_ids: { application_id: 'my-app' },

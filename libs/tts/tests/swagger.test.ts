@@ -1,6 +1,6 @@
 /**
  * Every TTS call the client makes must exist in TTS's own OpenAPI description, with that
- * method, path and those field names (TTS.md). The description is the part of TTS's
+ * method, path and those field names (docs/tts.md). The description is the part of TTS's
  * api.swagger.json that the TTS simulator serves (tools/tts-sim/api, which a tts-sim test
  * regenerates from the full file): a call outside it fails here, as the simulator would not
  * serve it either. Each client method is called against a
@@ -97,7 +97,7 @@ function checkValue(
       return [`${at}: is an object, the swagger says ${resolved.type}`];
     return Object.entries(value).flatMap(([key, child]) => {
       const childAt = at ? `${at}.${key}` : key;
-      // The swagger types FieldMask as a string; TTS takes {paths: [...]} (TTS.md). checkFieldMask checks it.
+      // The swagger types FieldMask as a string; TTS takes {paths: [...]} (docs/tts.md). checkFieldMask checks it.
       if (childAt === 'field_mask') return [];
       const property = resolved.properties?.[key];
       if (property) return checkValue(child, property, childAt, pathParams);

@@ -1,5 +1,5 @@
 /**
- * Configure: the `Custom::PubSub` resource (ARCHITECTURE.md "Custom resources"). It makes
+ * Configure: the `Custom::PubSub` resource (docs/architecture.md "Custom resources"). It makes
  * the TTS application publish to this account's AWS IoT Core: it checks the API key's
  * rights, sets the AWS IoT pub/sub with the default integration and, with end-to-end
  * encryption, installs the KEK on the Join Server and turns on `skip_payload_crypto`.
@@ -91,7 +91,7 @@ const DEFAULT_DELETE_BUDGET_MS = 60_000;
 /** The pub/sub ID when the resource names none. */
 const DEFAULT_PUB_SUB_ID = 'aws-iot';
 
-// TTS's own rules (TTS.md "Pub/sub with the AWS IoT provider", "Conventions").
+// TTS's own rules (docs/tts.md "Pub/sub with the AWS IoT provider", "Conventions").
 const TTS_ID = /^[a-z0-9](?:-?[a-z0-9]){2,}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;

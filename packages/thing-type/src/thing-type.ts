@@ -55,7 +55,7 @@ export interface ThingTypeResourceOptions {
 /** The default of `ThingTypeResourceOptions.maxThingPages`. */
 const MAX_THING_PAGES = 20;
 
-/** The attributes the registry can search things of the type by (ARCHITECTURE.md). */
+/** The attributes the registry can search things of the type by (docs/architecture.md). */
 export const SEARCHABLE_ATTRIBUTES = ['devEUI', 'stackName'] as const;
 
 const THING_TYPE_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;

@@ -85,7 +85,7 @@ export async function handleUplink(
   }
   if (up.type === 'unsupported') {
     if (up.field === 'downlink_queue_invalidated') {
-      // TTS's AWS IoT default integration has no topic for it (TTS.md), so this arrives only
+      // TTS's AWS IoT default integration has no topic for it (docs/tts.md), so this arrives only
       // from a newer TTS. Re-encrypting the dropped downlinks is not implemented: say so.
       const dropped = (up.raw['downlink_queue_invalidated'] as { downlinks?: unknown } | null)
         ?.downlinks;

@@ -447,7 +447,7 @@ export class DeviceSimulator {
     }
   }
 
-  /** The Network Server's checks of an application-encrypted downlink (TTS.md "Downlinks"). */
+  /** The Network Server's checks of an application-encrypted downlink (docs/tts.md "Downlinks"). */
   private checkEncryptedDownlink(
     session: NetworkSession,
     downlink: ApplicationDownlinkJson,

@@ -8,7 +8,7 @@ export interface LambdaFunction {
   readonly name: string;
   /** Absolute path of the bundle (`dist/packages/uplink/index.js`). */
   readonly bundle: string;
-  /** The function's configuration (ARCHITECTURE.md "Config"); the runner adds the runtime's own variables. */
+  /** The function's configuration (docs/architecture.md "Config"); the runner adds the runtime's own variables. */
   readonly env: Readonly<Record<string, string>>;
   /** Default 30 s, as the templates configure for the traffic functions. */
   readonly timeoutMs?: number;

@@ -22,7 +22,7 @@ export interface LocalOptions {
   readonly help: boolean;
 }
 
-/** The defaults of ARCHITECTURE.md "Local stack". */
+/** The defaults of docs/architecture.md "Local stack". */
 export const DEFAULT_OPTIONS: LocalOptions = {
   host: '127.0.0.1',
   mqttPort: 1883,

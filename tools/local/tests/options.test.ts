@@ -2,7 +2,7 @@ import { OptionsError } from '../src/errors';
 import { DEFAULT_OPTIONS, parseOptions, usage } from '../src/options';
 
 describe('npm start options', () => {
-  it('defaults to the addresses and names of ARCHITECTURE.md', () => {
+  it('defaults to the addresses and names of docs/architecture.md', () => {
     expect(parseOptions([], {})).toEqual(DEFAULT_OPTIONS);
     expect(DEFAULT_OPTIONS).toMatchObject({
       mqttPort: 1883,

@@ -78,7 +78,7 @@ export function keyMaterialForms(): string[] {
 }
 
 /**
- * The Lambda environment of the stack (ARCHITECTURE.md "Config") with `moto` as its AWS
+ * The Lambda environment of the stack (docs/architecture.md "Config") with `moto` as its AWS
  * account; `overrides` win.
  */
 export function stackEnvironment(

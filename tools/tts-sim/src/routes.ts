@@ -598,7 +598,7 @@ function queueDownlinks(context: RouteContext, operation: 'push' | 'replace'): J
   return {};
 }
 
-/** What the Network Server checks of an end-to-end encrypted downlink (TTS.md "Downlinks"). */
+/** What the Network Server checks of an end-to-end encrypted downlink (docs/tts.md "Downlinks"). */
 function checkSessionCounters(
   downlink: JsonObject,
   session: { sessionKeyID: string; minFCnt: number },

@@ -19,7 +19,7 @@ describe('the route table', () => {
     }
   });
 
-  it('covers every call the integration makes (TTS.md)', () => {
+  it('covers every call the integration makes (docs/tts.md)', () => {
     const served = new Set(
       ROUTES.map((route) => `${route.method} ${route.path.replace(/\{[^}]+\}/g, '{}')}`),
     );

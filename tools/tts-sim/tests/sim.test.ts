@@ -68,7 +68,7 @@ async function createOnIdentityServer(ids: Record<string, unknown> = IDS): Promi
 }
 
 describe('end devices', () => {
-  it('registers an OTAA device on IS, JS, NS and AS with the bodies TTS.md describes', async () => {
+  it('registers an OTAA device on IS, JS, NS and AS with the bodies docs/tts.md describes', async () => {
     expect((await createOnIdentityServer()).status).toBe(200);
     const js = await call('PUT', `/js/applications/${APP}/devices/dev1`, {
       end_device: {
@@ -391,7 +391,7 @@ describe('application settings', () => {
     default: { stack_name: 'my-stack' },
   };
 
-  it('sets the AWS IoT pub/sub of TTS.md and refuses values TTS refuses', async () => {
+  it('sets the AWS IoT pub/sub of docs/tts.md and refuses values TTS refuses', async () => {
     expect((await pubsub(awsIot)).status).toBe(200);
     expect(sim.state.pubsubs.get(deviceKey(APP, 'aws-iot'))).toMatchObject({
       format: 'json',

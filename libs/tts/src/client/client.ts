@@ -23,7 +23,7 @@ export function serverAddress(baseURL: string): string {
 }
 
 /**
- * The TTS HTTP API calls the integration makes, one method per call (TTS.md). Writes send
+ * The TTS HTTP API calls the integration makes, one method per call (docs/tts.md). Writes send
  * `{<message>, field_mask: {paths}}` with only the fields they set; every route and field
  * is checked against TTS's OpenAPI description by `tests/swagger.test.ts`.
  *

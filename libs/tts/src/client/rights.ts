@@ -1,7 +1,7 @@
 import type { AuthInfo } from './types';
 
 /**
- * The application rights the integration's API key needs (TTS.md): device registration
+ * The application rights the integration's API key needs (docs/tts.md): device registration
  * with root keys, pub/sub and link settings, and traffic in both directions.
  */
 export const REQUIRED_APPLICATION_RIGHTS = [

@@ -85,7 +85,7 @@ export interface ClaimRequest {
   readonly deviceID: string;
 }
 
-/** An AWS IoT pub/sub with the default integration (TTS.md "Pub/sub with the AWS IoT provider"). */
+/** An AWS IoT pub/sub with the default integration (docs/tts.md "Pub/sub with the AWS IoT provider"). */
 export interface AwsIotPubSub {
   readonly applicationID: string;
   readonly pubSubID: string;

@@ -31,7 +31,7 @@ export interface IotDataPlaneOptions {
   ) => Promise<void>;
 }
 
-// Limits of the Device Shadow service and of Publish (AWS.md, "Device shadow").
+// Limits of the Device Shadow service and of Publish (docs/aws.md, "Device shadow").
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const SHADOW_NAME = /^[$a-zA-Z0-9:_-]{1,64}$/;
 const MAX_DOCUMENT_BYTES = 8 * 1024;

@@ -42,7 +42,7 @@ export interface IotControlPlaneOptions {
   readonly publish: (topic: string, payload: string) => Promise<void>;
 }
 
-// Limits of the AWS IoT registry (AWS.md, "Control plane").
+// Limits of the AWS IoT registry (docs/aws.md, "Control plane").
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const THING_TYPE_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const ATTRIBUTE_NAME = /^[a-zA-Z0-9_.,@/:#-]{1,128}$/;
@@ -153,7 +153,7 @@ export class IotControlPlane {
     checkAttributeCount(thingName, attributes, thingTypeName);
     const existing = this.things.get(thingName);
     if (existing) {
-      // CreateThing is idempotent only for the same configuration (AWS.md).
+      // CreateThing is idempotent only for the same configuration (docs/aws.md).
       if (
         existing.thingTypeName === thingTypeName &&
         sameAttributes(existing.attributes, attributes)
@@ -230,7 +230,7 @@ export class IotControlPlane {
 
   private async deleteThing(request: ApiRequest, thingName: string): Promise<ApiResponse> {
     const thing = this.things.get(thingName);
-    // Deleting a thing that does not exist succeeds (AWS.md).
+    // Deleting a thing that does not exist succeeds (docs/aws.md).
     if (!thing) return { status: 200, json: {} };
     const expected = request.query.get('expectedVersion');
     if (expected !== null) checkExpectedVersion(thing, Number(expected));
@@ -382,7 +382,7 @@ export class IotControlPlane {
     return thing;
   }
 
-  /** Publishes `$aws/events/thing/<name>/<operation>` in the shape of AWS.md, when enabled. */
+  /** Publishes `$aws/events/thing/<name>/<operation>` in the shape of docs/aws.md, when enabled. */
   private async publishEvent(
     operation: 'CREATED' | 'UPDATED' | 'DELETED',
     thing: LocalThing,
