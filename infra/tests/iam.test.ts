@@ -1,4 +1,5 @@
 import { relative, resolve } from 'node:path';
+import { TTS_UPSTREAM_SUBTOPICS } from '@tts-aws-iot/tts';
 
 import {
   functionProperties,
@@ -349,18 +350,7 @@ it.each(SCENARIOS)(
     const statements = statementsOf('DownlinkFunction', given);
     const tts = (sub: string) => iot(`topic/thethings/lorawan/${STACK}/${sub}`);
     const allowedToTts = ['downlink/push', 'downlink/replace'];
-    const events = [
-      'uplink',
-      'join',
-      'downlink/queued',
-      'downlink/sent',
-      'downlink/failed',
-      'downlink/ack',
-      'downlink/nack',
-      'location/solved',
-      'service/data',
-      'downlink/other',
-    ];
+    const events = [...TTS_UPSTREAM_SUBTOPICS, 'downlink/other'];
     for (const sub of allowedToTts)
       expect([sub, allows(statements, 'iot:Publish', tts(sub))]).toEqual([sub, true]);
     for (const sub of events)

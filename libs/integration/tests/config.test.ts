@@ -137,3 +137,25 @@ describe('parseDefaultFrequencyPlanID', () => {
     expect(error.message).toMatch(/DEFAULT_FREQUENCY_PLAN_ID "eu868" is invalid/);
   });
 });
+
+describe('ALLOW_PLAINTEXT_SESSION_KEYS', () => {
+  it('is off unless set to true', () => {
+    expect(parseConfig(ENV).allowPlaintextSessionKeys ?? false).toBe(false);
+    expect(
+      parseConfig({ ...ENV, ALLOW_PLAINTEXT_SESSION_KEYS: 'false' }).allowPlaintextSessionKeys ??
+        false,
+    ).toBe(false);
+    expect(
+      parseConfig({ ...ENV, ALLOW_PLAINTEXT_SESSION_KEYS: 'true' }).allowPlaintextSessionKeys,
+    ).toBe(true);
+  });
+
+  it('refuses another value, naming the variable', () => {
+    expect(() => parseConfig({ ...ENV, ALLOW_PLAINTEXT_SESSION_KEYS: 'yes' })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => parseConfig({ ...ENV, ALLOW_PLAINTEXT_SESSION_KEYS: 'yes' })).toThrow(
+      /ALLOW_PLAINTEXT_SESSION_KEYS "yes" is invalid: use true or false/,
+    );
+  });
+});
