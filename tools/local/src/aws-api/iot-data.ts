@@ -86,6 +86,18 @@ export class IotDataPlane {
     return { desired: shadow.desired, reported: shadow.reported, version: shadow.version };
   }
 
+  /** Every shadow with its version, for the local stack's data directory (src/state.ts). */
+  snapshot(): unknown {
+    return { shadows: [...this.shadows] };
+  }
+
+  /** Replaces the shadows with a {@link snapshot}'s. */
+  restore(snapshot: unknown): void {
+    this.shadows.clear();
+    for (const [id, shadow] of (snapshot as { shadows: [string, LocalShadow][] }).shadows)
+      this.shadows.set(id, shadow);
+  }
+
   private getShadow(thingName: string, name: string): ApiResponse {
     checkNames(thingName, name);
     const shadow = this.shadows.get(key(thingName, name));

@@ -134,6 +134,26 @@ export class IotControlPlane {
     return this.thingEventsEnabled;
   }
 
+  /** Everything the registry holds, for the local stack's data directory (src/state.ts). */
+  snapshot(): unknown {
+    const { things, thingTypes, thingEventsEnabled } = this;
+    return { things: [...things], thingTypes: [...thingTypes], thingEventsEnabled };
+  }
+
+  /** Replaces what the registry holds with a {@link snapshot}'s content. */
+  restore(snapshot: unknown): void {
+    const saved = snapshot as {
+      things: [string, LocalThing][];
+      thingTypes: [string, LocalThingType][];
+      thingEventsEnabled: boolean;
+    };
+    this.things.clear();
+    for (const [name, thing] of saved.things) this.things.set(name, thing);
+    this.thingTypes.clear();
+    for (const [name, type] of saved.thingTypes) this.thingTypes.set(name, type);
+    this.thingEventsEnabled = saved.thingEventsEnabled;
+  }
+
   private async createThing(request: ApiRequest, thingName: string): Promise<ApiResponse> {
     checkThingName(thingName);
     const body = jsonBody(request);

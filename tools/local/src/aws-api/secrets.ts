@@ -55,6 +55,23 @@ export class SecretsManager {
     else this.create(name, undefined, value, undefined);
   }
 
+  /** A secret's current SecretString (the local stack's own setup), without counting a read. */
+  currentSecretString(name: string): string | undefined {
+    return this.secrets.get(name)?.versions.at(-1)?.secretString;
+  }
+
+  /** Every secret with its versions, for the local stack's data directory (src/state.ts). */
+  snapshot(): unknown {
+    return { secrets: [...this.secrets] };
+  }
+
+  /** Replaces the secrets with a {@link snapshot}'s. */
+  restore(snapshot: unknown): void {
+    this.secrets.clear();
+    for (const [name, secret] of (snapshot as { secrets: [string, LocalSecret][] }).secrets)
+      this.secrets.set(name, secret);
+  }
+
   /** Handles one awsJson 1.1 request; `operation` comes from the X-Amz-Target header. */
   handle(operation: string, request: ApiRequest): ApiResponse {
     const body = jsonBody(request);
