@@ -7,5 +7,5 @@ export { DEFAULT_API_KEY, startTtsSim } from './server';
 export type { ApiKeyGrant, Fault, LoggedRequest, TtsSim, TtsSimOptions } from './server';
 export type { Schema, SwaggerDocument } from './swagger';
 export { ttsApiDocument } from './tts-api';
-export { deviceKey } from './state';
-export type { Claim, Component, DownlinkSession, SimState } from './state';
+export { deviceKey, repositoryKey } from './state';
+export type { Claim, Component, DownlinkSession, SimState, SimStateSnapshot } from './state';

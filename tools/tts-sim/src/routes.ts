@@ -8,7 +8,7 @@ import {
   type JsonObject,
   type JsonPath,
 } from './fields';
-import { deviceKey, type Component, type SimState } from './state';
+import { deviceKey, repositoryKey, type Component, type SimState } from './state';
 import type { HttpMethod } from './swagger';
 import {
   checkAES128Key,
@@ -190,6 +190,12 @@ export const ROUTES: readonly Route[] = [
     path: '/as/applications/{application_ids.application_id}/devices/{device_id}/down',
     handle: listDownlinks,
   },
+
+  ...(['uplink/decoder', 'downlink/encoder'] as const).map((direction): Route => ({
+    method: 'GET',
+    path: `/dr/applications/{application_ids.application_id}/brands/{version_ids.brand_id}/models/{version_ids.model_id}/{version_ids.firmware_version}/{version_ids.band_id}/formatters/${direction}`,
+    handle: (context) => getRepositoryFormatter(context, direction),
+  })),
 ];
 
 function authInfo({ caller }: RouteContext): JsonObject {
@@ -633,6 +639,25 @@ function listDownlinks(context: RouteContext): JsonObject {
   if (!context.state.devices.as.has(key)) throw registryNotFound();
   const downlinks = context.state.downlinkQueues.get(key) ?? [];
   return downlinks.length === 0 ? {} : { downlinks: structuredClone(downlinks) };
+}
+
+// --- Device Repository ---------------------------------------------------------------------
+
+/** A codec the test seeded in `state.repository` (see `repositoryKey`), else TTS's NotFound. */
+function getRepositoryFormatter(context: RouteContext, direction: string): JsonObject {
+  context.authorize(param(context, 'application_id'), [RIGHTS.devicesRead]);
+  const key = repositoryKey(
+    {
+      brandID: param(context, 'brand_id'),
+      modelID: param(context, 'model_id'),
+      firmwareVersion: param(context, 'firmware_version'),
+      bandID: param(context, 'band_id'),
+    },
+    direction,
+  );
+  const codec = context.state.repository.get(key);
+  if (codec === undefined) throw registryNotFound();
+  return context.mask.length === 0 ? structuredClone(codec) : selectFields(codec, context.mask);
 }
 
 function param(context: RouteContext, name: string): string {

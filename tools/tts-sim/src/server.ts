@@ -3,8 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { TtsError, validationError } from './errors';
 import { isObject, type JsonObject, type JsonPath } from './fields';
 import { ROUTES, type Route, type RouteContext } from './routes';
-import { clearState, createState, type SimState } from './state';
-import { SwaggerApi, type Operation, type Schema } from './swagger';
+import {
+  clearState,
+  createState,
+  restoreState,
+  snapshotState,
+  type SimState,
+  type SimStateSnapshot,
+} from './state';
+import { SwaggerApi, type Operation, type OperationMatch, type Schema } from './swagger';
 import { ttsApi } from './tts-api';
 import { checkEUI, checkID } from './validation';
 
@@ -75,6 +82,10 @@ export interface TtsSim {
   setLatency(ms: number): void;
   /** Clears state, request log, faults and latency. */
   reset(): void;
+  /** A copy of the state as plain data, for saving it (the local stack's data directory). */
+  snapshot(): SimStateSnapshot;
+  /** Replaces the state with a {@link snapshot}'s (the maps stay the same objects). */
+  restore(snapshot: unknown): void;
   close(): Promise<void>;
 }
 
@@ -117,6 +128,29 @@ interface PendingFault {
 export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> {
   const swagger =
     options.swaggerPath === undefined ? ttsApi() : SwaggerApi.load(options.swaggerPath);
+  const sim = new SimServer(
+    swagger,
+    routeTable(swagger),
+    apiKeyTable(options.apiKeys),
+    new Set((options.claimableJoinEUIs ?? []).map((eui) => checkEUI(eui, 'claimableJoinEUIs'))),
+  );
+  const port = await sim.listen(options.port ?? 0);
+  return {
+    url: `http://127.0.0.1:${port}${API_PREFIX}`,
+    port,
+    state: sim.state,
+    requests: sim.requests,
+    failNext: (fault) => sim.faults.add(fault),
+    setLatency: (ms) => sim.setLatency(ms),
+    reset: () => sim.reset(),
+    snapshot: () => snapshotState(sim.state),
+    restore: (snapshot) => restoreState(sim.state, snapshot),
+    close: () => sim.close(),
+  };
+}
+
+/** The served routes by `<method> <swagger template>`; each must be one of the swagger's. */
+function routeTable(swagger: SwaggerApi): Map<string, Route> {
   const routes = new Map<string, Route>();
   for (const route of ROUTES) {
     if (swagger.operation(route.method, route.path) === undefined) {
@@ -126,26 +160,93 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
     }
     routes.set(`${route.method} ${route.path}`, route);
   }
-  const apiKeys = new Map(
-    Object.entries(options.apiKeys ?? { [DEFAULT_API_KEY]: ['RIGHT_ALL'] }).map(([key, grant]) => [
+  return routes;
+}
+
+function apiKeyTable(apiKeys: TtsSimOptions['apiKeys']): Map<string, Caller> {
+  return new Map(
+    Object.entries(apiKeys ?? { [DEFAULT_API_KEY]: ['RIGHT_ALL'] }).map(([key, grant]) => [
       key,
       toCaller(key, grant),
     ]),
   );
-  const claimableJoinEUIs = new Set(
-    (options.claimableJoinEUIs ?? []).map((eui) => checkEUI(eui, 'claimableJoinEUIs')),
-  );
-  const state = createState();
-  const requests: LoggedRequest[] = [];
-  let faults: PendingFault[] = [];
-  let latencyMs = 0;
+}
 
-  const server = createServer((request, response) => {
+/** The faults waiting for the requests they match. */
+class FaultQueue {
+  private pending: PendingFault[] = [];
+
+  add(fault: Fault): void {
+    this.pending.push({
+      fault,
+      pattern: toPattern(fault.pathPattern),
+      remaining: fault.times ?? 1,
+    });
+  }
+
+  /** The first fault that matches the request, counted as used. */
+  take(method: string, path: string): Fault | undefined {
+    const pending = this.pending.find(
+      ({ fault, pattern }) =>
+        (fault.method === undefined || fault.method.toUpperCase() === method) && pattern.test(path),
+    );
+    if (pending === undefined) return undefined;
+    pending.remaining -= 1;
+    if (pending.remaining <= 0) this.pending = this.pending.filter((other) => other !== pending);
+    return pending.fault;
+  }
+
+  clear(): void {
+    this.pending = [];
+  }
+}
+
+/** The HTTP server and the request pipeline: log, fault, route, authenticate, check, handle. */
+class SimServer {
+  readonly state = createState();
+  readonly requests: LoggedRequest[] = [];
+  readonly faults = new FaultQueue();
+  private latencyMs = 0;
+  private readonly server = createServer((request, response) => {
     // A client that goes away mid-request only loses its own answer.
-    handle(request, response).catch(() => response.destroy());
+    this.handle(request, response).catch(() => response.destroy());
   });
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  constructor(
+    private readonly swagger: SwaggerApi,
+    private readonly routes: ReadonlyMap<string, Route>,
+    private readonly apiKeys: ReadonlyMap<string, Caller>,
+    private readonly claimableJoinEUIs: ReadonlySet<string>,
+  ) {}
+
+  /** Listens on 127.0.0.1 and answers the port. */
+  async listen(port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = Math.max(0, ms);
+  }
+
+  reset(): void {
+    clearState(this.state);
+    this.requests.length = 0;
+    this.faults.clear();
+    this.latencyMs = 0;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.close((error) => (error ? reject(error) : resolve()));
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://tts-sim');
     const method = request.method ?? 'GET';
     const text = await readBody(request);
@@ -158,19 +259,19 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
       body: parseJson(text),
       status: 0,
     };
-    requests.push(entry);
-    const fault = takeFault(method, entry.path);
+    this.requests.push(entry);
+    const fault = this.faults.take(method, entry.path);
     if (fault?.status === 0) {
       response.socket?.destroy();
       return;
     }
-    const { status, body } = answer(method, url, request.headers.authorization, text, fault);
-    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    const { status, body } = this.answer(method, url, request.headers.authorization, text, fault);
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     entry.status = status;
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
-  function answer(
+  private answer(
     method: string,
     url: URL,
     authorization: string | undefined,
@@ -189,21 +290,47 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
       }
       if (!url.pathname.startsWith(`${API_PREFIX}/`)) throw routeNotFound(url.pathname);
       const path = url.pathname.slice(API_PREFIX.length);
-      return { status: 200, body: dispatch(method, path, url.searchParams, authorization, text) };
+      return {
+        status: 200,
+        body: this.dispatch(method, path, url.searchParams, authorization, text),
+      };
     } catch (error) {
       const ttsError = error instanceof TtsError ? error : internalError(error);
       return { status: ttsError.status, body: ttsError.toBody() };
     }
   }
 
-  function dispatch(
+  private dispatch(
     method: string,
     path: string,
     query: URLSearchParams,
     authorization: string | undefined,
     text: string,
   ): JsonObject {
-    const match = swagger.match(method, path);
+    const { route, match } = this.route(method, path);
+    const caller = this.authenticate(authorization);
+    for (const name of query.keys()) {
+      if (!match.operation.queryParameters.has(name)) {
+        throw validationError(name, 'unknown query parameter');
+      }
+    }
+    const { body, mask } = this.checkBody(match.operation, route, text, query);
+    const context: RouteContext = {
+      params: pathParams(match.params),
+      body,
+      mask,
+      state: this.state,
+      claimableJoinEUIs: this.claimableJoinEUIs,
+      caller,
+      authorize: (applicationID, rights) => authorize(caller, applicationID, rights),
+      now: () => new Date().toISOString(),
+    };
+    return route.handle(context);
+  }
+
+  /** The served route of a request, or the error TTS answers for a path or method it lacks. */
+  private route(method: string, path: string): { route: Route; match: OperationMatch } {
+    const match = this.swagger.match(method, path);
     if (match === 'no_path') throw routeNotFound(path);
     if (match === 'no_method') {
       throw new TtsError({
@@ -214,7 +341,7 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
         attributes: { method, path },
       });
     }
-    const route = routes.get(`${method} ${match.operation.template}`);
+    const route = this.routes.get(`${method} ${match.operation.template}`);
     if (route === undefined) {
       throw new TtsError({
         status: 501,
@@ -224,34 +351,10 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
         attributes: { method, template: match.operation.template },
       });
     }
-    const caller = authenticate(authorization);
-    for (const name of query.keys()) {
-      if (!match.operation.queryParameters.has(name)) {
-        throw validationError(name, 'unknown query parameter');
-      }
-    }
-    const { body, mask } = checkBody(match.operation, route, text, query);
-    const params: Record<string, string> = {};
-    for (const [name, value] of Object.entries(match.params)) {
-      const short = name.slice(name.lastIndexOf('.') + 1);
-      params[short] = ['application_id', 'device_id', 'pub_sub_id'].includes(short)
-        ? checkID(value, name)
-        : value;
-    }
-    const context: RouteContext = {
-      params,
-      body,
-      mask,
-      state,
-      claimableJoinEUIs,
-      caller,
-      authorize: (applicationID, rights) => authorize(caller, applicationID, rights),
-      now: () => new Date().toISOString(),
-    };
-    return route.handle(context);
+    return { route, match };
   }
 
-  function checkBody(
+  private checkBody(
     operation: Operation,
     route: Route,
     text: string,
@@ -261,23 +364,11 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
     let maskPaths: string[] | undefined;
     let maskSchema: Schema | undefined;
     if (operation.body !== undefined && text.trim() !== '') {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new TtsError({
-          status: 400,
-          namespace: 'pkg/jsonpb',
-          name: 'unmarshal',
-          messageFormat: 'the body is not valid JSON',
-        });
-      }
-      if (!isObject(json)) throw validationError('body', 'expected a JSON object');
-      const { field_mask: fieldMask, ...rest } = json;
-      body = swagger.check(rest, operation.body, '', operation.pathParameters) as JsonObject;
+      const { field_mask: fieldMask, ...rest } = parseBody(text);
+      body = this.swagger.check(rest, operation.body, '', operation.pathParameters) as JsonObject;
       if (fieldMask !== undefined && route.message !== undefined) {
         maskPaths = fieldMaskPaths(fieldMask);
-        maskSchema = swagger.resolve(operation.body).properties?.[route.message];
+        maskSchema = this.swagger.resolve(operation.body).properties?.[route.message];
       } else if (fieldMask !== undefined) {
         throw validationError('field_mask', 'this request takes no field mask');
       }
@@ -290,11 +381,11 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
     const mask =
       maskPaths === undefined || maskSchema === undefined
         ? []
-        : swagger.fieldMask(maskPaths, maskSchema);
+        : this.swagger.fieldMask(maskPaths, maskSchema);
     return { body, mask };
   }
 
-  function authenticate(authorization: string | undefined): Caller {
+  private authenticate(authorization: string | undefined): Caller {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (token === undefined) {
       throw new TtsError({
@@ -304,7 +395,7 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
         messageFormat: 'no Bearer token in the Authorization header',
       });
     }
-    const caller = apiKeys.get(token);
+    const caller = this.apiKeys.get(token);
     if (caller === undefined) {
       throw new TtsError({
         status: 401,
@@ -315,48 +406,35 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
     }
     return caller;
   }
+}
 
-  function takeFault(method: string, path: string): Fault | undefined {
-    const pending = faults.find(
-      ({ fault, pattern }) =>
-        (fault.method === undefined || fault.method.toUpperCase() === method) && pattern.test(path),
-    );
-    if (pending === undefined) return undefined;
-    pending.remaining -= 1;
-    if (pending.remaining <= 0) faults = faults.filter((candidate) => candidate !== pending);
-    return pending.fault;
+/** Path parameters by the last part of their swagger name, IDs checked as TTS checks them. */
+function pathParams(matched: Readonly<Record<string, string>>): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(matched)) {
+    const short = name.slice(name.lastIndexOf('.') + 1);
+    params[short] = ['application_id', 'device_id', 'pub_sub_id'].includes(short)
+      ? checkID(value, name)
+      : value;
   }
+  return params;
+}
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  return {
-    url: `http://127.0.0.1:${port}${API_PREFIX}`,
-    port,
-    state,
-    requests,
-    failNext(fault) {
-      faults.push({ fault, pattern: toPattern(fault.pathPattern), remaining: fault.times ?? 1 });
-    },
-    setLatency(ms) {
-      latencyMs = Math.max(0, ms);
-    },
-    reset() {
-      clearState(state);
-      requests.length = 0;
-      faults = [];
-      latencyMs = 0;
-    },
-    close() {
-      return new Promise((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
-  };
+/** A request body that must be a JSON object. */
+function parseBody(text: string): JsonObject {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new TtsError({
+      status: 400,
+      namespace: 'pkg/jsonpb',
+      name: 'unmarshal',
+      messageFormat: 'the body is not valid JSON',
+    });
+  }
+  if (!isObject(json)) throw validationError('body', 'expected a JSON object');
+  return json;
 }
 
 function toCaller(key: string, grant: ApiKeyGrant): Caller {

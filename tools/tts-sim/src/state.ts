@@ -1,3 +1,4 @@
+import { TtsError } from './errors';
 import type { JsonObject } from './fields';
 
 /** The TTS components that keep an end device registry. */
@@ -43,11 +44,29 @@ export interface SimState {
   readonly downlinkQueues: Map<string, JsonObject[]>;
   /** Network Server sessions that downlinks are checked against, when set. */
   readonly sessions: Map<string, DownlinkSession>;
+  /**
+   * Device Repository codecs (`MessagePayloadDecoder`/`Encoder` JSON: `formatter`,
+   * `formatter_parameter`), keyed by {@link repositoryKey}. Tests seed them.
+   */
+  readonly repository: Map<string, JsonObject>;
 }
 
 /** The state key of a device (also of a pub/sub: `deviceKey(app, pubSubID)`). */
 export function deviceKey(applicationID: string, deviceID: string): string {
   return `${applicationID}/${deviceID}`;
+}
+
+/** The state key of a Device Repository codec: `<brand>/<model>/<firmware>/<band>/<direction>`. */
+export function repositoryKey(
+  model: {
+    readonly brandID: string;
+    readonly modelID: string;
+    readonly firmwareVersion: string;
+    readonly bandID: string;
+  },
+  direction: string,
+): string {
+  return [model.brandID, model.modelID, model.firmwareVersion, model.bandID, direction].join('/');
 }
 
 /** An empty state. */
@@ -60,6 +79,7 @@ export function createState(): SimState {
     claims: new Map(),
     downlinkQueues: new Map(),
     sessions: new Map(),
+    repository: new Map(),
   };
 }
 
@@ -73,7 +93,71 @@ export function clearState(state: SimState): void {
     state.claims,
     state.downlinkQueues,
     state.sessions,
+    state.repository,
   ]) {
     map.clear();
   }
+}
+
+/** The maps of {@link SimState} besides the device registries. */
+const STATE_MAPS = [
+  'pubsubs',
+  'links',
+  'kekSettings',
+  'claims',
+  'downlinkQueues',
+  'sessions',
+] as const;
+const COMPONENTS: readonly Component[] = ['is', 'js', 'ns', 'as'];
+
+/** The state as plain data (each map as its entries), for saving it; see {@link restoreState}. */
+export interface SimStateSnapshot {
+  readonly devices: Readonly<Record<Component, [string, JsonObject][]>>;
+  readonly maps: Readonly<Record<(typeof STATE_MAPS)[number], [string, unknown][]>>;
+}
+
+/** A copy of everything `state` holds, as plain data. */
+export function snapshotState(state: SimState): SimStateSnapshot {
+  const copy = <T>(value: T): T => structuredClone(value);
+  return {
+    devices: Object.fromEntries(
+      COMPONENTS.map((component) => [component, copy([...state.devices[component]])]),
+    ) as SimStateSnapshot['devices'],
+    maps: Object.fromEntries(
+      STATE_MAPS.map((name) => [name, copy([...(state[name] as Map<string, unknown>)])]),
+    ) as SimStateSnapshot['maps'],
+  };
+}
+
+/**
+ * Replaces what `state` holds with a {@link snapshotState} copy, keeping the map objects.
+ *
+ * @throws TtsError `invalid_snapshot` naming the part that is missing when `snapshot` is not such a copy
+ */
+export function restoreState(state: SimState, snapshot: unknown): void {
+  const saved = snapshot as Partial<SimStateSnapshot> | undefined;
+  const entries = (value: unknown, name: string): [string, unknown][] => {
+    if (!Array.isArray(value))
+      throw new TtsError({
+        status: 500,
+        namespace: 'tools/tts-sim',
+        name: 'invalid_snapshot',
+        messageFormat: 'the saved state has no `{part}`: it is not a snapshot of the TTS stand-in',
+        attributes: { part: name },
+      });
+    return value as [string, unknown][];
+  };
+  const restored = {
+    devices: COMPONENTS.map((c) => entries(saved?.devices?.[c], `devices.${c}`)),
+    maps: STATE_MAPS.map((name) => entries(saved?.maps?.[name], name)),
+  };
+  clearState(state);
+  COMPONENTS.forEach((component, i) => {
+    for (const [key, device] of restored.devices[i]!)
+      state.devices[component].set(key, device as JsonObject);
+  });
+  STATE_MAPS.forEach((name, i) => {
+    const map = state[name] as Map<string, unknown>;
+    for (const [key, value] of restored.maps[i]!) map.set(key, value);
+  });
 }
