@@ -76,3 +76,13 @@ export class TtsRegistrationError extends TtsError {
   override readonly name = 'TtsRegistrationError';
   readonly retryable = false;
 }
+
+/**
+ * A device registration that cannot proceed yet, because of work still pending elsewhere: a
+ * device of the same identifiers registered for an earlier thing of the same name
+ * (`device_of_earlier_thing`), whose deletion will remove it. Retryable.
+ */
+export class TtsRegistrationPendingError extends TtsError {
+  override readonly name = 'TtsRegistrationPendingError';
+  readonly retryable = true;
+}

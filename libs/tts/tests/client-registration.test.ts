@@ -236,6 +236,73 @@ describe('registerEndDevice with root keys', () => {
     },
   );
 
+  describe('with a registrant (the thing ID)', () => {
+    const OWN = { ...KEYS, registrant: { key: 'aws-iot-thing-id', value: 'thing-2' } };
+
+    it('writes the registrant next to the marker', async () => {
+      const tts = new FakeRegistry();
+      await registerEndDevice(tts, OWN);
+      expect(tts.components.is.get('dev1')?.attributes).toEqual({
+        'aws-iot-stack': 'stack1',
+        'aws-iot-thing-id': 'thing-2',
+      });
+    });
+
+    it('completes a marked device of the same registrant', async () => {
+      const tts = new FakeRegistry();
+      tts.components.is.set('dev1', {
+        ...MARKED,
+        attributes: { ...MARKED.attributes, 'aws-iot-thing-id': 'thing-2' },
+      });
+      await expect(registerEndDevice(tts, OWN)).resolves.toEqual({ existed: true });
+    });
+
+    it.each([
+      ['a create', KEYS],
+      ['a claim', CLAIM],
+    ])(
+      'refuses, retryably, %s for a marked device of another registrant (an earlier thing of the name): writes no root keys, undoes nothing',
+      async (_, registration) => {
+        const tts = new FakeRegistry();
+        if (registration.activation.kind === 'claim') tts.components.claims.add('dev1');
+        tts.components.is.set('dev1', {
+          ...MARKED,
+          attributes: { ...MARKED.attributes, 'aws-iot-thing-id': 'thing-1' },
+        });
+        const error = await registerEndDevice(tts, {
+          ...registration,
+          registrant: OWN.registrant,
+        }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'device_of_earlier_thing', retryable: true });
+        expect((error as Error).message).toContain('aws-iot-thing-id=thing-1');
+        expect((error as Error).message).not.toContain('01010101');
+        expect(tts.calls).not.toContain('setJoinServerDevice');
+        expect(
+          tts.calls.filter((call) => call.startsWith('delete') || call === 'unclaimEndDevice'),
+        ).toEqual([]);
+      },
+    );
+
+    it('refuses a device of another registrant met after an unanswered create attempt', async () => {
+      const tts = new FakeRegistry().failOn('createEndDevice', ownConflict('end_device_id_taken'));
+      tts.components.is.set('dev1', {
+        ...MARKED,
+        attributes: { ...MARKED.attributes, 'aws-iot-thing-id': 'thing-1' },
+      });
+      await expect(registerEndDevice(tts, OWN)).rejects.toMatchObject({
+        code: 'device_of_earlier_thing',
+      });
+      expect(tts.calls).not.toContain('setJoinServerDevice');
+      expect(tts.registered).toEqual(['is:dev1']);
+    });
+
+    it('completes a marked device without a registrant (registered before registrants were written)', async () => {
+      const tts = new FakeRegistry();
+      tts.components.is.set('dev1', MARKED);
+      await expect(registerEndDevice(tts, OWN)).resolves.toEqual({ existed: true });
+    });
+  });
+
   it('undoes its own Identity Server create that landed on an unanswered attempt when a later step fails', async () => {
     const tts = new FakeRegistry();
     tts.createEndDevice = async (device) => {

@@ -68,8 +68,12 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
     thingName = attributes['devEUI']!,
   ) {
     await account.createThing(thingName, attributes);
+    thingIds.set(thingName, (await account.thing(thingName)).thingId ?? 't');
     return thingEvent('CREATED', thingName, attributes);
   }
+
+  /** The registry ID moto gave each thing, which AWS's registry events carry. */
+  const thingIds = new Map<string, string>();
 
   function thingEvent(
     operation: 'CREATED' | 'DELETED',
@@ -83,7 +87,7 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
       timestamp: Date.now(),
       operation,
       accountId: '123456789012',
-      thingId: 't',
+      thingId: thingIds.get(thingName) ?? 't',
       thingName,
       versionNumber: 1,
       thingTypeName: 'lorawan',

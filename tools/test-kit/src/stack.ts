@@ -118,7 +118,9 @@ export interface StackAccount {
   createThing(thingName: string, attributes: Readonly<Record<string, string>>): Promise<void>;
   deleteThing(thingName: string): Promise<void>;
   /** A thing's type and attributes. */
-  thing(thingName: string): Promise<{ thingTypeName?: string; attributes: Record<string, string> }>;
+  thing(
+    thingName: string,
+  ): Promise<{ thingId?: string; thingTypeName?: string; attributes: Record<string, string> }>;
   /** A thing's `lorawan` shadow. */
   shadow(
     thingName: string,
@@ -175,7 +177,11 @@ export async function startStackAccount(
     },
     async thing(thingName) {
       const thing = await iot.send(new DescribeThingCommand({ thingName }));
-      return { thingTypeName: thing.thingTypeName, attributes: thing.attributes ?? {} };
+      return {
+        thingId: thing.thingId,
+        thingTypeName: thing.thingTypeName,
+        attributes: thing.attributes ?? {},
+      };
     },
     async shadow(thingName) {
       const { payload } = await data.send(new GetThingShadowCommand({ thingName, shadowName }));

@@ -71,6 +71,7 @@ describeWithMoto('startStackAccount (on startMoto)', () => {
       { topic: 'lorawan/X/uplink', qos: 1, payload: '{"a":1}' },
     ]);
     expect(await account.thing('0004A30B001C0530')).toEqual({
+      thingId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       thingTypeName: 'lorawan',
       attributes: { stackName: 'tts-stack' },
     });
