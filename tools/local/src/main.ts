@@ -202,6 +202,7 @@ export async function startLocalStack(
       thingTypeName: options.thingTypeName,
       infraDir: join(rootDir, 'infra'),
     });
+    api.iot.setTopicRules(topicRules, options.stackName);
     const queues = new Map<string, LocalQueue>();
     for (const { target } of topicRules) {
       if (target.kind !== 'sqs' || queues.has(target.queueName)) continue;

@@ -7,7 +7,12 @@ import {
   DescribeThingCommand,
   DescribeThingTypeCommand,
   IoTClient,
+  CreateTopicRuleCommand,
+  GetTopicRuleCommand,
+  ListThingGroupsCommand,
   ListThingsCommand,
+  ListThingTypesCommand,
+  ListTopicRulesCommand,
   UpdateEventConfigurationsCommand,
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
@@ -15,6 +20,7 @@ import {
   DeleteThingShadowCommand,
   GetThingShadowCommand,
   IoTDataPlaneClient,
+  ListNamedShadowsForThingCommand,
   PublishCommand,
   UpdateThingShadowCommand,
 } from '@aws-sdk/client-iot-data-plane';
@@ -22,10 +28,11 @@ import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { describeWithMoto, freePort, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
+import { freePort } from '@tts-aws-iot/test-kit';
 import { startAwsApi, type AwsApi } from '../src/aws-api/server';
 import { startBroker, type Broker } from '../src/broker';
 import { listen, type MqttListener } from './mqtt-listener';
@@ -258,11 +265,107 @@ describe('the IoT control plane, through @aws-sdk/client-iot', () => {
     expect(endpoint.endpointAddress).toBe('127.0.0.1');
   });
 
-  it('names the operation it does not implement', async () => {
-    const response = await fetch(`${api.url}/rules/x`, { method: 'GET' });
-    expect(response.status).toBe(404);
-    expect(response.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
-    expect(((await response.json()) as { message: string }).message).toContain('GET /rules/x');
+  it('refuses an endpoint type that does not exist', async () => {
+    expect(
+      await rejection(clients.iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Nope' }))),
+    ).toEqual({ name: 'InvalidRequestException', status: 400 });
+  });
+
+  it('lists thing types, filtered by name and in pages', async () => {
+    await clients.iot.send(new CreateThingTypeCommand({ thingTypeName: 'zz-listed' }));
+    const all = await clients.iot.send(new ListThingTypesCommand({}));
+    const names = all.thingTypes?.map((t) => t.thingTypeName) ?? [];
+    expect(names).toContain('zz-listed');
+    expect(names).toEqual([...names].sort());
+    const one = await clients.iot.send(new ListThingTypesCommand({ thingTypeName: 'zz-listed' }));
+    expect(one.thingTypes).toEqual([
+      expect.objectContaining({
+        thingTypeName: 'zz-listed',
+        thingTypeArn: 'arn:aws:iot:us-east-1:123456789012:thingtype/zz-listed',
+        thingTypeMetadata: expect.objectContaining({ deprecated: false }),
+      }),
+    ]);
+    const page = await clients.iot.send(new ListThingTypesCommand({ maxResults: 1 }));
+    expect(page.thingTypes).toHaveLength(1);
+    expect(page.nextToken).toBeDefined();
+  });
+
+  it('shows the rules it runs through ListTopicRules and GetTopicRule', async () => {
+    api.iot.setTopicRules(
+      [
+        {
+          name: 'UplinkRule',
+          sql: "SELECT * FROM 'thethings/lorawan/my-stack/#'",
+          functionName: 'uplink',
+          target: { kind: 'lambda', functionName: 'uplink' },
+        },
+        {
+          name: 'CreateDeviceRule',
+          sql: "SELECT * FROM '$aws/events/thing/+/created'",
+          functionName: 'create-device',
+          target: { kind: 'sqs', queueName: 'q', functionName: 'create-device', batchSize: 10 },
+        },
+      ],
+      'my-stack',
+    );
+    const listed = await clients.iot.send(new ListTopicRulesCommand({}));
+    expect(listed.rules?.map((r) => [r.ruleName, r.topicPattern, r.ruleDisabled])).toEqual([
+      ['my_stack_create_device', '$aws/events/thing/+/created', false],
+      ['my_stack_uplink', 'thethings/lorawan/my-stack/#', false],
+    ]);
+    const byTopic = await clients.iot.send(
+      new ListTopicRulesCommand({ topic: '$aws/events/thing/+/created' }),
+    );
+    expect(byTopic.rules?.map((r) => r.ruleName)).toEqual(['my_stack_create_device']);
+    const rule = await clients.iot.send(new GetTopicRuleCommand({ ruleName: 'my_stack_uplink' }));
+    expect(rule.ruleArn).toBe('arn:aws:iot:us-east-1:123456789012:rule/my_stack_uplink');
+    expect(rule.rule).toMatchObject({
+      sql: "SELECT * FROM 'thethings/lorawan/my-stack/#'",
+      actions: [
+        { lambda: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:uplink' } },
+      ],
+    });
+    expect(rule.rule?.createdAt).toBeInstanceOf(Date);
+    expect(
+      await rejection(clients.iot.send(new GetTopicRuleCommand({ ruleName: 'nope' }))),
+    ).toEqual({ name: 'UnauthorizedException', status: 401 });
+  });
+
+  it('answers an operation it does not implement with the AWS error shape, naming it', async () => {
+    const failure = await clients.iot.send(new ListThingGroupsCommand({})).then(
+      () => undefined,
+      (error: Error & { $metadata: { httpStatusCode: number } }) => error,
+    );
+    expect(failure?.name).toBe('UnknownOperationException');
+    expect(failure?.$metadata.httpStatusCode).toBe(404);
+    expect(failure?.message).toContain('iot ListThingGroups (GET /thing-groups)');
+    const created = await rejection(
+      clients.iot.send(
+        new CreateTopicRuleCommand({
+          ruleName: 'mine',
+          topicRulePayload: { sql: "SELECT * FROM 'a'", actions: [] },
+        }),
+      ),
+    );
+    expect(created).toEqual({ name: 'UnknownOperationException', status: 404 });
+
+    const raw = await fetch(`${api.url}/no/such/path`, { method: 'GET' });
+    expect(raw.status).toBe(404);
+    expect(raw.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+    expect(((await raw.json()) as { message: string }).message).toContain('GET /no/such/path');
+
+    const secrets = await fetch(api.url, {
+      method: 'POST',
+      headers: {
+        'x-amz-target': 'secretsmanager.RotateSecret',
+        'content-type': 'application/x-amz-json-1.1',
+      },
+      body: '{"SecretId":"x"}',
+    });
+    expect(secrets.status).toBe(400);
+    const body = (await secrets.json()) as { __type: string; message: string };
+    expect(body.__type).toBe('UnknownOperationException');
+    expect(body.message).toContain('secretsmanager RotateSecret');
   });
 });
 
@@ -371,6 +474,40 @@ describe('the IoT data plane, through @aws-sdk/client-iot-data-plane', () => {
       ),
     ).toEqual({ name: 'InvalidRequestException', status: 400 });
   });
+
+  it('lists the named shadows of a thing, without the classic or deleted ones', async () => {
+    const put = (shadowName?: string) =>
+      clients.data.send(
+        new UpdateThingShadowCommand({
+          thingName: 'named1',
+          ...(shadowName && { shadowName }),
+          payload: Buffer.from('{"state":{"reported":{"x":1}}}'),
+        }),
+      );
+    await put();
+    await put('b');
+    await put('a');
+    await put('gone');
+    await clients.data.send(
+      new DeleteThingShadowCommand({ thingName: 'named1', shadowName: 'gone' }),
+    );
+    const listed = await clients.data.send(
+      new ListNamedShadowsForThingCommand({ thingName: 'named1' }),
+    );
+    expect(listed.results).toEqual(['a', 'b']);
+    expect(listed.nextToken).toBeUndefined();
+    const page = await clients.data.send(
+      new ListNamedShadowsForThingCommand({ thingName: 'named1', pageSize: 1 }),
+    );
+    const next = await clients.data.send(
+      new ListNamedShadowsForThingCommand({
+        thingName: 'named1',
+        pageSize: 1,
+        nextToken: page.nextToken,
+      }),
+    );
+    expect([...(page.results ?? []), ...(next.results ?? [])]).toEqual(['a', 'b']);
+  });
 });
 
 describe('Secrets Manager, through @aws-sdk/client-secrets-manager', () => {
@@ -414,142 +551,117 @@ describe('Secrets Manager, through @aws-sdk/client-secrets-manager', () => {
       await rejection(clients.secrets.send(new GetSecretValueCommand({ SecretId: 'local/none' }))),
     ).toEqual({ name: 'ResourceNotFoundException', status: 400 });
   });
+
+  it('lists secrets with ListSecrets, by name prefix and in pages', async () => {
+    for (const name of ['list/a', 'list/b', 'other/c'])
+      await clients.secrets.send(
+        new CreateSecretCommand({ Name: name, SecretString: 'v', Description: `d-${name}` }),
+      );
+    const byName = await clients.secrets.send(
+      new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }] }),
+    );
+    expect(byName.SecretList?.map((s) => s.Name)).toEqual(['list/a', 'list/b']);
+    expect(byName.SecretList?.[0]).toMatchObject({
+      ARN: expect.stringMatching(
+        /^arn:aws:secretsmanager:us-east-1:123456789012:secret:list\/a-.{6}$/,
+      ),
+      Description: 'd-list/a',
+      CreatedDate: expect.any(Date),
+      SecretVersionsToStages: expect.any(Object),
+    });
+    const negated = await clients.secrets.send(
+      new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['!list/'] }] }),
+    );
+    expect(negated.SecretList?.map((s) => s.Name)).toContain('other/c');
+    expect(negated.SecretList?.map((s) => s.Name)).not.toContain('list/a');
+    const page = await clients.secrets.send(new ListSecretsCommand({ MaxResults: 1 }));
+    expect(page.SecretList).toHaveLength(1);
+    const rest = await clients.secrets.send(new ListSecretsCommand({ NextToken: page.NextToken }));
+    expect(rest.SecretList?.map((s) => s.Name)).not.toContain(page.SecretList?.[0]?.Name);
+    expect(
+      await rejection(
+        clients.secrets.send(
+          new ListSecretsCommand({ Filters: [{ Key: 'tag-key', Values: ['x'] }] }),
+        ),
+      ),
+    ).toMatchObject({ status: 400 });
+  });
 });
 
-// moto is a second, independent oracle: the same calls must give the same answers where
-// moto and AWS agree (moto is lax elsewhere: it accepts a CreateThing with another
-// configuration and does not version things).
-describeWithMoto('the local API next to moto', () => {
-  let moto: MotoServer;
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto?.stop();
+describe('injected faults', () => {
+  afterEach(() => api.faults.clear());
+
+  it('throttles at a set rate with each service’s status, and counts what it injected', async () => {
+    api.faults.setRates({ throttle: 1 });
+    expect(await rejection(clients.iot.send(new DescribeThingCommand({ thingName: 'x' })))).toEqual(
+      { name: 'ThrottlingException', status: 400 },
+    );
+    expect(
+      await rejection(clients.data.send(new GetThingShadowCommand({ thingName: 'x' }))),
+    ).toEqual({ name: 'ThrottlingException', status: 429 });
+    expect(
+      await rejection(clients.secrets.send(new GetSecretValueCommand({ SecretId: 'x' }))),
+    ).toEqual({ name: 'ThrottlingException', status: 400 });
+    expect(api.faults.injected.throttled).toBe(3);
+
+    api.faults.setRates({ serverError: 1, operations: ['Publish'] });
+    expect(
+      await rejection(
+        clients.data.send(new PublishCommand({ topic: 'a/b', payload: Buffer.from('x') })),
+      ),
+    ).toEqual({ name: 'ServiceUnavailableException', status: 503 });
+    // Other operations are spared.
+    await clients.iot.send(new DescribeEndpointCommand({}));
   });
 
-  async function script(c: Clients): Promise<unknown[]> {
-    const results: unknown[] = [];
-    const record = async (
-      call: () => Promise<unknown>,
-      pick: (value: Record<string, unknown>) => unknown,
-    ) => {
-      try {
-        results.push(pick((await call()) as Record<string, unknown>));
-      } catch (error) {
-        results.push({ error: (error as Error).name });
-      }
+  it('fails about the set share of calls, repeatably for a seed', async () => {
+    const outcomes = async () => {
+      api.faults.setRates({ throttle: 0.25, seed: 7 });
+      const results: string[] = [];
+      for (let i = 0; i < 200; i++)
+        results.push((await rejection(clients.iot.send(new DescribeEndpointCommand({})))).name);
+      return results;
     };
-    const shadow = (value: Record<string, unknown>) => {
-      const doc = shadowJson(value['payload'] as Uint8Array);
-      return { state: doc.state, version: doc.version };
-    };
-    await record(
-      () =>
-        c.iot.send(
-          new CreateThingTypeCommand({
-            thingTypeName: 'cmp',
-            thingTypeProperties: { searchableAttributes: ['devEUI'] },
-          }),
-        ),
-      (v) => v['thingTypeArn'],
-    );
-    await record(
-      () =>
-        c.iot.send(
-          new CreateThingCommand({
-            thingName: 'cmp1',
-            thingTypeName: 'cmp',
-            attributePayload: { attributes: { devEUI: 'AA' } },
-          }),
-        ),
-      (v) => v['thingArn'],
-    );
-    await record(
-      () => c.iot.send(new DescribeThingCommand({ thingName: 'cmp1' })),
-      (v) => [v['thingTypeName'], v['attributes'], v['defaultClientId']],
-    );
-    await record(
-      () => c.iot.send(new DescribeThingCommand({ thingName: 'cmp-missing' })),
-      () => 'found',
-    );
-    await record(
-      () => c.iot.send(new ListThingsCommand({ thingTypeName: 'cmp' })),
-      (v) => (v['things'] as { thingName: string }[]).map((t) => t.thingName),
-    );
-    await record(
-      () =>
-        c.data.send(
-          new UpdateThingShadowCommand({
-            thingName: 'cmp1',
-            shadowName: 'lorawan',
-            payload: Buffer.from('{"state":{"reported":{"a":1,"b":{"c":2}}}}'),
-          }),
-        ),
-      shadow,
-    );
-    await record(
-      () =>
-        c.data.send(
-          new UpdateThingShadowCommand({
-            thingName: 'cmp1',
-            shadowName: 'lorawan',
-            payload: Buffer.from('{"state":{"reported":{"b":{"c":null},"d":[1]}},"version":1}'),
-          }),
-        ),
-      (v) => shadow(v)['version'],
-    );
-    await record(
-      () =>
-        c.data.send(
-          new UpdateThingShadowCommand({
-            thingName: 'cmp1',
-            shadowName: 'lorawan',
-            payload: Buffer.from('{"state":{"reported":{"a":5}},"version":1}'),
-          }),
-        ),
-      () => 'accepted',
-    );
-    await record(
-      () => c.data.send(new GetThingShadowCommand({ thingName: 'cmp1', shadowName: 'lorawan' })),
-      shadow,
-    );
-    await record(
-      () =>
-        c.data.send(
-          new UpdateThingShadowCommand({
-            thingName: 'cmp1',
-            shadowName: 'x',
-            payload: Buffer.from('nope'),
-          }),
-        ),
-      () => 'accepted',
-    );
-    await record(
-      () => c.data.send(new GetThingShadowCommand({ thingName: 'cmp1', shadowName: 'none' })),
-      () => 'found',
-    );
-    await record(
-      () => c.secrets.send(new CreateSecretCommand({ Name: 'cmp/secret', SecretString: 's1' })),
-      (v) => v['Name'],
-    );
-    await record(
-      () => c.secrets.send(new GetSecretValueCommand({ SecretId: 'cmp/secret' })),
-      (v) => [v['SecretString'], v['VersionStages']],
-    );
-    await record(
-      () => c.secrets.send(new GetSecretValueCommand({ SecretId: 'cmp/none' })),
-      () => 'found',
-    );
-    return results;
-  }
+    const first = await outcomes();
+    const throttled = first.filter((name) => name === 'ThrottlingException').length;
+    expect(throttled).toBeGreaterThan(25);
+    expect(throttled).toBeLessThan(75);
+    expect(await outcomes()).toEqual(first);
+  });
 
-  it('gives the answers moto gives to the integration’s calls', async () => {
-    const ours = await script(clients);
-    const theirs = await script(clientsFor(moto.endpoint));
-    expect(ours).toEqual(theirs);
-    // The script is meaningful only if it exercised both outcomes.
-    expect(ours).toContainEqual({ error: 'ConflictException' });
-    expect(ours).toContainEqual({ state: { reported: { a: 1, b: {}, d: [1] } }, version: 2 });
+  it('fails the Publish calls after a thing’s shadow write: the handler’s partial work', async () => {
+    api.faults.failPublishAfterShadowUpdate(1, 3);
+    const publish = (thing: string) =>
+      rejection(
+        clients.data.send(
+          new PublishCommand({ topic: `lorawan/${thing}/uplink`, payload: Buffer.from('{}') }),
+        ),
+      );
+    // Not armed yet: no shadow was written.
+    expect(await publish('p1')).toEqual({ name: 'resolved', status: 0 });
+    await clients.data.send(
+      new UpdateThingShadowCommand({
+        thingName: 'p1',
+        shadowName: 'lorawan',
+        payload: Buffer.from('{"state":{"reported":{"fCntUp":1}}}'),
+      }),
+    );
+    expect(await publish('p2')).toEqual({ name: 'resolved', status: 0 });
+    for (let attempt = 0; attempt < 3; attempt++)
+      expect(await publish('p1')).toEqual({ name: 'ServiceUnavailableException', status: 503 });
+    expect(await publish('p1')).toEqual({ name: 'resolved', status: 0 });
+    expect(api.faults.injected.publishesFailedAfterShadowUpdate).toBe(3);
+    // The budget was one thing: another shadow write arms nothing.
+    await clients.data.send(
+      new UpdateThingShadowCommand({
+        thingName: 'p2',
+        payload: Buffer.from('{"state":{"reported":{"a":1}}}'),
+      }),
+    );
+    expect(await publish('p2')).toEqual({ name: 'resolved', status: 0 });
+  });
+
+  it('refuses a rate outside 0..1', () => {
+    expect(() => api.faults.setRates({ throttle: 2 })).toThrow(/0\.\.1/);
   });
 });

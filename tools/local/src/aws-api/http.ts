@@ -23,9 +23,21 @@ export type RouteHandler = (
 
 /** A REST route: method and a path pattern whose groups are the percent-encoded path parameters. */
 export interface Route {
+  /** The AWS operation's name, e.g. `DescribeThing`. */
+  readonly operation: string;
   readonly method: string;
   readonly pattern: RegExp;
   readonly handler: RouteHandler;
+}
+
+/** A route of `operation`: `method` on paths that `pattern` matches. */
+export function route(
+  operation: string,
+  method: string,
+  pattern: RegExp,
+  handler: RouteHandler,
+): Route {
+  return { operation, method, pattern, handler };
 }
 
 /** Finds the route for a request; path parameters are percent-decoded. */
@@ -76,4 +88,57 @@ export function optionalString(body: Record<string, unknown>, field: string): st
 /** Whether a value is a plain JSON object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** One page of a list operation and the token of the next one. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken: string | undefined;
+}
+
+/**
+ * Pages a sorted list as the list operations do: `sizeParam` (e.g. `maxResults`) items from
+ * the offset that `nextToken` carries; `max` is the operation's limit of the page size.
+ */
+export function pageOf<T>(
+  items: readonly T[],
+  request: { size: unknown; nextToken: unknown },
+  limits: { sizeParam: string; defaultSize: number; max: number },
+): Page<T> {
+  const size =
+    request.size === undefined || request.size === null ? limits.defaultSize : Number(request.size);
+  if (!Number.isInteger(size) || size < 1 || size > limits.max)
+    throw invalidRequest(`${limits.sizeParam} must be an integer 1..${limits.max}.`);
+  const start = decodeToken(request.nextToken);
+  const end = start + size;
+  return {
+    items: items.slice(start, end),
+    nextToken: end < items.length ? Buffer.from(String(end)).toString('base64url') : undefined,
+  };
+}
+
+function decodeToken(token: unknown): number {
+  if (token === undefined || token === null || token === '') return 0;
+  const offset =
+    typeof token === 'string' ? Number(Buffer.from(token, 'base64url').toString()) : NaN;
+  if (!Number.isInteger(offset) || offset < 0)
+    throw invalidRequest('nextToken is invalid: pass the token of the previous page unchanged.');
+  return offset;
+}
+
+/** REST-JSON and awsJson timestamps travel as epoch seconds. */
+export function epochSeconds(date: Date | string | number): number {
+  // A restored snapshot may hold the date as its JSON string.
+  return new Date(date).getTime() / 1000;
+}
+
+/** The page parameters of a REST list operation (`maxResults`, or `pageSize`, and `nextToken`). */
+export function listQuery(
+  request: ApiRequest,
+  sizeParam = 'maxResults',
+): { size: unknown; nextToken: unknown } {
+  return {
+    size: request.query.get(sizeParam) ?? undefined,
+    nextToken: request.query.get('nextToken') ?? undefined,
+  };
 }

@@ -3,7 +3,10 @@ import { AwsServiceError } from '../errors';
 import {
   invalidRequest,
   isObject,
+  listQuery,
   notFound,
+  pageOf,
+  route,
   type ApiRequest,
   type ApiResponse,
   type Route,
@@ -38,6 +41,7 @@ const MAX_DOCUMENT_BYTES = 8 * 1024;
 const MAX_DEPTH = 6;
 const MAX_CLIENT_TOKEN_BYTES = 64;
 const MAX_PUBLISH_BYTES = 128 * 1024;
+const NAMED_SHADOW_LIMITS = { sizeParam: 'pageSize', defaultSize: 25, max: 100 };
 
 /**
  * The AWS IoT data plane (REST, as `@aws-sdk/client-iot-data-plane` sends it): named and
@@ -52,27 +56,21 @@ export class IotDataPlane {
 
   constructor(private readonly options: IotDataPlaneOptions) {
     const shadowPath = /^\/things\/([^/]+)\/shadow$/;
+    const namedShadows = /^\/api\/things\/shadow\/ListNamedShadowsForThing\/([^/]+)$/;
     this.routes = [
-      {
-        method: 'GET',
-        pattern: shadowPath,
-        handler: (r, [thing]) => this.getShadow(thing!, shadowName(r)),
-      },
-      {
-        method: 'POST',
-        pattern: shadowPath,
-        handler: (r, [thing]) => this.updateShadow(r, thing!, shadowName(r)),
-      },
-      {
-        method: 'DELETE',
-        pattern: shadowPath,
-        handler: (r, [thing]) => this.deleteShadow(thing!, shadowName(r)),
-      },
-      {
-        method: 'POST',
-        pattern: /^\/topics\/(.+)$/,
-        handler: (r, [topic]) => this.publish(r, topic!),
-      },
+      route('GetThingShadow', 'GET', shadowPath, (r, [thing]) =>
+        this.getShadow(thing!, shadowName(r)),
+      ),
+      route('UpdateThingShadow', 'POST', shadowPath, (r, [thing]) =>
+        this.updateShadow(r, thing!, shadowName(r)),
+      ),
+      route('DeleteThingShadow', 'DELETE', shadowPath, (r, [thing]) =>
+        this.deleteShadow(thing!, shadowName(r)),
+      ),
+      route('ListNamedShadowsForThing', 'GET', namedShadows, (r, [thing]) =>
+        this.listNamedShadows(r, thing!),
+      ),
+      route('Publish', 'POST', /^\/topics\/(.+)$/, (r, [topic]) => this.publish(r, topic!)),
     ];
   }
 
@@ -196,6 +194,24 @@ export class IotDataPlane {
       });
     }
     return { status: 200, json: accepted };
+  }
+
+  private listNamedShadows(request: ApiRequest, thingName: string): ApiResponse {
+    checkNames(thingName, '');
+    const prefix = key(thingName, '');
+    const names = [...this.shadows]
+      .filter(([id, shadow]) => shadow.exists && id.startsWith(prefix) && id !== prefix)
+      .map(([id]) => id.slice(prefix.length))
+      .sort();
+    const page = pageOf(names, listQuery(request, 'pageSize'), NAMED_SHADOW_LIMITS);
+    return {
+      status: 200,
+      json: {
+        results: page.items,
+        nextToken: page.nextToken,
+        timestamp: Math.floor(Date.now() / 1000),
+      },
+    };
   }
 
   private async deleteShadow(thingName: string, name: string): Promise<ApiResponse> {

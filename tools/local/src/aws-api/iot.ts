@@ -6,10 +6,16 @@ import {
   jsonBody,
   notFound,
   optionalString,
+  listQuery,
+  pageOf,
+  route,
+  epochSeconds,
   type ApiRequest,
   type ApiResponse,
   type Route,
 } from './http';
+import type { TopicRule } from '../rules';
+import { TopicRules } from './topic-rules';
 
 /** A thing in the local registry. */
 export interface LocalThing {
@@ -50,7 +56,8 @@ const ATTRIBUTE_VALUE = /^[a-zA-Z0-9_.,@/:#=[\]-]{0,800}$/;
 const MAX_ATTRIBUTES_WITH_TYPE = 50;
 const MAX_ATTRIBUTES_WITHOUT_TYPE = 3;
 const MAX_SEARCHABLE_ATTRIBUTES = 3;
-const DEFAULT_PAGE_SIZE = 50;
+const LIST_LIMITS = { sizeParam: 'maxResults', defaultSize: 50, max: 250 };
+const ENDPOINT_TYPES = ['iot:Data', 'iot:Data-ATS', 'iot:CredentialProvider', 'iot:Jobs'];
 
 /**
  * The subset of the AWS IoT control plane (REST-JSON, as `@aws-sdk/client-iot` sends it) that
@@ -60,65 +67,39 @@ const DEFAULT_PAGE_SIZE = 50;
  */
 export class IotControlPlane {
   readonly routes: readonly Route[];
+  private readonly topicRules: TopicRules;
   private readonly things = new Map<string, LocalThing>();
   private readonly thingTypes = new Map<string, LocalThingType>();
   /** Registry events are off until UpdateEventConfigurations turns them on, as in a fresh account. */
   private thingEventsEnabled = false;
 
   constructor(private readonly options: IotControlPlaneOptions) {
+    const thing = /^\/things\/([^/]+)$/;
+    const type = /^\/thing-types\/([^/]+)$/;
+    const events = /^\/event-configurations$/;
+    this.topicRules = new TopicRules(options);
     this.routes = [
-      {
-        method: 'POST',
-        pattern: /^\/things\/([^/]+)$/,
-        handler: (r, [name]) => this.createThing(r, name!),
-      },
-      {
-        method: 'GET',
-        pattern: /^\/things\/([^/]+)$/,
-        handler: (_r, [name]) => this.describeThing(name!),
-      },
-      {
-        method: 'PATCH',
-        pattern: /^\/things\/([^/]+)$/,
-        handler: (r, [name]) => this.updateThing(r, name!),
-      },
-      {
-        method: 'DELETE',
-        pattern: /^\/things\/([^/]+)$/,
-        handler: (r, [name]) => this.deleteThing(r, name!),
-      },
-      { method: 'GET', pattern: /^\/things\/?$/, handler: (r) => this.listThings(r) },
-      {
-        method: 'POST',
-        pattern: /^\/thing-types\/([^/]+)$/,
-        handler: (r, [name]) => this.createThingType(r, name!),
-      },
-      {
-        method: 'GET',
-        pattern: /^\/thing-types\/([^/]+)$/,
-        handler: (_r, [name]) => this.describeThingType(name!),
-      },
-      {
-        method: 'POST',
-        pattern: /^\/thing-types\/([^/]+)\/deprecate$/,
-        handler: (r, [name]) => this.deprecateThingType(r, name!),
-      },
-      {
-        method: 'PATCH',
-        pattern: /^\/event-configurations$/,
-        handler: (r) => this.updateEventConfigurations(r),
-      },
-      {
-        method: 'GET',
-        pattern: /^\/event-configurations$/,
-        handler: () => this.describeEventConfigurations(),
-      },
-      {
-        method: 'GET',
-        pattern: /^\/endpoint$/,
-        handler: () => ({ status: 200, json: { endpointAddress: this.options.endpointAddress } }),
-      },
+      route('CreateThing', 'POST', thing, (r, [name]) => this.createThing(r, name!)),
+      route('DescribeThing', 'GET', thing, (_r, [name]) => this.describeThing(name!)),
+      route('UpdateThing', 'PATCH', thing, (r, [name]) => this.updateThing(r, name!)),
+      route('DeleteThing', 'DELETE', thing, (r, [name]) => this.deleteThing(r, name!)),
+      route('ListThings', 'GET', /^\/things\/?$/, (r) => this.listThings(r)),
+      route('CreateThingType', 'POST', type, (r, [name]) => this.createThingType(r, name!)),
+      route('DescribeThingType', 'GET', type, (_r, [name]) => this.describeThingType(name!)),
+      route('ListThingTypes', 'GET', /^\/thing-types\/?$/, (r) => this.listThingTypes(r)),
+      route('DeprecateThingType', 'POST', /^\/thing-types\/([^/]+)\/deprecate$/, (r, [name]) =>
+        this.deprecateThingType(r, name!),
+      ),
+      route('UpdateEventConfigurations', 'PATCH', events, (r) => this.updateEventConfigurations(r)),
+      route('DescribeEventConfigurations', 'GET', events, () => this.describeEventConfigurations()),
+      route('DescribeEndpoint', 'GET', /^\/endpoint$/, (r) => this.describeEndpoint(r)),
+      ...this.topicRules.routes,
     ];
+  }
+
+  /** The topic rules that ListTopicRules and GetTopicRule show (the local stack sets them). */
+  setTopicRules(rules: readonly TopicRule[], stackName: string): void {
+    this.topicRules.set(rules, stackName);
   }
 
   /** The registry's things (for the guide and tests). */
@@ -265,10 +246,6 @@ export class IotControlPlane {
     const attributeValue = query.get('attributeValue');
     const thingTypeName = query.get('thingTypeName');
     const usePrefix = query.get('usePrefixAttributeValue') === 'true';
-    const maxResults = Number(query.get('maxResults') ?? DEFAULT_PAGE_SIZE);
-    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 250)
-      throw invalidRequest('maxResults must be 1..250.');
-    const start = decodeToken(query.get('nextToken'));
     const matching = [...this.things.values()]
       .filter((thing) => thingTypeName === null || thing.thingTypeName === thingTypeName)
       .filter((thing) => {
@@ -279,20 +256,31 @@ export class IotControlPlane {
         return usePrefix ? value.startsWith(attributeValue) : value === attributeValue;
       })
       .sort((a, b) => a.thingName.localeCompare(b.thingName));
-    const page = matching.slice(start, start + maxResults);
-    const next = start + maxResults < matching.length ? encodeToken(start + maxResults) : undefined;
+    const page = pageOf(matching, listQuery(request), LIST_LIMITS);
     return {
       status: 200,
       json: {
-        things: page.map((thing) => ({
+        things: page.items.map((thing) => ({
           thingName: thing.thingName,
           thingTypeName: thing.thingTypeName,
           thingArn: thing.thingArn,
           attributes: thing.attributes,
           version: thing.version,
         })),
-        nextToken: next,
+        nextToken: page.nextToken,
       },
+    };
+  }
+
+  private listThingTypes(request: ApiRequest): ApiResponse {
+    const name = request.query.get('thingTypeName');
+    const matching = [...this.thingTypes.values()]
+      .filter((type) => name === null || type.thingTypeName === name)
+      .sort((a, b) => a.thingTypeName.localeCompare(b.thingTypeName));
+    const page = pageOf(matching, listQuery(request), LIST_LIMITS);
+    return {
+      status: 200,
+      json: { thingTypes: page.items.map(thingTypeDescription), nextToken: page.nextToken },
     };
   }
 
@@ -346,23 +334,7 @@ export class IotControlPlane {
   private describeThingType(thingTypeName: string): ApiResponse {
     const type = this.thingTypes.get(thingTypeName);
     if (!type) throw notFound(`Thing type ${thingTypeName} does not exist.`);
-    return {
-      status: 200,
-      json: {
-        thingTypeName: type.thingTypeName,
-        thingTypeId: type.thingTypeId,
-        thingTypeArn: type.thingTypeArn,
-        thingTypeProperties: {
-          thingTypeDescription: type.description,
-          searchableAttributes: type.searchableAttributes,
-        },
-        thingTypeMetadata: {
-          deprecated: type.deprecated,
-          deprecationDate: type.deprecationDate && epochSeconds(type.deprecationDate),
-          creationDate: epochSeconds(type.creationDate),
-        },
-      },
-    };
+    return { status: 200, json: thingTypeDescription(type) };
   }
 
   private deprecateThingType(request: ApiRequest, thingTypeName: string): ApiResponse {
@@ -394,6 +366,16 @@ export class IotControlPlane {
       status: 200,
       json: { eventConfigurations: { THING: { Enabled: this.thingEventsEnabled } } },
     };
+  }
+
+  /** Every endpoint type answers the broker's host: it is all of IoT Core here. */
+  private describeEndpoint(request: ApiRequest): ApiResponse {
+    const endpointType = request.query.get('endpointType') ?? 'iot:Data';
+    if (!ENDPOINT_TYPES.includes(endpointType))
+      throw invalidRequest(
+        `endpointType ${JSON.stringify(endpointType)} is invalid: use one of ${ENDPOINT_TYPES.join(', ')}.`,
+      );
+    return { status: 200, json: { endpointAddress: this.options.endpointAddress } };
   }
 
   private requireThing(thingName: string): LocalThing {
@@ -509,19 +491,20 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
-/** REST-JSON timestamps travel as epoch seconds. */
-function epochSeconds(date: Date): number {
-  return date.getTime() / 1000;
-}
-
-function encodeToken(offset: number): string {
-  return Buffer.from(String(offset)).toString('base64url');
-}
-
-function decodeToken(token: string | null): number {
-  if (token === null) return 0;
-  const offset = Number(Buffer.from(token, 'base64url').toString());
-  if (!Number.isInteger(offset) || offset < 0)
-    throw invalidRequest('nextToken is invalid: pass the token of the previous page unchanged.');
-  return offset;
+/** DescribeThingType's answer, and one item of ListThingTypes. */
+function thingTypeDescription(type: LocalThingType): Record<string, unknown> {
+  return {
+    thingTypeName: type.thingTypeName,
+    thingTypeId: type.thingTypeId,
+    thingTypeArn: type.thingTypeArn,
+    thingTypeProperties: {
+      thingTypeDescription: type.description,
+      searchableAttributes: type.searchableAttributes,
+    },
+    thingTypeMetadata: {
+      deprecated: type.deprecated,
+      deprecationDate: type.deprecationDate && epochSeconds(type.deprecationDate),
+      creationDate: epochSeconds(type.creationDate),
+    },
+  };
 }

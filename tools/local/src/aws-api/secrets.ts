@@ -3,7 +3,9 @@ import { AwsServiceError } from '../errors';
 import {
   invalidRequest,
   jsonBody,
+  epochSeconds,
   optionalString,
+  pageOf,
   type ApiRequest,
   type ApiResponse,
 } from './http';
@@ -31,6 +33,10 @@ export interface SecretsManagerOptions {
 }
 
 const SECRET_NAME = /^[a-zA-Z0-9/_+=.@-]{1,512}$/;
+const LIST_LIMITS = { sizeParam: 'MaxResults', defaultSize: 100, max: 100 };
+const FILTER_KEYS = ['name', 'description', 'all'];
+
+type Json = Record<string, unknown>;
 
 /**
  * The Secrets Manager subset the integration and the local stack use (awsJson 1.1,
@@ -72,28 +78,64 @@ export class SecretsManager {
       this.secrets.set(name, secret);
   }
 
-  /** Handles one awsJson 1.1 request; `operation` comes from the X-Amz-Target header. */
-  handle(operation: string, request: ApiRequest): ApiResponse {
-    const body = jsonBody(request);
-    switch (operation) {
-      case 'CreateSecret':
-        return this.createSecret(body);
-      case 'PutSecretValue':
-        return this.putSecretValue(body);
-      case 'GetSecretValue':
-        return this.getSecretValue(body);
-      case 'DescribeSecret':
-        return this.describeSecret(body);
-      default:
-        throw new AwsServiceError(
-          'UnknownOperationException',
-          400,
-          `The local Secrets Manager does not implement ${operation}; it serves CreateSecret, PutSecretValue, GetSecretValue and DescribeSecret.`,
-        );
-    }
+  /** The operations served, by the name X-Amz-Target gives (`secretsmanager.<Operation>`). */
+  get operations(): readonly string[] {
+    return Object.keys(this.handlers);
   }
 
-  private createSecret(body: Record<string, unknown>): ApiResponse {
+  /** Handles one awsJson 1.1 request; `operation` comes from the X-Amz-Target header. */
+  handle(operation: string, request: ApiRequest): ApiResponse {
+    const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
+    if (!handler)
+      throw new AwsServiceError(
+        'UnknownOperationException',
+        400,
+        `The local AWS API does not implement secretsmanager ${operation}; it serves ${this.operations.join(', ')}.`,
+      );
+    return handler(jsonBody(request));
+  }
+
+  private readonly handlers: Readonly<Record<string, (body: Json) => ApiResponse>> = {
+    CreateSecret: (body) => this.createSecret(body),
+    PutSecretValue: (body) => this.putSecretValue(body),
+    GetSecretValue: (body) => this.getSecretValue(body),
+    DescribeSecret: (body) => this.describeSecret(body),
+    ListSecrets: (body) => this.listSecrets(body),
+  };
+
+  private listSecrets(body: Json): ApiResponse {
+    const filters = readFilters(body['Filters']);
+    const matching = [...this.secrets.values()]
+      .filter((secret) => filters.every((filter) => filter(secret)))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const page = pageOf(
+      matching,
+      { size: body['MaxResults'], nextToken: body['NextToken'] },
+      LIST_LIMITS,
+    );
+    return {
+      status: 200,
+      json: {
+        SecretList: page.items.map((secret) => ({
+          ...this.summary(secret),
+          SecretVersionsToStages: versionsToStages(secret),
+        })),
+        NextToken: page.nextToken,
+      },
+    };
+  }
+
+  private summary(secret: LocalSecret): Json {
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      Description: secret.description,
+      CreatedDate: epochSeconds(secret.createdDate),
+      LastChangedDate: epochSeconds(secret.lastChangedDate),
+    };
+  }
+
+  private createSecret(body: Json): ApiResponse {
     const name = optionalString(body, 'Name');
     if (name === undefined || !SECRET_NAME.test(name))
       throw invalidRequest('Name is missing or invalid: use 1-512 of a-z A-Z 0-9 / _ + = . @ -.');
@@ -116,7 +158,7 @@ export class SecretsManager {
     };
   }
 
-  private putSecretValue(body: Record<string, unknown>): ApiResponse {
+  private putSecretValue(body: Json): ApiResponse {
     const secret = this.find(body);
     const { secretString, secretBinary } = readValue(body);
     const version = this.addVersion(secret, secretString, secretBinary);
@@ -131,7 +173,7 @@ export class SecretsManager {
     };
   }
 
-  private getSecretValue(body: Record<string, unknown>): ApiResponse {
+  private getSecretValue(body: Json): ApiResponse {
     const secret = this.find(body);
     this.reads.set(secret.name, (this.reads.get(secret.name) ?? 0) + 1);
     const versionId = optionalString(body, 'VersionId');
@@ -157,22 +199,11 @@ export class SecretsManager {
     };
   }
 
-  private describeSecret(body: Record<string, unknown>): ApiResponse {
+  private describeSecret(body: Json): ApiResponse {
     const secret = this.find(body);
     return {
       status: 200,
-      json: {
-        ARN: secret.arn,
-        Name: secret.name,
-        Description: secret.description,
-        CreatedDate: epochSeconds(secret.createdDate),
-        LastChangedDate: epochSeconds(secret.lastChangedDate),
-        VersionIdsToStages: Object.fromEntries(
-          secret.versions
-            .map((version, index) => [version.versionId, stagesOf(secret, index)] as const)
-            .filter(([, stages]) => stages.length > 0),
-        ),
-      },
+      json: { ...this.summary(secret), VersionIdsToStages: versionsToStages(secret) },
     };
   }
 
@@ -216,7 +247,7 @@ export class SecretsManager {
   }
 
   /** Finds a secret by name or ARN (`SecretId`). */
-  private find(body: Record<string, unknown>): LocalSecret {
+  private find(body: Json): LocalSecret {
     const id = optionalString(body, 'SecretId');
     if (id === undefined) throw invalidRequest('SecretId is missing.');
     const secret = this.secrets.get(id) ?? [...this.secrets.values()].find((s) => s.arn === id);
@@ -225,7 +256,7 @@ export class SecretsManager {
   }
 }
 
-function readValue(body: Record<string, unknown>): {
+function readValue(body: Json): {
   secretString: string | undefined;
   secretBinary: string | undefined;
 } {
@@ -253,6 +284,43 @@ function notFoundSecret(message: string): AwsServiceError {
   return new AwsServiceError('ResourceNotFoundException', 400, message);
 }
 
-function epochSeconds(date: Date): number {
-  return date.getTime() / 1000;
+/** Each version that has a stage, with its stages. */
+function versionsToStages(secret: LocalSecret): Record<string, string[]> {
+  return Object.fromEntries(
+    secret.versions
+      .map((version, index) => [version.versionId, stagesOf(secret, index)] as const)
+      .filter(([, stages]) => stages.length > 0),
+  );
+}
+
+/**
+ * ListSecrets' `Filters`: `name` and `description` match by prefix (a leading `!` negates),
+ * `all` matches either; every filter must match.
+ */
+function readFilters(value: unknown): ((secret: LocalSecret) => boolean)[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalidRequest('Filters must be a list of {Key, Values}.');
+  return value.map((filter: unknown, index) => {
+    const { Key: key, Values: values } = (filter ?? {}) as { Key?: unknown; Values?: unknown };
+    if (
+      !FILTER_KEYS.includes(key as string) ||
+      !Array.isArray(values) ||
+      !values.every((v) => typeof v === 'string')
+    )
+      throw invalidRequest(
+        `Filters[${index}] is invalid: give {"Key": one of ${FILTER_KEYS.join(', ')}, "Values": [strings]}; this local API filters by ${FILTER_KEYS.join(', ')} only.`,
+      );
+    const fields = (secret: LocalSecret) =>
+      key === 'name'
+        ? [secret.name]
+        : key === 'description'
+          ? [secret.description ?? '']
+          : [secret.name, secret.description ?? ''];
+    return (secret: LocalSecret) =>
+      (values as string[]).some((v) =>
+        v.startsWith('!')
+          ? !fields(secret).some((f) => f.startsWith(v.slice(1)))
+          : fields(secret).some((f) => f.startsWith(v)),
+      );
+  });
 }
