@@ -6,7 +6,7 @@
  */
 import { unwrapKey, unwrapKeyWithPadding, type KekRing } from '@tts-aws-iot/keywrap';
 import { parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from '@tts-aws-iot/lorawan';
-import type { MacVersion, PhyVersion } from '@tts-aws-iot/tts';
+import type { EndDeviceVersionIDs, MacVersion, PhyVersion } from '@tts-aws-iot/tts';
 import { FREQUENCY_PLAN_ID, type ThingNameScheme } from './config';
 import { InputError } from './errors';
 import { thingNameFor } from './thing-name';
@@ -24,6 +24,12 @@ export const DEVICE_ATTRIBUTES = {
   appKey: 'appKey',
   nwkKey: 'nwkKey',
   claimAuthenticationCode: 'claimAuthenticationCode',
+  /** The Device Repository model (`version_ids`): brand, model, firmware, hardware, band. */
+  brandID: 'brandID',
+  modelID: 'modelID',
+  firmwareVersion: 'firmwareVersion',
+  hardwareVersion: 'hardwareVersion',
+  bandID: 'bandID',
   /** `true` on a thing whose device was claimed: deleting it releases the claim. */
   claimed: 'claimed',
   /**
@@ -121,6 +127,23 @@ const DEVICE_ID_MAX = 36;
 /** The Device Claiming Server's authentication codes (uppercase letters and digits). */
 const CLAIM_AUTHENTICATION_CODE = /^[A-Z0-9]{1,32}$/;
 
+/** The attributes of a Device Repository model (`version_ids`). */
+const MODEL_ATTRIBUTES = [
+  DEVICE_ATTRIBUTES.brandID,
+  DEVICE_ATTRIBUTES.modelID,
+  DEVICE_ATTRIBUTES.firmwareVersion,
+  DEVICE_ATTRIBUTES.hardwareVersion,
+  DEVICE_ATTRIBUTES.bandID,
+] as const;
+/** Device Repository brand and model IDs: like TTS IDs, with underscores allowed too. */
+const REPOSITORY_ID = /^[a-z0-9](?:[-_]?[a-z0-9]){2,}$/;
+/** TTS's limit for `firmware_version` and `hardware_version`. */
+const MAX_VERSION_LENGTH = 32;
+/** TTS band IDs: `EU_863_870`, `AS_923_2`, `ISM_2400`, `CN_470_510_20_A`. */
+const BAND_ID = /^[A-Z]{2,3}(?:_[0-9A-Z]+){1,4}$/;
+/** The Device Repository's region keys (`EU863-870`, `AS923-2`), which TTS maps to band IDs. */
+const REPOSITORY_BAND = /^([A-Z]{2,3})([0-9]{3,4})(?:-([0-9]{3}))?(?:-([0-9]))?$/;
+
 /** The LoRaWAN versions a claimed device is registered with when its thing names none. */
 const CLAIM_DEFAULT_LORAWAN_VERSION = '1.0.3';
 /** For a claimed device without `regionalParametersVersion`: the latest that goes with its LoRaWAN version. */
@@ -154,6 +177,11 @@ interface RadioSettings {
   readonly lorawanVersion: MacVersion;
   readonly lorawanPhyVersion: PhyVersion;
   readonly frequencyPlanID: string;
+  /**
+   * The Device Repository model, from `brandID`, `modelID`, `firmwareVersion`,
+   * `hardwareVersion` (optional) and `bandID`: TTS then formats payloads with its codec.
+   */
+  readonly versionIDs?: EndDeviceVersionIDs;
 }
 
 /** A device to create in TTS with its root keys (OTAA on the cluster's Join Server). */
@@ -217,6 +245,7 @@ export function parseOtaaDeviceAttributes(
     );
   }
   const deviceID = check.deviceID(devEUI, context);
+  const versionIDs = check.versionIDs();
   check.throwIfProblems(context.thingName);
   return {
     kind: 'create',
@@ -224,6 +253,7 @@ export function parseOtaaDeviceAttributes(
     devEUI: devEUI!,
     joinEUI: joinEUI!,
     ...radio!,
+    ...(versionIDs ? { versionIDs } : {}),
     appKey: appKey!,
     ...(nwkKey ? { nwkKey } : {}),
   };
@@ -253,6 +283,7 @@ export function parseClaimDeviceAttributes(
     );
   }
   const deviceID = check.deviceID(devEUI, context);
+  const versionIDs = check.versionIDs();
   check.throwIfProblems(context.thingName);
   return {
     kind: 'claim',
@@ -260,6 +291,7 @@ export function parseClaimDeviceAttributes(
     devEUI: devEUI!,
     joinEUI: joinEUI!,
     ...radio!,
+    ...(versionIDs ? { versionIDs } : {}),
     authenticationCode: code,
   };
 }
@@ -529,6 +561,76 @@ class AttributeCheck {
       );
       return undefined;
     }
+  }
+
+  /**
+   * The Device Repository model, when any of its attributes is set: then `brandID`,
+   * `modelID`, `firmwareVersion` and `bandID` are all required (`hardwareVersion` is
+   * optional: the repository does not resolve codecs by it).
+   */
+  versionIDs(): EndDeviceVersionIDs | undefined {
+    const value = (name: string): string | undefined => {
+      const text = this.attributes[name];
+      return present(text) ? text : undefined;
+    };
+    const names = MODEL_ATTRIBUTES.filter((name) => value(name) !== undefined);
+    if (names.length === 0) return undefined;
+    const problems = this.#problems.length;
+    const id = (name: string, what: string): string => {
+      const text = value(name);
+      if (text === undefined)
+        this.problem(
+          `${name} is missing: a Device Repository device (${list(names)} set) needs ${what}`,
+        );
+      else if (!REPOSITORY_ID.test(text) || text.length > DEVICE_ID_MAX)
+        this.problem(
+          `${name} ${JSON.stringify(text)} is invalid: use the Device Repository's ${what}, 3 to 36 lowercase letters and digits with single hyphens or underscores between them`,
+        );
+      return text ?? '';
+    };
+    const version = (name: string, what: string, required: boolean): string | undefined => {
+      const text = value(name);
+      if (text === undefined && required)
+        this.problem(
+          `${name} is missing: a Device Repository device (${list(names)} set) needs ${what}`,
+        );
+      else if (text !== undefined && text.length > MAX_VERSION_LENGTH)
+        this.problem(
+          `${name} is invalid: use the Device Repository's ${what}, at most ${MAX_VERSION_LENGTH} characters (got ${text.length})`,
+        );
+      return text;
+    };
+    const brandID = id(DEVICE_ATTRIBUTES.brandID, 'brand ID (e.g. the-things-products)');
+    const modelID = id(DEVICE_ATTRIBUTES.modelID, 'model ID (e.g. the-things-uno)');
+    const firmwareVersion = version(DEVICE_ATTRIBUTES.firmwareVersion, 'firmware version', true);
+    const hardwareVersion = version(DEVICE_ATTRIBUTES.hardwareVersion, 'hardware version', false);
+    const bandID = this.#bandID(value(DEVICE_ATTRIBUTES.bandID), names);
+    if (this.#problems.length > problems) return undefined;
+    return {
+      brandID,
+      modelID,
+      firmwareVersion: firmwareVersion!,
+      ...(hardwareVersion === undefined ? {} : { hardwareVersion }),
+      bandID: bandID!,
+    };
+  }
+
+  /** A TTS band ID (`EU_863_870`), also given as the repository writes it (`EU863-870`). */
+  #bandID(text: string | undefined, names: readonly string[]): string | undefined {
+    const name = DEVICE_ATTRIBUTES.bandID;
+    if (text === undefined) {
+      this.problem(
+        `${name} is missing: a Device Repository device (${list(names)} set) needs the band, a TTS band ID such as EU_863_870 or US_902_928`,
+      );
+      return undefined;
+    }
+    if (BAND_ID.test(text)) return text;
+    const repository = REPOSITORY_BAND.exec(text);
+    if (repository) return repository.slice(1).filter(Boolean).join('_');
+    this.problem(
+      `${name} ${JSON.stringify(text)} is invalid: use a TTS band ID such as EU_863_870, US_902_928 or AS_923_2 (or the repository's EU863-870)`,
+    );
+    return undefined;
   }
 
   /**

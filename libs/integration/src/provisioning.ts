@@ -483,6 +483,7 @@ function endDeviceRegistration(
     lorawanVersion: spec.lorawanVersion,
     lorawanPhyVersion: spec.lorawanPhyVersion,
     frequencyPlanID: spec.frequencyPlanID,
+    ...(spec.versionIDs ? { versionIDs: spec.versionIDs } : {}),
     marker: stackMarker(config.stackName),
   };
 }

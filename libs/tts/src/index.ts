@@ -49,15 +49,21 @@ export type { FetchFunction, TtsHttpOptions, TtsRequest } from './client/http';
 export { missingRights, REQUIRED_APPLICATION_RIGHTS } from './client/rights';
 export type {
   ApplicationServerDevice,
+  ApplicationServerFormatters,
   AuthInfo,
   AwsIotPubSub,
   ClaimRequest,
   EndDeviceIDs,
+  EndDeviceVersionIDs,
   IdentityServerDevice,
   JoinServerDevice,
   MacVersion,
+  MessagePayloadFormatters,
   NetworkServerDevice,
   OtaaDeviceIDs,
+  PayloadFormatter,
+  PayloadFormatterType,
   PhyVersion,
   RegisteredEndDevice,
+  RepositoryCodecDirection,
 } from './client/types';

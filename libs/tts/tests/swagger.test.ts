@@ -247,6 +247,13 @@ const IDS = {
   devEUI: '0004A30B001C0530',
   joinEUI: '70B3D57ED0000000',
 };
+const MODEL = {
+  brandID: 'example',
+  modelID: 'windsensor',
+  firmwareVersion: '1.0',
+  hardwareVersion: '1.0',
+  bandID: 'EU_863_870',
+};
 
 /** Every client method with arguments that exercise all of its fields, and the answer fields it reads. */
 const CALLS: Record<
@@ -269,6 +276,7 @@ const CALLS: Record<
         joinServerAddress: 'tts.example',
         networkServerAddress: 'tts.example',
         applicationServerAddress: 'tts.example',
+        versionIDs: MODEL,
       }),
   },
   getEndDevice: {
@@ -294,11 +302,42 @@ const CALLS: Record<
         lorawanVersion: 'MAC_V1_1',
         lorawanPhyVersion: 'RP002_V1_0_4',
         frequencyPlanID: 'EU_863_870_TTN',
+        versionIDs: MODEL,
       }),
   },
   deleteNetworkServerDevice: { call: (tts) => tts.deleteNetworkServerDevice(IDS) },
   setApplicationServerDevice: {
-    call: (tts) => tts.setApplicationServerDevice({ ids: IDS, skipPayloadCryptoOverride: true }),
+    call: (tts) =>
+      tts.setApplicationServerDevice({
+        ids: IDS,
+        skipPayloadCryptoOverride: true,
+        versionIDs: MODEL,
+      }),
+  },
+  getApplicationServerFormatters: {
+    call: (tts) => tts.getApplicationServerFormatters(IDS),
+    reads: [
+      'formatters.up_formatter',
+      'formatters.up_formatter_parameter',
+      'formatters.down_formatter',
+      'formatters.down_formatter_parameter',
+      'version_ids.brand_id',
+      'version_ids.model_id',
+      'version_ids.firmware_version',
+      'version_ids.hardware_version',
+      'version_ids.band_id',
+    ],
+  },
+  getApplicationDefaultFormatters: {
+    call: (tts) => tts.getApplicationDefaultFormatters('app1'),
+    reads: ['default_formatters.up_formatter', 'default_formatters.down_formatter_parameter'],
+  },
+  getRepositoryFormatter: {
+    call: async (tts) => {
+      await tts.getRepositoryFormatter('app1', MODEL, 'uplink/decoder');
+      await tts.getRepositoryFormatter('app1', MODEL, 'downlink/encoder');
+    },
+    reads: ['formatter', 'formatter_parameter'],
   },
   deleteApplicationServerDevice: { call: (tts) => tts.deleteApplicationServerDevice(IDS) },
   claimEndDevice: {

@@ -2,15 +2,21 @@ import { TtsApiError } from '../errors';
 import { apiPath, TtsHttp, type TtsHttpOptions } from './http';
 import type {
   ApplicationServerDevice,
+  ApplicationServerFormatters,
   AuthInfo,
   AwsIotPubSub,
   ClaimRequest,
   EndDeviceIDs,
+  EndDeviceVersionIDs,
   IdentityServerDevice,
   JoinServerDevice,
+  MessagePayloadFormatters,
   NetworkServerDevice,
   OtaaDeviceIDs,
+  PayloadFormatter,
+  PayloadFormatterType,
   RegisteredEndDevice,
+  RepositoryCodecDirection,
 } from './types';
 
 /**
@@ -70,6 +76,7 @@ export class TtsClient {
           ...(device.attributes && Object.keys(device.attributes).length > 0
             ? { attributes: { ...device.attributes } }
             : {}),
+          ...(device.versionIDs ? { version_ids: versionIDs(device.versionIDs) } : {}),
         },
       },
     });
@@ -154,6 +161,7 @@ export class TtsClient {
           lorawan_version: device.lorawanVersion,
           lorawan_phy_version: device.lorawanPhyVersion,
           frequency_plan_id: device.frequencyPlanID,
+          ...(device.versionIDs ? { version_ids: versionIDs(device.versionIDs) } : {}),
         },
         field_mask: {
           paths: [
@@ -163,6 +171,7 @@ export class TtsClient {
             'lorawan_version',
             'lorawan_phy_version',
             'frequency_plan_id',
+            ...(device.versionIDs ? ['version_ids'] : []),
           ],
         },
       },
@@ -177,6 +186,7 @@ export class TtsClient {
   /** Registers the device on the Application Server (create or update). */
   async setApplicationServerDevice(device: ApplicationServerDevice): Promise<void> {
     const override = device.skipPayloadCryptoOverride;
+    const model = device.versionIDs;
     await this.http.request({
       method: 'PUT',
       path: apiPath`/as/applications/${device.ids.applicationID}/devices/${device.ids.deviceID}`,
@@ -184,16 +194,83 @@ export class TtsClient {
         end_device: {
           ids: deviceIDs(device.ids),
           ...(override === undefined ? {} : { skip_payload_crypto_override: override }),
+          // As the TTS Console registers a Device Repository device: its codecs both ways.
+          ...(model
+            ? {
+                version_ids: versionIDs(model),
+                formatters: {
+                  up_formatter: 'FORMATTER_REPOSITORY',
+                  down_formatter: 'FORMATTER_REPOSITORY',
+                },
+              }
+            : {}),
         },
         field_mask: {
           paths: [
             'ids.dev_eui',
             'ids.join_eui',
             ...(override === undefined ? [] : ['skip_payload_crypto_override']),
+            ...(model ? ['version_ids', 'formatters'] : []),
           ],
         },
       },
     });
+  }
+
+  /**
+   * The device's formatters and Device Repository model on the Application Server, or
+   * `undefined` when the AS does not have the device.
+   */
+  async getApplicationServerFormatters(
+    ids: EndDeviceIDs,
+  ): Promise<ApplicationServerFormatters | undefined> {
+    const answer = await getOrUndefined(
+      this.http,
+      apiPath`/as/applications/${ids.applicationID}/devices/${ids.deviceID}`,
+      { field_mask: 'formatters,version_ids' },
+    );
+    if (answer === undefined) return undefined;
+    return {
+      formatters: formattersAt(answer, 'formatters'),
+      versionIDs: versionIDsAt(answer, 'version_ids'),
+    };
+  }
+
+  /**
+   * The application's default formatters (`default_formatters` of the AS link), or
+   * `undefined` when it has none, or no link.
+   */
+  async getApplicationDefaultFormatters(
+    applicationID: string,
+  ): Promise<MessagePayloadFormatters | undefined> {
+    const answer = await getOrUndefined(
+      this.http,
+      apiPath`/as/applications/${applicationID}/link`,
+      {
+        field_mask: 'default_formatters',
+      },
+    );
+    return answer === undefined ? undefined : formattersAt(answer, 'default_formatters');
+  }
+
+  /**
+   * The Device Repository's codec of a model for one direction (as the AS resolves
+   * `FORMATTER_REPOSITORY`), or `undefined` when the repository has none for that model.
+   */
+  async getRepositoryFormatter(
+    applicationID: string,
+    model: EndDeviceVersionIDs,
+    direction: RepositoryCodecDirection,
+  ): Promise<PayloadFormatter | undefined> {
+    const { brandID, modelID, firmwareVersion, bandID } = model;
+    const base = apiPath`/dr/applications/${applicationID}/brands/${brandID}/models/${modelID}/${firmwareVersion}/${bandID}`;
+    const answer = await getOrUndefined(this.http, `${base}/formatters/${direction}`, {
+      ...(model.hardwareVersion ? { 'version_ids.hardware_version': model.hardwareVersion } : {}),
+      field_mask: 'formatter,formatter_parameter',
+    });
+    return answer === undefined
+      ? undefined
+      : formatterAt(answer, 'formatter', 'formatter_parameter');
   }
 
   /** Removes the device from the Application Server. */
@@ -340,6 +417,20 @@ export class TtsClient {
   }
 }
 
+/** A GET's answer, or `undefined` when TTS answers NotFound. */
+async function getOrUndefined(
+  http: TtsHttp,
+  path: string,
+  query: Record<string, string>,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await http.request<Record<string, unknown>>({ method: 'GET', path, query });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Whether `error` is TTS saying that the entity does not exist. */
 function isNotFound(error: unknown): boolean {
   return error instanceof TtsApiError && error.status === 404;
@@ -351,6 +442,72 @@ function deviceIDs(ids: OtaaDeviceIDs): Record<string, unknown> {
     application_ids: { application_id: ids.applicationID },
     dev_eui: ids.devEUI.toUpperCase(),
     join_eui: ids.joinEUI.toUpperCase(),
+  };
+}
+
+function versionIDs(model: EndDeviceVersionIDs): Record<string, string> {
+  return {
+    brand_id: model.brandID,
+    model_id: model.modelID,
+    firmware_version: model.firmwareVersion,
+    ...(model.hardwareVersion ? { hardware_version: model.hardwareVersion } : {}),
+    band_id: model.bandID,
+  };
+}
+
+const FORMATTER_TYPES: ReadonlySet<string> = new Set<PayloadFormatterType>([
+  'FORMATTER_NONE',
+  'FORMATTER_REPOSITORY',
+  'FORMATTER_GRPC_SERVICE',
+  'FORMATTER_JAVASCRIPT',
+  'FORMATTER_CAYENNELPP',
+]);
+
+/** One formatter of an answer; TTS omits the zero value `FORMATTER_NONE` and empty parameters. */
+function formatterAt(
+  value: Record<string, unknown>,
+  typeKey: string,
+  parameterKey: string,
+): PayloadFormatter {
+  const type = value[typeKey];
+  const parameter = value[parameterKey];
+  return {
+    formatter:
+      typeof type === 'string' && FORMATTER_TYPES.has(type)
+        ? (type as PayloadFormatterType)
+        : 'FORMATTER_NONE',
+    parameter: typeof parameter === 'string' ? parameter : '',
+  };
+}
+
+/** `MessagePayloadFormatters` at `key`, or `undefined` when the answer has none. */
+function formattersAt(
+  value: Record<string, unknown>,
+  key: string,
+): MessagePayloadFormatters | undefined {
+  const formatters = objectAt(value, key);
+  if (!formatters) return undefined;
+  return {
+    up: formatterAt(formatters, 'up_formatter', 'up_formatter_parameter'),
+    down: formatterAt(formatters, 'down_formatter', 'down_formatter_parameter'),
+  };
+}
+
+function versionIDsAt(
+  value: Record<string, unknown>,
+  key: string,
+): EndDeviceVersionIDs | undefined {
+  const ids = objectAt(value, key);
+  const brandID = stringAt(ids, 'brand_id');
+  const modelID = stringAt(ids, 'model_id');
+  if (!ids || !brandID || !modelID) return undefined;
+  const hardwareVersion = stringAt(ids, 'hardware_version');
+  return {
+    brandID,
+    modelID,
+    firmwareVersion: stringAt(ids, 'firmware_version') ?? '',
+    ...(hardwareVersion ? { hardwareVersion } : {}),
+    bandID: stringAt(ids, 'band_id') ?? '',
   };
 }
 

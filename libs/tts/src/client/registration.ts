@@ -1,6 +1,12 @@
 import { TtsApiError, TtsRegistrationError } from '../errors';
 import type { TtsClient } from './client';
-import type { MacVersion, OtaaDeviceIDs, PhyVersion, RegisteredEndDevice } from './types';
+import type {
+  EndDeviceVersionIDs,
+  MacVersion,
+  OtaaDeviceIDs,
+  PhyVersion,
+  RegisteredEndDevice,
+} from './types';
 
 /**
  * The Identity Server attribute that marks a device as registered by one integration: its
@@ -54,6 +60,11 @@ export interface EndDeviceRegistration {
   readonly lorawanVersion: MacVersion;
   readonly lorawanPhyVersion: PhyVersion;
   readonly frequencyPlanID: string;
+  /**
+   * The Device Repository model (`version_ids`): registered on IS, NS and AS, and on the AS
+   * with `FORMATTER_REPOSITORY` both ways, so that the repository's codec formats payloads.
+   */
+  readonly versionIDs?: EndDeviceVersionIDs;
   /**
    * Written into the Identity Server registration's `attributes`. A device that exists
    * already is taken for an earlier run of this registration only when it carries it.
@@ -133,6 +144,7 @@ export async function registerEndDevice(
             ...(activation.kind === 'keys' ? { joinServerAddress: address } : {}),
             networkServerAddress: address,
             applicationServerAddress: address,
+            ...(registration.versionIDs ? { versionIDs: registration.versionIDs } : {}),
             attributes: { [registration.marker.key]: registration.marker.value },
           });
         } catch (error) {
@@ -168,12 +180,17 @@ export async function registerEndDevice(
           lorawanVersion: registration.lorawanVersion,
           lorawanPhyVersion: registration.lorawanPhyVersion,
           frequencyPlanID: registration.frequencyPlanID,
+          ...(registration.versionIDs ? { versionIDs: registration.versionIDs } : {}),
         }),
     );
     await step(
       'Application Server',
       () => tts.deleteApplicationServerDevice(ids),
-      () => tts.setApplicationServerDevice({ ids }),
+      () =>
+        tts.setApplicationServerDevice({
+          ids,
+          ...(registration.versionIDs ? { versionIDs: registration.versionIDs } : {}),
+        }),
     );
   } catch (error) {
     for (const { step, run } of undo.reverse()) {

@@ -43,6 +43,8 @@ export interface IdentityServerDevice {
    * most 36 characters). The integration marks the devices it registers here.
    */
   readonly attributes?: Readonly<Record<string, string>>;
+  /** The Device Repository model of the device (`version_ids`). */
+  readonly versionIDs?: EndDeviceVersionIDs;
 }
 
 /** A device as the Identity Server has it: its identifiers and its `attributes`. */
@@ -66,6 +68,8 @@ export interface NetworkServerDevice {
   readonly lorawanVersion: MacVersion;
   readonly lorawanPhyVersion: PhyVersion;
   readonly frequencyPlanID: string;
+  /** The Device Repository model of the device (`version_ids`). */
+  readonly versionIDs?: EndDeviceVersionIDs;
 }
 
 /** The Application Server registration. */
@@ -73,7 +77,56 @@ export interface ApplicationServerDevice {
   readonly ids: OtaaDeviceIDs;
   /** Overrides the application's `skip_payload_crypto` for this device when set. */
   readonly skipPayloadCryptoOverride?: boolean;
+  /**
+   * The Device Repository model of the device (`version_ids`); with it the device's
+   * `formatters` are set to `FORMATTER_REPOSITORY` both ways.
+   */
+  readonly versionIDs?: EndDeviceVersionIDs;
 }
+
+/**
+ * A Device Repository model with version information (`EndDeviceVersionIdentifiers`). The
+ * repository resolves codecs by brand, model, firmware version and band; TTS does not use
+ * the hardware version for that.
+ */
+export interface EndDeviceVersionIDs {
+  readonly brandID: string;
+  readonly modelID: string;
+  readonly firmwareVersion: string;
+  readonly hardwareVersion?: string;
+  /** A TTS band ID, e.g. `EU_863_870`. */
+  readonly bandID: string;
+}
+
+/** TTS's payload formatter types (the `PayloadFormatter` enum). */
+export type PayloadFormatterType =
+  | 'FORMATTER_NONE'
+  | 'FORMATTER_REPOSITORY'
+  | 'FORMATTER_GRPC_SERVICE'
+  | 'FORMATTER_JAVASCRIPT'
+  | 'FORMATTER_CAYENNELPP';
+
+/** One direction's formatter: its type and parameter (the script for `FORMATTER_JAVASCRIPT`). */
+export interface PayloadFormatter {
+  readonly formatter: PayloadFormatterType;
+  readonly parameter: string;
+}
+
+/** `MessagePayloadFormatters`: the uplink and downlink formatters of a device or application. */
+export interface MessagePayloadFormatters {
+  readonly up: PayloadFormatter;
+  readonly down: PayloadFormatter;
+}
+
+/** The Application Server's formatter settings of a device (`GET /as/…/devices/{id}`). */
+export interface ApplicationServerFormatters {
+  /** The device's own formatters; `undefined` when it has none (the application's apply). */
+  readonly formatters: MessagePayloadFormatters | undefined;
+  readonly versionIDs: EndDeviceVersionIDs | undefined;
+}
+
+/** The Device Repository's codec for one direction of a model. */
+export type RepositoryCodecDirection = 'uplink/decoder' | 'downlink/encoder';
 
 /** A claim on the Device Claiming Server: the device's proof of ownership and where it goes. */
 export interface ClaimRequest {
