@@ -8,10 +8,11 @@ const depConstraints = [
   { sourceTag: 'scope:lorawan', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:keywrap', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:lambda-kit', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:formatters', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:tts', onlyDependOnLibsWithTags: ['scope:keywrap'] },
   {
     sourceTag: 'scope:integration',
-    onlyDependOnLibsWithTags: ['scope:lorawan', 'scope:keywrap', 'scope:tts'],
+    onlyDependOnLibsWithTags: ['scope:lorawan', 'scope:keywrap', 'scope:tts', 'scope:formatters'],
   },
   {
     sourceTag: 'scope:aws',
