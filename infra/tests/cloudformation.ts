@@ -384,3 +384,11 @@ export function wildcardResources(template: Template): WildcardResource[] {
   });
   return found;
 }
+
+/** Whether CloudFormation would accept `value` for the parameter (pattern, values, length). */
+export function accepts(parameter: ParameterJson, value: string): boolean {
+  if (parameter.AllowedValues && !parameter.AllowedValues.map(String).includes(value)) return false;
+  if (parameter.AllowedPattern && !new RegExp(parameter.AllowedPattern).test(value)) return false;
+  const { MaxLength } = parameter as { MaxLength?: number };
+  return MaxLength === undefined || value.length <= MaxLength;
+}

@@ -26,6 +26,7 @@ export const FUNCTIONS = {
   DownlinkFunction: { group: 'traffic', package: 'downlink', logName: 'HandleDownlink' },
   CreateDeviceFunction: { group: 'registry', package: 'create-device', logName: 'CreateThing' },
   ClaimFunction: { group: 'registry', package: 'claim', logName: 'ClaimThing' },
+  VersionCheckFunction: { group: 'setup', package: 'version-check', logName: 'CheckVersion' },
 } as const satisfies Record<string, { group: Group; package: string; logName: string }>;
 
 export type FunctionId = keyof typeof FUNCTIONS;
@@ -40,6 +41,8 @@ export const TTS_ACCOUNT = '210987654321';
 export const KEK_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${STACK}/kek-AbCdEf`;
 export const API_KEY_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${STACK}/api-key-GhIjKl`;
 export const IOT_DATA_ENDPOINT = `a1b2c3d4e5f6g7-ats.iot.${REGION}.amazonaws.com`;
+export const RELEASE_MANIFEST_URL =
+  'https://releases.example.com/tts-aws-iot/release-manifest.json';
 export const KMS_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
 /** Values for every parameter without a default, as a user (or the root stack) would give them. */
@@ -47,9 +50,11 @@ export const PARAMETERS: Readonly<Record<string, string>> = {
   StackName: STACK,
   ClusterAddress: 'eu1.cloud.thethings.industries',
   ApplicationID: 'my-app',
-  ApplicationApiKey:
+  ApplicationAPIKey:
     'NNSXS.ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLM.ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOPQRST',
   PrincipalAccountID: TTS_ACCOUNT,
+  // CheckVersion (Enabled by default) needs a manifest to read.
+  ReleaseManifestURL: RELEASE_MANIFEST_URL,
   KekSecretArn: KEK_SECRET_ARN,
   ApiKeySecretArn: API_KEY_SECRET_ARN,
   IotDataEndpoint: IOT_DATA_ENDPOINT,
@@ -79,7 +84,7 @@ export function scenario(overrides: Readonly<Record<string, string>> = {}): Scen
 export const SCENARIOS: readonly { readonly name: string; readonly scenario: Scenario }[] = (
   ['DevEUI', 'DeviceID'] as const
 ).flatMap((ThingNameScheme) =>
-  (['true', 'false'] as const).map((EnableEndToEndEncryption) => ({
+  (['Enabled', 'Disabled'] as const).map((EnableEndToEndEncryption) => ({
     name: `${ThingNameScheme} names, E2E ${EnableEndToEndEncryption}`,
     scenario: scenario({ ThingNameScheme, EnableEndToEndEncryption }),
   })),

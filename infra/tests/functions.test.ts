@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { parseConfig } from '@tts-aws-iot/integration';
@@ -10,6 +10,7 @@ import {
   FUNCTION_IDS,
   GROUPS,
   REGION,
+  RELEASE_MANIFEST_URL,
   REPOSITORY,
   ROOT,
   SCENARIOS,
@@ -53,6 +54,14 @@ function asynchronouslyInvoked(): Set<string> {
       if (resource.Type.startsWith('Custom::'))
         invoked.add(referencedId(resource.Properties!['ServiceToken'])!);
     }
+    // EventBridge schedules invoke asynchronously too.
+    for (const id of resourcesOfType(template.json, 'AWS::Serverless::Function')) {
+      const events = (functionProperties(template.json, id)['Events'] ?? {}) as Record<
+        string,
+        { Type: string }
+      >;
+      if (Object.values(events).some((event) => event.Type === 'Schedule')) invoked.add(id);
+    }
   }
   return invoked;
 }
@@ -81,7 +90,7 @@ function queueConsumers(): Set<string> {
   return consumers;
 }
 
-it('every function is invoked by an IoT rule, as a custom resource, or from the queue an IoT rule fills', () => {
+it('every function is invoked by an IoT rule, as a custom resource, on a schedule, or from the queue an IoT rule fills', () => {
   expect([...asynchronouslyInvoked(), ...queueConsumers()].sort()).toEqual(
     [...FUNCTION_IDS].sort(),
   );
@@ -90,6 +99,7 @@ it('every function is invoked by an IoT rule, as a custom resource, or from the 
 
 describe.each(FUNCTION_IDS)('%s', (id) => {
   const { group, package: packageName, logName } = FUNCTIONS[id];
+  // CheckVersion exists only with CheckVersion=Enabled and a ReleaseManifestURL (the sample's).
   const template = GROUPS[group];
 
   it('runs on nodejs24.x on arm64, traced with X-Ray', () => {
@@ -210,7 +220,11 @@ describe.each(CUSTOM_RESOURCES)('%s', (id) => {
   });
 });
 
-describe.each(FUNCTION_IDS.filter((id) => !CUSTOM_RESOURCES.includes(id)))('%s', (id) => {
+const TRAFFIC_AND_REGISTRY = FUNCTION_IDS.filter(
+  (id) => !CUSTOM_RESOURCES.includes(id) && id !== 'VersionCheckFunction',
+);
+
+describe.each(TRAFFIC_AND_REGISTRY)('%s', (id) => {
   it.each(SCENARIOS)(
     "gets an environment that the integration's parseConfig accepts, with $name",
     ({ scenario: given }) => {
@@ -221,7 +235,7 @@ describe.each(FUNCTION_IDS.filter((id) => !CUSTOM_RESOURCES.includes(id)))('%s',
         thingNameScheme: given.parameters['ThingNameScheme'],
         applicationID: 'my-app',
         clusterURL: 'https://eu1.cloud.thethings.industries/api/v3',
-        e2eEnabled: given.parameters['EnableEndToEndEncryption'] === 'true',
+        e2eEnabled: given.parameters['EnableEndToEndEncryption'] === 'Enabled',
         iotDataEndpoint: 'https://a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
       });
     },
@@ -266,4 +280,57 @@ describe('parameters with safe defaults', () => {
       expect(passed[parameter]).toBe('Enabled');
     },
   );
+});
+
+describe('VersionCheckFunction (CheckVersion)', () => {
+  const setup = GROUPS.setup;
+
+  it('runs every hour with the release manifest URL and the version the template belongs to', () => {
+    const raw = functionProperties(setup.json, 'VersionCheckFunction');
+    expect(raw['Events']).toEqual({
+      Hourly: { Type: 'Schedule', Properties: { Schedule: 'rate(1 hour)' } },
+    });
+    const version = (
+      JSON.parse(readFileSync(join(REPOSITORY, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+    expect(environment('VersionCheckFunction')).toMatchObject({
+      RELEASE_MANIFEST_URL: RELEASE_MANIFEST_URL,
+      CURRENT_VERSION: version,
+    });
+  });
+
+  it.each([
+    ['Enabled', RELEASE_MANIFEST_URL, true],
+    ['Disabled', RELEASE_MANIFEST_URL, false],
+    ['Enabled', '', false],
+  ])(
+    'with CheckVersion=%s and ReleaseManifestURL %j, exists: %s (with its role, log group and alarm)',
+    (CheckVersion, ReleaseManifestURL, exists) => {
+      const conditions = evaluator(
+        setup,
+        scenario({ CheckVersion, ReleaseManifestURL }),
+      ).conditions;
+      for (const id of [
+        'VersionCheckFunction',
+        'VersionCheckRole',
+        'VersionCheckLogGroup',
+        'NewerReleaseAlarm',
+      ]) {
+        const condition = (setup.json.Resources[id] as { Condition?: string }).Condition;
+        expect({ id, exists: conditions[condition!] }).toEqual({ id, exists });
+      }
+    },
+  );
+
+  it('raises its alarm when NewerReleaseAvailable, of this stack, is above 0', () => {
+    expect(properties(setup, 'NewerReleaseAlarm')).toMatchObject({
+      Namespace: 'TtsAwsIot',
+      MetricName: 'NewerReleaseAvailable',
+      Dimensions: [{ Name: 'service', Value: STACK }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
 });

@@ -102,6 +102,8 @@ const CALLS: Record<FunctionId, (e2e: boolean) => string[]> = {
     'iot:Publish',
     'secretsmanager:GetSecretValue',
   ],
+  // It fetches the release manifest over HTTPS and publishes its metric in its log.
+  VersionCheckFunction: () => [],
 };
 
 /** Actions whose API has no resource-level permissions: the only ones allowed on "*". */
@@ -183,7 +185,7 @@ describe.each(FUNCTION_IDS)("%s's role", (id) => {
   it.each(SCENARIOS)(
     'allows exactly the actions the function calls ($name)',
     ({ scenario: given }) => {
-      const e2e = given.parameters['EnableEndToEndEncryption'] === 'true';
+      const e2e = given.parameters['EnableEndToEndEncryption'] === 'Enabled';
       expect(actionsOf(statementsOf(id, given))).toEqual(
         [...new Set([...CALLS[id](e2e), ...runtimeActions(id)])].sort(),
       );
@@ -200,7 +202,7 @@ describe.each(FUNCTION_IDS)("%s's role", (id) => {
     'reads the KEK only with end-to-end encryption, and the API key only where TTS is called ($name)',
     ({ scenario: given }) => {
       const statements = statementsOf(id, given);
-      const e2e = given.parameters['EnableEndToEndEncryption'] === 'true';
+      const e2e = given.parameters['EnableEndToEndEncryption'] === 'Enabled';
       // The registry functions unwrap root keys and claim codes given wrapped in attributes.
       const readsKek =
         e2e &&
@@ -302,6 +304,15 @@ const ACCESS: Record<
   }),
   CreateDeviceFunction: (T, F) => registryAccess(T, F),
   ClaimFunction: (T, F) => registryAccess(T, F),
+  VersionCheckFunction: (T) => ({
+    allowed: [],
+    denied: [
+      ['secretsmanager:GetSecretValue', KEK_SECRET_ARN],
+      ['secretsmanager:GetSecretValue', API_KEY_SECRET_ARN],
+      ['iot:Publish', iot(`topic/lorawan/${T}/uplink`)],
+      ['iot:DescribeThing', iot(`thing/${T}`)],
+    ],
+  }),
 };
 
 function registryAccess(T: string, F: string): { allowed: Access[]; denied: Access[] } {

@@ -81,12 +81,12 @@ describe('the KEK secret on uninstall', () => {
 });
 
 describe('the API key secret', () => {
-  it('is named <stack>/api-key and holds the NoEcho ApplicationApiKey parameter', () => {
+  it('is named <stack>/api-key and holds the NoEcho ApplicationAPIKey parameter', () => {
     expect(properties(setup, 'ApiKeySecret')).toMatchObject({
       Name: `${STACK}/api-key`,
-      SecretString: PARAMETERS['ApplicationApiKey'],
+      SecretString: PARAMETERS['ApplicationAPIKey'],
     });
-    expect(setup.json.Parameters?.['ApplicationApiKey']?.NoEcho).toBe(true);
+    expect(setup.json.Parameters?.['ApplicationAPIKey']?.NoEcho).toBe(true);
   });
 });
 
@@ -99,10 +99,15 @@ describe('the custom resources', () => {
     });
   });
 
-  it.each(['true', 'false'])(
-    'configure the pub/sub with the properties docs/architecture.md lists (E2E %s)',
-    (e2e) => {
-      expect(properties(setup, 'PubSub', scenario({ EnableEndToEndEncryption: e2e }))).toEqual({
+  it.each([
+    ['Enabled', 'true'],
+    ['Disabled', 'false'],
+  ])(
+    'configure the pub/sub with the properties docs/architecture.md lists (E2E %s: %s)',
+    (parameter, e2e) => {
+      expect(
+        properties(setup, 'PubSub', scenario({ EnableEndToEndEncryption: parameter })),
+      ).toEqual({
         ServiceToken: '<PubSubFunction.Arn>',
         ApplicationID: 'my-app',
         ClusterAddress: 'eu1.cloud.thethings.industries',

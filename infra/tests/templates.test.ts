@@ -1,21 +1,22 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
-import { resourcesOfType, type ParameterJson, type Template } from './cloudformation';
-import { ALL_TEMPLATES, GROUPS, ROOT, SCENARIOS, evaluator, type Group } from './fixtures';
+import { accepts, resourcesOfType, type ParameterJson, type Template } from './cloudformation';
+import { ALL_TEMPLATES, GROUPS, ROOT, SCENARIOS, STACK, evaluator, type Group } from './fixtures';
 
 const name = (template: Template): string => relative(resolve(__dirname, '..'), template.path);
 
-/** The parameters of the existing integration (docs/architecture.md "Names fixed by the anchor"). */
+/** The parameters The Things Stack's documented templates name (docs/architecture.md, "Names"). */
 const ANCHOR_PARAMETERS = [
   'ThingTypeName',
   'ThingNameScheme',
   'ThingShadowMetrics',
   'ClusterAddress',
   'ApplicationID',
-  'ApplicationApiKey',
+  'ApplicationAPIKey',
   'EnableEndToEndEncryption',
   'PrincipalAccountID',
+  'CheckVersion',
 ];
 
 describe('the root template', () => {
@@ -74,54 +75,73 @@ describe('the root template', () => {
     expect(count).toBeGreaterThan(0);
   });
 
-  it("outputs the region's default frequency plan, the role, the secrets and the IoT data endpoint", () => {
+  it("outputs the region's default frequency plan, the role and its ExternalId, the secrets and the IoT data endpoint", () => {
     expect(Object.keys(ROOT.json.Outputs ?? {})).toEqual(
       expect.arrayContaining([
+        'CrossAccountRoleArn',
         'DefaultFrequencyPlanID',
+        'ExternalId',
         'RoleArn',
         'KekSecretArn',
         'ApiKeySecretArn',
         'IotDataEndpoint',
+        'ProvisioningLogGroup',
       ]),
     );
   });
+
+  it.each(['CrossAccountRoleArn', 'DefaultFrequencyPlanID'])(
+    'exports %s as <stack>:%s, as the documented templates do',
+    (output) => {
+      const outputs = evaluator(ROOT).evaluate(ROOT.json.Outputs) as Record<
+        string,
+        { Export?: { Name: string } }
+      >;
+      expect(outputs[output]?.Export).toEqual({ Name: `${STACK}:${output}` });
+    },
+  );
+
+  it("outputs the ExternalId that the role's trust policy requires", () => {
+    const setup = evaluator(GROUPS.setup);
+    const trust = (
+      setup.evaluate(GROUPS.setup.json.Resources['TheThingsStackRole']!.Properties) as {
+        AssumeRolePolicyDocument: {
+          Statement: { Condition: { StringEquals: Record<string, string> } }[];
+        };
+      }
+    ).AssumeRolePolicyDocument.Statement[0]!.Condition.StringEquals['sts:ExternalId'];
+    expect(setup.evaluate(GROUPS.setup.json.Outputs!['ExternalId']!.Value)).toBe(trust);
+    expect(ROOT.json.Outputs!['ExternalId']!.Value).toEqual({
+      'Fn::GetAtt': ['Setup', 'Outputs.ExternalId'],
+    });
+  });
 });
 
-describe("the root template's stack name", () => {
-  const stackName = ROOT.json.Parameters?.['StackName'];
+describe("the stack's name", () => {
+  it('is not asked for again: the root passes its own AWS::StackName to every nested stack', () => {
+    expect(ROOT.json.Parameters).not.toHaveProperty('StackName');
+    for (const id of resourcesOfType(ROOT.json, 'AWS::Serverless::Application'))
+      expect(ROOT.json.Resources[id]!.Properties!['Parameters']).toMatchObject({
+        StackName: { Ref: 'AWS::StackName' },
+      });
+  });
 
   it.each(['a_b', 'a'.repeat(115), '1stack', '-stack', ''])(
-    'refuses %j, as the nested stacks would, before anything is created',
+    'is refused by every nested stack when it is %j, before that stack creates anything',
     (value) => {
-      expect(stackName).toBeDefined();
-      expect(accepts(stackName!, value)).toBe(false);
       for (const group of Object.values(GROUPS))
         expect(accepts(group.json.Parameters!['StackName']!, value)).toBe(false);
     },
   );
 
-  it.each(['my-stack', 'A', 'a'.repeat(114)])('accepts %j', (value) => {
-    expect(accepts(stackName!, value)).toBe(true);
-  });
-
-  it("holds StackName equal to the stack's own name (a Rules assertion) and passes it to every nested stack", () => {
-    const rules = ROOT.json.Rules as Record<
-      string,
-      { Assertions: { Assert: unknown; AssertDescription: string }[] }
-    >;
-    const asserts = Object.values(rules).flatMap((rule) => rule.Assertions.map((a) => a.Assert));
-    expect(asserts).toContainEqual({
-      'Fn::Equals': [{ Ref: 'StackName' }, { Ref: 'AWS::StackName' }],
-    });
-    for (const id of resourcesOfType(ROOT.json, 'AWS::Serverless::Application'))
-      expect(ROOT.json.Resources[id]!.Properties!['Parameters']).toMatchObject({
-        StackName: { Ref: 'StackName' },
-      });
+  it.each(['my-stack', 'A', 'a'.repeat(114)])('is accepted as %j', (value) => {
+    for (const group of Object.values(GROUPS))
+      expect(accepts(group.json.Parameters!['StackName']!, value)).toBe(true);
   });
 });
 
 describe('parameters', () => {
-  it('keeps the names of the existing integration, each described, with defaults and allowed values where it has choices', () => {
+  it("keeps the names of The Things Stack's documented templates, each described, with defaults and allowed values where it has choices", () => {
     const parameters = ROOT.json.Parameters ?? {};
     expect(Object.keys(parameters)).toEqual(expect.arrayContaining(ANCHOR_PARAMETERS));
     for (const [parameter, definition] of Object.entries(parameters)) {
@@ -142,14 +162,15 @@ describe('parameters', () => {
       Default: 'DevEUI',
       AllowedValues: ['DevEUI', 'DeviceID'],
     });
-    expect(parameters['ThingShadowMetrics']?.AllowedValues).toEqual(['true', 'false']);
-    expect(parameters['EnableEndToEndEncryption']?.AllowedValues).toEqual(['true', 'false']);
+    for (const parameter of ['ThingShadowMetrics', 'EnableEndToEndEncryption', 'CheckVersion'])
+      expect(parameters[parameter]?.AllowedValues).toEqual(['Enabled', 'Disabled']);
+    expect(parameters['PrincipalAccountID']?.Default).toBe('678672909819');
   });
 
   it.each(ALL_TEMPLATES.map((template) => [name(template), template] as const))(
     '%s hides the API key (NoEcho) wherever it takes it',
     (_, template) => {
-      const apiKey = template.json.Parameters?.['ApplicationApiKey'];
+      const apiKey = template.json.Parameters?.['ApplicationAPIKey'];
       if (template === ROOT || template === GROUPS.setup) expect(apiKey).toBeDefined();
       if (apiKey) expect(apiKey.NoEcho).toBe(true);
     },
@@ -179,7 +200,15 @@ describe('parameters', () => {
   it.each([
     [
       'ClusterAddress',
-      ['eu1.cloud.thethings.industries', 'https://tts.example.com', 'tts.example.com:8443'],
+      [
+        'eu1.cloud.thethings.industries',
+        'https://tts.example.com',
+        'tts.example.com:8443',
+        // The community clusters The Things Stack's documentation lists, as written there.
+        'eu1.cloud.thethings.network',
+        'nam1.cloud.thethings.network',
+        'au1.cloud.thethings.network',
+      ],
       ['', 'eu1 cloud', 'http://tts.example.com', 'tts.example.com/api/v3?x'],
     ],
     [
@@ -188,12 +217,17 @@ describe('parameters', () => {
       ['My-App', 'ab', 'my--app', '-app', 'app-', 'a'.repeat(37)],
     ],
     ['PrincipalAccountID', ['123456789012'], ['12345678901', '1234567890123', 'abcdefghijkl']],
-    ['ApplicationApiKey', ['NNSXS.ABC234.DEF567'], ['', 'NNSXS.abc.def', 'ABC.DEF', 'NNSXS.ABC']],
+    ['ApplicationAPIKey', ['NNSXS.ABC234.DEF567'], ['', 'NNSXS.abc.def', 'ABC.DEF', 'NNSXS.ABC']],
     ['ThingTypeName', ['lorawan', 'my:type_1-a'], ['my type', 'a/b', 'x'.repeat(129)]],
     [
-      'StackName',
-      ['my-stack', 'A', 'a'.repeat(114)],
-      ['1stack', 'my_stack', '-stack', 'a'.repeat(115)],
+      'ReleaseManifestURL',
+      ['', 'https://releases.example.com/tts-aws-iot/release-manifest.json'],
+      ['http://releases.example.com/m.json', 'releases.example.com/m.json', 'https://a b'],
+    ],
+    [
+      'ExistingKEKSecretArn',
+      ['', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:old-stack-kek-AbCdEf'],
+      ['old-stack-kek', 'arn:aws:kms:eu-west-1:123456789012:key/1'],
     ],
     [
       'IotDataEndpoint',
@@ -234,11 +268,3 @@ describe.each(ALL_TEMPLATES.map((template) => [name(template), template] as cons
     });
   },
 );
-
-/** Whether CloudFormation would accept `value` for the parameter (pattern, values, length). */
-function accepts(parameter: ParameterJson, value: string): boolean {
-  if (parameter.AllowedValues && !parameter.AllowedValues.map(String).includes(value)) return false;
-  if (parameter.AllowedPattern && !new RegExp(parameter.AllowedPattern).test(value)) return false;
-  const { MaxLength } = parameter as { MaxLength?: number };
-  return MaxLength === undefined || value.length <= MaxLength;
-}
