@@ -1,6 +1,7 @@
 import {
   CreateThingCommand,
   DescribeThingCommand,
+  ListThingsCommand,
   UpdateThingCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
@@ -8,6 +9,7 @@ import {
   ThingAlreadyExistsError,
   ThingVersionConflictError,
   type CreateThingInput,
+  type ThingQuery,
   type ThingRecord,
   type ThingRegistry,
 } from '@tts-aws-iot/integration';
@@ -15,6 +17,9 @@ import {
 import { awsErrorName, fromAwsError, isNotFound } from './errors';
 
 const SERVICE = 'IoT';
+
+/** The most things one `ListThings` page returns. */
+const MAX_PAGE_SIZE = 250;
 
 /** `ThingRegistry` on the AWS IoT registry (control plane). */
 export class IotThingRegistry implements ThingRegistry {
@@ -37,6 +42,45 @@ export class IotThingRegistry implements ThingRegistry {
         resource: `thing ${thingName}`,
       });
     }
+  }
+
+  /**
+   * `ListThings` with `attributeName`, `attributeValue` and `thingTypeName` (an exact match of
+   * a searchable attribute of the type), page by page until `query.limit` things or the end.
+   */
+  async findThings(query: ThingQuery): Promise<readonly ThingRecord[]> {
+    const things: ThingRecord[] = [];
+    let nextToken: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListThingsCommand({
+            attributeName: query.attributeName,
+            attributeValue: query.attributeValue,
+            thingTypeName: query.thingTypeName,
+            maxResults: Math.min(MAX_PAGE_SIZE, query.limit - things.length),
+            ...(nextToken === undefined ? {} : { nextToken }),
+          }),
+        );
+        for (const thing of page.things ?? []) {
+          if (thing.thingName === undefined) continue;
+          things.push({
+            thingName: thing.thingName,
+            ...(thing.thingTypeName ? { thingTypeName: thing.thingTypeName } : {}),
+            attributes: { ...thing.attributes },
+            ...(thing.version === undefined ? {} : { version: thing.version }),
+          });
+        }
+        nextToken = page.nextToken || undefined;
+      } while (nextToken !== undefined && things.length < query.limit);
+    } catch (error) {
+      throw fromAwsError(error, {
+        service: SERVICE,
+        action: 'ListThings',
+        resource: `things of type ${query.thingTypeName} with ${query.attributeName}=${query.attributeValue}`,
+      });
+    }
+    return things.slice(0, query.limit);
   }
 
   async createThing(input: CreateThingInput): Promise<void> {

@@ -77,6 +77,57 @@ describe('IotThingRegistry (AWS behaviour the emulator lacks)', () => {
   });
 });
 
+describe('IotThingRegistry.findThings (paging and errors)', () => {
+  const query = {
+    attributeName: 'devEUI',
+    attributeValue: '0004A30B001C0530',
+    thingTypeName: 'lorawan',
+  };
+
+  it('sends the attribute and type filters, follows nextToken, and asks for no more than the limit', async () => {
+    const { client, sent } = fakeClient<IoTClient>((command) => {
+      const token = (command.input as { nextToken?: string }).nextToken;
+      return token === undefined
+        ? { things: [{ thingName: 'a', attributes: {} }], nextToken: 'p2' }
+        : { things: [{ thingName: 'b', thingTypeName: 'lorawan', attributes: {}, version: 2 }] };
+    });
+    const found = await new IotThingRegistry(client).findThings({ ...query, limit: 3 });
+    expect(found).toEqual([
+      { thingName: 'a', attributes: {} },
+      { thingName: 'b', thingTypeName: 'lorawan', attributes: {}, version: 2 },
+    ]);
+    expect(sent).toEqual([
+      { name: 'ListThingsCommand', input: { ...query, maxResults: 3 } },
+      { name: 'ListThingsCommand', input: { ...query, maxResults: 2, nextToken: 'p2' } },
+    ]);
+  });
+
+  it('stops paging once it has the limit', async () => {
+    const { client, sent } = fakeClient<IoTClient>(() => ({
+      things: [{ thingName: 'a', attributes: {} }],
+      nextToken: 'more',
+    }));
+    await expect(
+      new IotThingRegistry(client).findThings({ ...query, limit: 1 }),
+    ).resolves.toHaveLength(1);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('maps throttling to a retryable error that names ListThings and the search', async () => {
+    const { client } = fakeClient<IoTClient>(() => {
+      throw new ThrottlingException({ message: 'slow down', $metadata: { httpStatusCode: 429 } });
+    });
+    await expect(
+      new IotThingRegistry(client).findThings({ ...query, limit: 10 }),
+    ).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringContaining(
+        'ListThings for things of type lorawan with devEUI=0004A30B001C0530',
+      ),
+    });
+  });
+});
+
 describe('IotThingTypeAdmin.listThingsOfType (AWS behaviour the emulator lacks)', () => {
   it('asks for full pages of the type and passes the token on', async () => {
     const { client, sent } = fakeClient<IoTClient>(() => ({

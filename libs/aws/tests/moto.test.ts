@@ -125,6 +125,71 @@ describeWithMoto('AWS adapters against moto', () => {
     });
   });
 
+  describe('IotThingRegistry.findThings (ListThings by a searchable attribute)', () => {
+    const devEUI = '0004A30B001C0F00';
+    beforeAll(async () => {
+      await iot.send(
+        new CreateThingTypeCommand({
+          thingTypeName: 'search',
+          thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] },
+        }),
+      );
+      const registry = new IotThingRegistry(iot);
+      const things: [string, string, Record<string, string>][] = [
+        ['greenhouse-7', 'search', { devEUI, stackName: 'tts' }],
+        ['theirs', 'search', { devEUI, stackName: 'other' }],
+        ['other-device', 'search', { devEUI: '0004A30B001C0F01', stackName: 'tts' }],
+        ['other-type', 'lorawan', { devEUI, stackName: 'tts' }],
+      ];
+      for (const [thingName, thingTypeName, attributes] of things)
+        await registry.createThing({ thingName, thingTypeName, attributes });
+    });
+
+    it('finds the things of the type whose attribute has exactly that value, with their attributes', async () => {
+      const found = await new IotThingRegistry(iot).findThings({
+        attributeName: 'devEUI',
+        attributeValue: devEUI,
+        thingTypeName: 'search',
+        limit: 10,
+      });
+      expect([...found].sort((a, b) => a.thingName.localeCompare(b.thingName))).toEqual([
+        {
+          thingName: 'greenhouse-7',
+          thingTypeName: 'search',
+          attributes: { devEUI, stackName: 'tts' },
+          version: expect.any(Number),
+        },
+        {
+          thingName: 'theirs',
+          thingTypeName: 'search',
+          attributes: { devEUI, stackName: 'other' },
+          version: expect.any(Number),
+        },
+      ]);
+    });
+
+    it('pages through the results and stops at the limit', async () => {
+      const registry = new IotThingRegistry(iot);
+      const query = { attributeName: 'stackName', attributeValue: 'tts', thingTypeName: 'search' };
+      await expect(registry.findThings({ ...query, limit: 1 })).resolves.toHaveLength(1);
+      const all = await registry.findThings({ ...query, limit: 10 });
+      expect(all.map((thing) => thing.thingName).sort()).toEqual(['greenhouse-7', 'other-device']);
+    });
+
+    it('finds nothing for a value no thing has, and nothing for a prefix of one', async () => {
+      const registry = new IotThingRegistry(iot);
+      for (const attributeValue of ['0004A30B001C0FFF', devEUI.slice(0, 10)])
+        await expect(
+          registry.findThings({
+            attributeName: 'devEUI',
+            attributeValue,
+            thingTypeName: 'search',
+            limit: 10,
+          }),
+        ).resolves.toEqual([]);
+    });
+  });
+
   describe('IotThingTypeAdmin', () => {
     beforeAll(async () => {
       await iot.send(new CreateThingTypeCommand({ thingTypeName: 'shared' }));

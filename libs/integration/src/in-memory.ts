@@ -20,6 +20,7 @@ import type {
   ShadowDocument,
   ShadowStore,
   ShadowUpdate,
+  ThingQuery,
   ThingRecord,
   ThingRegistry,
 } from './ports';
@@ -40,6 +41,17 @@ export class InMemoryThingRegistry implements ThingRegistry {
   async describeThing(thingName: string): Promise<ThingRecord | undefined> {
     this.calls.push({ method: 'describeThing', args: [thingName] });
     return this.things.get(thingName);
+  }
+
+  async findThings(query: ThingQuery): Promise<readonly ThingRecord[]> {
+    this.calls.push({ method: 'findThings', args: [query] });
+    return [...this.things.values()]
+      .filter(
+        (thing) =>
+          thing.thingTypeName === query.thingTypeName &&
+          thing.attributes[query.attributeName] === query.attributeValue,
+      )
+      .slice(0, query.limit);
   }
 
   async createThing(input: CreateThingInput): Promise<void> {

@@ -64,6 +64,7 @@ export type {
   ShadowDocument,
   ShadowStore,
   ShadowUpdate,
+  ThingQuery,
   ThingRecord,
   ThingRegistry,
 } from './ports';

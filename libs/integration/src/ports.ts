@@ -20,10 +20,24 @@ export interface CreateThingInput {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
+/** A search of the registry by one searchable attribute of a thing type (`ListThings`). */
+export interface ThingQuery {
+  readonly attributeName: string;
+  readonly attributeValue: string;
+  readonly thingTypeName: string;
+  /** Stop after this many things (the caller only needs to know there are more than it takes). */
+  readonly limit: number;
+}
+
 /** The AWS IoT thing registry, as far as the integration uses it. */
 export interface ThingRegistry {
   /** The thing, or `undefined` when it does not exist. */
   describeThing(thingName: string): Promise<ThingRecord | undefined>;
+  /**
+   * The things of `query.thingTypeName` whose attribute `query.attributeName` is exactly
+   * `query.attributeValue`, at most `query.limit` of them, in the registry's order.
+   */
+  findThings(query: ThingQuery): Promise<readonly ThingRecord[]>;
   /**
    * Creates the thing. Creating a thing that exists with the same configuration succeeds;
    * one that exists with another configuration fails with `ThingAlreadyExistsError`.

@@ -1,6 +1,7 @@
 /**
- * Thing naming and ownership (docs/architecture.md "Names fixed by the anchor"): which thing a
- * TTS device maps to, and whether a thing is one this stack manages.
+ * Thing naming and ownership (docs/architecture.md "Names"): the name the uplink Lambda gives
+ * a thing it creates for a device, and whether a thing is one this stack manages. Which thing
+ * is a device's is things.ts's: by its `devEUI` attribute, whatever its name.
  */
 import type { IntegrationConfig } from './config';
 import { InputError, StackMismatchError } from './errors';
@@ -20,7 +21,7 @@ export type ThingNaming = Pick<IntegrationConfig, 'stackName' | 'thingNameScheme
 export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 /**
- * The thing name of a device: `DevEUI` → the DevEUI (16 uppercase hex digits);
+ * The name of the thing the uplink Lambda creates for a device that has none: `DevEUI` → the DevEUI (16 uppercase hex digits);
  * `DeviceID` → `<stackName>_<deviceID>`.
  *
  * @throws InputError `missing_dev_eui` for the DevEUI scheme and a device without one (ABP);
@@ -75,33 +76,6 @@ export function assertThingOfStack(thing: ThingRecord, stackName: string): void 
     thing.thingName,
     owner,
     `${subject} is registered for mismatching stack ${owner ?? '(none)'}. This stack (${stackName}) leaves thing ${thing.thingName} alone: delete it, or set its stackName attribute to ${stackName} to hand it over.`,
-  );
-}
-
-const DEV_EUI_THING_NAME = /^[0-9A-F]{16}$/;
-
-/**
- * Refuses a name that this stack's naming scheme never gives a thing (DevEUI: 16 uppercase
- * hex digits; DeviceID: `<stackName>_<deviceID>`), before the registry is asked: the
- * function's role may read this stack's thing names only.
- *
- * @throws InputError `thing_not_found`, saying which names the stack gives
- */
-export function assertThingNameOfStack(naming: ThingNaming, thingName: string): void {
-  const prefix = `${naming.stackName}_`;
-  const ours =
-    naming.thingNameScheme === 'DevEUI'
-      ? DEV_EUI_THING_NAME.test(thingName)
-      : thingName.startsWith(prefix) && thingName.length > prefix.length;
-  if (ours) return;
-  const names =
-    naming.thingNameScheme === 'DevEUI'
-      ? 'by DevEUI, 16 uppercase hex digits such as 0004A30B001C0530'
-      : `${prefix}<deviceID>`;
-  throw new InputError(
-    'thing_not_found',
-    `Thing ${thingName} is not one of stack ${naming.stackName}'s things, which it names ${names} (ThingNameScheme ${naming.thingNameScheme}). Check the thing name; a thing of another stack in this account is served by that stack.`,
-    { thingName, thingNameScheme: naming.thingNameScheme },
   );
 }
 

@@ -1,6 +1,5 @@
 import { InputError, StackMismatchError } from '../src/errors';
 import {
-  assertThingNameOfStack,
   assertThingOfStack,
   autoCreatedThingAttributes,
   deviceIDOfThing,
@@ -82,37 +81,6 @@ describe('assertThingOfStack', () => {
       assertThingOfStack({ thingName: 'T', attributes: { stackName: '' } }, 's1'),
     ).toThrow(expect.objectContaining({ owner: undefined }));
   });
-});
-
-describe('assertThingNameOfStack', () => {
-  it.each([
-    ['DevEUI', '0004A30B001C0530'],
-    ['DeviceID', 's1_eui-0004a30b001c0530'],
-  ] as const)('accepts the names the %s scheme gives', (thingNameScheme, thingName) => {
-    expect(() =>
-      assertThingNameOfStack({ stackName: 's1', thingNameScheme }, thingName),
-    ).not.toThrow();
-  });
-
-  it.each([
-    ['DevEUI', 's1_eui-0004a30b001c0530', /names by DevEUI, 16 uppercase hex digits/],
-    ['DevEUI', '0004a30b001c0530', /ThingNameScheme DevEUI/],
-    ['DevEUI', '0004A30B001C05', /ThingNameScheme DevEUI/],
-    ['DeviceID', '0004A30B001C0530', /names s1_<deviceID> \(ThingNameScheme DeviceID\)/],
-    ['DeviceID', 's2_eui-0004a30b001c0530', /ThingNameScheme DeviceID/],
-    ['DeviceID', 's1_', /ThingNameScheme DeviceID/],
-  ] as const)(
-    'refuses under the %s scheme %s, saying which names the stack gives',
-    (thingNameScheme, thingName, message) => {
-      expect(() => assertThingNameOfStack({ stackName: 's1', thingNameScheme }, thingName)).toThrow(
-        expect.objectContaining({
-          code: 'thing_not_found',
-          retryable: false,
-          message: expect.stringMatching(message),
-        }),
-      );
-    },
-  );
 });
 
 describe('thing attributes and device IDs', () => {

@@ -1,114 +1,240 @@
 import { ThingDirectory } from '../src/things';
 import { InMemoryThingRegistry } from '../src/in-memory';
+import type { ThingRecord } from '../src/ports';
 
 const config = { stackName: 's1', thingTypeName: 'lorawan', thingNameScheme: 'DevEUI' } as const;
-const [T1, T2] = ['0004A30B001C0531', '0004A30B001C0532'];
-const device = { deviceID: 'eui-0004a30b001c0530', devEUI: '0004A30B001C0530' };
+const DEV_EUI = '0004A30B001C0530';
+const device = { deviceID: 'eui-0004a30b001c0530', devEUI: DEV_EUI };
 
-describe('ThingDirectory', () => {
-  it('creates a missing thing with the thing type and the device attributes', async () => {
+function thing(
+  thingName: string,
+  attributes: Record<string, string>,
+  thingTypeName: string | null = 'lorawan',
+): ThingRecord {
+  return { thingName, ...(thingTypeName ? { thingTypeName } : {}), attributes };
+}
+
+function registryWith(...things: ThingRecord[]): InMemoryThingRegistry {
+  const registry = new InMemoryThingRegistry();
+  for (const record of things) registry.things.set(record.thingName, record);
+  return registry;
+}
+
+const methods = (registry: InMemoryThingRegistry) => registry.calls.map((call) => call.method);
+
+describe('ThingDirectory.ensure: the thing of a device is found by its devEUI attribute', () => {
+  it('creates a thing for a DevEUI that has none, named by the scheme, with the type and device attributes', async () => {
     const registry = new InMemoryThingRegistry();
-    await new ThingDirectory(registry, config).ensure('0004A30B001C0530', device);
-    expect(registry.things.get('0004A30B001C0530')).toMatchObject({
+    const found = await new ThingDirectory(registry, config).ensure(device);
+    expect(found.thingName).toBe(DEV_EUI);
+    expect(registry.things.get(DEV_EUI)).toMatchObject({
       thingTypeName: 'lorawan',
-      attributes: { devEUI: '0004A30B001C0530', stackName: 's1', deviceID: 'eui-0004a30b001c0530' },
+      attributes: { devEUI: DEV_EUI, stackName: 's1', deviceID: 'eui-0004a30b001c0530' },
+    });
+    expect(registry.calls[0]).toEqual({
+      method: 'findThings',
+      args: [
+        { attributeName: 'devEUI', attributeValue: DEV_EUI, thingTypeName: 'lorawan', limit: 10 },
+      ],
     });
   });
 
-  it('asks the registry once per thing for the life of the container', async () => {
-    const registry = new InMemoryThingRegistry();
-    const directory = new ThingDirectory(registry, config);
-    await Promise.all([
-      directory.ensure('0004A30B001C0530', device),
-      directory.ensure('0004A30B001C0530', device),
-    ]);
-    await directory.ensure('0004A30B001C0530', device);
-    expect(registry.calls.map((call) => call.method)).toEqual(['describeThing', 'createThing']);
+  it('uses a thing created by hand under any name, and creates no second one', async () => {
+    const registry = registryWith(thing('greenhouse-7', { devEUI: DEV_EUI, stackName: 's1' }));
+    const found = await new ThingDirectory(registry, config).ensure(device);
+    expect(found.thingName).toBe('greenhouse-7');
+    expect(methods(registry)).toEqual(['findThings']);
+    expect(registry.things.has(DEV_EUI)).toBe(false);
   });
 
-  it('remembers a bounded number of things, least recently used out, and none past an hour', async () => {
+  it('finds a devEUI attribute written in lower case', async () => {
+    const registry = registryWith(
+      thing('sensor', { devEUI: DEV_EUI.toLowerCase(), stackName: 's1' }),
+    );
+    const found = await new ThingDirectory(registry, config).ensure(device);
+    expect(found.thingName).toBe('sensor');
+    expect(methods(registry)).toEqual(['findThings', 'findThings']);
+  });
+
+  it('uses this stack’s thing, never another stack’s thing of the same DevEUI', async () => {
+    const registry = registryWith(
+      thing('theirs', { devEUI: DEV_EUI, stackName: 'other' }),
+      thing('ours', { devEUI: DEV_EUI, stackName: 's1' }),
+    );
+    await expect(new ThingDirectory(registry, config).ensure(device)).resolves.toMatchObject({
+      thingName: 'ours',
+    });
+  });
+
+  it('refuses a DevEUI whose only things are another stack’s (or none’s), and creates none beside them', async () => {
+    for (const owner of [{ stackName: 'other' }, {}] as Record<string, string>[]) {
+      const registry = registryWith(thing('theirs', { devEUI: DEV_EUI, ...owner }));
+      await expect(new ThingDirectory(registry, config).ensure(device)).rejects.toMatchObject({
+        code: 'stack_mismatch',
+        retryable: false,
+        message: expect.stringContaining(`DevEUI ${DEV_EUI} is registered for mismatching stack`),
+      });
+      expect(methods(registry)).not.toContain('createThing');
+    }
+  });
+
+  it('ignores things of another thing type with the DevEUI', async () => {
+    const registry = registryWith(
+      thing('elsewhere', { devEUI: DEV_EUI, stackName: 's1' }, 'other-type'),
+    );
+    await expect(new ThingDirectory(registry, config).ensure(device)).resolves.toMatchObject({
+      thingName: DEV_EUI,
+    });
+  });
+
+  it('refuses two things of this stack with one DevEUI, naming both, instead of picking one', async () => {
+    const registry = registryWith(
+      thing('a', { devEUI: DEV_EUI, stackName: 's1' }),
+      thing('b', { devEUI: DEV_EUI, stackName: 's1' }),
+    );
+    const directory = new ThingDirectory(registry, config);
+    await expect(directory.ensure(device)).rejects.toMatchObject({
+      code: 'duplicate_things',
+      retryable: false,
+      attributes: { devEUI: DEV_EUI, thingNames: ['a', 'b'] },
+      message: expect.stringMatching(/has 2 things of this stack \(a, b\).*Delete all but one/),
+    });
+    // Not remembered: once the duplicate is gone, the next uplink finds the thing.
+    registry.things.delete('b');
+    await expect(directory.ensure(device)).resolves.toMatchObject({ thingName: 'a' });
+  });
+
+  it('asks the registry once per device for the life of the container', async () => {
+    const registry = new InMemoryThingRegistry();
+    const directory = new ThingDirectory(registry, config);
+    await Promise.all([directory.ensure(device), directory.ensure(device)]);
+    await directory.ensure(device);
+    // Upper and lower case looked for, then created.
+    expect(methods(registry)).toEqual(['findThings', 'findThings', 'createThing']);
+  });
+
+  it('remembers a bounded number of devices, least recently used out, and none past an hour', async () => {
     const registry = new InMemoryThingRegistry();
     let now = 0;
     const directory = new ThingDirectory(registry, config, { maxThings: 2, now: () => now });
-    const names = ['0004A30B001C0A01', '0004A30B001C0A02', '0004A30B001C0A03'];
-    const lookups = () => registry.calls.filter((call) => call.method === 'describeThing').length;
-    await directory.ensure(names[0]!, device);
-    await directory.ensure(names[1]!, device);
-    await directory.ensure(names[0]!, device); // used again: the second is now the oldest
-    await directory.ensure(names[2]!, device);
+    const devices = ['0004A30B001C0A01', '0004A30B001C0A02', '0004A30B001C0A03'].map((eui) => ({
+      deviceID: `eui-${eui.toLowerCase()}`,
+      devEUI: eui,
+    }));
+    for (const each of devices)
+      registry.things.set(
+        each.devEUI,
+        thing(each.devEUI, { devEUI: each.devEUI, stackName: 's1' }),
+      );
+    const lookups = () => registry.calls.filter((call) => call.method === 'findThings').length;
+    await directory.ensure(devices[0]!);
+    await directory.ensure(devices[1]!);
+    await directory.ensure(devices[0]!); // used again: the second is now the oldest
+    await directory.ensure(devices[2]!);
     expect(lookups()).toBe(3);
-    await directory.ensure(names[0]!, device);
+    await directory.ensure(devices[0]!);
     expect(lookups()).toBe(3);
-    await directory.ensure(names[1]!, device);
+    await directory.ensure(devices[1]!);
     expect(lookups()).toBe(4);
     now += 60 * 60 * 1000;
-    await directory.ensure(names[1]!, device);
+    await directory.ensure(devices[1]!);
     expect(lookups()).toBe(5);
   });
 
-  it('adopts a thing that the registry flow created meanwhile', async () => {
+  it('adopts a thing of that name that the registry flow created meanwhile', async () => {
     const registry = new InMemoryThingRegistry();
-    const describe = registry.describeThing.bind(registry);
-    let first = true;
-    // The thing appears between our describe and create (created with more attributes).
-    registry.describeThing = async (name) => {
-      const result = await describe(name);
-      if (first) {
-        first = false;
-        registry.things.set(name, {
-          thingName: name,
-          thingTypeName: 'lorawan',
-          attributes: { stackName: 's1', devEUI: name, joinEUI: '70B3D57ED0000000' },
-        });
-      }
-      return result;
+    const create = registry.createThing.bind(registry);
+    // The thing appears between our search and our create (created with more attributes).
+    registry.createThing = async (input) => {
+      registry.things.set(
+        input.thingName,
+        thing(input.thingName, {
+          stackName: 's1',
+          devEUI: DEV_EUI,
+          joinEUI: '70B3D57ED0000000',
+        }),
+      );
+      return create(input);
     };
-    const thing = await new ThingDirectory(registry, config).ensure('0004A30B001C0530', device);
-    expect(thing.attributes['joinEUI']).toBe('70B3D57ED0000000');
+    const found = await new ThingDirectory(registry, config).ensure(device);
+    expect(found.attributes['joinEUI']).toBe('70B3D57ED0000000');
   });
 
-  it('refuses, and does not remember, a thing of another stack', async () => {
-    const registry = new InMemoryThingRegistry();
-    registry.things.set('0004A30B001C0530', {
-      thingName: '0004A30B001C0530',
-      attributes: { stackName: 'other', devEUI: '0004A30B001C0530' },
+  it('refuses when the name to create is a thing of this stack for another DevEUI', async () => {
+    const registry = registryWith(thing(DEV_EUI, { devEUI: '0004A30B001C0999', stackName: 's1' }));
+    await expect(new ThingDirectory(registry, config).ensure(device)).rejects.toMatchObject({
+      code: 'thing_name_taken',
+      message: expect.stringContaining(`exists with devEUI 0004A30B001C0999`),
     });
+  });
+
+  it('looks a device without DevEUI up by the name the DeviceID scheme gives it', async () => {
+    const registry = new InMemoryThingRegistry();
+    const directory = new ThingDirectory(registry, { ...config, thingNameScheme: 'DeviceID' });
+    const found = await directory.ensure({ deviceID: 'abp-1', devEUI: undefined });
+    expect(found.thingName).toBe('s1_abp-1');
+    expect(methods(registry)).toEqual(['describeThing', 'createThing']);
+  });
+});
+
+describe('ThingDirectory.find: the thing a downlink request names', () => {
+  it('finds a thing of this stack by any name, and checks that it is its DevEUI’s only thing', async () => {
+    const registry = registryWith(thing('greenhouse-7', { devEUI: DEV_EUI, stackName: 's1' }));
     const directory = new ThingDirectory(registry, config);
-    await expect(directory.ensure('0004A30B001C0530', device)).rejects.toMatchObject({
+    await expect(directory.find('greenhouse-7')).resolves.toMatchObject({
+      thingName: 'greenhouse-7',
+    });
+    await directory.find('greenhouse-7');
+    expect(methods(registry)).toEqual(['describeThing', 'findThings']);
+  });
+
+  it('shares what it learnt with the uplink’s lookup of the device', async () => {
+    const registry = registryWith(thing('greenhouse-7', { devEUI: DEV_EUI, stackName: 's1' }));
+    const directory = new ThingDirectory(registry, config);
+    await directory.find('greenhouse-7');
+    await directory.ensure(device);
+    expect(methods(registry)).toEqual(['describeThing', 'findThings']);
+  });
+
+  it('refuses one of two things of this stack with its DevEUI', async () => {
+    const registry = registryWith(
+      thing('a', { devEUI: DEV_EUI, stackName: 's1' }),
+      thing('b', { devEUI: DEV_EUI, stackName: 's1' }),
+    );
+    await expect(new ThingDirectory(registry, config).find('b')).rejects.toMatchObject({
+      code: 'duplicate_things',
+    });
+  });
+
+  it('answers the same for a missing thing, one of another type and one without stackName', async () => {
+    const registry = registryWith(
+      thing('typed-otherwise', { devEUI: DEV_EUI, stackName: 's1' }, 'other-type'),
+      thing('untyped', { devEUI: DEV_EUI, stackName: 's1' }, null),
+      thing('ownerless', { devEUI: DEV_EUI }),
+    );
+    const directory = new ThingDirectory(registry, config);
+    for (const name of ['missing', 'typed-otherwise', 'untyped', 'ownerless']) {
+      await expect(directory.find(name)).rejects.toMatchObject({
+        code: 'unknown_thing',
+        message: `Stack s1 has no thing ${name}: its things have thing type lorawan and the attribute stackName=s1. Check the thing name, or wait for the device's first uplink to create its thing.`,
+      });
+    }
+  });
+
+  it('says a thing of another stack is that stack’s', async () => {
+    const registry = registryWith(thing('theirs', { devEUI: DEV_EUI, stackName: 'other' }));
+    await expect(new ThingDirectory(registry, config).find('theirs')).rejects.toMatchObject({
       code: 'stack_mismatch',
+      owner: 'other',
     });
-    await expect(directory.ensure('0004A30B001C0530', device)).rejects.toMatchObject({
-      code: 'stack_mismatch',
-    });
-    expect(registry.calls.filter((call) => call.method === 'describeThing')).toHaveLength(2);
-    expect(registry.calls.some((call) => call.method === 'createThing')).toBe(false);
-  });
-
-  it('finds an existing thing and refuses an unknown one', async () => {
-    const registry = new InMemoryThingRegistry();
-    registry.things.set(T1, { thingName: T1, attributes: { stackName: 's1' } });
-    const directory = new ThingDirectory(registry, config);
-    await expect(directory.find(T1)).resolves.toMatchObject({ thingName: T1 });
-    await expect(directory.find(T2)).rejects.toMatchObject({ code: 'unknown_thing' });
-  });
-
-  it('refuses a name the stack never gives without asking the registry', async () => {
-    const registry = new InMemoryThingRegistry();
-    const directory = new ThingDirectory(registry, config);
-    await expect(directory.find('s2_sensor-1')).rejects.toMatchObject({
-      code: 'thing_not_found',
-      retryable: false,
-    });
-    expect(registry.calls).toEqual([]);
   });
 
   it('asks again after forgetting a thing', async () => {
-    const registry = new InMemoryThingRegistry();
-    registry.things.set(T1, { thingName: T1, attributes: { stackName: 's1' } });
+    const registry = registryWith(thing('t1', { stackName: 's1' }));
     const directory = new ThingDirectory(registry, config);
-    await directory.find(T1);
-    directory.forget(T1);
-    await directory.find(T1);
-    expect(registry.calls).toHaveLength(2);
+    await directory.find('t1');
+    directory.forget('t1');
+    await directory.find('t1');
+    expect(methods(registry)).toEqual(['describeThing', 'describeThing']);
   });
 });

@@ -22,7 +22,6 @@ import {
   republishedMessage,
   reserveDownlinkFCnt,
   THING_EVENT_OF,
-  thingNameFor,
   unwrapCounted,
   uplinkReport,
   withDecodedPayload,
@@ -96,7 +95,9 @@ export async function handleUplink(
     } else deps.log.info('TTS message not handled', { message_type: up.field });
     return { status: 'ignored', type: up.field, reason: 'message type not handled' };
   }
-  const thingName = thingNameFor(config, up.ids);
+  // The device's thing is known once the message has been read (and, with E2E, decrypted):
+  // until then, errors and log lines name the device.
+  const device = deviceLabel(up.ids);
 
   const sessionKey =
     up.type === 'uplink_message'
@@ -110,44 +111,50 @@ export async function handleUplink(
     deps.counters.count(UplinkMetric.REFUSED_SESSION_KEYS);
     deps.log.warn(
       'Session key refused: the Join Server sent the AppSKey in the clear, so it has no KEK for this device. Nothing stored, nothing decrypted. Configure the KEK on the Join Server for this device (ALLOW_PLAINTEXT_SESSION_KEYS=true accepts such keys)',
-      { thing_name: thingName, message_type: up.type },
+      { device_id: up.ids.deviceID, message_type: up.type },
     );
     return { status: 'ignored', type: up.type, reason: 'plaintext session key refused' };
   }
 
+  let thingName: string;
   switch (up.type) {
     case 'uplink_message':
-      await onUplink(up, up.uplink, thingName, deps);
+      thingName = await onUplink(up, up.uplink, device, deps);
       break;
     case 'join_accept':
-      await onJoinAccept(up, up.joinAccept, thingName, deps);
+      thingName = await onJoinAccept(up, up.joinAccept, device, deps);
       break;
     case 'location_solved':
       // Where the device is, is state rather than a metric: kept with ThingShadowMetrics=false too.
-      await deps.things.ensure(thingName, up.ids);
+      thingName = (await deps.things.ensure(up.ids)).thingName;
       await Promise.all([
         updateShadow(deps, thingName, up, { location: up.location.location }),
         republish(deps, up, thingName),
       ]);
       break;
     case 'downlink_failed':
-      await deps.things.ensure(thingName, up.ids);
+      thingName = (await deps.things.ensure(up.ids)).thingName;
       await republish(deps, up, thingName);
       await repushIfCounterTooLow(up, thingName, deps);
       break;
     default:
-      await deps.things.ensure(thingName, up.ids);
+      thingName = (await deps.things.ensure(up.ids)).thingName;
       await republish(deps, up, thingName);
   }
   return { status: 'handled', type: up.type, thingName };
 }
 
+/** How errors name a device before its thing is known. */
+function deviceLabel(ids: ApplicationUp['ids']): string {
+  return ids.devEUI === undefined ? `device ${ids.deviceID}` : `DevEUI ${ids.devEUI}`;
+}
+
 async function onUplink(
   up: HandledUp,
   uplink: ApplicationUplink,
-  thingName: string,
+  device: string,
   deps: UplinkDependencies,
-): Promise<void> {
+): Promise<string> {
   const { config, keks } = deps;
   let plaintext: Uint8Array | undefined;
   let envelope: ShadowKeyEnvelope | undefined;
@@ -156,23 +163,23 @@ async function onUplink(
     if (devAddr === undefined) {
       throw new InputError(
         'missing_dev_addr',
-        `The uplink of ${thingName} carries an AppSKey but no end_device_ids.dev_addr, which decryption needs.`,
-        { thingName },
+        `The uplink of ${device} carries an AppSKey but no end_device_ids.dev_addr, which decryption needs.`,
+        { deviceID: up.ids.deviceID },
       );
     }
-    const appSKey = await unwrapCounted(keks, uplink.appSKey, thingName, deps.counters);
+    const appSKey = await unwrapCounted(keks, uplink.appSKey, device, deps.counters);
     // FPort 0 carries MAC commands under the network's key: not the application's to decrypt.
     if (uplink.fPort > 0)
       plaintext = decryptUplinkPayload(appSKey, devAddr, uplink.fCnt, uplink.frmPayload);
-    envelope = await keks.toShadowEnvelope(uplink.appSKey, thingName);
+    envelope = await keks.toShadowEnvelope(uplink.appSKey, device);
   } else if (uplink.appSKey) {
     deps.log.warn(
       'TTS sends the AppSKey, but end-to-end encryption is off here: the payload is republished encrypted',
-      { thing_name: thingName },
+      { device_id: up.ids.deviceID },
     );
   }
   // Only a message that could be read and decrypted may create a thing.
-  await deps.things.ensure(thingName, up.ids);
+  const { thingName } = await deps.things.ensure(up.ids);
 
   let report: ShadowReport = uplinkReport({
     metrics: config.thingShadowMetrics,
@@ -203,29 +210,28 @@ async function onUplink(
     republish(deps, up, thingName, plaintext),
   ]);
   deps.counters.count(UplinkMetric.UPLINKS);
+  return thingName;
 }
 
 async function onJoinAccept(
   up: HandledUp,
   join: ApplicationJoinAccept,
-  thingName: string,
+  device: string,
   deps: UplinkDependencies,
-): Promise<void> {
+): Promise<string> {
   const { config, keks } = deps;
   let envelope: ShadowKeyEnvelope | undefined;
   if (join.appSKey && keks) {
     // Unwrapping now reports an unknown KEK label at the join, not at the first downlink.
-    await unwrapCounted(keks, join.appSKey, thingName, deps.counters);
-    envelope = await keks.toShadowEnvelope(join.appSKey, thingName);
+    await unwrapCounted(keks, join.appSKey, device, deps.counters);
+    envelope = await keks.toShadowEnvelope(join.appSKey, device);
   } else if (keks) {
     deps.log.warn(
       'Join without AppSKey although end-to-end encryption is on: check that the Application Server skips payload crypto',
-      {
-        thing_name: thingName,
-      },
+      { device_id: up.ids.deviceID },
     );
   }
-  await deps.things.ensure(thingName, up.ids);
+  const { thingName } = await deps.things.ensure(up.ids);
   const report = joinAcceptReport({
     metrics: config.thingShadowMetrics,
     receivedAt: up.receivedAt ?? join.receivedAt,
@@ -235,6 +241,7 @@ async function onJoinAccept(
   });
   await Promise.all([updateShadow(deps, thingName, up, report), republish(deps, up, thingName)]);
   deps.counters.count(UplinkMetric.JOINS);
+  return thingName;
 }
 
 /**
@@ -371,7 +378,8 @@ function republish(
 
 /**
  * Updates the `lorawan` shadow (nothing to do for an empty report). A thing deleted since
- * this container remembered it is created again, once.
+ * this container remembered it is looked up again (the device may have another thing now)
+ * and, when it has none, created again, once.
  */
 async function updateShadow(
   deps: UplinkDependencies,
@@ -384,8 +392,8 @@ async function updateShadow(
     await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
   } catch (error) {
     if (!(error instanceof IntegrationError) || error.code !== 'aws_not_found') throw error;
-    deps.things.forget(thingName);
-    await deps.things.ensure(thingName, up.ids);
-    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
+    deps.things.forget(thingName, up.ids);
+    const again = await deps.things.ensure(up.ids);
+    await deps.shadows.updateShadow(again.thingName, LORAWAN_SHADOW_NAME, { reported: report });
   }
 }

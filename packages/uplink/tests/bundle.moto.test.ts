@@ -54,9 +54,15 @@ describeWithMoto('HandleUplink bundle against moto', () => {
     expect(run.outcomes.every((outcome) => outcome.ok)).toBe(true);
 
     const actions = (await account.moto.requests()).map(actionOf);
-    // Cold start: the registry and the KEK ring once; then two calls per message.
-    expect(actions.slice(0, 3).sort()).toEqual(['CreateThing', 'DescribeThing', 'GetSecretValue']);
-    expect(actions.slice(3).sort()).toEqual([
+    // Cold start: the registry (the DevEUI's things, in upper then lower case; none, so the
+    // thing is created) and the KEK ring once; then two calls per message.
+    expect(actions.slice(0, 4).sort()).toEqual([
+      'CreateThing',
+      'GetSecretValue',
+      'ListThings',
+      'ListThings',
+    ]);
+    expect(actions.slice(4).sort()).toEqual([
       ...Array(7).fill('Publish'),
       ...Array(7).fill('UpdateThingShadow'),
     ]);
@@ -97,6 +103,43 @@ describeWithMoto('HandleUplink bundle against moto', () => {
     ].join('\n');
     for (const form of keyMaterialForms()) expect(everything).not.toContain(form);
   }, 60_000);
+
+  it('serves a device through the thing created for it by hand, whatever its name, with no registry call in steady state', async () => {
+    const devEUI = '0004A30B001C0AAA';
+    await account.createThing('greenhouse-7', { devEUI, stackName: 'tts-stack' });
+    await account.moto.startRecording();
+    const ids = { end_device_ids: device(devEUI) };
+    const run = await runContainer(BUNDLE, env, [
+      { ...e2eUplink(Uint8Array.of(1), 80_000), ...ids },
+      { ...e2eUplink(Uint8Array.of(2), 80_001), ...ids },
+      { ...e2eUplink(Uint8Array.of(3), 80_002), ...ids },
+    ]);
+    expect(run.outcomes.every((outcome) => outcome.ok)).toBe(true);
+    const actions = (await account.moto.requests()).map(actionOf);
+    expect(actions.filter((action) => action === 'ListThings')).toHaveLength(1);
+    expect(actions).not.toContain('CreateThing');
+    expect(actions).not.toContain('DescribeThing');
+    expect(actions.filter((action) => action === 'UpdateThingShadow')).toHaveLength(3);
+    expect(await shadowOf('greenhouse-7')).toMatchObject({ fCntUp: 80_002 });
+    expect(publishedOn(await account.moto.requests(), 'lorawan/greenhouse-7/uplink')).toHaveLength(
+      3,
+    );
+    await expect(account.thing(devEUI)).rejects.toThrow();
+  }, 30_000);
+
+  it('refuses a DevEUI with two things of this stack, naming both, and writes nothing', async () => {
+    const devEUI = '0004A30B001C0BBB';
+    await account.createThing('twin-a', { devEUI, stackName: 'tts-stack' });
+    await account.createThing('twin-b', { devEUI, stackName: 'tts-stack' });
+    await account.moto.startRecording();
+    const run = await runContainer(BUNDLE, env, [
+      { ...e2eUplink(), end_device_ids: device(devEUI) },
+    ]);
+    expect(run.outcomes).toEqual([{ ok: true, value: null }]);
+    expect(`${run.stdout}${run.stderr}`).toContain('"error_code":"duplicate_things"');
+    const actions = (await account.moto.requests()).map(actionOf);
+    expect(actions.filter((a) => a !== 'GetSecretValue' && a !== 'ListThings')).toEqual([]);
+  }, 30_000);
 
   it('keeps the decoded payload in the shadow without E2E', async () => {
     const devEUI = '0004A30B001C0DDD';
@@ -179,7 +222,7 @@ describeWithMoto('HandleUplink bundle against moto', () => {
     expect(
       (await account.moto.requests())
         .map(actionOf)
-        .filter((a) => a !== 'GetSecretValue' && a !== 'DescribeThing'),
+        .filter((a) => a !== 'GetSecretValue' && a !== 'ListThings'),
     ).toEqual([]);
   }, 30_000);
 

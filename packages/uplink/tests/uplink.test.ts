@@ -38,7 +38,7 @@ describe('handleUplink: things', () => {
   it('creates the thing of a new device with the thing type, devEUI, stackName and deviceID', async () => {
     const world = setup();
     await handleUplink(e2eUplink(), world.deps);
-    expect(world.registry.things.get(DEV_EUI)).toEqual({
+    expect(world.registry.things.get(DEV_EUI)).toMatchObject({
       thingName: DEV_EUI,
       thingTypeName: 'lorawan',
       attributes: { devEUI: DEV_EUI, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' },
@@ -200,10 +200,7 @@ describe('handleUplink: join-accept', () => {
     'refuses %s with a plaintext AppSKey under E2E: nothing stored, decrypted or published, counted as RefusedSessionKeys',
     async (_, message) => {
       const world = setup();
-      await world.deps.things.ensure(DEV_EUI, {
-        deviceID: 'eui-0004a30b001c0530',
-        devEUI: DEV_EUI,
-      });
+      await world.deps.things.ensure({ deviceID: 'eui-0004a30b001c0530', devEUI: DEV_EUI });
       await world.shadows.updateShadow(DEV_EUI, 'lorawan', {
         reported: {
           sessionID: 'b2xkLXNlc3Npb24=',
@@ -527,7 +524,7 @@ describe('handleUplink: f_cnt_too_low', () => {
 
   async function withSession() {
     const world = setup();
-    await world.deps.things.ensure(DEV_EUI, { deviceID: 'eui-0004a30b001c0530', devEUI: DEV_EUI });
+    await world.deps.things.ensure({ deviceID: 'eui-0004a30b001c0530', devEUI: DEV_EUI });
     await (world.shadows as InMemoryShadowStore).updateShadow(DEV_EUI, 'lorawan', {
       reported: { ...sessionShadow, fCntDownSession: SESSION_KEY_ID, recentDownlinks: [recorded] },
     });

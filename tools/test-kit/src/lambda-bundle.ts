@@ -117,6 +117,7 @@ export function actionOf(request: RecordedRequest): string {
   if (request.path.startsWith('/topics/')) return 'Publish';
   if (/^\/things\/[^/]+\/shadow$/.test(request.path))
     return request.method === 'GET' ? 'GetThingShadow' : 'UpdateThingShadow';
+  if (request.path === '/things' && request.method === 'GET') return 'ListThings';
   if (/^\/things\/[^/]+$/.test(request.path)) {
     if (request.method === 'GET') return 'DescribeThing';
     return request.method === 'POST' ? 'CreateThing' : request.method;
