@@ -42,10 +42,7 @@ export const GrpcCode = {
 
 /** The codes of the things that do not exist for this stack, answered as gRPC NOT_FOUND. */
 const NOT_FOUND_CODES = new Set(['unknown_thing', 'thing_not_found']);
-const FIELDS = new Set(['thingName', 'bytes', 'payload', 'fPort', 'confirmed', 'highPriority']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const MAX_NAMED_FIELDS = 5;
-const MAX_FIELD_NAME = 64;
 /** The largest payload JSON an answer on the thing's own topic echoes. */
 const MAX_ECHOED_PAYLOAD_JSON = 1024;
 
@@ -71,9 +68,11 @@ export function requestedThingName(input: unknown): string | undefined {
 }
 
 /**
- * Validates a request from `lorawan/downlink`.
+ * Validates a request from `lorawan/downlink`. Fields it does not know are ignored, as The
+ * Things Stack's documented integration ignores them (a misspelt optional field, `fport` say,
+ * so takes its default); bad values of the fields it knows are refused.
  *
- * @throws DownlinkRejectedError with one of `invalid_request`, `unknown_field`,
+ * @throws DownlinkRejectedError with one of `invalid_request`,
  *   `missing_thing_name`, `invalid_thing_name`, `missing_payload`, `ambiguous_payload`,
  *   `invalid_bytes`, `payload_too_large`, `invalid_payload`, `payload_not_supported_with_e2e`,
  *   `invalid_f_port`, `invalid_confirmed`, `invalid_high_priority`
@@ -87,19 +86,6 @@ export function parseDownlinkRequest(
     throw reject(
       'invalid_request',
       'The downlink request is not a JSON object. Publish {"thingName":…, "bytes":… or "payload":…, "fPort":…} on lorawan/downlink.',
-    );
-  }
-  const unknown = Object.keys(request).filter((field) => !FIELDS.has(field));
-  if (unknown.length > 0) {
-    // The names are the sender's: the answer names a few, each cut short.
-    const named = unknown
-      .slice(0, MAX_NAMED_FIELDS)
-      .map((f) => (f.length <= MAX_FIELD_NAME ? f : `${f.slice(0, MAX_FIELD_NAME)}…`));
-    const more = unknown.length > named.length ? ` and ${unknown.length - named.length} more` : '';
-    throw reject(
-      'unknown_field',
-      `The downlink request has unknown field ${named.map((f) => JSON.stringify(f)).join(', ')}${more}. Use only thingName, bytes, payload, fPort, confirmed and highPriority (mind the case).`,
-      { fields: named },
     );
   }
   const thingName = request['thingName'];
