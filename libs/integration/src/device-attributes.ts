@@ -9,7 +9,6 @@ import { parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from '@tts-aw
 import type { EndDeviceVersionIDs, MacVersion, PhyVersion } from '@tts-aws-iot/tts';
 import { FREQUENCY_PLAN_ID, type ThingNameScheme } from './config';
 import { InputError } from './errors';
-import { thingNameFor } from './thing-name';
 
 /** Attribute names of the registry flows. */
 export const DEVICE_ATTRIBUTES = {
@@ -85,8 +84,9 @@ const MAC_VERSIONS: Readonly<Record<string, MacVersion>> = {
 const PHY_VERSIONS: Readonly<Record<string, PhyVersion>> = {
   '1.0': 'PHY_V1_0',
   '1.0.1': 'PHY_V1_0_1',
-  // Revision B is the published LoRaWAN Regional Parameters 1.0.2; revision A is asked for by name.
-  '1.0.2': 'PHY_V1_0_2_REV_B',
+  // As The Things Stack's AWS IoT integration documents it: 1.0.2 is revision A (TTS's
+  // PHY_V1_0_2_REV_A); revision B is asked for by name.
+  '1.0.2': 'PHY_V1_0_2_REV_A',
   '1.0.2-a': 'PHY_V1_0_2_REV_A',
   '1.0.2-b': 'PHY_V1_0_2_REV_B',
   '1.0.3-a': 'PHY_V1_0_3_REV_A',
@@ -635,8 +635,8 @@ class AttributeCheck {
 
   /**
    * The TTS device ID: the `deviceID` attribute, else the one the thing name carries (the
-   * DeviceID scheme), else `eui-<deveui>`. The thing must be named as the uplink Lambda
-   * names the device's thing, or its traffic would land on another thing.
+   * DeviceID scheme), else `eui-<deveui>`. The thing may have any name: a device's traffic
+   * goes to the thing of its DevEUI (things.ts).
    */
   deviceID(devEUI: Eui64 | undefined, context: DeviceAttributeContext): string | undefined {
     const attribute = this.attributes[DEVICE_ATTRIBUTES.deviceID];
@@ -652,21 +652,6 @@ class AttributeCheck {
         `deviceID ${JSON.stringify(deviceID)} is invalid: use 3 to 36 lowercase letters and digits, with single hyphens between them`,
       );
       return undefined;
-    }
-    // With an invalid DevEUI there is no name to compare with (that problem is reported already).
-    if (context.thingNameScheme === 'DevEUI' && !devEUI) return deviceID;
-    let expected: string;
-    try {
-      expected = thingNameFor(context, { deviceID, devEUI: devEUI && toHex(devEUI) });
-    } catch (error) {
-      this.problem((error as Error).message.replace(/\.$/, ''));
-      return undefined;
-    }
-    if (context.thingName !== expected) {
-      this.problem(
-        `the thing is named ${context.thingName}, but the ${context.thingNameScheme} thing name scheme gives device ${deviceID} the thing ${expected}, where its traffic goes: create the thing as ${expected}` +
-          (context.thingNameScheme === 'DeviceID' ? ', or set deviceID to match the name' : ''),
-      );
     }
     return deviceID;
   }

@@ -118,7 +118,8 @@ describe('parseOtaaDeviceAttributes', () => {
   it.each([
     ['1.0', '1.0', 'MAC_V1_0', 'PHY_V1_0'],
     ['1.0.1', '1.0.1', 'MAC_V1_0_1', 'PHY_V1_0_1'],
-    ['1.0.2', '1.0.2', 'MAC_V1_0_2', 'PHY_V1_0_2_REV_B'],
+    // As the documented integration maps it: 1.0.2 is revision A.
+    ['1.0.2', '1.0.2', 'MAC_V1_0_2', 'PHY_V1_0_2_REV_A'],
     ['1.0.2', '1.0.2-a', 'MAC_V1_0_2', 'PHY_V1_0_2_REV_A'],
     ['1.0.2', '1.0.2-B', 'MAC_V1_0_2', 'PHY_V1_0_2_REV_B'],
     ['1.0.4', 'RP002-1.0.0', 'MAC_V1_0_4', 'RP002_V1_0_0'],
@@ -255,27 +256,16 @@ describe('parseOtaaDeviceAttributes', () => {
     expect(problems).toContainEqual(expect.stringContaining(problem));
   });
 
-  it('refuses a thing not named as the DevEUI scheme names the device', () => {
-    const problems = problemsOf(() =>
-      parseOtaaDeviceAttributes(VALID, { ...CONTEXT, thingName: 'my-sensor' }),
+  it('takes a thing of any name, with the device ID from deviceID or the DevEUI', () => {
+    expect(parseOtaaDeviceAttributes(VALID, { ...CONTEXT, thingName: 'my-sensor' }).deviceID).toBe(
+      'eui-0004a30b001c0530',
     );
-    expect(problems).toEqual([
-      'the thing is named my-sensor, but the DevEUI thing name scheme gives device eui-0004a30b001c0530 the thing 0004A30B001C0530, where its traffic goes: create the thing as 0004A30B001C0530',
-    ]);
-  });
-
-  it('refuses a deviceID that disagrees with a DeviceID-scheme thing name', () => {
-    const problems = problemsOf(() =>
+    expect(
       parseOtaaDeviceAttributes(
         { ...VALID, deviceID: 'sensor-2' },
         { ...CONTEXT, thingNameScheme: 'DeviceID', thingName: 'tts-prod_sensor-1' },
-      ),
-    );
-    expect(problems).toEqual([
-      expect.stringContaining(
-        'create the thing as tts-prod_sensor-2, or set deviceID to match the name',
-      ),
-    ]);
+      ).deviceID,
+    ).toBe('sensor-2');
   });
 
   it('reports every problem at once', () => {
