@@ -17,7 +17,19 @@ import type {
 } from '@tts-aws-iot/tts';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { mqttAddress } from './broker';
+import {
+  EndDevice,
+  NET_ID,
+  sensorReading,
+  type DeviceProfile,
+  type EndDeviceSnapshot,
+  type ReceivedDownlink,
+} from './end-device';
 import { LocalStackError } from './errors';
+
+export type { DeviceProfile, ReceivedDownlink } from './end-device';
+
+type Json = Record<string, unknown>;
 
 /** A device as the TTS stand-in has it registered (Identity, Join and Network Server). */
 export interface RegisteredDevice {
@@ -47,22 +59,8 @@ export interface TtsNetworkState {
    * claimed and registered on IS and NS; undefined again once it is deleted.
    */
   device(applicationID: string, devEUI: string): RegisteredDevice | undefined;
-}
-
-/** What a simulated device is: its identity and its own copy of the root key. */
-export interface DeviceProfile {
-  readonly devEUI: string;
-  readonly joinEUI: string;
-  /** 32 hex digits. The device's own AppKey: the Join Server's copy comes from registration. */
-  readonly appKey: string;
-}
-
-/** A downlink a simulated device received and decrypted with its own AppSKey. */
-export interface ReceivedDownlink {
-  readonly fCnt: number;
-  readonly fPort: number;
-  readonly payload: Uint8Array;
-  readonly confirmed: boolean;
+  /** Every device of the application that {@link device} answers, i.e. that is ready to join. */
+  registeredDevices(applicationID: string): readonly RegisteredDevice[];
 }
 
 /** Something worth a line in the traffic log. */
@@ -82,7 +80,9 @@ export type DeviceEvent =
     }
   | { readonly type: 'downlink'; readonly devEUI: string; readonly downlink: ReceivedDownlink }
   | { readonly type: 'downlink_failed'; readonly devEUI: string; readonly reason: string }
-  | { readonly type: 'not_ready'; readonly devEUI: string; readonly reason: string };
+  | { readonly type: 'not_ready'; readonly devEUI: string; readonly reason: string }
+  /** A device registered through the integration (not a demo device) that the simulator now runs. */
+  | { readonly type: 'discovered'; readonly devEUI: string; readonly deviceID: string };
 
 export interface DeviceSimulatorOptions {
   readonly brokerUrl: string;
@@ -92,37 +92,11 @@ export interface DeviceSimulatorOptions {
   readonly onEvent?: (event: DeviceEvent) => void;
 }
 
-/** The Things Network's NetID: the simulated network's DevAddrs start with 0x26/0x27. */
-const NET_ID = 0x000013;
 const UPLINK_F_PORT = 2;
 const JOIN_RETRY_MS = 1_000;
+/** How often the simulator looks for devices registered through the integration. */
+const DISCOVERY_MS = 2_000;
 const GATEWAY = { gateway_id: 'local-gateway', eui: '0000000000000001' };
-
-/** The radio side of one device: its keys and counters, as the firmware keeps them. */
-class EndDevice {
-  private devNonce = randomBytes(2).readUInt16BE();
-  session: { devAddr: DevAddr; appSKey: AesKey; fCntUp: number } | undefined;
-  readonly received: ReceivedDownlink[] = [];
-
-  constructor(
-    readonly profile: DeviceProfile,
-    private readonly appKey: AesKey,
-  ) {}
-
-  nextDevNonce(): number {
-    this.devNonce = (this.devNonce + 1) & 0xffff;
-    return this.devNonce;
-  }
-
-  /** Derives the session from the join-accept fields (LoRaWAN 1.0.x, §6.2.5). */
-  activate(joinNonce: number, devNonce: number, devAddr: DevAddr): void {
-    this.session = {
-      devAddr,
-      appSKey: deriveLegacyAppSKey(this.appKey, joinNonce, NET_ID, devNonce),
-      fCntUp: 0,
-    };
-  }
-}
 
 /** The network side of one device's session, as TTS keeps it. */
 interface NetworkSession {
@@ -136,6 +110,24 @@ interface NetworkSession {
   readonly queue: ApplicationDownlinkJson[];
   /** A confirmed downlink awaiting the device's ACK on its next uplink. */
   awaitingAck: ApplicationDownlinkJson | undefined;
+}
+
+/** A network session as the data directory keeps it (hex and base64 instead of bytes). */
+interface NetworkSessionSnapshot extends Omit<
+  NetworkSession,
+  'devAddr' | 'sessionKeyID' | 'appSKey'
+> {
+  readonly devAddr: string;
+  readonly sessionKeyID: string;
+  readonly appSKey: string;
+}
+
+/** Everything the simulator holds, for the local stack's data directory. */
+export interface DeviceSimulatorSnapshot {
+  readonly joinNonce: number;
+  readonly nextDevAddr: number;
+  readonly devices: readonly EndDeviceSnapshot[];
+  readonly sessions: readonly (readonly [string, NetworkSessionSnapshot])[];
 }
 
 /**
@@ -153,6 +145,7 @@ export class DeviceSimulator {
   private nextDevAddr = randomBytes(2).readUInt16BE();
   private readonly stopping = new AbortController();
   private running: Promise<void>[] = [];
+  private intervalMs: number | undefined;
 
   private constructor(
     private readonly options: DeviceSimulatorOptions,
@@ -182,9 +175,70 @@ export class DeviceSimulator {
     return `thethings/lorawan/${this.options.stackName}`;
   }
 
-  /** Adds a device (not yet joined). */
+  /** Adds a device (not yet joined); a device it has already (restored, say) stays as it is. */
   addDevice(profile: DeviceProfile): void {
-    this.devices.set(profile.devEUI, new EndDevice(profile, parseAesKey(profile.appKey)));
+    if (this.devices.has(profile.devEUI)) return;
+    this.devices.set(profile.devEUI, new EndDevice(profile));
+    if (this.intervalMs !== undefined) this.runInBackground(profile.devEUI, 0);
+  }
+
+  /** The profile of a device the simulator runs (its own keys), if it runs it. */
+  profile(devEUI: string): DeviceProfile | undefined {
+    return this.devices.get(devEUI)?.profile;
+  }
+
+  /**
+   * Adds every device registered in TTS that the simulator does not run yet, e.g. one whose
+   * thing a user created with `aws iot create-thing`: like a real device, it holds the root
+   * key that create-device put on the Join Server. Answers the DevEUIs it added.
+   */
+  discover(): string[] {
+    const added: string[] = [];
+    for (const registered of this.options.network.registeredDevices(this.options.applicationID)) {
+      if (this.devices.has(registered.devEUI)) continue;
+      const { devEUI, joinEUI, appKey, deviceID } = registered;
+      this.addDevice({ devEUI, joinEUI, appKey });
+      this.options.onEvent?.({ type: 'discovered', devEUI, deviceID });
+      added.push(devEUI);
+    }
+    return added;
+  }
+
+  /** The devices' keys, sessions and counters and the network's sessions and queues. */
+  snapshot(): DeviceSimulatorSnapshot {
+    return {
+      joinNonce: this.joinNonce,
+      nextDevAddr: this.nextDevAddr,
+      devices: [...this.devices.values()].map((device) => device.snapshot()),
+      sessions: [...this.sessions].map(([devEUI, session]) => [
+        devEUI,
+        {
+          ...session,
+          devAddr: toHex(session.devAddr),
+          sessionKeyID: session.sessionKeyID.toString('base64'),
+          appSKey: toHex(session.appSKey),
+        },
+      ]),
+    };
+  }
+
+  /** Resumes from a {@link snapshot}: the devices rejoin nothing, their counters go on. */
+  restore(snapshot: unknown): void {
+    const saved = snapshot as DeviceSimulatorSnapshot;
+    this.joinNonce = saved.joinNonce;
+    this.nextDevAddr = saved.nextDevAddr;
+    this.devices.clear();
+    for (const device of saved.devices)
+      this.devices.set(device.profile.devEUI, EndDevice.restore(device));
+    this.sessions.clear();
+    for (const [devEUI, session] of saved.sessions)
+      this.sessions.set(devEUI, {
+        ...session,
+        queue: [...session.queue],
+        devAddr: parseDevAddr(session.devAddr),
+        sessionKeyID: Buffer.from(session.sessionKeyID, 'base64'),
+        appSKey: parseAesKey(session.appSKey),
+      });
   }
 
   /** The downlinks a device received so far, decrypted with its own AppSKey. */
@@ -245,6 +299,39 @@ export class DeviceSimulator {
 
   /** Sends one uplink (by default a sensor reading), then delivers a queued downlink (class A). */
   async uplink(devEUI: string, payload?: Uint8Array): Promise<void> {
+    const { device, session } = this.activeSession(devEUI);
+    const fCnt = device.session.fCntUp++;
+    const plaintext = payload ?? sensorReading(fCnt);
+    const ciphertext = encryptFRMPayload(
+      device.session.appSKey,
+      'up',
+      device.session.devAddr,
+      fCnt,
+      plaintext,
+    );
+    if (session.awaitingAck) {
+      // The ACK bit of this uplink confirms the last confirmed downlink.
+      await this.publishUp(session, 'downlink/ack', { downlink_ack: session.awaitingAck });
+      session.awaitingAck = undefined;
+    }
+    await this.publishUp(session, 'uplink', {
+      uplink_message: this.uplinkMessage(session, fCnt, ciphertext),
+    });
+    this.options.onEvent?.({
+      type: 'uplink',
+      devEUI,
+      fCnt,
+      fPort: UPLINK_F_PORT,
+      payload: plaintext,
+    });
+    await this.transmitDownlink(device, session);
+  }
+
+  /** The joined device and its network session; a device deleted from TTS loses its session. */
+  private activeSession(devEUI: string): {
+    device: EndDevice & { session: NonNullable<EndDevice['session']> };
+    session: NetworkSession;
+  } {
     const device = this.device(devEUI);
     const session = this.sessions.get(devEUI);
     if (!device.session || !session)
@@ -264,65 +351,48 @@ export class DeviceSimulator {
         { devEUI },
       );
     }
-    const fCnt = device.session.fCntUp++;
-    const plaintext = payload ?? sensorReading(fCnt);
-    const ciphertext = encryptFRMPayload(
-      device.session.appSKey,
-      'up',
-      device.session.devAddr,
-      fCnt,
-      plaintext,
-    );
+    return {
+      device: device as EndDevice & { session: NonNullable<EndDevice['session']> },
+      session,
+    };
+  }
 
-    if (session.awaitingAck) {
-      // The ACK bit of this uplink confirms the last confirmed downlink.
-      await this.publishUp(session, 'downlink/ack', { downlink_ack: session.awaitingAck });
-      session.awaitingAck = undefined;
-    }
+  /** The `uplink_message` the Application Server publishes for a frame. */
+  private uplinkMessage(session: NetworkSession, fCnt: number, ciphertext: Uint8Array): Json {
     const skip = this.options.network.skipPayloadCrypto(this.options.applicationID);
     const appSKeyEnvelope = this.appSKeyEnvelope(session);
-    await this.publishUp(session, 'uplink', {
-      uplink_message: {
-        session_key_id: session.sessionKeyID.toString('base64'),
-        f_port: UPLINK_F_PORT,
-        f_cnt: fCnt,
-        // With skip payload crypto the ciphertext travels on; otherwise the AS decrypts it.
-        frm_payload: Buffer.from(
-          skip
-            ? ciphertext
-            : decryptFRMPayload(session.appSKey, 'up', session.devAddr, fCnt, ciphertext),
-        ).toString('base64'),
-        rx_metadata: [
-          {
-            gateway_ids: GATEWAY,
-            time: now(),
-            timestamp: (fCnt * 1_000_003) >>> 0,
-            rssi: -42 - (fCnt % 20),
-            channel_rssi: -42 - (fCnt % 20),
-            snr: 9.5 - (fCnt % 7),
-            uplink_token: randomBytes(8).toString('base64'),
-          },
-        ],
-        settings: {
-          data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } },
-          frequency: '868100000',
+    return {
+      session_key_id: session.sessionKeyID.toString('base64'),
+      f_port: UPLINK_F_PORT,
+      f_cnt: fCnt,
+      // With skip payload crypto the ciphertext travels on; otherwise the AS decrypts it.
+      frm_payload: Buffer.from(
+        skip
+          ? ciphertext
+          : decryptFRMPayload(session.appSKey, 'up', session.devAddr, fCnt, ciphertext),
+      ).toString('base64'),
+      rx_metadata: [
+        {
+          gateway_ids: GATEWAY,
+          time: now(),
+          timestamp: (fCnt * 1_000_003) >>> 0,
+          rssi: -42 - (fCnt % 20),
+          channel_rssi: -42 - (fCnt % 20),
+          snr: 9.5 - (fCnt % 7),
+          uplink_token: randomBytes(8).toString('base64'),
         },
-        received_at: now(),
-        consumed_airtime: '0.051456s',
-        network_ids: { net_id: '000013', cluster_id: 'local', cluster_address: '127.0.0.1' },
-        ...(skip && appSKeyEnvelope && { app_s_key: appSKeyEnvelope }),
-        ...(skip &&
-          session.lastFCntDown !== undefined && { last_a_f_cnt_down: session.lastFCntDown }),
+      ],
+      settings: {
+        data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } },
+        frequency: '868100000',
       },
-    });
-    this.options.onEvent?.({
-      type: 'uplink',
-      devEUI,
-      fCnt,
-      fPort: UPLINK_F_PORT,
-      payload: plaintext,
-    });
-    await this.transmitDownlink(device, session);
+      received_at: now(),
+      consumed_airtime: '0.051456s',
+      network_ids: { net_id: '000013', cluster_id: 'local', cluster_address: '127.0.0.1' },
+      ...(skip && appSKeyEnvelope && { app_s_key: appSKeyEnvelope }),
+      ...(skip &&
+        session.lastFCntDown !== undefined && { last_a_f_cnt_down: session.lastFCntDown }),
+    };
   }
 
   /**
@@ -330,16 +400,30 @@ export class DeviceSimulator {
    * the pub/sub is configured, then sends an uplink every `intervalMs` (devices staggered).
    */
   startTraffic(intervalMs: number): void {
+    this.intervalMs = intervalMs;
     const devEUIs = [...this.devices.keys()];
-    this.running = devEUIs.map((devEUI, index) =>
-      this.runDevice(devEUI, intervalMs, (intervalMs * index) / devEUIs.length),
+    devEUIs.forEach((devEUI, index) =>
+      this.runInBackground(devEUI, (intervalMs * index) / devEUIs.length),
     );
+    this.running.push(this.discoverPeriodically());
   }
 
   async close(): Promise<void> {
     this.stopping.abort();
     await Promise.all(this.running);
     await this.client.endAsync();
+  }
+
+  private runInBackground(devEUI: string, offsetMs: number): void {
+    this.running.push(this.runDevice(devEUI, this.intervalMs ?? JOIN_RETRY_MS, offsetMs));
+  }
+
+  /** Picks up devices registered through the integration while the traffic runs. */
+  private async discoverPeriodically(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      this.discover();
+      await this.sleep(DISCOVERY_MS);
+    }
   }
 
   private async runDevice(devEUI: string, intervalMs: number, offsetMs: number): Promise<void> {
@@ -533,15 +617,6 @@ export class DeviceSimulator {
       qos: 1,
     });
   }
-}
-
-/** A deterministic sensor reading: temperature (0.01 °C, int16), humidity (%), battery (%). */
-function sensorReading(fCnt: number): Uint8Array {
-  const reading = Buffer.alloc(4);
-  reading.writeInt16BE(Math.round((21 + 2 * Math.sin(fCnt / 5)) * 100), 0);
-  reading.writeUInt8(45 + (fCnt % 10), 2);
-  reading.writeUInt8(Math.max(0, 100 - Math.floor(fCnt / 50)), 3);
-  return reading;
 }
 
 function now(): string {

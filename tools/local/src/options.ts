@@ -19,6 +19,13 @@ export interface LocalOptions {
   /** Stop after this long (0: run until SIGINT/SIGTERM). */
   readonly exitAfterMs: number;
   readonly verbose: boolean;
+  /**
+   * Where the state is kept across restarts (things, shadows, secrets, the TTS stand-in's
+   * registries, the simulated devices); relative to the workspace root.
+   */
+  readonly dataDir: string;
+  /** Discard the saved state and start empty. */
+  readonly fresh: boolean;
   readonly help: boolean;
 }
 
@@ -38,6 +45,8 @@ export const DEFAULT_OPTIONS: LocalOptions = {
   once: false,
   exitAfterMs: 0,
   verbose: false,
+  dataDir: '.local',
+  fresh: false,
   help: false,
 };
 
@@ -149,6 +158,20 @@ const SETTINGS: readonly Setting[] = [
     env: 'LOCAL_VERBOSE',
     kind: 'flag',
     help: 'also log every AWS API call and shadow topic',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir',
+    env: 'LOCAL_DATA_DIR',
+    kind: 'text',
+    help: 'where the state is kept across restarts (relative to the workspace root)',
+  },
+  {
+    key: 'fresh',
+    flag: '--fresh',
+    env: 'LOCAL_FRESH',
+    kind: 'flag',
+    help: 'discard the saved state and start empty',
   },
   { key: 'help', flag: '--help', kind: 'flag', help: 'show this help' },
 ];

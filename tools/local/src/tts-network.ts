@@ -1,5 +1,7 @@
-import type { Component, SimState } from '@tts-aws-iot/tts-sim';
+import { randomBytes } from 'node:crypto';
+import type { Claim, Component, SimState } from '@tts-aws-iot/tts-sim';
 import type { RegisteredDevice, TtsNetworkState } from './devices';
+import type { Persistent } from './state';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -19,42 +21,68 @@ export interface ExternalJoinServerDevice {
 }
 
 /**
+ * The maker's Join Server of the claimable devices (one JoinEUI): it keeps their AppKeys and
+ * label codes. A claim of a device it does not know yet (a user claiming with
+ * `aws iot create-thing … claimAuthenticationCode=…`) makes one for that claim, as if the
+ * maker had shipped a device with that code on its label; the AppKey stays here.
+ */
+export class ExternalJoinServer implements Persistent {
+  private readonly devices = new Map<string, ExternalJoinServerDevice>();
+
+  constructor(readonly joinEUI: string) {}
+
+  add(device: ExternalJoinServerDevice): void {
+    this.devices.set(device.devEUI.toUpperCase(), device);
+  }
+
+  get(devEUI: string): ExternalJoinServerDevice | undefined {
+    return this.devices.get(devEUI.toUpperCase());
+  }
+
+  /** The AppKey of a device claimed with its own code; undefined for another JoinEUI or code. */
+  appKeyFor(claim: Claim, devEUI: string): string | undefined {
+    if (claim.devEUI.toUpperCase() !== devEUI) return undefined;
+    if (claim.joinEUI.toUpperCase() !== this.joinEUI) return undefined;
+    let device = this.devices.get(devEUI);
+    if (!device) {
+      device = {
+        devEUI,
+        joinEUI: this.joinEUI,
+        appKey: randomBytes(16).toString('hex').toUpperCase(),
+        claimAuthenticationCode: claim.authenticationCode,
+      };
+      this.add(device);
+    }
+    const codeMatches =
+      claim.authenticationCode.toUpperCase() === device.claimAuthenticationCode.toUpperCase();
+    return codeMatches ? device.appKey : undefined;
+  }
+
+  snapshot(): unknown {
+    return [...this.devices.values()];
+  }
+
+  restore(snapshot: unknown): void {
+    this.devices.clear();
+    for (const device of snapshot as ExternalJoinServerDevice[]) this.add(device);
+  }
+}
+
+/**
  * Reads the TTS stand-in's state (TTS JSON, as the Lambdas wrote it through the HTTP API) as
  * the simulated network sees it: pub/sub, Join Server KEK, Application Server link, devices.
- * The stand-in's Device Claiming Server records a claim but holds no root key, so the devices
- * of `externalJoinServer` join with the AppKey kept there, and only once they are claimed
+ * The stand-in's Device Claiming Server records a claim but holds no root key, so claimed
+ * devices join with the AppKey of `externalJoinServer`, and only once they are claimed
  * with their own code and registered on IS and NS.
  */
 export function ttsNetworkState(
   state: SimState,
-  externalJoinServer: readonly ExternalJoinServerDevice[] = [],
+  externalJoinServer?: ExternalJoinServer,
 ): TtsNetworkState {
-  /** The external Join Server's AppKey of a device claimed into this key with its own code. */
-  const claimedAppKey = (key: string, devEUI: string): string | undefined => {
-    const claim = state.claims.get(key);
-    const external = externalJoinServer.find((d) => d.devEUI === devEUI);
-    if (
-      !claim ||
-      !external ||
-      claim.devEUI.toUpperCase() !== devEUI ||
-      claim.joinEUI.toUpperCase() !== external.joinEUI.toUpperCase() ||
-      claim.authenticationCode.toUpperCase() !== external.claimAuthenticationCode.toUpperCase()
-    )
-      return undefined;
-    return external.appKey;
-  };
+  const registered = (applicationID: string, devEUI?: string) =>
+    registeredDevices(state, applicationID, externalJoinServer, devEUI);
   return {
-    pubSubStackName(applicationID) {
-      for (const [key, pubsub] of state.pubsubs) {
-        if (!key.startsWith(`${applicationID}/`)) continue;
-        const awsIot = at(pubsub, ['aws_iot']);
-        const stackName =
-          at(awsIot, ['default', 'stack_name']) ??
-          at(awsIot, ['deployment', 'default', 'stack_name']);
-        if (typeof stackName === 'string') return stackName;
-      }
-      return undefined;
-    },
+    pubSubStackName: (applicationID) => pubSubStackName(state, applicationID),
     kek(applicationID) {
       const settings = state.kekSettings.get(applicationID);
       const label = at(settings, ['kek_label']);
@@ -65,31 +93,52 @@ export function ttsNetworkState(
     skipPayloadCrypto(applicationID) {
       return at(state.links.get(applicationID), ['skip_payload_crypto']) === true;
     },
-    device(applicationID, devEUI) {
-      for (const [key, identity] of state.devices.is) {
-        if (
-          !key.startsWith(`${applicationID}/`) ||
-          String(at(identity, ['ids', 'dev_eui']) ?? '').toUpperCase() !== devEUI
-        )
-          continue;
-        const joinServer = state.devices.js.get(key);
-        const appKey =
-          joinServer === undefined
-            ? claimedAppKey(key, devEUI)
-            : at(joinServer, ['root_keys', 'app_key', 'key']);
-        // A device is ready to join once IS, JS (with its AppKey, or its claim) and NS know it.
-        if (typeof appKey !== 'string' || !state.devices.ns.has(key)) return undefined;
-        const device: RegisteredDevice = {
-          deviceID: String(at(identity, ['ids', 'device_id'])),
-          devEUI,
-          joinEUI: String(at(identity, ['ids', 'join_eui']) ?? '0000000000000000').toUpperCase(),
-          appKey,
-        };
-        return device;
-      }
-      return undefined;
-    },
+    device: (applicationID, devEUI) => registered(applicationID, devEUI)[0],
+    registeredDevices: (applicationID) => registered(applicationID),
   };
+}
+
+function pubSubStackName(state: SimState, applicationID: string): string | undefined {
+  for (const [key, pubsub] of state.pubsubs) {
+    if (!key.startsWith(`${applicationID}/`)) continue;
+    const awsIot = at(pubsub, ['aws_iot']);
+    const stackName =
+      at(awsIot, ['default', 'stack_name']) ?? at(awsIot, ['deployment', 'default', 'stack_name']);
+    if (typeof stackName === 'string') return stackName;
+  }
+  return undefined;
+}
+
+/**
+ * The application's devices (or the one with `onlyDevEUI`) that are ready to join:
+ * registered on IS, JS (with its AppKey, or claimed from the external Join Server) and NS.
+ */
+function registeredDevices(
+  state: SimState,
+  applicationID: string,
+  externalJoinServer: ExternalJoinServer | undefined,
+  onlyDevEUI?: string,
+): RegisteredDevice[] {
+  const ready: RegisteredDevice[] = [];
+  for (const [key, identity] of state.devices.is) {
+    if (!key.startsWith(`${applicationID}/`) || !state.devices.ns.has(key)) continue;
+    const devEUI = String(at(identity, ['ids', 'dev_eui']) ?? '').toUpperCase();
+    if (onlyDevEUI !== undefined && devEUI !== onlyDevEUI) continue;
+    const joinServer = state.devices.js.get(key);
+    const claim = state.claims.get(key);
+    const appKey =
+      joinServer !== undefined
+        ? at(joinServer, ['root_keys', 'app_key', 'key'])
+        : claim && externalJoinServer?.appKeyFor(claim, devEUI);
+    if (typeof appKey !== 'string' || devEUI === '') continue;
+    ready.push({
+      deviceID: String(at(identity, ['ids', 'device_id'])),
+      devEUI,
+      joinEUI: String(at(identity, ['ids', 'join_eui']) ?? '0000000000000000').toUpperCase(),
+      appKey: appKey.toUpperCase(),
+    });
+  }
+  return ready;
 }
 
 /** The registries of the TTS stand-in that still hold the device (none once it is deleted). */

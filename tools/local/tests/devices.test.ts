@@ -17,14 +17,18 @@ const KEK = randomBytes(16);
 const BASE = 'thethings/lorawan/local';
 
 // What the setup and create-device would have written into the TTS stand-in.
+const REGISTERED = {
+  deviceID: 'eui-0004a30b001c0001',
+  devEUI: DEV_EUI,
+  joinEUI: '70B3D57ED0000000',
+  appKey: APP_KEY,
+};
 const configured: TtsNetworkState = {
   pubSubStackName: (app) => (app === 'local-app' ? 'local' : undefined),
   kek: () => ({ label: 'local-1', key: KEK }),
   skipPayloadCrypto: () => true,
-  device: (_app, devEUI) =>
-    devEUI === DEV_EUI
-      ? { deviceID: 'eui-0004a30b001c0001', devEUI, joinEUI: '70B3D57ED0000000', appKey: APP_KEY }
-      : undefined,
+  device: (_app, devEUI) => (devEUI === DEV_EUI ? REGISTERED : undefined),
+  registeredDevices: () => [REGISTERED],
 };
 
 let broker: Broker;

@@ -1,6 +1,9 @@
 import { CreateThingCommand, IoTClient } from '@aws-sdk/client-iot';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseKekRing } from '@tts-aws-iot/keywrap';
 import { freePort } from '@tts-aws-iot/test-kit';
 import { TrafficLog } from '../src/log';
@@ -17,11 +20,12 @@ let app: MqttListener;
 const logLines: string[] = [];
 /** Root keys of things the tests create themselves, for the search of the log. */
 const extraKeys: string[] = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'local-e2e-'));
 
 beforeAll(async () => {
   const [mqttPort, apiPort, ttsPort] = [await freePort(), await freePort(), await freePort()];
   stack = await startLocalStack(
-    { ...DEFAULT_OPTIONS, mqttPort, apiPort, ttsPort, devices: 2, claimDevices: 1 },
+    { ...DEFAULT_OPTIONS, mqttPort, apiPort, ttsPort, devices: 2, claimDevices: 1, dataDir },
     new TrafficLog((line) => logLines.push(line)),
     {
       traffic: false,
@@ -35,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Joins once create-device has registered the device in the TTS stand-in. */
