@@ -89,8 +89,33 @@ export type {
 } from './shadow-state';
 export { deviceIDOfThing, thingNameFor } from './thing-name';
 export type { DeviceIdentity, ThingNaming } from './thing-name';
-export { ThingDirectory } from './things';
+export { otherThingsOfDevEUI, ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
+export {
+  FORMATTER_LOOKUP_FAILURES_METRIC,
+  FormatterDirectory,
+} from './formatter-resolution';
+export type {
+  FormatterCacheOptions,
+  FormatterDirection,
+  FormatterReads,
+  FormatterSpec,
+  ResolvedFormatter,
+} from './formatter-resolution';
+export {
+  decodeUplinkPayload,
+  DOWNLINK_ENCODE_FAILURES_METRIC,
+  encodeDownlinkPayload,
+  trafficFormatting,
+  UPLINK_DECODE_FAILURES_METRIC,
+} from './payload-formatting';
+export type {
+  EncodedDownlink,
+  FormattingContext,
+  PayloadFormatterRunner,
+  PayloadFormatting,
+  UplinkFormatting,
+} from './payload-formatting';
 export { trafficDependencies } from './traffic';
 export type { TrafficDependencies, TrafficPorts } from './traffic';
 export { createTtsClient } from './tts-client';

@@ -1,5 +1,5 @@
 import { createAwsPorts } from '@tts-aws-iot/aws';
-import { parseConfig, trafficDependencies } from '@tts-aws-iot/integration';
+import { parseConfig, trafficDependencies, trafficFormatting } from '@tts-aws-iot/integration';
 import { containerScoped, createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -13,12 +13,15 @@ const dependencies = containerScoped(() => {
     iotDataEndpoint: config.iotDataEndpoint,
     captureClient: kit.captureAWSv3Client,
   });
-  return trafficDependencies(config, aws, {
-    log: kit.logger,
-    counters: kit.counters,
-    delay: sleep,
-    random: Math.random,
-  });
+  return {
+    ...trafficDependencies(config, aws, {
+      log: kit.logger,
+      counters: kit.counters,
+      delay: sleep,
+      random: Math.random,
+    }),
+    formatting: trafficFormatting(config, aws.secrets),
+  };
 });
 
 /** HandleUplink: the uplink rule's target (`SELECT *` of TTS's topics for the stack). */

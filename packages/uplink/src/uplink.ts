@@ -5,6 +5,7 @@
  */
 import {
   DECRYPT_FAILURES_METRIC,
+  decodeUplinkPayload,
   decryptUplinkPayload,
   downlinkCorrelationIDs,
   downlinkPush,
@@ -25,9 +26,11 @@ import {
   unwrapCounted,
   uplinkReport,
   withDecodedPayload,
+  type PayloadFormatting,
   type ShadowKeyEnvelope,
   type ShadowReport,
   type TrafficDependencies,
+  type UplinkFormatting,
 } from '@tts-aws-iot/integration';
 import {
   findErrorDetails,
@@ -39,7 +42,13 @@ import {
 } from '@tts-aws-iot/tts';
 
 /** What HandleUplink works with; the handler builds it once per container. */
-export type UplinkDependencies = TrafficDependencies;
+export interface UplinkDependencies extends TrafficDependencies {
+  /**
+   * With E2E: the devices' payload formatters, run after decryption as the Application
+   * Server would run them. Absent, uplinks are republished undecoded.
+   */
+  readonly formatting?: PayloadFormatting;
+}
 
 /** What became of one message. */
 export type UplinkOutcome =
@@ -191,23 +200,23 @@ async function onUplink(
     lastAFCntDown: uplink.lastAFCntDown,
     appSKeyEnvelope: envelope,
   });
+  const decoded =
+    plaintext !== undefined && deps.formatting
+      ? await decodeUplinkPayload(
+          deps.formatting,
+          { bytes: plaintext, fPort: uplink.fPort, receivedAt: up.receivedAt ?? uplink.receivedAt },
+          { deviceID: up.ids.deviceID, thingName, log: deps.log, counters: deps.counters },
+        )
+      : undefined;
   // The decoded payload is a metric-like copy: it follows ThingShadowMetrics, so that with
-  // metrics off a plain uplink costs no shadow update at all.
-  if (config.thingShadowMetrics && uplink.decodedPayload !== undefined && plaintext === undefined) {
-    const placement = withDecodedPayload(report, uplink.decodedPayload);
-    report = placement.report;
-    if (!placement.included) {
-      deps.counters.count(UplinkMetric.PAYLOADS_LEFT_OUT);
-      deps.log.warn('Decoded payload left out of the shadow', {
-        thing_name: thingName,
-        reason: placement.reason,
-      });
-    }
-  }
+  // metrics off a plain uplink costs no shadow update at all. TTS decodes without E2E.
+  const payload = plaintext === undefined ? uplink.decodedPayload : decoded?.payload;
+  if (config.thingShadowMetrics && payload !== undefined)
+    report = withPayload(deps, report, payload, thingName);
   // Steady state: these two calls are all the uplink costs, and they run concurrently.
   await Promise.all([
     updateShadow(deps, thingName, up, report),
-    republish(deps, up, thingName, plaintext),
+    republish(deps, up, thingName, plaintext, decoded),
   ]);
   deps.counters.count(UplinkMetric.UPLINKS);
   return thingName;
@@ -358,6 +367,24 @@ async function repushIfCounterTooLow(
   });
 }
 
+/** The report with the decoded payload as `payload`, when the shadow has room for it. */
+function withPayload(
+  deps: UplinkDependencies,
+  report: ShadowReport,
+  payload: Readonly<Record<string, unknown>>,
+  thingName: string,
+): ShadowReport {
+  const placement = withDecodedPayload(report, payload);
+  if (!placement.included) {
+    deps.counters.count(UplinkMetric.PAYLOADS_LEFT_OUT);
+    deps.log.warn('Decoded payload left out of the shadow', {
+      thing_name: thingName,
+      reason: placement.reason,
+    });
+  }
+  return placement.report;
+}
+
 /** A downlink ID from a report, as far as a log line shows it (the network chooses it). */
 function boundedID(id: string): string {
   return id.length <= 64 ? id : `${id.slice(0, 64)}…(${id.length} characters)`;
@@ -369,11 +396,18 @@ function republish(
   up: HandledUp,
   thingName: string,
   plaintext?: Uint8Array,
+  decoded?: UplinkFormatting,
 ): Promise<void> {
-  return deps.publisher.publish(
-    thingTopic(thingName, THING_EVENT_OF[up.type]),
-    republishedMessage(up, thingName, plaintext),
-  );
+  const message = republishedMessage(up, thingName, plaintext);
+  if (decoded) {
+    // Where TTS puts a decoded uplink; a failure as TTS's event beside the message.
+    message['uplink_message'] = {
+      ...(message['uplink_message'] as Record<string, unknown>),
+      ...decoded.fields,
+    };
+    if (decoded.failure) message['decode_failure'] = decoded.failure;
+  }
+  return deps.publisher.publish(thingTopic(thingName, THING_EVENT_OF[up.type]), message);
 }
 
 /**
