@@ -123,6 +123,7 @@ export async function startLocalStack(
       queueRetryDelaysMs: overrides.queueRetryDelaysMs,
     });
     cleanups.add(() => wiring.stop());
+    servers.api.iot.setTopicRules(wiring.topicRules, options.stackName);
     await setUp(runner, options, servers, log, cleanups);
     const { simulator, devices } = await startDevices(options, servers, state, log, cleanups);
     state.startAutosave(overrides.saveIntervalMs ?? DEFAULT_SAVE_INTERVAL_MS);

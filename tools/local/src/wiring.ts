@@ -16,6 +16,8 @@ export const STOP_GRACE_MS = 5_000;
 export interface RuleWiring {
   readonly rules: RulesEngine;
   readonly queues: ReadonlyMap<string, LocalQueue>;
+  /** The rules, one per action (ListTopicRules and GetTopicRule of the AWS API show them). */
+  readonly topicRules: readonly TopicRule[];
   /** Lets what is queued finish (bounded by {@link STOP_GRACE_MS}), then stops. */
   stop(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function startRules(
   return {
     rules,
     queues,
+    topicRules,
     async stop() {
       await rules.stop();
       const all = [...queues.values()];
