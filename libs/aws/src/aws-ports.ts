@@ -1,11 +1,19 @@
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { MessagePublisher } from '@tts-aws-iot/integration';
 
 import {
+  createCloudWatchLogsClient,
   createIotClient,
   createIotDataClient,
   createSecretsManagerClient,
   type ClientOptions,
 } from './clients';
+import {
+  existingKekFromEnvironment,
+  ExistingKekSecretReader,
+  type ExistingKek,
+} from './existing-kek';
+import { CloudWatchProvisioningLog, withProvisioningLog } from './provisioning-log';
 import { IotDataPublisher } from './publisher';
 import { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
 import { IotShadowStore } from './shadow-store';
@@ -17,7 +25,8 @@ export interface AwsPorts {
   /** Secrets Manager behind a cache that lives as long as the container. */
   readonly secrets: CachedSecretReader;
   readonly shadows: IotShadowStore;
-  readonly publisher: IotDataPublisher;
+  /** IoT publish; with `provisioningLog`, outcomes also go to the things' history. */
+  readonly publisher: MessagePublisher;
 }
 
 /** The adapters that need no data-plane endpoint. */
@@ -29,6 +38,20 @@ export interface AwsPortsOptions {
   readonly captureClient?: <T>(client: T) => T;
   /** Settings of every client (attempts, timeouts). */
   readonly clientOptions?: ClientOptions;
+  /**
+   * The things' provisioning history (`PROVISIONING_LOG_GROUP`): outcomes published on
+   * `lorawan/<thing>/provisioning` are also appended to the thing's log stream there;
+   * `onFailure` hears of a history that could not be written.
+   */
+  readonly provisioningLog?: {
+    readonly logGroupName: string;
+    readonly onFailure: (error: unknown, thingName: string) => void;
+  };
+  /**
+   * A KEK of an earlier deployment that reads of the KEK ring include (migration); default:
+   * from `EXISTING_KEK_SECRET_ID`, `EXISTING_KEK_LABEL` and `KEK_SECRET_ID` in the environment.
+   */
+  readonly existingKek?: ExistingKek;
 }
 
 /**
@@ -55,7 +78,7 @@ class LazyAwsPorts implements AwsPorts {
   #secrets: CachedSecretReader | undefined;
   #data: IoTDataPlaneClient | undefined;
   #shadows: IotShadowStore | undefined;
-  #publisher: IotDataPublisher | undefined;
+  #publisher: MessagePublisher | undefined;
 
   constructor(private readonly options: AwsPortsOptions & { readonly iotDataEndpoint?: string }) {}
 
@@ -66,10 +89,13 @@ class LazyAwsPorts implements AwsPorts {
   }
 
   get secrets(): CachedSecretReader {
-    return (this.#secrets ??= new CachedSecretReader(
-      new SecretsManagerSecretReader(
-        this.#capture(createSecretsManagerClient(this.options.clientOptions)),
-      ),
+    if (this.#secrets) return this.#secrets;
+    const reader = new SecretsManagerSecretReader(
+      this.#capture(createSecretsManagerClient(this.options.clientOptions)),
+    );
+    const existing = this.options.existingKek ?? existingKekFromEnvironment(process.env);
+    return (this.#secrets = new CachedSecretReader(
+      existing ? new ExistingKekSecretReader(reader, existing) : reader,
     ));
   }
 
@@ -77,8 +103,20 @@ class LazyAwsPorts implements AwsPorts {
     return (this.#shadows ??= new IotShadowStore(this.#dataClient()));
   }
 
-  get publisher(): IotDataPublisher {
-    return (this.#publisher ??= new IotDataPublisher(this.#dataClient()));
+  get publisher(): MessagePublisher {
+    if (this.#publisher) return this.#publisher;
+    const publisher = new IotDataPublisher(this.#dataClient());
+    const history = this.options.provisioningLog;
+    return (this.#publisher = history
+      ? withProvisioningLog(
+          publisher,
+          new CloudWatchProvisioningLog(
+            this.#capture(createCloudWatchLogsClient(this.options.clientOptions)),
+            history.logGroupName,
+          ),
+          history.onFailure,
+        )
+      : publisher);
   }
 
   #dataClient(): IoTDataPlaneClient {

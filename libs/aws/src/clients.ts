@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -57,4 +58,9 @@ export function createIotClient(options: ClientOptions = {}): IoTClient {
 /** The Secrets Manager client. */
 export function createSecretsManagerClient(options: ClientOptions = {}): SecretsManagerClient {
   return new SecretsManagerClient(baseConfig(options));
+}
+
+/** The CloudWatch Logs client (the things' provisioning history). */
+export function createCloudWatchLogsClient(options: ClientOptions = {}): CloudWatchLogsClient {
+  return new CloudWatchLogsClient(baseConfig(options));
 }

@@ -1,6 +1,11 @@
 export { createAwsPorts } from './aws-ports';
 export type { AwsPorts, AwsPortsOptions, ControlPlanePorts } from './aws-ports';
-export { createIotClient, createIotDataClient, createSecretsManagerClient } from './clients';
+export {
+  createCloudWatchLogsClient,
+  createIotClient,
+  createIotDataClient,
+  createSecretsManagerClient,
+} from './clients';
 export type { ClientOptions } from './clients';
 export {
   customResourceHandler,
@@ -29,6 +34,14 @@ export {
   fromAwsError,
 } from './errors';
 export type { AwsCallSite } from './errors';
+export { existingKekFromEnvironment, ExistingKekSecretReader } from './existing-kek';
+export type { ExistingKek } from './existing-kek';
+export {
+  CloudWatchProvisioningLog,
+  provisioningLogFromEnvironment,
+  withProvisioningLog,
+} from './provisioning-log';
+export type { ProvisioningLogEntry, ProvisioningLogWriter } from './provisioning-log';
 export { IotDataPublisher, MAX_PUBLISH_PAYLOAD_BYTES } from './publisher';
 export { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
 export { IotShadowStore } from './shadow-store';

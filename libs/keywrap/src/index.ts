@@ -15,5 +15,5 @@ export {
   UnknownKekLabelError,
 } from './errors';
 export type { KeyLengthSubject, KeyWrapAlgorithm } from './errors';
-export { formatKekRing, KekRing, parseKekRing } from './kek-ring';
+export { addExistingKek, formatKekRing, KekRing, parseKekRing } from './kek-ring';
 export { unwrapKey, unwrapKeyWithPadding, wrapKey, wrapKeyWithPadding } from './wrap';

@@ -169,6 +169,29 @@ export function formatKekRing(ring: KekRing): string {
   return JSON.stringify({ current: ring.currentLabel, ...keks });
 }
 
+/**
+ * The ring of `ringSecret` with one more KEK: that of an earlier deployment, whose secret
+ * holds the KEK alone as 32 hex digits (the form The Things Stack's documented templates
+ * store it in), under the label its Join Server knows it by (for those templates, the
+ * secret's ARN). Sessions wrapped under it keep unwrapping; the current KEK stays the ring's.
+ *
+ * @throws KekRingError naming the existing secret (never its value) when it is not 32 hex
+ *   digits, or when the ring already holds another KEK under that label
+ */
+export function addExistingKek(ringSecret: string, label: string, existingSecret: string): KekRing {
+  const ring = parseKekRing(ringSecret);
+  const kek = decodeHex(existingSecret.trim());
+  if (kek === undefined || kek.length !== KEK_LENGTH)
+    throw new KekRingError(label, 'the existing KEK secret is not an AES-128 KEK as 32 hex digits');
+  if (ring.labels.includes(label) && encodeHex(ring.get(label)) !== encodeHex(kek))
+    throw new KekRingError(
+      label,
+      "the ring holds another KEK under the existing KEK's label: remove it from the ring secret",
+    );
+  const keks = Object.fromEntries(ring.labels.map((each) => [each, ring.get(each)]));
+  return new KekRing(ring.currentLabel, { ...keks, [label]: kek });
+}
+
 function checkLabel(label: string, field: string): void {
   if (label === '' || label.length > MAX_KEK_LABEL_LENGTH) {
     throw new KekRingError(field, `a KEK label is 1 to ${MAX_KEK_LABEL_LENGTH} characters`);

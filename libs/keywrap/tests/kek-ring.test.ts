@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import {
+  addExistingKek,
   formatKekRing,
   IntegrityCheckError,
   KekRing,
@@ -8,6 +9,7 @@ import {
   KeyWrapError,
   parseKekRing,
   UnknownKekLabelError,
+  wrapKey,
 } from '../src/index';
 import { bytes, hex, rfc3394Vectors } from './vectors';
 
@@ -202,3 +204,46 @@ function catchError(action: () => unknown): KeyWrapError {
   }
   throw new Error('expected a KeyWrapError');
 }
+
+describe('addExistingKek (migration from a KEK secret of 32 hex digits)', () => {
+  const ours = '000102030405060708090A0B0C0D0E0F';
+  const theirs = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
+  const label = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:old-stack-kek-AbCdEf';
+  const ringSecret = JSON.stringify({ current: 'my-stack-kek-1', 'my-stack-kek-1': ours });
+
+  it('unwraps what was wrapped under the existing KEK, and keeps wrapping under the current one', () => {
+    const ring = addExistingKek(ringSecret, label, `${theirs}\n`);
+    const appSKey = Uint8Array.from({ length: 16 }, (_, i) => i * 7);
+    const wrappedByOldJoinServer = {
+      encryptedKey: wrapKey(Uint8Array.from(Buffer.from(theirs, 'hex')), appSKey),
+      kekLabel: label,
+    };
+    expect(ring.unwrap(wrappedByOldJoinServer)).toEqual(appSKey);
+    expect(ring.currentLabel).toBe('my-stack-kek-1');
+    expect([...ring.labels].sort()).toEqual([label, 'my-stack-kek-1'].sort());
+  });
+
+  it.each(['', 'not-hex', theirs.slice(2), JSON.stringify({ current: 'x', x: theirs })])(
+    'refuses an existing secret %j that is not 32 hex digits, naming the label but not the value',
+    (secret) => {
+      expect(() => addExistingKek(ringSecret, label, secret)).toThrow(
+        `Invalid KEK ring field ${label}: the existing KEK secret is not an AES-128 KEK as 32 hex digits.`,
+      );
+    },
+  );
+
+  it('refuses a ring that holds another KEK under that label, and accepts the same KEK there', () => {
+    const clash = JSON.stringify({
+      current: 'my-stack-kek-1',
+      'my-stack-kek-1': ours,
+      [label]: ours,
+    });
+    expect(() => addExistingKek(clash, label, theirs)).toThrow('holds another KEK');
+    const same = JSON.stringify({
+      current: 'my-stack-kek-1',
+      'my-stack-kek-1': ours,
+      [label]: theirs,
+    });
+    expect(addExistingKek(same, label, theirs).labels).toHaveLength(2);
+  });
+});

@@ -1,4 +1,4 @@
-import { createAwsPorts } from '@tts-aws-iot/aws';
+import { createAwsPorts, provisioningLogFromEnvironment } from '@tts-aws-iot/aws';
 import { parseRegistryConfig, provisioningDependencies } from '@tts-aws-iot/integration';
 import { containerScoped, createLambdaKit, lambdaHandler, sqsBatch } from '@tts-aws-iot/lambda-kit';
 
@@ -11,6 +11,8 @@ const dependencies = containerScoped(() => {
   const aws = createAwsPorts({
     iotDataEndpoint: config.iotDataEndpoint,
     captureClient: kit.captureAWSv3Client,
+    // The things' provisioning history (/thethings/lorawan/<stack>/things).
+    provisioningLog: provisioningLogFromEnvironment(process.env, kit.logger),
   });
   return provisioningDependencies(config, aws, kit.logger);
 });

@@ -1,0 +1,158 @@
+import {
+  CreateLogStreamCommand,
+  type CloudWatchLogsClient,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import type { MessagePublisher } from '@tts-aws-iot/integration';
+
+import { fromAwsError } from './errors';
+
+/**
+ * The things' provisioning history in CloudWatch Logs, where The Things Stack's
+ * troubleshooting guide looks: the log group `/thethings/lorawan/<stack>/things`, one log
+ * stream per thing (named after the thing), one JSON event per provisioning outcome
+ * (`created`, `claimed`, `deleted`, `skipped` with its reason, `failed` with the error).
+ * Events hold the outcome's own fields only, never the thing's attributes, so no key or
+ * claim code reaches the log.
+ */
+
+/** One entry of a thing's history: the fields of a provisioning outcome that are logged. */
+export interface ProvisioningLogEntry {
+  readonly status: string;
+  readonly deviceID?: string;
+  readonly reason?: string;
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
+/** Appends to a thing's provisioning history. */
+export interface ProvisioningLogWriter {
+  append(thingName: string, entry: ProvisioningLogEntry): Promise<void>;
+}
+
+/** `ProvisioningLogWriter` on CloudWatch Logs (CreateLogStream once per thing and container, PutLogEvents). */
+export class CloudWatchProvisioningLog implements ProvisioningLogWriter {
+  readonly #streams = new Set<string>();
+
+  /**
+   * @param now the clock of the events' timestamps (milliseconds since the epoch)
+   */
+  constructor(
+    private readonly client: CloudWatchLogsClient,
+    readonly logGroupName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async append(thingName: string, entry: ProvisioningLogEntry): Promise<void> {
+    const message = JSON.stringify({ thingName, ...loggedFields(entry) });
+    await this.#ensureStream(thingName);
+    const put = () =>
+      this.client.send(
+        new PutLogEventsCommand({
+          logGroupName: this.logGroupName,
+          logStreamName: thingName,
+          logEvents: [{ timestamp: this.now(), message }],
+        }),
+      );
+    try {
+      await put();
+    } catch (error) {
+      // The stream was deleted since this container created it: create it again, once.
+      if (!isNamed(error, 'ResourceNotFoundException')) throw this.#failed(error, 'PutLogEvents');
+      this.#streams.delete(thingName);
+      await this.#ensureStream(thingName);
+      await put().catch((again: unknown) => {
+        throw this.#failed(again, 'PutLogEvents');
+      });
+    }
+  }
+
+  async #ensureStream(thingName: string): Promise<void> {
+    if (this.#streams.has(thingName)) return;
+    try {
+      await this.client.send(
+        new CreateLogStreamCommand({ logGroupName: this.logGroupName, logStreamName: thingName }),
+      );
+    } catch (error) {
+      if (!isNamed(error, 'ResourceAlreadyExistsException'))
+        throw this.#failed(error, 'CreateLogStream');
+    }
+    this.#streams.add(thingName);
+  }
+
+  #failed(error: unknown, action: string): Error {
+    return fromAwsError(error, {
+      service: 'CloudWatch Logs',
+      action,
+      resource: `log group ${this.logGroupName}`,
+    });
+  }
+}
+
+function loggedFields(entry: ProvisioningLogEntry): ProvisioningLogEntry {
+  return {
+    status: entry.status,
+    ...(typeof entry.deviceID === 'string' ? { deviceID: entry.deviceID } : {}),
+    ...(typeof entry.reason === 'string' ? { reason: entry.reason } : {}),
+    ...(entry.error ? { error: { name: entry.error.name, message: entry.error.message } } : {}),
+  };
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return (error as { name?: unknown } | undefined)?.name === name;
+}
+
+const PROVISIONING_TOPIC = /^lorawan\/([^/]+)\/provisioning$/;
+
+/**
+ * A publisher that also appends every outcome published on `lorawan/<thing>/provisioning`
+ * to that thing's history. The outcome is published first; a history that cannot be written
+ * is reported to `onLogFailure` and does not fail the provisioning, which is done by then.
+ */
+export function withProvisioningLog(
+  publisher: MessagePublisher,
+  log: ProvisioningLogWriter,
+  onLogFailure: (error: unknown, thingName: string) => void,
+): MessagePublisher {
+  return {
+    async publish(topic, payload, options) {
+      await publisher.publish(topic, payload, options);
+      const thingName = PROVISIONING_TOPIC.exec(topic)?.[1];
+      if (thingName === undefined || !isEntry(payload)) return;
+      await log
+        .append(thingName, payload)
+        .catch((error: unknown) => onLogFailure(error, thingName));
+    },
+  };
+}
+
+function isEntry(payload: unknown): payload is ProvisioningLogEntry {
+  return (
+    typeof payload === 'object' &&
+    payload !== null &&
+    typeof (payload as { status?: unknown }).status === 'string'
+  );
+}
+
+/**
+ * The `provisioningLog` option of `createAwsPorts` from the function's environment
+ * (`PROVISIONING_LOG_GROUP`, which the registry template sets), reporting a history that
+ * cannot be written as a warning on `log`. Undefined without the variable.
+ */
+export function provisioningLogFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  log: { warn(message: string, attributes: Readonly<Record<string, unknown>>): void },
+):
+  | { readonly logGroupName: string; onFailure(error: unknown, thingName: string): void }
+  | undefined {
+  const logGroupName = env['PROVISIONING_LOG_GROUP']?.trim();
+  if (!logGroupName) return undefined;
+  return {
+    logGroupName,
+    onFailure: (error, thingName) =>
+      log.warn("Could not write the thing's provisioning history.", {
+        thing_name: thingName,
+        log_group: logGroupName,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  };
+}
