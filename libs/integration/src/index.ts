@@ -89,7 +89,7 @@ export type {
 } from './shadow-state';
 export { deviceIDOfThing, thingNameFor } from './thing-name';
 export type { DeviceIdentity, ThingNaming } from './thing-name';
-export { ThingDirectory } from './things';
+export { otherThingsOfDevEUI, ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
 export {
   FORMATTER_LOOKUP_FAILURES_METRIC,

@@ -36,12 +36,14 @@ import {
   type ClaimDeviceSpec,
   type DeviceAttributeContext,
   type OtaaDeviceSpec,
+  type ProvisioningKind,
   wrappedSecretLabels,
 } from './device-attributes';
 import { InputError } from './errors';
 import { thingNameFor } from './thing-name';
 import type { Log, MessagePublisher, RefreshableSecretReader, ThingRegistry } from './ports';
 import { KekRingSource } from './e2e-session';
+import { duplicateThingError, otherThingsOfDevEUI } from './things';
 import { createTtsClient } from './tts-client';
 
 /**
@@ -241,12 +243,18 @@ export type IgnoreEvent = (reason: string) => {
  * has its final answer (done, ignored, or refused for good); one that failed retryably
  * comes again, and is judged again.
  *
+ * A created thing of the stack's type without a `stackName` attribute, carrying what flow
+ * `options.reports` provisions (an `appKey`, a claim code), is answered `skipped` on its
+ * provisioning topic, naming the missing attribute: each flow reports its own kind, so the
+ * stack says it once; a thing with another stack's `stackName` is that stack's to answer.
+ *
  * @throws InputError `invalid_registry_event` for what is no registry event; what `handle` throws
  */
 export async function handleRegistryEventOnce<TStatus extends ProvisioningStatus>(
   input: unknown,
   deps: ProvisioningDependencies,
   handle: (event: ThingRegistryEvent, ignore: IgnoreEvent) => Promise<RegistryFlowResult<TStatus>>,
+  options: { readonly reports?: ProvisioningKind } = {},
 ): Promise<RegistryFlowResult<TStatus>> {
   const event = parseThingRegistryEvent(input);
   const ignore: IgnoreEvent = (reason) => {
@@ -256,9 +264,19 @@ export async function handleRegistryEventOnce<TStatus extends ProvisioningStatus
   const { thingTypeName, stackName } = deps.config;
   if (event.thingTypeName !== thingTypeName)
     return ignore(`thing type ${event.thingTypeName ?? '(none)'} is not ${thingTypeName}`);
-  const owner = event.attributes['stackName'];
-  if (owner !== stackName) return ignore(`the thing belongs to stack ${owner ?? '(none)'}`);
+  const owner = event.attributes['stackName'] || undefined;
   if (deps.recentEvents.has(event.eventId)) return ignore('the event was handled already');
+  if (
+    owner === undefined &&
+    event.operation === 'CREATED' &&
+    options.reports !== undefined &&
+    provisioningKind(event.attributes) === options.reports
+  ) {
+    const skipped = await skipWithoutStackName(event, deps);
+    deps.recentEvents.add(event.eventId);
+    return skipped;
+  }
+  if (owner !== stackName) return ignore(`the thing belongs to stack ${owner ?? '(none)'}`);
   let result: RegistryFlowResult<TStatus>;
   try {
     result = await handle(event, ignore);
@@ -270,6 +288,49 @@ export async function handleRegistryEventOnce<TStatus extends ProvisioningStatus
   }
   deps.recentEvents.add(event.eventId);
   return result;
+}
+
+/**
+ * The `skipped` outcome of a thing without `stackName`: nothing is provisioned, and the reason
+ * names the attribute (and no key or code of the thing).
+ */
+async function skipWithoutStackName(
+  event: ThingRegistryEvent,
+  deps: Pick<ProvisioningDependencies, 'config' | 'publisher' | 'log'>,
+): Promise<{
+  readonly result: 'skipped';
+  readonly thingName: string;
+  readonly deviceID: string;
+  readonly reason: string;
+}> {
+  const { stackName } = deps.config;
+  const reason = `The thing has no stackName attribute, which every thing of the integration needs: nothing was provisioned. Delete the thing, and create it again with the attribute stackName=${stackName} (the stack that serves it).`;
+  const deviceID = event.attributes[DEVICE_ATTRIBUTES.deviceID] ?? '';
+  await deps.publisher.publish(thingTopic(event.thingName, 'provisioning'), {
+    status: 'skipped',
+    ...(deviceID ? { deviceID } : {}),
+    reason,
+  } satisfies ProvisioningOutcome);
+  deps.log.warn('Skipped a thing without stackName.', {
+    thing_name: event.thingName,
+    event_id: event.eventId,
+    missing_attribute: DEVICE_ATTRIBUTES.stackName,
+  });
+  return { result: 'skipped', thingName: event.thingName, deviceID, reason };
+}
+
+/**
+ * Refuses to provision a thing whose DevEUI has another thing of this stack already: the
+ * device's traffic could go to either (`duplicate_things`, naming them).
+ */
+async function refuseSecondThing(
+  deps: Pick<ProvisioningDependencies, 'registry' | 'config'>,
+  thing: { readonly thingName: string; readonly attributes: Readonly<Record<string, string>> },
+): Promise<void> {
+  const devEUI = thing.attributes[DEVICE_ATTRIBUTES.devEUI];
+  if (!devEUI) return;
+  const others = await otherThingsOfDevEUI(deps.registry, deps.config, devEUI, thing.thingName);
+  if (others.length > 0) throw duplicateThingError(devEUI, thing.thingName, others);
 }
 
 /** How each flow speaks of itself, in its outcome and its log lines. */
@@ -339,6 +400,7 @@ export async function provisionThing(
       // The KEK secret is read only for a thing that needs it.
       ...(deps.kekRing ? await kekRingFor(thing.attributes, deps.kekRing) : {}),
     };
+    await refuseSecondThing(deps, thing);
     spec =
       kind === 'create'
         ? parseOtaaDeviceAttributes(thing.attributes, context)

@@ -203,6 +203,40 @@ export class ThingDirectory {
   }
 }
 
+/**
+ * The names of this stack's things of the stack's type, other than `thingName`, whose `devEUI`
+ * attribute is `devEUI` (upper or lower case): a thing created for a device that has one
+ * already, or a deleted thing whose device still has another.
+ */
+export async function otherThingsOfDevEUI(
+  registry: Pick<ThingRegistry, 'findThings'>,
+  config: Pick<ThingDirectoryConfig, 'stackName' | 'thingTypeName'>,
+  devEUI: string,
+  thingName: string,
+): Promise<string[]> {
+  const names = new Set<string>();
+  for (const value of new Set([devEUI.toUpperCase(), devEUI.toLowerCase()])) {
+    const found = await registry.findThings({
+      attributeName: DEV_EUI_ATTRIBUTE,
+      attributeValue: value,
+      thingTypeName: config.thingTypeName,
+      limit: MAX_MATCHES,
+    });
+    for (const thing of found)
+      if (thing.attributes['stackName'] === config.stackName && thing.thingName !== thingName)
+        names.add(thing.thingName);
+  }
+  return [...names];
+}
+
+/** The refusal of a thing created for a DevEUI that has a thing of this stack already. */
+export function duplicateThingError(devEUI: string, thingName: string, others: readonly string[]) {
+  return duplicateThings(
+    devEUI,
+    [thingName, ...others].map((name) => ({ thingName: name, attributes: {} })),
+  );
+}
+
 function nameKey(thingName: string): string {
   return `name:${thingName}`;
 }

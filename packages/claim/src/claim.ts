@@ -28,12 +28,19 @@ export type ClaimResult = RegistryFlowResult<'claimed'>;
  * and dropped by the Lambda error policy; the others make Lambda retry the event.
  */
 export function handleThingCreated(input: unknown, deps: ClaimDeps): Promise<ClaimResult> {
-  return handleRegistryEventOnce(input, deps, async (event, ignore) => {
-    if (event.operation !== 'CREATED')
-      return ignore(`ClaimThing handles created things, not ${event.operation.toLowerCase()} ones`);
-    // Things with an appKey are CreateThing's, also when they carry a claim code too.
-    if (provisioningKind(event.attributes) !== 'claim')
-      return ignore('the thing carries no claimAuthenticationCode (or an appKey)');
-    return provisionThing(event.thingName, 'claim', deps, ignore);
-  });
+  return handleRegistryEventOnce(
+    input,
+    deps,
+    async (event, ignore) => {
+      if (event.operation !== 'CREATED')
+        return ignore(
+          `ClaimThing handles created things, not ${event.operation.toLowerCase()} ones`,
+        );
+      // Things with an appKey are CreateThing's, also when they carry a claim code too.
+      if (provisioningKind(event.attributes) !== 'claim')
+        return ignore('the thing carries no claimAuthenticationCode (or an appKey)');
+      return provisionThing(event.thingName, 'claim', deps, ignore);
+    },
+    { reports: 'claim' },
+  );
 }

@@ -53,6 +53,29 @@ function createdEvent(attributes: Record<string, string>, eventId = 'e1', operat
 const TOPIC = `lorawan/${THING}/provisioning`;
 
 describe('ClaimThing', () => {
+  it('answers a thing with a claim code but no stackName skipped, naming the attribute, without claiming', async () => {
+    const { deps, tts, publisher, createThing } = setUp();
+    const { stackName: _stackName, ...withoutStackName } = ATTRIBUTES;
+    await expect(handleThingCreated(createThing(withoutStackName), deps)).resolves.toMatchObject({
+      result: 'skipped',
+    });
+    expect(tts.methods).toEqual([]);
+    expect(publisher.on(TOPIC)).toEqual([
+      { status: 'skipped', reason: expect.stringContaining('no stackName attribute') },
+    ]);
+    expect(JSON.stringify(publisher.messages)).not.toContain(CODE);
+  });
+
+  it('leaves a thing with an appKey and no stackName to CreateThing’s answer (one answer per stack)', async () => {
+    const { deps, publisher, createThing } = setUp();
+    const { stackName: _stackName, ...withoutStackName } = ATTRIBUTES;
+    await handleThingCreated(
+      createThing({ ...withoutStackName, appKey: '2B7E151628AED2A6ABF7158809CF4F3C' }),
+      deps,
+    );
+    expect(publisher.messages).toEqual([]);
+  });
+
   it('claims, registers IS → NS → AS, removes the code, marks the thing claimed and publishes claimed', async () => {
     const { deps, tts, registry, publisher, createThing } = setUp();
     await expect(handleThingCreated(createThing(ATTRIBUTES), deps)).resolves.toEqual({

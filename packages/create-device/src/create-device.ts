@@ -12,6 +12,7 @@ import {
   deviceDeletionRefusal,
   deviceIDOfThing,
   handleRegistryEventOnce,
+  otherThingsOfDevEUI,
   provisioningKind,
   provisionThing,
   publishFailedOutcome,
@@ -38,18 +39,23 @@ export function handleRegistryEvent(
   input: unknown,
   deps: CreateDeviceDeps,
 ): Promise<RegistryEventResult> {
-  return handleRegistryEventOnce(input, deps, async (event, ignore) => {
-    switch (event.operation) {
-      case 'CREATED':
-        if (provisioningKind(event.attributes) !== 'create')
-          return ignore('the thing carries no appKey');
-        return provisionThing(event.thingName, 'create', deps, ignore);
-      case 'DELETED':
-        return deleted(event, deps, ignore);
-      default:
-        return ignore('updates do not change the TTS device');
-    }
-  });
+  return handleRegistryEventOnce(
+    input,
+    deps,
+    async (event, ignore) => {
+      switch (event.operation) {
+        case 'CREATED':
+          if (provisioningKind(event.attributes) !== 'create')
+            return ignore('the thing carries no appKey');
+          return provisionThing(event.thingName, 'create', deps, ignore);
+        case 'DELETED':
+          return deleted(event, deps, ignore);
+        default:
+          return ignore('updates do not change the TTS device');
+      }
+    },
+    { reports: 'create' },
+  );
 }
 
 async function deleted(
@@ -68,6 +74,12 @@ async function deleted(
   // A thing of that name that exists again is a new thing for the same device: keep the device.
   if (await deps.registry.describeThing(event.thingName))
     return ignore('a thing of that name exists again');
+  // The device's traffic goes to the thing of its DevEUI: while it has another, it stays.
+  const devEUI = event.attributes[DEVICE_ATTRIBUTES.devEUI];
+  const others = devEUI
+    ? await otherThingsOfDevEUI(deps.registry, deps.config, devEUI, event.thingName)
+    : [];
+  if (others.length > 0) return ignore(`the device has another thing (${others.join(', ')})`);
   const deviceID = deviceIDOfThing(deps.config, {
     thingName: event.thingName,
     attributes: event.attributes,

@@ -291,6 +291,114 @@ describe('CreateThing on created', () => {
   });
 });
 
+describe('CreateThing: things of any name, one per DevEUI, and stackName', () => {
+  it('provisions a thing created by hand under any name', async () => {
+    const { deps, tts, registry, publisher, createThing } = setUp();
+    await expect(
+      handleRegistryEvent(createThing('greenhouse-7', ATTRIBUTES), deps),
+    ).resolves.toEqual({
+      result: 'created',
+      thingName: 'greenhouse-7',
+      deviceID: 'eui-0004a30b001c0530',
+    });
+    expect(tts.methods).toContain('setJoinServerDevice');
+    expect(registry.things.get('greenhouse-7')?.attributes).not.toHaveProperty('appKey');
+    expect(publisher.on(provisioning('greenhouse-7'))).toEqual([
+      { status: 'created', deviceID: 'eui-0004a30b001c0530' },
+    ]);
+  });
+
+  it('refuses a second thing of this stack for a DevEUI, naming both: failed, keys removed, nothing in TTS', async () => {
+    const { deps, tts, registry, publisher, createThing } = setUp();
+    createThing(THING, { devEUI: THING, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' });
+    await expect(
+      handleRegistryEvent(createThing('second', ATTRIBUTES), deps),
+    ).rejects.toMatchObject({ code: 'duplicate_things', retryable: false });
+    expect(tts.methods).toEqual([]);
+    expect(registry.things.get('second')?.attributes).toMatchObject({
+      provisioningFailed: 'duplicate_things',
+    });
+    expect(registry.things.get('second')?.attributes).not.toHaveProperty('appKey');
+    const [outcome] = publisher.on(provisioning('second')) as {
+      error: { name: string; message: string };
+    }[];
+    expect(outcome?.error).toMatchObject({
+      name: 'duplicate_things',
+      message: expect.stringContaining(`(second, ${THING})`),
+    });
+    expect(JSON.stringify(outcome)).not.toContain(APP_KEY);
+  });
+
+  it('does not count another stack’s thing of the DevEUI as a second thing', async () => {
+    const { deps, createThing } = setUp();
+    createThing('theirs', { devEUI: THING, stackName: 'other' });
+    await expect(handleRegistryEvent(createThing('ours', ATTRIBUTES), deps)).resolves.toMatchObject(
+      { result: 'created' },
+    );
+  });
+
+  it('answers a thing of the stack’s type without stackName skipped, naming the attribute, and provisions nothing', async () => {
+    const { deps, tts, registry, publisher, createThing, logs } = setUp();
+    const { stackName: _stackName, ...withoutStackName } = ATTRIBUTES;
+    await expect(
+      handleRegistryEvent(createThing('no-stack', withoutStackName), deps),
+    ).resolves.toMatchObject({ result: 'skipped', thingName: 'no-stack' });
+    expect(tts.methods).toEqual([]);
+    expect(registry.calls.map((call) => call.method)).toEqual([]);
+    const outcomes = publisher.on(provisioning('no-stack'));
+    expect(outcomes).toEqual([
+      {
+        status: 'skipped',
+        reason: expect.stringMatching(
+          /no stackName attribute.*nothing was provisioned.*stackName=tts-stack/,
+        ),
+      },
+    ]);
+    expect(JSON.stringify(outcomes)).not.toContain(APP_KEY);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        attributes: expect.objectContaining({ missing_attribute: 'stackName' }),
+      }),
+    );
+    // Once per event: a repeat is not answered again.
+    await handleRegistryEvent(
+      registryEvent('CREATED', 'no-stack', withoutStackName, 'created-no-stack'),
+      deps,
+    );
+    expect(publisher.on(provisioning('no-stack'))).toHaveLength(1);
+  });
+
+  it('says nothing about a thing without stackName of another type, or without keys, or of another stack', async () => {
+    const { deps, publisher } = setUp();
+    const { stackName: _stackName, ...withoutStackName } = ATTRIBUTES;
+    const { appKey: _appKey, ...withoutKeys } = withoutStackName;
+    for (const event of [
+      registryEvent('CREATED', 'typed-otherwise', withoutStackName, 'e1', 'sensors'),
+      registryEvent('CREATED', 'keyless', withoutKeys, 'e2'),
+      registryEvent('CREATED', 'theirs', { ...ATTRIBUTES, stackName: 'other' }, 'e3'),
+    ])
+      await expect(handleRegistryEvent(event, deps)).resolves.toMatchObject({ result: 'ignored' });
+    expect(publisher.messages).toEqual([]);
+  });
+
+  it('keeps the device when its DevEUI still has another thing of this stack', async () => {
+    const { deps, tts, createThing } = setUp();
+    tts.devices.set('eui-0004a30b001c0530', OURS);
+    createThing('greenhouse-7', { devEUI: THING, stackName: 'tts-stack' });
+    await expect(
+      handleRegistryEvent(
+        registryEvent('DELETED', 'old-name', { devEUI: THING, stackName: 'tts-stack' }),
+        deps,
+      ),
+    ).resolves.toEqual({
+      result: 'ignored',
+      reason: 'the device has another thing (greenhouse-7)',
+    });
+    expect(tts.methods).toEqual([]);
+  });
+});
+
 describe('CreateThing on deleted', () => {
   it('deletes the device AS → NS → JS → IS and publishes deleted', async () => {
     const { deps, tts, publisher } = setUp();
