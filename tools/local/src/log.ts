@@ -5,6 +5,11 @@ import type { LambdaLogLine } from './lambda-runner';
 
 type Json = Record<string, unknown>;
 
+/** Payload bytes shown in a line: at most this many, then how many there were. */
+export const MAX_LOGGED_BYTES = 32;
+/** No line is longer than this (plus the count of what was left out). */
+export const MAX_LINE_CHARS = 1_000;
+
 /**
  * The compact traffic log of `npm start`: one line per MQTT message, Lambda log line and
  * device event. Lines are built from an allowlist of fields, so nothing that looks like a
@@ -43,13 +48,7 @@ export class TrafficLog {
     if ('_aws' in json) return;
     const level = String(json['level'] ?? 'INFO');
     if (level === 'DEBUG' && !this.verbose) return;
-    const error = json['error'] as Json | undefined;
-    const details = [
-      typeof json['code'] === 'string' ? `code=${json['code']}` : '',
-      error && typeof error === 'object'
-        ? `${String(error['name'] ?? 'Error')}: ${String(error['message'] ?? '')}`
-        : '',
-    ].filter(Boolean);
+    const details = errorDetails(json);
     this.line(
       log.functionName,
       `${level.padEnd(5)} ${String(json['message'] ?? '')}${details.length ? `  (${details.join('; ')})` : ''}`,
@@ -95,8 +94,30 @@ export class TrafficLog {
 
   private line(tag: string, text: string): void {
     const time = new Date().toISOString().slice(11, 23);
-    this.write(`${time} ${tag.padEnd(13)} ${text}`);
+    this.write(`${time} ${tag.padEnd(13)} ${boundLine(text)}`);
   }
+}
+
+/**
+ * Why a function logged a rejection or failure: the error policy's `error_code` and
+ * `reason` (lambda-kit), a `code`, and an `error`'s name and message.
+ */
+function errorDetails(json: Json): string[] {
+  const error = json['error'] as Json | undefined;
+  const code = json['error_code'] ?? json['code'];
+  return [
+    typeof code === 'string' ? `code=${code}` : '',
+    typeof json['reason'] === 'string' ? `reason=${json['reason']}` : '',
+    error && typeof error === 'object'
+      ? `${String(error['name'] ?? 'Error')}: ${String(error['message'] ?? '')}`
+      : '',
+  ].filter(Boolean);
+}
+
+/** A line cut to {@link MAX_LINE_CHARS}, saying how much was left out. */
+export function boundLine(text: string): string {
+  if (text.length <= MAX_LINE_CHARS) return text;
+  return `${text.slice(0, MAX_LINE_CHARS)}…(${text.length} characters)`;
 }
 
 /** One short description of a message of the integration, from known fields only. */
@@ -143,8 +164,11 @@ function base64Hex(value: unknown): string {
   return typeof value === 'string' ? hex(Buffer.from(value, 'base64')) : '-';
 }
 
+/** Bytes in hex, at most {@link MAX_LOGGED_BYTES} of them, then how many there were. */
 function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').toUpperCase() || '-';
+  if (bytes.length === 0) return '-';
+  const shown = Buffer.from(bytes.subarray(0, MAX_LOGGED_BYTES)).toString('hex').toUpperCase();
+  return bytes.length > MAX_LOGGED_BYTES ? `${shown}…(${bytes.length} bytes)` : shown;
 }
 
 function parse(payload: Buffer): Json | undefined {
