@@ -76,6 +76,7 @@ const CALLS: Record<FunctionId, (e2e: boolean) => string[]> = {
   ],
   PubSubFunction: () => ['secretsmanager:GetSecretValue'],
   UplinkFunction: (e2e) => [
+    'iot:ListThings',
     'iot:DescribeThing',
     'iot:CreateThing',
     'iot:GetThingShadow',
@@ -84,6 +85,7 @@ const CALLS: Record<FunctionId, (e2e: boolean) => string[]> = {
     ...(e2e ? ['secretsmanager:GetSecretValue'] : []),
   ],
   DownlinkFunction: (e2e) => [
+    'iot:ListThings',
     'iot:DescribeThing',
     'iot:GetThingShadow',
     'iot:UpdateThingShadow',
@@ -91,12 +93,14 @@ const CALLS: Record<FunctionId, (e2e: boolean) => string[]> = {
     ...(e2e ? ['secretsmanager:GetSecretValue'] : []),
   ],
   CreateDeviceFunction: () => [
+    'iot:ListThings',
     'iot:DescribeThing',
     'iot:UpdateThing',
     'iot:Publish',
     'secretsmanager:GetSecretValue',
   ],
   ClaimFunction: () => [
+    'iot:ListThings',
     'iot:DescribeThing',
     'iot:UpdateThing',
     'iot:Publish',
@@ -230,7 +234,13 @@ const THINGS = {
 
 type Access = readonly [action: string, resource: string];
 
-/** What each function may and may not do, for a thing of the stack (`T`) and a foreign one (`F`). */
+/**
+ * What each function may and may not do, for a thing of the stack (`T`) and a foreign one (`F`).
+ * A device's thing is the thing of the stack's type with its devEUI, whatever its name (`H`,
+ * created by hand): IAM cannot tell a thing's type or attributes, so reading things and their
+ * `lorawan` shadows is allowed by any name, and the functions check type and stackName.
+ */
+const H = 'greenhouse-7';
 const ACCESS: Record<
   FunctionId,
   (T: string, F: string) => { allowed: Access[]; denied: Access[] }
@@ -257,7 +267,12 @@ const ACCESS: Record<
   }),
   UplinkFunction: (T, F) => ({
     allowed: [
+      ['iot:ListThings', '*'],
       ['iot:DescribeThing', iot(`thing/${T}`)],
+      ['iot:DescribeThing', iot(`thing/${H}`)],
+      ['iot:UpdateThingShadow', iot(`thing/${H}/lorawan`)],
+      ['iot:Publish', iot(`topic/lorawan/${H}/uplink`)],
+      ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/downlink/replace`)],
       ['iot:CreateThing', iot(`thing/${T}`)],
       ['iot:CreateThing', iot('thingtype/lorawan')],
       ['iot:GetThingShadow', iot(`thing/${T}/lorawan`)],
@@ -267,13 +282,13 @@ const ACCESS: Record<
       ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/downlink/push`)],
     ],
     denied: [
-      ['iot:DescribeThing', iot(`thing/${F}`)],
+      // It creates things only under the names the scheme gives.
       ['iot:CreateThing', iot(`thing/${F}`)],
+      ['iot:CreateThing', iot(`thing/${H}`)],
       ['iot:CreateThing', iot('thingtype/other')],
+      ['iot:UpdateThing', iot(`thing/${T}`)],
       ['iot:UpdateThingShadow', iot(`thing/${T}`)],
       ['iot:UpdateThingShadow', iot(`thing/${T}/other`)],
-      ['iot:UpdateThingShadow', iot(`thing/${F}/lorawan`)],
-      ['iot:Publish', iot(`topic/lorawan/${F}/uplink`)],
       // Its own rule's topics (a loop), the downlink rule's, and another stack's.
       ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/uplink`)],
       ['iot:Publish', iot('topic/lorawan/downlink')],
@@ -282,7 +297,10 @@ const ACCESS: Record<
   }),
   DownlinkFunction: (T, F) => ({
     allowed: [
+      ['iot:ListThings', '*'],
       ['iot:DescribeThing', iot(`thing/${T}`)],
+      ['iot:DescribeThing', iot(`thing/${H}`)],
+      ['iot:UpdateThingShadow', iot(`thing/${H}/lorawan`)],
       ['iot:GetThingShadow', iot(`thing/${T}/lorawan`)],
       ['iot:UpdateThingShadow', iot(`thing/${T}/lorawan`)],
       ['iot:Publish', iot(`topic/thethings/lorawan/${STACK}/downlink/push`)],
@@ -293,8 +311,7 @@ const ACCESS: Record<
       ['iot:Publish', iot('topic/lorawan/downlink/failed')],
     ],
     denied: [
-      ['iot:DescribeThing', iot(`thing/${F}`)],
-      ['iot:UpdateThingShadow', iot(`thing/${F}/lorawan`)],
+      ['iot:UpdateThingShadow', iot(`thing/${F}/other`)],
       ['iot:CreateThing', iot(`thing/${T}`)],
       ['iot:Publish', iot('topic/lorawan/downlink')],
       ['iot:Publish', iot(`topic/lorawan/${T}/uplink`)],
@@ -318,14 +335,17 @@ const ACCESS: Record<
 function registryAccess(T: string, F: string): { allowed: Access[]; denied: Access[] } {
   return {
     allowed: [
+      ['iot:ListThings', '*'],
       ['iot:DescribeThing', iot(`thing/${T}`)],
       ['iot:UpdateThing', iot(`thing/${T}`)],
+      ['iot:DescribeThing', iot(`thing/${H}`)],
+      ['iot:UpdateThing', iot(`thing/${H}`)],
       ['iot:Publish', iot(`topic/lorawan/${T}/provisioning`)],
       ['iot:Publish', iot(`topic/lorawan/${F}/provisioning`)],
     ],
     denied: [
-      ['iot:UpdateThing', iot(`thing/${F}`)],
-      ['iot:DescribeThing', iot(`thing/${F}`)],
+      ['iot:DeleteThing', iot(`thing/${F}`)],
+      ['iot:UpdateThingShadow', iot(`thing/${T}/lorawan`)],
       ['iot:Publish', iot(`topic/lorawan/${T}/uplink`)],
       ['iot:Publish', iot('topic/lorawan/downlink')],
     ],
