@@ -47,6 +47,8 @@ export class ApiFaults {
   private afterShadowAttempts = 0;
   /** Thing name → Publish attempts still to fail. */
   private readonly armed = new Map<string, number>();
+  /** Things whose Publish calls were armed once already. */
+  private readonly failedThings = new Set<string>();
   private counts = { throttled: 0, serverErrors: 0, publishesFailedAfterShadowUpdate: 0 };
 
   /** Sets (or, with `{}`, clears) the random failure rates. */
@@ -62,8 +64,8 @@ export class ApiFaults {
   }
 
   /**
-   * For the next `things` shadow updates that succeed, fails the next `attempts` Publish
-   * calls to that thing's topics (`lorawan/<thing>/…`) with 503. With `attempts` at least
+   * For the next `things` things whose shadow update succeeds (each thing once), fails the
+   * next `attempts` Publish calls to that thing's topics (`lorawan/<thing>/…`) with 503. With `attempts` at least
    * the SDK's attempts (3 in libs/aws), the handler sees the Publish fail after its shadow
    * write went through, and throws.
    */
@@ -77,6 +79,7 @@ export class ApiFaults {
     this.setRates({});
     this.afterShadowBudget = 0;
     this.armed.clear();
+    this.failedThings.clear();
     this.counts = { throttled: 0, serverErrors: 0, publishesFailedAfterShadowUpdate: 0 };
   }
 
@@ -110,7 +113,9 @@ export class ApiFaults {
   /** Records a call that succeeded (arms the Publish failures after a shadow write). */
   after(call: FaultCall): void {
     if (call.operation !== 'UpdateThingShadow' || this.afterShadowBudget === 0) return;
-    if (call.target === undefined || this.armed.has(call.target)) return;
+    // Each thing fails once: its retried invocation must be able to succeed.
+    if (call.target === undefined || this.failedThings.has(call.target)) return;
+    this.failedThings.add(call.target);
     this.afterShadowBudget--;
     this.armed.set(call.target, this.afterShadowAttempts);
   }

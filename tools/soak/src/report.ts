@@ -1,0 +1,139 @@
+import type { SoakReport } from './soak';
+
+/** One row of the closing table. */
+interface Row {
+  readonly figure: string;
+  readonly value: string;
+  readonly goal: string;
+  /** Whether the goal is met; undefined for a figure without a goal. */
+  readonly met?: boolean;
+}
+
+/** The latency goal: p99 ≤ 20 ms at 500 uplinks/s with 1,000 devices. */
+export const LATENCY_GOAL = { rate: 500, devices: 1000, p99Ms: 20 };
+
+/** Whether the run met the goals it must: no loss, no counter reuse, shadows right, state kept. */
+export function soakPassed(report: SoakReport): boolean {
+  return rows(report).every((row) => row.met !== false || row.figure.startsWith('latency'));
+}
+
+/** The closing table: every figure with its goal beside it, and what a missed goal means. */
+export function formatReport(report: SoakReport): string {
+  const table = rows(report);
+  const width = (pick: (row: Row) => string) => Math.max(...table.map((row) => pick(row).length));
+  const [f, v, g] = [width((r) => r.figure), width((r) => r.value), width((r) => r.goal)];
+  const line = (row: Row) =>
+    `${row.figure.padEnd(f)}  ${row.value.padStart(v)}  ${row.goal.padEnd(g)}  ${row.met === undefined ? '' : row.met ? 'met' : 'MISSED'}`.trimEnd();
+  const { options } = report;
+  return [
+    `soak: ${options.devices} devices, clean phases ${options.rates.join(', ')} uplinks/s × ${options.phaseSeconds} s, faults ${options.faultSeconds} s at ${options.faultRate} uplinks/s; ${report.seconds} s in all`,
+    '',
+    line({ figure: 'figure', value: 'value', goal: 'goal' }),
+    ...table.map(line),
+    ...misses(report),
+  ].join('\n');
+}
+
+function rows(report: SoakReport): Row[] {
+  const { counts, downlinks, newThings, faults, restart } = report;
+  return [
+    { figure: 'uplinks sent', value: String(counts.uplinksSent), goal: '' },
+    { figure: 'republished', value: String(counts.republished), goal: '' },
+    {
+      figure: 'lost',
+      value: String(counts.lost),
+      goal: '0 under AWS and TTS faults',
+      met: counts.lost === 0,
+    },
+    {
+      figure: 'duplicated',
+      value: String(counts.duplicated),
+      goal: 'reported (delivery is at least once)',
+    },
+    {
+      figure: 'shadows with a wrong final fCntUp',
+      value: String(report.wrongFCntUp.count),
+      goal: '0',
+      met: report.wrongFCntUp.count === 0,
+    },
+    { figure: 'downlinks requested', value: String(downlinks.requested), goal: '' },
+    { figure: 'downlink frames pushed', value: String(counts.downlinkFramesPushed), goal: '' },
+    {
+      figure: 'downlinks delivered, decrypted',
+      value: String(downlinks.delivered),
+      goal: 'all requested',
+      met: downlinks.delivered === downlinks.requested,
+    },
+    {
+      figure: 'counter reuse, all devices',
+      value: String(counts.counterReuse),
+      goal: '0',
+      met: counts.counterReuse === 0,
+    },
+    {
+      figure: 'things created under TTS faults, provisioned',
+      value: `${newThings.provisioned}/${newThings.created}`,
+      goal: 'all',
+      met: newThings.provisioned === newThings.created,
+    },
+    {
+      figure: 'faults: AWS throttled / 503 / publish after shadow write',
+      value: `${faults.throttled}/${faults.serverErrors}/${faults.publishesFailedAfterShadowUpdate}`,
+      goal: 'injected',
+    },
+    {
+      figure: 'faults: TTS 503s / stall',
+      value: `${faults.ttsFailures}/${faults.ttsStallMs} ms`,
+      goal: 'injected',
+    },
+    ...report.latency.map((figure): Row => {
+      const goal =
+        figure.rate === LATENCY_GOAL.rate && report.options.devices >= LATENCY_GOAL.devices;
+      return {
+        figure: `latency ${figure.phase} p50/p99/max (n=${figure.samples})`,
+        value: `${ms(figure.p50)}/${ms(figure.p99)}/${ms(figure.max)} ms`,
+        goal: goal ? `p99 ≤ ${LATENCY_GOAL.p99Ms} ms` : '',
+        ...(goal && { met: figure.p99 !== undefined && figure.p99 <= LATENCY_GOAL.p99Ms }),
+      };
+    }),
+    ...(restart
+      ? restart.checks.map((c): Row => ({
+          figure: `restart: ${c.name}`,
+          value: c.detail,
+          goal: 'survives',
+          met: c.ok,
+        }))
+      : [{ figure: 'restart', value: 'not run (--no-restart)', goal: 'persisted state survives' }]),
+    { figure: 'memory high-water (RSS)', value: `${report.memoryHighWaterMB} MB`, goal: '' },
+  ];
+}
+
+/** Why each missed goal was missed, as far as the figures tell, and what it would take. */
+function misses(report: SoakReport): string[] {
+  const lines: string[] = [];
+  if (report.counts.lost > 0)
+    lines.push(
+      `MISSED lost: ${report.counts.lost} uplinks never reached lorawan/<thing>/uplink, e.g. ${report.lostExamples.join(', ')}.`,
+    );
+  for (const example of report.wrongFCntUp.examples) lines.push(`MISSED fCntUp: ${example}`);
+  const latency = report.latency.find((l) => l.rate === LATENCY_GOAL.rate);
+  if (
+    latency &&
+    latency.p99 !== undefined &&
+    latency.p99 > LATENCY_GOAL.p99Ms &&
+    report.options.devices >= LATENCY_GOAL.devices
+  )
+    lines.push(
+      `MISSED latency: p99 ${ms(latency.p99)} ms at ${latency.rate}/s. Each function runs in at most 2 execution environments here (Lambda scales out), so at this rate uplinks queue for one; tools/soak/README.md says what it would take.`,
+    );
+  if (lines.length > 0 && report.failureLines.length > 0)
+    lines.push(
+      'The stack logged these failures last:',
+      ...report.failureLines.map((l) => `  ${l}`),
+    );
+  return lines.length > 0 ? ['', ...lines] : [];
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? '–' : value < 10 ? value.toFixed(1) : String(Math.round(value));
+}
