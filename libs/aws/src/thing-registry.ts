@@ -30,6 +30,7 @@ export class IotThingRegistry implements ThingRegistry {
       const thing = await this.client.send(new DescribeThingCommand({ thingName }));
       return {
         thingName: thing.thingName ?? thingName,
+        ...(thing.thingId ? { thingId: thing.thingId } : {}),
         ...(thing.thingTypeName ? { thingTypeName: thing.thingTypeName } : {}),
         attributes: { ...thing.attributes },
         ...(thing.version === undefined ? {} : { version: thing.version }),

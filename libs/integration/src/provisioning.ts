@@ -54,6 +54,14 @@ import { createTtsClient } from './tts-client';
  */
 const STACK_MARKER_KEY = 'aws-iot-stack';
 
+/**
+ * The TTS end-device attribute that names the thing a device was provisioned for, by the
+ * thing's registry ID (`aws-iot-thing-id=<thingId>`): a thing deleted and created again
+ * under the same name has another ID, so it neither completes nor deletes the earlier
+ * thing's device.
+ */
+const THING_ID_KEY = 'aws-iot-thing-id';
+
 /** This stack's marker on the TTS devices it provisions. */
 function stackMarker(stackName: string): DeviceMarker {
   return { key: STACK_MARKER_KEY, value: stackName };
@@ -64,6 +72,8 @@ export interface ThingRegistryEvent {
   readonly eventId: string;
   readonly operation: 'CREATED' | 'UPDATED' | 'DELETED';
   readonly thingName: string;
+  /** The thing's registry ID (AWS sends it; absent in hand-built events). */
+  readonly thingId?: string;
   readonly thingTypeName: string | undefined;
   /** The thing's registry version when the event happened. */
   readonly versionNumber: number | undefined;
@@ -78,7 +88,8 @@ export interface ThingRegistryEvent {
 export function parseThingRegistryEvent(event: unknown): ThingRegistryEvent {
   const fields =
     typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
-  const { eventId, operation, thingName, thingTypeName, versionNumber, attributes } = fields;
+  const { eventId, operation, thingName, thingId, thingTypeName, versionNumber, attributes } =
+    fields;
   const problems: string[] = [];
   if (typeof eventId !== 'string' || eventId === '') problems.push('eventId is missing');
   if (operation !== 'CREATED' && operation !== 'UPDATED' && operation !== 'DELETED')
@@ -99,6 +110,7 @@ export function parseThingRegistryEvent(event: unknown): ThingRegistryEvent {
     eventId: eventId as string,
     operation: operation as ThingRegistryEvent['operation'],
     thingName: thingName as string,
+    ...(typeof thingId === 'string' && thingId !== '' ? { thingId } : {}),
     thingTypeName:
       typeof thingTypeName === 'string' && thingTypeName !== '' ? thingTypeName : undefined,
     versionNumber: typeof versionNumber === 'number' ? versionNumber : undefined,
@@ -408,7 +420,7 @@ export async function provisionThing(
     const deviceID = spec.deviceID;
     const { existed } = await registerEndDevice(
       deps.tts,
-      endDeviceRegistration(spec, config),
+      endDeviceRegistration(spec, config, thing.thingId),
       (step, error) =>
         deps.log.warn(flow.undoFailed(step), {
           device_id: deviceID,
@@ -486,7 +498,11 @@ async function removeSecretsAfterFailure(
  */
 export function deviceDeletionRefusal(
   device: RegisteredEndDevice | undefined,
-  thing: { readonly thingName: string; readonly attributes: Readonly<Record<string, string>> },
+  thing: {
+    readonly thingName: string;
+    readonly thingId?: string;
+    readonly attributes: Readonly<Record<string, string>>;
+  },
   deviceID: string,
   config: Pick<RegistryConfig, 'stackName' | 'applicationID' | 'thingNameScheme'> &
     Partial<Pick<RegistryConfig, 'deleteUnmarkedDevices'>>,
@@ -515,6 +531,16 @@ export function deviceDeletionRefusal(
   if (ownThing !== thing.thingName)
     return `${name} belongs to the thing ${ownThing ?? '(none)'} under the ${config.thingNameScheme} thing name scheme, not to ${thing.thingName}: left it alone.`;
   const marker = stackMarker(config.stackName);
+  const provisionedFor = Object.hasOwn(device.attributes, THING_ID_KEY)
+    ? device.attributes[THING_ID_KEY]
+    : undefined;
+  if (
+    hasMarker(device, marker) &&
+    thing.thingId &&
+    provisionedFor &&
+    provisionedFor !== thing.thingId
+  )
+    return `${name} was provisioned for another thing named ${thing.thingName} (its ${THING_ID_KEY} attribute is ${provisionedFor}; the deleted thing had ID ${thing.thingId}): left it alone.`;
   if (hasMarker(device, marker)) return undefined;
   const owner = Object.hasOwn(device.attributes, marker.key)
     ? device.attributes[marker.key]
@@ -529,6 +555,7 @@ export function deviceDeletionRefusal(
 function endDeviceRegistration(
   spec: OtaaDeviceSpec | ClaimDeviceSpec,
   config: Pick<RegistryConfig, 'applicationID' | 'clusterURL' | 'stackName'>,
+  thingId: string | undefined,
 ): EndDeviceRegistration {
   return {
     ids: {
@@ -547,6 +574,7 @@ function endDeviceRegistration(
     frequencyPlanID: spec.frequencyPlanID,
     ...(spec.versionIDs ? { versionIDs: spec.versionIDs } : {}),
     marker: stackMarker(config.stackName),
+    ...(thingId ? { registrant: { key: THING_ID_KEY, value: thingId } } : {}),
   };
 }
 

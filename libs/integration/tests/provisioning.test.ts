@@ -7,6 +7,7 @@ import { TEST_STACK } from '@tts-aws-iot/test-kit';
 import { parseRegistryConfig } from '../src/config';
 import { InMemorySecretReader, inMemoryProvisioning } from '../src/in-memory';
 import {
+  deviceDeletionRefusal,
   failedOutcome,
   handleRegistryEventOnce,
   parseThingRegistryEvent,
@@ -266,6 +267,77 @@ describe('provisionThing and devices this stack did not provision', () => {
   );
 });
 
+describe('provisionThing and a thing deleted and created again under the same name', () => {
+  /** The thing in the registry as AWS gives it: with its registry ID. */
+  function withThingId(thingId: string, attributes: Record<string, string>) {
+    const world = setUp();
+    world.registry.things.set(THING, {
+      thingName: THING,
+      thingId,
+      thingTypeName: 'lorawan',
+      attributes,
+    });
+    return world;
+  }
+
+  it('binds the TTS device to the thing it provisions, by thing ID', async () => {
+    const { deps, tts, ignore } = withThingId('thing-new', CREATE);
+    await provisionThing(THING, 'create', deps, ignore);
+    expect(tts.devices.get(DEVICE_ID)?.attributes).toEqual({
+      ...MARKER,
+      'aws-iot-thing-id': 'thing-new',
+    });
+  });
+
+  it("does not re-key the earlier thing's device: a retryable device_of_earlier_thing, no root keys written", async () => {
+    const OTHER_KEY = '00112233445566778899AABBCCDDEEFF';
+    const { deps, registry, tts, ignore } = withThingId('thing-new', {
+      ...CREATE,
+      appKey: OTHER_KEY,
+    });
+    const earlier = {
+      devEUI: THING,
+      joinEUI: '70B3D57ED0000000',
+      attributes: { ...MARKER, 'aws-iot-thing-id': 'thing-old' },
+    };
+    tts.devices.set(DEVICE_ID, earlier);
+    const error = await provisionThing(THING, 'create', deps, ignore).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'device_of_earlier_thing', retryable: true });
+    expect(tts.methods).toEqual(['createEndDevice', 'getEndDevice']);
+    expect(tts.devices.get(DEVICE_ID)).toEqual(earlier);
+    expect(JSON.stringify(error)).not.toContain(OTHER_KEY);
+    // Retryable: the thing keeps its keys for the retry after the earlier thing's deletion.
+    expect(registry.things.get(THING)!.attributes['appKey']).toBe(OTHER_KEY);
+
+    // The earlier thing's deletion removes the device; the retry then provisions afresh.
+    tts.devices.delete(DEVICE_ID);
+    await expect(provisionThing(THING, 'create', deps, ignore)).resolves.toMatchObject({
+      result: 'created',
+    });
+    expect(tts.devices.get(DEVICE_ID)?.attributes?.['aws-iot-thing-id']).toBe('thing-new');
+  });
+
+  it("leaves a later thing's device alone when the earlier thing's deletion comes after it", () => {
+    const device = {
+      applicationID: 'my-app',
+      deviceID: DEVICE_ID,
+      devEUI: THING,
+      joinEUI: '70B3D57ED0000000',
+      attributes: { ...MARKER, 'aws-iot-thing-id': 'thing-new' },
+    };
+    const config = { ...TEST_STACK, applicationID: 'my-app', thingNameScheme: 'DevEUI' as const };
+    const deleted = { thingName: THING, attributes: { devEUI: THING } };
+    expect(
+      deviceDeletionRefusal(device, { ...deleted, thingId: 'thing-old' }, DEVICE_ID, config),
+    ).toBe(
+      `TTS device ${DEVICE_ID} in application my-app was provisioned for another thing named ${THING} (its aws-iot-thing-id attribute is thing-new; the deleted thing had ID thing-old): left it alone.`,
+    );
+    expect(
+      deviceDeletionRefusal(device, { ...deleted, thingId: 'thing-new' }, DEVICE_ID, config),
+    ).toBeUndefined();
+  });
+});
+
 describe('provisionThing with wrapped secrets', () => {
   const APP_KEY_11 = '00112233445566778899AABBCCDDEEFF';
   const NWK_KEY_11 = 'FFEEDDCCBBAA99887766554433221100';
@@ -501,6 +573,7 @@ describe('parseThingRegistryEvent', () => {
       eventId: 'a3b4c5',
       operation: 'CREATED',
       thingName: '0004A30B001C0530',
+      thingId: 'b1d2',
       thingTypeName: 'lorawan',
       versionNumber: 1,
       attributes: { devEUI: '0004A30B001C0530', stackName: 'tts-stack' },
