@@ -53,7 +53,10 @@ export class IotShadowStore implements ShadowStore {
       resource: `shadow ${shadowName} of thing ${thingName}`,
     };
     const body = {
-      state: { reported: update.reported },
+      state: {
+        reported: update.reported,
+        ...(update.desired === undefined ? {} : { desired: update.desired }),
+      },
       ...(update.version === undefined ? {} : { version: update.version }),
       ...(update.clientToken === undefined ? {} : { clientToken: update.clientToken }),
     };

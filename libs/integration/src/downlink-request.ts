@@ -16,15 +16,25 @@ export interface DownlinkRequest {
   readonly thingName: string;
   /** The FRMPayload (plaintext), at most 242 bytes. */
   readonly bytes: Uint8Array | undefined;
-  /** JSON for TTS's payload formatter (not with E2E). */
+  /**
+   * JSON for the device's payload formatter: TTS's, or with E2E the integration's (see
+   * `encodesPayload`).
+   */
   readonly payload: Readonly<Record<string, unknown>> | undefined;
   /** 1..223; default 1. */
   readonly fPort: number;
+  /** Whether the request set `fPort` (which then wins over a formatter's). */
+  readonly fPortSet: boolean;
+  /** `push` (default) appends to TTS's downlink queue; `replace` replaces the queue. */
+  readonly operation: DownlinkOperation;
   /** Default false. */
   readonly confirmed: boolean;
   /** Default false. */
   readonly highPriority: boolean;
 }
+
+/** How a downlink goes into TTS's queue: `downlink/push` or `downlink/replace`. */
+export type DownlinkOperation = 'push' | 'replace';
 
 /** The largest FRMPayload the request takes (LoRaWAN's largest at the fastest data rates). */
 const MAX_DOWNLINK_BYTES = 242;
@@ -75,11 +85,15 @@ export function requestedThingName(input: unknown): string | undefined {
  * @throws DownlinkRejectedError with one of `invalid_request`,
  *   `missing_thing_name`, `invalid_thing_name`, `missing_payload`, `ambiguous_payload`,
  *   `invalid_bytes`, `payload_too_large`, `invalid_payload`, `payload_not_supported_with_e2e`,
- *   `invalid_f_port`, `invalid_confirmed`, `invalid_high_priority`
+ *   `invalid_f_port`, `invalid_confirmed`, `invalid_high_priority`, `invalid_operation`
  */
 export function parseDownlinkRequest(
   input: unknown,
-  options: { readonly e2eEnabled: boolean },
+  options: {
+    readonly e2eEnabled: boolean;
+    /** With E2E: payload JSON is taken, as the integration encodes it with the device's formatter. */
+    readonly encodesPayload?: boolean;
+  },
 ): DownlinkRequest {
   const request = typeof input === 'string' ? parseJsonText(input) : input;
   if (!isObject(request)) {
@@ -159,7 +173,7 @@ export function parseDownlinkRequest(
         { thingName },
       );
     }
-    if (options.e2eEnabled) {
+    if (options.e2eEnabled && !options.encodesPayload) {
       throw reject(
         'payload_not_supported_with_e2e',
         `The downlink request for ${thingName} has payload JSON, but with end-to-end encryption TTS cannot run its payload formatter. Encode the FRMPayload yourself and send it as bytes.`,
@@ -193,9 +207,22 @@ export function parseDownlinkRequest(
     bytes,
     payload,
     fPort,
+    fPortSet: request['fPort'] !== undefined && request['fPort'] !== null,
     confirmed: flag('confirmed', 'invalid_confirmed'),
     highPriority: flag('highPriority', 'invalid_high_priority'),
+    operation: operationOf(request['operation'], thingName),
   };
+}
+
+/** `operation`: `push` (default) or `replace`. */
+function operationOf(value: unknown, thingName: string): DownlinkOperation {
+  if (value === undefined || value === null || value === 'push') return 'push';
+  if (value === 'replace') return 'replace';
+  throw reject(
+    'invalid_operation',
+    `The downlink request for ${thingName} has operation ${JSON.stringify(value)?.slice(0, 64)}. Use "push" (append to the downlink queue, the default) or "replace" (replace the queue).`,
+    { thingName },
+  );
 }
 
 function parseJsonText(text: string): unknown {
@@ -338,7 +365,11 @@ export function downlinkFailedAnswer(
     downlink_failed: {
       downlink,
       error: {
-        namespace: ERROR_NAMESPACE,
+        // A formatter's failure keeps the namespace TTS gives it (pkg/scripting/javascript, …).
+        namespace:
+          typeof error.attributes['namespace'] === 'string'
+            ? error.attributes['namespace']
+            : ERROR_NAMESPACE,
         name: error.code,
         message_format: error.message,
         code: grpcCode,

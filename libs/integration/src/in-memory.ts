@@ -89,14 +89,23 @@ function sorted(record: Readonly<Record<string, string>>): [string, string][] {
 
 /** Named shadows in memory, with AWS IoT's merge rules and version checks. */
 export class InMemoryShadowStore implements ShadowStore {
-  readonly shadows = new Map<string, { reported: Record<string, unknown>; version: number }>();
+  readonly shadows = new Map<
+    string,
+    { reported: Record<string, unknown>; desired?: Record<string, unknown>; version: number }
+  >();
   readonly calls: PortCall[] = [];
 
   async getShadow(thingName: string, shadowName: string): Promise<ShadowDocument | undefined> {
     this.calls.push({ method: 'getShadow', args: [thingName, shadowName] });
     const shadow = this.shadows.get(`${thingName}/${shadowName}`);
     return (
-      shadow && { state: { reported: structuredClone(shadow.reported) }, version: shadow.version }
+      shadow && {
+        state: {
+          reported: structuredClone(shadow.reported),
+          ...(shadow.desired ? { desired: structuredClone(shadow.desired) } : {}),
+        },
+        version: shadow.version,
+      }
     );
   }
 
@@ -110,8 +119,13 @@ export class InMemoryShadowStore implements ShadowStore {
     const shadow = this.shadows.get(key) ?? { reported: {}, version: 0 };
     if (update.version !== undefined && update.version !== shadow.version)
       throw new ShadowVersionConflictError(thingName);
+    const desired =
+      update.desired === undefined
+        ? shadow.desired
+        : merge(structuredClone(shadow.desired ?? {}), update.desired);
     const next = {
       reported: merge(structuredClone(shadow.reported), update.reported),
+      ...(desired ? { desired } : {}),
       version: shadow.version + 1,
     };
     this.shadows.set(key, next);

@@ -67,6 +67,8 @@ export interface ShadowDocument {
 export interface ShadowUpdate {
   /** Merged into `state.reported`; a `null` value deletes the field. */
   readonly reported: Readonly<Record<string, unknown>>;
+  /** Merged into `state.desired` when given (`null` deletes, e.g. a handled desired downlink). */
+  readonly desired?: Readonly<Record<string, unknown>>;
   /** With a version, the update fails with `ShadowVersionConflictError` if the shadow moved on. */
   readonly version?: number;
   readonly clientToken?: string;

@@ -19,8 +19,10 @@ describe('parseDownlinkRequest', () => {
       bytes: new Uint8Array([1, 2]),
       payload: undefined,
       fPort: 1,
+      fPortSet: false,
       confirmed: false,
       highPriority: false,
+      operation: 'push',
     });
   });
 
@@ -250,8 +252,10 @@ describe('downlinkFailedAnswer', () => {
       bytes: Uint8Array.of(1),
       payload: undefined,
       fPort: 1,
+      fPortSet: false,
       confirmed: false,
       highPriority: false,
+      operation: 'push',
     });
   });
 
@@ -265,5 +269,49 @@ describe('downlinkFailedAnswer', () => {
     const answer = downlinkFailedAnswer('garbage', new InputError('no_session', 'No session.'), []);
     expect(answer).not.toHaveProperty('thingName');
     expect(answer.downlink_failed.error).toMatchObject({ name: 'no_session', code: 9 });
+  });
+});
+
+describe('parseDownlinkRequest: operation and payload JSON with E2E', () => {
+  it('takes operation replace, and push by default or by name', () => {
+    const request = { thingName: 'T1', bytes: 'AQ==' };
+    expect(parseDownlinkRequest(request, { e2eEnabled: true }).operation).toBe('push');
+    expect(
+      parseDownlinkRequest({ ...request, operation: 'push' }, { e2eEnabled: true }).operation,
+    ).toBe('push');
+    expect(
+      parseDownlinkRequest({ ...request, operation: 'replace' }, { e2eEnabled: true }).operation,
+    ).toBe('replace');
+  });
+
+  it('refuses another operation, naming both it takes', () => {
+    expect(() =>
+      parseDownlinkRequest(
+        { thingName: 'T1', bytes: 'AQ==', operation: 'clear' },
+        { e2eEnabled: false },
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_operation',
+        message: expect.stringContaining('"clear"'),
+      }),
+    );
+  });
+
+  it('takes payload JSON with E2E when the integration encodes it, and says whether fPort was set', () => {
+    const request = parseDownlinkRequest(
+      { thingName: 'T1', payload: { led: true } },
+      { e2eEnabled: true, encodesPayload: true },
+    );
+    expect(request).toMatchObject({ payload: { led: true }, fPort: 1, fPortSet: false });
+    expect(
+      parseDownlinkRequest(
+        { thingName: 'T1', payload: { led: true }, fPort: 9 },
+        { e2eEnabled: true, encodesPayload: true },
+      ),
+    ).toMatchObject({ fPort: 9, fPortSet: true });
+    expect(() =>
+      parseDownlinkRequest({ thingName: 'T1', payload: { led: true } }, { e2eEnabled: true }),
+    ).toThrow(expect.objectContaining({ code: 'payload_not_supported_with_e2e' }));
   });
 });

@@ -12,6 +12,7 @@ import {
   downlinkFailedAnswer,
   downlinkPush,
   DownlinkRejectedError,
+  encodeDownlinkPayload,
   encryptDownlinkPayload,
   GrpcCode,
   IntegrationError,
@@ -24,16 +25,30 @@ import {
   StackMismatchError,
   unwrapCounted,
   type DownlinkRequest,
+  type EncodedDownlink,
+  type KekRingSource,
+  type PayloadFormatting,
   type PushDownlink,
+  type Reservation,
   type ThingRecord,
   type TrafficDependencies,
 } from '@tts-aws-iot/integration';
-import { DOWNLINK_REQUEST_FAILED_TOPIC, thingTopic, ttsDownlinkPushTopic } from '@tts-aws-iot/tts';
+import {
+  DOWNLINK_REQUEST_FAILED_TOPIC,
+  thingTopic,
+  ttsDownlinkPushTopic,
+  ttsDownlinkReplaceTopic,
+} from '@tts-aws-iot/tts';
 
 /** What HandleDownlink works with; the handler builds it once per container. */
 export interface DownlinkDependencies extends TrafficDependencies {
   /** A new unique ID for a downlink whose invocation has no request ID. */
   readonly newDownlinkID: () => string;
+  /**
+   * With E2E: the devices' payload formatters, which encode a request's decoded `payload`
+   * before it is encrypted. Absent, such requests are refused.
+   */
+  readonly formatting?: PayloadFormatting;
 }
 
 /** What became of one request. */
@@ -80,7 +95,10 @@ export async function handleDownlink(
     // to answer at all.
     const named = requestedThingName(input);
     if (named !== undefined) thing = await deps.things.find(named);
-    const request = parseDownlinkRequest(input, { e2eEnabled: deps.config.e2eEnabled });
+    const request = parseDownlinkRequest(input, {
+      e2eEnabled: deps.config.e2eEnabled,
+      encodesPayload: deps.formatting !== undefined,
+    });
     thing ??= await deps.things.find(request.thingName);
     const fCnt = await push(request, thing, downlinkID, deps);
     deps.counters.count(DownlinkMetric.DOWNLINKS);
@@ -127,7 +145,7 @@ export async function handleDownlink(
   }
 }
 
-/** Pushes the downlink to TTS; returns the frame counter with E2E. */
+/** Pushes the downlink to TTS (`downlink/push`, or `downlink/replace`); returns the frame counter with E2E. */
 async function push(
   request: DownlinkRequest,
   thing: ThingRecord,
@@ -145,7 +163,6 @@ async function push(
     );
   }
   const base = {
-    fPort: request.fPort,
     confirmed: request.confirmed,
     highPriority: request.highPriority,
     correlationIDs: downlinkCorrelationIDs(downlinkID, 1),
@@ -153,54 +170,93 @@ async function push(
   let downlink: PushDownlink;
   let fCnt: number | undefined;
   if (deps.keks) {
-    // parseDownlinkRequest refuses payload JSON with E2E, so bytes are set.
-    const bytes = request.bytes ?? new Uint8Array();
-    const keks = deps.keks;
-    // The AppSKey is unwrapped before the counter is written: a key that cannot be used
-    // must not use up a counter.
-    const reservation = await reserveDownlinkFCnt(
-      deps.shadows,
-      thing.thingName,
-      {
-        delay: deps.delay,
-        random: deps.random,
-        ...(deps.now ? { now: deps.now } : {}),
-        downlinkID: pushAttemptID(downlinkID, 1),
-      },
-      async (session, next) =>
-        encryptDownlinkPayload(
-          await unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
-          session.devAddr,
-          next,
-          bytes,
-        ),
-      // Recorded with the counter: only this frame, reported back unchanged, is re-pushed.
-      (ciphertext) => pushFingerprint(request.fPort, ciphertext),
-    );
+    const plaintext = await plaintextOf(request, thing, deviceID, deps);
+    const reservation = await encryptAtReservedFCnt(deps.keks, plaintext, thing, downlinkID, deps);
     fCnt = reservation.fCnt;
-    if (reservation.repeated) {
-      deps.log.info(
-        'Retried downlink request: pushing the same frame at the counter reserved before',
-        {
-          thing_name: thing.thingName,
-          f_cnt: fCnt,
-        },
-      );
-    }
-    const frmPayload = reservation.prepared;
     downlink = {
       ...base,
-      frmPayload: Buffer.from(frmPayload).toString('base64'),
+      fPort: plaintext.fPort,
+      frmPayload: Buffer.from(reservation.prepared).toString('base64'),
       session: { sessionKeyID: reservation.session.sessionID, fCnt },
     };
   } else if (request.bytes) {
-    downlink = { ...base, frmPayload: Buffer.from(request.bytes).toString('base64') };
+    downlink = {
+      ...base,
+      fPort: request.fPort,
+      frmPayload: Buffer.from(request.bytes).toString('base64'),
+    };
   } else {
-    downlink = { ...base, decodedPayload: request.payload };
+    downlink = { ...base, fPort: request.fPort, decodedPayload: request.payload };
   }
+  const topic =
+    request.operation === 'replace'
+      ? ttsDownlinkReplaceTopic(config.stackName)
+      : ttsDownlinkPushTopic(config.stackName);
   await deps.publisher.publish(
-    ttsDownlinkPushTopic(config.stackName),
+    topic,
     downlinkPush({ deviceID, applicationID: config.applicationID }, downlink),
   );
   return fCnt;
+}
+
+/**
+ * With E2E, the FRMPayload to encrypt: the request's bytes, or its decoded payload encoded
+ * with the device's downlink formatter (the request's FPort if it set one, else the encoder's).
+ */
+async function plaintextOf(
+  request: DownlinkRequest,
+  thing: ThingRecord,
+  deviceID: string,
+  deps: DownlinkDependencies,
+): Promise<EncodedDownlink> {
+  if (request.bytes) return { bytes: request.bytes, fPort: request.fPort };
+  // parseDownlinkRequest takes payload JSON with E2E only when there is formatting.
+  return encodeDownlinkPayload(
+    deps.formatting!,
+    { payload: request.payload ?? {}, ...(request.fPortSet ? { fPort: request.fPort } : {}) },
+    { deviceID, thingName: thing.thingName, log: deps.log, counters: deps.counters },
+  );
+}
+
+/**
+ * Reserves the next downlink counter of the thing's session and encrypts the payload at it.
+ * The AppSKey is unwrapped before the counter is written: a key that cannot be used must not
+ * use up a counter. A retried invocation gets the counter reserved before, and the same frame.
+ */
+async function encryptAtReservedFCnt(
+  keks: KekRingSource,
+  plaintext: EncodedDownlink,
+  thing: ThingRecord,
+  downlinkID: string,
+  deps: DownlinkDependencies,
+): Promise<Reservation<Uint8Array>> {
+  const reservation = await reserveDownlinkFCnt(
+    deps.shadows,
+    thing.thingName,
+    {
+      delay: deps.delay,
+      random: deps.random,
+      ...(deps.now ? { now: deps.now } : {}),
+      downlinkID: pushAttemptID(downlinkID, 1),
+    },
+    async (session, next) =>
+      encryptDownlinkPayload(
+        await unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
+        session.devAddr,
+        next,
+        plaintext.bytes,
+      ),
+    // Recorded with the counter: only this frame, reported back unchanged, is re-pushed.
+    (ciphertext) => pushFingerprint(plaintext.fPort, ciphertext),
+  );
+  if (reservation.repeated) {
+    deps.log.info(
+      'Retried downlink request: pushing the same frame at the counter reserved before',
+      {
+        thing_name: thing.thingName,
+        f_cnt: reservation.fCnt,
+      },
+    );
+  }
+  return reservation;
 }
