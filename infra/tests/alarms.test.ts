@@ -38,6 +38,7 @@ const ALARMS: readonly {
       ['traffic', 'RefusedSessionKeysAlarm', 'RefusedSessionKeys'],
       ['traffic', 'RefusedRepushesAlarm', 'RefusedRepushes'],
       ['setup', 'RejectedAlarm', 'Rejected'],
+      ['setup', 'NewerReleaseAlarm', 'NewerReleaseAvailable'],
     ] as const
   ).map(([group, id, metric]) => ({
     group,

@@ -1,32 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
-import { describeWithCommand, type ExternalCommand } from '@tts-aws-iot/test-kit';
+import { describeWithCommand } from '@tts-aws-iot/test-kit';
 import { parse } from 'yaml';
 
+import { CFN_LINT, cfnLint } from './cfn-lint';
+
 const INFRA = resolve(__dirname, '..');
-
-/** cfn-lint from the image's python3 (its `cfn-lint` script may not be on PATH). */
-const CFN_LINT: ExternalCommand = {
-  name: 'cfn-lint',
-  probe: ['python3', '-c', 'import cfnlint.runner'],
-  install: 'pip install cfn-lint',
-};
-
-function cfnLint(args: readonly string[], cwd: string): { status: number | null; output: string } {
-  const result = spawnSync(
-    'python3',
-    [
-      '-c',
-      'import sys; from cfnlint.runner import main; sys.argv[0] = "cfn-lint"; sys.exit(main())',
-      ...args,
-    ],
-    { cwd, encoding: 'utf8', timeout: 120_000 },
-  );
-  return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
-}
 
 /** Every template.yaml under infra/, relative to it. */
 function templatesOnDisk(folder = INFRA): string[] {

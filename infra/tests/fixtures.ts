@@ -1,6 +1,12 @@
 import { resolve } from 'node:path';
 
-import { Evaluator, loadTemplate, type Scenario, type Template } from './cloudformation';
+import {
+  Evaluator,
+  functionProperties,
+  loadTemplate,
+  type Scenario,
+  type Template,
+} from './cloudformation';
 
 /** The repository root (CodeUri paths resolve to `<root>/dist/packages/<name>/`). */
 export const REPOSITORY = resolve(__dirname, '../..');
@@ -113,4 +119,23 @@ export function referencedId(value: unknown): string | undefined {
   if (typeof reference.Ref === 'string') return reference.Ref;
   if (Array.isArray(reference['Fn::GetAtt'])) return String(reference['Fn::GetAtt'][0]);
   return undefined;
+}
+
+/** A function's properties as SAM deploys them (Globals merged), evaluated. */
+export function deployedFunction(id: FunctionId, given = scenario()): Record<string, unknown> {
+  const template = GROUPS[FUNCTIONS[id].group];
+  return evaluator(template, given).evaluate(functionProperties(template.json, id)) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** A function's environment variables, as deployed with `given`. */
+export function functionEnvironment(id: FunctionId, given = scenario()): Record<string, string> {
+  return (
+    (
+      deployedFunction(id, given)['Environment'] as
+        { Variables?: Record<string, string> } | undefined
+    )?.Variables ?? {}
+  );
 }

@@ -19,25 +19,14 @@ import {
   properties,
   referencedId,
   scenario,
+  deployedFunction,
+  functionEnvironment,
   type FunctionId,
 } from './fixtures';
 import { allows, permissionStatements } from './policy';
 
-/** A function's properties as SAM deploys them (Globals merged), evaluated. */
-function deployed(id: FunctionId, given = scenario()): Record<string, unknown> {
-  const template = GROUPS[FUNCTIONS[id].group];
-  return evaluator(template, given).evaluate(functionProperties(template.json, id)) as Record<
-    string,
-    unknown
-  >;
-}
-
-function environment(id: FunctionId, given = scenario()): Record<string, string> {
-  return (
-    (deployed(id, given)['Environment'] as { Variables?: Record<string, string> } | undefined)
-      ?.Variables ?? {}
-  );
-}
+const deployed = deployedFunction;
+const environment = functionEnvironment;
 
 /** Functions that something invokes asynchronously: IoT rules and CloudFormation custom resources. */
 function asynchronouslyInvoked(): Set<string> {
