@@ -290,7 +290,7 @@ async function checkApiKey(tts: PubSubApi, settings: PubSubSettings): Promise<vo
   if (missing.length > 0) {
     throw new InputError(
       'insufficient_rights',
-      `The API key lacks ${missing.length === 1 ? 'the right' : 'the rights'} ${missing.join(', ')}: create an API key in application ${settings.applicationID} with ${REQUIRED_APPLICATION_RIGHTS.join(', ')}, and update ApplicationApiKey.`,
+      `The API key lacks ${missing.length === 1 ? 'the right' : 'the rights'} ${missing.join(', ')}: create an API key in application ${settings.applicationID} with ${REQUIRED_APPLICATION_RIGHTS.join(', ')}, and update ApplicationAPIKey.`,
       { missing },
     );
   }
