@@ -20,6 +20,7 @@ import {
   STACK,
   TTS_ACCOUNT,
   evaluator,
+  functionEnvironment,
   properties,
   referencedId,
   scenario,
@@ -180,7 +181,10 @@ describe.each(ALL_TEMPLATES.map((template) => [name(template), template] as cons
       for (const id of resourcesOfType(template.json, 'AWS::IAM::Role')) {
         expect(template.json.Resources[id]!.Properties).not.toHaveProperty('ManagedPolicyArns');
       }
-      expect(resourcesOfType(template.json, 'AWS::IAM::ManagedPolicy')).toEqual([]);
+      // The one managed policy is for applications (desired-state downlinks), attached to none of ours.
+      expect(resourcesOfType(template.json, 'AWS::IAM::ManagedPolicy')).toEqual(
+        template === GROUPS.traffic ? ['DesiredDownlinkWriterPolicy'] : [],
+      );
     });
   },
 );
@@ -217,7 +221,10 @@ describe.each(FUNCTION_IDS)("%s's role", (id) => {
           'CreateDeviceFunction',
           'ClaimFunction',
         ].includes(id);
-      const readsApiKey = ['PubSubFunction', 'CreateDeviceFunction', 'ClaimFunction'].includes(id);
+      // With E2E the traffic functions read the devices' payload formatters from TTS.
+      const readsApiKey =
+        ['PubSubFunction', 'CreateDeviceFunction', 'ClaimFunction'].includes(id) ||
+        (e2e && ['UplinkFunction', 'DownlinkFunction'].includes(id));
       expect(allows(statements, 'secretsmanager:GetSecretValue', KEK_SECRET_ARN)).toBe(readsKek);
       expect(allows(statements, 'secretsmanager:GetSecretValue', API_KEY_SECRET_ARN)).toBe(
         readsApiKey,
@@ -451,4 +458,85 @@ describe('the role The Things Stack assumes', () => {
         allowed: false,
       });
   });
+});
+
+describe('the KEK secret of an earlier deployment (ExistingKEKSecretArn, migration)', () => {
+  const OLD = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:old-stack-kek-AbCdEf`;
+  const READERS: readonly FunctionId[] = [
+    'UplinkFunction',
+    'DownlinkFunction',
+    'CreateDeviceFunction',
+    'ClaimFunction',
+  ];
+
+  it.each(FUNCTION_IDS)(
+    '%s may read it exactly when it reads the KEK ring with end-to-end encryption, and gets its ARN as the label',
+    (id) => {
+      const reads = READERS.includes(id);
+      for (const EnableEndToEndEncryption of ['Enabled', 'Disabled']) {
+        const given = scenario({ ExistingKEKSecretArn: OLD, EnableEndToEndEncryption });
+        const on = reads && EnableEndToEndEncryption === 'Enabled';
+        expect({
+          id,
+          EnableEndToEndEncryption,
+          allowed: allows(statementsOf(id, given), 'secretsmanager:GetSecretValue', OLD),
+          environment: functionEnvironment(id, given)['EXISTING_KEK_LABEL'],
+        }).toEqual({
+          id,
+          EnableEndToEndEncryption,
+          allowed: on,
+          environment: on ? OLD : undefined,
+        });
+      }
+      expect(
+        allows(
+          statementsOf(id, scenario({ EnableEndToEndEncryption: 'Enabled' })),
+          'secretsmanager:GetSecretValue',
+          OLD,
+        ),
+      ).toBe(false);
+    },
+  );
+
+  it('takes the label given when the secret is a copy under another ARN', () => {
+    const given = scenario({
+      ExistingKEKSecretArn: OLD,
+      ExistingKEKLabel: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:original-kek-XyZaBc',
+      EnableEndToEndEncryption: 'Enabled',
+    });
+    expect(functionEnvironment('UplinkFunction', given)).toMatchObject({
+      EXISTING_KEK_SECRET_ID: OLD,
+      EXISTING_KEK_LABEL:
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:original-kek-XyZaBc',
+      KEK_SECRET_ID: KEK_SECRET_ARN,
+    });
+  });
+});
+
+describe("the registry functions' provisioning history", () => {
+  it.each(['CreateDeviceFunction', 'ClaimFunction'] as const)(
+    '%s may create streams and put events in /thethings/lorawan/<stack>/things, and is told its name',
+    (id) => {
+      const registry = GROUPS.registry;
+      expect(
+        properties(registry, 'ProvisioningLogGroup', scenario({ LogRetentionInDays: '90' })),
+      ).toEqual({
+        LogGroupName: `/thethings/lorawan/${STACK}/things`,
+        RetentionInDays: '90',
+      });
+      for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents'])
+        expect(allows(statementsOf(id), action, '<ProvisioningLogGroup.Arn>')).toBe(true);
+      expect(functionEnvironment(id)['PROVISIONING_LOG_GROUP']).toBe('<ProvisioningLogGroup>');
+    },
+  );
+
+  it.each(['UplinkFunction', 'DownlinkFunction', 'VersionCheckFunction'] as const)(
+    '%s may not write it',
+    (id) => {
+      expect(functionEnvironment(id)['PROVISIONING_LOG_GROUP']).toBeUndefined();
+      expect(allows(statementsOf(id), 'logs:PutLogEvents', '<ProvisioningLogGroup.Arn>')).toBe(
+        false,
+      );
+    },
+  );
 });
