@@ -1,5 +1,6 @@
 import {
   RULE_SQL_VERSION,
+  desiredDownlinkRuleSql,
   downlinkRuleSql,
   thingCreatedRuleSql,
   thingDeletedRuleSql,
@@ -32,6 +33,12 @@ const RULES: readonly RuleCase[] = [
     rule: 'DownlinkRule',
     target: 'DownlinkFunction',
     sql: () => downlinkRuleSql(),
+  },
+  {
+    group: 'traffic',
+    rule: 'DesiredDownlinkRule',
+    target: 'DownlinkFunction',
+    sql: () => desiredDownlinkRuleSql(),
   },
   {
     group: 'registry',

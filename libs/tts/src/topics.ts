@@ -61,6 +61,12 @@ export const DOWNLINK_REQUEST_TOPIC = 'lorawan/downlink';
 /** Rejections of downlink requests whose thing is unknown (AWS → app). */
 export const DOWNLINK_REQUEST_FAILED_TOPIC = 'lorawan/downlink/failed';
 
+/**
+ * The delta topic of every thing's `lorawan` shadow (the integration's named shadow): AWS IoT
+ * publishes there when an update leaves desired and reported state different.
+ */
+export const LORAWAN_SHADOW_DELTA_TOPIC = '$aws/things/+/shadow/name/lorawan/update/delta';
+
 /** Registry event: a thing was created (any thing; rules filter by thing type). */
 const THING_CREATED_EVENT_TOPIC = '$aws/events/thing/+/created';
 
@@ -148,6 +154,19 @@ export function uplinkRuleSql(stackName: string): string {
  */
 export function downlinkRuleSql(): string {
   return `SELECT * FROM '${DOWNLINK_REQUEST_TOPIC}'`;
+}
+
+/**
+ * The desired-state downlink rule: deltas of a `lorawan` shadow that carry a desired downlink
+ * (`state.desired.downlink`), as `{thingName, shadowVersion}` (the thing is the topic's third
+ * level). The function reads the shadow itself; its own write, which clears the desired
+ * downlink, leaves no `state.downlink` in a delta, so it does not re-enter this rule.
+ */
+export function desiredDownlinkRuleSql(): string {
+  return (
+    `SELECT topic(3) AS thingName, version AS shadowVersion FROM '${LORAWAN_SHADOW_DELTA_TOPIC}' ` +
+    `WHERE NOT isUndefined(state.downlink)`
+  );
 }
 
 const thingType = (thingTypeName: string): string =>
