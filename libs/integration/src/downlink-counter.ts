@@ -1,3 +1,4 @@
+import { BoundedCache } from './bounded-cache';
 import { InputError, ShadowVersionConflictError, TransientError } from './errors';
 import type { ShadowStore } from './ports';
 import {
@@ -6,7 +7,10 @@ import {
   readDownlinkSession,
   reservationReport,
   reservedDownlink,
+  sessionCountersReport,
   type DownlinkSession,
+  type ReportedSession,
+  type ShadowReport,
 } from './shadow-state';
 
 /** How a reservation waits between attempts; injected so that this library keeps off the clock. */
@@ -147,6 +151,84 @@ export async function reserveDownlinkFCnt<T>(
         );
       }
       // Full jitter: spreads the contenders so that each round has few of them.
+      await options.delay(options.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
+    }
+  }
+}
+
+/**
+ * What a container last wrote of each thing's session and downlink counter: an uplink whose
+ * session is the one known here, and whose `last_a_f_cnt_down` the counter covers, needs no
+ * shadow read (the steady state). Bounded in size and age; a miss only costs a read.
+ */
+export class KnownSessions {
+  readonly #known: BoundedCache<string, { readonly sessionID: string; readonly fCntDown: number }>;
+
+  constructor(options: { readonly now?: (() => number) | undefined } = {}) {
+    this.#known = new BoundedCache(
+      MAX_KNOWN_SESSIONS,
+      KNOWN_SESSION_TTL_MS,
+      options.now ?? Date.now,
+    );
+  }
+
+  /** Whether the thing's shadow is known to count in `session` already, at least as far. */
+  isCurrent(thingName: string, session: ReportedSession): boolean {
+    const known = this.#known.get(thingName);
+    return known?.sessionID === session.sessionID && known.fCntDown >= session.lastAFCntDown;
+  }
+
+  remember(thingName: string, sessionID: string, fCntDown: number): void {
+    this.#known.set(thingName, { sessionID, fCntDown });
+  }
+
+  forget(thingName: string): void {
+    this.#known.delete(thingName);
+  }
+}
+
+const MAX_KNOWN_SESSIONS = 10_000;
+const KNOWN_SESSION_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * Writes an uplink's or join-accept's `report` together with the downlink counters of its
+ * session ({@link sessionCountersReport}), at the version read: a session new to the shadow
+ * starts its `fCntDown` (0 at a join), the previous one moves to `earlierSessions` with its
+ * wrapped key, and `fCntDown` rises to TTS's `last_a_f_cnt_down`. A concurrent reservation
+ * moves the version on, and the loop reads again, so a counter is never lowered.
+ *
+ * @returns the session's `fCntDown` as written (or as found)
+ * @throws TransientError `f_cnt_reservation_contended` after `maxAttempts` conflicts
+ */
+export async function writeSessionReport(
+  shadows: ShadowStore,
+  thingName: string,
+  report: ShadowReport,
+  session: ReportedSession,
+  options: Pick<ReservationOptions, 'delay' | 'random' | 'maxAttempts'>,
+): Promise<number> {
+  const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    const shadow = await shadows.getShadow(thingName, LORAWAN_SHADOW_NAME);
+    const counters = sessionCountersReport(thingName, shadow, session);
+    const fCntDown = counters
+      ? (counters['fCntDown'] as number)
+      : Number(shadow?.state.reported?.['fCntDown'] ?? 0);
+    try {
+      await shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, {
+        reported: { ...report, ...counters },
+        ...(counters && shadow ? { version: shadow.version } : {}),
+      });
+      return fCntDown;
+    } catch (error) {
+      if (!(error instanceof ShadowVersionConflictError)) throw error;
+      if (attempt >= attempts) {
+        throw new TransientError(
+          'f_cnt_reservation_contended',
+          `Could not record the session of ${thingName} with its downlink counter: the shadow changed ${attempts} times in a row. The message is retried.`,
+          { cause: error },
+        );
+      }
       await options.delay(options.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }
   }

@@ -6,7 +6,12 @@ export {
   parseRegistryConfig,
 } from './config';
 export type { IntegrationConfig, RegistryConfig, ThingNameScheme } from './config';
-export { RepushRefusedError, reserveDownlinkFCnt } from './downlink-counter';
+export {
+  KnownSessions,
+  RepushRefusedError,
+  reserveDownlinkFCnt,
+  writeSessionReport,
+} from './downlink-counter';
 export type { Reservation, ReservationOptions } from './downlink-counter';
 export {
   downlinkCorrelationIDs,
@@ -83,6 +88,7 @@ export type {
   PayloadPlacement,
   Reception,
   RecentDownlink,
+  ReportedSession,
   ShadowKeyEnvelope,
   ShadowReport,
   UplinkReportInput,
@@ -91,10 +97,7 @@ export { deviceIDOfThing, thingNameFor } from './thing-name';
 export type { DeviceIdentity, ThingNaming } from './thing-name';
 export { otherThingsOfDevEUI, ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
-export {
-  FORMATTER_LOOKUP_FAILURES_METRIC,
-  FormatterDirectory,
-} from './formatter-resolution';
+export { FORMATTER_LOOKUP_FAILURES_METRIC, FormatterDirectory } from './formatter-resolution';
 export type {
   FormatterCacheOptions,
   FormatterDirection,

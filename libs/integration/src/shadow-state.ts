@@ -217,6 +217,13 @@ export interface RecentDownlink {
 export interface EarlierSession {
   readonly sessionID: string;
   readonly fCntDown: number;
+  /**
+   * The session's DevAddr and wrapped AppSKey, kept for the newest
+   * {@link MAX_EARLIER_SESSION_KEYS} earlier sessions only: downlinks that TTS invalidates
+   * when the session changes are encrypted under them (never the plaintext key).
+   */
+  readonly devAddr?: string;
+  readonly appSKeyEnvelope?: ShadowKeyEnvelope;
 }
 
 /** The downlink counters as the shadow holds them (see the module comment). */
@@ -248,6 +255,19 @@ export const RESERVATION_RETENTION_SECONDS = 15 * 60;
 export const MAX_RECENT_DOWNLINKS = 60;
 /** How many earlier sessions keep their last counter (`earlierSessions`). */
 export const MAX_EARLIER_SESSIONS = 3;
+/** How many of them keep their DevAddr and wrapped AppSKey too (the newest). */
+export const MAX_EARLIER_SESSION_KEYS = 2;
+
+/** Earlier sessions within their bounds: the newest first, keys on the newest only. */
+function boundedEarlier(earlier: readonly EarlierSession[]): EarlierSession[] {
+  return earlier
+    .slice(0, MAX_EARLIER_SESSIONS)
+    .map((entry, index) =>
+      index < MAX_EARLIER_SESSION_KEYS
+        ? entry
+        : { sessionID: entry.sessionID, fCntDown: entry.fCntDown },
+    );
+}
 
 /** The E2E session a downlink needs, read from the shadow. */
 export interface DownlinkSession {
@@ -290,17 +310,7 @@ export function readDownlinkSession(
       { thingName },
     );
   }
-  // The session fields are rewritten by the next uplink or join; the counters only by
-  // downlinks, so damage there takes a repair (never a lower value: that would reuse counters).
-  const damaged = (field: string, cause?: unknown): InputError =>
-    new InputError(
-      'invalid_session_state',
-      SESSION_FIELDS.has(field)
-        ? `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} has an invalid ${field}. Let the device rejoin (or send an uplink) to rewrite the session.`
-        : `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} has an invalid ${field}, which the integration writes to keep downlink frame counters unique. Repair it in the shadow: lowering a counter would reuse one.`,
-      { thingName, field },
-      cause === undefined ? undefined : { cause },
-    );
+  const damaged = (field: string, cause?: unknown) => damagedSession(thingName, field, cause);
   const devAddr = reported['devAddr'];
   if (typeof devAddr !== 'string' || !DEV_ADDR.test(devAddr)) throw damaged('devAddr');
   const sessionID = reported['sessionID'];
@@ -311,24 +321,70 @@ export function readDownlinkSession(
   } catch (error) {
     throw damaged('appSKeyEnvelope', error);
   }
-  const isCounter = (value: unknown): value is number =>
-    typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_F_CNT;
-  const counter = (field: string): number => {
-    const value = reported[field] ?? 0;
-    if (!isCounter(value)) throw damaged(field);
-    return value;
+  const counters = readCounters(thingName, reported);
+  return {
+    devAddr,
+    sessionID,
+    appSKeyEnvelope,
+    lastFCntDown: Math.max(
+      lastReserved(counters, sessionID),
+      readCounter(thingName, reported, 'lastAFCntDown'),
+    ),
+    counters,
+    version: shadow.version,
   };
+}
+
+/**
+ * The error for a damaged shadow field. The session fields are rewritten by the next uplink
+ * or join; the counters only by downlinks, so damage there takes a repair (never a lower
+ * value: that would reuse counters).
+ */
+function damagedSession(thingName: string, field: string, cause?: unknown): InputError {
+  return new InputError(
+    'invalid_session_state',
+    SESSION_FIELDS.has(field)
+      ? `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} has an invalid ${field}. Let the device rejoin (or send an uplink) to rewrite the session.`
+      : `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} has an invalid ${field}, which the integration writes to keep downlink frame counters unique. Repair it in the shadow: lowering a counter would reuse one.`,
+    { thingName, field },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function isCounter(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_F_CNT;
+}
+
+function readCounter(
+  thingName: string,
+  reported: Readonly<Record<string, unknown>>,
+  field: string,
+): number {
+  const value = reported[field] ?? 0;
+  if (!isCounter(value)) throw damagedSession(thingName, field);
+  return value;
+}
+
+/**
+ * The downlink counters in a shadow's reported state (none yet: 0 in no session).
+ *
+ * @throws InputError `invalid_session_state` when a counter field is damaged
+ */
+export function readCounters(
+  thingName: string,
+  reported: Readonly<Record<string, unknown>>,
+): DownlinkCounters {
   const list = <T>(field: string, isEntry: (entry: Record<string, unknown>) => boolean): T[] => {
     const value = reported[field] ?? [];
     if (!Array.isArray(value) || !value.every((entry) => isRecord(entry) && isEntry(entry)))
-      throw damaged(field);
+      throw damagedSession(thingName, field);
     return value as T[];
   };
   const session = reported['fCntDownSession'] ?? undefined;
   if (session !== undefined && (typeof session !== 'string' || session === ''))
-    throw damaged('fCntDownSession');
-  const counters: DownlinkCounters = {
-    fCntDown: counter('fCntDown'),
+    throw damagedSession(thingName, 'fCntDownSession');
+  return {
+    fCntDown: readCounter(thingName, reported, 'fCntDown'),
     session,
     recent: list<RecentDownlink>(
       'recentDownlinks',
@@ -342,14 +398,6 @@ export function readDownlinkSession(
       'earlierSessions',
       (entry) => typeof entry['sessionID'] === 'string' && isCounter(entry['fCntDown']),
     ),
-  };
-  return {
-    devAddr,
-    sessionID,
-    appSKeyEnvelope,
-    lastFCntDown: Math.max(lastReserved(counters, sessionID), counter('lastAFCntDown')),
-    counters,
-    version: shadow.version,
   };
 }
 
@@ -449,14 +497,95 @@ export function reservationReport(
     recentDownlinks: recent,
   };
   if (!sameSession) {
-    report['earlierSessions'] = [
+    report['earlierSessions'] = boundedEarlier([
       { sessionID: counters.session!, fCntDown: counters.fCntDown },
       ...counters.earlier.filter(
         (entry) => entry.sessionID !== sessionID && entry.sessionID !== counters.session,
       ),
-    ].slice(0, MAX_EARLIER_SESSIONS);
+    ]);
   }
   return report;
+}
+
+/** The session an uplink or a join-accept reports, as the downlink counters need it. */
+export interface ReportedSession {
+  readonly sessionID: string;
+  /** TTS's `last_a_f_cnt_down` of the session (0 at a join, and when TTS omits it). */
+  readonly lastAFCntDown: number;
+}
+
+/**
+ * The counter fields an uplink or join-accept of `session` writes besides its report, at the
+ * version of `shadow`; `undefined` when the shadow's counters count in that session already
+ * and `fCntDown` is at least `lastAFCntDown` (the steady state).
+ *
+ * A session new to the counters starts at 0 (a session seen before continues from its
+ * earlier counter), raised to `lastAFCntDown`; the session the shadow held moves to
+ * `earlierSessions` with its counter, DevAddr and wrapped AppSKey (the newest
+ * {@link MAX_EARLIER_SESSION_KEYS} keep them), so that downlinks TTS invalidates can be
+ * re-encrypted. `fCntDown` only ever rises within a session.
+ *
+ * @throws InputError `invalid_session_state` when the shadow's counters are damaged
+ */
+export function sessionCountersReport(
+  thingName: string,
+  shadow: ShadowDocument | undefined,
+  session: ReportedSession,
+): ShadowReport | undefined {
+  const reported = shadow?.state.reported ?? {};
+  const counters = readCounters(thingName, reported);
+  const { sessionID, lastAFCntDown } = session;
+  const held = typeof reported['sessionID'] === 'string' ? reported['sessionID'] : undefined;
+  // A shadow written before sessions were recorded counts in the session it holds.
+  const counting = counters.session ?? held;
+  const sameCounters = counting === sessionID;
+  if (sameCounters && held === sessionID && counters.fCntDown >= lastAFCntDown) return undefined;
+  const moved: EarlierSession[] = [];
+  if (counting !== undefined && !sameCounters)
+    moved.push({ sessionID: counting, fCntDown: counters.fCntDown });
+  if (held !== undefined && held !== sessionID) {
+    const envelope = reported['appSKeyEnvelope'];
+    const devAddr = reported['devAddr'];
+    const before = moved.find((entry) => entry.sessionID === held) ??
+      counters.earlier.find((entry) => entry.sessionID === held) ?? { fCntDown: 0 };
+    const entry: EarlierSession = {
+      sessionID: held,
+      fCntDown: Math.max(before.fCntDown, counterOr0(reported['lastAFCntDown'])),
+      ...(typeof devAddr === 'string' && DEV_ADDR.test(devAddr) ? { devAddr } : {}),
+      ...(isShadowEnvelope(envelope) ? { appSKeyEnvelope: envelope } : {}),
+    };
+    moved.splice(0, moved.length, entry, ...moved.filter((m) => m.sessionID !== held));
+  }
+  const start = sameCounters
+    ? counters.fCntDown
+    : (counters.earlier.find((entry) => entry.sessionID === sessionID)?.fCntDown ?? 0);
+  const report: ShadowReport = {
+    fCntDown: Math.max(start, lastAFCntDown),
+    fCntDownSession: sessionID,
+  };
+  if (!sameCounters && counters.recent.length > 0) report['recentDownlinks'] = [];
+  if (moved.length > 0 || counters.earlier.some((entry) => entry.sessionID === sessionID)) {
+    const movedIDs = new Set(moved.map((entry) => entry.sessionID));
+    report['earlierSessions'] = boundedEarlier([
+      ...moved,
+      ...counters.earlier.filter(
+        (entry) => entry.sessionID !== sessionID && !movedIDs.has(entry.sessionID),
+      ),
+    ]);
+  }
+  return report;
+}
+
+function counterOr0(value: unknown): number {
+  return isCounter(value) ? value : 0;
+}
+
+function isShadowEnvelope(value: unknown): value is ShadowKeyEnvelope {
+  return (
+    isRecord(value) &&
+    typeof value['encryptedKey'] === 'string' &&
+    typeof value['kekLabel'] === 'string'
+  );
 }
 
 /**

@@ -3,6 +3,7 @@
  * their `lorawan` shadows, the publisher and, with end-to-end encryption, the KEK ring.
  */
 import type { IntegrationConfig } from './config';
+import { KnownSessions } from './downlink-counter';
 import { KekRingSource } from './e2e-session';
 import type {
   Counters,
@@ -22,6 +23,8 @@ export interface TrafficDependencies {
   readonly publisher: MessagePublisher;
   /** The KEK ring; set when E2E is enabled. */
   readonly keks: KekRingSource | undefined;
+  /** The sessions and downlink counters this container knows the shadows hold (E2E). */
+  readonly sessions: KnownSessions;
   readonly log: Log;
   readonly counters: Counters;
   /** For the jittered retries of a downlink counter reservation. */
@@ -57,6 +60,7 @@ export function trafficDependencies(
     things: new ThingDirectory(ports.registry, config, { now: runtime.now }),
     shadows: ports.shadows,
     publisher: ports.publisher,
+    sessions: new KnownSessions({ now: runtime.now }),
     keks:
       config.e2eEnabled && config.kekSecretID
         ? new KekRingSource(ports.secrets, config.kekSecretID, {

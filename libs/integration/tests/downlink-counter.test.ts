@@ -1,4 +1,9 @@
-import { RepushRefusedError, reserveDownlinkFCnt } from '../src/downlink-counter';
+import {
+  KnownSessions,
+  RepushRefusedError,
+  reserveDownlinkFCnt,
+  writeSessionReport,
+} from '../src/downlink-counter';
 import { ShadowVersionConflictError } from '../src/errors';
 import { InMemoryShadowStore } from '../src/in-memory';
 import {
@@ -258,5 +263,72 @@ describe('reserveDownlinkFCnt: re-pushes only of recorded pushes', () => {
       downlinkID: 'd-1#2',
     });
     expect(reservation.fCnt).toBe(2);
+  });
+});
+
+describe('writeSessionReport', () => {
+  it('writes the report with the session’s counter at the version read', async () => {
+    const store = await storeWith({ ...session, fCntDown: 2, fCntDownSession: 'AYpZ' });
+    const fCntDown = await writeSessionReport(
+      store,
+      'T',
+      { fCntUp: 9, lastAFCntDown: 5 },
+      { sessionID: 'AYpZ', lastAFCntDown: 5 },
+      options,
+    );
+    expect(fCntDown).toBe(5);
+    expect(store.calls.at(-1)?.args[2]).toEqual({
+      reported: { fCntUp: 9, lastAFCntDown: 5, fCntDown: 5, fCntDownSession: 'AYpZ' },
+      version: 1,
+    });
+  });
+
+  it('reads again when a reservation moved the shadow on, and never lowers its counter', async () => {
+    const store = await storeWith({ ...session, fCntDown: 2, fCntDownSession: 'AYpZ' });
+    const get = store.getShadow.bind(store);
+    let first = true;
+    store.getShadow = async (thing, name) => {
+      const read = await get(thing, name);
+      if (first) {
+        first = false;
+        // A downlink reserves counter 20 between this read and the write.
+        await reserveDownlinkFCnt(store, 'T', { ...options, minFCnt: 20 });
+      }
+      return read;
+    };
+    const fCntDown = await writeSessionReport(
+      store,
+      'T',
+      { fCntUp: 9 },
+      { sessionID: 'AYpZ', lastAFCntDown: 5 },
+      options,
+    );
+    expect(fCntDown).toBe(20);
+    expect(store.reported('T', 'lorawan')).toMatchObject({ fCntDown: 20, fCntUp: 9 });
+  });
+
+  it('writes the report unversioned when the counters need nothing', async () => {
+    const store = await storeWith({ ...session, fCntDown: 7, fCntDownSession: 'AYpZ' });
+    await writeSessionReport(
+      store,
+      'T',
+      { fCntUp: 9 },
+      { sessionID: 'AYpZ', lastAFCntDown: 3 },
+      options,
+    );
+    expect(store.calls.at(-1)?.args[2]).toEqual({ reported: { fCntUp: 9 } });
+  });
+});
+
+describe('KnownSessions', () => {
+  it('knows a thing’s session as far as its counter goes, for an hour at most', () => {
+    let now = 0;
+    const known = new KnownSessions({ now: () => now });
+    known.remember('T', 'AYpZ', 4);
+    expect(known.isCurrent('T', { sessionID: 'AYpZ', lastAFCntDown: 4 })).toBe(true);
+    expect(known.isCurrent('T', { sessionID: 'AYpZ', lastAFCntDown: 5 })).toBe(false);
+    expect(known.isCurrent('T', { sessionID: 'other', lastAFCntDown: 0 })).toBe(false);
+    now += 60 * 60 * 1000;
+    expect(known.isCurrent('T', { sessionID: 'AYpZ', lastAFCntDown: 0 })).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import {
   readDownlinkSession,
   reservationReport,
   reservedFCnt,
+  sessionCountersReport,
   uplinkReport,
   withDecodedPayload,
 } from '../src/shadow-state';
@@ -302,5 +303,133 @@ describe('nextFCntDown', () => {
     expect(() => nextFCntDown({ lastFCntDown: 0xffff_ffff })).toThrow(
       expect.objectContaining({ code: 'f_cnt_exhausted', retryable: false }),
     );
+  });
+});
+
+describe('sessionCountersReport: the downlink counter of the session an uplink or join reports', () => {
+  const shadow = (reported: Record<string, unknown>, version = 7) => ({
+    state: { reported },
+    version,
+  });
+  const S1 = { devAddr: '260B1A2F', sessionID: 'UzE=', appSKeyEnvelope: envelope };
+
+  it('starts a session at 0 at its join, in an empty shadow', () => {
+    expect(sessionCountersReport('T', undefined, { sessionID: 'UzE=', lastAFCntDown: 0 })).toEqual({
+      fCntDown: 0,
+      fCntDownSession: 'UzE=',
+    });
+  });
+
+  it('moves the session the shadow held, with its counter, DevAddr and wrapped AppSKey, to earlierSessions', () => {
+    const report = sessionCountersReport(
+      'T',
+      shadow({
+        ...S1,
+        lastAFCntDown: 3,
+        fCntDown: 9,
+        fCntDownSession: 'UzE=',
+        recentDownlinks: [{ id: 'a', fCnt: 9 }],
+      }),
+      { sessionID: 'UzI=', lastAFCntDown: 0 },
+    );
+    expect(report).toEqual({
+      fCntDown: 0,
+      fCntDownSession: 'UzI=',
+      recentDownlinks: [],
+      earlierSessions: [
+        { sessionID: 'UzE=', fCntDown: 9, devAddr: '260B1A2F', appSKeyEnvelope: envelope },
+      ],
+    });
+  });
+
+  it('changes nothing for a join handled again after downlinks of its session used counters', () => {
+    expect(
+      sessionCountersReport('T', shadow({ ...S1, fCntDown: 12, fCntDownSession: 'UzE=' }), {
+        sessionID: 'UzE=',
+        lastAFCntDown: 0,
+      }),
+    ).toBeUndefined();
+  });
+
+  it('raises fCntDown to last_a_f_cnt_down, and never lowers it', () => {
+    const held = shadow({ ...S1, fCntDown: 5, fCntDownSession: 'UzE=' });
+    expect(sessionCountersReport('T', held, { sessionID: 'UzE=', lastAFCntDown: 8 })).toEqual({
+      fCntDown: 8,
+      fCntDownSession: 'UzE=',
+    });
+    expect(
+      sessionCountersReport('T', held, { sessionID: 'UzE=', lastAFCntDown: 2 }),
+    ).toBeUndefined();
+  });
+
+  it('lets an earlier session that comes back continue from its counter', () => {
+    const report = sessionCountersReport(
+      'T',
+      shadow({
+        ...S1,
+        sessionID: 'UzI=',
+        fCntDown: 1,
+        fCntDownSession: 'UzI=',
+        earlierSessions: [{ sessionID: 'UzE=', fCntDown: 40 }],
+      }),
+      { sessionID: 'UzE=', lastAFCntDown: 0 },
+    );
+    expect(report).toMatchObject({
+      fCntDown: 40,
+      fCntDownSession: 'UzE=',
+      earlierSessions: [expect.objectContaining({ sessionID: 'UzI=', fCntDown: 1 })],
+    });
+  });
+
+  it('keeps 3 earlier sessions, the wrapped keys of the newest 2 only', () => {
+    const keyed = (id: string, fCntDown: number) => ({
+      sessionID: id,
+      fCntDown,
+      devAddr: '260B1A2F',
+      appSKeyEnvelope: envelope,
+    });
+    const report = sessionCountersReport(
+      'T',
+      shadow({
+        ...S1,
+        sessionID: 'UzQ=',
+        fCntDown: 4,
+        fCntDownSession: 'UzQ=',
+        earlierSessions: [keyed('UzM=', 3), keyed('UzI=', 2), { sessionID: 'UzE=', fCntDown: 1 }],
+      }),
+      { sessionID: 'UzU=', lastAFCntDown: 0 },
+    );
+    expect(report?.['earlierSessions']).toEqual([
+      keyed('UzQ=', 4),
+      keyed('UzM=', 3),
+      { sessionID: 'UzI=', fCntDown: 2 },
+    ]);
+    expect(MAX_EARLIER_SESSIONS).toBe(3);
+  });
+
+  it('counts an older shadow’s fCntDown (no fCntDownSession) in the session it holds: never lowered', () => {
+    expect(
+      sessionCountersReport('T', shadow({ ...S1, fCntDown: 30 }), {
+        sessionID: 'UzE=',
+        lastAFCntDown: 4,
+      }),
+    ).toBeUndefined();
+    expect(
+      sessionCountersReport('T', shadow({ ...S1, fCntDown: 30 }), {
+        sessionID: 'UzI=',
+        lastAFCntDown: 0,
+      }),
+    ).toMatchObject({
+      earlierSessions: [expect.objectContaining({ sessionID: 'UzE=', fCntDown: 30 })],
+    });
+  });
+
+  it('refuses damaged counters rather than guess them', () => {
+    expect(() =>
+      sessionCountersReport('T', shadow({ ...S1, fCntDown: -1 }), {
+        sessionID: 'UzE=',
+        lastAFCntDown: 0,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_session_state' }));
   });
 });

@@ -26,8 +26,10 @@ import {
   unwrapCounted,
   uplinkReport,
   withDecodedPayload,
+  writeSessionReport,
   type PayloadFormatting,
   type ShadowKeyEnvelope,
+  type ReportedSession,
   type ShadowReport,
   type TrafficDependencies,
   type UplinkFormatting,
@@ -213,9 +215,14 @@ async function onUplink(
   const payload = plaintext === undefined ? uplink.decodedPayload : decoded?.payload;
   if (config.thingShadowMetrics && payload !== undefined)
     report = withPayload(deps, report, payload, thingName);
+  // With E2E the session's downlink counter follows TTS's last_a_f_cnt_down.
+  const session =
+    envelope && uplink.sessionKeyID !== undefined
+      ? { sessionID: uplink.sessionKeyID, lastAFCntDown: uplink.lastAFCntDown ?? 0 }
+      : undefined;
   // Steady state: these two calls are all the uplink costs, and they run concurrently.
   await Promise.all([
-    updateShadow(deps, thingName, up, report),
+    updateShadow(deps, thingName, up, report, session),
     republish(deps, up, thingName, plaintext, decoded),
   ]);
   deps.counters.count(UplinkMetric.UPLINKS);
@@ -248,7 +255,15 @@ async function onJoinAccept(
     sessionID: join.sessionKeyID,
     appSKeyEnvelope: envelope,
   });
-  await Promise.all([updateShadow(deps, thingName, up, report), republish(deps, up, thingName)]);
+  // With E2E the new session's downlink counter starts at 0 (a session seen before goes on).
+  const session =
+    envelope && join.sessionKeyID !== undefined
+      ? { sessionID: join.sessionKeyID, lastAFCntDown: 0 }
+      : undefined;
+  await Promise.all([
+    updateShadow(deps, thingName, up, report, session),
+    republish(deps, up, thingName),
+  ]);
   deps.counters.count(UplinkMetric.JOINS);
   return thingName;
 }
@@ -420,14 +435,45 @@ async function updateShadow(
   thingName: string,
   up: ApplicationUp,
   report: ShadowReport,
+  session?: ReportedSession,
 ): Promise<void> {
   if (Object.keys(report).length === 0) return;
   try {
-    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
+    await writeReport(deps, thingName, report, session);
   } catch (error) {
     if (!(error instanceof IntegrationError) || error.code !== 'aws_not_found') throw error;
     deps.things.forget(thingName, up.ids);
+    deps.sessions.forget(thingName);
     const again = await deps.things.ensure(up.ids);
-    await deps.shadows.updateShadow(again.thingName, LORAWAN_SHADOW_NAME, { reported: report });
+    await writeReport(deps, again.thingName, report, session);
+  }
+}
+
+/**
+ * One shadow update. With an E2E session that this container does not know the shadow counts
+ * in already (a join, a new session, a higher `last_a_f_cnt_down`), the session's downlink
+ * counter is written with it, at the version read; the steady state is one unversioned update.
+ */
+async function writeReport(
+  deps: UplinkDependencies,
+  thingName: string,
+  report: ShadowReport,
+  session: ReportedSession | undefined,
+): Promise<void> {
+  if (session === undefined || deps.sessions.isCurrent(thingName, session)) {
+    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
+    return;
+  }
+  try {
+    const fCntDown = await writeSessionReport(deps.shadows, thingName, report, session, deps);
+    deps.sessions.remember(thingName, session.sessionID, fCntDown);
+  } catch (error) {
+    if (!(error instanceof InputError) || error.code !== 'invalid_session_state') throw error;
+    // Damaged counters are the downlinks' to refuse; the uplink's report still goes in.
+    deps.log.warn('Downlink counters not updated: the shadow holds damaged ones', {
+      thing_name: thingName,
+      reason: error.message,
+    });
+    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
   }
 }

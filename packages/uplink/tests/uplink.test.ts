@@ -155,6 +155,9 @@ describe('handleUplink: join-accept', () => {
       sessionID: SESSION_KEY_ID,
       fCntUp: 0,
       lastAFCntDown: 0,
+      // The session's downlink counter from activation, as TTS's integration documents.
+      fCntDown: 0,
+      fCntDownSession: SESSION_KEY_ID,
       appSKeyEnvelope: { encryptedKey: APP_S_KEY_ENVELOPE.encrypted_key, kekLabel: 'kek-2' },
     });
     expect(world.publisher.messages).toEqual([
@@ -258,7 +261,7 @@ describe('handleUplink: uplinks with E2E', () => {
     expect(world.metrics['Uplinks']).toBe(1);
   });
 
-  it('reports the metrics and the session, without touching fCntDown', async () => {
+  it('reports the metrics and the session, with fCntDown raised to TTS’s last_a_f_cnt_down', async () => {
     const world = setup();
     await handleUplink(e2eUplink(), world.deps);
     expect(world.shadows.reported(DEV_EUI, 'lorawan')).toEqual({
@@ -271,6 +274,8 @@ describe('handleUplink: uplinks with E2E', () => {
       sessionID: SESSION_KEY_ID,
       appSKeyEnvelope: { encryptedKey: APP_S_KEY_ENVELOPE.encrypted_key, kekLabel: 'kek-2' },
       lastAFCntDown: 4,
+      fCntDown: 4,
+      fCntDownSession: SESSION_KEY_ID,
     });
   });
 
@@ -282,6 +287,8 @@ describe('handleUplink: uplinks with E2E', () => {
       sessionID: SESSION_KEY_ID,
       appSKeyEnvelope: { encryptedKey: APP_S_KEY_ENVELOPE.encrypted_key, kekLabel: 'kek-2' },
       lastAFCntDown: 4,
+      fCntDown: 4,
+      fCntDownSession: SESSION_KEY_ID,
     });
   });
 
