@@ -1,0 +1,114 @@
+/**
+ * Desired-state downlinks through the HandleDownlink bundle as Lambda runs it, with the real
+ * SDK clients against moto: the desired downlink in the `lorawan` shadow is pushed once,
+ * cleared and reported, also when the delta's event comes again or concurrently.
+ */
+import { join } from 'node:path';
+
+import {
+  GetThingShadowCommand,
+  IoTDataPlaneClient,
+  UpdateThingShadowCommand,
+} from '@aws-sdk/client-iot-data-plane';
+import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
+import {
+  describeWithMoto,
+  publishedOn,
+  runContainer,
+  startStackAccount,
+  type StackAccount,
+} from '@tts-aws-iot/test-kit';
+
+import { APP_S_KEY_HEX, DEV_ADDR, KEK_RING_SECRET, sessionShadow } from './fixtures';
+
+const DOWNLINK_BUNDLE = join(__dirname, '../../../dist/packages/downlink/index.js');
+const PUSH_TOPIC = 'thethings/lorawan/tts-stack/downlink/push';
+type Push = { downlinks: { f_port: number; frm_payload: string; f_cnt: number }[] };
+
+describeWithMoto('desired-state downlinks through the HandleDownlink bundle against moto', () => {
+  let account: StackAccount;
+  let data: IoTDataPlaneClient;
+
+  beforeAll(async () => {
+    account = await startStackAccount({
+      secrets: { 'tts-stack/kek': KEK_RING_SECRET },
+      env: { POWERTOOLS_METRICS_NAMESPACE: 'TtsAwsIotTest' },
+    });
+    data = new IoTDataPlaneClient(account.moto.clientConfig);
+  }, 60_000);
+
+  afterAll(() => account?.stop());
+
+  async function desire(thingName: string, downlink: Record<string, unknown>): Promise<number> {
+    const answer = await data.send(
+      new UpdateThingShadowCommand({
+        thingName,
+        shadowName: 'lorawan',
+        payload: new TextEncoder().encode(JSON.stringify({ state: { desired: { downlink } } })),
+      }),
+    );
+    return JSON.parse(new TextDecoder().decode(answer.payload)).version as number;
+  }
+
+  async function shadowOf(thingName: string): Promise<{ state: Record<string, any> }> {
+    const answer = await data.send(new GetThingShadowCommand({ thingName, shadowName: 'lorawan' }));
+    return JSON.parse(new TextDecoder().decode(answer.payload));
+  }
+
+  async function thingWithSession(thingName: string): Promise<void> {
+    await account.createThing(thingName, {
+      devEUI: thingName,
+      stackName: 'tts-stack',
+      deviceID: `eui-${thingName.toLowerCase()}`,
+    });
+    await account.report(thingName, sessionShadow);
+  }
+
+  it('pushes the desired downlink once, encrypted, then clears it and reports it', async () => {
+    const thing = '0004A30B001C0E01';
+    await thingWithSession(thing);
+    const version = await desire(thing, { bytes: 'AQID', fPort: 12, confirmed: true });
+    await account.moto.startRecording();
+    const event = { thingName: thing, shadowVersion: version };
+    // The delta twice at once (two containers), then once more later (a later shadow update).
+    const runs = await Promise.all([
+      runContainer(DOWNLINK_BUNDLE, account.env, [event]),
+      runContainer(DOWNLINK_BUNDLE, account.env, [event]),
+    ]);
+    await runContainer(DOWNLINK_BUNDLE, account.env, [event]);
+    for (const run of runs) expect(run.outcomes).toEqual([{ ok: true, value: null }]);
+
+    const pushes = publishedOn(await account.moto.requests(), PUSH_TOPIC) as Push[];
+    expect(pushes).toHaveLength(1);
+    const [downlink] = pushes[0]!.downlinks;
+    expect(downlink).toMatchObject({ f_port: 12, f_cnt: 5 });
+    const plaintext = decryptFRMPayload(
+      parseAesKey(APP_S_KEY_HEX),
+      'down',
+      parseDevAddr(DEV_ADDR),
+      downlink!.f_cnt,
+      Buffer.from(downlink!.frm_payload, 'base64'),
+    );
+    expect(Array.from(plaintext)).toEqual([1, 2, 3]);
+    const shadow = await shadowOf(thing);
+    expect(shadow.state['desired']?.['downlink']).toBeUndefined();
+    expect(shadow.state['reported']['downlink']).toMatchObject({ status: 'pushed', fCnt: 5 });
+    expect(shadow.state['reported']['downlink']['time']).toMatch(/^\d{4}-\d\d-\d\dT/);
+  }, 120_000);
+
+  it("pushes nothing more when Lambda retries a finished invocation, and reports the application's requestID", async () => {
+    const thing = '0004A30B001C0E02';
+    await thingWithSession(thing);
+    const version = await desire(thing, { bytes: 'BAU=', fPort: 3, requestID: 'app-1' });
+    await account.moto.startRecording();
+    const event = { thingName: thing, shadowVersion: version };
+    await runContainer(DOWNLINK_BUNDLE, account.env, [event], { requestIDs: ['r-1'] });
+    await runContainer(DOWNLINK_BUNDLE, account.env, [event], { requestIDs: ['r-1'] });
+    const pushes = publishedOn(await account.moto.requests(), PUSH_TOPIC) as Push[];
+    expect(pushes.map((push) => push.downlinks[0]!.f_cnt)).toEqual([5]);
+    expect((await shadowOf(thing)).state['reported']['downlink']).toMatchObject({
+      requestID: 'app-1',
+      status: 'pushed',
+    });
+  }, 120_000);
+});
