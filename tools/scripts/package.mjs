@@ -13,12 +13,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { zipSync } from 'fflate';
 import { isMap, isScalar, parseDocument } from 'yaml';
 
-const require = createRequire(import.meta.url);
 const ROOT = resolve(import.meta.dirname, '../..');
 const INFRA = join(ROOT, 'infra');
 /** The nested templates by the name of their folder, and the root. */
@@ -30,25 +28,11 @@ const TEMPLATES = {
 };
 /** Zip entries carry this time, so that a release's hashes depend on its contents only. */
 const ZIP_TIME = new Date('2020-01-01T00:00:00Z');
-/** The short-form intrinsic tags the templates use, kept as they are. */
-const TAGS = [
-  'Ref',
-  'Condition',
-  'GetAtt',
-  'And',
-  'Equals',
-  'FindInMap',
-  'If',
-  'Join',
-  'Not',
-  'Or',
-  'Select',
-  'Split',
-  'Sub',
-].flatMap((name) => [
-  { tag: `!${name}`, resolve: (value) => value },
-  { tag: `!${name}`, collection: 'seq', resolve: (value) => value },
-]);
+/** The short-form intrinsic tags the templates use, kept as they are (scalar and list forms). */
+const TAG_NAMES = 'Ref Condition GetAtt And Equals FindInMap If Join Not Or Select Split Sub';
+const TAGS = TAG_NAMES.split(' ').flatMap((name) =>
+  [undefined, 'seq'].map((collection) => ({ tag: `!${name}`, collection, resolve: (v) => v })),
+);
 
 function options(argv) {
   const value = (name) => {
@@ -77,23 +61,13 @@ function fail(message) {
   process.exit(2);
 }
 
+/** The root package.json's `build:lambdas` (Nx), with npm's own Node. */
 function buildLambdas() {
-  const nx = spawnSync(
-    process.execPath,
-    [
-      require.resolve('nx/bin/nx.js'),
-      'run-many',
-      '-t',
-      'build',
-      '--projects=tag:type:lambda',
-      '--outputStyle=static',
-    ],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-    },
-  );
-  if (nx.status !== 0) fail('the Lambda build failed (see above)');
+  const npm = process.env['npm_execpath'];
+  const build = npm
+    ? spawnSync(process.execPath, [npm, 'run', 'build:lambdas'], { stdio: 'inherit', cwd: ROOT })
+    : spawnSync('npm', ['run', 'build:lambdas'], { stdio: 'inherit', cwd: ROOT });
+  if (build.status !== 0) fail('the Lambda build failed (see above)');
 }
 
 /** A bundle folder as a zip: every file but source maps, at a fixed time, readable by all. */
