@@ -6,7 +6,6 @@ import {
   DescribeEndpointCommand,
   DescribeThingCommand,
   DescribeThingTypeCommand,
-  IoTClient,
   CreateTopicRuleCommand,
   GetTopicRuleCommand,
   ListThingGroupsCommand,
@@ -19,7 +18,6 @@ import {
 import {
   DeleteThingShadowCommand,
   GetThingShadowCommand,
-  IoTDataPlaneClient,
   ListNamedShadowsForThingCommand,
   PublishCommand,
   UpdateThingShadowCommand,
@@ -30,32 +28,12 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { freePort } from '@tts-aws-iot/test-kit';
+import { clientsFor, type Clients } from './aws-clients';
 import { startAwsApi, type AwsApi } from '../src/aws-api/server';
 import { startBroker, type Broker } from '../src/broker';
 import { listen, type MqttListener } from './mqtt-listener';
-
-interface Clients {
-  iot: IoTClient;
-  data: IoTDataPlaneClient;
-  secrets: SecretsManagerClient;
-}
-
-function clientsFor(endpoint: string): Clients {
-  const config = {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'any', secretAccessKey: 'any' },
-    maxAttempts: 1,
-  };
-  return {
-    iot: new IoTClient(config),
-    data: new IoTDataPlaneClient(config),
-    secrets: new SecretsManagerClient(config),
-  };
-}
 
 const shadowJson = (payload: Uint8Array | undefined) =>
   JSON.parse(Buffer.from(payload ?? []).toString());

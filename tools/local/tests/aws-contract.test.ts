@@ -6,7 +6,6 @@ import {
   DescribeEndpointCommand,
   DescribeThingCommand,
   GetTopicRuleCommand,
-  IoTClient,
   ListThingsCommand,
   ListThingTypesCommand,
   ListTopicRulesCommand,
@@ -15,7 +14,6 @@ import {
 import {
   DeleteThingShadowCommand,
   GetThingShadowCommand,
-  IoTDataPlaneClient,
   ListNamedShadowsForThingCommand,
   PublishCommand,
   UpdateThingShadowCommand,
@@ -26,21 +24,15 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { describeWithMoto, freePort, startMoto, type MotoServer } from '@tts-aws-iot/test-kit';
+import { clientsFor, type Clients } from './aws-clients';
 import { startAwsApi, type AwsApi } from '../src/aws-api/server';
 
 // One contract, two implementations: every case runs, in order, against the local API and
 // against a private moto, through the real SDK clients, and each picks what it compares from
 // the answer (or the error's name). Where they differ, KNOWN_DIFFERENCES holds both answers
 // and why; tools/local/README.md has the same table.
-
-interface Clients {
-  readonly iot: IoTClient;
-  readonly data: IoTDataPlaneClient;
-  readonly secrets: SecretsManagerClient;
-}
 
 type Json = Record<string, unknown>;
 
@@ -362,20 +354,6 @@ async function runAll(c: Clients): Promise<Map<string, unknown>> {
     }
   }
   return answers;
-}
-
-function clientsFor(endpoint: string): Clients {
-  const config = {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'contract', secretAccessKey: 'contract' },
-    maxAttempts: 1,
-  };
-  return {
-    iot: new IoTClient(config),
-    data: new IoTDataPlaneClient(config),
-    secrets: new SecretsManagerClient(config),
-  };
 }
 
 describeWithMoto('the AWS API contract: the local stand-in next to moto', () => {

@@ -1,4 +1,4 @@
-import type { SoakReport } from './soak';
+import type { LatencyFigure, SoakReport } from './soak';
 
 /** One row of the closing table. */
 interface Row {
@@ -35,7 +35,16 @@ export function formatReport(report: SoakReport): string {
 }
 
 function rows(report: SoakReport): Row[] {
-  const { counts, downlinks, newThings, faults, restart } = report;
+  return [
+    ...trafficRows(report),
+    ...faultRows(report),
+    ...report.latency.map((figure) => latencyRow(report, figure)),
+    ...restartRows(report),
+    { figure: 'memory high-water (RSS)', value: `${report.memoryHighWaterMB} MB`, goal: '' },
+  ];
+}
+
+function trafficRows({ counts, downlinks, wrongFCntUp }: SoakReport): Row[] {
   return [
     { figure: 'uplinks sent', value: String(counts.uplinksSent), goal: '' },
     { figure: 'republished', value: String(counts.republished), goal: '' },
@@ -52,9 +61,9 @@ function rows(report: SoakReport): Row[] {
     },
     {
       figure: 'shadows with a wrong final fCntUp',
-      value: String(report.wrongFCntUp.count),
+      value: String(wrongFCntUp.count),
       goal: '0',
-      met: report.wrongFCntUp.count === 0,
+      met: wrongFCntUp.count === 0,
     },
     { figure: 'downlinks requested', value: String(downlinks.requested), goal: '' },
     { figure: 'downlink frames pushed', value: String(counts.downlinkFramesPushed), goal: '' },
@@ -70,6 +79,11 @@ function rows(report: SoakReport): Row[] {
       goal: '0',
       met: counts.counterReuse === 0,
     },
+  ];
+}
+
+function faultRows({ newThings, faults }: SoakReport): Row[] {
+  return [
     {
       figure: 'things created under TTS faults, provisioned',
       value: `${newThings.provisioned}/${newThings.created}`,
@@ -86,26 +100,30 @@ function rows(report: SoakReport): Row[] {
       value: `${faults.ttsFailures}/${faults.ttsStallMs} ms`,
       goal: 'injected',
     },
-    ...report.latency.map((figure): Row => {
-      const goal =
-        figure.rate === LATENCY_GOAL.rate && report.options.devices >= LATENCY_GOAL.devices;
-      return {
-        figure: `latency ${figure.phase} p50/p99/max (n=${figure.samples})`,
-        value: `${ms(figure.p50)}/${ms(figure.p99)}/${ms(figure.max)} ms`,
-        goal: goal ? `p99 ≤ ${LATENCY_GOAL.p99Ms} ms` : '',
-        ...(goal && { met: figure.p99 !== undefined && figure.p99 <= LATENCY_GOAL.p99Ms }),
-      };
-    }),
-    ...(restart
-      ? restart.checks.map((c): Row => ({
-          figure: `restart: ${c.name}`,
-          value: c.detail,
-          goal: 'survives',
-          met: c.ok,
-        }))
-      : [{ figure: 'restart', value: 'not run (--no-restart)', goal: 'persisted state survives' }]),
-    { figure: 'memory high-water (RSS)', value: `${report.memoryHighWaterMB} MB`, goal: '' },
   ];
+}
+
+function latencyRow(report: SoakReport, figure: LatencyFigure): Row {
+  const goal = figure.rate === LATENCY_GOAL.rate && report.options.devices >= LATENCY_GOAL.devices;
+  return {
+    figure: `latency ${figure.phase} p50/p99/max (n=${figure.samples})`,
+    value: `${ms(figure.p50)}/${ms(figure.p99)}/${ms(figure.max)} ms`,
+    goal: goal ? `p99 ≤ ${LATENCY_GOAL.p99Ms} ms` : '',
+    ...(goal && { met: figure.p99 !== undefined && figure.p99 <= LATENCY_GOAL.p99Ms }),
+  };
+}
+
+function restartRows({ restart }: SoakReport): Row[] {
+  if (!restart)
+    return [
+      { figure: 'restart', value: 'not run (--no-restart)', goal: 'persisted state survives' },
+    ];
+  return restart.checks.map((c) => ({
+    figure: `restart: ${c.name}`,
+    value: c.detail,
+    goal: 'survives',
+    met: c.ok,
+  }));
 }
 
 /** Why each missed goal was missed, as far as the figures tell, and what it would take. */

@@ -1,3 +1,5 @@
+// The soak drives the local stack (an app) in its own process, as its e2e test does.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import type { LocalStack } from '@tts-aws-iot/local/main';
 import { waitFor } from './load';
 import type { TrafficProbe } from './probe';

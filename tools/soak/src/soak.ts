@@ -4,8 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+// The soak drives the local stack (an app) in its own process, as its e2e test does.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { TrafficLog } from '@tts-aws-iot/local/log';
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { startLocalStack, type LocalStack } from '@tts-aws-iot/local/main';
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { DEFAULT_OPTIONS } from '@tts-aws-iot/local/options';
 import { freePort } from '@tts-aws-iot/test-kit';
 import { paceUplinks, waitFor } from './load';

@@ -135,39 +135,8 @@ export class IotDataPlane {
     }
     const live = previous?.exists ? previous : undefined;
     const timestamp = Math.floor(Date.now() / 1000);
-    const metadata = { desired: live?.metadata.desired, reported: live?.metadata.reported };
-    const desired = applySection(
-      live?.desired,
-      metadata,
-      'desired',
-      update.state['desired'],
-      timestamp,
-    );
-    const reported = applySection(
-      live?.reported,
-      metadata,
-      'reported',
-      update.state['reported'],
-      timestamp,
-    );
-    const size = Buffer.byteLength(JSON.stringify({ desired, reported }));
-    if (size > MAX_DOCUMENT_BYTES) {
-      throw new AwsServiceError(
-        'RequestEntityTooLargeException',
-        413,
-        `The shadow document of ${thingName} would be ${size} bytes; the limit is 8 KB (desired + reported).`,
-      );
-    }
-    const shadow: LocalShadow = {
-      desired,
-      reported,
-      metadata: prune(metadata),
-      version: currentVersion + 1,
-      timestamp,
-      exists: true,
-    };
+    const shadow = mergeUpdate(thingName, live, update, timestamp, currentVersion + 1);
     this.shadows.set(id, shadow);
-
     const accepted = {
       state: update.state,
       metadata: metadataFor(update.state, timestamp),
@@ -175,7 +144,19 @@ export class IotDataPlane {
       timestamp,
       clientToken: update.clientToken,
     };
-    const base = shadowTopic(thingName, name);
+    await this.emitUpdate(shadowTopic(thingName, name), live, shadow, update, accepted);
+    return { status: 200, json: accepted };
+  }
+
+  /** The `update/accepted`, `update/documents` and (for a desired change with a delta) `update/delta` topics. */
+  private async emitUpdate(
+    base: string,
+    live: LocalShadow | undefined,
+    shadow: LocalShadow,
+    update: ParsedUpdate,
+    accepted: Json,
+  ): Promise<void> {
+    const { timestamp, version } = shadow;
     await this.emit(`${base}/update/accepted`, accepted);
     await this.emit(`${base}/update/documents`, {
       previous: live ? document(live) : undefined,
@@ -183,17 +164,16 @@ export class IotDataPlane {
       timestamp,
       clientToken: update.clientToken,
     });
-    const delta = desired && computeDelta(desired, reported ?? {});
+    const delta = shadow.desired && computeDelta(shadow.desired, shadow.reported ?? {});
     if (update.state['desired'] !== undefined && delta && Object.keys(delta).length > 0) {
       await this.emit(`${base}/update/delta`, {
         state: delta,
         metadata: metadataFor(delta, timestamp),
-        version: shadow.version,
+        version,
         timestamp,
         clientToken: update.clientToken,
       });
     }
-    return { status: 200, json: accepted };
   }
 
   private listNamedShadows(request: ApiRequest, thingName: string): ApiResponse {
@@ -333,6 +313,29 @@ function parseUpdate(body: Buffer): ParsedUpdate {
     version: version as number | undefined,
     clientToken: clientToken as string | undefined,
   };
+}
+
+/** The shadow after an update: both sections merged, within the 8 KB limit. */
+function mergeUpdate(
+  thingName: string,
+  live: LocalShadow | undefined,
+  update: ParsedUpdate,
+  timestamp: number,
+  version: number,
+): LocalShadow {
+  const metadata = { desired: live?.metadata.desired, reported: live?.metadata.reported };
+  const section = (name: 'desired' | 'reported') =>
+    applySection(live?.[name], metadata, name, update.state[name], timestamp);
+  const [desired, reported] = [section('desired'), section('reported')];
+  const size = Buffer.byteLength(JSON.stringify({ desired, reported }));
+  if (size > MAX_DOCUMENT_BYTES) {
+    throw new AwsServiceError(
+      'RequestEntityTooLargeException',
+      413,
+      `The shadow document of ${thingName} would be ${size} bytes; the limit is 8 KB (desired + reported).`,
+    );
+  }
+  return { desired, reported, metadata: prune(metadata), version, timestamp, exists: true };
 }
 
 function depth(value: Json): number {

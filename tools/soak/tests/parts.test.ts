@@ -1,0 +1,161 @@
+import { paceUplinks } from '../src/load';
+import { FULL, parseSoakOptions, SHORT, soakUsage } from '../src/options';
+import { percentile, TrafficProbe } from '../src/probe';
+import { formatReport, soakPassed } from '../src/report';
+import type { SoakReport } from '../src/soak';
+
+const up = (devEUI: string, fCnt: number) =>
+  Buffer.from(
+    JSON.stringify({ end_device_ids: { dev_eui: devEUI }, uplink_message: { f_cnt: fCnt } }),
+  );
+const push = (device: string, fCnt: number, payload: string) =>
+  Buffer.from(
+    JSON.stringify({
+      end_device_ids: { device_id: device },
+      downlinks: [{ session_key_id: 'S', f_cnt: fCnt, frm_payload: payload }],
+    }),
+  );
+
+describe('options', () => {
+  it('takes the full run by default and the short one with --short, flags on top', () => {
+    expect(parseSoakOptions([])).toEqual(FULL);
+    expect(
+      parseSoakOptions(['--short', '--devices', '5', '--rates=10,20', '--no-restart']),
+    ).toEqual({
+      ...SHORT,
+      devices: 5,
+      rates: [10, 20],
+      restart: false,
+    });
+    expect(parseSoakOptions(['--help']).help).toBe(true);
+    expect(soakUsage()).toContain('--throttle-rate <share>');
+  });
+
+  it('names every bad argument and what it takes', () => {
+    expect(() =>
+      parseSoakOptions(['--devices', 'many', '--throttle-rate', '2', '--bogus']),
+    ).toThrow(
+      'Invalid soak options: --devices "many" is not a whole number 0..100000; --throttle-rate "2" is not a share 0..1; unknown argument "--bogus". Run `npm run soak -- --help` for the list.',
+    );
+    expect(() => parseSoakOptions(['--rates', '10,x'])).toThrow(
+      /--rates "10,x" is not a comma-separated list/,
+    );
+  });
+});
+
+describe('the traffic probe', () => {
+  it('counts lost and duplicated uplinks by DevEUI and FCnt, and ignores republishes of uplinks it did not see sent', () => {
+    const probe = new TrafficProbe('s');
+    probe.phase = 'p';
+    for (const fCnt of [1, 2, 3])
+      probe.observe({ topic: 'thethings/lorawan/s/uplink', payload: up('aa', fCnt) });
+    probe.observe({ topic: 'lorawan/AA/uplink', payload: up('AA', 1) });
+    probe.observe({ topic: 'lorawan/AA/uplink', payload: up('AA', 1) });
+    probe.observe({ topic: 'lorawan/AA/uplink', payload: up('AA', 2) });
+    probe.observe({ topic: 'lorawan/AA/uplink', payload: up('AA', 9) });
+    expect(probe.counts()).toMatchObject({
+      uplinksSent: 3,
+      republished: 2,
+      lost: 1,
+      duplicated: 1,
+    });
+    expect(probe.lostExamples()).toEqual(['AA:3']);
+    expect(probe.lastFCnts()).toEqual(new Map([['AA', 3]]));
+    expect(probe.latenciesOf('p')).toHaveLength(2);
+  });
+
+  it('finds a downlink counter pushed with two payloads; the same frame pushed twice is no reuse', () => {
+    const probe = new TrafficProbe('s');
+    const topic = 'thethings/lorawan/s/downlink/push';
+    probe.observe({ topic, payload: push('d1', 5, 'AAAA') });
+    probe.observe({ topic, payload: push('d1', 5, 'AAAA') });
+    probe.observe({ topic, payload: push('d2', 5, 'BBBB') });
+    expect(probe.counts()).toMatchObject({ counterReuse: 0, downlinkFramesPushed: 2 });
+    probe.observe({ topic, payload: push('d1', 5, 'CCCC') });
+    expect(probe.counts()).toMatchObject({ counterReuse: 1, downlinkFramesPushed: 3 });
+  });
+
+  it('takes percentiles by nearest rank', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(values, 50), percentile(values, 99), percentile([], 50)]).toEqual([
+      50,
+      99,
+      undefined,
+    ]);
+  });
+});
+
+describe('paced uplinks', () => {
+  it('offers the set number of uplinks, round-robin, never two at once for one device', async () => {
+    const inFlight = new Set<string>();
+    const order: string[] = [];
+    let overlap = false;
+    const result = await paceUplinks(['a', 'b', 'c'], 200, 0.1, async (devEUI) => {
+      if (inFlight.has(devEUI)) overlap = true;
+      inFlight.add(devEUI);
+      order.push(devEUI);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight.delete(devEUI);
+    });
+    expect(result.sent + result.skipped).toBe(20);
+    expect(result.failed).toBe(0);
+    expect(overlap).toBe(false);
+    expect(order.slice(0, 3)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('the report', () => {
+  const base: SoakReport = {
+    options: { ...FULL, rates: [500] },
+    counts: {
+      uplinksSent: 10,
+      republished: 10,
+      lost: 0,
+      duplicated: 0,
+      downlinkFramesPushed: 2,
+      counterReuse: 0,
+      downlinkFailures: 0,
+      joins: 1,
+    },
+    lostExamples: [],
+    failureLines: [],
+    skipped: 0,
+    latency: [{ phase: '500/s', rate: 500, samples: 10, p50: 3, p99: 12, max: 30 }],
+    wrongFCntUp: { count: 0, examples: [] },
+    downlinks: { requested: 2, delivered: 2 },
+    newThings: { created: 1, provisioned: 1 },
+    faults: {
+      throttled: 1,
+      serverErrors: 1,
+      publishesFailedAfterShadowUpdate: 3,
+      ttsFailures: 6,
+      ttsStallMs: 2500,
+    },
+    restart: { ok: true, checks: [{ name: 'things', ok: true, detail: '1/1 things' }] },
+    memoryHighWaterMB: 300,
+    seconds: 60,
+  };
+
+  it('puts each goal beside its figure and passes when the must-goals are met', () => {
+    const table = formatReport(base);
+    expect(table).toMatch(
+      /^latency 500\/s p50\/p99\/max \(n=10\) +3\.0\/12\/30 ms +p99 ≤ 20 ms +met$/m,
+    );
+    expect(table).toMatch(/^restart: things +1\/1 things +survives +met$/m);
+    expect(soakPassed(base)).toBe(true);
+  });
+
+  it('says MISSED, and why, where a goal is missed; a missed latency goal alone does not fail the run', () => {
+    const slow = { ...base, latency: [{ ...base.latency[0]!, p99: 45 }] };
+    expect(formatReport(slow)).toContain('MISSED latency: p99 45 ms at 500/s');
+    expect(soakPassed(slow)).toBe(true);
+    const lossy = {
+      ...base,
+      counts: { ...base.counts, lost: 2, republished: 8 },
+      lostExamples: ['AA:3', 'AA:4'],
+    };
+    expect(formatReport(lossy)).toMatch(/^lost +2 +0 under AWS and TTS faults +MISSED$/m);
+    expect(formatReport(lossy)).toContain('e.g. AA:3, AA:4');
+    expect(soakPassed(lossy)).toBe(false);
+  });
+});
