@@ -4,8 +4,17 @@ import {
   type PayloadFormatting,
 } from '@tts-aws-iot/integration';
 import { FormatterEngine } from '@tts-aws-iot/formatters';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { TtsClient } from '@tts-aws-iot/tts';
-import { DEFAULT_API_KEY, startTtsSim, type JsonObject, type TtsSim } from '@tts-aws-iot/tts-sim';
+import {
+  DEFAULT_API_KEY,
+  repositoryKey,
+  startTtsSim,
+  type JsonObject,
+  type TtsSim,
+} from '@tts-aws-iot/tts-sim';
 
 /** One sandbox engine for a test file: it holds no formatter state between calls. */
 let engine: FormatterEngine | undefined;
@@ -26,6 +35,82 @@ export interface FormatterWorld {
    * `version_ids` when given; without formatters it uses the application's.
    */
   setDeviceFormatters(deviceID: string, formatters?: JsonObject, versionIDs?: JsonObject): void;
+  /**
+   * The device as a Device Repository device of `codec`'s model (`FORMATTER_REPOSITORY` both
+   * ways, its `version_ids`), and the codec in the stand-in's Device Repository.
+   */
+  setRepositoryDevice(deviceID: string, codec: CorpusCodec): void;
+}
+
+/** One codec of the Device Repository corpus, with the repository's own examples. */
+export interface CorpusCodec {
+  /** The corpus folder. */
+  readonly name: string;
+  /** The model TTS resolves it for (the first device row; the band as TTS names it). */
+  readonly model: {
+    readonly brandID: string;
+    readonly modelID: string;
+    readonly firmwareVersion: string;
+    readonly bandID: string;
+  };
+  readonly script: string;
+  readonly uplinkDecoder: readonly CorpusDecodeExample[];
+  readonly downlinkEncoder: readonly CorpusEncodeExample[];
+}
+
+/** An uplink decoder example: `bytes` hex, the expected `output`. */
+export interface CorpusDecodeExample {
+  readonly description: string;
+  readonly fPort: number;
+  readonly bytes: string;
+  readonly output: {
+    readonly data?: unknown;
+    readonly warnings?: string[];
+    readonly errors?: string[];
+  };
+  readonly normalizedOutput?: { readonly data: unknown; readonly warnings?: string[] };
+}
+
+/** A downlink encoder example: `input` as TTS passes it or not, `output.bytes` hex. */
+export interface CorpusEncodeExample {
+  readonly description: string;
+  readonly input: Readonly<Record<string, unknown>> & {
+    readonly data?: unknown;
+    readonly fPort?: number;
+  };
+  readonly output: {
+    readonly bytes?: string;
+    readonly fPort?: number;
+    readonly warnings?: string[];
+    readonly errors?: string[];
+  };
+}
+
+/** The codecs of the corpus folder (`device-repository/` of the workspace's reference material). */
+export function readCorpus(folder: string): CorpusCodec[] {
+  return readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => {
+      const examples = JSON.parse(readFileSync(join(folder, name, 'examples.json'), 'utf8'));
+      const device = examples.devices[0];
+      return {
+        name,
+        model: {
+          brandID: examples.vendor,
+          modelID: device.model_id,
+          firmwareVersion: device.firmware_version,
+          // The repository writes EU863-870; TTS's band ID is EU_863_870.
+          bandID: String(device.band_id)
+            .replace(/^([A-Z]+)(\d)/, '$1_$2')
+            .replace(/-/g, '_'),
+        },
+        script: readFileSync(join(folder, name, 'codec.js'), 'utf8'),
+        uplinkDecoder: examples.uplinkDecoder ?? [],
+        downlinkEncoder: examples.downlinkEncoder ?? [],
+      };
+    });
 }
 
 /**
@@ -67,6 +152,23 @@ export function formatterWorld(applicationID: string): FormatterWorld {
         formatters: new FormatterDirectory(tts, applicationID, { now: () => clock }),
         runner: () => runner,
       };
+    },
+    setRepositoryDevice(deviceID, codec) {
+      this.setDeviceFormatters(
+        deviceID,
+        { up_formatter: 'FORMATTER_REPOSITORY', down_formatter: 'FORMATTER_REPOSITORY' },
+        {
+          brand_id: codec.model.brandID,
+          model_id: codec.model.modelID,
+          firmware_version: codec.model.firmwareVersion,
+          band_id: codec.model.bandID,
+        },
+      );
+      for (const direction of ['uplink/decoder', 'downlink/encoder'])
+        running().state.repository.set(repositoryKey(codec.model, direction), {
+          formatter: 'FORMATTER_JAVASCRIPT',
+          formatter_parameter: codec.script,
+        });
     },
     setDeviceFormatters(deviceID, formatters, versionIDs) {
       running().state.devices.as.set(`${applicationID}/${deviceID}`, {

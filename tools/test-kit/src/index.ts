@@ -2,8 +2,13 @@ export { commandAvailable, describeWithCommand } from './command';
 export type { ExternalCommand } from './command';
 export { actionOf, loadBundle, publishedOn, runContainer } from './lambda-bundle';
 export type { BundleHandler, ContainerRun, InvocationOutcome } from './lambda-bundle';
-export { formatterWorld } from './formatters';
-export type { FormatterWorld } from './formatters';
+export { formatterWorld, readCorpus } from './formatters';
+export type {
+  CorpusCodec,
+  CorpusDecodeExample,
+  CorpusEncodeExample,
+  FormatterWorld,
+} from './formatters';
 export { describeWithMoto, freePort, startMoto } from './moto';
 export type { MotoServer, PublishedMessage, RecordedRequest } from './moto';
 export { describeWithSharedReference, lorawanVectors } from './reference';
