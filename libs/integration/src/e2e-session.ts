@@ -273,6 +273,24 @@ export function encryptDownlinkPayload(
 }
 
 /**
+ * Decrypts a downlink FRMPayload that was encrypted with the session's AppSKey at `fCnt` (a
+ * downlink TTS invalidated, to be encrypted again under the current session).
+ *
+ * @throws InputError `frm_payload_too_long` past 242 bytes, or the `LorawanError`'s code
+ */
+export function decryptDownlinkPayload(
+  appSKey: AesKey,
+  devAddr: string,
+  fCnt: number,
+  ciphertext: Uint8Array,
+): Uint8Array {
+  checkLength('The invalidated downlink', ciphertext);
+  return lorawanInput('The invalidated downlink', () =>
+    decryptFRMPayload(appSKey, 'down', parseDevAddr(devAddr), fCnt, ciphertext),
+  );
+}
+
+/**
  * Moves an encrypted downlink FRMPayload from counter `fromFCnt` to `toFCnt` (after
  * `f_cnt_too_low`): decrypt at the old counter, encrypt at the new one.
  */

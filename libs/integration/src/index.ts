@@ -31,6 +31,7 @@ export type {
 } from './downlink-request';
 export {
   DECRYPT_FAILURES_METRIC,
+  decryptDownlinkPayload,
   decryptUplinkPayload,
   encryptDownlinkPayload,
   KekRingSource,
@@ -76,6 +77,7 @@ export type {
 export {
   joinAcceptReport,
   LORAWAN_SHADOW_NAME,
+  readDownlinkSession,
   pushFingerprint,
   uplinkReport,
   withDecodedPayload,
@@ -95,6 +97,20 @@ export type {
 } from './shadow-state';
 export { deviceIDOfThing, thingNameFor } from './thing-name';
 export type { DeviceIdentity, ThingNaming } from './thing-name';
+export {
+  DROPPED_DOWNLINKS_METRIC,
+  keptSessionKey,
+  MAX_REQUEUED_DOWNLINKS,
+  movableDownlink,
+  readInvalidatedDownlinks,
+  REQUEUED_DOWNLINKS_METRIC,
+} from './invalidated-downlinks';
+export type {
+  InvalidatedDownlink,
+  InvalidatedDownlinks,
+  KeptSessionKey,
+  MovableDownlink,
+} from './invalidated-downlinks';
 export { otherThingsOfDevEUI, ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
 export { FORMATTER_LOOKUP_FAILURES_METRIC, FormatterDirectory } from './formatter-resolution';

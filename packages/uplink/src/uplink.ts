@@ -43,6 +43,8 @@ import {
   type ApplicationJoinAccept,
 } from '@tts-aws-iot/tts';
 
+import { requeueInvalidatedDownlinks } from './invalidated';
+
 /** What HandleUplink works with; the handler builds it once per container. */
 export interface UplinkDependencies extends TrafficDependencies {
   /**
@@ -94,16 +96,13 @@ export async function handleUplink(
     );
   }
   if (up.type === 'unsupported') {
-    if (up.field === 'downlink_queue_invalidated') {
-      // TTS's AWS IoT default integration has no topic for it (docs/tts.md), so this arrives only
-      // from a newer TTS. Re-encrypting the dropped downlinks is not implemented: say so.
-      const dropped = (up.raw['downlink_queue_invalidated'] as { downlinks?: unknown } | null)
-        ?.downlinks;
-      deps.log.warn('TTS dropped queued downlinks (downlink_queue_invalidated): send them again', {
-        device_id: up.ids.deviceID,
-        downlinks: Array.isArray(dropped) ? dropped.length : 0,
-      });
-    } else deps.log.info('TTS message not handled', { message_type: up.field });
+    // The uplink rule takes every topic under TTS's base (docs/architecture.md), whichever one
+    // TTS publishes this on. Without E2E the Application Server re-encrypts them itself.
+    if (up.field === 'downlink_queue_invalidated' && deps.keks) {
+      const thingName = await requeueInvalidatedDownlinks(up, { ...deps, keks: deps.keks });
+      return { status: 'handled', type: up.field, thingName };
+    }
+    deps.log.info('TTS message not handled', { message_type: up.field });
     return { status: 'ignored', type: up.field, reason: 'message type not handled' };
   }
   // The device's thing is known once the message has been read (and, with E2E, decrypted):

@@ -1,0 +1,188 @@
+/**
+ * `downlink_queue_invalidated` with end-to-end encryption: TTS dropped the queued downlinks of
+ * a session that changed, and cannot encrypt them for the new one (skip payload crypto). Each
+ * downlink the integration pushed is decrypted under its old session's AppSKey (kept wrapped
+ * in the shadow), encrypted under the current one at a newly reserved counter, and the lot
+ * replaces TTS's queue (`downlink/replace`). What cannot be moved is counted and answered on
+ * the thing's `downlink/failed` topic, saying why.
+ */
+import {
+  decryptDownlinkPayload,
+  downlinkCorrelationIDs,
+  downlinkPush,
+  DROPPED_DOWNLINKS_METRIC,
+  encryptDownlinkPayload,
+  GrpcCode,
+  IntegrationError,
+  LORAWAN_SHADOW_NAME,
+  MAX_REQUEUED_DOWNLINKS,
+  movableDownlink,
+  pushAttemptID,
+  pushFingerprint,
+  readDownlinkSession,
+  readInvalidatedDownlinks,
+  REQUEUED_DOWNLINKS_METRIC,
+  reserveDownlinkFCnt,
+  TransientError,
+  unwrapCounted,
+  type InvalidatedDownlink,
+  type KekRingSource,
+  type MovableDownlink,
+  type PushTarget,
+  type TrafficDependencies,
+} from '@tts-aws-iot/integration';
+import {
+  thingTopic,
+  ttsDownlinkReplaceTopic,
+  type ApplicationDownlinkJson,
+  type ApplicationUp,
+} from '@tts-aws-iot/tts';
+
+/** An invalidated downlink left behind, and why. */
+interface Dropped {
+  readonly downlink: InvalidatedDownlink;
+  readonly reason: string;
+}
+
+/**
+ * Moves the downlinks of a `downlink_queue_invalidated` to the device's current session.
+ *
+ * @returns the thing's name
+ * @throws TransientError `session_not_recorded` while the shadow does not hold the session TTS
+ *   names (the join is still on its way): Lambda retries
+ */
+export async function requeueInvalidatedDownlinks(
+  up: ApplicationUp,
+  deps: TrafficDependencies & { readonly keks: KekRingSource },
+): Promise<string> {
+  const report = readInvalidatedDownlinks(up.raw);
+  const { thingName } = await deps.things.ensure(up.ids);
+  const shadow = await deps.shadows.getShadow(thingName, LORAWAN_SHADOW_NAME);
+  const session = readDownlinkSession(thingName, shadow);
+  if (report.sessionKeyID !== undefined && report.sessionKeyID !== session.sessionID)
+    throw new TransientError(
+      'session_not_recorded',
+      `TTS invalidated downlinks of ${thingName} for session ${report.sessionKeyID}, which its shadow does not hold yet (it holds ${session.sessionID}): retried once the session is recorded.`,
+    );
+  const target = {
+    thingName,
+    lastFCntDown: report.lastFCntDown,
+    deviceID: up.ids.deviceID,
+    applicationID: up.ids.applicationID,
+  };
+  const moved: ApplicationDownlinkJson[] = [];
+  const dropped: Dropped[] = [];
+  for (const [index, downlink] of report.downlinks.entries()) {
+    const movable =
+      index < MAX_REQUEUED_DOWNLINKS
+        ? movableDownlink(session, downlink)
+        : { reason: `the report holds more than ${MAX_REQUEUED_DOWNLINKS} downlinks` };
+    if ('reason' in movable) {
+      dropped.push({ downlink, reason: movable.reason });
+      continue;
+    }
+    try {
+      moved.push(await requeue(movable, { ...target, sessionID: session.sessionID }, deps));
+    } catch (error) {
+      if (!(error instanceof IntegrationError) || error.retryable) throw error;
+      dropped.push({ downlink, reason: error.message.replace(/\.$/, '') });
+    }
+  }
+  if (moved.length > 0)
+    await deps.publisher.publish(ttsDownlinkReplaceTopic(deps.config.stackName), {
+      end_device_ids: {
+        device_id: up.ids.deviceID,
+        application_ids: { application_id: up.ids.applicationID },
+      },
+      downlinks: moved,
+    });
+  deps.counters.count(REQUEUED_DOWNLINKS_METRIC, moved.length);
+  await reportDropped(thingName, dropped, deps);
+  deps.log.info('Invalidated downlinks moved to the current session', {
+    thing_name: thingName,
+    requeued: moved.length,
+    dropped: dropped.length,
+  });
+  return thingName;
+}
+
+/** One downlink decrypted under its old session and encrypted at a new counter of the current one. */
+async function requeue(
+  movable: MovableDownlink,
+  target: PushTarget & {
+    readonly thingName: string;
+    readonly sessionID: string;
+    readonly lastFCntDown: number;
+  },
+  deps: TrafficDependencies & { readonly keks: KekRingSource },
+): Promise<ApplicationDownlinkJson> {
+  const { downlink, key } = movable;
+  const { thingName, sessionID, lastFCntDown } = target;
+  const oldKey = await unwrapCounted(deps.keks, key.appSKeyEnvelope, thingName, deps.counters);
+  const plaintext = decryptDownlinkPayload(oldKey, key.devAddr, downlink.fCnt, downlink.frmPayload);
+  const reservation = await reserveDownlinkFCnt(
+    deps.shadows,
+    thingName,
+    {
+      delay: deps.delay,
+      random: deps.random,
+      ...(deps.now ? { now: deps.now } : {}),
+      minFCnt: lastFCntDown + 1,
+      sessionID,
+      // A retried invocation finds the counter reserved for this downlink, and the same frame.
+      downlinkID: pushAttemptID(movable.downlinkID, movable.attempt),
+    },
+    async (current, fCnt) =>
+      encryptDownlinkPayload(
+        await unwrapCounted(deps.keks, current.appSKeyEnvelope, thingName, deps.counters),
+        current.devAddr,
+        fCnt,
+        plaintext,
+      ),
+    (ciphertext) => pushFingerprint(downlink.fPort, ciphertext),
+  );
+  const push = downlinkPush(target, {
+    fPort: downlink.fPort,
+    frmPayload: Buffer.from(reservation.prepared).toString('base64'),
+    confirmed: downlink.confirmed,
+    highPriority: downlink.priority === 'HIGH',
+    correlationIDs: downlinkCorrelationIDs(movable.downlinkID, movable.attempt),
+    session: { sessionKeyID: reservation.session.sessionID, fCnt: reservation.fCnt },
+  });
+  return push.downlinks[0]!;
+}
+
+/** Counts what was left behind, and answers each on the thing's `downlink/failed` topic. */
+async function reportDropped(
+  thingName: string,
+  dropped: readonly Dropped[],
+  deps: TrafficDependencies,
+): Promise<void> {
+  if (dropped.length === 0) return;
+  deps.counters.count(DROPPED_DOWNLINKS_METRIC, dropped.length);
+  deps.log.warn('Invalidated downlinks not re-encrypted: send them again', {
+    thing_name: thingName,
+    dropped: dropped.length,
+    reasons: [...new Set(dropped.map((entry) => entry.reason))].slice(0, 4),
+  });
+  for (const { downlink, reason } of dropped)
+    await deps.publisher.publish(thingTopic(thingName, 'downlink/failed'), {
+      thingName,
+      correlation_ids: downlink.correlationIDs,
+      downlink_failed: {
+        downlink: {
+          ...(downlink.fPort === undefined ? {} : { f_port: downlink.fPort }),
+          ...(downlink.fCnt === undefined ? {} : { f_cnt: downlink.fCnt }),
+          ...(downlink.sessionKeyID === undefined ? {} : { session_key_id: downlink.sessionKeyID }),
+          confirmed: downlink.confirmed,
+          correlation_ids: downlink.correlationIDs,
+        },
+        error: {
+          namespace: 'tts-aws-iot',
+          name: 'downlink_not_reencrypted',
+          message_format: `TTS dropped this downlink when the session of ${thingName} changed, and the integration could not encrypt it for the new session: ${reason}. Send it again if it is still wanted.`,
+          code: GrpcCode.FAILED_PRECONDITION,
+        },
+      },
+    });
+}
