@@ -520,27 +520,30 @@ export function deviceDeletionRefusal(
     thing.attributes[DEVICE_ATTRIBUTES.joinEUI] || thing.attributes[DEVICE_ATTRIBUTES.appEUI];
   if (thingJoinEUI && thingJoinEUI.toUpperCase() !== device.joinEUI.toUpperCase())
     return `${name} has JoinEUI ${device.joinEUI || '(none)'}, but the thing has ${thingJoinEUI}: it is not this thing's device, left it alone.`;
-  // Only the device's own thing (the one the naming scheme gives it, which no other thing
-  // can be named) deletes it: another thing copying its identifiers does not.
-  let ownThing: string | undefined;
-  try {
-    ownThing = thingNameFor(config, { deviceID, devEUI: device.devEUI.toUpperCase() || undefined });
-  } catch {
-    ownThing = undefined;
+  // Only the device's own thing deletes it, not another thing copying its identifiers. A
+  // device provisioned for a thing names it by registry ID (checked below; the thing may have
+  // any name); one without (provisioned before, or never through a thing) by the name the
+  // naming scheme gives it, which no other thing can have.
+  if (!Object.hasOwn(device.attributes, THING_ID_KEY)) {
+    let ownThing: string | undefined;
+    try {
+      ownThing = thingNameFor(config, {
+        deviceID,
+        devEUI: device.devEUI.toUpperCase() || undefined,
+      });
+    } catch {
+      ownThing = undefined;
+    }
+    if (ownThing !== thing.thingName)
+      return `${name} belongs to the thing ${ownThing ?? '(none)'} under the ${config.thingNameScheme} thing name scheme, not to ${thing.thingName}: left it alone.`;
   }
-  if (ownThing !== thing.thingName)
-    return `${name} belongs to the thing ${ownThing ?? '(none)'} under the ${config.thingNameScheme} thing name scheme, not to ${thing.thingName}: left it alone.`;
   const marker = stackMarker(config.stackName);
   const provisionedFor = Object.hasOwn(device.attributes, THING_ID_KEY)
     ? device.attributes[THING_ID_KEY]
     : undefined;
-  if (
-    hasMarker(device, marker) &&
-    thing.thingId &&
-    provisionedFor &&
-    provisionedFor !== thing.thingId
-  )
-    return `${name} was provisioned for another thing named ${thing.thingName} (its ${THING_ID_KEY} attribute is ${provisionedFor}; the deleted thing had ID ${thing.thingId}): left it alone.`;
+  // With any thing name allowed, a device that names its thing is deleted only by that thing.
+  if (hasMarker(device, marker) && provisionedFor && provisionedFor !== thing.thingId)
+    return `${name} was provisioned for another thing named ${thing.thingName} (its ${THING_ID_KEY} attribute is ${provisionedFor}; the deleted thing had ID ${thing.thingId ?? '(none given)'}): left it alone.`;
   if (hasMarker(device, marker)) return undefined;
   const owner = Object.hasOwn(device.attributes, marker.key)
     ? device.attributes[marker.key]

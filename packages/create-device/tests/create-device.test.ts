@@ -382,6 +382,27 @@ describe('CreateThing: things of any name, one per DevEUI, and stackName', () =>
     expect(publisher.messages).toEqual([]);
   });
 
+  it('deletes the device of a hand-named thing it was provisioned for (by thing ID), and no other thing’s', async () => {
+    const named = { ...OURS, attributes: { ...MARKER, 'aws-iot-thing-id': 'id' } };
+    const gone = { devEUI: THING, stackName: 'tts-stack', joinEUI: '70B3D57ED0000000' };
+    const own = setUp();
+    own.tts.devices.set('eui-0004a30b001c0530', named);
+    await expect(
+      handleRegistryEvent(registryEvent('DELETED', 'greenhouse-7', gone), own.deps),
+    ).resolves.toMatchObject({ result: 'deleted', thingName: 'greenhouse-7' });
+    const other = setUp();
+    other.tts.devices.set('eui-0004a30b001c0530', named);
+    const copy = { ...registryEvent('DELETED', 'copy', gone), thingId: 'another-id' };
+    await expect(handleRegistryEvent(copy, other.deps)).resolves.toMatchObject({
+      result: 'skipped',
+    });
+    const { thingId: _thingId, ...withoutID } = registryEvent('DELETED', 'copy', gone, 'e2');
+    await expect(handleRegistryEvent(withoutID, other.deps)).resolves.toMatchObject({
+      result: 'skipped',
+    });
+    expect(other.tts.methods).toEqual(['getEndDevice', 'getEndDevice']);
+  });
+
   it('keeps the device when its DevEUI still has another thing of this stack', async () => {
     const { deps, tts, createThing } = setUp();
     tts.devices.set('eui-0004a30b001c0530', OURS);
