@@ -514,19 +514,46 @@ describe('the KEK secret of an earlier deployment (ExistingKEKSecretArn, migrati
 });
 
 describe("the registry functions' provisioning history", () => {
+  const GROUP = `/thethings/lorawan/${STACK}/things`;
+  const GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:*`;
+  const registry = GROUPS.registry;
+
   it.each(['CreateDeviceFunction', 'ClaimFunction'] as const)(
     '%s may create streams and put events in /thethings/lorawan/<stack>/things, and is told its name',
     (id) => {
-      const registry = GROUPS.registry;
       expect(
         properties(registry, 'ProvisioningLogGroup', scenario({ LogRetentionInDays: '90' })),
-      ).toEqual({
-        LogGroupName: `/thethings/lorawan/${STACK}/things`,
-        RetentionInDays: '90',
-      });
+      ).toEqual({ LogGroupName: GROUP, RetentionInDays: '90' });
+      const statements = statementsOf(id);
       for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents'])
-        expect(allows(statementsOf(id), action, '<ProvisioningLogGroup.Arn>')).toBe(true);
-      expect(functionEnvironment(id)['PROVISIONING_LOG_GROUP']).toBe('<ProvisioningLogGroup>');
+        expect(allows(statements, action, GROUP_ARN)).toBe(true);
+      for (const action of ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'])
+        expect(allows(statements, action, GROUP_ARN)).toBe(false);
+      expect(allows(statements, 'logs:PutLogEvents', GROUP_ARN.replace(STACK, 'other'))).toBe(
+        false,
+      );
+      expect(functionEnvironment(id)['PROVISIONING_LOG_GROUP']).toBe(GROUP);
+      expect(functionEnvironment(id)['PROVISIONING_LOG_RETENTION_DAYS']).toBeUndefined();
+    },
+  );
+
+  it.each(['CreateDeviceFunction', 'ClaimFunction'] as const)(
+    'with AdoptThingLogGroup=Enabled (migration), %s creates the group again itself, with the retention; the stack creates none',
+    (id) => {
+      const adopted = scenario({ AdoptThingLogGroup: 'Enabled', LogRetentionInDays: '731' });
+      const condition = (registry.json.Resources['ProvisioningLogGroup'] as { Condition: string })
+        .Condition;
+      expect(evaluator(registry, adopted).conditions[condition]).toBe(false);
+      expect(evaluator(registry).conditions[condition]).toBe(true);
+      const statements = statementsOf(id, adopted);
+      for (const action of [
+        'logs:CreateLogGroup',
+        'logs:PutRetentionPolicy',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ])
+        expect(allows(statements, action, GROUP_ARN)).toBe(true);
+      expect(functionEnvironment(id, adopted)['PROVISIONING_LOG_RETENTION_DAYS']).toBe('731');
     },
   );
 
@@ -534,9 +561,7 @@ describe("the registry functions' provisioning history", () => {
     '%s may not write it',
     (id) => {
       expect(functionEnvironment(id)['PROVISIONING_LOG_GROUP']).toBeUndefined();
-      expect(allows(statementsOf(id), 'logs:PutLogEvents', '<ProvisioningLogGroup.Arn>')).toBe(
-        false,
-      );
+      expect(allows(statementsOf(id), 'logs:PutLogEvents', GROUP_ARN)).toBe(false);
     },
   );
 });

@@ -13,7 +13,11 @@ import {
   ExistingKekSecretReader,
   type ExistingKek,
 } from './existing-kek';
-import { CloudWatchProvisioningLog, withProvisioningLog } from './provisioning-log';
+import {
+  CloudWatchProvisioningLog,
+  withProvisioningLog,
+  type ProvisioningLogSettings,
+} from './provisioning-log';
 import { IotDataPublisher } from './publisher';
 import { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
 import { IotShadowStore } from './shadow-store';
@@ -43,10 +47,7 @@ export interface AwsPortsOptions {
    * `lorawan/<thing>/provisioning` are also appended to the thing's log stream there;
    * `onFailure` hears of a history that could not be written.
    */
-  readonly provisioningLog?: {
-    readonly logGroupName: string;
-    readonly onFailure: (error: unknown, thingName: string) => void;
-  };
+  readonly provisioningLog?: ProvisioningLogSettings;
   /**
    * A KEK of an earlier deployment that reads of the KEK ring include (migration); default:
    * from `EXISTING_KEK_SECRET_ID`, `EXISTING_KEK_LABEL` and `KEK_SECRET_ID` in the environment.
@@ -113,6 +114,9 @@ class LazyAwsPorts implements AwsPorts {
           new CloudWatchProvisioningLog(
             this.#capture(createCloudWatchLogsClient(this.options.clientOptions)),
             history.logGroupName,
+            history.createGroupWithRetentionInDays === undefined
+              ? {}
+              : { createGroupWithRetentionInDays: history.createGroupWithRetentionInDays },
           ),
           history.onFailure,
         )

@@ -41,7 +41,12 @@ export {
   provisioningLogFromEnvironment,
   withProvisioningLog,
 } from './provisioning-log';
-export type { ProvisioningLogEntry, ProvisioningLogWriter } from './provisioning-log';
+export type {
+  ProvisioningLogEntry,
+  ProvisioningLogOptions,
+  ProvisioningLogSettings,
+  ProvisioningLogWriter,
+} from './provisioning-log';
 export { IotDataPublisher, MAX_PUBLISH_PAYLOAD_BYTES } from './publisher';
 export { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
 export { IotShadowStore } from './shadow-store';

@@ -1,5 +1,7 @@
 import {
+  CreateLogGroupCommand,
   CreateLogStreamCommand,
+  PutRetentionPolicyCommand,
   type CloudWatchLogsClient,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -29,18 +31,30 @@ export interface ProvisioningLogWriter {
   append(thingName: string, entry: ProvisioningLogEntry): Promise<void>;
 }
 
+/** Options of `CloudWatchProvisioningLog`. */
+export interface ProvisioningLogOptions {
+  /** The clock of the events' timestamps (milliseconds since the epoch); default `Date.now`. */
+  readonly now?: () => number;
+  /**
+   * When set, a missing log group is created, kept this many days: for a group the stack
+   * adopted from an earlier one (`AdoptThingLogGroup`), which that stack's update deletes.
+   * Otherwise a missing group is an error (the stack creates it).
+   */
+  readonly createGroupWithRetentionInDays?: number;
+}
+
 /** `ProvisioningLogWriter` on CloudWatch Logs (CreateLogStream once per thing and container, PutLogEvents). */
 export class CloudWatchProvisioningLog implements ProvisioningLogWriter {
   readonly #streams = new Set<string>();
+  readonly #now: () => number;
 
-  /**
-   * @param now the clock of the events' timestamps (milliseconds since the epoch)
-   */
   constructor(
     private readonly client: CloudWatchLogsClient,
     readonly logGroupName: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly options: ProvisioningLogOptions = {},
+  ) {
+    this.#now = options.now ?? Date.now;
+  }
 
   async append(thingName: string, entry: ProvisioningLogEntry): Promise<void> {
     const message = JSON.stringify({ thingName, ...loggedFields(entry) });
@@ -50,7 +64,7 @@ export class CloudWatchProvisioningLog implements ProvisioningLogWriter {
         new PutLogEventsCommand({
           logGroupName: this.logGroupName,
           logStreamName: thingName,
-          logEvents: [{ timestamp: this.now(), message }],
+          logEvents: [{ timestamp: this.#now(), message }],
         }),
       );
     try {
@@ -68,15 +82,37 @@ export class CloudWatchProvisioningLog implements ProvisioningLogWriter {
 
   async #ensureStream(thingName: string): Promise<void> {
     if (this.#streams.has(thingName)) return;
-    try {
-      await this.client.send(
+    const create = () =>
+      this.client.send(
         new CreateLogStreamCommand({ logGroupName: this.logGroupName, logStreamName: thingName }),
       );
+    try {
+      await create().catch(async (error: unknown) => {
+        // The group is gone (deleted by the stack it was adopted from): create it, once.
+        const retentionInDays = this.options.createGroupWithRetentionInDays;
+        if (!isNamed(error, 'ResourceNotFoundException') || retentionInDays === undefined)
+          throw error;
+        await this.#createGroup(retentionInDays);
+        await create();
+      });
     } catch (error) {
       if (!isNamed(error, 'ResourceAlreadyExistsException'))
         throw this.#failed(error, 'CreateLogStream');
     }
     this.#streams.add(thingName);
+  }
+
+  async #createGroup(retentionInDays: number): Promise<void> {
+    const logGroupName = this.logGroupName;
+    await this.client.send(new CreateLogGroupCommand({ logGroupName })).catch((error: unknown) => {
+      if (!isNamed(error, 'ResourceAlreadyExistsException'))
+        throw this.#failed(error, 'CreateLogGroup');
+    });
+    await this.client
+      .send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays }))
+      .catch((error: unknown) => {
+        throw this.#failed(error, 'PutRetentionPolicy');
+      });
   }
 
   #failed(error: unknown, action: string): Error {
@@ -133,21 +169,32 @@ function isEntry(payload: unknown): payload is ProvisioningLogEntry {
   );
 }
 
+/** Where the things' provisioning history goes, and who hears of a failed write. */
+export interface ProvisioningLogSettings {
+  readonly logGroupName: string;
+  /** See `ProvisioningLogOptions`. */
+  readonly createGroupWithRetentionInDays?: number;
+  onFailure(error: unknown, thingName: string): void;
+}
+
 /**
  * The `provisioningLog` option of `createAwsPorts` from the function's environment
- * (`PROVISIONING_LOG_GROUP`, which the registry template sets), reporting a history that
- * cannot be written as a warning on `log`. Undefined without the variable.
+ * (`PROVISIONING_LOG_GROUP`, which the registry template sets, and for an adopted group
+ * `PROVISIONING_LOG_RETENTION_DAYS`), reporting a history that cannot be written as a
+ * warning on `log`. Undefined without the variable.
  */
 export function provisioningLogFromEnvironment(
   env: Readonly<Record<string, string | undefined>>,
   log: { warn(message: string, attributes: Readonly<Record<string, unknown>>): void },
-):
-  | { readonly logGroupName: string; onFailure(error: unknown, thingName: string): void }
-  | undefined {
+): ProvisioningLogSettings | undefined {
   const logGroupName = env['PROVISIONING_LOG_GROUP']?.trim();
   if (!logGroupName) return undefined;
+  const retention = Number(env['PROVISIONING_LOG_RETENTION_DAYS']?.trim() || Number.NaN);
   return {
     logGroupName,
+    ...(Number.isInteger(retention) && retention > 0
+      ? { createGroupWithRetentionInDays: retention }
+      : {}),
     onFailure: (error, thingName) =>
       log.warn("Could not write the thing's provisioning history.", {
         thing_name: thingName,

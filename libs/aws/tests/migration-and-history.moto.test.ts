@@ -1,6 +1,7 @@
 import {
   CreateLogGroupCommand,
   DeleteLogStreamCommand,
+  DescribeLogGroupsCommand,
   DescribeLogStreamsCommand,
   GetLogEventsCommand,
   type CloudWatchLogsClient,
@@ -58,7 +59,7 @@ describeWithMoto('provisioning history and existing KEK against moto', () => {
       // CloudWatch Logs refuses events older than 14 days: the injected clock starts now.
       const start = Date.now();
       let clock = start;
-      const log = new CloudWatchProvisioningLog(logs, GROUP, () => (clock += 1000));
+      const log = new CloudWatchProvisioningLog(logs, GROUP, { now: () => (clock += 1000) });
       await log.append(THING, { status: 'created', deviceID: 'eui-0004a30b001c0530' });
       await log.append(THING, {
         status: 'skipped',
@@ -116,6 +117,28 @@ describeWithMoto('provisioning history and existing KEK against moto', () => {
       await new CloudWatchProvisioningLog(logs, GROUP).append(thing, payload);
       const [event] = (await history(thing)) ?? [];
       expect(event?.entry).toEqual({ thingName: thing, status: 'created', deviceID: 'd-1' });
+    });
+
+    it('creates an adopted group that is gone, with its retention, and writes to it', async () => {
+      const adopted = '/thethings/lorawan/migrated/things';
+      const log = new CloudWatchProvisioningLog(logs, adopted, {
+        createGroupWithRetentionInDays: 90,
+      });
+      await log.append(THING, { status: 'created' });
+      const groups = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: adopted }));
+      expect(groups.logGroups?.map((group) => [group.logGroupName, group.retentionInDays])).toEqual(
+        [[adopted, 90]],
+      );
+      const events = await logs.send(
+        new GetLogEventsCommand({
+          logGroupName: adopted,
+          logStreamName: THING,
+          startFromHead: true,
+        }),
+      );
+      expect(events.events?.map((event) => JSON.parse(event.message ?? ''))).toEqual([
+        { thingName: THING, status: 'created' },
+      ]);
     });
 
     it('fails with the log group named when the group does not exist', async () => {

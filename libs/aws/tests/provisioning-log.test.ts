@@ -19,6 +19,7 @@ describe('provisioningLogFromEnvironment', () => {
       { warn: (message, attributes) => void warnings.push([message, attributes]) },
     );
     expect(option?.logGroupName).toBe('/thethings/lorawan/s/things');
+    expect(option?.createGroupWithRetentionInDays).toBeUndefined();
     option?.onFailure(new Error('AccessDenied'), 'T1');
     expect(warnings).toEqual([
       [
@@ -26,6 +27,19 @@ describe('provisioningLogFromEnvironment', () => {
         { thing_name: 'T1', log_group: '/thethings/lorawan/s/things', error: 'AccessDenied' },
       ],
     ]);
+  });
+});
+
+describe('provisioningLogFromEnvironment for an adopted group', () => {
+  it('creates it again with PROVISIONING_LOG_RETENTION_DAYS, a whole number of days', () => {
+    const env = { PROVISIONING_LOG_GROUP: '/g', PROVISIONING_LOG_RETENTION_DAYS: '731' };
+    const warn = { warn: () => undefined };
+    expect(provisioningLogFromEnvironment(env, warn)?.createGroupWithRetentionInDays).toBe(731);
+    for (const days of ['', 'x', '0', '1.5'])
+      expect(
+        provisioningLogFromEnvironment({ ...env, PROVISIONING_LOG_RETENTION_DAYS: days }, warn)
+          ?.createGroupWithRetentionInDays,
+      ).toBeUndefined();
   });
 });
 
