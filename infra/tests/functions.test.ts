@@ -323,3 +323,46 @@ describe('VersionCheckFunction (CheckVersion)', () => {
     });
   });
 });
+
+describe('default frequency plans', () => {
+  /** The documented templates' plan per region, where it is one of The Things Stack's IDs. */
+  const DOCUMENTED: Readonly<Record<string, string>> = {
+    'af-south-1': 'EU_863_870_TTN',
+    'ap-east-1': 'AS_923_925',
+    'ap-northeast-1': 'AS_920_923',
+    'ap-south-1': 'IN_865_867',
+    'ap-southeast-1': 'AS_920_923',
+    'ap-southeast-2': 'AU_915_928_FSB_2',
+    'ca-central-1': 'US_902_928_FSB_2',
+    'eu-central-1': 'EU_863_870_TTN',
+    'eu-north-1': 'EU_863_870_TTN',
+    'eu-south-1': 'EU_863_870_TTN',
+    'eu-west-1': 'EU_863_870_TTN',
+    'eu-west-2': 'EU_863_870_TTN',
+    'eu-west-3': 'EU_863_870_TTN',
+    'me-south-1': 'EU_863_870_TTN',
+    'sa-east-1': 'AU_915_928_FSB_2',
+    'us-east-1': 'US_902_928_FSB_2',
+    'us-east-2': 'US_902_928_FSB_2',
+    'us-west-1': 'US_902_928_FSB_2',
+    'us-west-2': 'US_902_928_FSB_2',
+    // The documented templates name KR_920_923, which The Things Stack has no plan of.
+    'ap-northeast-2': 'KR_920_923_TTN',
+  };
+
+  it.each(Object.entries(DOCUMENTED))('in %s is %s, as the stack outputs it', (region, id) => {
+    const given = { ...scenario(), region };
+    expect(environment('CreateDeviceFunction', given)['DEFAULT_FREQUENCY_PLAN_ID']).toBe(id);
+    expect(
+      evaluator(GROUPS.registry, given).evaluate(
+        GROUPS.registry.json.Outputs!['DefaultFrequencyPlanID']!.Value,
+      ),
+    ).toBe(id);
+  });
+
+  it('exist for exactly the regions the templates accept', () => {
+    expect(Object.keys(GROUPS.registry.json.Mappings!['FrequencyPlans']!).sort()).toEqual(
+      Object.keys(DOCUMENTED).sort(),
+    );
+  });
+});
