@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { CreateThingCommand, IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { IotControlPlane } from './aws-api/iot';
 import type { DeviceSimulator } from './devices';
 import type { DeviceProfile } from './end-device';
+import { formatterDemoAttributes } from './formatter-demo';
 import { FREQUENCY_PLAN_ID } from './lambdas';
 import type { LocalOptions } from './options';
 import type { ExternalJoinServer } from './tts-network';
@@ -93,8 +95,18 @@ export function demoAttributes(device: LocalDevice, stackName: string): Record<s
         regionalParametersVersion: '1.0.3-a',
         frequencyPlanID: FREQUENCY_PLAN_ID,
         appKey: device.appKey,
+        ...formatterDemoAttributes(device.devEUI),
       }
     : { ...identity, claimAuthenticationCode: device.claimAuthenticationCode };
+}
+
+/** An IoT data-plane client of the local AWS API (shadows; any credentials do). */
+export function localIotDataClient(endpoint: string): IoTDataPlaneClient {
+  return new IoTDataPlaneClient({
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }
 
 /** An IoT client of the local AWS API (any credentials do). */

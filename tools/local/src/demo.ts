@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteThingCommand } from '@aws-sdk/client-iot';
+import { UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import type { ProvisioningOutcome } from '@tts-aws-iot/integration';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { mqttAddress } from './broker';
-import { localIotClient, type LocalDevice } from './demo-devices';
+import { localIotClient, localIotDataClient, type LocalDevice } from './demo-devices';
+import { FORMATTER_DEMO_DEV_EUI } from './formatter-demo';
 import { LocalStackError } from './errors';
 import type { LocalStack } from './main';
 import { registriesHolding } from './tts-network';
@@ -15,6 +17,11 @@ export interface DemoResult {
   readonly claimed?: boolean;
   /** The plaintext reached `lorawan/<thing>/uplink`. */
   readonly uplink: boolean;
+  /**
+   * For the Device Repository demo device with E2E: its uplink carried the codec's
+   * `decoded_payload`, and its downlink went through the shadow's desired state.
+   */
+  readonly decoded?: boolean;
   /** The requested downlink reached the device, decrypted with its own AppSKey. */
   readonly downlink: boolean;
   /**
@@ -27,7 +34,13 @@ export interface DemoResult {
 
 /** Whether every check of a device passed. */
 export function demoPassed(result: DemoResult): boolean {
-  return result.claimed !== false && result.uplink && result.downlink && result.deleted !== false;
+  return (
+    result.claimed !== false &&
+    result.uplink &&
+    result.decoded !== false &&
+    result.downlink &&
+    result.deleted !== false
+  );
 }
 
 /** A closing line of the demo, e.g. `0004A30B001C0003: claimed ok, uplink ok, downlink ok`. */
@@ -35,6 +48,7 @@ export function demoLine(result: DemoResult): string {
   const checks: [string, boolean | undefined][] = [
     ['claimed', result.claimed],
     ['uplink', result.uplink],
+    ['decoded', result.decoded],
     ['downlink', result.downlink],
     ['deleted', result.deleted],
   ];
@@ -106,7 +120,9 @@ class Demo {
   async checkDevice(device: LocalDevice, index: number): Promise<DemoResult> {
     const thing = device.devEUI;
     const claimDevice = device.claimAuthenticationCode !== undefined;
-    const progress = { claimed: false, uplink: false };
+    // The Device Repository device: decoded uplinks and a desired-state downlink (with E2E).
+    const formatted = thing === FORMATTER_DEMO_DEV_EUI && this.stack.options.e2e;
+    const progress = { claimed: false, uplink: false, decoded: false };
     try {
       if (claimDevice) {
         await this.claimed(thing);
@@ -115,11 +131,15 @@ class Demo {
       await this.joined(thing);
       await this.uplinkArrives(thing, index);
       progress.uplink = true;
-      const delivered = await this.downlinkDecrypts(thing, index);
+      if (formatted) progress.decoded = this.decodedArrived(thing, index);
+      const delivered = formatted
+        ? await this.desiredDownlinkDecrypts(thing, index)
+        : await this.downlinkDecrypts(thing, index);
       return {
         devEUI: thing,
         ...(claimDevice && { claimed: progress.claimed }),
         uplink: true,
+        ...(formatted && { decoded: progress.decoded }),
         downlink: delivered,
         ...(!delivered && { problem: 'the device did not receive the requested bytes' }),
       };
@@ -128,6 +148,7 @@ class Demo {
         devEUI: thing,
         ...(claimDevice && { claimed: progress.claimed }),
         uplink: progress.uplink,
+        ...(formatted && { decoded: progress.decoded }),
         downlink: false,
         problem: errorMessage(error),
       };
@@ -212,6 +233,55 @@ class Demo {
     await this.stack.simulator.uplink(thing);
     const received = this.stack.simulator.received(thing).slice(before);
     return received.some((d) => Buffer.from(d.payload).equals(request) && d.fPort === 10);
+  }
+
+  /** Whether the check uplink came with the demo codec's `decoded_payload` (`{check: n}`). */
+  private decodedArrived(thing: string, index: number): boolean {
+    return this.seen.some((m) => {
+      const uplink = m.json['uplink_message'] as Record<string, unknown> | undefined;
+      const decoded = uplink?.['decoded_payload'] as Record<string, unknown> | undefined;
+      return m.topic === `lorawan/${thing}/uplink` && decoded?.['check'] === (index & 0xff);
+    });
+  }
+
+  /**
+   * Schedules a downlink as an application writing the thing's `lorawan` shadow would:
+   * `state.desired.downlink` = `{payload: {level}}`, encoded by the demo codec to `01 <level>`
+   * on FPort 10. Answers whether the device decrypted it and the shadow reports it pushed.
+   */
+  private async desiredDownlinkDecrypts(thing: string, index: number): Promise<boolean> {
+    const before = this.stack.simulator.received(thing).length;
+    const data = localIotDataClient(this.stack.api.url);
+    try {
+      await data.send(
+        new UpdateThingShadowCommand({
+          thingName: thing,
+          shadowName: 'lorawan',
+          payload: JSON.stringify({
+            state: { desired: { downlink: { payload: { level: index & 0xff } } } },
+          }),
+        }),
+      );
+    } finally {
+      data.destroy();
+    }
+    const reported = () =>
+      (this.stack.api.iotData.getState(thing, 'lorawan')?.reported as Record<string, any>)?.[
+        'downlink'
+      ];
+    await this.until(`the desired downlink of ${thing} to be reported`, () =>
+      ['pushed', 'rejected'].includes(reported()?.['status']),
+    );
+    if (reported()?.['status'] !== 'pushed')
+      throw new LocalStackError(
+        'downlink_failed',
+        `the desired downlink was refused: ${String(reported()?.['error'])}`,
+      );
+    await this.stack.simulator.uplink(thing);
+    const received = this.stack.simulator.received(thing).slice(before);
+    return received.some(
+      (d) => Buffer.from(d.payload).equals(Buffer.from([0x01, index & 0xff])) && d.fPort === 10,
+    );
   }
 
   /** As an operator would: the registry event makes create-device delete the TTS device. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseKekRing, wrapKey } from '@tts-aws-iot/keywrap';
 import { CLAIM_JOIN_EUI, demoAttributes, JOIN_EUI, type LocalDevice } from './demo-devices';
+import { FORMATTER_DEMO_DEV_EUI } from './formatter-demo';
 import type { LocalStack } from './main';
 import { REGION } from './wiring';
 
@@ -24,6 +25,8 @@ export function guide(stack: LocalStack): string {
     `  npx mqtt sub -h ${host} -p ${port} -t 'lorawan/#' -v`,
     'Send a downlink (delivered after the device’s next uplink):',
     `  npx mqtt pub -h ${host} -p ${port} -t lorawan/downlink -m '{"thingName":"${example}","bytes":"AQI=","fPort":10}'`,
+    `Schedule a downlink in the shadow's desired state (${FORMATTER_DEMO_DEV_EUI}'s codec encodes the payload):`,
+    `  ${awsCli(stack)} iot-data update-thing-shadow --thing-name ${FORMATTER_DEMO_DEV_EUI} --shadow-name lorawan --cli-binary-format raw-in-base64-out --payload '{"state":{"desired":{"downlink":{"payload":{"level":7}}}}}' /dev/stdout`,
     'Read a shadow with the AWS CLI:',
     `  ${awsCli(stack)} iot-data get-thing-shadow --thing-name ${example} --shadow-name lorawan /dev/stdout`,
     'Add a device of your own: the simulator runs every device the integration registers',

@@ -139,7 +139,11 @@ function summarize(topic: string, json: Json): string {
   const uplink = json['uplink_message'] as Json | undefined;
   if (uplink) {
     const encrypted = uplink['app_s_key'] !== undefined ? ' (encrypted)' : '';
-    return `${deviceOf(json)} uplink f_cnt=${String(uplink['f_cnt'] ?? 0)} f_port=${String(uplink['f_port'] ?? 0)} frm_payload=${base64Hex(uplink['frm_payload'])}${encrypted}`;
+    const decoded =
+      uplink['decoded_payload'] === undefined
+        ? ''
+        : ` decoded_payload=${JSON.stringify(uplink['decoded_payload'])}`;
+    return `${deviceOf(json)} uplink f_cnt=${String(uplink['f_cnt'] ?? 0)} f_port=${String(uplink['f_port'] ?? 0)} frm_payload=${base64Hex(uplink['frm_payload'])}${encrypted}${decoded}`;
   }
   if (json['join_accept']) return `${deviceOf(json)} join accepted`;
   const failed = json['downlink_failed'] as Json | undefined;

@@ -7,6 +7,7 @@ import { startAwsApi, type AwsApi } from './aws-api/server';
 import { startBroker, type Broker } from './broker';
 import { CloudFormationStandIn } from './custom-resources';
 import { demoLine, demoPassed, runDemo } from './demo';
+import { seedFormatterDemo } from './formatter-demo';
 import { CLAIM_JOIN_EUI, createDemoThings, demoDevices, type LocalDevice } from './demo-devices';
 import { DeviceSimulator } from './devices';
 import { LocalStackError } from './errors';
@@ -213,6 +214,8 @@ async function startServers(
   });
   cleanups.add(() => tts.close());
   state.add('tts', tts);
+  // After the restore, which empties the stand-in's Device Repository (not part of its state).
+  seedFormatterDemo(tts);
   return { broker, api, tts, secrets, outcomes };
 }
 

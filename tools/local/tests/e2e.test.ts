@@ -107,10 +107,20 @@ describe('the local stack, end to end', () => {
     const [first, second, claimed] = stack.devices.map((d) => d.devEUI);
     const results = await runDemo(stack, 60_000);
     expect(results).toEqual([
-      { devEUI: first, uplink: true, downlink: true },
+      // The Device Repository device: decoded uplinks, a downlink from the shadow's desired state.
+      { devEUI: first, uplink: true, decoded: true, downlink: true },
       { devEUI: second, uplink: true, downlink: true, deleted: true },
       { devEUI: claimed, claimed: true, uplink: true, downlink: true },
     ]);
+
+    // The desired downlink left the shadow's desired state and is reported pushed.
+    const shadow = stack.api.iotData.getState(first!, 'lorawan');
+    expect(shadow?.desired).toEqual({});
+    expect(shadow?.reported).toMatchObject({ downlink: { status: 'pushed' } });
+    expect(stack.tts.state.devices.as.get('local-app/eui-0004a30b001c0001')).toMatchObject({
+      formatters: { up_formatter: 'FORMATTER_REPOSITORY', down_formatter: 'FORMATTER_REPOSITORY' },
+      version_ids: { brand_id: 'tts-aws-iot', model_id: 'local-sensor' },
+    });
 
     // The claim: TTS holds the claim but never the root key; the code left the thing.
     expect(stack.devices[2]!.claimAuthenticationCode).toBeDefined();
