@@ -49,6 +49,7 @@ export interface ParameterJson {
 
 export interface ResourceJson {
   readonly Type: string;
+  readonly Condition?: string;
   readonly Properties?: Record<string, unknown>;
 }
 

@@ -541,8 +541,7 @@ describe("the registry functions' provisioning history", () => {
     'with AdoptThingLogGroup=Enabled (migration), %s creates the group again itself, with the retention; the stack creates none',
     (id) => {
       const adopted = scenario({ AdoptThingLogGroup: 'Enabled', LogRetentionInDays: '731' });
-      const condition = (registry.json.Resources['ProvisioningLogGroup'] as { Condition: string })
-        .Condition;
+      const condition = registry.json.Resources['ProvisioningLogGroup']!.Condition!;
       expect(evaluator(registry, adopted).conditions[condition]).toBe(false);
       expect(evaluator(registry).conditions[condition]).toBe(true);
       const statements = statementsOf(id, adopted);
