@@ -266,16 +266,15 @@ class Demo {
       data.destroy();
     }
     const reported = () =>
-      (this.stack.api.iotData.getState(thing, 'lorawan')?.reported as Record<string, any>)?.[
-        'downlink'
-      ];
+      this.stack.api.iotData.getState(thing, 'lorawan')?.reported?.['downlink'] as
+        { readonly status?: string; readonly error?: unknown } | undefined;
     await this.until(`the desired downlink of ${thing} to be reported`, () =>
-      ['pushed', 'rejected'].includes(reported()?.['status']),
+      ['pushed', 'rejected'].includes(reported()?.status ?? ''),
     );
-    if (reported()?.['status'] !== 'pushed')
+    if (reported()?.status !== 'pushed')
       throw new LocalStackError(
         'downlink_failed',
-        `the desired downlink was refused: ${String(reported()?.['error'])}`,
+        `the desired downlink was refused: ${String(reported()?.error)}`,
       );
     await this.stack.simulator.uplink(thing);
     const received = this.stack.simulator.received(thing).slice(before);

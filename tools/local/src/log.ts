@@ -78,6 +78,12 @@ export class TrafficLog {
       case 'downlink_failed':
         this.line('device', `${event.devEUI} network refused a downlink: ${event.reason}`);
         break;
+      case 'discovered':
+        this.line(
+          'device',
+          `${event.devEUI} provisioned through the integration (${event.deviceID}): simulating it with the root key from the Join Server`,
+        );
+        break;
       case 'not_ready':
         this.line('device', `${event.devEUI} waiting: ${event.reason}`);
         break;
