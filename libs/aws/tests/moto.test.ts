@@ -80,6 +80,7 @@ describeWithMoto('AWS adapters against moto', () => {
       const thing = await registry.describeThing('0004A30B001C0530');
       expect(thing).toEqual({
         thingName: '0004A30B001C0530',
+        thingId: expect.any(String),
         thingTypeName: 'lorawan',
         attributes,
         version: expect.any(Number),

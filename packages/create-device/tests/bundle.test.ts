@@ -380,11 +380,6 @@ describeWithMoto('CreateThing bundle against moto and the TTS stand-in', () => {
       () => ({ claimAuthenticationCode: 'ABC123' }),
       'appKey and claimAuthenticationCode are both set',
     ],
-    [
-      'a devEUI that does not match the thing name',
-      (devEUI) => ({ devEUI: `${devEUI.slice(0, 15)}F` }),
-      'the DevEUI thing name scheme gives device',
-    ],
   ];
 
   it.each(BAD)(

@@ -451,32 +451,30 @@ describe('handleUplink: other messages', () => {
     const outcome = await handleUplink(
       {
         end_device_ids: endDeviceIds,
-        downlink_queue_invalidated: { downlinks: [], last_f_cnt_down: 3 },
+        uplink_normalized: { normalized_payload: [{ air: { temperature: 21 } }] },
       },
       world.deps,
     );
-    expect(outcome).toMatchObject({ status: 'ignored', type: 'downlink_queue_invalidated' });
+    expect(outcome).toMatchObject({ status: 'ignored', type: 'uplink_normalized' });
     expect(world.registry.calls).toEqual([]);
     expect(world.publisher.messages).toEqual([]);
   });
 
-  it('warns that downlinks TTS invalidated are not sent again', async () => {
+  it('refuses downlinks TTS invalidated for a thing without session (no_session), replacing nothing', async () => {
     const world = setup();
-    await handleUplink(
-      {
-        end_device_ids: endDeviceIds,
-        downlink_queue_invalidated: {
-          downlinks: [{ f_port: 1 }, { f_port: 2 }],
-          last_f_cnt_down: 3,
+    await expect(
+      handleUplink(
+        {
+          end_device_ids: endDeviceIds,
+          downlink_queue_invalidated: {
+            downlinks: [{ f_port: 1 }, { f_port: 2 }],
+            last_f_cnt_down: 3,
+          },
         },
-      },
-      world.deps,
-    );
-    expect(world.logs).toContainEqual({
-      level: 'warn',
-      message: expect.stringContaining('downlink_queue_invalidated'),
-      attributes: { device_id: 'eui-0004a30b001c0530', downlinks: 2 },
-    });
+        world.deps,
+      ),
+    ).rejects.toMatchObject({ code: 'no_session', retryable: false });
+    expect(world.publisher.messages).toEqual([]);
   });
 });
 
