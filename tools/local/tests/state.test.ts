@@ -1,0 +1,109 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  decodeState,
+  encodeState,
+  PersistentState,
+  STATE_FILE_NAME,
+  StateFile,
+  type Persistent,
+} from '../src/state';
+
+let dir: string;
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'local-state-'))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A part holding one value, as the stores hold theirs. */
+class Box implements Persistent {
+  constructor(public value: unknown = undefined) {}
+  snapshot(): unknown {
+    return this.value;
+  }
+  restore(snapshot: unknown): void {
+    this.value = snapshot;
+  }
+}
+
+function saveOne(value: unknown): string {
+  const state = PersistentState.open({ dataDir: dir });
+  state.add('box', new Box(value));
+  state.save();
+  return join(dir, STATE_FILE_NAME);
+}
+
+describe('the state file', () => {
+  it('keeps Maps, Dates and bytes through encoding', () => {
+    const value = {
+      things: new Map([['a', { created: new Date('2026-01-02T03:04:05.000Z'), n: 1 }]]),
+      key: Buffer.from('00ff', 'hex'),
+    };
+    const decoded = decodeState(encodeState(value)) as typeof value;
+    expect(decoded.things.get('a')).toEqual({
+      created: new Date('2026-01-02T03:04:05.000Z'),
+      n: 1,
+    });
+    expect(Buffer.from(decoded.key).toString('hex')).toBe('00ff');
+  });
+
+  it('restores each part from what the last run saved', () => {
+    saveOne({ counter: 41 });
+    const state = PersistentState.open({ dataDir: dir });
+    const box = new Box();
+    expect(state.resumed).toBe(true);
+    expect(state.add('box', box)).toBe(true);
+    expect(box.value).toEqual({ counter: 41 });
+    expect(state.add('other', new Box('untouched'))).toBe(false);
+  });
+
+  it('writes only when a part changed, and keeps saved parts no one registered', () => {
+    saveOne('kept');
+    const state = PersistentState.open({ dataDir: dir });
+    const box = new Box();
+    state.add('new', box);
+    expect(state.save()).toBe(true);
+    expect(state.save()).toBe(false);
+    box.value = 'changed';
+    expect(state.save()).toBe(true);
+    const parts = new StateFile(join(dir, STATE_FILE_NAME)).read();
+    expect(parts).toEqual({ box: 'kept', new: 'changed' });
+  });
+
+  it('refuses a truncated file with a clear message and loads nothing', () => {
+    const path = saveOne({ things: Array.from({ length: 50 }, (_, i) => `thing-${i}`) });
+    const text = readFileSync(path);
+    writeFileSync(path, text.subarray(0, text.length - 40));
+    expect(() => PersistentState.open({ dataDir: dir })).toThrow(
+      expect.objectContaining({
+        code: 'state_damaged',
+        message: expect.stringMatching(
+          /saved state .*state\.json is damaged: it holds \d+ of the \d+ bytes it was written with\. It was not loaded\. Start with --fresh/,
+        ),
+      }),
+    );
+  });
+
+  it('refuses a file whose content does not match its checksum', () => {
+    const path = saveOne({ counter: 41 });
+    writeFileSync(path, readFileSync(path, 'utf8').replace('41', '42'));
+    expect(() => PersistentState.open({ dataDir: dir })).toThrow(/checksum does not match/);
+  });
+
+  it('refuses a file that is not a state file, and starts empty with --fresh', () => {
+    writeFileSync(join(dir, STATE_FILE_NAME), '{"things": {}}');
+    expect(() => PersistentState.open({ dataDir: dir })).toThrow(
+      /header line is missing or not ours/,
+    );
+    const state = PersistentState.open({ dataDir: dir, fresh: true });
+    expect(state.resumed).toBe(false);
+    expect(state.add('box', new Box('new'))).toBe(false);
+  });
+
+  it('leaves no temporary file behind', () => {
+    saveOne('x');
+    const state = PersistentState.open({ dataDir: dir });
+    state.add('box', new Box('y'));
+    state.save();
+    expect(readdirSync(dir)).toEqual([STATE_FILE_NAME]);
+  });
+});
