@@ -57,6 +57,16 @@ describe('CheckVersion bundle', () => {
       { ok: true, value: { result: 'newer', current: '0.1.0', latest: '0.2.0' } },
     ]);
     expect(metrics(stdout)).toEqual({ NewerReleaseAvailable: 1 });
+    // Where the stack's NewerReleaseAlarm looks: namespace TtsAwsIot, dimension service.
+    const line = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((json) => 'NewerReleaseAvailable' in json);
+    expect(line).toMatchObject({
+      service: 'my-stack',
+      _aws: { CloudWatchMetrics: [{ Namespace: 'TtsAwsIot', Dimensions: [['service']] }] },
+    });
   }, 30_000);
 
   it('counts VersionCheckFailures when the manifest is not there', async () => {
