@@ -30,7 +30,7 @@ const DEFAULT_DOWNLINK_F_PORT = 1;
 export interface FormatterEngineOptions {
   /** Tighter limits than the defaults (`DEFAULT_SANDBOX_LIMITS`), which are also the maxima. */
   readonly limits?: Partial<SandboxLimits>;
-  /** The clock the time limit is measured on (milliseconds); `Date.now` by default. */
+  /** The clock `timeoutMs` is measured on (milliseconds); this thread's CPU time by default. */
   readonly now?: () => number;
 }
 

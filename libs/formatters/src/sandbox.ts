@@ -1,13 +1,31 @@
 import variant from '@jitl/quickjs-singlefile-cjs-release-sync';
 import {
   newQuickJSWASMModuleFromVariant,
+  newVariant,
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 
 import { FormatterError } from './errors';
-import type { SandboxLimits } from './limits';
+import { WASM_PAGE_BYTES, type SandboxLimits } from './limits';
+import { isWatchdogTimeout, Watchdog } from './watchdog';
+
+/**
+ * Milliseconds of CPU time of this thread, where Node has `process.threadCpuUsage` (22.15+,
+ * 23.9+); else of wall time. CPU time is what The Things Stack's 100 ms amount to on a server
+ * core; a Lambda of 256 MB gets about a seventh of a vCPU, where 100 ms of wall time would be
+ * some 15 ms of work.
+ */
+export function threadCpuClock(): () => number {
+  const usage = (process as { threadCpuUsage?: () => { user: number; system: number } })
+    .threadCpuUsage;
+  if (typeof usage !== 'function') return () => performance.now();
+  return () => {
+    const { user, system } = usage.call(process);
+    return (user + system) / 1000;
+  };
+}
 
 /**
  * QuickJS compiled to WebAssembly, one fresh runtime and context per evaluation.
@@ -19,15 +37,30 @@ import type { SandboxLimits } from './limits';
  * loader, no host functions, no `std`/`os`, nothing of Node. The runtime is freed when the
  * call ends, so nothing a script does survives into the next call.
  *
- * Should the WebAssembly instance itself trap (a host stack overflow, an abort), it is
- * dropped, unfreed, and the next call instantiates a new one.
+ * Time is limited twice: QuickJS's interrupt handler stops a script after `timeoutMs` of CPU
+ * time, but QuickJS asks it only between operations (every few thousand), so a loop of long
+ * built-in calls (`repeat` or `indexOf` over megabytes) can outlast it by minutes; a
+ * watchdog then terminates the call after `wallTimeoutMs`. A terminated or trapped (host
+ * stack overflow, abort) WebAssembly instance is dropped, unfreed, and the next call
+ * instantiates a new one.
  */
+/** `WebAssembly.Memory`, which the ECMAScript library typings leave out. */
+const WasmMemory = (
+  globalThis as unknown as {
+    WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => object };
+  }
+).WebAssembly.Memory;
+
+/** The initial memory the QuickJS build declares (16 MiB). */
+const QUICKJS_INITIAL_PAGES = 256;
+
 export class QuickJsSandbox {
   private module: Promise<QuickJSWASMModule> | undefined;
+  private readonly watchdog = new Watchdog();
 
   constructor(
     private readonly limits: SandboxLimits,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = threadCpuClock(),
   ) {}
 
   /** Instantiates the WebAssembly module now rather than on the first call. */
@@ -43,51 +76,71 @@ export class QuickJsSandbox {
    */
   async evaluate(source: string): Promise<string> {
     const module = await this.load();
-    let trapped = false;
-    const runtime = module.newRuntime();
     try {
-      const deadline = this.now() + this.limits.timeoutMs;
-      let interrupted = false;
-      runtime.setMemoryLimit(this.limits.memoryBytes);
-      runtime.setMaxStackSize(this.limits.maxStackBytes);
-      runtime.setInterruptHandler(() => (interrupted ||= this.now() > deadline));
-      const context = runtime.newContext();
-      try {
-        const result = context.evalCode(source, 'formatter.js', { type: 'global' });
-        if (result.error !== undefined) {
-          const thrown: unknown = context.dump(result.error);
-          result.error.dispose();
-          throw scriptFailure(thrown, interrupted, this.limits);
-        }
-        return readOutput(context, result.value, this.limits.maxOutputLength);
-      } finally {
-        context.dispose();
-      }
+      return this.watchdog.run(() => this.evaluateIn(module, source), this.limits.wallTimeoutMs);
     } catch (error) {
+      // After running out of memory the heap may be fragmented to the ceiling: start afresh.
+      if (error instanceof FormatterError && error.code === 'formatter_memory')
+        this.module = undefined;
       if (error instanceof FormatterError) throw error;
-      trapped = true;
+      // The instance stopped in the middle of QuickJS (terminated, or trapped): its heap and
+      // stack pointer cannot be trusted any more, so it is dropped without being freed.
       this.module = undefined;
+      if (isWatchdogTimeout(error)) throw wallTimeoutError(this.limits);
       throw new FormatterError(
         'formatter_sandbox',
         `The QuickJS sandbox failed (${describe(error)}); it is replaced for the next call.`,
         {},
         { cause: error },
       );
+    }
+  }
+
+  /**
+   * One evaluation in a new runtime. The runtime is freed when QuickJS returned normally
+   * (with a value or a script error); a host exception out of QuickJS leaves it alone.
+   */
+  private evaluateIn(module: QuickJSWASMModule, source: string): string {
+    const runtime = module.newRuntime();
+    const deadline = this.now() + this.limits.timeoutMs;
+    let interrupted = false;
+    runtime.setMemoryLimit(this.limits.memoryBytes);
+    runtime.setMaxStackSize(this.limits.maxStackBytes);
+    runtime.setInterruptHandler(() => (interrupted ||= this.now() > deadline));
+    const context = runtime.newContext();
+    const result = context.evalCode(source, 'formatter.js', { type: 'global' });
+    try {
+      if (result.error !== undefined) {
+        const thrown: unknown = context.dump(result.error);
+        result.error.dispose();
+        throw interrupted ? timeoutError(this.limits) : scriptFailure(thrown, this.limits);
+      }
+      return readOutput(context, result.value, this.limits.maxOutputLength);
     } finally {
-      if (!trapped) runtime.dispose();
+      context.dispose();
+      runtime.dispose();
     }
   }
 
   private load(): Promise<QuickJSWASMModule> {
-    this.module ??= newQuickJSWASMModuleFromVariant(variant).catch((error: unknown) => {
-      this.module = undefined;
-      throw new FormatterError(
-        'formatter_sandbox',
-        `The QuickJS WebAssembly module did not load (${describe(error)}).`,
-        {},
-        { cause: error },
+    if (this.module === undefined) {
+      // The build declares 16 MiB of initial memory; a fixed maximum is the memory limit.
+      const wasmMemory = new WasmMemory({
+        initial: QUICKJS_INITIAL_PAGES,
+        maximum: this.limits.memoryBytes / WASM_PAGE_BYTES,
+      });
+      this.module = newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory })).catch(
+        (error: unknown) => {
+          this.module = undefined;
+          throw new FormatterError(
+            'formatter_sandbox',
+            `The QuickJS WebAssembly module did not load (${describe(error)}).`,
+            {},
+            { cause: error },
+          );
+        },
       );
-    });
+    }
     return this.module;
   }
 }
@@ -115,24 +168,29 @@ function readOutput(context: QuickJSContext, value: QuickJSHandle, maxLength: nu
   }
 }
 
+function timeoutError(limits: SandboxLimits): FormatterError {
+  return new FormatterError(
+    'formatter_timeout',
+    `The formatter used more than ${limits.timeoutMs} ms of CPU time and was stopped.`,
+    { limit: limits.timeoutMs, clock: 'cpu' },
+  );
+}
+
+function wallTimeoutError(limits: SandboxLimits): FormatterError {
+  return new FormatterError(
+    'formatter_timeout',
+    `The formatter ran longer than ${limits.wallTimeoutMs} ms and was terminated.`,
+    { limit: limits.wallTimeoutMs, clock: 'wall' },
+  );
+}
+
 /** Classifies what a script threw (as `context.dump` gives it) into a `FormatterError`. */
-function scriptFailure(
-  thrown: unknown,
-  interrupted: boolean,
-  limits: SandboxLimits,
-): FormatterError {
+function scriptFailure(thrown: unknown, limits: SandboxLimits): FormatterError {
   const { name, message } = errorParts(thrown);
-  if (interrupted) {
-    return new FormatterError(
-      'formatter_timeout',
-      `The formatter ran longer than ${limits.timeoutMs} ms and was stopped.`,
-      { limit: limits.timeoutMs },
-    );
-  }
   if (name === 'InternalError' && message === 'out of memory') {
     return new FormatterError(
       'formatter_memory',
-      `The formatter used more than ${limits.memoryBytes} bytes of memory and was stopped.`,
+      `The formatter ran out of the sandbox's ${limits.memoryBytes} bytes of memory and was stopped.`,
       { limit: limits.memoryBytes },
     );
   }
