@@ -39,6 +39,8 @@ export class TrafficProbe {
   /** `<DevEUI>:<FCnt>` → how many republishes. */
   private readonly republishes = new Map<string, number>();
   private readonly latencies = new Map<string, number[]>();
+  /** Per phase: when its first uplink was sent and its last republish seen. */
+  private readonly spans = new Map<string, { first: number; last: number }>();
   /** `<device>:<session>:<FCntDown>` → the payloads pushed at that counter. */
   private readonly frames = new Map<string, Set<string>>();
   private readonly joined = new Set<string>();
@@ -89,6 +91,13 @@ export class TrafficProbe {
     return last;
   }
 
+  /** Uplinks republished per second in a phase, from its first send to its last republish. */
+  throughputOf(phase: string): number | undefined {
+    const span = this.spans.get(phase);
+    const count = this.latencies.get(phase)?.length ?? 0;
+    return span && span.last > span.first ? (count * 1000) / (span.last - span.first) : undefined;
+  }
+
   /** Latencies (ms) broker → republish measured in a phase, sorted. */
   latenciesOf(phase: string): number[] {
     return [...(this.latencies.get(phase) ?? [])].sort((a, b) => a - b);
@@ -118,7 +127,10 @@ export class TrafficProbe {
 
   private onTtsUplink(message: Json | undefined): void {
     const key = uplinkKey(message);
-    if (key !== undefined && !this.sent.has(key)) this.sent.set(key, performance.now());
+    if (key === undefined || this.sent.has(key)) return;
+    const now = performance.now();
+    this.sent.set(key, now);
+    if (!this.spans.has(this.phase)) this.spans.set(this.phase, { first: now, last: now });
   }
 
   private onRepublish(topic: string, payload: Buffer): void {
@@ -133,9 +145,12 @@ export class TrafficProbe {
       const times = (this.republishes.get(key) ?? 0) + 1;
       this.republishes.set(key, times);
       if (times === 1) {
+        const now = performance.now();
         const list = this.latencies.get(this.phase) ?? [];
-        list.push(performance.now() - start);
+        list.push(now - start);
         this.latencies.set(this.phase, list);
+        const span = this.spans.get(this.phase);
+        if (span) span.last = now;
       }
     }
   }

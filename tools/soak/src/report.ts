@@ -106,7 +106,7 @@ function faultRows({ newThings, faults }: SoakReport): Row[] {
 function latencyRow(report: SoakReport, figure: LatencyFigure): Row {
   const goal = figure.rate === LATENCY_GOAL.rate && report.options.devices >= LATENCY_GOAL.devices;
   return {
-    figure: `latency ${figure.phase} p50/p99/max (n=${figure.samples})`,
+    figure: `latency ${figure.phase} p50/p99/max (n=${figure.samples}, ${figure.throughput === undefined ? '–' : Math.round(figure.throughput)}/s out)`,
     value: `${ms(figure.p50)}/${ms(figure.p99)}/${ms(figure.max)} ms`,
     goal: goal ? `p99 ≤ ${LATENCY_GOAL.p99Ms} ms` : '',
     ...(goal && { met: figure.p99 !== undefined && figure.p99 <= LATENCY_GOAL.p99Ms }),
@@ -142,9 +142,9 @@ function misses(report: SoakReport): string[] {
     report.options.devices >= LATENCY_GOAL.devices
   )
     lines.push(
-      `MISSED latency: p99 ${ms(latency.p99)} ms at ${latency.rate}/s. Each function runs in at most 2 execution environments here (Lambda scales out), so at this rate uplinks queue for one; tools/soak/README.md says what it would take.`,
+      `MISSED latency: p99 ${ms(latency.p99)} ms at ${latency.rate}/s offered, ${latency.throughput === undefined ? '–' : Math.round(latency.throughput)}/s republished: ${(latency.throughput ?? 0) < latency.rate * 0.95 ? 'the stack cannot keep up here, so uplinks queue' : 'the stack keeps up, but each uplink waits its turn'}. The broker, the AWS API, the rules and the simulated network share one event loop, and each function has 2 execution environments; tools/soak/README.md says what it would take.`,
     );
-  if (lines.length > 0 && report.failureLines.length > 0)
+  if ((report.counts.lost > 0 || report.wrongFCntUp.count > 0) && report.failureLines.length > 0)
     lines.push(
       'The stack logged these failures last:',
       ...report.failureLines.map((l) => `  ${l}`),

@@ -22,6 +22,8 @@ export interface LatencyFigure {
   readonly phase: string;
   /** Uplinks per second offered. */
   readonly rate: number;
+  /** Uplinks per second the stack republished (first send to last republish of the phase). */
+  readonly throughput: number | undefined;
   readonly samples: number;
   readonly p50: number | undefined;
   readonly p99: number | undefined;
@@ -409,6 +411,7 @@ class Soak {
       return {
         phase,
         rate,
+        throughput: this.probe.throughputOf(phase),
         samples: sorted.length,
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),

@@ -120,7 +120,9 @@ describe('the report', () => {
     lostExamples: [],
     failureLines: [],
     skipped: 0,
-    latency: [{ phase: '500/s', rate: 500, samples: 10, p50: 3, p99: 12, max: 30 }],
+    latency: [
+      { phase: '500/s', rate: 500, throughput: 498, samples: 10, p50: 3, p99: 12, max: 30 },
+    ],
     wrongFCntUp: { count: 0, examples: [] },
     downlinks: { requested: 2, delivered: 2 },
     newThings: { created: 1, provisioned: 1 },
@@ -139,15 +141,17 @@ describe('the report', () => {
   it('puts each goal beside its figure and passes when the must-goals are met', () => {
     const table = formatReport(base);
     expect(table).toMatch(
-      /^latency 500\/s p50\/p99\/max \(n=10\) +3\.0\/12\/30 ms +p99 ≤ 20 ms +met$/m,
+      /^latency 500\/s p50\/p99\/max \(n=10, 498\/s out\) +3\.0\/12\/30 ms +p99 ≤ 20 ms +met$/m,
     );
     expect(table).toMatch(/^restart: things +1\/1 things +survives +met$/m);
     expect(soakPassed(base)).toBe(true);
   });
 
   it('says MISSED, and why, where a goal is missed; a missed latency goal alone does not fail the run', () => {
-    const slow = { ...base, latency: [{ ...base.latency[0]!, p99: 45 }] };
-    expect(formatReport(slow)).toContain('MISSED latency: p99 45 ms at 500/s');
+    const slow = { ...base, latency: [{ ...base.latency[0]!, p99: 45, throughput: 320 }] };
+    expect(formatReport(slow)).toContain(
+      'MISSED latency: p99 45 ms at 500/s offered, 320/s republished: the stack cannot keep up here',
+    );
     expect(soakPassed(slow)).toBe(true);
     const lossy = {
       ...base,

@@ -53,7 +53,7 @@ describe('the short soak', () => {
     const table = formatReport(report);
     expect(table).toMatch(/^lost +0 +0 under AWS and TTS faults +met$/m);
     expect(table).toMatch(/^counter reuse, all devices +0 +0 +met$/m);
-    expect(table).toMatch(/^latency 40\/s p50\/p99\/max \(n=\d+\)/m);
+    expect(table).toMatch(/^latency 40\/s p50\/p99\/max \(n=\d+, \d+\/s out\)/m);
     expect(table).toMatch(/^memory high-water \(RSS\) +\d+ MB/m);
     expect(soakPassed(report)).toBe(true);
     expect(progress.some((line) => line.startsWith('restart:'))).toBe(true);
