@@ -27,7 +27,11 @@ let tts: TtsClient;
 
 beforeAll(async () => {
   sim = await startTtsSim();
-  tts = new TtsClient({ baseURL: sim.url, apiKey: () => 'NNSXS.TTSSIM.DEFAULTKEY', retries: 0 });
+  tts = new TtsClient({
+    baseURL: sim.url,
+    apiKey: () => 'NNSXS.TTSSIM.DEFAULTKEY',
+    maxAttempts: 1,
+  });
 });
 afterAll(() => sim.close());
 beforeEach(() => sim.reset());

@@ -9,12 +9,8 @@
  * (`input.command`) get the codec's own answer to what TTS passes: a refusal.
  */
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
-import {
-  describeWithSharedReference,
-  formatterWorld,
-  readCorpus,
-  type CorpusCodec,
-} from '@tts-aws-iot/test-kit';
+import { formatterWorld, readCorpus, type CorpusCodec } from '@tts-aws-iot/formatter-test-kit';
+import { describeWithSharedReference } from '@tts-aws-iot/test-kit';
 
 import { handleDownlink, type DownlinkDependencies } from '../src/downlink';
 import { APP_S_KEY_HEX, DEV_ADDR, setup, THING } from './fixtures';

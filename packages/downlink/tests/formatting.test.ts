@@ -5,7 +5,7 @@
  * goes to TTS's `downlink/replace`.
  */
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
-import { formatterWorld } from '@tts-aws-iot/test-kit';
+import { formatterWorld } from '@tts-aws-iot/formatter-test-kit';
 
 import { handleDownlink } from '../src/downlink';
 import { APP_S_KEY_HEX, DEV_ADDR, setup, THING } from './fixtures';

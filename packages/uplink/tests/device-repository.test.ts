@@ -6,12 +6,8 @@
  * Repository. Each republished uplink carries the repository's expected `data` and `warnings`
  * (and `normalizedOutput`), or, for expected `errors`, TTS's failed-decode details with them.
  */
-import {
-  describeWithSharedReference,
-  formatterWorld,
-  readCorpus,
-  type CorpusCodec,
-} from '@tts-aws-iot/test-kit';
+import { formatterWorld, readCorpus, type CorpusCodec } from '@tts-aws-iot/formatter-test-kit';
+import { describeWithSharedReference } from '@tts-aws-iot/test-kit';
 
 import { handleUplink, type UplinkDependencies } from '../src/uplink';
 import { DEV_EUI, e2eUplink, endDeviceIds, setup } from './fixtures';

@@ -4,7 +4,7 @@
  * client from the TTS stand-in and run in the formatter engine's sandbox.
  */
 import type { IntegrationConfig } from '@tts-aws-iot/integration';
-import { formatterWorld } from '@tts-aws-iot/test-kit';
+import { formatterWorld } from '@tts-aws-iot/formatter-test-kit';
 import { repositoryKey } from '@tts-aws-iot/tts-sim';
 
 import { handleUplink } from '../src/uplink';
@@ -38,7 +38,15 @@ function setDeviceFormatters(
   world.setDeviceFormatters(endDeviceIds.device_id, formatters as never, versionIDs as never);
 }
 
-type Message = { uplink_message: Record<string, any>; decode_failure?: unknown };
+type Message = {
+  uplink_message: {
+    frm_payload?: string;
+    decoded_payload?: Record<string, unknown>;
+    decoded_payload_warnings?: string[];
+    normalized_payload?: unknown[];
+  };
+  decode_failure?: unknown;
+};
 
 function uplinkOn(ports: ReturnType<typeof traffic>): Message[] {
   return ports.publisher.on(`lorawan/${DEV_EUI}/uplink`) as Message[];
@@ -76,7 +84,7 @@ describe('handleUplink with E2E: decoding with the device formatter', () => {
     expect(world.sim.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
       `GET /as/applications/my-app/devices/eui-0004a30b001c0530`,
     ]);
-    expect(uplinkOn(ports).map((m) => m.uplink_message.decoded_payload.temperature)).toEqual([
+    expect(uplinkOn(ports).map((m) => m.uplink_message.decoded_payload?.['temperature'])).toEqual([
       0.1, 0.2, 0.3,
     ]);
   });

@@ -2,13 +2,6 @@ export { commandAvailable, describeWithCommand } from './command';
 export type { ExternalCommand } from './command';
 export { actionOf, loadBundle, publishedOn, runContainer } from './lambda-bundle';
 export type { BundleHandler, ContainerRun, InvocationOutcome } from './lambda-bundle';
-export { formatterWorld, readCorpus } from './formatters';
-export type {
-  CorpusCodec,
-  CorpusDecodeExample,
-  CorpusEncodeExample,
-  FormatterWorld,
-} from './formatters';
 export { describeWithMoto, freePort, startMoto } from './moto';
 export type { MotoServer, PublishedMessage, RecordedRequest } from './moto';
 export { describeWithSharedReference, lorawanVectors } from './reference';
