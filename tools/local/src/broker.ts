@@ -44,22 +44,7 @@ const MAX_CLIENT_ID_LENGTH = 128;
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   const host = options.host ?? '127.0.0.1';
   const aedes = await Aedes.createBroker({ maxClientsIdLength: MAX_CLIENT_ID_LENGTH });
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 1883, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-
+  const { server, sockets, port } = await listen(aedes, host, options.port ?? 1883);
   const listeners: MessageHandler[] = [];
   aedes.on('publish', (packet: AedesPublishPacket, client) => {
     // aedes' own heartbeats and client notices live under $SYS: not traffic.
@@ -71,41 +56,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     };
     for (const listener of [...listeners]) listener(message);
   });
-
   return {
     url: `mqtt://${host}:${port}`,
     port,
-    publish(topic, payload, publishOptions = {}) {
-      return new Promise((resolve, reject) => {
-        aedes.publish(
-          {
-            cmd: 'publish',
-            topic,
-            payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-            qos: publishOptions.qos ?? 0,
-            retain: publishOptions.retain ?? false,
-            dup: false,
-          },
-          (error) => (error ? reject(error) : resolve()),
-        );
-      });
-    },
-    subscribe(filter, handler) {
-      const deliver = (packet: AedesPublishPacket, done: () => void) => {
-        try {
-          handler({ topic: packet.topic, payload: toBuffer(packet.payload), clientId: undefined });
-        } finally {
-          done();
-        }
-      };
-      return new Promise((resolve) => {
-        aedes.subscribe(filter, deliver, () =>
-          resolve(
-            () => new Promise<void>((done) => aedes.unsubscribe(filter, deliver, () => done())),
-          ),
-        );
-      });
-    },
+    publish: (topic, payload, publishOptions = {}) =>
+      publishIn(aedes, topic, payload, publishOptions),
+    subscribe: (filter, handler) => subscribeIn(aedes, filter, handler),
     onMessage(handler) {
       listeners.push(handler);
       return () => {
@@ -120,6 +76,69 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The TCP listener that hands each connection to aedes, and the connections it has. */
+async function listen(
+  aedes: Aedes,
+  host: string,
+  requestedPort: number,
+): Promise<{ server: Server; sockets: Set<Socket>; port: number }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(requestedPort, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return { server, sockets, port: typeof address === 'object' && address ? address.port : 0 };
+}
+
+function publishIn(
+  aedes: Aedes,
+  topic: string,
+  payload: string | Buffer,
+  options: { readonly qos?: 0 | 1; readonly retain?: boolean },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    aedes.publish(
+      {
+        cmd: 'publish',
+        topic,
+        payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+        qos: options.qos ?? 0,
+        retain: options.retain ?? false,
+        dup: false,
+      },
+      (error) => (error ? reject(error) : resolve()),
+    );
+  });
+}
+
+function subscribeIn(
+  aedes: Aedes,
+  filter: string,
+  handler: MessageHandler,
+): Promise<() => Promise<void>> {
+  const deliver = (packet: AedesPublishPacket, done: () => void) => {
+    try {
+      handler({ topic: packet.topic, payload: toBuffer(packet.payload), clientId: undefined });
+    } finally {
+      done();
+    }
+  };
+  return new Promise((resolve) => {
+    aedes.subscribe(filter, deliver, () =>
+      resolve(() => new Promise<void>((done) => aedes.unsubscribe(filter, deliver, () => done()))),
+    );
+  });
 }
 
 /**

@@ -90,6 +90,15 @@ interface Pending {
   readonly reject: (error: LambdaInvocationError) => void;
 }
 
+/** What the bootstrap posts back for an invocation. */
+interface WorkerAnswer {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly errorType?: string;
+  readonly errorMessage?: string;
+}
+
 /** One execution environment of a function. */
 interface Environment {
   readonly functionName: string;
@@ -246,6 +255,19 @@ export class LambdaRunner {
       busy: false,
       current: undefined,
     };
+    this.forwardLines(fn, worker);
+    worker.on('message', (message: WorkerAnswer) => this.settle(fn, environment, message));
+    // A crash (an uncaught exception outside the handler's promise) ends the environment, as
+    // Lambda discards a sandbox whose runtime exited.
+    worker.on('error', (error) => this.discard(fn, environment, `${error.name}: ${error.message}`));
+    worker.on('exit', (code) =>
+      this.discard(fn, environment, `the runtime exited with code ${code}`),
+    );
+    return environment;
+  }
+
+  /** Hands each line the function writes to `onLog`. */
+  private forwardLines(fn: LambdaFunction, worker: Worker): void {
     for (const stream of [worker.stdout, worker.stderr]) {
       let buffered = '';
       stream.setEncoding('utf8');
@@ -257,39 +279,25 @@ export class LambdaRunner {
           if (line.trim()) this.options.onLog?.({ functionName: fn.name, line });
       });
     }
-    worker.on(
-      'message',
-      (message: {
-        id: string;
-        ok: boolean;
-        result?: unknown;
-        errorType?: string;
-        errorMessage?: string;
-      }) => {
-        const current = environment.current;
-        if (!current || current.id !== message.id) return;
-        clearTimeout(current.timer);
-        environment.current = undefined;
-        environment.busy = false;
-        if (message.ok) current.pending.resolve(message.result);
-        else
-          current.pending.reject(
-            new LambdaInvocationError(
-              fn.name,
-              message.errorType ?? 'Error',
-              message.errorMessage ?? 'unknown error',
-            ),
-          );
-        this.next(fn, environment);
-      },
-    );
-    // A crash (an uncaught exception outside the handler's promise) ends the environment, as
-    // Lambda discards a sandbox whose runtime exited.
-    worker.on('error', (error) => this.discard(fn, environment, `${error.name}: ${error.message}`));
-    worker.on('exit', (code) =>
-      this.discard(fn, environment, `the runtime exited with code ${code}`),
-    );
-    return environment;
+  }
+
+  /** The environment's answer to its current invocation; then the next queued one runs. */
+  private settle(fn: LambdaFunction, environment: Environment, message: WorkerAnswer): void {
+    const current = environment.current;
+    if (!current || current.id !== message.id) return;
+    clearTimeout(current.timer);
+    environment.current = undefined;
+    environment.busy = false;
+    if (message.ok) current.pending.resolve(message.result);
+    else
+      current.pending.reject(
+        new LambdaInvocationError(
+          fn.name,
+          message.errorType ?? 'Error',
+          message.errorMessage ?? 'unknown error',
+        ),
+      );
+    this.next(fn, environment);
   }
 
   private run(fn: LambdaFunction, environment: Environment, pending: Pending): void {

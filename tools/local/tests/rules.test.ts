@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { freePort } from '@tts-aws-iot/test-kit';
 import {
+  desiredDownlinkRuleSql,
   downlinkRuleSql,
   thingCreatedRuleSql,
   thingDeletedRuleSql,
@@ -105,6 +106,11 @@ describe('the integration rules, read from infra/', () => {
         { name: 'UplinkRule', sql: uplinkRuleSql('local'), functionName: 'uplink' },
         { name: 'DownlinkRule', sql: downlinkRuleSql(), functionName: 'downlink' },
         {
+          name: 'DesiredDownlinkRule',
+          sql: desiredDownlinkRuleSql(),
+          functionName: 'downlink',
+        },
+        {
           name: 'CreateDeviceRule',
           sql: thingCreatedRuleSql('lorawan'),
           functionName: 'create-device',
@@ -117,7 +123,7 @@ describe('the integration rules, read from infra/', () => {
         { name: 'ClaimRule', sql: thingCreatedRuleSql('lorawan'), functionName: 'claim' },
       ]),
     );
-    expect(routes).toHaveLength(5);
+    expect(routes).toHaveLength(6);
     for (const r of rules) {
       if (r.target.kind === 'sqs')
         expect(r.name).toMatch(/^(CreateDevice|DeleteDevice|Claim)Rule$/);
