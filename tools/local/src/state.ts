@@ -188,6 +188,12 @@ export class PersistentState {
   }
 }
 
+/** Replaces what a store's map holds with saved entries (what a part's `restore` does). */
+export function restoreEntries<K, V>(target: Map<K, V>, saved: Iterable<readonly [K, V]>): void {
+  target.clear();
+  for (const [key, value] of saved) target.set(key, value);
+}
+
 /**
  * JSON with the types the stores hold: a Map becomes `{"$map": [[k, v], …]}`, a Date
  * `{"$date": "<ISO>"}`, a byte array `{"$bytes": "<base64>"}`; {@link decodeState} turns

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { AwsServiceError } from '../errors';
+import { restoreEntries } from '../state';
 import {
   invalidRequest,
   isObject,
@@ -91,9 +92,7 @@ export class IotDataPlane {
 
   /** Replaces the shadows with a {@link snapshot}'s. */
   restore(snapshot: unknown): void {
-    this.shadows.clear();
-    for (const [id, shadow] of (snapshot as { shadows: [string, LocalShadow][] }).shadows)
-      this.shadows.set(id, shadow);
+    restoreEntries(this.shadows, (snapshot as { shadows: [string, LocalShadow][] }).shadows);
   }
 
   private getShadow(thingName: string, name: string): ApiResponse {

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../errors';
+import { restoreEntries } from '../state';
 import {
   invalidRequest,
   isObject,
@@ -128,10 +129,8 @@ export class IotControlPlane {
       thingTypes: [string, LocalThingType][];
       thingEventsEnabled: boolean;
     };
-    this.things.clear();
-    for (const [name, thing] of saved.things) this.things.set(name, thing);
-    this.thingTypes.clear();
-    for (const [name, type] of saved.thingTypes) this.thingTypes.set(name, type);
+    restoreEntries(this.things, saved.things);
+    restoreEntries(this.thingTypes, saved.thingTypes);
     this.thingEventsEnabled = saved.thingEventsEnabled;
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../errors';
+import { restoreEntries } from '../state';
 import {
   invalidRequest,
   jsonBody,
@@ -73,9 +74,7 @@ export class SecretsManager {
 
   /** Replaces the secrets with a {@link snapshot}'s. */
   restore(snapshot: unknown): void {
-    this.secrets.clear();
-    for (const [name, secret] of (snapshot as { secrets: [string, LocalSecret][] }).secrets)
-      this.secrets.set(name, secret);
+    restoreEntries(this.secrets, (snapshot as { secrets: [string, LocalSecret][] }).secrets);
   }
 
   /** The operations served, by the name X-Amz-Target gives (`secretsmanager.<Operation>`). */
