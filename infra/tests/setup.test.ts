@@ -166,7 +166,7 @@ describe('regions', () => {
     ['eu-central-1', 'EU_863_870_TTN'],
     ['us-east-1', 'US_902_928_FSB_2'],
     ['ap-southeast-2', 'AU_915_928_FSB_2'],
-    ['ap-northeast-1', 'AS_920_923_LBT'],
+    ['ap-northeast-1', 'AS_920_923'],
   ])('defaults devices in %s to the frequency plan %s', (region, plan) => {
     expect(plans[region]).toEqual({ ID: plan });
     expect(
