@@ -344,6 +344,20 @@ describe('the IoT control plane, through @aws-sdk/client-iot', () => {
     const body = (await secrets.json()) as { __type: string; message: string };
     expect(body.__type).toBe('UnknownOperationException');
     expect(body.message).toContain('secretsmanager RotateSecret');
+
+    const other = await fetch(api.url, {
+      method: 'POST',
+      headers: {
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        'content-type': 'application/x-amz-json-1.0',
+      },
+      body: '{}',
+    });
+    expect(other.status).toBe(400);
+    expect(await other.json()).toEqual({
+      __type: 'UnknownOperationException',
+      message: expect.stringContaining('does not implement DynamoDB_20120810 ListTables'),
+    });
   });
 });
 

@@ -44,9 +44,10 @@ function rows(report: SoakReport): Row[] {
   ];
 }
 
-function trafficRows({ counts, downlinks, wrongFCntUp }: SoakReport): Row[] {
+function trafficRows({ counts, downlinks, wrongFCntUp, skipped }: SoakReport): Row[] {
   return [
     { figure: 'uplinks sent', value: String(counts.uplinksSent), goal: '' },
+    { figure: 'uplinks not sent (device busy or refused)', value: String(skipped), goal: '' },
     { figure: 'republished', value: String(counts.republished), goal: '' },
     {
       figure: 'lost',

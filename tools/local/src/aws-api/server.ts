@@ -115,6 +115,15 @@ function resolve(services: Services, request: ApiRequest): ResolvedCall {
       run: () => services.secrets.handle(operation, request),
     };
   }
+  if (target !== undefined) {
+    // Another JSON-protocol service (DynamoDB, Lambda's awsJson siblings, …): say which.
+    const [service = target, operation = ''] = target.split('.');
+    throw new AwsServiceError(
+      'UnknownOperationException',
+      400,
+      `The local AWS API does not implement ${service} ${operation}: it serves iot, iot-data and secretsmanager (tools/local/README.md).`,
+    );
+  }
   const rest = `${request.method} ${request.path}`;
   for (const [service, routes] of [
     ['iot-data', services.iotData.routes],
@@ -177,7 +186,8 @@ class ApiHttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const awsJson = String(req.headers['x-amz-target'] ?? '').startsWith(SECRETS_TARGET);
+    // Every JSON-protocol request names its operation in X-Amz-Target.
+    const awsJson = req.headers['x-amz-target'] !== undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://local');
       const { call, response } = await this.dispatch({
