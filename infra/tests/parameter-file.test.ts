@@ -126,3 +126,38 @@ describe('the values this stack used to take', () => {
     expect(declared).not.toHaveProperty('StackName');
   });
 });
+
+describe("an update of a stack of The Things Stack's Cloud template (docs/migration.md)", () => {
+  const OLD_KEK = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:my-integration/AppSKeyKEK-AbCdEf`;
+  const COPY = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:my-integration/earlier-kek-GhIjKl`;
+  const values = {
+    ...Object.fromEntries(parameterFile('cloud')),
+    AdoptThingLogGroup: 'Enabled',
+    ExistingKEKSecretArn: COPY,
+    ExistingKEKLabel: OLD_KEK,
+  };
+
+  it('takes the migration parameters on top of the earlier ones', () => {
+    for (const [key, value] of Object.entries(values))
+      expect({ key, accepted: accepts(declared[key]!, value) }).toEqual({ key, accepted: true });
+  });
+
+  it('passes them to the registry and traffic stacks, creating no log group of the earlier name', () => {
+    const root = evaluator(ROOT, deployment(values));
+    for (const id of ['Traffic', 'Registry'])
+      expect(root.evaluate(ROOT.json.Resources[id]!.Properties!['Parameters'])).toMatchObject({
+        ExistingKEKSecretArn: COPY,
+        ExistingKEKLabel: OLD_KEK,
+      });
+    const registryParameters = root.evaluate(
+      ROOT.json.Resources['Registry']!.Properties!['Parameters'],
+    ) as Record<string, string>;
+    const registry = evaluator(
+      GROUPS.registry,
+      deployment({ ...registryParameters, ...DEPLOY_TIME_OUTPUTS }),
+    );
+    expect(
+      registry.conditions[GROUPS.registry.json.Resources['ProvisioningLogGroup']!.Condition!],
+    ).toBe(false);
+  });
+});
