@@ -253,9 +253,19 @@ export function decryptUplinkPayload(
   fCnt: number,
   ciphertext: Uint8Array,
 ): Uint8Array {
-  checkLength('The uplink', ciphertext);
-  return lorawanInput('The uplink', () =>
-    decryptFRMPayload(appSKey, 'up', parseDevAddr(devAddr), fCnt, ciphertext),
+  return decryptInput('The uplink', 'up', { appSKey, devAddr, fCnt }, ciphertext);
+}
+
+/** Decrypts an FRMPayload from outside, its length and DevAddr checked as input. */
+function decryptInput(
+  what: string,
+  direction: 'up' | 'down',
+  at: { readonly appSKey: AesKey; readonly devAddr: string; readonly fCnt: number },
+  ciphertext: Uint8Array,
+): Uint8Array {
+  checkLength(what, ciphertext);
+  return lorawanInput(what, () =>
+    decryptFRMPayload(at.appSKey, direction, parseDevAddr(at.devAddr), at.fCnt, ciphertext),
   );
 }
 
@@ -284,10 +294,7 @@ export function decryptDownlinkPayload(
   fCnt: number,
   ciphertext: Uint8Array,
 ): Uint8Array {
-  checkLength('The invalidated downlink', ciphertext);
-  return lorawanInput('The invalidated downlink', () =>
-    decryptFRMPayload(appSKey, 'down', parseDevAddr(devAddr), fCnt, ciphertext),
-  );
+  return decryptInput('The invalidated downlink', 'down', { appSKey, devAddr, fCnt }, ciphertext);
 }
 
 /**
