@@ -430,9 +430,12 @@ export class DeviceSimulator {
     let lastProblem: string | undefined;
     await this.sleep(offsetMs);
     while (!this.stopping.signal.aborted) {
+      let sent = false;
       try {
-        if (this.joined(devEUI)) await this.uplink(devEUI);
-        else await this.join(devEUI);
+        if (this.joined(devEUI)) {
+          await this.uplink(devEUI);
+          sent = true;
+        } else await this.join(devEUI);
         lastProblem = undefined;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -440,7 +443,8 @@ export class DeviceSimulator {
         if (reason !== lastProblem) this.options.onEvent?.({ type: 'not_ready', devEUI, reason });
         lastProblem = reason;
       }
-      await this.sleep(this.joined(devEUI) ? intervalMs : JOIN_RETRY_MS);
+      // The first uplink follows a join within a second; then one every interval.
+      await this.sleep(sent ? intervalMs : JOIN_RETRY_MS);
     }
   }
 
