@@ -156,6 +156,15 @@ describe('npm run package', () => {
     }
   });
 
+  it('groups ArtifactBucket and ArtifactPrefix first in the console', () => {
+    const metadata = (
+      packaged('template').json as {
+        Metadata?: Record<string, { ParameterGroups: { Parameters: string[] }[] }>;
+      }
+    ).Metadata!['AWS::CloudFormation::Interface']!;
+    expect(metadata.ParameterGroups[0]!.Parameters).toEqual(['ArtifactBucket', 'ArtifactPrefix']);
+  });
+
   it('gives ReleaseManifestURL the channel it was packaged for, and keeps the documented parameters', () => {
     const root = packaged('template').json.Parameters!;
     expect(root['ReleaseManifestURL']?.Default).toBe(MANIFEST_URL);

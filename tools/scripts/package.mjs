@@ -112,6 +112,17 @@ function addArtifactParameters(document) {
       ConstraintDescription: 'an S3 key prefix ending in /, or empty',
     }),
   );
+  // The console lists them first, under a group of their own (the root template only has groups).
+  const groups = document.getIn(
+    ['Metadata', 'AWS::CloudFormation::Interface', 'ParameterGroups'],
+    true,
+  );
+  groups?.items.unshift(
+    document.createNode({
+      Label: { default: 'Release' },
+      Parameters: ['ArtifactBucket', 'ArtifactPrefix'],
+    }),
+  );
 }
 
 /** CodeUri ../../dist/packages/<name>/ → the zip in the bucket; returns the packages named. */
