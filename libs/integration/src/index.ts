@@ -103,6 +103,7 @@ export {
   MAX_REQUEUED_DOWNLINKS,
   movableDownlink,
   readInvalidatedDownlinks,
+  readJoinInvalidatedDownlinks,
   REQUEUED_DOWNLINKS_METRIC,
 } from './invalidated-downlinks';
 export type {

@@ -79,26 +79,43 @@ export function readInvalidatedDownlinks(
     );
   }
   return {
-    downlinks: list.map((entry): InvalidatedDownlink => {
-      const down = isObject(entry) ? entry : {};
-      const payload = base64(down['frm_payload']);
-      const ids = down['correlation_ids'];
-      return {
-        sessionKeyID: base64(down['session_key_id']),
-        fPort: uint(down['f_port'], 255),
-        fCnt: uint(down['f_cnt'], MAX_F_CNT),
-        frmPayload: payload === undefined ? undefined : Buffer.from(payload, 'base64'),
-        confirmed: down['confirmed'] === true,
-        priority: typeof down['priority'] === 'string' ? down['priority'] : undefined,
-        correlationIDs: Array.isArray(ids)
-          ? ids
-              .filter((id): id is string => typeof id === 'string' && id.length <= 256)
-              .slice(0, 16)
-          : [],
-      };
-    }),
+    downlinks: list.map(readDownlink),
     lastFCntDown: uint(message['last_f_cnt_down'], MAX_F_CNT) ?? 0,
     sessionKeyID: base64(message['session_key_id']),
+  };
+}
+
+/**
+ * The downlinks a `join_accept` reports invalidated (`invalidated_downlinks`, the queue of the
+ * session the join replaced), for the session the join starts; none when it reports none.
+ */
+export function readJoinInvalidatedDownlinks(
+  raw: Readonly<Record<string, unknown>>,
+): InvalidatedDownlinks | undefined {
+  const join = raw['join_accept'];
+  const list = isObject(join) ? join['invalidated_downlinks'] : undefined;
+  if (!isObject(join) || !Array.isArray(list) || list.length === 0) return undefined;
+  return {
+    downlinks: list.map(readDownlink),
+    lastFCntDown: 0,
+    sessionKeyID: base64(join['session_key_id']),
+  };
+}
+
+function readDownlink(entry: unknown): InvalidatedDownlink {
+  const down = isObject(entry) ? entry : {};
+  const payload = base64(down['frm_payload']);
+  const ids = down['correlation_ids'];
+  return {
+    sessionKeyID: base64(down['session_key_id']),
+    fPort: uint(down['f_port'], 255),
+    fCnt: uint(down['f_cnt'], MAX_F_CNT),
+    frmPayload: payload === undefined ? undefined : Buffer.from(payload, 'base64'),
+    confirmed: down['confirmed'] === true,
+    priority: typeof down['priority'] === 'string' ? down['priority'] : undefined,
+    correlationIDs: Array.isArray(ids)
+      ? ids.filter((id): id is string => typeof id === 'string' && id.length <= 256).slice(0, 16)
+      : [],
   };
 }
 

@@ -20,12 +20,12 @@ import {
   pushAttemptID,
   pushFingerprint,
   readDownlinkSession,
-  readInvalidatedDownlinks,
   REQUEUED_DOWNLINKS_METRIC,
   reserveDownlinkFCnt,
   TransientError,
   unwrapCounted,
   type InvalidatedDownlink,
+  type InvalidatedDownlinks,
   type KekRingSource,
   type MovableDownlink,
   type PushTarget,
@@ -45,7 +45,8 @@ interface Dropped {
 }
 
 /**
- * Moves the downlinks of a `downlink_queue_invalidated` to the device's current session.
+ * Moves the downlinks TTS invalidated (a `downlink_queue_invalidated`, or a join-accept's
+ * `invalidated_downlinks`) to the device's current session.
  *
  * @returns the thing's name
  * @throws TransientError `session_not_recorded` while the shadow does not hold the session TTS
@@ -53,9 +54,9 @@ interface Dropped {
  */
 export async function requeueInvalidatedDownlinks(
   up: ApplicationUp,
+  report: InvalidatedDownlinks,
   deps: TrafficDependencies & { readonly keks: KekRingSource },
 ): Promise<string> {
-  const report = readInvalidatedDownlinks(up.raw);
   const { thingName } = await deps.things.ensure(up.ids);
   const shadow = await deps.shadows.getShadow(thingName, LORAWAN_SHADOW_NAME);
   const session = readDownlinkSession(thingName, shadow);

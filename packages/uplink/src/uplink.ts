@@ -17,6 +17,8 @@ import {
   pushAttemptID,
   pushFingerprint,
   readApplicationUp,
+  readInvalidatedDownlinks,
+  readJoinInvalidatedDownlinks,
   reencryptDownlinkPayload,
   REFUSED_SESSION_KEYS_METRIC,
   RepushRefusedError,
@@ -99,7 +101,8 @@ export async function handleUplink(
     // The uplink rule takes every topic under TTS's base (docs/architecture.md), whichever one
     // TTS publishes this on. Without E2E the Application Server re-encrypts them itself.
     if (up.field === 'downlink_queue_invalidated' && deps.keks) {
-      const thingName = await requeueInvalidatedDownlinks(up, { ...deps, keks: deps.keks });
+      const report = readInvalidatedDownlinks(up.raw);
+      const thingName = await requeueInvalidatedDownlinks(up, report, { ...deps, keks: deps.keks });
       return { status: 'handled', type: up.field, thingName };
     }
     deps.log.info('TTS message not handled', { message_type: up.field });
@@ -263,6 +266,9 @@ async function onJoinAccept(
     updateShadow(deps, thingName, up, report, session),
     republish(deps, up, thingName),
   ]);
+  // The old session's queue, which TTS cannot encrypt for this one: moved once it is recorded.
+  const invalidated = keks ? readJoinInvalidatedDownlinks(up.raw) : undefined;
+  if (keks && invalidated) await requeueInvalidatedDownlinks(up, invalidated, { ...deps, keks });
   deps.counters.count(UplinkMetric.JOINS);
   return thingName;
 }

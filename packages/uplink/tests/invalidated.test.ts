@@ -227,3 +227,51 @@ describe('handleUplink: downlink_queue_invalidated with E2E', () => {
     expect(world.publisher.messages).toEqual([]);
   });
 });
+
+describe('handleUplink: a join-accept with invalidated_downlinks, with E2E', () => {
+  it('records the new session, keeps the old one’s key, and moves the old queue to the new session', async () => {
+    const world = setup();
+    await world.deps.things.ensure({ deviceID: 'eui-0004a30b001c0530', devEUI: DEV_EUI });
+    // Before the rejoin: session S1, 5 downlink counters reserved.
+    await (world.shadows as InMemoryShadowStore).updateShadow(DEV_EUI, 'lorawan', {
+      reported: {
+        devAddr: OLD_DEV_ADDR,
+        sessionID: OLD_SESSION,
+        appSKeyEnvelope: { encryptedKey: wrapped(APP_S_KEY_HEX), kekLabel: 'kek-2' },
+        lastAFCntDown: 0,
+        fCntDown: 5,
+        fCntDownSession: OLD_SESSION,
+      },
+    });
+    await handleUplink(
+      {
+        end_device_ids: { ...endDeviceIds, dev_addr: NEW_DEV_ADDR },
+        correlation_ids: ['as:up:01J2'],
+        received_at: '2024-05-01T12:10:00Z',
+        join_accept: {
+          session_key_id: NEW_SESSION,
+          app_s_key: { encrypted_key: wrapped(NEW_APP_S_KEY), kek_label: 'kek-2' },
+          invalidated_downlinks: [downlink()],
+          received_at: '2024-05-01T12:10:00Z',
+        },
+      },
+      world.deps,
+    );
+    expect(world.shadows.reported(DEV_EUI, 'lorawan')).toMatchObject({
+      sessionID: NEW_SESSION,
+      fCntDownSession: NEW_SESSION,
+      fCntDown: 1,
+      earlierSessions: [
+        expect.objectContaining({ sessionID: OLD_SESSION, fCntDown: 5, devAddr: OLD_DEV_ADDR }),
+      ],
+    });
+    const [replace] = world.publisher.on('thethings/lorawan/tts-stack/downlink/replace') as {
+      downlinks: { f_cnt: number; frm_payload: string; session_key_id: string }[];
+    }[];
+    expect(replace?.downlinks).toMatchObject([{ f_cnt: 1, session_key_id: NEW_SESSION }]);
+    expect(decrypt(NEW_APP_S_KEY, NEW_DEV_ADDR, 1, replace!.downlinks[0]!.frm_payload)).toBe(
+      'open valve',
+    );
+    expect(world.publisher.on(`lorawan/${DEV_EUI}/join`)).toHaveLength(1);
+  });
+});
