@@ -51,7 +51,7 @@ export const GrpcCode = {
 } as const;
 
 /** The codes of the things that do not exist for this stack, answered as gRPC NOT_FOUND. */
-const NOT_FOUND_CODES = new Set(['unknown_thing', 'thing_not_found']);
+const NOT_FOUND_CODES = new Set(['unknown_thing']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** The largest payload JSON an answer on the thing's own topic echoes. */
 const MAX_ECHOED_PAYLOAD_JSON = 1024;
