@@ -1,5 +1,12 @@
 import { join } from 'node:path';
 
+import { wrapKey } from '@tts-aws-iot/keywrap';
+import {
+  decryptFRMPayload,
+  encryptFRMPayload,
+  parseAesKey,
+  parseDevAddr,
+} from '@tts-aws-iot/lorawan';
 import {
   actionOf,
   describeWithMoto,
@@ -12,13 +19,17 @@ import {
 
 import {
   APP_S_KEY_ENVELOPE,
+  APP_S_KEY_HEX,
+  DEV_ADDR,
   DEV_EUI,
   e2eUplink,
   endDeviceIds,
   joinAccept,
+  KEK_HEX,
   KEK_RING_SECRET,
   keyMaterialForms,
   plainUplink,
+  SESSION_KEY_ID,
 } from './fixtures';
 
 const BUNDLE = join(__dirname, '../../../dist/packages/uplink/index.js');
@@ -151,6 +162,85 @@ describeWithMoto('HandleUplink bundle against moto', () => {
     expect(`${run.stdout}${run.stderr}`).toContain('"error_code":"duplicate_things"');
     const actions = (await account.moto.requests()).map(actionOf);
     expect(actions.filter((a) => a !== 'GetSecretValue' && a !== 'ListThings')).toEqual([]);
+  }, 30_000);
+
+  it('moves the queue TTS invalidated at a rejoin into the new session and replaces it, keys wrapped throughout', async () => {
+    const devEUI = '0004A30B001C0DD1';
+    await account.createThing('rejoiner', { devEUI, stackName: 'tts-stack' });
+    const ids = { ...device(devEUI), dev_addr: DEV_ADDR };
+    // Session S1 joined, and 5 downlink counters reserved in it.
+    let run = await runContainer(BUNDLE, env, [{ ...joinAccept(), end_device_ids: ids }]);
+    expect(run.outcomes).toEqual([{ ok: true, value: null }]);
+    await account.report('rejoiner', { fCntDown: 5 });
+    const newKey = '0F1E2D3C4B5A69788796A5B4C3D2E1F0';
+    const kek = Buffer.from(KEK_HEX, 'hex');
+    const queued = encryptFRMPayload(
+      parseAesKey(APP_S_KEY_HEX),
+      'down',
+      parseDevAddr(DEV_ADDR),
+      5,
+      Buffer.from('open valve'),
+    );
+    await account.moto.startRecording();
+    run = await runContainer(BUNDLE, env, [
+      {
+        end_device_ids: { ...ids, dev_addr: '260C0001' },
+        correlation_ids: ['as:up:01J3'],
+        received_at: '2024-05-01T12:10:00Z',
+        join_accept: {
+          session_key_id: 'UzItbmV3LXNlc3Npb24=',
+          app_s_key: {
+            encrypted_key: Buffer.from(wrapKey(kek, Buffer.from(newKey, 'hex'))).toString('base64'),
+            kek_label: 'kek-2',
+          },
+          invalidated_downlinks: [
+            {
+              session_key_id: SESSION_KEY_ID,
+              f_port: 10,
+              f_cnt: 5,
+              frm_payload: Buffer.from(queued).toString('base64'),
+              correlation_ids: ['tts-aws-iot:downlink:dl-9', 'tts-aws-iot:attempt:1'],
+            },
+          ],
+        },
+      },
+    ]);
+    expect(run.outcomes).toEqual([{ ok: true, value: null }]);
+    const [replace] = publishedOn(
+      await account.moto.requests(),
+      'thethings/lorawan/tts-stack/downlink/replace',
+    ) as { downlinks: { f_cnt: number; frm_payload: string; session_key_id: string }[] }[];
+    expect(replace?.downlinks).toMatchObject([
+      { f_cnt: 1, session_key_id: 'UzItbmV3LXNlc3Npb24=' },
+    ]);
+    const sent = replace!.downlinks[0]!;
+    expect(
+      Buffer.from(
+        decryptFRMPayload(
+          parseAesKey(newKey),
+          'down',
+          parseDevAddr('260C0001'),
+          1,
+          Buffer.from(sent.frm_payload, 'base64'),
+        ),
+      ).toString(),
+    ).toBe('open valve');
+    const shadow = await shadowOf('rejoiner');
+    expect(shadow).toMatchObject({
+      sessionID: 'UzItbmV3LXNlc3Npb24=',
+      fCntDown: 1,
+      earlierSessions: [
+        {
+          sessionID: SESSION_KEY_ID,
+          fCntDown: 5,
+          devAddr: DEV_ADDR,
+          appSKeyEnvelope: { encryptedKey: APP_S_KEY_ENVELOPE.encrypted_key, kekLabel: 'kek-2' },
+        },
+      ],
+    });
+    const everything = [run.stdout, run.stderr, JSON.stringify(shadow)].join('\n');
+    for (const form of [...keyMaterialForms(), newKey, newKey.toLowerCase()])
+      expect(everything).not.toContain(form);
   }, 30_000);
 
   it('keeps the decoded payload in the shadow without E2E', async () => {
