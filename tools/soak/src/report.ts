@@ -135,6 +135,10 @@ function misses(report: SoakReport): string[] {
       `MISSED lost: ${report.counts.lost} uplinks never reached lorawan/<thing>/uplink, e.g. ${report.lostExamples.join(', ')}.`,
     );
   for (const example of report.wrongFCntUp.examples) lines.push(`MISSED fCntUp: ${example}`);
+  if (report.wrongFCntUp.count > 0)
+    lines.push(
+      `${report.wrongFCntUp.count} shadows hold an older FCnt than their device's last uplink: an uplink retried after newer ones were handled writes its older report (tools/soak/README.md, "a retried uplink").`,
+    );
   const latency = report.latency.find((l) => l.rate === LATENCY_GOAL.rate);
   if (
     latency &&

@@ -160,7 +160,7 @@ class Soak {
       new TrafficLog((line) => this.keepLog(line)),
       {
         traffic: false,
-        retryDelaysMs: [500, 1_000],
+        retryDelaysMs: [200, 400],
         queueRetryDelaysMs: [500, 1_000, 2_000, 4_000],
       },
     );
