@@ -174,6 +174,60 @@ describe('npm run package', () => {
   });
 });
 
+describe('npm run package -- --bucket <name> --prefix <prefix/>', () => {
+  it('makes them the defaults of ArtifactBucket and ArtifactPrefix, so a documented parameter file deploys the release unchanged', () => {
+    const out = mkdtempSync(join(tmpdir(), 'release-'));
+    try {
+      execFileSync(
+        process.execPath,
+        [
+          'tools/scripts/package.mjs',
+          '--no-build',
+          '--out',
+          out,
+          '--bucket',
+          'my-releases',
+          '--prefix',
+          'tts-aws-iot/0.1.0/',
+        ],
+        { cwd: REPOSITORY, timeout: 60_000 },
+      );
+      const documented = (
+        JSON.parse(
+          readFileSync(join(__dirname, 'fixtures', 'documented-parameters.community.json'), 'utf8'),
+        ) as { ParameterKey: string }[]
+      ).map((entry) => entry.ParameterKey);
+      for (const name of Object.keys(PACKAGED)) {
+        const parameters = loadTemplate(join(out, `${name}.yaml`)).json.Parameters!;
+        expect(parameters['ArtifactBucket']?.Default).toBe('my-releases');
+        expect(parameters['ArtifactPrefix']?.Default).toBe('tts-aws-iot/0.1.0/');
+        if (name !== 'template') continue;
+        const required = Object.entries(parameters)
+          .filter(([, parameter]) => parameter.Default === undefined)
+          .map(([key]) => key);
+        for (const key of required)
+          expect({ key, given: documented.includes(key) }).toEqual({ key, given: true });
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('refuses a bucket or prefix that the templates would refuse', () => {
+    for (const [option, value] of [
+      ['--bucket', 'My_Bucket'],
+      ['--prefix', 'no-slash'],
+    ])
+      expect(() =>
+        execFileSync(
+          process.execPath,
+          ['tools/scripts/package.mjs', '--no-build', '--out', join(OUT, 'x'), option!, value!],
+          { cwd: REPOSITORY, encoding: 'utf8', stdio: 'pipe' },
+        ),
+      ).toThrow(`${option} "${value}" is not`);
+  });
+});
+
 describeWithCommand('cfn-lint', CFN_LINT, () => {
   it('finds nothing in any packaged template, in any supported region', () => {
     const config = parse(readFileSync(join(REPOSITORY, 'infra', '.cfnlintrc.yaml'), 'utf8')) as {

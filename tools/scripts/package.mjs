@@ -8,8 +8,10 @@
 // - release-manifest.json: the version and the SHA-256 of every artifact, which CheckVersion
 //   reads.
 // Options: --manifest-url <https://…/release-manifest.json> (the channel this release is
-// published on: the default of ReleaseManifestURL), --out <folder>, --no-build (package the
-// bundles already in dist/packages/).
+// published on: the default of ReleaseManifestURL), --bucket <name> and --prefix <key prefix/>
+// (where it will be uploaded: the defaults of ArtifactBucket and ArtifactPrefix, so that a
+// parameter file for The Things Stack's documented templates deploys the release unchanged),
+// --out <folder>, --no-build (package the bundles already in dist/packages/).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,9 @@ const TEMPLATES = {
   traffic: 'traffic/template.yaml',
   registry: 'registry/template.yaml',
 };
+/** What the packaged templates accept as ArtifactBucket and ArtifactPrefix. */
+const BUCKET = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
+const PREFIX = "^([A-Za-z0-9!_.*'()/-]*/)?$";
 /** Zip entries carry this time, so that a release's hashes depend on its contents only. */
 const ZIP_TIME = new Date('2020-01-01T00:00:00Z');
 /** The short-form intrinsic tags the templates use, kept as they are (scalar and list forms). */
@@ -42,15 +47,22 @@ function options(argv) {
     if (!next || next.startsWith('--')) fail(`${name} needs a value`);
     return next;
   };
-  const known = new Set(['--manifest-url', '--out', '--no-build']);
+  const known = new Set(['--manifest-url', '--bucket', '--prefix', '--out', '--no-build']);
   for (const arg of argv)
     if (arg.startsWith('--') && !known.has(arg))
       fail(`unknown option ${arg} (known: ${[...known].join(', ')})`);
   const manifestURL = value('--manifest-url') ?? '';
   if (manifestURL && !/^https:\/\/\S+$/.test(manifestURL))
     fail(`--manifest-url ${JSON.stringify(manifestURL)} is not an https:// URL`);
+  const bucket = value('--bucket');
+  if (bucket !== undefined && !new RegExp(BUCKET).test(bucket))
+    fail(`--bucket ${JSON.stringify(bucket)} is not an S3 bucket name`);
+  const prefix = value('--prefix');
+  if (prefix !== undefined && !new RegExp(PREFIX).test(prefix))
+    fail(`--prefix ${JSON.stringify(prefix)} is not a key prefix ending in /`);
   return {
     manifestURL,
+    artifacts: { bucket, prefix },
     out: resolve(value('--out') ?? join(ROOT, 'dist/release')),
     build: !argv.includes('--no-build'),
   };
@@ -90,14 +102,15 @@ function zipBundle(folder) {
 const get = (map, key) => (isMap(map) ? map.get(key, true) : undefined);
 
 /** The parameters of every packaged template: where the zips and templates are. */
-function addArtifactParameters(document) {
+function addArtifactParameters(document, { bucket, prefix }) {
   const parameters = document.get('Parameters', true);
   parameters.set(
     'ArtifactBucket',
     document.createNode({
       Type: 'String',
+      ...(bucket === undefined ? {} : { Default: bucket }),
       Description: 'The S3 bucket holding this release (in the region of the stack).',
-      AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      AllowedPattern: BUCKET,
       ConstraintDescription: 'an S3 bucket name',
     }),
   );
@@ -105,10 +118,10 @@ function addArtifactParameters(document) {
     'ArtifactPrefix',
     document.createNode({
       Type: 'String',
-      Default: '',
+      Default: prefix ?? '',
       Description:
         'The key prefix of this release in ArtifactBucket, ending in / (e.g. tts-aws-iot/0.1.0/), or empty.',
-      AllowedPattern: "^([A-Za-z0-9!_.*'()/-]*/)?$",
+      AllowedPattern: PREFIX,
       ConstraintDescription: 'an S3 key prefix ending in /, or empty',
     }),
   );
@@ -168,11 +181,11 @@ function pointNestedStacksAtTemplates(document) {
   }
 }
 
-function packageTemplate(name, manifestURL, version) {
+function packageTemplate(name, { manifestURL, artifacts }, version) {
   const path = join(INFRA, TEMPLATES[name]);
   const document = parseDocument(readFileSync(path, 'utf8'), { customTags: TAGS });
   if (document.errors.length > 0) fail(`${relative(ROOT, path)}: ${document.errors.join('; ')}`);
-  addArtifactParameters(document);
+  addArtifactParameters(document, artifacts);
   const packages = pointFunctionsAtZips(document);
   if (name === 'template') pointNestedStacksAtTemplates(document);
   const manifestParameter = document.getIn(['Parameters', 'ReleaseManifestURL'], true);
@@ -187,7 +200,8 @@ function packageTemplate(name, manifestURL, version) {
 }
 
 function main() {
-  const { manifestURL, out, build } = options(process.argv.slice(2));
+  const settings = options(process.argv.slice(2));
+  const { out, build } = settings;
   const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
   if (build) buildLambdas();
   rmSync(out, { recursive: true, force: true });
@@ -199,7 +213,7 @@ function main() {
   };
   const packages = new Set();
   for (const name of Object.keys(TEMPLATES)) {
-    const packaged = packageTemplate(name, manifestURL, version);
+    const packaged = packageTemplate(name, settings, version);
     packaged.packages.forEach((p) => packages.add(p));
     write(`${name}.yaml`, packaged.text);
   }
