@@ -62,26 +62,21 @@ export class FormatterEngine {
    * `ok` result without `data`, as The Things Stack decodes neither.
    */
   async decodeUplink(formatter: Formatter, input: UplinkDecodeInput): Promise<UplinkDecodeResult> {
-    checkBytes(input.bytes, 'bytes');
-    checkFPort(input.fPort, 0);
-    if (
-      input.recvTime !== undefined &&
-      (!(input.recvTime instanceof Date) || Number.isNaN(input.recvTime.getTime()))
-    ) {
-      throw inputError('recvTime is not a valid Date');
-    }
-    if (formatter.type === 'FORMATTER_NONE' || input.fPort === 0)
+    checkUplinkInput(input);
+    if (formatter.type === 'FORMATTER_NONE' || input.fPort === 0) {
       return { ok: true, warnings: [], errors: [] };
+    }
     try {
       if (formatter.type === 'FORMATTER_CAYENNELPP') {
         return { ok: true, data: decodeCayenneLpp(input.bytes), warnings: [], errors: [] };
       }
-      const output = await this.run(formatter, 'uplink', {
-        bytes: Array.from(input.bytes),
-        fPort: input.fPort,
-        ...(input.recvTime === undefined ? {} : { recvTime: input.recvTime.getTime() }),
-      });
-      return uplinkResult(objectField(output, 'the result'));
+      return uplinkResult(
+        await this.run(formatter, 'uplink', {
+          bytes: Array.from(input.bytes),
+          fPort: input.fPort,
+          ...(input.recvTime === undefined ? {} : { recvTime: input.recvTime.getTime() }),
+        }),
+      );
     } catch (error) {
       return failed(error);
     }
@@ -100,23 +95,13 @@ export class FormatterEngine {
     try {
       if (formatter.type === 'FORMATTER_CAYENNELPP') {
         const bytes = encodeCayenneLpp(objectField(input.data, 'the payload'));
-        return {
-          ok: true,
-          bytes,
-          fPort: input.fPort ?? DEFAULT_DOWNLINK_F_PORT,
-          warnings: [],
-          errors: [],
-        };
+        return encodedResult({ bytes: Array.from(bytes) }, input.fPort);
       }
-      const output = objectField(
-        await this.run(formatter, 'downlinkEncode', { data: input.data, fPort: input.fPort }),
-        'the result',
-      );
-      const warnings = stringList(output['warnings'], 'warnings');
-      const errors = stringList(output['errors'], 'errors');
-      if (errors.length > 0) return failed(reportedErrors(errors), warnings);
-      const fPort = optionalFPort(output['fPort']) ?? input.fPort ?? DEFAULT_DOWNLINK_F_PORT;
-      return { ok: true, bytes: byteList(output['bytes']), fPort, warnings, errors: [] };
+      const output = await this.run(formatter, 'downlinkEncode', {
+        data: input.data,
+        fPort: input.fPort,
+      });
+      return encodedResult(output, input.fPort);
     } catch (error) {
       return failed(error);
     }
@@ -127,26 +112,25 @@ export class FormatterEngine {
     formatter: Formatter,
     input: DownlinkDecodeInput,
   ): Promise<DownlinkDecodeResult> {
-    checkBytes(input.bytes, 'bytes');
+    checkBytes(input.bytes);
     checkFPort(input.fPort, 1);
+    const argument = { bytes: Array.from(input.bytes), fPort: input.fPort };
     try {
-      const output = objectField(
-        await this.run(formatter, 'downlinkDecode', {
-          bytes: Array.from(input.bytes),
-          fPort: input.fPort,
-        }),
-        'the result',
-      );
-      return decodedResult(output);
+      return decodedResult(await this.run(formatter, 'downlinkDecode', argument));
     } catch (error) {
       return failed(error);
     }
   }
 
   /** Runs a JavaScript formatter's `entry` in a fresh sandbox; other types fail here. */
-  private async run(formatter: Formatter, entry: ScriptEntry, input: unknown): Promise<unknown> {
+  private async run(
+    formatter: Formatter,
+    entry: ScriptEntry,
+    input: unknown,
+  ): Promise<Record<string, unknown>> {
     const script = this.scriptOf(formatter);
-    return parseScriptOutput(await this.sandbox.evaluate(scriptProgram(script, entry, input)));
+    const output = await this.sandbox.evaluate(scriptProgram(script, entry, input));
+    return objectField(parseScriptOutput(output), 'the result');
   }
 
   private scriptOf(formatter: Formatter): string {
@@ -214,6 +198,15 @@ function decodedResult(output: Record<string, unknown>): DownlinkDecodeResult {
   return { ok: true, ...(data === undefined ? {} : { data }), warnings, errors: [] };
 }
 
+/** `{bytes, fPort, warnings, errors}` of an encoder; the FPort falls back to the request's, then 1. */
+function encodedResult(output: Record<string, unknown>, requested?: number): DownlinkEncodeResult {
+  const warnings = stringList(output['warnings'], 'warnings');
+  const errors = stringList(output['errors'], 'errors');
+  if (errors.length > 0) return failed(reportedErrors(errors), warnings);
+  const fPort = optionalFPort(output['fPort']) ?? requested ?? DEFAULT_DOWNLINK_F_PORT;
+  return { ok: true, bytes: byteList(output['bytes']), fPort, warnings, errors: [] };
+}
+
 function reportedErrors(errors: string[]): FormatterError {
   return new FormatterError(
     'formatter_reported_errors',
@@ -237,8 +230,17 @@ function failed(
   return { ok: false, warnings, errors, error };
 }
 
-function checkBytes(bytes: unknown, name: string): void {
-  if (!(bytes instanceof Uint8Array)) throw inputError(`${name} must be a Uint8Array`);
+function checkUplinkInput(input: UplinkDecodeInput): void {
+  checkBytes(input.bytes);
+  checkFPort(input.fPort, 0);
+  const { recvTime } = input;
+  if (recvTime !== undefined && (!(recvTime instanceof Date) || Number.isNaN(recvTime.getTime()))) {
+    throw inputError('recvTime is not a valid Date');
+  }
+}
+
+function checkBytes(bytes: unknown): void {
+  if (!(bytes instanceof Uint8Array)) throw inputError('bytes must be a Uint8Array');
 }
 
 function checkFPort(fPort: unknown, minimum: number): void {

@@ -29,42 +29,21 @@ const OURS = 'tts-aws-iot/formatters';
 
 type Details = Omit<TtsErrorDetails, 'attributes'>;
 
+function details(namespace: string, name: string, code: number, format = '{message}'): Details {
+  return { namespace, name, message_format: format, code };
+}
+
 const DETAILS: Readonly<Record<FormatterErrorCode, Details>> = {
-  formatter_timeout: {
-    namespace: SCRIPTING,
-    name: 'script_timeout',
-    message_format: 'script timeout',
-    code: 4,
-  },
-  formatter_memory: { namespace: SCRIPTING, name: 'script', message_format: '{message}', code: 10 },
-  formatter_stack: { namespace: SCRIPTING, name: 'script', message_format: '{message}', code: 10 },
-  formatter_error: { namespace: SCRIPTING, name: 'script', message_format: '{message}', code: 10 },
-  formatter_reported_errors: {
-    namespace: JAVASCRIPT,
-    name: 'output_errors',
-    message_format: '{errors}',
-    code: 10,
-  },
-  formatter_output: {
-    namespace: JAVASCRIPT,
-    name: 'output',
-    message_format: 'invalid output',
-    code: 2,
-  },
-  formatter_too_large: {
-    namespace: OURS,
-    name: 'script_too_large',
-    message_format: '{message}',
-    code: 3,
-  },
-  formatter_unsupported: {
-    namespace: OURS,
-    name: 'formatter_unsupported',
-    message_format: '{message}',
-    code: 12,
-  },
-  formatter_sandbox: { namespace: OURS, name: 'sandbox', message_format: '{message}', code: 14 },
-  formatter_input: { namespace: OURS, name: 'input', message_format: '{message}', code: 3 },
+  formatter_timeout: details(SCRIPTING, 'script_timeout', 4, 'script timeout'),
+  formatter_memory: details(SCRIPTING, 'script', 10),
+  formatter_stack: details(SCRIPTING, 'script', 10),
+  formatter_error: details(SCRIPTING, 'script', 10),
+  formatter_reported_errors: details(JAVASCRIPT, 'output_errors', 10, '{errors}'),
+  formatter_output: details(JAVASCRIPT, 'output', 2, 'invalid output'),
+  formatter_too_large: details(OURS, 'script_too_large', 3),
+  formatter_unsupported: details(OURS, 'formatter_unsupported', 12),
+  formatter_sandbox: details(OURS, 'sandbox', 14),
+  formatter_input: details(OURS, 'input', 3),
 };
 
 /**
@@ -75,32 +54,17 @@ const DETAILS: Readonly<Record<FormatterErrorCode, Details>> = {
  * the namespace `tts-aws-iot/formatters`.
  */
 export function formatterErrorDetails(error: FormatterError): TtsErrorDetails {
-  const details = DETAILS[error.code];
   if (error.code === 'formatter_reported_errors') {
     const errors = error.attributes['errors'];
-    return { ...details, attributes: { errors: Array.isArray(errors) ? errors.join(', ') : '' } };
+    const joined = Array.isArray(errors) ? errors.join(', ') : '';
+    return { ...DETAILS.formatter_reported_errors, attributes: { errors: joined } };
   }
   if (error.code === 'formatter_output' && error.attributes['tts'] === 'no_script_output') {
-    return {
-      namespace: SCRIPTING,
-      name: 'no_script_output',
-      message_format: 'no script output',
-      code: 10,
-    };
+    return details(SCRIPTING, 'no_script_output', 10, 'no script output');
   }
-  if (
-    error.code === 'formatter_error' &&
-    error.attributes['formatter'] === 'FORMATTER_CAYENNELPP'
-  ) {
-    return {
-      namespace: CAYENNELPP,
-      name: 'output',
-      message_format: 'invalid output',
-      code: 2,
-      attributes: { message: error.message },
-    };
-  }
-  return { ...details, attributes: { message: error.message } };
+  const cayenne = error.attributes['formatter'] === 'FORMATTER_CAYENNELPP';
+  const base = cayenne ? details(CAYENNELPP, 'output', 2, 'invalid output') : DETAILS[error.code];
+  return { ...base, attributes: { message: error.message } };
 }
 
 /**

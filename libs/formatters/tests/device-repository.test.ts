@@ -46,9 +46,17 @@ function bytesOf(hex: string): Uint8Array {
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
-/** What the repository expects of a decoder, in the engine's terms (absent lists are empty). */
-function expectedDecode(output: Expected): Expected {
-  return { data: output.data, warnings: output.warnings ?? [], errors: output.errors ?? [] };
+/** A decode result gives what the repository expects (an absent list is an empty one). */
+function expectDecoded(result: Expected, output: Expected): void {
+  expect({ data: result.data, warnings: result.warnings, errors: result.errors }).toEqual({
+    data: output.data,
+    warnings: output.warnings ?? [],
+    errors: output.errors ?? [],
+  });
+}
+
+function inputOf(example: DecoderExample): { bytes: Uint8Array; fPort: number } {
+  return { bytes: bytesOf(example.bytes), fPort: example.fPort };
 }
 
 describeWithSharedReference('Device Repository codec corpus', 'device-repository', (corpus) => {
@@ -81,13 +89,8 @@ describeWithSharedReference('Device Repository codec corpus', 'device-repository
   it.each(cases((examples) => examples.uplinkDecoder))(
     '$name uplink: $example.description',
     async ({ formatter, example }) => {
-      const result = await engine.decodeUplink(formatter, {
-        bytes: bytesOf(example.bytes),
-        fPort: example.fPort,
-      });
-      expect({ data: result.data, warnings: result.warnings, errors: result.errors }).toEqual(
-        expectedDecode(example.output),
-      );
+      const result = await engine.decodeUplink(formatter, inputOf(example));
+      expectDecoded(result, example.output);
       expect(result.ok).toBe((example.output.errors ?? []).length === 0);
       if (example.normalizedOutput !== undefined) {
         const { data, warnings } = example.normalizedOutput;
@@ -102,13 +105,7 @@ describeWithSharedReference('Device Repository codec corpus', 'device-repository
   it.each(cases((examples) => examples.downlinkDecoder))(
     '$name downlink decode: $example.description',
     async ({ formatter, example }) => {
-      const result = await engine.decodeDownlink(formatter, {
-        bytes: bytesOf(example.bytes),
-        fPort: example.fPort,
-      });
-      expect({ data: result.data, warnings: result.warnings, errors: result.errors }).toEqual(
-        expectedDecode(example.output),
-      );
+      expectDecoded(await engine.decodeDownlink(formatter, inputOf(example)), example.output);
     },
   );
 
