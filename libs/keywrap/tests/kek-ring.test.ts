@@ -223,6 +223,12 @@ describe('addExistingKek (migration from a KEK secret of 32 hex digits)', () => 
     expect([...ring.labels].sort()).toEqual([label, 'my-stack-kek-1'].sort());
   });
 
+  it("reads the documented templates' form, 32 uppercase hex digits, as the same KEK", () => {
+    const lower = addExistingKek(ringSecret, label, theirs);
+    const upper = addExistingKek(ringSecret, label, theirs.toUpperCase());
+    expect(upper.get(label)).toEqual(lower.get(label));
+  });
+
   it.each(['', 'not-hex', theirs.slice(2), JSON.stringify({ current: 'x', x: theirs })])(
     'refuses an existing secret %j that is not 32 hex digits, naming the label but not the value',
     (secret) => {
