@@ -443,11 +443,13 @@ function printBundles(
   );
   const added = (label: string): string => {
     const i = built.findIndex((b) => b.label === label);
-    const ms = (init[i]?.[1] ?? 0) - (init[1]?.[1] ?? 0);
-    return `${label.slice('parse one uplink: '.length)} +${ms.toFixed(1)} ms (+${(ms / (reference[1] ?? 1)).toFixed(2)}× of the reference)`;
+    const [wall, cpu] = [0, 1].map((column) => (init[i]?.[column] ?? 0) - (init[1]?.[column] ?? 0));
+    const share = (ms: number, column: number): string =>
+      (ms / (reference[column] ?? 1)).toFixed(2);
+    return `${label.slice('parse one uplink: '.length)} +${wall?.toFixed(1)} ms wall (+${share(wall ?? 0, 0)}×), +${cpu?.toFixed(1)} ms CPU (+${share(cpu ?? 0, 1)}×)`;
   };
   console.log(
-    `  init CPU a schema adds over the hand parser (tiny entries): ${added('parse one uplink: valibot')}, ${added('parse one uplink: zod mini')}`,
+    `  init a schema adds over the hand parser (tiny entries, outside Lambda; × of the reference's): ${added('parse one uplink: valibot')}; ${added('parse one uplink: zod mini')}`,
   );
   console.log(
     `  the hand parser's own share of the uplink Lambda (libs/tts/src/messages.ts): ${handParser.toLocaleString('en-US')} bytes, which a migration would take out again`,
