@@ -38,9 +38,11 @@ export function demoDevices(
 ): LocalDevice[] {
   return Array.from({ length: options.devices + options.claimDevices }, (_, i): LocalDevice => {
     const devEUI = `${DEV_EUI_PREFIX}${(i + 1).toString(16).toUpperCase().padStart(4, '0')}`;
-    const known = simulator.profile(devEUI);
-    if (i < options.devices) return known ?? { devEUI, joinEUI: JOIN_EUI, appKey: randomHex(16) };
-    const external = externalJoinServer.get(devEUI) ?? {
+    // A device made before keeps what it is (created or claimed), whatever the counts now.
+    const known = externalJoinServer.get(devEUI) ?? simulator.profile(devEUI);
+    if (known) return known;
+    if (i < options.devices) return { devEUI, joinEUI: JOIN_EUI, appKey: randomHex(16) };
+    const external = {
       devEUI,
       joinEUI: CLAIM_JOIN_EUI,
       appKey: randomHex(16),

@@ -251,6 +251,11 @@ class Demo {
    */
   private async desiredDownlinkDecrypts(thing: string, index: number): Promise<boolean> {
     const before = this.stack.simulator.received(thing).length;
+    const reported = () =>
+      this.stack.api.iotData.getState(thing, 'lorawan')?.reported?.['downlink'] as
+        { readonly status?: string; readonly error?: unknown } | undefined;
+    // A resumed stack's shadow still reports the last run's downlink: wait for a new report.
+    const earlier = JSON.stringify(reported());
     const data = localIotDataClient(this.stack.api.url);
     try {
       await data.send(
@@ -265,11 +270,11 @@ class Demo {
     } finally {
       data.destroy();
     }
-    const reported = () =>
-      this.stack.api.iotData.getState(thing, 'lorawan')?.reported?.['downlink'] as
-        { readonly status?: string; readonly error?: unknown } | undefined;
-    await this.until(`the desired downlink of ${thing} to be reported`, () =>
-      ['pushed', 'rejected'].includes(reported()?.status ?? ''),
+    await this.until(
+      `the desired downlink of ${thing} to be reported`,
+      () =>
+        JSON.stringify(reported()) !== earlier &&
+        ['pushed', 'rejected'].includes(reported()?.status ?? ''),
     );
     if (reported()?.status !== 'pushed')
       throw new LocalStackError(

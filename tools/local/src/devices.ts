@@ -182,6 +182,13 @@ export class DeviceSimulator {
     if (this.intervalMs !== undefined) this.runInBackground(profile.devEUI, 0);
   }
 
+  /** Ends a device's session on both sides (its thing is gone): it joins anew when registered again. */
+  dropSession(devEUI: string): void {
+    this.sessions.delete(devEUI);
+    const device = this.devices.get(devEUI);
+    if (device) device.session = undefined;
+  }
+
   /** The profile of a device the simulator runs (its own keys), if it runs it. */
   profile(devEUI: string): DeviceProfile | undefined {
     return this.devices.get(devEUI)?.profile;

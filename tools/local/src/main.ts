@@ -276,7 +276,11 @@ async function startDevices(
   cleanups.add(() => simulator.close());
   state.add('devices', simulator);
   const devices = demoDevices(options, simulator, externalJoinServer);
-  for (const device of devices) simulator.addDevice(device);
+  for (const device of devices) {
+    simulator.addDevice(device);
+    // A demo device whose thing was deleted gets a new thing, and joins again.
+    if (!servers.api.iot.getThing(device.devEUI)) simulator.dropSession(device.devEUI);
+  }
   await createDemoThings(devices, { options, apiUrl: servers.api.url, iot: servers.api.iot });
   return { simulator, devices };
 }

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { freePort } from '@tts-aws-iot/test-kit';
 import { createThingCommand } from '../src/guide';
 import { TrafficLog } from '../src/log';
-import { startLocalStack, type LocalStack, type StartOverrides } from '../src/main';
+import {
+  demoLine,
+  runDemo,
+  startLocalStack,
+  type LocalStack,
+  type StartOverrides,
+} from '../src/main';
 import { DEFAULT_OPTIONS } from '../src/options';
 import { STATE_FILE_NAME } from '../src/state';
 import { listen, type MqttListener } from './mqtt-listener';
@@ -17,7 +23,9 @@ const logLines: string[] = [];
 let stack: LocalStack | undefined;
 let app: MqttListener | undefined;
 
-async function start(overrides: StartOverrides & { interval?: number } = {}): Promise<LocalStack> {
+async function start(
+  overrides: StartOverrides & { interval?: number; devices?: number; dir?: string } = {},
+): Promise<LocalStack> {
   await stop(); // one that a failed test left running
   const [mqttPort, apiPort, ttsPort] = [await freePort(), await freePort(), await freePort()];
   stack = await startLocalStack(
@@ -26,9 +34,9 @@ async function start(overrides: StartOverrides & { interval?: number } = {}): Pr
       mqttPort,
       apiPort,
       ttsPort,
-      devices: 1,
+      devices: overrides.devices ?? 1,
       claimDevices: 1,
-      dataDir,
+      dataDir: overrides.dir ?? dataDir,
       uplinkIntervalMs: overrides.interval ?? 10_000,
     },
     new TrafficLog((line) => logLines.push(line)),
@@ -161,4 +169,22 @@ describe('restarting the local stack on its data directory', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(rejection()).toBeDefined();
   });
+
+  it('passes the --once demo twice over a restart (a resumed shadow, a deleted thing made again)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-restart-demo-'));
+    for (const run of ['first', 'resumed']) {
+      const local = await start({ devices: 2, dir });
+      const lines = (await runDemo(local, 60_000)).map(demoLine);
+      expect({ run, lines }).toEqual({
+        run,
+        lines: [
+          '0004A30B001C0001: uplink ok, decoded ok, downlink ok',
+          '0004A30B001C0002: uplink ok, downlink ok, deleted ok',
+          '0004A30B001C0003: claimed ok, uplink ok, downlink ok',
+        ],
+      });
+    }
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
 });
