@@ -457,3 +457,95 @@ describe('wrapped secret attributes (wrapped:<kekLabel>:<hex>)', () => {
     });
   });
 });
+
+// Device Repository devices at creation: brandID, modelID, firmwareVersion, hardwareVersion and
+// bandID become the TTS device's version_ids, validated with the other attributes.
+const REPOSITORY_MODEL = {
+  brandID: 'the-things-products',
+  modelID: 'the-things-uno',
+  firmwareVersion: '1.0',
+  hardwareVersion: '1.0',
+  bandID: 'EU_863_870',
+};
+
+describe('Device Repository attributes', () => {
+  it('gives a created device the version_ids of its model', () => {
+    expect(
+      parseOtaaDeviceAttributes({ ...VALID, ...REPOSITORY_MODEL }, CONTEXT).versionIDs,
+    ).toEqual(REPOSITORY_MODEL);
+  });
+
+  it('gives a claimed device the version_ids of its model, without a hardware version', () => {
+    const { hardwareVersion: _left, appKey: _key, ...rest } = { ...VALID, ...REPOSITORY_MODEL };
+    const spec = parseClaimDeviceAttributes(
+      { ...rest, claimAuthenticationCode: 'ABC123' },
+      CONTEXT,
+    );
+    expect(spec.versionIDs).toEqual({
+      brandID: 'the-things-products',
+      modelID: 'the-things-uno',
+      firmwareVersion: '1.0',
+      bandID: 'EU_863_870',
+    });
+  });
+
+  it('registers no model for a thing without these attributes', () => {
+    expect(parseOtaaDeviceAttributes(VALID, CONTEXT).versionIDs).toBeUndefined();
+  });
+
+  it.each([
+    ['EU863-870', 'EU_863_870'],
+    ['AS923-2', 'AS_923_2'],
+    ['US902-928', 'US_902_928'],
+    ['ISM2400', 'ISM_2400'],
+  ])("takes the repository's band %s as TTS's band %s", (given, band) => {
+    const spec = parseOtaaDeviceAttributes(
+      { ...VALID, ...REPOSITORY_MODEL, bandID: given },
+      CONTEXT,
+    );
+    expect(spec.versionIDs?.bandID).toBe(band);
+  });
+
+  it('names every missing model attribute, with the other problems of the thing', () => {
+    const problems = problemsOf(() =>
+      parseOtaaDeviceAttributes({ ...VALID, joinEUI: 'nope', brandID: 'acme' }, CONTEXT),
+    );
+    expect(problems).toEqual([
+      expect.stringContaining('joinEUI "nope" is invalid'),
+      expect.stringMatching(/^modelID is missing: a Device Repository device \(brandID set\)/),
+      expect.stringMatching(/^firmwareVersion is missing/),
+      expect.stringMatching(/^bandID is missing/),
+    ]);
+  });
+
+  it('refuses malformed model attributes, each by name', () => {
+    const problems = problemsOf(() =>
+      parseOtaaDeviceAttributes(
+        {
+          ...VALID,
+          brandID: 'Acme Corp',
+          modelID: 'x',
+          firmwareVersion: '1'.repeat(33),
+          bandID: 'europe',
+        },
+        CONTEXT,
+      ),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^brandID "Acme Corp" is invalid/),
+      expect.stringMatching(/^modelID "x" is invalid/),
+      expect.stringMatching(/^firmwareVersion is invalid: .* at most 32 characters \(got 33\)/),
+      expect.stringMatching(/^bandID "europe" is invalid: use a TTS band ID/),
+    ]);
+  });
+
+  it('says a hardware version alone is not enough', () => {
+    const problems = problemsOf(() =>
+      parseOtaaDeviceAttributes({ ...VALID, hardwareVersion: '2.0' }, CONTEXT),
+    );
+    expect(problems).toHaveLength(4);
+    expect(problems[0]).toMatch(
+      /^brandID is missing: a Device Repository device \(hardwareVersion set\)/,
+    );
+  });
+});

@@ -1,11 +1,6 @@
 import { join } from 'node:path';
 
-import {
-  decryptFRMPayload,
-  encryptFRMPayload,
-  parseAesKey,
-  parseDevAddr,
-} from '@tts-aws-iot/lorawan';
+import { encryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 import {
   actionOf,
   describeWithMoto,
@@ -17,6 +12,7 @@ import {
 
 import {
   APP_S_KEY_HEX,
+  decryptPushed,
   DEV_ADDR,
   KEK_RING_SECRET,
   keyMaterialForms,
@@ -40,16 +36,7 @@ type Push = {
   }[];
 };
 
-const decrypt = (downlink: Push['downlinks'][number]) =>
-  Array.from(
-    decryptFRMPayload(
-      parseAesKey(APP_S_KEY_HEX),
-      'down',
-      parseDevAddr(DEV_ADDR),
-      downlink.f_cnt,
-      Buffer.from(downlink.frm_payload, 'base64'),
-    ),
-  );
+const decrypt = decryptPushed;
 
 /**
  * The downlink bundle (and, for the round trip, the uplink bundle) as Lambda runs them,

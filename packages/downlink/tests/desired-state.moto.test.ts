@@ -10,7 +10,6 @@ import {
   IoTDataPlaneClient,
   UpdateThingShadowCommand,
 } from '@aws-sdk/client-iot-data-plane';
-import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 import {
   describeWithMoto,
   publishedOn,
@@ -19,7 +18,7 @@ import {
   type StackAccount,
 } from '@tts-aws-iot/test-kit';
 
-import { APP_S_KEY_HEX, DEV_ADDR, KEK_RING_SECRET, sessionShadow } from './fixtures';
+import { decryptPushed, KEK_RING_SECRET, sessionShadow } from './fixtures';
 
 const DOWNLINK_BUNDLE = join(__dirname, '../../../dist/packages/downlink/index.js');
 const PUSH_TOPIC = 'thethings/lorawan/tts-stack/downlink/push';
@@ -89,14 +88,8 @@ describeWithMoto('desired-state downlinks through the HandleDownlink bundle agai
     expect(pushes).toHaveLength(1);
     const [downlink] = pushes[0]!.downlinks;
     expect(downlink).toMatchObject({ f_port: 12, f_cnt: 5 });
-    const plaintext = decryptFRMPayload(
-      parseAesKey(APP_S_KEY_HEX),
-      'down',
-      parseDevAddr(DEV_ADDR),
-      downlink!.f_cnt,
-      Buffer.from(downlink!.frm_payload, 'base64'),
-    );
-    expect(Array.from(plaintext)).toEqual([1, 2, 3]);
+    const plaintext = decryptPushed(downlink!);
+    expect(plaintext).toEqual([1, 2, 3]);
     const shadow = await shadowOf(thing);
     expect(shadow.state.desired?.downlink).toBeUndefined();
     expect(shadow.state.reported.downlink).toMatchObject({ status: 'pushed', fCnt: 5 });

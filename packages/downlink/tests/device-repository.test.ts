@@ -8,12 +8,11 @@
  * `downlink/failed` topic. Examples whose input has fields TTS never passes to an encoder
  * (`input.command`) get the codec's own answer to what TTS passes: a refusal.
  */
-import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 import { formatterWorld, readCorpus, type CorpusCodec } from '@tts-aws-iot/formatter-test-kit';
 import { describeWithSharedReference } from '@tts-aws-iot/test-kit';
 
 import { handleDownlink, type DownlinkDependencies } from '../src/downlink';
-import { APP_S_KEY_HEX, DEV_ADDR, setup, THING } from './fixtures';
+import { decryptPushed, setup, THING } from './fixtures';
 
 const DEVICE_ID = 'eui-0004a30b001c0530';
 const PUSH_TOPIC = 'thethings/lorawan/tts-stack/downlink/push';
@@ -86,13 +85,7 @@ describeWithSharedReference(
         const [push] = ports.publisher.on(PUSH_TOPIC).slice(-1) as Push[];
         const downlink = push!.downlinks[0]!;
         expect(downlink.f_port).toBe(example.output.fPort);
-        const plaintext = decryptFRMPayload(
-          parseAesKey(APP_S_KEY_HEX),
-          'down',
-          parseDevAddr(DEV_ADDR),
-          downlink.f_cnt,
-          Buffer.from(downlink.frm_payload, 'base64'),
-        );
+        const plaintext = decryptPushed(downlink);
         expect(Buffer.from(plaintext).toString('hex')).toBe(bytes);
       },
     );

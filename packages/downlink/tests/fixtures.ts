@@ -1,5 +1,7 @@
 import { inMemoryTraffic, type IntegrationConfig } from '@tts-aws-iot/integration';
+import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 import {
+  APP_S_KEY_HEX,
   DEV_ADDR,
   DEV_EUI,
   KEK_RING_SECRET,
@@ -34,6 +36,19 @@ export const sessionShadow = {
 };
 
 export const config: IntegrationConfig = TEST_STACK;
+
+/** The plaintext of a pushed E2E downlink (`f_cnt`, base64 `frm_payload`), under the session's AppSKey. */
+export function decryptPushed(downlink: { f_cnt: number; frm_payload: string }): number[] {
+  return Array.from(
+    decryptFRMPayload(
+      parseAesKey(APP_S_KEY_HEX),
+      'down',
+      parseDevAddr(DEV_ADDR),
+      downlink.f_cnt,
+      Buffer.from(downlink.frm_payload, 'base64'),
+    ),
+  );
+}
 
 /** In-memory ports with one thing of the stack (and its E2E session), everything captured. */
 export async function setup(overrides: Partial<IntegrationConfig> = {}) {

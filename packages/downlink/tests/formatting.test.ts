@@ -4,11 +4,10 @@
  * engine's sandbox), then encrypted at a reserved counter and pushed. `operation: replace`
  * goes to TTS's `downlink/replace`.
  */
-import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 import { formatterWorld } from '@tts-aws-iot/formatter-test-kit';
 
 import { handleDownlink } from '../src/downlink';
-import { APP_S_KEY_HEX, DEV_ADDR, setup, THING } from './fixtures';
+import { decryptPushed, setup, THING } from './fixtures';
 
 const DEVICE_ID = 'eui-0004a30b001c0530';
 const PUSH_TOPIC = 'thethings/lorawan/tts-stack/downlink/push';
@@ -32,17 +31,7 @@ async function traffic() {
   return { ...ports, deps: { ...ports.deps, formatting: world.formatting() } };
 }
 
-function plaintextOf(downlink: Downlink): number[] {
-  return Array.from(
-    decryptFRMPayload(
-      parseAesKey(APP_S_KEY_HEX),
-      'down',
-      parseDevAddr(DEV_ADDR),
-      downlink.f_cnt,
-      Buffer.from(downlink.frm_payload, 'base64'),
-    ),
-  );
-}
+const plaintextOf = decryptPushed;
 
 describe('handleDownlink with E2E: decoded payloads', () => {
   it("encodes the payload with the device's encoder, on the encoder's FPort, and encrypts it", async () => {
