@@ -64,6 +64,12 @@ export class TrafficProbe {
     return this.joined.has(thingName);
   }
 
+  /** Whether an uplink of this thing (DevEUI) was republished. */
+  hasRepublished(thingName: string): boolean {
+    for (const key of this.republishes.keys()) if (key.startsWith(`${thingName}:`)) return true;
+    return false;
+  }
+
   /** Uplinks sent and not (yet) republished. */
   get outstanding(): number {
     let count = 0;

@@ -115,7 +115,7 @@ class Soak {
     await this.drain('faults');
     const wrongFCntUp = this.checkShadows();
     const downlinks = this.deliveredDownlinks();
-    const provisioned = this.newThings.filter((thing) => this.probe.lastFCnts().has(thing));
+    const provisioned = this.newThings.filter((thing) => this.probe.hasRepublished(thing));
     const restart = this.options.restart ? await this.restart() : undefined;
     await this.drain('restart');
     return {

@@ -61,6 +61,7 @@ describe('the traffic probe', () => {
     });
     expect(probe.lostExamples()).toEqual(['AA:3']);
     expect(probe.lastFCnts()).toEqual(new Map([['AA', 3]]));
+    expect([probe.hasRepublished('AA'), probe.hasRepublished('BB')]).toEqual([true, false]);
     expect(probe.latenciesOf('p')).toHaveLength(2);
   });
 
