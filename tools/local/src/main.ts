@@ -65,6 +65,8 @@ export interface StartOverrides {
 }
 
 const DEFAULT_SAVE_INTERVAL_MS = 1_000;
+/** The TTS stand-in's request log is for tests; a long run keeps only the latest. */
+const MAX_LOGGED_TTS_REQUESTS = 1_000;
 
 /** What stops the stack: the steps' closers, run last-started first. */
 class Cleanups {
@@ -164,10 +166,7 @@ function openState(
     fresh,
     onSaveError: (error) => log.info(`saving the state failed (retried): ${error.message}`),
   });
-  cleanups.add(() => {
-    state.stopAutosave();
-    state.save();
-  });
+  cleanups.add(() => state.close());
   return state;
 }
 
@@ -189,7 +188,10 @@ async function startServers(
 ): Promise<Servers> {
   const broker = await startBroker({ host: options.host, port: options.mqttPort });
   cleanups.add(() => broker.close());
-  broker.onMessage((message) => log.mqtt(message));
+  broker.onMessage((message) => {
+    state.touch();
+    log.mqtt(message);
+  });
   const outcomes = recordOutcomes(broker);
   const api = await startAwsApi({
     host: options.host,
@@ -199,7 +201,10 @@ async function startServers(
     // TTS takes the pub/sub endpoint as a bare host name (no port), as AWS's `-ats` address is.
     endpointAddress: options.host,
     publish: (topic, payload, publishOptions) => broker.publish(topic, payload, publishOptions),
-    onCall: (call) => log.api(call),
+    onCall: (call) => {
+      state.touch();
+      log.api(call);
+    },
   });
   cleanups.add(() => api.close());
   state.add('iot', api.iot);
@@ -211,6 +216,8 @@ async function startServers(
     port: options.ttsPort,
     apiKeys: { [secrets.apiKey]: [...REQUIRED_APPLICATION_RIGHTS] },
     claimableJoinEUIs: [CLAIM_JOIN_EUI],
+    onRequest: () => state.touch(),
+    maxLoggedRequests: MAX_LOGGED_TTS_REQUESTS,
   });
   cleanups.add(() => tts.close());
   state.add('tts', tts);

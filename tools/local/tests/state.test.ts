@@ -106,4 +106,27 @@ describe('the state file', () => {
     state.save();
     expect(readdirSync(dir)).toEqual([STATE_FILE_NAME]);
   });
+
+  it('saves in the background after a change, and at close what changed since', async () => {
+    const state = PersistentState.open({ dataDir: dir });
+    const box = new Box('first');
+    state.add('box', box);
+    state.startAutosave(10);
+    const file = new StateFile(join(dir, STATE_FILE_NAME));
+    for (let i = 0; i < 200 && file.read()?.['box'] !== 'first'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(file.read()).toEqual({ box: 'first' });
+    // Not touched: a change no one announced waits for close.
+    box.value = 'second';
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(file.read()).toEqual({ box: 'first' });
+    state.touch();
+    for (let i = 0; i < 200 && file.read()?.['box'] !== 'second'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(file.read()).toEqual({ box: 'second' });
+    box.value = 'third';
+    await state.close();
+    expect(file.read()).toEqual({ box: 'third' });
+    expect(readdirSync(dir)).toEqual([STATE_FILE_NAME]);
+  });
 });

@@ -34,6 +34,10 @@ export interface TtsSimOptions {
    * api.swagger.json. Default: the simulator's own part of it (api/tts-api.json).
    */
   readonly swaggerPath?: string;
+  /** Called with each request once it is answered (or dropped). */
+  readonly onRequest?: (request: LoggedRequest) => void;
+  /** Keep only the latest this many requests in {@link TtsSim.requests}. Default: all. */
+  readonly maxLoggedRequests?: number;
 }
 
 /** A failure to inject into the next matching requests. */
@@ -133,6 +137,7 @@ export async function startTtsSim(options: TtsSimOptions = {}): Promise<TtsSim> 
     routeTable(swagger),
     apiKeyTable(options.apiKeys),
     new Set((options.claimableJoinEUIs ?? []).map((eui) => checkEUI(eui, 'claimableJoinEUIs'))),
+    options,
   );
   const port = await sim.listen(options.port ?? 0);
   return {
@@ -217,6 +222,7 @@ class SimServer {
     private readonly routes: ReadonlyMap<string, Route>,
     private readonly apiKeys: ReadonlyMap<string, Caller>,
     private readonly claimableJoinEUIs: ReadonlySet<string>,
+    private readonly hooks: Pick<TtsSimOptions, 'onRequest' | 'maxLoggedRequests'> = {},
   ) {}
 
   /** Listens on 127.0.0.1 and answers the port. */
@@ -259,16 +265,25 @@ class SimServer {
       body: parseJson(text),
       status: 0,
     };
-    this.requests.push(entry);
+    this.log(entry);
     const fault = this.faults.take(method, entry.path);
     if (fault?.status === 0) {
       response.socket?.destroy();
+      this.hooks.onRequest?.(entry);
       return;
     }
     const { status, body } = this.answer(method, url, request.headers.authorization, text, fault);
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     entry.status = status;
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    this.hooks.onRequest?.(entry);
+  }
+
+  private log(entry: LoggedRequest): void {
+    this.requests.push(entry);
+    const max = this.hooks.maxLoggedRequests;
+    if (max !== undefined && this.requests.length > max)
+      this.requests.splice(0, this.requests.length - max);
   }
 
   private answer(

@@ -576,4 +576,19 @@ describe('snapshot and restore', () => {
     expect(() => sim.restore({ devices: { is: [] } })).toThrow(/saved state has no `devices.js`/);
     expect(sim.state.links.get(APP)).toEqual({ skip_payload_crypto: true });
   });
+
+  it('tells onRequest of each answered request and keeps only maxLoggedRequests of them', async () => {
+    const seen: number[] = [];
+    const other = await startTtsSim({
+      onRequest: (request) => seen.push(request.status),
+      maxLoggedRequests: 2,
+    });
+    try {
+      for (let i = 0; i < 3; i++) await fetch(`${other.url}/auth_info`);
+      expect(seen).toEqual([401, 401, 401]);
+      expect(other.requests).toHaveLength(2);
+    } finally {
+      await other.close();
+    }
+  });
 });
