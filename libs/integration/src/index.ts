@@ -126,11 +126,13 @@ export {
   decodeUplinkPayload,
   DOWNLINK_ENCODE_FAILURES_METRIC,
   encodeDownlinkPayload,
+  formatterToolkit,
   trafficFormatting,
   UPLINK_DECODE_FAILURES_METRIC,
 } from './payload-formatting';
 export type {
   EncodedDownlink,
+  FormatterToolkit,
   FormattingContext,
   PayloadFormatterRunner,
   PayloadFormatting,

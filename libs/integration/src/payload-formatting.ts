@@ -6,18 +6,16 @@
  * Results land where TTS puts them; a failure gives TTS's own failed shape: the uplink goes
  * on without `decoded_payload`, a downlink is refused with the formatter's `ErrorDetails`.
  */
-import {
-  DOWNLINK_ENCODE_FAIL_EVENT,
-  FormatterEngine,
-  formatterErrorDetails,
-  UPLINK_DECODE_FAIL_EVENT,
-  uplinkMessageFields,
-  type DownlinkEncodeInput,
-  type DownlinkEncodeResult,
-  type Formatter,
-  type TtsErrorDetails,
-  type UplinkDecodeInput,
-  type UplinkDecodeResult,
+// Types only: the library (the QuickJS WebAssembly module with it) is loaded on first use, so
+// that a container that never meets a formatter does not pay for it at its start.
+import type {
+  DownlinkEncodeInput,
+  DownlinkEncodeResult,
+  Formatter,
+  FormatterError,
+  TtsErrorDetails,
+  UplinkDecodeInput,
+  UplinkDecodeResult,
 } from '@tts-aws-iot/formatters';
 import type { IntegrationConfig } from './config';
 import { DownlinkRejectedError, IntegrationError } from './errors';
@@ -36,11 +34,36 @@ export interface PayloadFormatterRunner {
   encodeDownlink(formatter: Formatter, input: DownlinkEncodeInput): Promise<DownlinkEncodeResult>;
 }
 
+/** What the traffic functions use of `@tts-aws-iot/formatters`: its engine and TTS shapes. */
+export interface FormatterToolkit {
+  readonly runner: PayloadFormatterRunner;
+  /** TTS's `ErrorDetails` for a formatter's failure. */
+  errorDetails(error: FormatterError): TtsErrorDetails;
+  /** The `uplink_message` fields a decode result sets. */
+  uplinkMessageFields(result: UplinkDecodeResult): Record<string, unknown>;
+  /** `as.up.data.decode.fail`, `as.down.data.encode.fail`. */
+  readonly uplinkDecodeFailEvent: string;
+  readonly downlinkEncodeFailEvent: string;
+}
+
+/** The toolkit of the loaded `@tts-aws-iot/formatters` module, with a new engine. */
+export function formatterToolkit(
+  formatters: typeof import('@tts-aws-iot/formatters'),
+): FormatterToolkit {
+  return {
+    runner: new formatters.FormatterEngine(),
+    errorDetails: formatters.formatterErrorDetails,
+    uplinkMessageFields: formatters.uplinkMessageFields,
+    uplinkDecodeFailEvent: formatters.UPLINK_DECODE_FAIL_EVENT,
+    downlinkEncodeFailEvent: formatters.DOWNLINK_ENCODE_FAIL_EVENT,
+  };
+}
+
 /** Formatting in a traffic function: where formatters are found, and what runs them. */
 export interface PayloadFormatting {
   readonly formatters: FormatterDirectory;
-  /** Built on first use, so that a container whose devices have no formatter never loads it. */
-  readonly runner: () => PayloadFormatterRunner;
+  /** Loaded on first use, so that a container whose devices have no formatter never loads it. */
+  readonly toolkit: () => Promise<FormatterToolkit>;
 }
 
 /**
@@ -54,14 +77,14 @@ export function trafficFormatting(
   options: FormatterCacheOptions = {},
 ): PayloadFormatting | undefined {
   if (!config.e2eEnabled) return undefined;
-  let engine: FormatterEngine | undefined;
+  let toolkit: Promise<FormatterToolkit> | undefined;
   return {
     formatters: new FormatterDirectory(
       createTtsClient(config, secrets),
       config.applicationID,
       options,
     ),
-    runner: () => (engine ??= new FormatterEngine()),
+    toolkit: () => (toolkit ??= import('@tts-aws-iot/formatters').then(formatterToolkit)),
   };
 }
 
@@ -109,22 +132,24 @@ export async function decodeUplinkPayload(
   if (input.fPort === 0) return undefined;
   const resolved = await resolve(formatting, 'up', context);
   if (resolved.kind === 'none') return undefined;
-  if (resolved.kind === 'unavailable') return uplinkFailure(context, resolved.details);
+  const kit = await formatting.toolkit();
+  if (resolved.kind === 'unavailable') return uplinkFailure(kit, context, resolved.details);
   const recvTime = input.receivedAt === undefined ? undefined : new Date(input.receivedAt);
-  const result = await formatting.runner().decodeUplink(resolved.formatter, {
+  const result = await kit.runner.decodeUplink(resolved.formatter, {
     bytes: input.bytes,
     fPort: input.fPort,
     ...(recvTime && !Number.isNaN(recvTime.getTime()) ? { recvTime } : {}),
   });
   if (!result.ok) {
     return uplinkFailure(
+      kit,
       context,
       result.error
-        ? formatterErrorDetails(result.error)
+        ? kit.errorDetails(result.error)
         : ownDetails('decode_failed', result.errors.join(', ')),
     );
   }
-  const fields = uplinkMessageFields(result);
+  const fields = kit.uplinkMessageFields(result);
   if (fields['decoded_payload'] === undefined) return undefined;
   return { fields, payload: result.data };
 }
@@ -158,16 +183,18 @@ export async function encodeDownlinkPayload(
       { thingName: context.thingName },
     );
   }
-  if (resolved.kind === 'unavailable') throw encodeRefusal(context, resolved.details);
-  const result = await formatting.runner().encodeDownlink(resolved.formatter, {
+  const kit = await formatting.toolkit();
+  if (resolved.kind === 'unavailable') throw encodeRefusal(kit, context, resolved.details);
+  const result = await kit.runner.encodeDownlink(resolved.formatter, {
     data: request.payload,
     ...(request.fPort === undefined ? {} : { fPort: request.fPort }),
   });
   if (!result.ok || result.bytes === undefined || result.fPort === undefined) {
     throw encodeRefusal(
+      kit,
       context,
       result.error
-        ? formatterErrorDetails(result.error)
+        ? kit.errorDetails(result.error)
         : ownDetails('encode_failed', result.errors.join(', ')),
     );
   }
@@ -217,7 +244,11 @@ function sentence(details: TtsErrorDetails): string {
   });
 }
 
-function uplinkFailure(context: FormattingContext, details: TtsErrorDetails): UplinkFormatting {
+function uplinkFailure(
+  kit: FormatterToolkit,
+  context: FormattingContext,
+  details: TtsErrorDetails,
+): UplinkFormatting {
   context.counters.count(UPLINK_DECODE_FAILURES_METRIC);
   context.log.warn('Uplink not decoded: its payload formatter failed; republished undecoded', {
     thing_name: context.thingName,
@@ -226,17 +257,18 @@ function uplinkFailure(context: FormattingContext, details: TtsErrorDetails): Up
     error_name: details.name,
     reason: sentence(details).slice(0, 512),
   });
-  return { fields: {}, failure: { name: UPLINK_DECODE_FAIL_EVENT, data: details } };
+  return { fields: {}, failure: { name: kit.uplinkDecodeFailEvent, data: details } };
 }
 
 function encodeRefusal(
+  kit: FormatterToolkit,
   context: FormattingContext,
   details: TtsErrorDetails,
 ): DownlinkRejectedError {
   context.counters.count(DOWNLINK_ENCODE_FAILURES_METRIC);
   return new DownlinkRejectedError(
     details.name,
-    `The downlink's payload for ${context.thingName} does not encode (${DOWNLINK_ENCODE_FAIL_EVENT}): ${sentence(details).slice(0, 512)}. Fix the payload or the device's downlink formatter, or send the FRMPayload as bytes.`,
+    `The downlink's payload for ${context.thingName} does not encode (${kit.downlinkEncodeFailEvent}): ${sentence(details).slice(0, 512)}. Fix the payload or the device's downlink formatter, or send the FRMPayload as bytes.`,
     details.code,
     { thingName: context.thingName, namespace: details.namespace },
   );

@@ -1,9 +1,10 @@
+import * as formatters from '@tts-aws-iot/formatters';
 import {
   FormatterDirectory,
-  type PayloadFormatterRunner,
+  formatterToolkit,
+  type FormatterToolkit,
   type PayloadFormatting,
 } from '@tts-aws-iot/integration';
-import { FormatterEngine } from '@tts-aws-iot/formatters';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,7 +18,7 @@ import {
 } from '@tts-aws-iot/tts-sim';
 
 /** One sandbox engine for a test file: it holds no formatter state between calls. */
-let engine: FormatterEngine | undefined;
+let toolkit: FormatterToolkit | undefined;
 
 /** The TTS stand-in behind the traffic functions' formatter lookups, and a clock to move. */
 export interface FormatterWorld {
@@ -147,10 +148,10 @@ export function formatterWorld(applicationID: string): FormatterWorld {
         apiKey: () => DEFAULT_API_KEY,
         maxAttempts: 1,
       });
-      const runner: PayloadFormatterRunner = (engine ??= new FormatterEngine());
+      const kit = (toolkit ??= formatterToolkit(formatters));
       return {
         formatters: new FormatterDirectory(tts, applicationID, { now: () => clock }),
-        runner: () => runner,
+        toolkit: async () => kit,
       };
     },
     setRepositoryDevice(deviceID, codec) {
