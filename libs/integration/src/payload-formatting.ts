@@ -250,13 +250,17 @@ function uplinkFailure(
   details: TtsErrorDetails,
 ): UplinkFormatting {
   context.counters.count(UPLINK_DECODE_FAILURES_METRIC);
-  context.log.warn('Uplink not decoded: its payload formatter failed; republished undecoded', {
-    thing_name: context.thingName,
-    device_id: context.deviceID,
-    error_namespace: details.namespace,
-    error_name: details.name,
-    reason: sentence(details).slice(0, 512),
-  });
+  // The formatter's own message may quote the decrypted payload: it goes to the thing's
+  // uplink topic (decode_failure), never into the log.
+  context.log.warn(
+    'Uplink not decoded: its payload formatter failed; republished undecoded, the error in decode_failure',
+    {
+      thing_name: context.thingName,
+      device_id: context.deviceID,
+      error_namespace: details.namespace,
+      error_name: details.name,
+    },
+  );
   return { fields: {}, failure: { name: kit.uplinkDecodeFailEvent, data: details } };
 }
 

@@ -145,6 +145,11 @@ describe('handleUplink with E2E: decoding with the device formatter', () => {
       data: { namespace: 'pkg/scripting/javascript', name: 'script' },
     });
     expect(JSON.stringify(message?.decode_failure)).toContain('bad frame 7');
+    // The formatter's message may quote the decrypted payload: stated on the topic, not logged.
+    expect(ports.logs).toContainEqual(
+      expect.objectContaining({ attributes: expect.objectContaining({ error_name: 'script' }) }),
+    );
+    expect(JSON.stringify(ports.logs)).not.toContain('bad frame');
     expect(ports.metrics['UplinkDecodeFailures']).toBe(1);
     expect(ports.metrics['Uplinks']).toBe(1);
     expect(ports.shadows.shadows.get(`${DEV_EUI}/lorawan`)?.reported?.['payload']).toBeUndefined();
