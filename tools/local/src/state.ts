@@ -8,6 +8,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
@@ -154,6 +155,7 @@ export class PersistentState {
     readonly file: StateFile,
     saved: Record<string, unknown> | undefined,
     private readonly onSaveError: ((error: Error) => void) | undefined,
+    private readonly lock: DataDirLock,
   ) {
     this.saved = saved ?? {};
     this.resumed = saved !== undefined;
@@ -165,9 +167,15 @@ export class PersistentState {
   /** Opens the data directory, refusing a damaged state file (see {@link StateFile.read}). */
   static open(options: PersistentStateOptions): PersistentState {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    const file = new StateFile(join(options.dataDir, STATE_FILE_NAME));
-    if (options.fresh) file.remove();
-    return new PersistentState(file, file.read(), options.onSaveError);
+    const lock = DataDirLock.take(options.dataDir);
+    try {
+      const file = new StateFile(join(options.dataDir, STATE_FILE_NAME));
+      if (options.fresh) file.remove();
+      return new PersistentState(file, file.read(), options.onSaveError, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   /** Registers a part, restoring its saved snapshot; answers whether there was one. */
@@ -209,7 +217,11 @@ export class PersistentState {
     this.stopTimer();
     await this.writing;
     this.dirty = true;
-    this.save();
+    try {
+      this.save();
+    } finally {
+      this.lock.release();
+    }
   }
 
   private async autosave(intervalMs: number, schedule: (delayMs: number) => void): Promise<void> {
@@ -246,6 +258,48 @@ export class PersistentState {
   private stopTimer(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+/**
+ * One stack per data directory: `lock` holds the process ID of the stack that uses it. A
+ * lock whose process is gone (the stack was killed) is taken over.
+ */
+class DataDirLock {
+  private constructor(private readonly path: string) {}
+
+  static take(dataDir: string): DataDirLock {
+    const path = join(dataDir, 'lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(path, String(process.pid), { flag: 'wx', mode: 0o600 });
+        return new DataDirLock(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = Number(readFileSync(path, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && isRunning(holder))
+        throw new LocalStackError(
+          'state_in_use',
+          `The data directory ${dataDir} is in use by another local stack (process ${holder}). Stop that one, or choose another --data-dir.`,
+          { dataDir, pid: holder },
+        );
+      rmSync(path, { force: true });
+    }
+    throw new LocalStackError('state_in_use', `Could not lock the data directory ${dataDir}.`);
+  }
+
+  release(): void {
+    rmSync(this.path, { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

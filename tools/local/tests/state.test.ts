@@ -11,8 +11,19 @@ import {
 } from '../src/state';
 
 let dir: string;
+const opened: PersistentState[] = [];
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'local-state-'))));
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  for (const state of opened.splice(0)) await state.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens the data directory (closed after the test, which releases its lock). */
+function openState(options: { fresh?: boolean } = {}): PersistentState {
+  const state = PersistentState.open({ dataDir: dir, ...options });
+  opened.push(state);
+  return state;
+}
 
 /** A part holding one value, as the stores hold theirs. */
 class Box implements Persistent {
@@ -25,10 +36,10 @@ class Box implements Persistent {
   }
 }
 
-function saveOne(value: unknown): string {
-  const state = PersistentState.open({ dataDir: dir });
+async function saveOne(value: unknown): Promise<string> {
+  const state = openState();
   state.add('box', new Box(value));
-  state.save();
+  await state.close();
   return join(dir, STATE_FILE_NAME);
 }
 
@@ -46,9 +57,9 @@ describe('the state file', () => {
     expect(Buffer.from(decoded.key).toString('hex')).toBe('00ff');
   });
 
-  it('restores each part from what the last run saved', () => {
-    saveOne({ counter: 41 });
-    const state = PersistentState.open({ dataDir: dir });
+  it('restores each part from what the last run saved', async () => {
+    await saveOne({ counter: 41 });
+    const state = openState();
     const box = new Box();
     expect(state.resumed).toBe(true);
     expect(state.add('box', box)).toBe(true);
@@ -56,9 +67,9 @@ describe('the state file', () => {
     expect(state.add('other', new Box('untouched'))).toBe(false);
   });
 
-  it('writes only when a part changed, and keeps saved parts no one registered', () => {
-    saveOne('kept');
-    const state = PersistentState.open({ dataDir: dir });
+  it('writes only when a part changed, and keeps saved parts no one registered', async () => {
+    await saveOne('kept');
+    const state = openState();
     const box = new Box();
     state.add('new', box);
     expect(state.save()).toBe(true);
@@ -69,8 +80,8 @@ describe('the state file', () => {
     expect(parts).toEqual({ box: 'kept', new: 'changed' });
   });
 
-  it('refuses a truncated file with a clear message and loads nothing', () => {
-    const path = saveOne({ things: Array.from({ length: 50 }, (_, i) => `thing-${i}`) });
+  it('refuses a truncated file with a clear message and loads nothing', async () => {
+    const path = await saveOne({ things: Array.from({ length: 50 }, (_, i) => `thing-${i}`) });
     const text = readFileSync(path);
     writeFileSync(path, text.subarray(0, text.length - 40));
     expect(() => PersistentState.open({ dataDir: dir })).toThrow(
@@ -83,8 +94,8 @@ describe('the state file', () => {
     );
   });
 
-  it('refuses a file whose content does not match its checksum', () => {
-    const path = saveOne({ counter: 41 });
+  it('refuses a file whose content does not match its checksum', async () => {
+    const path = await saveOne({ counter: 41 });
     writeFileSync(path, readFileSync(path, 'utf8').replace('41', '42'));
     expect(() => PersistentState.open({ dataDir: dir })).toThrow(/checksum does not match/);
   });
@@ -94,21 +105,22 @@ describe('the state file', () => {
     expect(() => PersistentState.open({ dataDir: dir })).toThrow(
       /header line is missing or not ours/,
     );
-    const state = PersistentState.open({ dataDir: dir, fresh: true });
+    const state = openState({ fresh: true });
     expect(state.resumed).toBe(false);
     expect(state.add('box', new Box('new'))).toBe(false);
   });
 
-  it('leaves no temporary file behind', () => {
-    saveOne('x');
-    const state = PersistentState.open({ dataDir: dir });
+  it('leaves no temporary file behind', async () => {
+    await saveOne('x');
+    const state = openState();
     state.add('box', new Box('y'));
     state.save();
-    expect(readdirSync(dir)).toEqual([STATE_FILE_NAME]);
+    // While open, the data directory is locked for this stack.
+    expect(readdirSync(dir).sort()).toEqual(['lock', STATE_FILE_NAME]);
   });
 
   it('saves in the background after a change, and at close what changed since', async () => {
-    const state = PersistentState.open({ dataDir: dir });
+    const state = openState();
     const box = new Box('first');
     state.add('box', box);
     state.startAutosave(10);
@@ -128,5 +140,19 @@ describe('the state file', () => {
     await state.close();
     expect(file.read()).toEqual({ box: 'third' });
     expect(readdirSync(dir)).toEqual([STATE_FILE_NAME]);
+  });
+
+  it('refuses a data directory another running stack holds, and takes over a dead one’s', async () => {
+    const first = openState();
+    expect(() => PersistentState.open({ dataDir: dir })).toThrow(
+      expect.objectContaining({
+        code: 'state_in_use',
+        message: expect.stringContaining(`in use by another local stack (process ${process.pid})`),
+      }),
+    );
+    await first.close();
+    // A stack that was killed leaves its lock behind, naming a process that is gone.
+    writeFileSync(join(dir, 'lock'), '2147483646');
+    expect(openState().resumed).toBe(true);
   });
 });
