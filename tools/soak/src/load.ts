@@ -41,7 +41,8 @@ export async function paceUplinks(
       }
       busy.add(devEUI);
       counts.sent++;
-      const sending = send(devEUI)
+      const sending = Promise.resolve()
+        .then(() => send(devEUI))
         .catch(() => {
           counts.failed++;
         })

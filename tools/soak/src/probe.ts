@@ -24,6 +24,8 @@ export interface ProbeCounts {
   /** Downlink failures reported on `lorawan/<thing>/downlink/failed`. */
   readonly downlinkFailures: number;
   readonly joins: number;
+  /** Uplinks sent again with a DevEUI and FCnt already used (a device counter restored older). */
+  readonly fCntUpReused: number;
 }
 
 /**
@@ -34,9 +36,11 @@ export interface ProbeCounts {
  * two payloads — a reused keystream — is found across all devices.
  */
 export class TrafficProbe {
-  /** `<DevEUI>:<FCnt>` → when the broker saw the TTS uplink. */
-  private readonly sent = new Map<string, number>();
-  /** `<DevEUI>:<FCnt>` → how many republishes. */
+  /** `<DevEUI>:<FCnt>:<session>` → when the broker saw the TTS uplink, and in which phase. */
+  private readonly sent = new Map<string, { readonly at: number; readonly phase: string }>();
+  /** TTS uplinks whose DevEUI, FCnt and session were sent before: a device counter gone back. */
+  private resent = 0;
+  /** `<DevEUI>:<FCnt>:<session>` → how many republishes. */
   private readonly republishes = new Map<string, number>();
   private readonly latencies = new Map<string, number[]>();
   /** Per phase: when its first uplink was sent and its last republish seen. */
@@ -77,12 +81,20 @@ export class TrafficProbe {
     return count;
   }
 
+  /** Uplinks sent in `phase` and not republished. */
+  lostIn(phase: string): number {
+    let count = 0;
+    for (const [key, { phase: sentIn }] of this.sent)
+      if (sentIn === phase && !this.republishes.has(key)) count++;
+    return count;
+  }
+
   /** Up to `limit` uplinks (`<DevEUI>:<FCnt>`) sent and not republished. */
   lostExamples(limit = 5): string[] {
     const lost: string[] = [];
     for (const key of this.sent.keys()) {
       if (lost.length >= limit) break;
-      if (!this.republishes.has(key)) lost.push(key);
+      if (!this.republishes.has(key)) lost.push(key.split(':').slice(0, 2).join(':'));
     }
     return lost;
   }
@@ -128,14 +140,19 @@ export class TrafficProbe {
       counterReuse: reuse,
       downlinkFailures: this.failures,
       joins: this.joined.size,
+      fCntUpReused: this.resent,
     };
   }
 
   private onTtsUplink(message: Json | undefined): void {
     const key = uplinkKey(message);
-    if (key === undefined || this.sent.has(key)) return;
+    if (key === undefined) return;
+    if (this.sent.has(key)) {
+      this.resent++;
+      return;
+    }
     const now = performance.now();
-    this.sent.set(key, now);
+    this.sent.set(key, { at: now, phase: this.phase });
     if (!this.spans.has(this.phase)) this.spans.set(this.phase, { first: now, last: now });
   }
 
@@ -146,7 +163,7 @@ export class TrafficProbe {
     else if (kind === 'downlink' && detail === 'failed') this.failures++;
     else if (kind === 'uplink') {
       const key = uplinkKey(json(payload));
-      const start = key === undefined ? undefined : this.sent.get(key);
+      const start = key === undefined ? undefined : this.sent.get(key)?.at;
       if (key === undefined || start === undefined) return;
       const times = (this.republishes.get(key) ?? 0) + 1;
       this.republishes.set(key, times);
@@ -175,13 +192,16 @@ export class TrafficProbe {
   }
 }
 
-/** `<DevEUI>:<FCnt>` of a TTS uplink or its republish (both carry `end_device_ids` and `uplink_message`). */
+/**
+ * `<DevEUI>:<FCnt>:<session>` of a TTS uplink or its republish (both carry `end_device_ids`
+ * and `uplink_message`): a rejoin starts a new session at FCnt 0.
+ */
 function uplinkKey(message: Json | undefined): string | undefined {
   const ids = message?.['end_device_ids'] as Json | undefined;
   const uplink = message?.['uplink_message'] as Json | undefined;
   const devEUI = ids?.['dev_eui'];
   if (typeof devEUI !== 'string' || uplink === undefined) return undefined;
-  return `${devEUI.toUpperCase()}:${String(uplink['f_cnt'] ?? 0)}`;
+  return `${devEUI.toUpperCase()}:${String(uplink['f_cnt'] ?? 0)}:${String(uplink['session_key_id'] ?? '')}`;
 }
 
 function json(payload: Buffer): Json | undefined {

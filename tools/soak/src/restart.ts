@@ -14,6 +14,14 @@ export interface RestartCheck {
 export interface RestartResult {
   readonly ok: boolean;
   readonly checks: readonly RestartCheck[];
+  /** Uplinks that reached the broker around the stop and were never republished. */
+  readonly lostAtStop: number;
+}
+
+/** How to stop the running stack and start it again on its data directory. */
+export interface RestartSteps {
+  stop(): Promise<void>;
+  start(): Promise<LocalStack>;
 }
 
 /** Devices that send an uplink and get a downlink after the restart. */
@@ -46,20 +54,25 @@ function held(stack: LocalStack): Held {
 }
 
 /**
- * Restarts the stack (`restart` stops it and starts it again on the same data directory) and
- * checks that the things, the shadows with their versions, the KEK and the devices' sessions
- * survived, that devices resume at their next FCnt, and that a downlink requested after the
- * restart decrypts on the device.
+ * Restarts the stack under load and checks that the things, the shadows with their versions,
+ * the KEK and the devices' sessions survived, that the uplinks in flight at the stop were
+ * republished, that devices resume past their last FCnt (never reusing one), and that a
+ * downlink requested after the restart decrypts on the device.
  */
 export async function checkRestart(
   before: LocalStack,
-  restart: () => Promise<LocalStack>,
   probe: TrafficProbe,
+  steps: RestartSteps,
 ): Promise<RestartResult> {
-  const saved = held(before);
   const devices = before.devices.map((d) => d.devEUI);
-  const stack = await restart();
+  probe.phase = 'restart';
+  await steps.stop();
+  // What the stopped stack held is what it saved.
+  const saved = held(before);
+  const stack = await steps.start();
   const now = held(stack);
+  const lostAtStop = probe.lostIn('restart');
+  probe.phase = 'after restart';
   const changedShadows = saved.things.filter((t) => saved.shadows.get(t) !== now.shadows.get(t));
   const lost = devices.filter((devEUI) => !stack.simulator.joined(devEUI));
   const checks: RestartCheck[] = [
@@ -85,28 +98,31 @@ export async function checkRestart(
       lost.length === 0,
       lost.length === 0 ? `${devices.length} still joined` : `${lost.length} lost their session`,
     ),
+    check('uplinks in flight at the stop, republished', lostAtStop === 0, `${lostAtStop} lost`),
     await resumedTraffic(stack, probe, devices.slice(0, SAMPLE)),
     await downlinkAfterRestart(stack, devices.slice(0, DOWNLINK_SAMPLE)),
   ];
-  return { ok: checks.every((c) => c.ok), checks };
+  return { ok: checks.every((c) => c.ok), checks, lostAtStop };
 }
 
-/** A sample of devices sends one uplink each; each must be republished at the FCnt after its last. */
+/** A sample of devices sends one uplink each; each must be republished past its last FCnt, none reusing one. */
 async function resumedTraffic(
   stack: LocalStack,
   probe: TrafficProbe,
   sample: readonly string[],
 ): Promise<RestartCheck> {
   const last = probe.lastFCnts();
+  const reusedBefore = probe.counts().fCntUpReused;
   for (const devEUI of sample) await stack.simulator.uplink(devEUI).catch(() => undefined);
   await waitFor(() => probe.outstanding === 0, 20_000);
   const next = probe.lastFCnts();
-  const resumed = sample.filter((d) => next.get(d) === (last.get(d) ?? -1) + 1);
-  const ok = resumed.length === sample.length && probe.outstanding === 0;
+  const resumed = sample.filter((d) => (next.get(d) ?? -1) > (last.get(d) ?? -1));
+  const reused = probe.counts().fCntUpReused - reusedBefore;
+  const ok = resumed.length === sample.length && reused === 0 && probe.outstanding === 0;
   return check(
-    'traffic resumes at the next FCnt',
+    'traffic resumes past the last FCnt',
     ok,
-    `${resumed.length}/${sample.length} devices, ${probe.outstanding} uplinks not republished`,
+    `${resumed.length}/${sample.length} devices, ${reused} FCnts reused, ${probe.outstanding} not republished`,
   );
 }
 

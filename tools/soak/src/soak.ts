@@ -63,6 +63,8 @@ const JOIN_EUI = '70B3D57ED0000000';
 const TTS_STALL_MS = 2_500;
 const TTS_FAILURES = 6;
 const DRAIN_MS = 30_000;
+/** Seconds of uplinks around the stop, the stop coming halfway. */
+const RESTART_LOAD_SECONDS = 2;
 
 /**
  * One soak run: starts the local stack with `devices` simulated devices (E2E on, state in a
@@ -386,19 +388,27 @@ class Soak {
     return { count, examples };
   }
 
+  /**
+   * Stops the stack while uplinks keep coming (a stop lets in-flight work finish), then
+   * starts it again on the same data directory and checks what it kept.
+   */
   private async restart(): Promise<RestartResult> {
-    this.progress('restart: stopping the stack and starting it again on the same data directory');
-    const before = this.live;
-    return checkRestart(
-      before,
-      async () => {
-        this.detach?.();
-        await before.stop();
-        this.stack = undefined;
-        return this.start(false);
-      },
-      this.probe,
+    this.progress(
+      'restart: stopping the stack under load and starting it again on the same data directory',
     );
+    const before = this.live;
+    return checkRestart(before, this.probe, {
+      stop: async () => {
+        const load = this.pace(this.options.faultRate, RESTART_LOAD_SECONDS);
+        await new Promise((resolve) => setTimeout(resolve, (RESTART_LOAD_SECONDS * 1000) / 2));
+        const stopping = before.stop();
+        // Uplinks from here on find no stack (counted as not sent), as devices would.
+        this.stack = undefined;
+        await Promise.all([stopping, load]);
+        this.detach?.();
+      },
+      start: () => this.start(false),
+    });
   }
 
   private latencyFigures(): LatencyFigure[] {

@@ -63,6 +63,11 @@ describe('the traffic probe', () => {
     expect(probe.lastFCnts()).toEqual(new Map([['AA', 3]]));
     expect([probe.hasRepublished('AA'), probe.hasRepublished('BB')]).toEqual([true, false]);
     expect(probe.latenciesOf('p')).toHaveLength(2);
+    // The same DevEUI and FCnt in the same session again: a device counter gone back.
+    probe.observe({ topic: 'thethings/lorawan/s/uplink', payload: up('aa', 2) });
+    expect(probe.counts().fCntUpReused).toBe(1);
+    expect(probe.lostIn('p')).toBe(1);
+    expect(probe.lostIn('other')).toBe(0);
   });
 
   it('finds a downlink counter pushed with two payloads; the same frame pushed twice is no reuse', () => {
@@ -105,6 +110,15 @@ describe('paced uplinks', () => {
   });
 });
 
+describe('paced uplinks with no stack to send to', () => {
+  it('counts a send that throws as failed and goes on', async () => {
+    const result = await paceUplinks(['a'], 100, 0.05, () => {
+      throw new Error('The soak stack is not running.');
+    });
+    expect(result).toEqual({ sent: 5, skipped: 0, failed: 5 });
+  });
+});
+
 describe('the report', () => {
   const base: SoakReport = {
     options: { ...FULL, rates: [500] },
@@ -117,6 +131,7 @@ describe('the report', () => {
       counterReuse: 0,
       downlinkFailures: 0,
       joins: 1,
+      fCntUpReused: 0,
     },
     lostExamples: [],
     failureLines: [],
@@ -134,7 +149,11 @@ describe('the report', () => {
       ttsFailures: 6,
       ttsStallMs: 2500,
     },
-    restart: { ok: true, checks: [{ name: 'things', ok: true, detail: '1/1 things' }] },
+    restart: {
+      ok: true,
+      checks: [{ name: 'things', ok: true, detail: '1/1 things' }],
+      lostAtStop: 0,
+    },
     memoryHighWaterMB: 300,
     seconds: 60,
   };
