@@ -159,6 +159,40 @@ describe('restarting the local stack on its data directory', () => {
     ).toBe(true);
   }, 90_000);
 
+  it('runs a device claimed with the AWS API under the external Join Server: join and uplink', async () => {
+    const thingName = '0004A30B00C1A1E1';
+    const iot = new IoTClient({
+      endpoint: stack!.api.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    try {
+      await iot.send(
+        new CreateThingCommand({
+          thingName,
+          thingTypeName: 'lorawan',
+          attributePayload: {
+            attributes: {
+              devEUI: thingName,
+              stackName: 'local',
+              joinEUI: '0000000000C1A100',
+              claimAuthenticationCode: 'C0DE1234',
+            },
+          },
+        }),
+      );
+    } finally {
+      iot.destroy();
+    }
+    await app!.next(
+      `lorawan/${thingName}/provisioning`,
+      (m) => m.json<{ status: string }>().status === 'claimed',
+      30_000,
+    );
+    await app!.next(`lorawan/${thingName}/join`, undefined, 30_000);
+    await app!.next(`lorawan/${thingName}/uplink`, undefined, 30_000);
+  }, 90_000);
+
   it('logs a rejected downlink request with its code and reason', async () => {
     await app!.publish('lorawan/downlink', { thingName: stack!.devices[0]!.devEUI, fPort: 10 });
     await app!.next(/downlink\/failed$/);
