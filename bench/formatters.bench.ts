@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import type { BuildOptions } from 'esbuild';
@@ -83,50 +83,60 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/** Median microseconds per call of `run`, over 5 runs of `count` calls after a warm-up. */
-async function perCall(run: () => Promise<unknown>, count: number): Promise<number> {
-  for (let i = 0; i < count; i++) await run();
-  const runs: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < count; i++) await run();
-    runs.push(Number(process.hrtime.bigint() - start) / 1e3 / count);
-  }
-  return median(runs);
+/** Microseconds of this thread's CPU time (`process.threadCpuUsage`, Node 22.15+/23.9+). */
+function cpuMicros(): number {
+  const { user, system } = process.threadCpuUsage();
+  return user + system;
 }
+
+/** What one call costs: this thread's CPU time, and the wall time, which a loaded machine inflates. */
+interface Cost {
+  readonly cpu: number;
+  readonly wall: number;
+}
+
+/** Median cost in microseconds per call of `run`, over 5 runs of `count` calls after a warm-up. */
+async function perCall(run: () => Promise<unknown>, count: number): Promise<Cost> {
+  for (let i = 0; i < count; i++) await run();
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const [startCpu, start] = [cpuMicros(), process.hrtime.bigint()];
+    for (let i = 0; i < count; i++) await run();
+    cpu.push((cpuMicros() - startCpu) / count);
+    wall.push(Number(process.hrtime.bigint() - start) / 1e3 / count);
+  }
+  return { cpu: median(cpu), wall: median(wall) };
+}
+
+const ms = (micros: number): string => `${(micros / 1000).toFixed(3)} ms`;
+const costOf = ({ cpu, wall }: Cost): string => `${ms(cpu)} of CPU (${ms(wall)} wall)`;
+const load = (): string => `load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs`;
 
 async function warm(engine: FormatterEngine): Promise<void> {
   const check = await engine.decodeUplink(TYPICAL, TYPICAL_UPLINK);
   if (!check.ok || check.normalized === undefined)
     throw new Error(`typical codec failed: ${check.errors.join('; ')}`);
-  const us = await perCall(() => engine.decodeUplink(TYPICAL, TYPICAL_UPLINK), 1_000);
-  const floor = await perCall(
-    () =>
-      engine.decodeUplink(
-        {
-          type: 'FORMATTER_JAVASCRIPT',
-          parameter: 'function decodeUplink() { return { data: {} }; }',
-        },
-        TYPICAL_UPLINK,
-      ),
-    1_000,
-  );
+  const typical = await perCall(() => engine.decodeUplink(TYPICAL, TYPICAL_UPLINK), 1_000);
+  const trivial: Formatter = {
+    type: 'FORMATTER_JAVASCRIPT',
+    parameter: 'function decodeUplink() { return { data: {} }; }',
+  };
+  const floor = await perCall(() => engine.decodeUplink(trivial, TYPICAL_UPLINK), 1_000);
+  const lpp = { bytes: Uint8Array.from([3, 0x67, 1, 16, 5, 0x67, 0, 255]), fPort: 1 };
   const cayenne = await perCall(
-    () =>
-      engine.decodeUplink(
-        { type: 'FORMATTER_CAYENNELPP' },
-        { bytes: Uint8Array.from([3, 0x67, 1, 16, 5, 0x67, 0, 255]), fPort: 1 },
-      ),
+    () => engine.decodeUplink({ type: 'FORMATTER_CAYENNELPP' }, lpp),
     10_000,
   );
+  console.log(`(${load()}: wall times are inflated by the machine's other work; CPU time is not)`);
   console.log(
     `decode, warm sandbox, typical codec (${TYPICAL_CODEC.length} chars, decodeUplink + normalizeUplink)`,
   );
-  console.log(`  ${(us / 1000).toFixed(3)} ms per uplink (median of 5 runs of 1,000; goal ≤ 1 ms)`);
+  console.log(`  ${costOf(typical)} per uplink (median of 5 runs of 1,000; goal ≤ 1 ms)`);
   console.log(
-    `  of which the per-call floor (fresh runtime, watchdog, a trivial formatter): ${(floor / 1000).toFixed(3)} ms`,
+    `  of which the per-call floor (fresh runtime and context, watchdog, a trivial formatter): ${costOf(floor)}`,
   );
-  console.log(`  CayenneLPP (native, no sandbox): ${cayenne.toFixed(1)} µs per uplink`);
+  console.log(`  CayenneLPP (native, no sandbox): ${costOf(cayenne)} per uplink`);
 }
 
 /** Per-codec warm cost over the Device Repository corpus, when the reference folder is here. */
@@ -136,7 +146,7 @@ async function corpus(engine: FormatterEngine): Promise<void> {
     console.log(`(corpus: ${dir} is missing; the per-codec figures are skipped)`);
     return;
   }
-  const rows: { name: string; chars: number; us: number }[] = [];
+  const rows: { name: string; chars: number; cost: Cost }[] = [];
   for (const name of readdirSync(dir)
     .filter((entry) => existsSync(join(dir, entry, 'codec.js')))
     .sort()) {
@@ -158,22 +168,19 @@ async function corpus(engine: FormatterEngine): Promise<void> {
     rows.push({
       name,
       chars: script.length,
-      us: await perCall(() => engine.decodeUplink(formatter, input), 100),
+      cost: await perCall(() => engine.decodeUplink(formatter, input), 100),
     });
   }
-  const sorted = rows.map((row) => row.us).sort((a, b) => a - b);
-  const typical = rows.filter((row) => row.chars <= 40_960).map((row) => row.us);
+  const within = rows.filter((row) => row.chars <= 40_960).map((row) => row.cost.cpu);
   console.log(
-    `\ndecode, warm sandbox, the ${rows.length} corpus codecs' first uplink example (median of 5 runs of 100 each)`,
+    `\ndecode, warm sandbox, the ${rows.length} corpus codecs' first uplink example (CPU time, median of 5 runs of 100 each)`,
   );
   console.log(
-    `  codecs within the custom-script limit (${typical.length}): median ${(median(typical) / 1000).toFixed(3)} ms, ` +
-      `slowest ${(Math.max(...typical) / 1000).toFixed(3)} ms (goal ≤ 1 ms)`,
+    `  codecs within the custom-script limit (${within.length}): median ${ms(median(within))}, ` +
+      `slowest ${ms(Math.max(...within))} (goal ≤ 1 ms)`,
   );
   const largest = rows.reduce((a, b) => (a.chars > b.chars ? a : b));
-  console.log(
-    `  all: fastest ${((sorted[0] ?? 0) / 1000).toFixed(3)} ms; largest codec ${largest.name} (${largest.chars} chars) ${(largest.us / 1000).toFixed(3)} ms`,
-  );
+  console.log(`  largest codec, ${largest.name} (${largest.chars} chars): ${costOf(largest.cost)}`);
 }
 
 // esbuild's API cannot be bundled into this benchmark; load it from the workspace at run time.
@@ -191,7 +198,7 @@ function lambdaBuildOptions(entry: string, outfile: string): BuildOptions {
   );
   const nx = (JSON.parse(shown) as { targets: { build: { options: Record<string, unknown> } } })
     .targets.build.options;
-  const { outExtension: _ignored, ...extra } = (nx['esbuildOptions'] ?? {}) as Record<
+  const { outExtension: _outExtension, ...extra } = (nx['esbuildOptions'] ?? {}) as Record<
     string,
     unknown
   >;
@@ -211,72 +218,86 @@ function lambdaBuildOptions(entry: string, outfile: string): BuildOptions {
   };
 }
 
-/** Milliseconds the child `script` prints, run in a fresh Node process. */
-function timed(script: string): number {
-  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+/**
+ * A child script's timed section: `START` and `STOP` mark it; the child prints its process
+ * CPU time and wall time in microseconds.
+ */
+function timed(body: string): Cost {
+  const script = body
+    .replace('START', 'const c0 = process.cpuUsage(); const t0 = process.hrtime.bigint();')
+    .replace(
+      'STOP',
+      'const c = process.cpuUsage(c0); process.stdout.write(JSON.stringify({ cpu: c.user + c.system, wall: Number(process.hrtime.bigint() - t0) / 1e3 }));',
+    );
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as Cost;
+}
+
+function medianCost(costs: Cost[]): Cost {
+  return { cpu: median(costs.map((c) => c.cpu)), wall: median(costs.map((c) => c.wall)) };
+}
+
+/** Two bundles built with the Lambdas' options: the SDK clients a Lambda imports, and the same with the engine. */
+async function buildBundles(dir: string): Promise<{ without: string; with: string }> {
+  const esbuild = workspaceRequire('esbuild') as typeof import('esbuild');
+  const sdk = [
+    "import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';",
+    "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
+    'export const clients = [IoTDataPlaneClient, SecretsManagerClient];',
+  ];
+  const engine = "export { FormatterEngine } from '@tts-aws-iot/formatters';";
+  const files = { without: join(dir, 'without.js'), with: join(dir, 'with.js') };
+  for (const [name, lines] of [
+    ['without', sdk],
+    ['with', [...sdk, engine]],
+  ] as const) {
+    writeFileSync(join(dir, `${name}.ts`), lines.join('\n'));
+    await esbuild.build(lambdaBuildOptions(join(dir, `${name}.ts`), files[name]));
+  }
+  return files;
 }
 
 async function bundles(): Promise<void> {
-  const esbuild = workspaceRequire('esbuild') as typeof import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'formatters-bench-'));
   try {
-    // The reference imports the SDK clients a Lambda imports; the other adds the engine.
-    const sdk = [
-      "import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';",
-      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
-      'export const clients = [IoTDataPlaneClient, SecretsManagerClient];',
-    ];
-    const sources = {
-      without: sdk,
-      with: [...sdk, "export { FormatterEngine } from '@tts-aws-iot/formatters';"],
-    };
-    const files: Record<string, string> = {};
-    for (const [name, lines] of Object.entries(sources)) {
-      writeFileSync(join(dir, `${name}.ts`), lines.join('\n'));
-      files[name] = join(dir, `${name}.js`);
-      await esbuild.build(lambdaBuildOptions(join(dir, `${name}.ts`), files[name]!));
+    const files = await buildBundles(dir);
+    const init = { without: [] as Cost[], with: [] as Cost[] };
+    // Interleaved, so that the machine's load drifts over both alike.
+    for (let round = 0; round < INIT_SAMPLES; round++) {
+      for (const name of ['without', 'with'] as const) {
+        init[name].push(timed(`START require(${JSON.stringify(files[name])}); STOP`));
+      }
     }
-    const initScript = (file: string) =>
-      `const t = process.hrtime.bigint(); require(${JSON.stringify(file)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
-    const init: Record<string, number[]> = { without: [], with: [] };
-    for (let round = 0; round < INIT_SAMPLES; round++)
-      for (const name of Object.keys(init)) init[name]!.push(timed(initScript(files[name]!)));
-    const size = (name: string) => statSync(files[name]!).size / 1024;
-    const growth = median(init['with']!) - median(init['without']!);
+    const [without, withEngine] = [medianCost(init.without), medianCost(init.with)];
+    const size = (file: string) => statSync(file).size / 1024;
     console.log(
-      `\nLambda bundle (esbuild, the Lambdas' options from nx.json), SDK clients ${'size'.padStart(12)}   module init (median of ${INIT_SAMPLES})`,
+      `\nLambda bundle (esbuild with the Lambdas' options from nx.json; module init, median of ${INIT_SAMPLES} fresh processes)`,
     );
     console.log(
-      `  without the engine ${size('without').toFixed(0).padStart(42)} KB   ${median(init['without']!).toFixed(1).padStart(8)} ms`,
+      `  SDK clients only:   ${size(files.without).toFixed(0)} KB, init ${costOf(without)}`,
     );
     console.log(
-      `  with the engine    ${size('with').toFixed(0).padStart(42)} KB   ${median(init['with']!).toFixed(1).padStart(8)} ms`,
+      `  with the engine:    ${size(files.with).toFixed(0)} KB, init ${costOf(withEngine)}`,
     );
     console.log(
-      `  growth: ${(size('with') - size('without')).toFixed(0)} KB, ${growth.toFixed(1)} ms of init (goal ≤ 30 ms; the WebAssembly instance loads on first use)`,
+      `  growth: ${(size(files.with) - size(files.without)).toFixed(0)} KB; init ${ms(withEngine.cpu - without.cpu)} of CPU, ` +
+        `${ms(withEngine.wall - without.wall)} wall (goal ≤ 30 ms; the WebAssembly instance is created on first use)`,
     );
 
     // Cold: a fresh process loads the bundle, then decodes its first uplink.
-    const cold = (ready: boolean) => `
-      const { FormatterEngine } = require(${JSON.stringify(files['with'])});
-      const engine = new FormatterEngine();
-      (async () => {
-        const t = process.hrtime.bigint();
-        ${
-          ready
-            ? 'await engine.ready();'
-            : `const r = await engine.decodeUplink(${JSON.stringify(TYPICAL)}, { bytes: Uint8Array.from(${JSON.stringify([...TYPICAL_UPLINK.bytes])}), fPort: 1 });
-        if (!r.ok) throw new Error(r.errors.join('; '));`
-        }
-        process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));
-      })();`;
-    const first = Array.from({ length: COLD_SAMPLES }, () => timed(cold(false)));
-    const load = Array.from({ length: COLD_SAMPLES }, () => timed(cold(true)));
+    const decode = `const r = await engine.decodeUplink(${JSON.stringify(TYPICAL)}, { bytes: Uint8Array.from(${JSON.stringify([...TYPICAL_UPLINK.bytes])}), fPort: 1 }); if (!r.ok) throw new Error(r.errors.join('; '));`;
+    const cold = (section: string, before: string) =>
+      `const { FormatterEngine } = require(${JSON.stringify(files.with)}); const engine = new FormatterEngine(); (async () => { ${before} START ${section} STOP })();`;
+    const sample = (section: string, before = '') =>
+      medianCost(Array.from({ length: COLD_SAMPLES }, () => timed(cold(section, before))));
+    const first = sample(decode);
+    const ready = sample('await engine.ready();');
+    const afterReady = sample(decode, 'await engine.ready();');
     console.log(
-      `\ndecode, cold sandbox (fresh process running the bundle above; median of ${COLD_SAMPLES})`,
+      `\ndecode, cold sandbox (a fresh process running the bundle above; median of ${COLD_SAMPLES})`,
     );
+    console.log(`  first uplink: ${costOf(first)} (goal: none set; it is paid once per container)`);
     console.log(
-      `  first uplink: ${median(first).toFixed(1)} ms, of which instantiating the sandbox (engine.ready()): ${median(load).toFixed(1)} ms`,
+      `  engine.ready() in the init phase instead: ${costOf(ready)}; the first uplink after it: ${costOf(afterReady)}`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
