@@ -75,7 +75,10 @@ export class QuickJsSandbox {
    * `formatter_error`, `formatter_output`, or `formatter_sandbox` when QuickJS itself failed).
    */
   async evaluate(source: string): Promise<string> {
-    const module = await this.load();
+    const loading = this.load();
+    const module = await loading;
+    // A call that ran while this one waited may have abandoned the instance: take the next.
+    if (this.module !== loading) return this.evaluate(source);
     try {
       return this.watchdog.run(() => this.evaluateIn(module, source), this.limits.wallTimeoutMs);
     } catch (error) {

@@ -276,6 +276,21 @@ describe('a sandbox that fails itself', () => {
     await expect(unsafe.evaluate('"still " + "works"')).resolves.toBe('still works');
   });
 
+  it('answers the calls that were waiting while another one trapped', async () => {
+    const unsafe = new QuickJsSandbox({ ...DEFAULT_SANDBOX_LIMITS, maxStackBytes: 4 << 20 });
+    const nested = `var v = ${'['.repeat(50000)}${']'.repeat(50000)}; "parsed"`;
+    const [trapped, ...others] = await Promise.allSettled([
+      unsafe.evaluate(nested),
+      unsafe.evaluate('"second"'),
+      unsafe.evaluate('"third"'),
+    ]);
+    expect(trapped).toMatchObject({ status: 'rejected', reason: { code: 'formatter_sandbox' } });
+    expect(others).toEqual([
+      { status: 'fulfilled', value: 'second' },
+      { status: 'fulfilled', value: 'third' },
+    ]);
+  });
+
   it('does not trap at the default stack limit on the same script', async () => {
     const nested = `function decodeUplink() { return { data: { v: ${'['.repeat(20000)}${']'.repeat(20000)} } }; }`;
     await expectStopped(nested, 'formatter_stack', /stack limit of 32768 bytes/);
