@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Claim, Component, SimState } from '@tts-aws-iot/tts-sim';
+import { deviceKey, type Claim, type Component, type SimState } from '@tts-aws-iot/tts-sim';
 import type { RegisteredDevice, TtsNetworkState } from './devices';
 import type { Persistent } from './state';
 
@@ -81,6 +81,17 @@ export function ttsNetworkState(
 ): TtsNetworkState {
   const registered = (applicationID: string, devEUI?: string) =>
     registeredDevices(state, applicationID, externalJoinServer, devEUI);
+  // Every uplink asks for its device: find its IS entry by DevEUI without a scan each time.
+  const keys = new Map<string, string>();
+  const device = (applicationID: string, devEUI: string): RegisteredDevice | undefined => {
+    const key = keys.get(devEUI) ?? '';
+    const known = key.startsWith(`${applicationID}/`) ? state.devices.is.get(key) : undefined;
+    if (known !== undefined && devEUIOf(known) === devEUI)
+      return readyDevice(state, key, known, externalJoinServer);
+    const found = registered(applicationID, devEUI)[0];
+    if (found) keys.set(devEUI, deviceKey(applicationID, found.deviceID));
+    return found;
+  };
   return {
     pubSubStackName: (applicationID) => pubSubStackName(state, applicationID),
     kek(applicationID) {
@@ -93,7 +104,7 @@ export function ttsNetworkState(
     skipPayloadCrypto(applicationID) {
       return at(state.links.get(applicationID), ['skip_payload_crypto']) === true;
     },
-    device: (applicationID, devEUI) => registered(applicationID, devEUI)[0],
+    device,
     registeredDevices: (applicationID) => registered(applicationID),
   };
 }
@@ -121,24 +132,40 @@ function registeredDevices(
 ): RegisteredDevice[] {
   const ready: RegisteredDevice[] = [];
   for (const [key, identity] of state.devices.is) {
-    if (!key.startsWith(`${applicationID}/`) || !state.devices.ns.has(key)) continue;
-    const devEUI = String(at(identity, ['ids', 'dev_eui']) ?? '').toUpperCase();
-    if (onlyDevEUI !== undefined && devEUI !== onlyDevEUI) continue;
-    const joinServer = state.devices.js.get(key);
-    const claim = state.claims.get(key);
-    const appKey =
-      joinServer !== undefined
-        ? at(joinServer, ['root_keys', 'app_key', 'key'])
-        : claim && externalJoinServer?.appKeyFor(claim, devEUI);
-    if (typeof appKey !== 'string' || devEUI === '') continue;
-    ready.push({
-      deviceID: String(at(identity, ['ids', 'device_id'])),
-      devEUI,
-      joinEUI: String(at(identity, ['ids', 'join_eui']) ?? '0000000000000000').toUpperCase(),
-      appKey: appKey.toUpperCase(),
-    });
+    if (!key.startsWith(`${applicationID}/`)) continue;
+    if (onlyDevEUI !== undefined && devEUIOf(identity) !== onlyDevEUI) continue;
+    const device = readyDevice(state, key, identity, externalJoinServer);
+    if (device) ready.push(device);
   }
   return ready;
+}
+
+/** The device of this IS entry, when NS has it and JS (or the external Join Server) its AppKey. */
+function readyDevice(
+  state: SimState,
+  key: string,
+  identity: unknown,
+  externalJoinServer: ExternalJoinServer | undefined,
+): RegisteredDevice | undefined {
+  if (!state.devices.ns.has(key)) return undefined;
+  const devEUI = devEUIOf(identity);
+  const joinServer = state.devices.js.get(key);
+  const claim = state.claims.get(key);
+  const appKey =
+    joinServer !== undefined
+      ? at(joinServer, ['root_keys', 'app_key', 'key'])
+      : claim && externalJoinServer?.appKeyFor(claim, devEUI);
+  if (typeof appKey !== 'string' || devEUI === '') return undefined;
+  return {
+    deviceID: String(at(identity, ['ids', 'device_id'])),
+    devEUI,
+    joinEUI: String(at(identity, ['ids', 'join_eui']) ?? '0000000000000000').toUpperCase(),
+    appKey: appKey.toUpperCase(),
+  };
+}
+
+function devEUIOf(identity: unknown): string {
+  return String(at(identity, ['ids', 'dev_eui']) ?? '').toUpperCase();
 }
 
 /** The registries of the TTS stand-in that still hold the device (none once it is deleted). */
