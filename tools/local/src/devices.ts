@@ -112,6 +112,9 @@ interface NetworkSession {
   awaitingAck: ApplicationDownlinkJson | undefined;
 }
 
+/** A device with a session (checked before the cast). */
+type JoinedDevice = EndDevice & { session: NonNullable<EndDevice['session']> };
+
 /** A network session as the data directory keeps it (hex and base64 instead of bytes). */
 interface NetworkSessionSnapshot extends Omit<
   NetworkSession,
@@ -336,7 +339,7 @@ export class DeviceSimulator {
 
   /** The joined device and its network session; a device deleted from TTS loses its session. */
   private activeSession(devEUI: string): {
-    device: EndDevice & { session: NonNullable<EndDevice['session']> };
+    device: JoinedDevice;
     session: NetworkSession;
   } {
     const device = this.device(devEUI);
@@ -359,7 +362,7 @@ export class DeviceSimulator {
       );
     }
     return {
-      device: device as EndDevice & { session: NonNullable<EndDevice['session']> },
+      device: device as JoinedDevice,
       session,
     };
   }
