@@ -152,11 +152,6 @@ export class FormatterDirectory {
     return this.#repositoryCodec(model, direction);
   }
 
-  /** Forgets what is cached for a device (its formatters changed). */
-  forget(deviceID: string): void {
-    this.#devices.delete(deviceID);
-  }
-
   #settings(deviceID: string): Promise<DeviceSettings> {
     return this.#cached(this.#devices, deviceID, async () => {
       const device = await this.reads.getApplicationServerFormatters({
