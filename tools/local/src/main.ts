@@ -65,6 +65,8 @@ export interface StartOverrides {
 }
 
 const DEFAULT_SAVE_INTERVAL_MS = 1_000;
+/** After a signal, the stop gets this long before the process exits regardless. */
+const STOP_DEADLINE_MS = 30_000;
 /** The TTS stand-in's request log is for tests; a long run keeps only the latest. */
 const MAX_LOGGED_TTS_REQUESTS = 1_000;
 
@@ -356,6 +358,12 @@ function stopSignal(
     stopping = true;
     log.info(`stopping (${signal})`);
     resolveStop();
+    // A stop that hangs (it waits at most 5 s for functions and queues) must not keep the
+    // terminal: give up loudly.
+    setTimeout(() => {
+      log.info(`stopping took over ${STOP_DEADLINE_MS / 1000} s: exiting without waiting`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
   };
   const onSigint = () => onSignal('SIGINT');
   const onSigterm = () => onSignal('SIGTERM');
