@@ -83,7 +83,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/** Microseconds of this thread's CPU time (`process.threadCpuUsage`, Node 22.15+/23.9+). */
+/** Microseconds of this thread's CPU time (`process.threadCpuUsage`, which Node 24 has). */
 function cpuMicros(): number {
   const { user, system } = process.threadCpuUsage();
   return user + system;

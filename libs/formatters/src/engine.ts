@@ -57,7 +57,8 @@ export class FormatterEngine {
 
   constructor(options: FormatterEngineOptions = {}) {
     this.limits = resolveLimits(options.limits);
-    this.sandbox = new QuickJsSandbox(this.limits, options.now);
+    const clock = options.now === undefined ? undefined : { now: options.now, measures: 'time' };
+    this.sandbox = new QuickJsSandbox(this.limits, clock);
   }
 
   /**

@@ -11,20 +11,27 @@ import { FormatterError } from './errors';
 import { WASM_PAGE_BYTES, type SandboxLimits } from './limits';
 import { isWatchdogTimeout, Watchdog } from './watchdog';
 
+/** A clock of milliseconds, and what it measures (for the time-limit message). */
+export interface SandboxClock {
+  readonly now: () => number;
+  readonly measures: string;
+}
+
 /**
- * Milliseconds of CPU time of this thread, where Node has `process.threadCpuUsage` (22.15+,
- * 23.9+); else of wall time. CPU time is what The Things Stack's 100 ms amount to on a server
- * core; a Lambda of 256 MB gets about a seventh of a vCPU, where 100 ms of wall time would be
- * some 15 ms of work.
+ * This thread's CPU time, where Node has `process.threadCpuUsage` (Node 24, the Lambda
+ * runtime, has it); else wall time. CPU time is what The Things Stack's 100 ms amount to on
+ * a server core; a Lambda of 256 MB gets about a seventh of a vCPU, where 100 ms of wall time
+ * would be some 15 ms of work.
  */
-export function threadCpuClock(): () => number {
+export function threadCpuClock(): SandboxClock {
   const usage = (process as { threadCpuUsage?: () => { user: number; system: number } })
     .threadCpuUsage;
-  if (typeof usage !== 'function') return () => performance.now();
-  return () => {
+  if (typeof usage !== 'function') return { now: () => performance.now(), measures: 'time' };
+  const now = () => {
     const { user, system } = usage.call(process);
     return (user + system) / 1000;
   };
+  return { now, measures: 'CPU time' };
 }
 
 /**
@@ -60,7 +67,7 @@ export class QuickJsSandbox {
 
   constructor(
     private readonly limits: SandboxLimits,
-    private readonly now: () => number = threadCpuClock(),
+    private readonly clock: SandboxClock = threadCpuClock(),
   ) {}
 
   /** Instantiates the WebAssembly module now rather than on the first call. */
@@ -105,18 +112,20 @@ export class QuickJsSandbox {
    */
   private evaluateIn(module: QuickJSWASMModule, source: string): string {
     const runtime = module.newRuntime();
-    const deadline = this.now() + this.limits.timeoutMs;
+    const deadline = this.clock.now() + this.limits.timeoutMs;
     let interrupted = false;
     runtime.setMemoryLimit(this.limits.memoryBytes);
     runtime.setMaxStackSize(this.limits.maxStackBytes);
-    runtime.setInterruptHandler(() => (interrupted ||= this.now() > deadline));
+    runtime.setInterruptHandler(() => (interrupted ||= this.clock.now() > deadline));
     const context = runtime.newContext();
     const result = context.evalCode(source, 'formatter.js', { type: 'global' });
     try {
       if (result.error !== undefined) {
         const thrown: unknown = context.dump(result.error);
         result.error.dispose();
-        throw interrupted ? timeoutError(this.limits) : scriptFailure(thrown, this.limits);
+        throw interrupted
+          ? timeoutError(this.limits, this.clock.measures)
+          : scriptFailure(thrown, this.limits);
       }
       return readOutput(context, result.value, this.limits.maxOutputLength);
     } finally {
@@ -171,11 +180,11 @@ function readOutput(context: QuickJSContext, value: QuickJSHandle, maxLength: nu
   }
 }
 
-function timeoutError(limits: SandboxLimits): FormatterError {
+function timeoutError(limits: SandboxLimits, measures: string): FormatterError {
   return new FormatterError(
     'formatter_timeout',
-    `The formatter used more than ${limits.timeoutMs} ms of CPU time and was stopped.`,
-    { limit: limits.timeoutMs, clock: 'cpu' },
+    `The formatter used more than ${limits.timeoutMs} ms of ${measures} and was stopped.`,
+    { limit: limits.timeoutMs, clock: measures },
   );
 }
 

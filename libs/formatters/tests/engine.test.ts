@@ -421,6 +421,24 @@ describe('the engine', () => {
     await expect(fresh.ready()).resolves.toBeUndefined();
   });
 
+  it('measures the time limit on the clock it is given', async () => {
+    let reads = 0;
+    const ticking = new FormatterEngine({
+      limits: { timeoutMs: 50 },
+      now: () => (reads += 1) * 10,
+    });
+    const result = await ticking.decodeUplink(js('function decodeUplink() { for (;;) {} }'), {
+      bytes: BYTES,
+      fPort: 1,
+    });
+    expect(result.error).toMatchObject({
+      code: 'formatter_timeout',
+      message: 'The formatter used more than 50 ms of time and was stopped.',
+      attributes: { limit: 50, clock: 'time' },
+    });
+    expect(reads).toBeGreaterThan(5);
+  });
+
   it('refuses limits looser than the defaults', () => {
     expect(() => new FormatterEngine({ limits: { timeoutMs: 101 } })).toThrow(
       'Sandbox limit timeoutMs is 101: give an integer from 1 to 100 (the limits may be tightened, not loosened).',
