@@ -63,12 +63,18 @@ const QUICKJS_INITIAL_PAGES = 256;
 
 export class QuickJsSandbox {
   private module: Promise<QuickJSWASMModule> | undefined;
+  private instances = 0;
   private readonly watchdog = new Watchdog();
 
   constructor(
     private readonly limits: SandboxLimits,
     private readonly clock: SandboxClock = threadCpuClock(),
   ) {}
+
+  /** How many WebAssembly instances this sandbox has created (one, unless one was replaced). */
+  get instancesCreated(): number {
+    return this.instances;
+  }
 
   /** Instantiates the WebAssembly module now rather than on the first call. */
   async ready(): Promise<void> {
@@ -141,6 +147,7 @@ export class QuickJsSandbox {
         initial: QUICKJS_INITIAL_PAGES,
         maximum: this.limits.memoryBytes / WASM_PAGE_BYTES,
       });
+      this.instances += 1;
       this.module = newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory })).catch(
         (error: unknown) => {
           this.module = undefined;

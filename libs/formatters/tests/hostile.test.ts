@@ -274,6 +274,30 @@ describe('a sandbox that fails itself', () => {
       retryable: true,
     });
     await expect(unsafe.evaluate('"still " + "works"')).resolves.toBe('still works');
+    expect(unsafe.instancesCreated).toBe(2);
+  });
+
+  it('is replaced after running out of memory, and only then', async () => {
+    const sandbox = new QuickJsSandbox(DEFAULT_SANDBOX_LIMITS);
+    await expect(sandbox.evaluate('"x".repeat(16)')).resolves.toBe('xxxxxxxxxxxxxxxx');
+    await expect(
+      sandbox.evaluate('var keep = []; for (;;) keep.push(new ArrayBuffer(1 << 20));'),
+    ).rejects.toMatchObject({ code: 'formatter_memory' });
+    await expect(sandbox.evaluate('"after"')).resolves.toBe('after');
+    expect(sandbox.instancesCreated).toBe(2);
+  });
+
+  it('keeps one instance over many calls that allocate and free (no leak fills its memory)', async () => {
+    const sandbox = new QuickJsSandbox(DEFAULT_SANDBOX_LIMITS);
+    // Each call holds over 1 MiB at its peak: 200 calls would need 200 MiB, far over the
+    // sandbox's 32 MiB, if runtimes leaked.
+    const source =
+      'var parts = []; for (var i = 0; i < 64; i++) parts.push(new Array(4096).join("x") + i); ' +
+      'var buffer = new Uint8Array(1 << 20); buffer[7] = 7; String(parts.length + buffer[7])';
+    for (let call = 0; call < 200; call++) {
+      await expect(sandbox.evaluate(source)).resolves.toBe('71');
+    }
+    expect(sandbox.instancesCreated).toBe(1);
   });
 
   it('answers the calls that were waiting while another one trapped', async () => {
