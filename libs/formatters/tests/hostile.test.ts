@@ -54,6 +54,18 @@ describe('a hostile formatter', () => {
       'a loop in normalizeUplink',
       'function decodeUplink() { return { data: {} }; } function normalizeUplink() { for (;;) {} }',
     ],
+    [
+      'a loop in a getter of what it throws (read when the error is reported)',
+      'function decodeUplink() { throw { get message() { for (;;) {} } }; }',
+    ],
+    [
+      'a loop in toJSON (run when the output is converted)',
+      'function decodeUplink() { return { data: { toJSON: function () { for (;;) {} } } }; }',
+    ],
+    [
+      'a loop in a Proxy trap',
+      'function decodeUplink() { return { data: new Proxy({}, { ownKeys: function () { for (;;) {} } }) }; }',
+    ],
   ])('with %s is stopped at the time limit', async (_what, source) => {
     await expectStopped(
       source,
