@@ -148,6 +148,80 @@ export function uplinkReport(input: UplinkReportInput): ShadowReport {
   return report;
 }
 
+/**
+ * Where an uplink or a join-accept stands in its device's history, as far as the shadow records
+ * it: the session (TTS's `session_key_id`, else the DevAddr), the FCnt (a join-accept comes
+ * before its session's first uplink: -1) and TTS's `received_at`. Any part may be unknown.
+ */
+export interface UplinkPosition {
+  readonly session: string | undefined;
+  readonly fCnt: number | undefined;
+  /** `received_at` as [milliseconds since the epoch, nanoseconds within the millisecond]. */
+  readonly at: readonly [number, number] | undefined;
+}
+
+/** FCnt of a join-accept's position: before any uplink of its session. */
+export const JOIN_F_CNT = -1;
+
+/**
+ * A lower FCnt in the same session that TTS received this much later than the shadow's is a
+ * device that reset its counter (ABP), never a late event: Lambda gives up on an event after
+ * 10 minutes (MaximumEventAgeInSeconds 600), and the newer one was handled before it.
+ */
+const F_CNT_RESET_MS = 15 * 60 * 1000;
+
+const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/i;
+
+/** An RFC 3339 time (TTS's, to the nanosecond) as [ms, ns within the ms]; undefined if not one. */
+export function parseReceivedAt(time: unknown): UplinkPosition['at'] {
+  if (typeof time !== 'string') return undefined;
+  const match = RFC3339.exec(time);
+  if (!match) return undefined;
+  const fraction = (match[2] ?? '').padEnd(9, '0');
+  const ms = Date.parse(`${match[1]}${match[3]}`) + Number(fraction.slice(0, 3));
+  return Number.isFinite(ms) ? [ms, Number(fraction.slice(3))] : undefined;
+}
+
+/** The position of the newest uplink (or join-accept) a shadow's reported state holds. */
+export function shadowUplinkPosition(
+  reported: Readonly<Record<string, unknown>> | undefined,
+): UplinkPosition {
+  const sessionID = reported?.['sessionID'];
+  const devAddr = reported?.['devAddr'];
+  const fCnt = reported?.['fCntUp'];
+  return {
+    session:
+      typeof sessionID === 'string' ? sessionID : typeof devAddr === 'string' ? devAddr : undefined,
+    fCnt: isCounter(fCnt) ? fCnt : undefined,
+    at: parseReceivedAt(reported?.['lastSeen']),
+  };
+}
+
+/**
+ * Whether a report at `report` is newer than what the shadow holds at `held`, so that writing
+ * it cannot move the shadow back. In one session the higher FCnt is newer (the same FCnt only
+ * when TTS received it later: the first uplink after a join-accept, FCnt 0); across sessions,
+ * the one TTS received later (a device keeps its old session until it takes a join-accept).
+ * What cannot be told apart is written, as before: a shadow without position, a time unknown.
+ */
+export function isNewerUplink(report: UplinkPosition, held: UplinkPosition | undefined): boolean {
+  if (!held) return true;
+  const later = (margin = 0): boolean | undefined =>
+    report.at && held.at ? compareTimes(report.at, held.at, margin) > 0 : undefined;
+  if (report.session !== undefined && held.session !== undefined && report.session !== held.session)
+    return later() ?? true;
+  if (report.fCnt === undefined || held.fCnt === undefined) return later() ?? true;
+  if (report.fCnt > held.fCnt) return true;
+  if (report.fCnt === held.fCnt) return later() ?? false;
+  return later(F_CNT_RESET_MS) ?? false;
+}
+
+/** Compares `a` with `b` plus `marginMs`. */
+function compareTimes(a: readonly [number, number], b: readonly [number, number], marginMs: number) {
+  const ms = a[0] - (b[0] + marginMs);
+  return ms !== 0 ? ms : a[1] - b[1];
+}
+
 /** The outcome of {@link withDecodedPayload}. */
 export type PayloadPlacement =
   | { readonly included: true; readonly report: ShadowReport }

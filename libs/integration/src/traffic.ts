@@ -2,6 +2,7 @@
  * What the traffic Lambdas (HandleUplink, HandleDownlink) work with: the stack's things,
  * their `lorawan` shadows, the publisher and, with end-to-end encryption, the KEK ring.
  */
+import { BoundedCache } from './bounded-cache';
 import type { IntegrationConfig } from './config';
 import { KnownSessions } from './downlink-counter';
 import { KekRingSource } from './e2e-session';
@@ -13,6 +14,7 @@ import type {
   ShadowStore,
   ThingRegistry,
 } from './ports';
+import type { UplinkPosition } from './shadow-state';
 import { ThingDirectory } from './things';
 
 /** The dependencies of the traffic Lambdas; the handler builds them once per container. */
@@ -25,6 +27,8 @@ export interface TrafficDependencies {
   readonly keks: KekRingSource | undefined;
   /** The sessions and downlink counters this container knows the shadows hold (E2E). */
   readonly sessions: KnownSessions;
+  /** Per thing: the `lorawan` shadow's version this container last saw, and its newest uplink. */
+  readonly shadowVersions: KnownShadows;
   readonly log: Log;
   readonly counters: Counters;
   /** For the jittered retries of a downlink counter reservation. */
@@ -61,6 +65,7 @@ export function trafficDependencies(
     shadows: ports.shadows,
     publisher: ports.publisher,
     sessions: new KnownSessions({ now: runtime.now }),
+    shadowVersions: new KnownShadows({ now: runtime.now }),
     keks:
       config.e2eEnabled && config.kekSecretID
         ? new KekRingSource(ports.secrets, config.kekSecretID, {
@@ -70,4 +75,40 @@ export function trafficDependencies(
         : undefined,
     ...runtime,
   };
+}
+
+/** What a container knows of one thing's `lorawan` shadow. */
+export interface KnownShadow {
+  /** The version its last write returned (or its last read found). */
+  readonly version: number;
+  /** The newest uplink (or join-accept) the shadow held at that version. */
+  readonly position: UplinkPosition;
+}
+
+const MAX_KNOWN_SHADOWS = 10_000;
+const KNOWN_SHADOW_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * The shadow versions and uplink positions a container wrote or read, so that a steady-state
+ * uplink is written at the version it expects without a read (bounded in size and age; a miss
+ * costs one read).
+ */
+export class KnownShadows {
+  readonly #known: BoundedCache<string, KnownShadow>;
+
+  constructor(options: { readonly now?: (() => number) | undefined } = {}) {
+    this.#known = new BoundedCache(MAX_KNOWN_SHADOWS, KNOWN_SHADOW_TTL_MS, options.now ?? Date.now);
+  }
+
+  get(thingName: string): KnownShadow | undefined {
+    return this.#known.get(thingName);
+  }
+
+  remember(thingName: string, version: number, position: UplinkPosition): void {
+    this.#known.set(thingName, { version, position });
+  }
+
+  forget(thingName: string): void {
+    this.#known.delete(thingName);
+  }
 }

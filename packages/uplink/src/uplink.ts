@@ -26,15 +26,17 @@ import {
   reserveDownlinkFCnt,
   THING_EVENT_OF,
   unwrapCounted,
+  JOIN_F_CNT,
+  parseReceivedAt,
   uplinkReport,
   withDecodedPayload,
-  writeSessionReport,
   type PayloadFormatting,
   type ShadowKeyEnvelope,
   type ReportedSession,
   type ShadowReport,
   type TrafficDependencies,
   type UplinkFormatting,
+  type UplinkPosition,
 } from '@tts-aws-iot/integration';
 import {
   findErrorDetails,
@@ -46,6 +48,7 @@ import {
 } from '@tts-aws-iot/tts';
 
 import { requeueInvalidatedDownlinks } from './invalidated';
+import { STALE_REPORTS_METRIC, writeUplinkReport } from './shadow-report';
 
 /** What HandleUplink works with; the handler builds it once per container. */
 export interface UplinkDependencies extends TrafficDependencies {
@@ -76,6 +79,7 @@ const UplinkMetric = {
   REFUSED_REPUSHES: 'RefusedRepushes',
   REFUSED_SESSION_KEYS: REFUSED_SESSION_KEYS_METRIC,
   PAYLOADS_LEFT_OUT: 'ShadowPayloadsLeftOut',
+  STALE_REPORTS: STALE_REPORTS_METRIC,
 } as const;
 
 /**
@@ -194,9 +198,10 @@ async function onUplink(
   // Only a message that could be read and decrypted may create a thing.
   const { thingName } = await deps.things.ensure(up.ids);
 
+  const receivedAt = up.receivedAt ?? uplink.receivedAt;
   let report: ShadowReport = uplinkReport({
     metrics: config.thingShadowMetrics,
-    receivedAt: up.receivedAt ?? uplink.receivedAt,
+    receivedAt,
     devAddr: up.ids.devAddr,
     sessionID: uplink.sessionKeyID,
     fCnt: uplink.fCnt,
@@ -208,7 +213,7 @@ async function onUplink(
     plaintext !== undefined && deps.formatting
       ? await decodeUplinkPayload(
           deps.formatting,
-          { bytes: plaintext, fPort: uplink.fPort, receivedAt: up.receivedAt ?? uplink.receivedAt },
+          { bytes: plaintext, fPort: uplink.fPort, receivedAt },
           { deviceID: up.ids.deviceID, thingName, log: deps.log, counters: deps.counters },
         )
       : undefined;
@@ -222,9 +227,14 @@ async function onUplink(
     envelope && uplink.sessionKeyID !== undefined
       ? { sessionID: uplink.sessionKeyID, lastAFCntDown: uplink.lastAFCntDown ?? 0 }
       : undefined;
+  const position: UplinkPosition = {
+    session: uplink.sessionKeyID ?? up.ids.devAddr,
+    fCnt: uplink.fCnt,
+    at: parseReceivedAt(receivedAt),
+  };
   // Steady state: these two calls are all the uplink costs, and they run concurrently.
   await Promise.all([
-    updateShadow(deps, thingName, up, report, session),
+    updateShadow(deps, thingName, up, report, position, session),
     republish(deps, up, thingName, plaintext, decoded),
   ]);
   deps.counters.count(UplinkMetric.UPLINKS);
@@ -250,9 +260,10 @@ async function onJoinAccept(
     );
   }
   const { thingName } = await deps.things.ensure(up.ids);
+  const receivedAt = up.receivedAt ?? join.receivedAt;
   const report = joinAcceptReport({
     metrics: config.thingShadowMetrics,
-    receivedAt: up.receivedAt ?? join.receivedAt,
+    receivedAt,
     devAddr: up.ids.devAddr,
     sessionID: join.sessionKeyID,
     appSKeyEnvelope: envelope,
@@ -262,8 +273,14 @@ async function onJoinAccept(
     envelope && join.sessionKeyID !== undefined
       ? { sessionID: join.sessionKeyID, lastAFCntDown: 0 }
       : undefined;
+  // Before the first uplink of its session: a join-accept handled again writes nothing.
+  const position = {
+    session: join.sessionKeyID ?? up.ids.devAddr,
+    fCnt: JOIN_F_CNT,
+    at: parseReceivedAt(receivedAt),
+  };
   await Promise.all([
-    updateShadow(deps, thingName, up, report, session),
+    updateShadow(deps, thingName, up, report, position, session),
     republish(deps, up, thingName),
   ]);
   // The old session's queue, which TTS cannot encrypt for this one: moved once it is recorded.
@@ -431,54 +448,32 @@ function republish(
 }
 
 /**
- * Updates the `lorawan` shadow (nothing to do for an empty report). A thing deleted since
- * this container remembered it is looked up again (the device may have another thing now)
- * and, when it has none, created again, once.
+ * Updates the `lorawan` shadow (nothing to do for an empty report): an uplink's or
+ * join-accept's report (at `position`) only when it is newer than the shadow's, other fields
+ * (a location) as they come. A thing deleted since this container remembered it is looked up
+ * again (the device may have another thing now) and, when it has none, created again, once.
  */
 async function updateShadow(
   deps: UplinkDependencies,
   thingName: string,
   up: ApplicationUp,
   report: ShadowReport,
+  position?: UplinkPosition,
   session?: ReportedSession,
 ): Promise<void> {
   if (Object.keys(report).length === 0) return;
+  const write = async (name: string): Promise<void> => {
+    if (position) await writeUplinkReport(deps, name, report, position, session);
+    else await deps.shadows.updateShadow(name, LORAWAN_SHADOW_NAME, { reported: report });
+  };
   try {
-    await writeReport(deps, thingName, report, session);
+    await write(thingName);
   } catch (error) {
     if (!(error instanceof IntegrationError) || error.code !== 'aws_not_found') throw error;
     deps.things.forget(thingName, up.ids);
     deps.sessions.forget(thingName);
+    deps.shadowVersions.forget(thingName);
     const again = await deps.things.ensure(up.ids);
-    await writeReport(deps, again.thingName, report, session);
-  }
-}
-
-/**
- * One shadow update. With an E2E session that this container does not know the shadow counts
- * in already (a join, a new session, a higher `last_a_f_cnt_down`), the session's downlink
- * counter is written with it, at the version read; the steady state is one unversioned update.
- */
-async function writeReport(
-  deps: UplinkDependencies,
-  thingName: string,
-  report: ShadowReport,
-  session: ReportedSession | undefined,
-): Promise<void> {
-  if (session === undefined || deps.sessions.isCurrent(thingName, session)) {
-    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
-    return;
-  }
-  try {
-    const fCntDown = await writeSessionReport(deps.shadows, thingName, report, session, deps);
-    deps.sessions.remember(thingName, session.sessionID, fCntDown);
-  } catch (error) {
-    if (!(error instanceof InputError) || error.code !== 'invalid_session_state') throw error;
-    // Damaged counters are the downlinks' to refuse; the uplink's report still goes in.
-    deps.log.warn('Downlink counters not updated: the shadow holds damaged ones', {
-      thing_name: thingName,
-      reason: error.message,
-    });
-    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, { reported: report });
+    await write(again.thingName);
   }
 }

@@ -108,6 +108,16 @@ export function plainUplink(
   };
 }
 
+/** A plain uplink with another FCnt, received by TTS at `receivedAt` (default: the same time). */
+export function plainUplinkAt(fCnt: number, receivedAt?: string, decoded?: Record<string, unknown>) {
+  const message = plainUplink(decoded);
+  return {
+    ...message,
+    received_at: receivedAt ?? message.received_at,
+    uplink_message: { ...message.uplink_message, f_cnt: fCnt },
+  };
+}
+
 export function joinAccept(appSKey: Record<string, string> = APP_S_KEY_ENVELOPE) {
   return {
     end_device_ids: endDeviceIds,

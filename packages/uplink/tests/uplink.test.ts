@@ -28,6 +28,7 @@ import {
   KEK_RING_SECRET,
   keyMaterialForms,
   plainUplink,
+  plainUplinkAt,
   SESSION_KEY_ID,
   setup,
 } from './fixtures';
@@ -80,9 +81,9 @@ describe('handleUplink: things', () => {
         throw new IntegrationError('aws_not_found', 'gone', false);
       return update(name, shadow, change);
     };
-    await handleUplink(plainUplink(), world.deps);
+    await handleUplink(plainUplinkAt(13), world.deps);
     expect(world.registry.things.has(DEV_EUI)).toBe(true);
-    expect(world.shadows.reported(DEV_EUI, 'lorawan')?.['fCntUp']).toBe(12);
+    expect(world.shadows.reported(DEV_EUI, 'lorawan')?.['fCntUp']).toBe(13);
   });
 });
 
@@ -361,7 +362,7 @@ describe('handleUplink: uplinks without E2E', () => {
     const world = setup({ e2eEnabled: false, kekSecretID: undefined });
     await handleUplink(plainUplink(), world.deps);
     await handleUplink(
-      plainUplink({ samples: Array.from({ length: 2000 }, (_, i) => i) }),
+      plainUplinkAt(13, undefined, { samples: Array.from({ length: 2000 }, (_, i) => i) }),
       world.deps,
     );
     expect(world.shadows.reported(DEV_EUI, 'lorawan')).not.toHaveProperty('payload');
