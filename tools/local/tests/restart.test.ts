@@ -209,7 +209,9 @@ describe('restarting the local stack on its data directory', () => {
     for (const run of ['first', 'resumed']) {
       const local = await start({ devices: 2, dir });
       const lines = (await runDemo(local, 60_000)).map(demoLine);
-      expect({ run, lines }).toEqual({
+      const failed = lines.some((line) => line.includes('FAILED'));
+      // On a failure, the traffic log's last lines say why.
+      expect({ run, lines, ...(failed && { log: logLines.slice(-60) }) }).toEqual({
         run,
         lines: [
           '0004A30B001C0001: uplink ok, decoded ok, downlink ok',
