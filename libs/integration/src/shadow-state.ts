@@ -217,7 +217,11 @@ export function isNewerUplink(report: UplinkPosition, held: UplinkPosition | und
 }
 
 /** Compares `a` with `b` plus `marginMs`. */
-function compareTimes(a: readonly [number, number], b: readonly [number, number], marginMs: number) {
+function compareTimes(
+  a: readonly [number, number],
+  b: readonly [number, number],
+  marginMs: number,
+) {
   const ms = a[0] - (b[0] + marginMs);
   return ms !== 0 ? ms : a[1] - b[1];
 }

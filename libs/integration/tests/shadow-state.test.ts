@@ -10,6 +10,10 @@ import {
   sessionCountersReport,
   uplinkReport,
   withDecodedPayload,
+  isNewerUplink,
+  JOIN_F_CNT,
+  parseReceivedAt,
+  shadowUplinkPosition,
 } from '../src/shadow-state';
 
 const envelope = { encryptedKey: 'H6aLCoEStEeu80vY+1p7gp0+hiNx0s/l', kekLabel: 'kek-1' };
@@ -431,5 +435,67 @@ describe('sessionCountersReport: the downlink counter of the session an uplink o
         lastAFCntDown: 0,
       }),
     ).toThrow(expect.objectContaining({ code: 'invalid_session_state' }));
+  });
+});
+
+describe('isNewerUplink: whether a report may be written over what the shadow holds', () => {
+  const at = (time: string) => parseReceivedAt(time);
+  const position = (session: string | undefined, fCnt: number | undefined, time?: string) => ({
+    session,
+    fCnt,
+    at: time === undefined ? undefined : at(time),
+  });
+  const held = position('S1', 9, '2024-05-01T12:00:09Z');
+
+  it('reads TTS times to the nanosecond, in any offset, and nothing else', () => {
+    expect(at('2024-05-01T12:00:00.123456789Z')).toEqual([
+      Date.UTC(2024, 4, 1, 12, 0, 0, 123),
+      456_789,
+    ]);
+    expect(at('2024-05-01T14:00:00.5+02:00')).toEqual([Date.UTC(2024, 4, 1, 12, 0, 0, 500), 0]);
+    expect(at('2024-05-01 12:00:00Z')).toBeUndefined();
+    expect(at(1714564800)).toBeUndefined();
+  });
+
+  it('in one session: a higher FCnt is newer; a lower or the same one (a retry) is not', () => {
+    expect(isNewerUplink(position('S1', 10, '2024-05-01T12:00:10Z'), held)).toBe(true);
+    expect(isNewerUplink(position('S1', 6, '2024-05-01T12:00:06Z'), held)).toBe(false);
+    expect(isNewerUplink(position('S1', 9, '2024-05-01T12:00:09Z'), held)).toBe(false);
+    expect(isNewerUplink(position('S1', 6, undefined), held)).toBe(false);
+  });
+
+  it('in one session: the same FCnt received later is newer (FCnt 0 after the join-accept)', () => {
+    const join = position('S2', 0, '2024-05-01T12:00:00.000000001Z');
+    expect(isNewerUplink(position('S2', 0, '2024-05-01T12:00:00.000000002Z'), join)).toBe(true);
+    expect(isNewerUplink(position('S2', JOIN_F_CNT, '2024-05-01T12:00:00.000000001Z'), join)).toBe(
+      false,
+    );
+  });
+
+  it('in one session: a lower FCnt more than 15 minutes later is a reset counter', () => {
+    expect(isNewerUplink(position('S1', 1, '2024-05-01T12:15:09.000000001Z'), held)).toBe(true);
+    expect(isNewerUplink(position('S1', 1, '2024-05-01T12:15:09Z'), held)).toBe(false);
+  });
+
+  it('across sessions: the one TTS received later, whatever its FCnt', () => {
+    expect(isNewerUplink(position('S2', JOIN_F_CNT, '2024-05-01T12:00:10Z'), held)).toBe(true);
+    expect(isNewerUplink(position('S0', 500, '2024-05-01T12:00:08Z'), held)).toBe(false);
+  });
+
+  it('writes what it cannot tell apart: no shadow, no position, no time across sessions', () => {
+    expect(isNewerUplink(position('S1', 1), undefined)).toBe(true);
+    expect(isNewerUplink(position('S1', 1), shadowUplinkPosition(undefined))).toBe(true);
+    expect(isNewerUplink(position('S2', 1), held)).toBe(true);
+  });
+
+  it('finds the position in a shadow: sessionID (else devAddr), fCntUp, lastSeen', () => {
+    expect(
+      shadowUplinkPosition({ devAddr: '260B1A2F', fCntUp: 3, lastSeen: '2024-05-01T12:00:00Z' }),
+    ).toEqual({ session: '260B1A2F', fCnt: 3, at: at('2024-05-01T12:00:00Z') });
+    expect(shadowUplinkPosition({ sessionID: 'S1', devAddr: '260B1A2F', fCntUp: -4 })).toEqual({
+      session: 'S1',
+      fCnt: undefined,
+      at: undefined,
+    });
   });
 });

@@ -109,7 +109,11 @@ export function plainUplink(
 }
 
 /** A plain uplink with another FCnt, received by TTS at `receivedAt` (default: the same time). */
-export function plainUplinkAt(fCnt: number, receivedAt?: string, decoded?: Record<string, unknown>) {
+export function plainUplinkAt(
+  fCnt: number,
+  receivedAt?: string,
+  decoded?: Record<string, unknown>,
+) {
   const message = plainUplink(decoded);
   return {
     ...message,
