@@ -75,10 +75,15 @@ export type {
   ThingRegistry,
 } from './ports';
 export {
+  isNewerUplink,
+  JOIN_F_CNT,
   joinAcceptReport,
   LORAWAN_SHADOW_NAME,
+  parseReceivedAt,
   readDownlinkSession,
   pushFingerprint,
+  sessionCountersReport,
+  shadowUplinkPosition,
   uplinkReport,
   withDecodedPayload,
 } from './shadow-state';
@@ -93,6 +98,7 @@ export type {
   ReportedSession,
   ShadowKeyEnvelope,
   ShadowReport,
+  UplinkPosition,
   UplinkReportInput,
 } from './shadow-state';
 export { deviceIDOfThing, thingNameFor } from './thing-name';
@@ -138,8 +144,8 @@ export type {
   PayloadFormatting,
   UplinkFormatting,
 } from './payload-formatting';
-export { trafficDependencies } from './traffic';
-export type { TrafficDependencies, TrafficPorts } from './traffic';
+export { KnownShadows, trafficDependencies } from './traffic';
+export type { KnownShadow, TrafficDependencies, TrafficPorts } from './traffic';
 export { createTtsClient } from './tts-client';
 export type { TtsClientSettings } from './tts-client';
 export { DEVICE_ATTRIBUTES, provisioningKind } from './device-attributes';
