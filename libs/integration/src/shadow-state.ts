@@ -10,8 +10,9 @@
  *
  * Writers. Uplinks and join-accepts write the session (`devAddr`, `sessionID`,
  * `appSKeyEnvelope`) together with `lastAFCntDown`, the last application downlink counter the
- * network reported for that session, in one unversioned update: the four always belong to
- * one session. Only downlink counter reservations write the counters (`fCntDown`,
+ * network reported for that session, in one update: the four always belong to one session.
+ * That update is written only when it is newer than the shadow's ({@link isNewerUplink}), at
+ * the version it was judged against. Only downlink counter reservations write the counters (`fCntDown`,
  * `fCntDownSession`, `recentDownlinks`, `earlierSessions`), always at the version they read.
  *
  * Why the counters are kept per session and never reset by a join: Lambda delivers events at

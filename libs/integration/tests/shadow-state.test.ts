@@ -439,7 +439,7 @@ describe('sessionCountersReport: the downlink counter of the session an uplink o
 });
 
 describe('isNewerUplink: whether a report may be written over what the shadow holds', () => {
-  const at = (time: string) => parseReceivedAt(time);
+  const at = (time: unknown) => parseReceivedAt(time);
   const position = (session: string | undefined, fCnt: number | undefined, time?: string) => ({
     session,
     fCnt,
