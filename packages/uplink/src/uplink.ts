@@ -172,29 +172,8 @@ async function onUplink(
   device: string,
   deps: UplinkDependencies,
 ): Promise<string> {
-  const { config, keks } = deps;
-  let plaintext: Uint8Array | undefined;
-  let envelope: ShadowKeyEnvelope | undefined;
-  if (uplink.appSKey && keks) {
-    const devAddr = up.ids.devAddr;
-    if (devAddr === undefined) {
-      throw new InputError(
-        'missing_dev_addr',
-        `The uplink of ${device} carries an AppSKey but no end_device_ids.dev_addr, which decryption needs.`,
-        { deviceID: up.ids.deviceID },
-      );
-    }
-    const appSKey = await unwrapCounted(keks, uplink.appSKey, device, deps.counters);
-    // FPort 0 carries MAC commands under the network's key: not the application's to decrypt.
-    if (uplink.fPort > 0)
-      plaintext = decryptUplinkPayload(appSKey, devAddr, uplink.fCnt, uplink.frmPayload);
-    envelope = await keks.toShadowEnvelope(uplink.appSKey, device);
-  } else if (uplink.appSKey) {
-    deps.log.warn(
-      'TTS sends the AppSKey, but end-to-end encryption is off here: the payload is republished encrypted',
-      { device_id: up.ids.deviceID },
-    );
-  }
+  const { config } = deps;
+  const { plaintext, envelope } = await decryptE2E(up, uplink, device, deps);
   // Only a message that could be read and decrypted may create a thing.
   const { thingName } = await deps.things.ensure(up.ids);
 
@@ -239,6 +218,40 @@ async function onUplink(
   ]);
   deps.counters.count(UplinkMetric.UPLINKS);
   return thingName;
+}
+
+/** With E2E: the uplink's plaintext (FPort > 0) and its session key as the shadow keeps it. */
+async function decryptE2E(
+  up: HandledUp,
+  uplink: ApplicationUplink,
+  device: string,
+  deps: UplinkDependencies,
+): Promise<{ plaintext?: Uint8Array; envelope?: ShadowKeyEnvelope }> {
+  const { keks } = deps;
+  if (uplink.appSKey && keks) {
+    const devAddr = up.ids.devAddr;
+    if (devAddr === undefined) {
+      throw new InputError(
+        'missing_dev_addr',
+        `The uplink of ${device} carries an AppSKey but no end_device_ids.dev_addr, which decryption needs.`,
+        { deviceID: up.ids.deviceID },
+      );
+    }
+    const appSKey = await unwrapCounted(keks, uplink.appSKey, device, deps.counters);
+    // FPort 0 carries MAC commands under the network's key: not the application's to decrypt.
+    const plaintext =
+      uplink.fPort > 0
+        ? decryptUplinkPayload(appSKey, devAddr, uplink.fCnt, uplink.frmPayload)
+        : undefined;
+    return { plaintext, envelope: await keks.toShadowEnvelope(uplink.appSKey, device) };
+  }
+  if (uplink.appSKey) {
+    deps.log.warn(
+      'TTS sends the AppSKey, but end-to-end encryption is off here: the payload is republished encrypted',
+      { device_id: up.ids.deviceID },
+    );
+  }
+  return {};
 }
 
 async function onJoinAccept(
