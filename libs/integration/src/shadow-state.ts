@@ -166,8 +166,9 @@ export const JOIN_F_CNT = -1;
 
 /**
  * A lower FCnt in the same session that TTS received this much later than the shadow's is a
- * device that reset its counter (ABP), never a late event: Lambda gives up on an event after
- * 10 minutes (MaximumEventAgeInSeconds 600), and the newer one was handled before it.
+ * device that reset its counter (ABP). A late or retried event (even one redriven from the
+ * dead-letter queue) keeps the `received_at` of its uplink, earlier than the newer one's; the
+ * margin only covers clocks of TTS's servers that disagree.
  */
 const F_CNT_RESET_MS = 15 * 60 * 1000;
 
