@@ -3,6 +3,8 @@
  * adapters and the TTS client promise (shadow merge and versions, idempotent thing creation,
  * a conflict for a device registered twice), record every call, and answer without latency.
  */
+import { randomUUID } from 'node:crypto';
+
 import type { KekRing } from '@tts-aws-iot/keywrap';
 import {
   TtsApiError,
@@ -64,7 +66,12 @@ export class InMemoryThingRegistry implements ThingRegistry {
       if (!same) throw new ThingAlreadyExistsError(input.thingName);
       return;
     }
-    this.things.set(input.thingName, { ...input, attributes: { ...input.attributes }, version: 1 });
+    this.things.set(input.thingName, {
+      ...input,
+      thingId: randomUUID(),
+      attributes: { ...input.attributes },
+      version: 1,
+    });
   }
 
   async updateThingAttributes(

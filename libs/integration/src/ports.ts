@@ -7,6 +7,11 @@
 /** A thing in the AWS IoT registry, as far as the integration cares. */
 export interface ThingRecord {
   readonly thingName: string;
+  /**
+   * The registry's ID of the thing: unique to this thing, not shared by a thing created
+   * again under the same name.
+   */
+  readonly thingId?: string;
   readonly thingTypeName?: string;
   readonly attributes: Readonly<Record<string, string>>;
   /** The registry's version of the thing (for optimistic updates). */

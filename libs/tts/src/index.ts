@@ -38,7 +38,12 @@ export {
 } from './topics';
 export type { ThingEvent, TtsUpstreamSubtopic } from './topics';
 // The HTTP API client.
-export { TtsApiError, TtsConnectionError, TtsRegistrationError } from './errors';
+export {
+  TtsApiError,
+  TtsConnectionError,
+  TtsRegistrationError,
+  TtsRegistrationPendingError,
+} from './errors';
 export { serverAddress, TtsClient } from './client/client';
 export { deleteEndDeviceEverywhere, hasMarker, registerEndDevice } from './client/registration';
 export type {

@@ -1,4 +1,4 @@
-import { TtsApiError, TtsRegistrationError } from '../errors';
+import { TtsApiError, TtsRegistrationError, TtsRegistrationPendingError } from '../errors';
 import type { TtsClient } from './client';
 import type {
   EndDeviceVersionIDs,
@@ -70,6 +70,15 @@ export interface EndDeviceRegistration {
    * already is taken for an earlier run of this registration only when it carries it.
    */
   readonly marker: DeviceMarker;
+  /**
+   * Names this very registration (for a thing, its registry ID, which a thing created again
+   * under the same name does not share), written next to `marker`. A marked device whose
+   * registrant differs was registered for another thing: it is not completed, so a thing
+   * deleted and created again cannot re-key the earlier thing's device before that device
+   * is deleted. A marked device without a registrant (registered before registrants were
+   * written) is completed as before.
+   */
+  readonly registrant?: DeviceMarker;
 }
 
 /** Told about each undo step that failed (the device is then partly registered). */
@@ -101,7 +110,8 @@ export async function registerEndDevice(
   let existed = false;
   // An earlier run registered the device: complete that, but never undo it (nor its claim).
   const completeEarlierRun = async (conflict: TtsApiError): Promise<void> => {
-    await assertSameDevice(tts, ids, registration.marker, conflict);
+    const existing = await assertSameDevice(tts, ids, registration.marker, conflict);
+    assertSameRegistrant(existing, ids, registration.registrant, conflict);
     existed = true;
     undo.length = 0;
   };
@@ -145,15 +155,21 @@ export async function registerEndDevice(
             networkServerAddress: address,
             applicationServerAddress: address,
             ...(registration.versionIDs ? { versionIDs: registration.versionIDs } : {}),
-            attributes: { [registration.marker.key]: registration.marker.value },
+            attributes: {
+              [registration.marker.key]: registration.marker.value,
+              ...(registration.registrant
+                ? { [registration.registrant.key]: registration.registrant.value }
+                : {}),
+            },
           });
         } catch (error) {
           if (!(error instanceof TtsApiError && error.status === 409)) throw error;
           // Our own create, landed on an attempt that got no answer: this run's, so undone
           // with the rest if a later step fails.
-          if (error.afterUnansweredAttempt)
-            await assertSameDevice(tts, ids, registration.marker, error);
-          else await completeEarlierRun(error);
+          if (error.afterUnansweredAttempt) {
+            const existing = await assertSameDevice(tts, ids, registration.marker, error);
+            assertSameRegistrant(existing, ids, registration.registrant, error);
+          } else await completeEarlierRun(error);
         }
       },
     );
@@ -228,7 +244,10 @@ export async function deleteEndDeviceEverywhere(
 
 function isRefusal(error: unknown): boolean {
   return (
-    (error instanceof TtsApiError && !error.retryable) || error instanceof TtsRegistrationError
+    (error instanceof TtsApiError && !error.retryable) ||
+    error instanceof TtsRegistrationError ||
+    // Retryable, but what it met is another registration's: not this run's to undo.
+    error instanceof TtsRegistrationPendingError
   );
 }
 
@@ -237,7 +256,7 @@ async function assertSameDevice(
   ids: OtaaDeviceIDs,
   marker: DeviceMarker,
   conflict: TtsApiError,
-): Promise<void> {
+): Promise<RegisteredEndDevice> {
   const existing = await tts.getEndDevice(ids);
   // Not found by ID: the EUIs are registered as another device, which TTS's message names.
   if (!existing) throw conflict;
@@ -245,7 +264,7 @@ async function assertSameDevice(
     existing.devEUI.toUpperCase() === ids.devEUI.toUpperCase() &&
     existing.joinEUI.toUpperCase() === ids.joinEUI.toUpperCase()
   ) {
-    if (hasMarker(existing, marker)) return;
+    if (hasMarker(existing, marker)) return existing;
     // Same identifiers, but not registered by us: someone else's device, whose keys stay.
     throw new TtsRegistrationError(
       'device_exists',
@@ -258,6 +277,28 @@ async function assertSameDevice(
     'device_id_taken',
     `TTS device ${ids.deviceID} in application ${ids.applicationID} exists already with DevEUI ${existing.devEUI} and JoinEUI ${existing.joinEUI}: choose another device ID, or delete that device in TTS.`,
     { deviceID: ids.deviceID },
+    { cause: conflict },
+  );
+}
+
+/**
+ * A marked device registered for another registrant (an earlier thing of the same name,
+ * whose deletion has not been handled yet) is not this registration's to complete. Retryable:
+ * once the earlier thing's deletion removes the device, the registration succeeds.
+ */
+function assertSameRegistrant(
+  existing: RegisteredEndDevice,
+  ids: OtaaDeviceIDs,
+  registrant: DeviceMarker | undefined,
+  conflict: TtsApiError,
+): void {
+  if (!registrant || !Object.hasOwn(existing.attributes, registrant.key)) return;
+  const recorded = existing.attributes[registrant.key];
+  if (recorded === registrant.value) return;
+  throw new TtsRegistrationPendingError(
+    'device_of_earlier_thing',
+    `TTS device ${ids.deviceID} in application ${ids.applicationID} was registered by this integration for another thing of this name (${registrant.key}=${recorded}), not for this one (${registrant.value}): nothing was written to it. The earlier thing's deletion should remove it; this is retried until then. If it persists, delete the device in TTS.`,
+    { deviceID: ids.deviceID, applicationID: ids.applicationID },
     { cause: conflict },
   );
 }
@@ -297,7 +338,10 @@ async function claim(
         return await completeEarlierRun(error);
       } catch (completeError) {
         // A device of those identifiers that this integration did not register: say so.
-        if (completeError instanceof TtsRegistrationError && completeError.code === 'device_exists')
+        if (
+          completeError instanceof TtsRegistrationPendingError ||
+          (completeError instanceof TtsRegistrationError && completeError.code === 'device_exists')
+        )
           throw completeError;
         // Someone else's claim: refused below.
       }
