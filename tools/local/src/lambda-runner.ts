@@ -65,7 +65,7 @@ const failure = (id, error) => ({
   errorMessage: (error && error.message) || String(error),
 });
 parentPort.on('message', async ({ id, event, context }) => {
-  if (loadError) return parentPort.postMessage(failure(id, loadError));
+  if (loadError) return parentPort.postMessage({ ...failure(id, loadError), initFailed: true });
   const deadline = Date.now() + context.timeoutMs;
   const lambdaContext = {
     ...context,
@@ -97,6 +97,8 @@ interface WorkerAnswer {
   readonly result?: unknown;
   readonly errorType?: string;
   readonly errorMessage?: string;
+  /** The bundle did not load: Lambda discards such a sandbox and initializes anew next time. */
+  readonly initFailed?: boolean;
 }
 
 /** One execution environment of a function. */
@@ -297,6 +299,12 @@ export class LambdaRunner {
           message.errorMessage ?? 'unknown error',
         ),
       );
+    if (message.initFailed) {
+      // A bundle rebuilt while the stack runs loads again in a new environment.
+      this.remove(fn, environment);
+      void environment.worker.terminate();
+      return;
+    }
     this.next(fn, environment);
   }
 

@@ -120,6 +120,16 @@ describe('the Lambda runner', () => {
     await expect(runner.invoke('nope', {})).rejects.toBeInstanceOf(LambdaInvocationError);
   });
 
+  it('initializes anew after a bundle failed to load, as Lambda does: a bundle rebuilt meanwhile runs', async () => {
+    const later = join(dir, 'later.js');
+    runner = new LambdaRunner({
+      functions: [{ name: 'uplink', bundle: later, env: {}, maxConcurrency: 1 }],
+    });
+    await expect(runner.invoke('uplink', {})).rejects.toThrow(/Cannot find module/);
+    writeFileSync(later, BUNDLE);
+    await expect(runner.invoke('uplink', {})).resolves.toMatchObject({ invocations: 1 });
+  });
+
   it('waits for in-flight invocations with idle()', async () => {
     runner = new LambdaRunner({
       functions: [{ name: 'uplink', bundle, env: {}, maxConcurrency: 1 }],
