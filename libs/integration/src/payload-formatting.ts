@@ -274,6 +274,12 @@ function encodeRefusal(
     details.name,
     `The downlink's payload for ${context.thingName} does not encode (${kit.downlinkEncodeFailEvent}): ${sentence(details).slice(0, 512)}. Fix the payload or the device's downlink formatter, or send the FRMPayload as bytes.`,
     details.code,
-    { thingName: context.thingName, namespace: details.namespace },
+    // The formatter's message may quote the request's plaintext payload: it goes to the
+    // thing's downlink/failed topic, never into the log (logSafe is what a log may say).
+    {
+      thingName: context.thingName,
+      namespace: details.namespace,
+      logSafe: `The downlink's payload does not encode: the device's downlink formatter failed (${details.namespace}, ${details.name}); its message is on the thing's downlink/failed topic.`,
+    },
   );
 }

@@ -137,12 +137,18 @@ export async function handleDownlink(
     if (!(error instanceof InputError)) throw error;
     deps.log.warn('Downlink request rejected', {
       error_code: error.code,
-      reason: error.message,
+      reason: logSafeReason(error),
       downlink_id: downlinkID,
       answer_topic: topic,
     });
     return { status: 'rejected', code: error.code, topic };
   }
+}
+
+/** What the log may say of a refusal: never a formatter's message, which may quote plaintext. */
+function logSafeReason(error: InputError): string {
+  const safe = error.attributes['logSafe'];
+  return typeof safe === 'string' ? safe : error.message;
 }
 
 /** Pushes the downlink to TTS (`downlink/push`, or `downlink/replace`); returns the frame counter with E2E. */

@@ -96,6 +96,36 @@ describe('handleDownlink with E2E: decoded payloads', () => {
     expect(ports.shadows.reported(THING, 'lorawan')?.['fCntDown']).toBe(0);
   });
 
+  it.each([
+    ['returns errors quoting', "return { errors: ['bad code ' + input.data.code] };"],
+    ['throws an error quoting', "throw new Error('bad code ' + input.data.code);"],
+  ])(
+    'keeps the plaintext out of the log when the encoder %s the payload (the thing’s topic has it)',
+    async (_, body) => {
+      world.setDeviceFormatters(DEVICE_ID, {
+        down_formatter: 'FORMATTER_JAVASCRIPT',
+        down_formatter_parameter: `function encodeDownlink(input) { ${body} }`,
+      });
+      const ports = await traffic();
+      const secret = 'door-pin-4711';
+      const outcome = await handleDownlink(
+        { thingName: THING, payload: { code: secret } },
+        ports.deps,
+      );
+      expect(outcome).toMatchObject({ status: 'rejected' });
+      expect(JSON.stringify(ports.publisher.on(FAILED_TOPIC))).toContain(secret);
+      expect(ports.logs).toContainEqual(
+        expect.objectContaining({
+          message: 'Downlink request rejected',
+          attributes: expect.objectContaining({
+            reason: expect.stringContaining("the device's downlink formatter failed"),
+          }),
+        }),
+      );
+      expect(JSON.stringify(ports.logs)).not.toContain(secret);
+    },
+  );
+
   it('stops an encoder that loops, answers the timeout, and encodes the next request', async () => {
     world.setDeviceFormatters(DEVICE_ID, {
       down_formatter: 'FORMATTER_JAVASCRIPT',
