@@ -106,11 +106,13 @@ export type { DeviceIdentity, ThingNaming } from './thing-name';
 export {
   DROPPED_DOWNLINKS_METRIC,
   keptSessionKey,
+  MAX_MOVED_ATTEMPT,
   MAX_REQUEUED_DOWNLINKS,
   movableDownlink,
   readInvalidatedDownlinks,
   readJoinInvalidatedDownlinks,
   REQUEUED_DOWNLINKS_METRIC,
+  withoutSessionKeys,
 } from './invalidated-downlinks';
 export type {
   InvalidatedDownlink,

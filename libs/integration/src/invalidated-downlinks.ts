@@ -9,12 +9,22 @@
  */
 import { parseKeyEnvelope, type KeyEnvelope } from '@tts-aws-iot/keywrap';
 
-import { ownDownlink } from './downlink-request';
+import { ownDownlink, pushAttemptID } from './downlink-request';
 import { InputError } from './errors';
-import type { DownlinkSession } from './shadow-state';
+import {
+  pushFingerprint,
+  reservedDownlink,
+  type DownlinkSession,
+  type EarlierSession,
+} from './shadow-state';
 
 /** Downlinks re-encrypted from one report at most; TTS's queue holds fewer. */
 export const MAX_REQUEUED_DOWNLINKS = 16;
+/**
+ * The push attempt beyond which an invalidated downlink is not moved again: the attempt comes
+ * from correlation IDs the network reports, so it bounds how often one frame can come back.
+ */
+export const MAX_MOVED_ATTEMPT = 8;
 /** The metric counting invalidated downlinks moved to the current session. */
 export const REQUEUED_DOWNLINKS_METRIC = 'DownlinksRequeued';
 /** The metric counting invalidated downlinks the integration could not move (each says why). */
@@ -168,8 +178,11 @@ export interface MovableDownlink {
 /**
  * Whether an invalidated downlink can be moved to the current session; otherwise why not.
  * Only a downlink the integration pushed (its correlation IDs), with an application payload,
- * from a session whose key the shadow kept, at a counter reserved there, is moved: the
- * report comes from the network, which must not get other frames encrypted through it.
+ * from a session whose key the shadow kept, at a counter reserved there, below attempt
+ * {@link MAX_MOVED_ATTEMPT}, is moved; of the current session only the recorded frame itself
+ * (counter and fingerprint). The report comes from the network, which must not get other
+ * frames encrypted through it; an earlier session's key is forgotten once its queue was moved
+ * ({@link withoutSessionKeys}), so that its frames cannot be replayed through a later report.
  */
 export function movableDownlink(
   session: DownlinkSession,
@@ -189,10 +202,40 @@ export function movableDownlink(
     };
   if (fCnt > key.fCntDown)
     return { reason: `its frame counter ${fCnt} was never reserved in session ${sessionKeyID}` };
+  if (own.attempt >= MAX_MOVED_ATTEMPT)
+    return { reason: `it was pushed ${own.attempt} times already, the most a downlink is moved` };
+  // In the current session every push is recorded: only that frame, unchanged, is moved (the
+  // network must not have an older or a chosen frame re-encrypted at a fresh counter).
+  if (sessionKeyID === session.sessionID) {
+    const recorded = reservedDownlink(session, pushAttemptID(own.downlinkID, own.attempt));
+    if (recorded?.fCnt !== fCnt || recorded.sha !== pushFingerprint(fPort, frmPayload))
+      return { reason: `no push of it at frame counter ${fCnt} with that payload is recorded` };
+  }
   return {
     downlink: { ...downlink, sessionKeyID, fPort, fCnt, frmPayload },
     downlinkID: own.downlinkID,
     attempt: own.attempt + 1,
     key,
+  };
+}
+
+/**
+ * The `earlierSessions` without the keys of sessions `sessionIDs` (their counters kept), once
+ * their invalidated downlinks were moved: a later report naming them finds no key, so the
+ * network cannot have their frames moved again. `undefined` when none of them has a key.
+ */
+export function withoutSessionKeys(
+  session: DownlinkSession,
+  sessionIDs: ReadonlySet<string>,
+): { readonly earlierSessions: readonly EarlierSession[] } | undefined {
+  const { earlier } = session.counters;
+  if (!earlier.some((entry) => sessionIDs.has(entry.sessionID) && entry.appSKeyEnvelope))
+    return undefined;
+  return {
+    earlierSessions: earlier.map((entry) =>
+      sessionIDs.has(entry.sessionID)
+        ? { sessionID: entry.sessionID, fCntDown: entry.fCntDown }
+        : entry,
+    ),
   };
 }

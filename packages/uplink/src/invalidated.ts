@@ -22,8 +22,10 @@ import {
   readDownlinkSession,
   REQUEUED_DOWNLINKS_METRIC,
   reserveDownlinkFCnt,
+  ShadowVersionConflictError,
   TransientError,
   unwrapCounted,
+  withoutSessionKeys,
   type InvalidatedDownlink,
   type InvalidatedDownlinks,
   type KekRingSource,
@@ -72,6 +74,7 @@ export async function requeueInvalidatedDownlinks(
     applicationID: up.ids.applicationID,
   };
   const moved: ApplicationDownlinkJson[] = [];
+  const movedFrom = new Set<string>();
   const dropped: Dropped[] = [];
   for (const [index, downlink] of report.downlinks.entries()) {
     const movable =
@@ -84,6 +87,8 @@ export async function requeueInvalidatedDownlinks(
     }
     try {
       moved.push(await requeue(movable, { ...target, sessionID: session.sessionID }, deps));
+      if (movable.downlink.sessionKeyID !== session.sessionID)
+        movedFrom.add(movable.downlink.sessionKeyID);
     } catch (error) {
       if (!(error instanceof IntegrationError) || error.retryable) throw error;
       dropped.push({ downlink, reason: error.message.replace(/\.$/, '') });
@@ -99,6 +104,7 @@ export async function requeueInvalidatedDownlinks(
     });
   deps.counters.count(REQUEUED_DOWNLINKS_METRIC, moved.length);
   await reportDropped(thingName, dropped, deps);
+  await forgetSessionKeys(thingName, movedFrom, deps);
   deps.log.info('Invalidated downlinks moved to the current session', {
     thing_name: thingName,
     requeued: moved.length,
@@ -152,6 +158,41 @@ async function requeue(
   });
   return push.downlinks[0]!;
 }
+
+/**
+ * Forgets the wrapped keys of the earlier sessions whose queue was moved (after the push): a
+ * later report naming them is refused, so the network cannot replay their frames into the
+ * current session through it. A retried invocation pushes the same frames again first.
+ */
+async function forgetSessionKeys(
+  thingName: string,
+  sessionIDs: ReadonlySet<string>,
+  deps: TrafficDependencies,
+): Promise<void> {
+  if (sessionIDs.size === 0) return;
+  for (let attempt = 1; attempt <= FORGET_ATTEMPTS; attempt++) {
+    const shadow = await deps.shadows.getShadow(thingName, LORAWAN_SHADOW_NAME);
+    const session = readDownlinkSession(thingName, shadow);
+    const report = withoutSessionKeys(session, sessionIDs);
+    if (!report) return;
+    try {
+      await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, {
+        reported: report,
+        version: session.version,
+      });
+      return;
+    } catch (error) {
+      if (!(error instanceof ShadowVersionConflictError)) throw error;
+    }
+  }
+  throw new TransientError(
+    'f_cnt_reservation_contended',
+    `The ${LORAWAN_SHADOW_NAME} shadow of ${thingName} changed ${FORGET_ATTEMPTS} times while the moved sessions' keys were removed. The event is retried.`,
+  );
+}
+
+/** Versioned writes tried to forget moved sessions' keys before Lambda retries the event. */
+const FORGET_ATTEMPTS = 5;
 
 /** Counts what was left behind, and answers each on the thing's `downlink/failed` topic. */
 async function reportDropped(

@@ -229,15 +229,9 @@ describeWithMoto('HandleUplink bundle against moto', () => {
     expect(shadow).toMatchObject({
       sessionID: 'UzItbmV3LXNlc3Npb24=',
       fCntDown: 1,
-      earlierSessions: [
-        {
-          sessionID: SESSION_KEY_ID,
-          fCntDown: 5,
-          devAddr: DEV_ADDR,
-          appSKeyEnvelope: { encryptedKey: APP_S_KEY_ENVELOPE.encrypted_key, kekLabel: 'kek-2' },
-        },
-      ],
     });
+    // Its queue moved, the old session keeps its counter, not its key (no replay through it).
+    expect(shadow?.['earlierSessions']).toEqual([{ sessionID: SESSION_KEY_ID, fCntDown: 5 }]);
     const everything = [run.stdout, run.stderr, JSON.stringify(shadow)].join('\n');
     for (const form of [...keyMaterialForms(), newKey, newKey.toLowerCase()])
       expect(everything).not.toContain(form);
