@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { BoundedCache } from './bounded-cache';
 import { InputError, ShadowVersionConflictError, TransientError } from './errors';
 import type { ShadowStore } from './ports';
@@ -39,6 +41,12 @@ export interface ReservationOptions {
    * {@link RepushRefusedError}, before the shadow changes.
    */
   readonly recordedPush?: { readonly id: string; readonly fCnt: number; readonly sha: string };
+  /**
+   * The counters this container reserved per keystream ({@link KnownSessions}): a reservation
+   * goes above them even when the shadow says less (a shadow writer lowered the counter, or
+   * copied the session into another thing's shadow), so that no keystream is used twice.
+   */
+  readonly known?: Pick<KnownSessions, 'keystreamFloor' | 'reservedInKeystream'>;
 }
 
 /** A re-push refused because the report does not match a push the session recorded. */
@@ -117,7 +125,9 @@ export async function reserveDownlinkFCnt<T>(
     if (options.recordedPush) checkRecordedPush(thingName, session, options.recordedPush);
     const earlier =
       options.downlinkID === undefined ? undefined : reservedDownlink(session, options.downlinkID);
-    const fCnt = earlier?.fCnt ?? nextFCntDown(session, options.minFCnt);
+    const floor = options.known?.keystreamFloor(session);
+    const minFCnt = Math.max(options.minFCnt ?? 0, floor === undefined ? 0 : floor + 1);
+    const fCnt = earlier?.fCnt ?? nextFCntDown(session, minFCnt);
     const prepared = prepare ? await prepare(session, fCnt) : undefined;
     const sha = fingerprintOf && prepare ? fingerprintOf(prepared as T) : undefined;
     if (earlier !== undefined) {
@@ -140,6 +150,7 @@ export async function reserveDownlinkFCnt<T>(
         ),
         version: session.version,
       });
+      options.known?.reservedInKeystream(session, fCnt);
       return { session, fCnt, prepared, repeated: false };
     } catch (error) {
       if (!(error instanceof ShadowVersionConflictError)) throw error;
@@ -163,9 +174,16 @@ export async function reserveDownlinkFCnt<T>(
  */
 export class KnownSessions {
   readonly #known: BoundedCache<string, { readonly sessionID: string; readonly fCntDown: number }>;
+  /** The highest counter reserved here per keystream ({@link keystreamOf}). */
+  readonly #keystreams: BoundedCache<string, number>;
 
   constructor(options: { readonly now?: (() => number) | undefined } = {}) {
     this.#known = new BoundedCache(
+      MAX_KNOWN_SESSIONS,
+      KNOWN_SESSION_TTL_MS,
+      options.now ?? Date.now,
+    );
+    this.#keystreams = new BoundedCache(
       MAX_KNOWN_SESSIONS,
       KNOWN_SESSION_TTL_MS,
       options.now ?? Date.now,
@@ -185,6 +203,34 @@ export class KnownSessions {
   forget(thingName: string): void {
     this.#known.delete(thingName);
   }
+
+  /**
+   * The highest downlink counter this container reserved under the session's keystream (its
+   * DevAddr and AppSKey, whichever thing's shadow held them), `undefined` for none.
+   */
+  keystreamFloor(
+    session: Pick<DownlinkSession, 'devAddr' | 'appSKeyEnvelope'>,
+  ): number | undefined {
+    return this.#keystreams.get(keystreamOf(session));
+  }
+
+  /** Records a counter reserved under the session's keystream (the floor only rises). */
+  reservedInKeystream(
+    session: Pick<DownlinkSession, 'devAddr' | 'appSKeyEnvelope'>,
+    fCnt: number,
+  ): void {
+    const key = keystreamOf(session);
+    this.#keystreams.set(key, Math.max(fCnt, this.#keystreams.get(key) ?? -1));
+  }
+}
+
+/** A keystream's identity: a hash of DevAddr and the (wrapped) AppSKey, never the key itself. */
+function keystreamOf(session: Pick<DownlinkSession, 'devAddr' | 'appSKeyEnvelope'>): string {
+  const envelope = session.appSKeyEnvelope;
+  const hash = createHash('sha256').update(session.devAddr);
+  if (envelope.encryptedKey) hash.update(envelope.kekLabel).update(envelope.encryptedKey);
+  else hash.update('plaintext').update(envelope.key);
+  return hash.digest('base64');
 }
 
 const MAX_KNOWN_SESSIONS = 10_000;

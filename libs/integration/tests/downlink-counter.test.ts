@@ -332,3 +332,33 @@ describe('KnownSessions', () => {
     expect(known.isCurrent('T', { sessionID: 'AYpZ', lastAFCntDown: 0 })).toBe(false);
   });
 });
+
+describe('KnownSessions: the counters reserved per keystream', () => {
+  const wrapped = { encryptedKey: new Uint8Array(24).fill(7), kekLabel: 'kek-1' };
+  const plain = { key: new Uint8Array(16).fill(7) };
+
+  it('keeps the highest counter per DevAddr and AppSKey, whichever thing or session held them', () => {
+    const known = new KnownSessions();
+    known.reservedInKeystream({ devAddr: '260B1A2F', appSKeyEnvelope: wrapped }, 9);
+    known.reservedInKeystream({ devAddr: '260B1A2F', appSKeyEnvelope: wrapped }, 3);
+    expect(known.keystreamFloor({ devAddr: '260B1A2F', appSKeyEnvelope: wrapped })).toBe(9);
+    expect(known.keystreamFloor({ devAddr: '260B1A30', appSKeyEnvelope: wrapped })).toBeUndefined();
+    expect(
+      known.keystreamFloor({
+        devAddr: '260B1A2F',
+        appSKeyEnvelope: { ...wrapped, kekLabel: 'kek-2' },
+      }),
+    ).toBeUndefined();
+    expect(known.keystreamFloor({ devAddr: '260B1A2F', appSKeyEnvelope: plain })).toBeUndefined();
+  });
+
+  it('reserves above the floor when the shadow’s counter went back, and writes that counter', async () => {
+    const store = await storeWith({ ...session, fCntDown: 2 });
+    const known = new KnownSessions();
+    const options = { delay: async () => {}, random: () => 0, known };
+    expect((await reserveDownlinkFCnt(store, 'T', options)).fCnt).toBe(3);
+    await store.updateShadow('T', 'lorawan', { reported: { fCntDown: 0 } });
+    expect((await reserveDownlinkFCnt(store, 'T', options)).fCnt).toBe(4);
+    expect(store.reported('T', 'lorawan')?.['fCntDown']).toBe(4);
+  });
+});

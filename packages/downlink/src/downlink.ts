@@ -244,6 +244,7 @@ async function encryptAtReservedFCnt(
       random: deps.random,
       ...(deps.now ? { now: deps.now } : {}),
       downlinkID: pushAttemptID(downlinkID, 1),
+      known: deps.sessions,
     },
     async (session, next) =>
       encryptDownlinkPayload(

@@ -190,6 +190,38 @@ describe('handleDownlink with E2E', () => {
     for (const form of keyMaterialForms()) expect(seen).not.toContain(form);
   });
 
+  describe('a shadow writer who moves the counter back (keystream reuse)', () => {
+    const pushedCounters = (world: Awaited<ReturnType<typeof setup>>) =>
+      world.publisher.messages.flatMap((m) => (m.payload as Push).downlinks.map((d) => d.f_cnt));
+
+    it('does not get a counter of the keystream used twice: the container keeps what it reserved', async () => {
+      const world = await setup();
+      await handleDownlink({ thingName: THING, bytes: 'AQ==' }, world.deps);
+      await world.shadows.updateShadow(THING, 'lorawan', {
+        reported: { fCntDown: 0, lastAFCntDown: 0, recentDownlinks: [], fCntDownSession: 'Zm9v' },
+      });
+      await handleDownlink({ thingName: THING, bytes: 'Ag==' }, world.deps);
+      expect(pushedCounters(world)).toEqual([5, 6]);
+      expect(world.shadows.reported(THING, 'lorawan')?.['fCntDown']).toBe(6);
+    });
+
+    it('nor by copying the session into the shadow of another thing of the stack', async () => {
+      const world = await setup();
+      await handleDownlink({ thingName: THING, bytes: 'AQ==' }, world.deps);
+      const copy = '0004A30B001C0BBB';
+      world.registry.things.set(copy, {
+        thingName: copy,
+        thingTypeName: 'lorawan',
+        attributes: { devEUI: copy, stackName: 'tts-stack', deviceID: 'eui-0004a30b001c0530' },
+      });
+      await world.shadows.updateShadow(copy, 'lorawan', {
+        reported: { ...sessionShadow, lastAFCntDown: 0 },
+      });
+      await handleDownlink({ thingName: copy, bytes: 'Ag==' }, world.deps);
+      expect(pushedCounters(world)).toEqual([5, 6]);
+    });
+  });
+
   it('leaves a failing dependency to Lambda’s retries, without answering', async () => {
     const world = await setup();
     (world.shadows as InMemoryShadowStore).getShadow = async () => {

@@ -138,6 +138,7 @@ async function requeue(
       sessionID,
       // A retried invocation finds the counter reserved for this downlink, and the same frame.
       downlinkID: pushAttemptID(movable.downlinkID, movable.attempt),
+      known: deps.sessions,
     },
     async (current, fCnt) =>
       encryptDownlinkPayload(

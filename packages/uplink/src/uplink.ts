@@ -373,6 +373,7 @@ async function repushIfCounterTooLow(
         },
         // A retried invocation for this failure re-pushes the same frame, not another one.
         downlinkID: pushAttemptID(own.downlinkID, attempt),
+        known: deps.sessions,
       },
       async (current, fCnt) => {
         const appSKey = await unwrapCounted(
