@@ -125,9 +125,7 @@ export async function reserveDownlinkFCnt<T>(
     if (options.recordedPush) checkRecordedPush(thingName, session, options.recordedPush);
     const earlier =
       options.downlinkID === undefined ? undefined : reservedDownlink(session, options.downlinkID);
-    const floor = options.known?.keystreamFloor(session);
-    const minFCnt = Math.max(options.minFCnt ?? 0, floor === undefined ? 0 : floor + 1);
-    const fCnt = earlier?.fCnt ?? nextFCntDown(session, minFCnt);
+    const fCnt = earlier?.fCnt ?? nextCounter(session, options);
     const prepared = prepare ? await prepare(session, fCnt) : undefined;
     const sha = fingerprintOf && prepare ? fingerprintOf(prepared as T) : undefined;
     if (earlier !== undefined) {
@@ -165,6 +163,12 @@ export async function reserveDownlinkFCnt<T>(
       await options.delay(options.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }
   }
+}
+
+/** The session's next counter: above its own, `minFCnt` and what this container reserved. */
+function nextCounter(session: DownlinkSession, options: ReservationOptions): number {
+  const floor = options.known?.keystreamFloor(session);
+  return nextFCntDown(session, Math.max(options.minFCnt ?? 0, floor === undefined ? 0 : floor + 1));
 }
 
 /**

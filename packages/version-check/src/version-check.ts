@@ -171,12 +171,32 @@ export function parseVersionCheckConfig(
   return { currentVersion, manifestURL };
 }
 
-/** Fetches a manifest with a time limit; an HTTP status other than 200 is an error. */
-export async function fetchManifest(url: string, timeoutMs = 10_000): Promise<string> {
+/** A release manifest is a few hundred bytes; more is refused unread. */
+export const MAX_MANIFEST_BYTES = 64 * 1024;
+
+/**
+ * Fetches a manifest with a time limit and a size limit ({@link MAX_MANIFEST_BYTES}); an HTTP
+ * status other than 200 is an error.
+ */
+export async function fetchManifest(
+  url: string,
+  timeoutMs = 10_000,
+  maxBytes = MAX_MANIFEST_BYTES,
+): Promise<string> {
   const response = await fetch(url, {
     signal: AbortSignal.timeout(timeoutMs),
     headers: { accept: 'application/json' },
   });
   if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-  return response.text();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of response.body ?? []) {
+    bytes += (chunk as Uint8Array).byteLength;
+    if (bytes > maxBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new Error(`the manifest is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

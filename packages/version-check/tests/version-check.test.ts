@@ -1,6 +1,11 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import {
   checkVersion,
   compareVersions,
+  fetchManifest,
+  MAX_MANIFEST_BYTES,
   parseReleaseManifest,
   parseVersionCheckConfig,
   type VersionCheckDeps,
@@ -127,6 +132,35 @@ describe('parseVersionCheckConfig', () => {
   it('refuses a CURRENT_VERSION that is no version', () => {
     expect(() => parseVersionCheckConfig({ ...env, CURRENT_VERSION: 'latest' })).toThrow(
       '"latest" is not a version',
+    );
+  });
+});
+
+describe('fetchManifest: what the manifest server can make it do', () => {
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      if (request.url === '/big') {
+        // No length announced: the limit holds while reading.
+        response.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(16 * 1024, 0x20);
+        for (let i = 0; i < 64; i += 1) response.write(chunk);
+        response.end();
+      } else response.end(manifest('0.3.0'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('reads a manifest within the limit', async () => {
+    expect(JSON.parse(await fetchManifest(`${base}/m.json`))).toMatchObject({ version: '0.3.0' });
+  });
+
+  it('refuses a body larger than MAX_MANIFEST_BYTES without reading it all', async () => {
+    await expect(fetchManifest(`${base}/big`)).rejects.toThrow(
+      `the manifest is larger than ${MAX_MANIFEST_BYTES} bytes`,
     );
   });
 });
