@@ -144,6 +144,11 @@ export interface DeviceSimulatorSnapshot {
 export class DeviceSimulator {
   private readonly devices = new Map<string, EndDevice>();
   private readonly sessions = new Map<string, NetworkSession>();
+  /** Each session's wrapped AppSKey, with the KEK it was wrapped under. */
+  private readonly envelopes = new WeakMap<
+    NetworkSession,
+    { kek: Uint8Array; kekLabel: string; envelope: { encrypted_key: string; kek_label: string } }
+  >();
   private joinNonce = 1;
   private nextDevAddr = randomBytes(2).readUInt16BE();
   private readonly stopping = new AbortController();
@@ -500,10 +505,16 @@ export class DeviceSimulator {
     if (!this.options.network.skipPayloadCrypto(this.options.applicationID)) return undefined;
     const kek = this.options.network.kek(this.options.applicationID);
     if (!kek) return { key: toHex(session.appSKey) };
-    return {
+    // Key wrap is deterministic: a session's envelope under one KEK is wrapped once.
+    const known = this.envelopes.get(session);
+    if (known && known.kekLabel === kek.label && Buffer.from(kek.key).equals(known.kek))
+      return known.envelope;
+    const envelope = {
       encrypted_key: Buffer.from(wrapKey(kek.key, session.appSKey)).toString('base64'),
       kek_label: kek.label,
     };
+    this.envelopes.set(session, { kek: kek.key, kekLabel: kek.label, envelope });
+    return envelope;
   }
 
   private allocateDevAddr(): DevAddr {

@@ -83,12 +83,14 @@ export function startLambdas(
   bundles: Readonly<Record<LambdaName, string>>,
   env: Readonly<Record<string, string>>,
   log: TrafficLog,
+  concurrency: number,
   retryDelaysMs?: readonly number[],
 ): LambdaRunner {
   const functions: LambdaFunction[] = LAMBDA_NAMES.map((name) => ({
     name,
     bundle: bundles[name],
     env,
+    maxConcurrency: concurrency,
     timeoutMs: name === 'thing-type' || name === 'pubsub-config' ? 60_000 : 30_000,
   }));
   return new LambdaRunner({

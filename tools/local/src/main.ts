@@ -115,7 +115,7 @@ export async function startLocalStack(
       ttsUrl: servers.tts.url,
       ...servers.secrets,
     });
-    const runner = startLambdas(bundles, env, log, overrides.retryDelaysMs);
+    const runner = startLambdas(bundles, env, log, options.concurrency, overrides.retryDelaysMs);
     cleanups.add(async () => {
       // Let what the last messages started finish (bounded), as Lambda would.
       await runner.idle(STOP_GRACE_MS);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { OptionsError } from './errors';
 
 /** Everything `npm start` can be told; each has a default and a flag, most an environment variable. */
@@ -14,6 +15,11 @@ export interface LocalOptions {
   /** Devices on an external Join Server whose things carry a claim authentication code. */
   readonly claimDevices: number;
   readonly uplinkIntervalMs: number;
+  /**
+   * Execution environments (worker threads) each function may run at once. Lambda scales
+   * out; locally an invocation mostly waits for the local API, so a few per core.
+   */
+  readonly concurrency: number;
   /** Run the bounded demo (claim, join, uplink, downlink per device; one deletion) and exit. */
   readonly once: boolean;
   /** Stop after this long (0: run until SIGINT/SIGTERM). */
@@ -29,6 +35,11 @@ export interface LocalOptions {
   readonly help: boolean;
 }
 
+/** Execution environments per function: 4 per core, at least 4. */
+export function defaultConcurrency(cores = availableParallelism()): number {
+  return Math.max(4, 4 * cores);
+}
+
 /** The defaults of docs/architecture.md "Local stack". */
 export const DEFAULT_OPTIONS: LocalOptions = {
   host: '127.0.0.1',
@@ -42,6 +53,7 @@ export const DEFAULT_OPTIONS: LocalOptions = {
   devices: 2,
   claimDevices: 1,
   uplinkIntervalMs: 10_000,
+  concurrency: defaultConcurrency(),
   once: false,
   exitAfterMs: 0,
   verbose: false,
@@ -139,6 +151,13 @@ const SETTINGS: readonly Setting[] = [
     help: 'seconds between a device’s uplinks',
   },
   {
+    key: 'concurrency',
+    flag: '--concurrency',
+    env: 'LOCAL_CONCURRENCY',
+    kind: 'count',
+    help: 'execution environments per function (default: 4 per core, at least 4)',
+  },
+  {
     key: 'once',
     flag: '--once',
     env: 'LOCAL_ONCE',
@@ -216,6 +235,10 @@ export function parseOptions(
     if (setting.kind === 'flag') assign(setting, inline ?? 'true', setting.flag);
     else assign(setting, inline ?? argv[++i], setting.flag);
   }
+  if (options['concurrency'] === 0)
+    problems.push(
+      '--concurrency (LOCAL_CONCURRENCY) 0: each function needs at least 1 execution environment',
+    );
   if (problems.length > 0) throw new OptionsError(problems);
   return options as unknown as LocalOptions;
 }

@@ -1,5 +1,5 @@
 import { OptionsError } from '../src/errors';
-import { DEFAULT_OPTIONS, parseOptions, usage } from '../src/options';
+import { defaultConcurrency, DEFAULT_OPTIONS, parseOptions, usage } from '../src/options';
 
 describe('npm start options', () => {
   it('defaults to the addresses and names of docs/architecture.md', () => {
@@ -58,6 +58,20 @@ describe('npm start options', () => {
     expect(parse).toThrow(OptionsError);
     expect(parse).toThrow(
       /LOCAL_TTS_PORT "70000" is not a port.*LOCAL_E2E "maybe" is not true or false.*--devices "many" is not a count.*unknown argument "--bogus"/,
+    );
+  });
+
+  it('sizes the execution environments per function to the machine, or as told', () => {
+    expect(defaultConcurrency(1)).toBe(4);
+    expect(defaultConcurrency(2)).toBe(8);
+    expect(defaultConcurrency(8)).toBe(32);
+    expect(parseOptions([], { LOCAL_CONCURRENCY: '3' }).concurrency).toBe(3);
+    expect(parseOptions(['--concurrency', '16'], { LOCAL_CONCURRENCY: '3' }).concurrency).toBe(16);
+    expect(() => parseOptions(['--concurrency', '0'], {})).toThrow(
+      /--concurrency \(LOCAL_CONCURRENCY\) 0: each function needs at least 1 execution environment/,
+    );
+    expect(() => parseOptions(['--concurrency', 'lots'], {})).toThrow(
+      /--concurrency "lots" is not a count/,
     );
   });
 

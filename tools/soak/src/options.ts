@@ -1,3 +1,7 @@
+// The default is the local stack's (an app), which the soak drives in its own process.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { defaultConcurrency } from '@tts-aws-iot/local/options';
+
 /** What `npm run soak` can be told. */
 export interface SoakOptions {
   /** Simulated devices, each with its thing, provisioned through the integration. */
@@ -24,6 +28,8 @@ export interface SoakOptions {
   readonly restart: boolean;
   /** Seed of the injected faults' draws. */
   readonly seed: number;
+  /** Execution environments per function (the local stack's `--concurrency`). */
+  readonly concurrency: number;
   readonly help: boolean;
 }
 
@@ -41,6 +47,7 @@ export const FULL: SoakOptions = {
   newThings: 6,
   restart: true,
   seed: 1,
+  concurrency: defaultConcurrency(),
   help: false,
 };
 
@@ -123,6 +130,12 @@ const SETTINGS: readonly Setting[] = [
     help: 'restart the stack after the faults (--no-restart: skip)',
   },
   { key: 'seed', flag: '--seed', kind: 'count', help: 'seed of the fault draws' },
+  {
+    key: 'concurrency',
+    flag: '--concurrency',
+    kind: 'count',
+    help: 'execution environments per function (the local stack sizes it to the machine)',
+  },
 ];
 
 /** Parses `npm run soak -- …`; `--short` starts from the short preset. Throws a RangeError naming each problem. */
@@ -157,6 +170,8 @@ export function parseSoakOptions(argv: readonly string[]): SoakOptions {
       );
     else options[setting.key] = value;
   }
+  if (options['concurrency'] === 0)
+    problems.push('--concurrency 0: each function needs at least 1 execution environment');
   if (problems.length > 0)
     throw new RangeError(
       `Invalid soak options: ${problems.join('; ')}. Run \`npm run soak -- --help\` for the list.`,

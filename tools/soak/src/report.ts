@@ -26,7 +26,12 @@ export function formatReport(report: SoakReport): string {
     `${row.figure.padEnd(f)}  ${row.value.padStart(v)}  ${row.goal.padEnd(g)}  ${row.met === undefined ? '' : row.met ? 'met' : 'MISSED'}`.trimEnd();
   const { options } = report;
   return [
-    `soak: ${options.devices} devices, clean phases ${options.rates.join(', ')} uplinks/s × ${options.phaseSeconds} s, faults ${options.faultSeconds} s at ${options.faultRate} uplinks/s; ${report.seconds} s in all`,
+    `soak: ${options.devices} devices, clean phases ${options.rates.join(', ')} uplinks/s × ${options.phaseSeconds} s, faults ${options.faultSeconds} s at ${options.faultRate} uplinks/s, ${options.concurrency} execution environments per function; ${report.seconds} s in all`,
+    ...(report.machine
+      ? [
+          `machine: ${report.machine.cores} cores, load average ${report.machine.loadAverage.map((l) => l.toFixed(1)).join(' at the start, ')} at the end`,
+        ]
+      : []),
     '',
     line({ figure: 'figure', value: 'value', goal: 'goal' }),
     ...table.map(line),
@@ -39,6 +44,7 @@ function rows(report: SoakReport): Row[] {
     ...trafficRows(report),
     ...faultRows(report),
     ...report.latency.map((figure) => latencyRow(report, figure)),
+    ...report.latency.flatMap(costRow),
     ...restartRows(report),
     { figure: 'memory high-water (RSS)', value: `${report.memoryHighWaterMB} MB`, goal: '' },
   ];
@@ -122,6 +128,17 @@ function latencyRow(report: SoakReport, figure: LatencyFigure): Row {
   };
 }
 
+function costRow({ phase, cost }: LatencyFigure): Row[] {
+  if (!cost) return [];
+  return [
+    {
+      figure: `cost ${phase}: CPU per uplink (all threads) / main loop busy`,
+      value: `${cost.cpuMsPerUplink.toFixed(1)} ms / ${Math.round(cost.mainLoopBusy * 100)} %`,
+      goal: '',
+    },
+  ];
+}
+
 function restartRows({ restart }: SoakReport): Row[] {
   if (!restart)
     return [
@@ -155,7 +172,7 @@ function misses(report: SoakReport): string[] {
     report.options.devices >= LATENCY_GOAL.devices
   )
     lines.push(
-      `MISSED latency: p99 ${ms(latency.p99)} ms at ${latency.rate}/s offered, ${latency.throughput === undefined ? '–' : Math.round(latency.throughput)}/s republished: ${(latency.throughput ?? 0) < latency.rate * 0.95 ? 'the stack cannot keep up here, so uplinks queue' : 'the stack keeps up, but each uplink waits its turn'}. The broker, the AWS API, the rules and the simulated network share one event loop, and each function has 2 execution environments; tools/soak/README.md says what it would take.`,
+      `MISSED latency: p99 ${ms(latency.p99)} ms at ${latency.rate}/s offered, ${latency.throughput === undefined ? '–' : Math.round(latency.throughput)}/s republished: ${(latency.throughput ?? 0) < latency.rate * 0.95 ? 'the stack cannot keep up here, so uplinks queue' : 'the stack keeps up, but each uplink waits its turn'}. ${capacity(report, latency)}tools/soak/README.md says what it would take.`,
     );
   if ((report.counts.lost > 0 || report.wrongFCntUp.count > 0) && report.failureLines.length > 0)
     lines.push(
@@ -167,4 +184,13 @@ function misses(report: SoakReport): string[] {
 
 function ms(value: number | undefined): string {
   return value === undefined ? '–' : value < 10 ? value.toFixed(1) : String(Math.round(value));
+}
+
+/** What the phase's cost says about the machine's capacity, when the run measured it. */
+function capacity(report: SoakReport, latency: LatencyFigure): string {
+  const cost = latency.cost;
+  if (!cost || !report.machine) return '';
+  const { cores } = report.machine;
+  const most = Math.floor((cores * 1000) / cost.cpuMsPerUplink);
+  return `Each uplink took ${cost.cpuMsPerUplink.toFixed(1)} ms of CPU (the Lambda workers, the main loop, the load), so ${cores} cores do at most ${most} uplinks/s with nothing else running, and the main loop was busy ${Math.round(cost.mainLoopBusy * 100)} % of the phase (${report.options.concurrency} execution environments per function). `;
 }

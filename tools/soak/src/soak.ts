@@ -1,7 +1,7 @@
 import { CreateThingCommand, IoTClient } from '@aws-sdk/client-iot';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 // The soak drives the local stack (an app) in its own process, as its e2e test does.
@@ -28,6 +28,16 @@ export interface LatencyFigure {
   readonly p50: number | undefined;
   readonly p99: number | undefined;
   readonly max: number | undefined;
+  /** What the phase cost (clean phases only): see {@link PhaseCost}. */
+  readonly cost?: PhaseCost;
+}
+
+/** The machine time a phase took, from its first send to its last republish. */
+export interface PhaseCost {
+  /** CPU time of this process (the stack, its Lambda workers, the load) per republished uplink. */
+  readonly cpuMsPerUplink: number;
+  /** Share of the phase the main thread's event loop was busy (broker, AWS API, rules, devices). */
+  readonly mainLoopBusy: number;
 }
 
 /** Everything the soak measured. */
@@ -56,6 +66,8 @@ export interface SoakReport {
   /** The process's peak resident set (the stack, its Lambda workers and the load), MB. */
   readonly memoryHighWaterMB: number;
   readonly seconds: number;
+  /** The machine the run shared: its cores and its 1-minute load average at the start and end. */
+  readonly machine?: { readonly cores: number; readonly loadAverage: readonly [number, number] };
 }
 
 const STACK = 'soak';
@@ -93,6 +105,7 @@ class Soak {
   private stack: LocalStack | undefined;
   private detach: (() => void) | undefined;
   private skipped = 0;
+  private readonly costs = new Map<string, PhaseCost>();
   private readonly newThings: string[] = [];
   private faultCounts: SoakReport['faults'] = {
     throttled: 0,
@@ -109,6 +122,7 @@ class Soak {
 
   async run(): Promise<SoakReport> {
     const began = performance.now();
+    const loadAtStart = loadavg()[0]!;
     const stack = await this.start(true);
     this.progress(`setup: ${this.options.devices} devices provisioned; joining`);
     await this.joinAll(stack.devices.map((d) => d.devEUI));
@@ -134,6 +148,7 @@ class Soak {
       restart,
       memoryHighWaterMB: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: Math.round((performance.now() - began) / 1000),
+      machine: { cores: availableParallelism(), loadAverage: [loadAtStart, loadavg()[0]!] },
     };
   }
 
@@ -155,6 +170,7 @@ class Soak {
         ttsPort,
         devices: this.options.devices,
         claimDevices: 0,
+        concurrency: this.options.concurrency,
         e2e: true,
         dataDir: this.dataDir,
         fresh,
@@ -208,8 +224,15 @@ class Soak {
   private async cleanPhase(rate: number): Promise<void> {
     this.probe.phase = `${rate}/s`;
     this.progress(`phase ${rate} uplinks/s for ${this.options.phaseSeconds} s`);
+    const [cpu, loop] = [process.cpuUsage(), performance.eventLoopUtilization()];
     await this.pace(rate, this.options.phaseSeconds);
     await this.drain(`${rate}/s`);
+    const used = process.cpuUsage(cpu);
+    const republished = this.probe.latenciesOf(`${rate}/s`).length;
+    this.costs.set(`${rate}/s`, {
+      cpuMsPerUplink: (used.user + used.system) / 1000 / Math.max(1, republished),
+      mainLoopBusy: performance.eventLoopUtilization(loop).utilization,
+    });
   }
 
   private async pace(rate: number, seconds: number): Promise<void> {
@@ -426,6 +449,7 @@ class Soak {
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),
         max: sorted.at(-1),
+        ...(this.costs.has(phase) && { cost: this.costs.get(phase)! }),
       };
     });
   }

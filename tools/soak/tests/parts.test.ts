@@ -28,6 +28,10 @@ describe('options', () => {
       restart: false,
     });
     expect(parseSoakOptions(['--help']).help).toBe(true);
+    expect(parseSoakOptions(['--concurrency', '12']).concurrency).toBe(12);
+    expect(() => parseSoakOptions(['--concurrency', '0'])).toThrow(
+      /--concurrency 0: each function needs at least 1 execution environment/,
+    );
     expect(soakUsage()).toContain('--throttle-rate <share>');
   });
 
@@ -173,6 +177,20 @@ describe('the report', () => {
       'MISSED latency: p99 45 ms at 500/s offered, 320/s republished: the stack cannot keep up here',
     );
     expect(soakPassed(slow)).toBe(true);
+    const measured = {
+      ...slow,
+      options: { ...slow.options, concurrency: 8 },
+      latency: [{ ...slow.latency[0]!, cost: { cpuMsPerUplink: 5.4, mainLoopBusy: 0.65 } }],
+      machine: { cores: 2, loadAverage: [6.25, 5.6] as const },
+    };
+    const table = formatReport(measured);
+    expect(table).toMatch(
+      /^cost 500\/s: CPU per uplink \(all threads\) \/ main loop busy +5\.4 ms \/ 65 %$/m,
+    );
+    expect(table).toContain('machine: 2 cores, load average 6.3 at the start, 5.6 at the end');
+    expect(table).toContain(
+      'Each uplink took 5.4 ms of CPU (the Lambda workers, the main loop, the load), so 2 cores do at most 370 uplinks/s with nothing else running, and the main loop was busy 65 % of the phase (8 execution environments per function).',
+    );
     const lossy = {
       ...base,
       counts: { ...base.counts, lost: 2, republished: 8 },

@@ -16,6 +16,7 @@ import {
   type Route,
 } from './http';
 import type { TopicRule } from '../rules';
+import { ThingTable } from './thing-table';
 import { TopicRules } from './topic-rules';
 
 /** A thing in the local registry. */
@@ -69,7 +70,7 @@ const ENDPOINT_TYPES = ['iot:Data', 'iot:Data-ATS', 'iot:CredentialProvider', 'i
 export class IotControlPlane {
   readonly routes: readonly Route[];
   private readonly topicRules: TopicRules;
-  private readonly things = new Map<string, LocalThing>();
+  private readonly things = new ThingTable();
   private readonly thingTypes = new Map<string, LocalThingType>();
   /** Registry events are off until UpdateEventConfigurations turns them on, as in a fresh account. */
   private thingEventsEnabled = false;
@@ -245,7 +246,12 @@ export class IotControlPlane {
     const attributeValue = query.get('attributeValue');
     const thingTypeName = query.get('thingTypeName');
     const usePrefix = query.get('usePrefixAttributeValue') === 'true';
-    const matching = [...this.things.values()]
+    // An exact value is looked up in the index; a prefix or no value needs every thing.
+    const candidates =
+      attributeName !== null && attributeValue !== null && !usePrefix
+        ? this.things.withAttribute(attributeName, attributeValue)
+        : [...this.things.values()];
+    const matching = candidates
       .filter((thing) => thingTypeName === null || thing.thingTypeName === thingTypeName)
       .filter((thing) => {
         if (attributeName === null) return true;
