@@ -90,6 +90,11 @@ export async function handleDesiredDownlink(
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const shadow = await deps.shadows.getShadow(thingName, LORAWAN_SHADOW_NAME);
     const desired = desiredDownlink(shadow);
+    if (!desired && shadow?.state.desired?.['downlink'] !== undefined) {
+      // Not a request object: left there, it would raise a delta on every later shadow write.
+      if (await clearInvalid(deps, thingName, shadow)) return { status: 'none', reason: INVALID };
+      continue;
+    }
     if (!desired) return { status: 'none', reason: 'no desired downlink (handled already)' };
     const digest = digestOf(desired);
     const reported = reportedDownlink(shadow);
@@ -274,6 +279,30 @@ async function finish(
     if (error instanceof ShadowVersionConflictError) return false;
     throw error;
   }
+}
+
+const INVALID = 'the desired downlink is not a request object: cleared';
+
+/** Clears a desired downlink that is not a request object, at the version read; false on a conflict. */
+async function clearInvalid(
+  deps: DownlinkDependencies,
+  thingName: string,
+  shadow: ShadowDocument,
+): Promise<boolean> {
+  try {
+    await deps.shadows.updateShadow(thingName, LORAWAN_SHADOW_NAME, {
+      reported: {},
+      desired: { downlink: null },
+      version: shadow.version,
+    });
+  } catch (error) {
+    if (error instanceof ShadowVersionConflictError) return false;
+    throw error;
+  }
+  deps.log.warn('Desired downlink that is not a request object: cleared, nothing pushed', {
+    thing_name: thingName,
+  });
+  return true;
 }
 
 function contended(thingName: string): TransientError {

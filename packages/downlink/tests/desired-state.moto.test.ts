@@ -38,7 +38,7 @@ describeWithMoto('desired-state downlinks through the HandleDownlink bundle agai
 
   afterAll(() => account?.stop());
 
-  async function desire(thingName: string, downlink: Record<string, unknown>): Promise<number> {
+  async function desire(thingName: string, downlink: unknown): Promise<number> {
     const answer = await data.send(
       new UpdateThingShadowCommand({
         thingName,
@@ -110,5 +110,18 @@ describeWithMoto('desired-state downlinks through the HandleDownlink bundle agai
       requestID: 'app-1',
       status: 'pushed',
     });
+  }, 120_000);
+
+  it('clears a desired downlink that is not a request object, pushing nothing', async () => {
+    const thing = '0004A30B001C0E03';
+    await thingWithSession(thing);
+    const version = await desire(thing, 5);
+    await account.moto.startRecording();
+    const run = await runContainer(DOWNLINK_BUNDLE, account.env, [
+      { thingName: thing, shadowVersion: version },
+    ]);
+    expect(run.outcomes).toEqual([{ ok: true, value: null }]);
+    expect(publishedOn(await account.moto.requests(), PUSH_TOPIC)).toEqual([]);
+    expect((await shadowOf(thing)).state.desired?.downlink).toBeUndefined();
   }, 120_000);
 });

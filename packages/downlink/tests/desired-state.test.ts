@@ -122,6 +122,25 @@ describe('handleDesiredDownlink', () => {
     expect(world.shadow().desired).toEqual({});
   });
 
+  it.each([5, 'AQI=', [1, 2], true])(
+    'clears a desired downlink %j that is not a request object, so that it raises no delta on every later shadow write',
+    async (value) => {
+      const world = await setup();
+      await world.shadows.updateShadow(THING, 'lorawan', {
+        reported: {},
+        desired: { downlink: value },
+      });
+      const shadow = () => world.shadows.shadows.get(`${THING}/lorawan`)!;
+      const event = { thingName: THING, shadowVersion: shadow().version };
+      await expect(handleDesiredDownlink(event, world.deps, 'req-1')).resolves.toEqual({
+        status: 'none',
+        reason: 'the desired downlink is not a request object: cleared',
+      });
+      expect(shadow().desired ?? {}).toEqual({});
+      expect(world.publisher.on(PUSH_TOPIC)).toEqual([]);
+    },
+  );
+
   it('leaves the shadow of another stack’s thing alone', async () => {
     const world = await withDesired({ bytes: 'AQI=' }, OTHER_STACKS_THING);
     await expect(handleDesiredDownlink(world.event, world.deps, 'req-1')).resolves.toEqual({
