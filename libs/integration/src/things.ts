@@ -116,18 +116,21 @@ export class ThingDirectory {
 
   /**
    * The one thing of this stack with the DevEUI, `undefined` when the DevEUI has no thing.
-   * Upper case is looked for first (TTS's form), then lower case.
+   * Upper case (TTS's form) and lower case are both looked for: a thing of one case must not
+   * hide a thing of the other (a second thing made in upper case would take a lower-case
+   * thing's traffic).
    */
   async #thingOfDevEUI(devEUI: string): Promise<ThingRecord | undefined> {
-    let found: readonly ThingRecord[] = [];
+    const found: ThingRecord[] = [];
     for (const value of new Set([devEUI.toUpperCase(), devEUI.toLowerCase()])) {
-      found = await this.registry.findThings({
-        attributeName: DEV_EUI_ATTRIBUTE,
-        attributeValue: value,
-        thingTypeName: this.config.thingTypeName,
-        limit: MAX_MATCHES,
-      });
-      if (found.length > 0) break;
+      found.push(
+        ...(await this.registry.findThings({
+          attributeName: DEV_EUI_ATTRIBUTE,
+          attributeValue: value,
+          thingTypeName: this.config.thingTypeName,
+          limit: MAX_MATCHES,
+        })),
+      );
     }
     const ours = found.filter((thing) => thing.attributes['stackName'] === this.config.stackName);
     if (ours.length > 1) throw duplicateThings(devEUI, ours);

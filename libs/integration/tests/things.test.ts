@@ -43,7 +43,8 @@ describe('ThingDirectory.ensure: the thing of a device is found by its devEUI at
     const registry = registryWith(thing('greenhouse-7', { devEUI: DEV_EUI, stackName: 's1' }));
     const found = await new ThingDirectory(registry, config).ensure(device);
     expect(found.thingName).toBe('greenhouse-7');
-    expect(methods(registry)).toEqual(['findThings']);
+    // Upper and lower case, so that one case cannot hide a thing of the other.
+    expect(methods(registry)).toEqual(['findThings', 'findThings']);
     expect(registry.things.has(DEV_EUI)).toBe(false);
   });
 
@@ -85,6 +86,19 @@ describe('ThingDirectory.ensure: the thing of a device is found by its devEUI at
     await expect(new ThingDirectory(registry, config).ensure(device)).resolves.toMatchObject({
       thingName: DEV_EUI,
     });
+  });
+
+  it('refuses a second thing in upper case beside a thing whose devEUI is in lower case: it takes no traffic', async () => {
+    const registry = registryWith(
+      thing('victim', { devEUI: DEV_EUI.toLowerCase(), stackName: 's1' }),
+      thing('intruder', { devEUI: DEV_EUI, stackName: 's1' }),
+    );
+    const directory = new ThingDirectory(registry, config);
+    await expect(directory.ensure(device)).rejects.toMatchObject({
+      code: 'duplicate_things',
+      attributes: { thingNames: ['intruder', 'victim'] },
+    });
+    await expect(directory.find('intruder')).rejects.toMatchObject({ code: 'duplicate_things' });
   });
 
   it('refuses two things of this stack with one DevEUI, naming both, instead of picking one', async () => {
@@ -131,14 +145,14 @@ describe('ThingDirectory.ensure: the thing of a device is found by its devEUI at
     await directory.ensure(devices[1]!);
     await directory.ensure(devices[0]!); // used again: the second is now the oldest
     await directory.ensure(devices[2]!);
-    expect(lookups()).toBe(3);
+    expect(lookups()).toBe(6);
     await directory.ensure(devices[0]!);
-    expect(lookups()).toBe(3);
+    expect(lookups()).toBe(6);
     await directory.ensure(devices[1]!);
-    expect(lookups()).toBe(4);
+    expect(lookups()).toBe(8);
     now += 60 * 60 * 1000;
     await directory.ensure(devices[1]!);
-    expect(lookups()).toBe(5);
+    expect(lookups()).toBe(10);
   });
 
   it('adopts a thing of that name that the registry flow created meanwhile', async () => {
@@ -185,7 +199,7 @@ describe('ThingDirectory.find: the thing a downlink request names', () => {
       thingName: 'greenhouse-7',
     });
     await directory.find('greenhouse-7');
-    expect(methods(registry)).toEqual(['describeThing', 'findThings']);
+    expect(methods(registry)).toEqual(['describeThing', 'findThings', 'findThings']);
   });
 
   it('shares what it learnt with the uplink’s lookup of the device', async () => {
@@ -193,7 +207,7 @@ describe('ThingDirectory.find: the thing a downlink request names', () => {
     const directory = new ThingDirectory(registry, config);
     await directory.find('greenhouse-7');
     await directory.ensure(device);
-    expect(methods(registry)).toEqual(['describeThing', 'findThings']);
+    expect(methods(registry)).toEqual(['describeThing', 'findThings', 'findThings']);
   });
 
   it('refuses one of two things of this stack with its DevEUI', async () => {
