@@ -35,9 +35,12 @@ export interface LocalOptions {
   readonly help: boolean;
 }
 
-/** Execution environments per function: 4 per core, at least 4. */
+/**
+ * Execution environments per function: 2 per core, at least 4. More cost more CPU per
+ * uplink on a small machine (each environment's cold start, JIT and caches), see tools/soak.
+ */
 export function defaultConcurrency(cores = availableParallelism()): number {
-  return Math.max(4, 4 * cores);
+  return Math.max(4, 2 * cores);
 }
 
 /** The defaults of docs/architecture.md "Local stack". */
@@ -155,7 +158,7 @@ const SETTINGS: readonly Setting[] = [
     flag: '--concurrency',
     env: 'LOCAL_CONCURRENCY',
     kind: 'count',
-    help: 'execution environments per function (default: 4 per core, at least 4)',
+    help: 'execution environments per function (default: 2 per core, at least 4)',
   },
   {
     key: 'once',

@@ -63,8 +63,8 @@ describe('npm start options', () => {
 
   it('sizes the execution environments per function to the machine, or as told', () => {
     expect(defaultConcurrency(1)).toBe(4);
-    expect(defaultConcurrency(2)).toBe(8);
-    expect(defaultConcurrency(8)).toBe(32);
+    expect(defaultConcurrency(2)).toBe(4);
+    expect(defaultConcurrency(8)).toBe(16);
     expect(parseOptions([], { LOCAL_CONCURRENCY: '3' }).concurrency).toBe(3);
     expect(parseOptions(['--concurrency', '16'], { LOCAL_CONCURRENCY: '3' }).concurrency).toBe(16);
     expect(() => parseOptions(['--concurrency', '0'], {})).toThrow(
