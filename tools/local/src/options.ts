@@ -158,7 +158,7 @@ const SETTINGS: readonly Setting[] = [
     flag: '--concurrency',
     env: 'LOCAL_CONCURRENCY',
     kind: 'count',
-    help: 'execution environments per function (default: 2 per core, at least 4)',
+    help: 'execution environments per function (2 per core, at least 4)',
   },
   {
     key: 'once',
