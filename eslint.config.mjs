@@ -3,7 +3,7 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
-// The dependency direction of ARCHITECTURE.md, as Nx tags.
+// The dependency direction of docs/architecture.md ("Dependency rules"), as Nx tags.
 const depConstraints = [
   { sourceTag: 'scope:lorawan', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:keywrap', onlyDependOnLibsWithTags: [] },
