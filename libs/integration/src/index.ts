@@ -1,4 +1,4 @@
-export { readApplicationUp, republishedMessage, THING_EVENT_OF } from './application-up';
+export { readApplicationUp, republishedMessage, THING_EVENT_OF } from './traffic/application-up';
 export {
   addressToURL,
   parseConfig,
@@ -11,8 +11,8 @@ export {
   RepushRefusedError,
   reserveDownlinkFCnt,
   writeSessionReport,
-} from './downlink-counter';
-export type { Reservation, ReservationOptions } from './downlink-counter';
+} from './traffic/downlink-counter';
+export type { Reservation, ReservationOptions } from './traffic/downlink-counter';
 export {
   downlinkCorrelationIDs,
   downlinkFailedAnswer,
@@ -22,13 +22,13 @@ export {
   parseDownlinkRequest,
   pushAttemptID,
   requestedThingName,
-} from './downlink-request';
+} from './traffic/downlink-request';
 export type {
   DownlinkFailedAnswer,
   DownlinkRequest,
   PushDownlink,
   PushTarget,
-} from './downlink-request';
+} from './traffic/downlink-request';
 export {
   DECRYPT_FAILURES_METRIC,
   decryptDownlinkPayload,
@@ -39,8 +39,8 @@ export {
   reencryptDownlinkPayload,
   REFUSED_SESSION_KEYS_METRIC,
   unwrapCounted,
-} from './e2e-session';
-export type { KekRingOptions } from './e2e-session';
+} from './traffic/e2e-session';
+export type { KekRingOptions } from './traffic/e2e-session';
 export {
   ConfigurationError,
   DownlinkRejectedError,
@@ -58,8 +58,8 @@ export {
   InMemoryThingRegistry,
   inMemoryProvisioning,
   inMemoryTraffic,
-} from './in-memory';
-export type { PortCall, RecordedLogLine } from './in-memory';
+} from './testing/in-memory';
+export type { PortCall, RecordedLogLine } from './testing/in-memory';
 export type {
   Counters,
   CreateThingInput,
@@ -86,7 +86,7 @@ export {
   shadowUplinkPosition,
   uplinkReport,
   withDecodedPayload,
-} from './shadow-state';
+} from './traffic/shadow-state';
 export type {
   DownlinkCounters,
   DownlinkSession,
@@ -100,7 +100,7 @@ export type {
   ShadowReport,
   UplinkPosition,
   UplinkReportInput,
-} from './shadow-state';
+} from './traffic/shadow-state';
 export { deviceIDOfThing, thingNameFor } from './thing-name';
 export type { DeviceIdentity, ThingNaming } from './thing-name';
 export {
@@ -113,23 +113,26 @@ export {
   readJoinInvalidatedDownlinks,
   REQUEUED_DOWNLINKS_METRIC,
   withoutSessionKeys,
-} from './invalidated-downlinks';
+} from './traffic/invalidated-downlinks';
 export type {
   InvalidatedDownlink,
   InvalidatedDownlinks,
   KeptSessionKey,
   MovableDownlink,
-} from './invalidated-downlinks';
+} from './traffic/invalidated-downlinks';
 export { otherThingsOfDevEUI, ThingDirectory } from './things';
 export type { ThingDirectoryConfig } from './things';
-export { FORMATTER_LOOKUP_FAILURES_METRIC, FormatterDirectory } from './formatter-resolution';
+export {
+  FORMATTER_LOOKUP_FAILURES_METRIC,
+  FormatterDirectory,
+} from './traffic/formatter-resolution';
 export type {
   FormatterCacheOptions,
   FormatterDirection,
   FormatterReads,
   FormatterSpec,
   ResolvedFormatter,
-} from './formatter-resolution';
+} from './traffic/formatter-resolution';
 export {
   decodeUplinkPayload,
   DOWNLINK_ENCODE_FAILURES_METRIC,
@@ -137,7 +140,7 @@ export {
   formatterToolkit,
   trafficFormatting,
   UPLINK_DECODE_FAILURES_METRIC,
-} from './payload-formatting';
+} from './traffic/payload-formatting';
 export type {
   EncodedDownlink,
   FormatterToolkit,
@@ -145,18 +148,18 @@ export type {
   PayloadFormatterRunner,
   PayloadFormatting,
   UplinkFormatting,
-} from './payload-formatting';
-export { KnownShadows, trafficDependencies } from './traffic';
-export type { KnownShadow, TrafficDependencies, TrafficPorts } from './traffic';
+} from './traffic/payload-formatting';
+export { KnownShadows, trafficDependencies } from './traffic/dependencies';
+export type { KnownShadow, TrafficDependencies, TrafficPorts } from './traffic/dependencies';
 export { createTtsClient } from './tts-client';
 export type { TtsClientSettings } from './tts-client';
-export { DEVICE_ATTRIBUTES, provisioningKind } from './device-attributes';
+export { DEVICE_ATTRIBUTES, provisioningKind } from './registry/device-attributes';
 export type {
   ClaimDeviceSpec,
   DeviceAttributeContext,
   OtaaDeviceSpec,
   ProvisioningKind,
-} from './device-attributes';
+} from './registry/device-attributes';
 export {
   deviceDeletionRefusal,
   handleRegistryEventOnce,
@@ -164,7 +167,7 @@ export {
   provisionThing,
   publishFailedOutcome,
   RecentEvents,
-} from './provisioning';
+} from './registry/provisioning';
 export type {
   IgnoreEvent,
   ProvisioningDependencies,
@@ -173,4 +176,4 @@ export type {
   ProvisioningStatus,
   RegistryFlowResult,
   ThingRegistryEvent,
-} from './provisioning';
+} from './registry/provisioning';
