@@ -15,7 +15,7 @@ import type { BuildOptions, Metafile } from 'esbuild';
 import * as v from 'valibot';
 import * as z from 'zod/mini';
 
-import { parseDownlinkRequest } from '@tts-aws-iot/integration';
+import { parseDownlinkRequest } from '@tts-aws-iot/integration/traffic';
 import { parseApplicationUp } from '@tts-aws-iot/tts';
 
 import { downlinkParserWithValibot } from './input-parsing/downlink-valibot';

@@ -14,16 +14,13 @@ import type { BuildOptions, Format, Metafile } from 'esbuild';
 
 import { CachedSecretReader } from '@tts-aws-iot/aws';
 import {
-  InMemorySecretReader,
-  InMemoryThingRegistry,
-  KekRingSource,
-  KnownSessions,
-  KnownShadows,
   ThingDirectory,
   type IntegrationConfig,
   type MessagePublisher,
   type ShadowStore,
 } from '@tts-aws-iot/integration';
+import { KekRingSource, KnownSessions, KnownShadows } from '@tts-aws-iot/integration/traffic';
+import { InMemorySecretReader, InMemoryThingRegistry } from '@tts-aws-iot/integration/testing';
 import { formatKekRing, KekRing, wrapKey } from '@tts-aws-iot/keywrap';
 import { encryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 

@@ -1,13 +1,14 @@
 /**
  * What the candidate schemas of `npm run bench input-parsing` share: the rules the hand
- * parsers apply (libs/tts/src/messages.ts, libs/integration/src/downlink-request.ts), the
+ * parsers apply (libs/tts/src/messages.ts, libs/integration/src/traffic/downlink-request.ts), the
  * "expected …" texts the schemas carry as their issue messages, and the step from a library's
  * first issue (a path and our message) to the coded error the hand parser throws. Everything
  * here is library-neutral, so that valibot and zod mini are compared on the schemas alone.
  */
 import type { KeyEnvelope } from '@tts-aws-iot/keywrap';
 import { KeyWrapError, parseKeyEnvelope } from '@tts-aws-iot/keywrap';
-import { DownlinkRejectedError, type parseDownlinkRequest } from '@tts-aws-iot/integration';
+import { DownlinkRejectedError } from '@tts-aws-iot/integration';
+import { type parseDownlinkRequest } from '@tts-aws-iot/integration/traffic';
 import { TtsMessageError } from '@tts-aws-iot/tts';
 
 /** TTS IDs: `^[a-z0-9](?:[-]?[a-z0-9]){2,}$`, at most 36 characters. */

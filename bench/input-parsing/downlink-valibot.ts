@@ -1,11 +1,11 @@
 /**
  * A downlink request of `lorawan/downlink`, read with valibot: the fields, refusal codes and
- * output of `parseDownlinkRequest` (libs/integration/src/downlink-request.ts). The issue
+ * output of `parseDownlinkRequest` (libs/integration/src/traffic/downlink-request.ts). The issue
  * messages are the refusal codes.
  */
 import * as v from 'valibot';
 
-import type { DownlinkRequest } from '@tts-aws-iot/integration';
+import type { DownlinkRequest } from '@tts-aws-iot/integration/traffic';
 import {
   base64Bytes,
   downlinkRejection,

@@ -2,7 +2,7 @@
  * From what a schema read (TTS's snake_case fields, defaults applied) to the types the hand
  * parsers return: one mapping for both libraries, so that they differ in their schemas only.
  */
-import type { DownlinkRequest } from '@tts-aws-iot/integration';
+import type { DownlinkRequest } from '@tts-aws-iot/integration/traffic';
 import type { KeyEnvelope } from '@tts-aws-iot/keywrap';
 import type { ApplicationUp, ApplicationUplink, EndDeviceIds, RxMetadata } from '@tts-aws-iot/tts';
 import { base64Bytes, type JsonObject } from './common';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { DECRYPT_FAILURES_METRIC } from '@tts-aws-iot/integration';
+import { DECRYPT_FAILURES_METRIC } from '@tts-aws-iot/integration/traffic';
 
 import { functionProperties, resourcesOfType } from './cloudformation';
 import {

@@ -1,5 +1,5 @@
 import { ThingDirectory } from '../src/things';
-import { InMemoryThingRegistry } from '../src/in-memory';
+import { InMemoryThingRegistry } from '../src/testing/in-memory';
 import type { ThingRecord } from '../src/ports';
 
 const config = { stackName: 's1', thingTypeName: 'lorawan', thingNameScheme: 'DevEUI' } as const;

@@ -1,6 +1,6 @@
 import type { FetchFunction } from '@tts-aws-iot/tts';
 
-import { InMemorySecretReader } from '../src/in-memory';
+import { InMemorySecretReader } from '../src/testing/in-memory';
 import { createTtsClient } from '../src/tts-client';
 
 const SETTINGS = { clusterURL: 'https://tts.example/api/v3', apiKeySecretID: 'tts-prod/api-key' };

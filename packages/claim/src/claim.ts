@@ -14,7 +14,7 @@ import {
   provisionThing,
   type ProvisioningDependencies,
   type RegistryFlowResult,
-} from '@tts-aws-iot/integration';
+} from '@tts-aws-iot/integration/registry';
 
 /** What ClaimThing works with; the handler builds it once per container. */
 export type ClaimDeps = ProvisioningDependencies;

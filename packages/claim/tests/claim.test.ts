@@ -1,4 +1,5 @@
-import { inMemoryProvisioning, RecentEvents } from '@tts-aws-iot/integration';
+import { RecentEvents } from '@tts-aws-iot/integration/registry';
+import { inMemoryProvisioning } from '@tts-aws-iot/integration/testing';
 import { KekRing, wrapKeyWithPadding } from '@tts-aws-iot/keywrap';
 import { TEST_STACK } from '@tts-aws-iot/test-kit';
 import { TtsApiError } from '@tts-aws-iot/tts';

@@ -7,12 +7,11 @@
  * otherwise left alone with a `skipped` outcome. The outcome goes to
  * `lorawan/<thing>/provisioning`.
  */
+import { deviceIDOfThing, otherThingsOfDevEUI } from '@tts-aws-iot/integration';
 import {
   DEVICE_ATTRIBUTES,
   deviceDeletionRefusal,
-  deviceIDOfThing,
   handleRegistryEventOnce,
-  otherThingsOfDevEUI,
   provisioningKind,
   provisionThing,
   publishFailedOutcome,
@@ -21,7 +20,7 @@ import {
   type ProvisioningOutcome,
   type RegistryFlowResult,
   type ThingRegistryEvent,
-} from '@tts-aws-iot/integration';
+} from '@tts-aws-iot/integration/registry';
 import { deleteEndDeviceEverywhere, thingTopic } from '@tts-aws-iot/tts';
 
 /** What CreateThing works with; the handler builds it once per container. */

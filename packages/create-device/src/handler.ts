@@ -1,5 +1,6 @@
 import { createAwsPorts, provisioningLogFromEnvironment } from '@tts-aws-iot/aws';
-import { parseRegistryConfig, provisioningDependencies } from '@tts-aws-iot/integration';
+import { parseRegistryConfig } from '@tts-aws-iot/integration';
+import { provisioningDependencies } from '@tts-aws-iot/integration/registry';
 import { containerScoped, createLambdaKit, lambdaHandler, sqsBatch } from '@tts-aws-iot/lambda-kit';
 
 import { handleRegistryEvent } from './create-device';

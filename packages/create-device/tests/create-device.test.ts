@@ -1,4 +1,6 @@
-import { inMemoryProvisioning, InputError, RecentEvents } from '@tts-aws-iot/integration';
+import { InputError } from '@tts-aws-iot/integration';
+import { RecentEvents } from '@tts-aws-iot/integration/registry';
+import { inMemoryProvisioning } from '@tts-aws-iot/integration/testing';
 import { TEST_STACK } from '@tts-aws-iot/test-kit';
 import { TtsApiError } from '@tts-aws-iot/tts';
 import { handleRegistryEvent } from '../src/create-device';

@@ -17,12 +17,12 @@
 import { createHash } from 'node:crypto';
 import {
   InputError,
-  LORAWAN_SHADOW_NAME,
   ShadowVersionConflictError,
   StackMismatchError,
   TransientError,
   type ShadowDocument,
 } from '@tts-aws-iot/integration';
+import { LORAWAN_SHADOW_NAME } from '@tts-aws-iot/integration/traffic';
 
 import { handleDownlink, type DownlinkDependencies, type DownlinkOutcome } from './downlink';
 

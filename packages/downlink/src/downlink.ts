@@ -6,23 +6,26 @@
  * ends successfully: bad input is never retried.
  */
 import {
-  DECRYPT_FAILURES_METRIC,
   deviceIDOfThing,
+  DownlinkRejectedError,
+  IntegrationError,
+  InputError,
+  StackMismatchError,
+  type ThingRecord,
+} from '@tts-aws-iot/integration';
+import {
+  DECRYPT_FAILURES_METRIC,
   downlinkCorrelationIDs,
   downlinkFailedAnswer,
   downlinkPush,
-  DownlinkRejectedError,
   encodeDownlinkPayload,
   encryptDownlinkPayload,
   GrpcCode,
-  IntegrationError,
-  InputError,
   parseDownlinkRequest,
   pushAttemptID,
   pushFingerprint,
   requestedThingName,
   reserveDownlinkFCnt,
-  StackMismatchError,
   unwrapCounted,
   type DownlinkRequest,
   type EncodedDownlink,
@@ -30,9 +33,8 @@ import {
   type PayloadFormatting,
   type PushDownlink,
   type Reservation,
-  type ThingRecord,
   type TrafficDependencies,
-} from '@tts-aws-iot/integration';
+} from '@tts-aws-iot/integration/traffic';
 import {
   DOWNLINK_REQUEST_FAILED_TOPIC,
   thingTopic,

@@ -1,4 +1,6 @@
-import { InMemoryShadowStore, pushFingerprint, TransientError } from '@tts-aws-iot/integration';
+import { TransientError } from '@tts-aws-iot/integration';
+import { pushFingerprint } from '@tts-aws-iot/integration/traffic';
+import { InMemoryShadowStore } from '@tts-aws-iot/integration/testing';
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 
 import { handleDownlink } from '../src/downlink';

@@ -1,4 +1,5 @@
-import { inMemoryTraffic, type IntegrationConfig } from '@tts-aws-iot/integration';
+import { type IntegrationConfig } from '@tts-aws-iot/integration';
+import { inMemoryTraffic } from '@tts-aws-iot/integration/testing';
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 import {
   APP_S_KEY_HEX,

@@ -1,5 +1,6 @@
 import { customResourceHandler, type CustomResourceEvent } from '@tts-aws-iot/aws';
-import { InMemorySecretReader, InputError } from '@tts-aws-iot/integration';
+import { InputError } from '@tts-aws-iot/integration';
+import { InMemorySecretReader } from '@tts-aws-iot/integration/testing';
 import {
   REQUIRED_APPLICATION_RIGHTS,
   TtsApiError,

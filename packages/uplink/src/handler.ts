@@ -1,5 +1,6 @@
 import { createAwsPorts } from '@tts-aws-iot/aws';
-import { parseConfig, trafficDependencies, trafficFormatting } from '@tts-aws-iot/integration';
+import { parseConfig } from '@tts-aws-iot/integration';
+import { trafficDependencies, trafficFormatting } from '@tts-aws-iot/integration/traffic';
 import { containerScoped, createLambdaKit, lambdaHandler } from '@tts-aws-iot/lambda-kit';
 import { setTimeout as sleep } from 'node:timers/promises';
 

@@ -7,13 +7,17 @@
  * the thing's `downlink/failed` topic, saying why.
  */
 import {
+  IntegrationError,
+  ShadowVersionConflictError,
+  TransientError,
+} from '@tts-aws-iot/integration';
+import {
   decryptDownlinkPayload,
   downlinkCorrelationIDs,
   downlinkPush,
   DROPPED_DOWNLINKS_METRIC,
   encryptDownlinkPayload,
   GrpcCode,
-  IntegrationError,
   LORAWAN_SHADOW_NAME,
   MAX_REQUEUED_DOWNLINKS,
   movableDownlink,
@@ -22,8 +26,6 @@ import {
   readDownlinkSession,
   REQUEUED_DOWNLINKS_METRIC,
   reserveDownlinkFCnt,
-  ShadowVersionConflictError,
-  TransientError,
   unwrapCounted,
   withoutSessionKeys,
   type InvalidatedDownlink,
@@ -32,7 +34,7 @@ import {
   type MovableDownlink,
   type PushTarget,
   type TrafficDependencies,
-} from '@tts-aws-iot/integration';
+} from '@tts-aws-iot/integration/traffic';
 import {
   thingTopic,
   ttsDownlinkReplaceTopic,

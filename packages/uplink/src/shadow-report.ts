@@ -7,18 +7,20 @@
  */
 import {
   InputError,
+  ShadowVersionConflictError,
+  TransientError,
+  type ShadowDocument,
+} from '@tts-aws-iot/integration';
+import {
   isNewerUplink,
   LORAWAN_SHADOW_NAME,
   sessionCountersReport,
   shadowUplinkPosition,
-  ShadowVersionConflictError,
-  TransientError,
   type ReportedSession,
-  type ShadowDocument,
   type ShadowReport,
   type TrafficDependencies,
   type UplinkPosition,
-} from '@tts-aws-iot/integration';
+} from '@tts-aws-iot/integration/traffic';
 
 /** Writes of one report before giving up with a retryable error (each after a conflict). */
 export const MAX_REPORT_ATTEMPTS = 10;

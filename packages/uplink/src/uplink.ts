@@ -3,14 +3,13 @@
  * Makes sure the device's thing exists, keeps the `lorawan` shadow, decrypts the payload
  * when end-to-end encryption is on, and republishes on the thing's topics.
  */
+import { IntegrationError, InputError } from '@tts-aws-iot/integration';
 import {
   DECRYPT_FAILURES_METRIC,
   decodeUplinkPayload,
   decryptUplinkPayload,
   downlinkCorrelationIDs,
   downlinkPush,
-  IntegrationError,
-  InputError,
   joinAcceptReport,
   LORAWAN_SHADOW_NAME,
   ownDownlink,
@@ -37,7 +36,7 @@ import {
   type TrafficDependencies,
   type UplinkFormatting,
   type UplinkPosition,
-} from '@tts-aws-iot/integration';
+} from '@tts-aws-iot/integration/traffic';
 import {
   findErrorDetails,
   thingTopic,

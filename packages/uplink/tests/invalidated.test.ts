@@ -1,4 +1,6 @@
-import { InMemoryShadowStore, pushFingerprint, TransientError } from '@tts-aws-iot/integration';
+import { TransientError } from '@tts-aws-iot/integration';
+import { pushFingerprint } from '@tts-aws-iot/integration/traffic';
+import { InMemoryShadowStore } from '@tts-aws-iot/integration/testing';
 import { wrapKey } from '@tts-aws-iot/keywrap';
 import {
   decryptFRMPayload,

@@ -1,12 +1,9 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { IotShadowStore, IotThingRegistry } from '@tts-aws-iot/aws';
-import {
-  InMemorySecretReader,
-  trafficDependencies,
-  type MessagePublisher,
-  type TrafficDependencies,
-} from '@tts-aws-iot/integration';
+import { type MessagePublisher } from '@tts-aws-iot/integration';
+import { trafficDependencies, type TrafficDependencies } from '@tts-aws-iot/integration/traffic';
+import { InMemorySecretReader } from '@tts-aws-iot/integration/testing';
 import {
   actionOf,
   describeWithMoto,

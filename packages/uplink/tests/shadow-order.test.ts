@@ -1,13 +1,14 @@
+import { type MessagePublisher, type ShadowStore } from '@tts-aws-iot/integration';
+import {
+  reserveDownlinkFCnt,
+  trafficDependencies,
+  type TrafficDependencies,
+} from '@tts-aws-iot/integration/traffic';
 import {
   InMemorySecretReader,
   InMemoryShadowStore,
   InMemoryThingRegistry,
-  reserveDownlinkFCnt,
-  trafficDependencies,
-  type MessagePublisher,
-  type ShadowStore,
-  type TrafficDependencies,
-} from '@tts-aws-iot/integration';
+} from '@tts-aws-iot/integration/testing';
 import { wrapKey } from '@tts-aws-iot/keywrap';
 
 import { MAX_REPORT_ATTEMPTS } from '../src/shadow-report';

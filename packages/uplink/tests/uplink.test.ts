@@ -1,16 +1,17 @@
 import { CachedSecretReader } from '@tts-aws-iot/aws';
 import {
-  InMemorySecretReader,
-  InMemoryShadowStore,
-  InMemoryThingRegistry,
   InputError,
   IntegrationError,
-  KekRingSource,
-  pushFingerprint,
   ThingDirectory,
   type MessagePublisher,
   type ShadowStore,
 } from '@tts-aws-iot/integration';
+import { KekRingSource, pushFingerprint } from '@tts-aws-iot/integration/traffic';
+import {
+  InMemorySecretReader,
+  InMemoryShadowStore,
+  InMemoryThingRegistry,
+} from '@tts-aws-iot/integration/testing';
 import { wrapKey } from '@tts-aws-iot/keywrap';
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 

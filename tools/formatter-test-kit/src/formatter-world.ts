@@ -4,7 +4,7 @@ import {
   formatterToolkit,
   type FormatterToolkit,
   type PayloadFormatting,
-} from '@tts-aws-iot/integration';
+} from '@tts-aws-iot/integration/traffic';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteThingCommand } from '@aws-sdk/client-iot';
 import { UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
-import type { ProvisioningOutcome } from '@tts-aws-iot/integration';
+import type { ProvisioningOutcome } from '@tts-aws-iot/integration/registry';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { mqttAddress } from './broker';
 import { localIotClient, localIotDataClient, type LocalDevice } from './demo-devices';

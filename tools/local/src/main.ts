@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { ProvisioningOutcome } from '@tts-aws-iot/integration';
+import type { ProvisioningOutcome } from '@tts-aws-iot/integration/registry';
 import { REQUIRED_APPLICATION_RIGHTS } from '@tts-aws-iot/tts';
 import { startTtsSim, type TtsSim } from '@tts-aws-iot/tts-sim';
 import { startAwsApi, type AwsApi } from './aws-api/server';

@@ -10,7 +10,7 @@
 import { parseKeyEnvelope, type KeyEnvelope } from '@tts-aws-iot/keywrap';
 
 import { ownDownlink, pushAttemptID } from './downlink-request';
-import { InputError } from './errors';
+import { InputError } from '../errors';
 import {
   pushFingerprint,
   reservedDownlink,

@@ -17,16 +17,16 @@ import type {
   UplinkDecodeInput,
   UplinkDecodeResult,
 } from '@tts-aws-iot/formatters';
-import type { IntegrationConfig } from './config';
-import { DownlinkRejectedError, IntegrationError } from './errors';
+import type { IntegrationConfig } from '../config';
+import { DownlinkRejectedError, IntegrationError } from '../errors';
 import {
   FORMATTER_LOOKUP_FAILURES_METRIC,
   FormatterDirectory,
   type FormatterCacheOptions,
   type ResolvedFormatter,
 } from './formatter-resolution';
-import type { Counters, Log, RefreshableSecretReader } from './ports';
-import { createTtsClient } from './tts-client';
+import type { Counters, Log, RefreshableSecretReader } from '../ports';
+import { createTtsClient } from '../tts-client';
 
 /** What runs formatters (the `FormatterEngine` of `@tts-aws-iot/formatters`). */
 export interface PayloadFormatterRunner {

@@ -9,8 +9,8 @@ import {
   provisioningKind,
   wrappedSecretLabels,
   type DeviceAttributeContext,
-} from '../src/device-attributes';
-import { InputError } from '../src/errors';
+} from '../../src/registry/device-attributes';
+import { InputError } from '../../src/errors';
 
 const APP_KEY = '2B7E151628AED2A6ABF7158809CF4F3C';
 const NWK_KEY = '000102030405060708090A0B0C0D0E0F';

@@ -2,8 +2,8 @@
  * What the traffic Lambdas (HandleUplink, HandleDownlink) work with: the stack's things,
  * their `lorawan` shadows, the publisher and, with end-to-end encryption, the KEK ring.
  */
-import { BoundedCache } from './bounded-cache';
-import type { IntegrationConfig } from './config';
+import { BoundedCache } from '../bounded-cache';
+import type { IntegrationConfig } from '../config';
 import { KnownSessions } from './downlink-counter';
 import { KekRingSource } from './e2e-session';
 import type {
@@ -13,9 +13,9 @@ import type {
   RefreshableSecretReader,
   ShadowStore,
   ThingRegistry,
-} from './ports';
+} from '../ports';
 import type { UplinkPosition } from './shadow-state';
-import { ThingDirectory } from './things';
+import { ThingDirectory } from '../things';
 
 /** The dependencies of the traffic Lambdas; the handler builds them once per container. */
 export interface TrafficDependencies {

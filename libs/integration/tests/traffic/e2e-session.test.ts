@@ -9,9 +9,9 @@ import {
   MAX_FRM_PAYLOAD_BYTES,
   reencryptDownlinkPayload,
   unwrapCounted,
-} from '../src/e2e-session';
-import { InputError, IntegrationError } from '../src/errors';
-import { InMemorySecretReader } from '../src/in-memory';
+} from '../../src/traffic/e2e-session';
+import { InputError, IntegrationError } from '../../src/errors';
+import { InMemorySecretReader } from '../../src/testing/in-memory';
 
 const vectors = lorawanVectors();
 

@@ -20,9 +20,9 @@ import {
   parseDevAddr,
   type AesKey,
 } from '@tts-aws-iot/lorawan';
-import { BoundedCache } from './bounded-cache';
-import { IntegrationError, InputError } from './errors';
-import type { Counters, RefreshableSecretReader } from './ports';
+import { BoundedCache } from '../bounded-cache';
+import { IntegrationError, InputError } from '../errors';
+import type { Counters, RefreshableSecretReader } from '../ports';
 import { toShadowEnvelope, type ShadowKeyEnvelope } from './shadow-state';
 
 /** Session keys a container keeps unwrapped (about 100 bytes each), least recently used out. */

@@ -7,8 +7,8 @@
 import { unwrapKey, unwrapKeyWithPadding, type KekRing } from '@tts-aws-iot/keywrap';
 import { parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from '@tts-aws-iot/lorawan';
 import type { EndDeviceVersionIDs, MacVersion, PhyVersion } from '@tts-aws-iot/tts';
-import { FREQUENCY_PLAN_ID, type ThingNameScheme } from './config';
-import { InputError } from './errors';
+import { FREQUENCY_PLAN_ID, type ThingNameScheme } from '../config';
+import { InputError } from '../errors';
 
 /** Attribute names of the registry flows. */
 export const DEVICE_ATTRIBUTES = {

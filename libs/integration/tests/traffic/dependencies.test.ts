@@ -1,9 +1,13 @@
 import { TEST_STACK } from '@tts-aws-iot/test-kit';
 
-import { InMemoryShadowStore, InMemoryThingRegistry, RecordingPublisher } from '../src/in-memory';
-import type { IntegrationConfig } from '../src/config';
-import type { RefreshableSecretReader } from '../src/ports';
-import { trafficDependencies } from '../src/traffic';
+import {
+  InMemoryShadowStore,
+  InMemoryThingRegistry,
+  RecordingPublisher,
+} from '../../src/testing/in-memory';
+import type { IntegrationConfig } from '../../src/config';
+import type { RefreshableSecretReader } from '../../src/ports';
+import { trafficDependencies } from '../../src/traffic/dependencies';
 
 const CONFIG: IntegrationConfig = TEST_STACK;
 

@@ -1,4 +1,4 @@
-import { DownlinkRejectedError, InputError } from '../src/errors';
+import { DownlinkRejectedError, InputError } from '../../src/errors';
 import {
   downlinkCorrelationIDs,
   downlinkFailedAnswer,
@@ -6,7 +6,7 @@ import {
   ownDownlink,
   parseDownlinkRequest,
   requestedThingName,
-} from '../src/downlink-request';
+} from '../../src/traffic/downlink-request';
 
 const plain = { e2eEnabled: false };
 const e2e = { e2eEnabled: true };

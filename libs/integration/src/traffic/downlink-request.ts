@@ -8,8 +8,8 @@ import type {
   DownlinkQueueRequestJson,
   ErrorDetailsJson,
 } from '@tts-aws-iot/tts';
-import { DownlinkRejectedError, type IntegrationError } from './errors';
-import { THING_NAME } from './thing-name';
+import { DownlinkRejectedError, type IntegrationError } from '../errors';
+import { THING_NAME } from '../thing-name';
 
 /** A validated downlink request. Exactly one of `bytes` and `payload` is set. */
 export interface DownlinkRequest {

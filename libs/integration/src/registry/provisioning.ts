@@ -25,7 +25,7 @@ import {
   type RegisteredEndDevice,
 } from '@tts-aws-iot/tts';
 
-import type { RegistryConfig } from './config';
+import type { RegistryConfig } from '../config';
 import {
   DEVICE_ATTRIBUTES,
   failedProvisioningAttributes,
@@ -39,12 +39,12 @@ import {
   type ProvisioningKind,
   wrappedSecretLabels,
 } from './device-attributes';
-import { InputError } from './errors';
-import { thingNameFor } from './thing-name';
-import type { Log, MessagePublisher, RefreshableSecretReader, ThingRegistry } from './ports';
-import { KekRingSource } from './e2e-session';
-import { duplicateThingError, otherThingsOfDevEUI } from './things';
-import { createTtsClient } from './tts-client';
+import { InputError } from '../errors';
+import { thingNameFor } from '../thing-name';
+import type { Log, MessagePublisher, RefreshableSecretReader, ThingRegistry } from '../ports';
+import { KekRingSource } from '../traffic/e2e-session';
+import { duplicateThingError, otherThingsOfDevEUI } from '../things';
+import { createTtsClient } from '../tts-client';
 
 /**
  * The TTS end-device attribute (on the Identity Server) that marks a device as provisioned

@@ -1,11 +1,11 @@
 import { KekRing, wrapKey, wrapKeyWithPadding } from '@tts-aws-iot/keywrap';
 import { TtsApiError } from '@tts-aws-iot/tts';
 
-import { InputError } from '../src/errors';
+import { InputError } from '../../src/errors';
 import { TEST_STACK } from '@tts-aws-iot/test-kit';
 
-import { parseRegistryConfig } from '../src/config';
-import { InMemorySecretReader, inMemoryProvisioning } from '../src/in-memory';
+import { parseRegistryConfig } from '../../src/config';
+import { InMemorySecretReader, inMemoryProvisioning } from '../../src/testing/in-memory';
 import {
   deviceDeletionRefusal,
   failedOutcome,
@@ -15,7 +15,7 @@ import {
   provisioningDependencies,
   publishFailedOutcome,
   RecentEvents,
-} from '../src/provisioning';
+} from '../../src/registry/provisioning';
 
 const THING = '0004A30B001C0530';
 const DEVICE_ID = 'eui-0004a30b001c0530';

@@ -1,5 +1,5 @@
-import { keptSessionKey, readInvalidatedDownlinks } from '../src/invalidated-downlinks';
-import { readDownlinkSession } from '../src/shadow-state';
+import { keptSessionKey, readInvalidatedDownlinks } from '../../src/traffic/invalidated-downlinks';
+import { readDownlinkSession } from '../../src/traffic/shadow-state';
 
 const envelope = { encryptedKey: 'H6aLCoEStEeu80vY+1p7gp0+hiNx0s/l', kekLabel: 'kek-1' };
 

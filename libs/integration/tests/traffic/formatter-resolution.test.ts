@@ -9,8 +9,8 @@ import type {
   MessagePayloadFormatters,
   PayloadFormatter,
 } from '@tts-aws-iot/tts';
-import { IntegrationError } from '../src/errors';
-import { FormatterDirectory, type FormatterReads } from '../src/formatter-resolution';
+import { IntegrationError } from '../../src/errors';
+import { FormatterDirectory, type FormatterReads } from '../../src/traffic/formatter-resolution';
 
 const MODEL: EndDeviceVersionIDs = {
   brandID: 'acme',

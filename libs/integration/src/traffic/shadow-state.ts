@@ -28,8 +28,8 @@
  */
 import { createHash } from 'node:crypto';
 import { parseKeyEnvelope, type KeyEnvelope, type WrappedKeyEnvelope } from '@tts-aws-iot/keywrap';
-import { IntegrationError, InputError } from './errors';
-import type { ShadowDocument } from './ports';
+import { IntegrationError, InputError } from '../errors';
+import type { ShadowDocument } from '../ports';
 
 /** The name of the integration's named shadow. */
 export const LORAWAN_SHADOW_NAME = 'lorawan';

@@ -19,8 +19,8 @@ import type {
   PayloadFormatterType,
   RepositoryCodecDirection,
 } from '@tts-aws-iot/tts';
-import { BoundedCache } from './bounded-cache';
-import { IntegrationError } from './errors';
+import { BoundedCache } from '../bounded-cache';
+import { IntegrationError } from '../errors';
 
 /** The TTS reads formatter resolution makes (`TtsClient` has them). */
 export interface FormatterReads {

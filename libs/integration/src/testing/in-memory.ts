@@ -13,8 +13,8 @@ import {
   type IdentityServerDevice,
 } from '@tts-aws-iot/tts';
 
-import type { IntegrationConfig } from './config';
-import { ShadowVersionConflictError, ThingAlreadyExistsError } from './errors';
+import type { IntegrationConfig } from '../config';
+import { ShadowVersionConflictError, ThingAlreadyExistsError } from '../errors';
 import type {
   CreateThingInput,
   MessagePublisher,
@@ -25,9 +25,9 @@ import type {
   ThingQuery,
   ThingRecord,
   ThingRegistry,
-} from './ports';
-import { RecentEvents, type ProvisioningDependencies } from './provisioning';
-import { trafficDependencies, type TrafficDependencies } from './traffic';
+} from '../ports';
+import { RecentEvents, type ProvisioningDependencies } from '../registry/provisioning';
+import { trafficDependencies, type TrafficDependencies } from '../traffic/dependencies';
 
 /** One recorded port call. */
 export interface PortCall {

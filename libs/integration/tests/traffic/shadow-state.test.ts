@@ -14,7 +14,7 @@ import {
   JOIN_F_CNT,
   parseReceivedAt,
   shadowUplinkPosition,
-} from '../src/shadow-state';
+} from '../../src/traffic/shadow-state';
 
 const envelope = { encryptedKey: 'H6aLCoEStEeu80vY+1p7gp0+hiNx0s/l', kekLabel: 'kek-1' };
 const rx = [

@@ -1,5 +1,5 @@
-import { readApplicationUp, republishedMessage } from '../src/application-up';
-import { InputError } from '../src/errors';
+import { readApplicationUp, republishedMessage } from '../../src/traffic/application-up';
+import { InputError } from '../../src/errors';
 
 const ids = {
   device_id: 'dev-1',

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 
-import { BoundedCache } from './bounded-cache';
-import { InputError, ShadowVersionConflictError, TransientError } from './errors';
-import type { ShadowStore } from './ports';
+import { BoundedCache } from '../bounded-cache';
+import { InputError, ShadowVersionConflictError, TransientError } from '../errors';
+import type { ShadowStore } from '../ports';
 import {
   LORAWAN_SHADOW_NAME,
   nextFCntDown,

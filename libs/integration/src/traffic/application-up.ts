@@ -10,7 +10,7 @@ import {
   type ApplicationUpEvent,
   type ThingEvent,
 } from '@tts-aws-iot/tts';
-import { InputError } from './errors';
+import { InputError } from '../errors';
 
 /**
  * Reads a TTS `ApplicationUp` (see `parseApplicationUp` of `@tts-aws-iot/tts`).
