@@ -4,19 +4,27 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 // The dependency direction of docs/architecture.md ("Dependency rules"), as Nx tags.
+// Every scope may import scope:errors (the coded-error base class), which imports nothing.
 const depConstraints = [
-  { sourceTag: 'scope:lorawan', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:keywrap', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:lambda-kit', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:formatters', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:tts', onlyDependOnLibsWithTags: ['scope:keywrap'] },
+  { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:lorawan', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:keywrap', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:lambda-kit', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:formatters', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:tts', onlyDependOnLibsWithTags: ['scope:errors', 'scope:keywrap'] },
   {
     sourceTag: 'scope:integration',
-    onlyDependOnLibsWithTags: ['scope:lorawan', 'scope:keywrap', 'scope:tts', 'scope:formatters'],
+    onlyDependOnLibsWithTags: [
+      'scope:errors',
+      'scope:lorawan',
+      'scope:keywrap',
+      'scope:tts',
+      'scope:formatters',
+    ],
   },
   {
     sourceTag: 'scope:aws',
-    onlyDependOnLibsWithTags: ['scope:integration', 'scope:tts', 'scope:keywrap'],
+    onlyDependOnLibsWithTags: ['scope:errors', 'scope:integration', 'scope:tts', 'scope:keywrap'],
   },
   { sourceTag: 'type:lambda', onlyDependOnLibsWithTags: ['type:lib', 'type:test'] },
   {
