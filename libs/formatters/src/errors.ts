@@ -1,3 +1,5 @@
+import { CodedError } from '@tts-aws-iot/errors';
+
 /**
  * Errors of `@tts-aws-iot/formatters`. A formatter's own failure (it threw, ran too long,
  * returned `errors`, gave output The Things Stack would refuse) is not thrown at the
@@ -40,22 +42,19 @@ export type FormatterErrorCode =
  * `retryable` is false: the same formatter on the same payload fails the same way, except
  * for `formatter_timeout` and `formatter_sandbox`, which depend on the machine.
  */
-export class FormatterError extends Error {
+export class FormatterError extends CodedError<FormatterErrorCode> {
   override readonly name = 'FormatterError';
+  /** Whether running the same formatter on the same input again may succeed. */
+  declare readonly retryable: boolean;
 
   constructor(
-    /** Stable snake_case identifier of the failure, for programs. */
-    readonly code: FormatterErrorCode,
+    code: FormatterErrorCode,
     message: string,
     /** What the failure is about; the formatter's `errors` under `errors`. */
-    readonly attributes: Readonly<Record<string, unknown>> = {},
+    attributes: Readonly<Record<string, unknown>> = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-  }
-
-  /** Whether running the same formatter on the same input again may succeed. */
-  get retryable(): boolean {
-    return this.code === 'formatter_timeout' || this.code === 'formatter_sandbox';
+    const retryable = code === 'formatter_timeout' || code === 'formatter_sandbox';
+    super(code, message, attributes, { ...options, retryable });
   }
 }

@@ -1,19 +1,22 @@
+import { CodedError } from '@tts-aws-iot/errors';
+
 /**
  * Errors of the integration domain. Every error has a stable snake_case `code` and says
  * whether retrying can help (`retryable`): the Lambda error policy reports input errors
  * and rethrows transient ones so that Lambda retries them. Messages never carry key material.
  */
-export class IntegrationError extends Error {
+export class IntegrationError extends CodedError {
   override readonly name: string = 'IntegrationError';
+  declare readonly retryable: boolean;
 
   constructor(
-    readonly code: string,
+    code: string,
     message: string,
-    readonly retryable: boolean,
-    readonly attributes: Readonly<Record<string, unknown>> = {},
+    retryable: boolean,
+    attributes: Readonly<Record<string, unknown>> = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, attributes, { ...options, retryable });
   }
 }
 

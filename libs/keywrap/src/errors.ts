@@ -1,21 +1,12 @@
+import { CodedError } from '@tts-aws-iot/errors';
+
 /**
  * Errors of `@tts-aws-iot/keywrap`. Each has a stable snake_case `code` and `attributes`
  * that say what was wrong. None ever carries key material: messages name the field, the
  * label or the length, never the bytes.
  */
-export class KeyWrapError extends Error {
+export class KeyWrapError extends CodedError {
   override readonly name: string = 'KeyWrapError';
-
-  constructor(
-    /** Stable snake_case identifier of the failure, for programs. */
-    readonly code: string,
-    message: string,
-    /** What the failure is about (lengths, labels, field names); never key bytes. */
-    readonly attributes: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** What a length is about: the key-encryption key, the key to wrap, or the wrapped key. */

@@ -1,3 +1,5 @@
+import { CodedError } from '@tts-aws-iot/errors';
+
 /**
  * The stable codes of {@link LorawanError}. Callers branch on these, never on messages.
  *
@@ -46,15 +48,15 @@ export type LorawanErrorCode =
  * range. `code` is stable; `attributes` name what was wrong (offsets, lengths, fields)
  * and never carry key material. The library throws nothing else for bad input.
  */
-export class LorawanError extends Error {
+export class LorawanError extends CodedError<LorawanErrorCode> {
   override readonly name = 'LorawanError';
 
   constructor(
-    readonly code: LorawanErrorCode,
+    code: LorawanErrorCode,
     message: string,
-    readonly attributes: Readonly<Record<string, unknown>>,
+    attributes: Readonly<Record<string, unknown>>,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, attributes, options);
   }
 }

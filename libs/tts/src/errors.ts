@@ -1,18 +1,11 @@
+import { CodedError } from '@tts-aws-iot/errors';
+
 /**
  * Errors of the TTS library. Every error has a stable snake_case `code`, attributes that
  * say where the problem is, and an optional `cause`. Messages never carry key material.
  */
-export class TtsError extends Error {
+export class TtsError extends CodedError {
   override readonly name: string = 'TtsError';
-
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly attributes: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**
@@ -38,7 +31,7 @@ export class TtsApiError extends TtsError {
     message: string,
     /** HTTP status of the answer. */
     readonly status: number,
-    readonly retryable: boolean,
+    override readonly retryable: boolean,
     /** Where TTS defined the error, e.g. `pkg/identityserver/store`. */
     readonly namespace: string | undefined,
     /** TTS's correlation id, to quote when asking the cluster's operator. */
@@ -64,7 +57,7 @@ export class TtsApiError extends TtsError {
  */
 export class TtsConnectionError extends TtsError {
   override readonly name = 'TtsConnectionError';
-  readonly retryable = true;
+  override readonly retryable = true;
 }
 
 /**
@@ -74,7 +67,7 @@ export class TtsConnectionError extends TtsError {
  */
 export class TtsRegistrationError extends TtsError {
   override readonly name = 'TtsRegistrationError';
-  readonly retryable = false;
+  override readonly retryable = false;
 }
 
 /**
@@ -84,5 +77,5 @@ export class TtsRegistrationError extends TtsError {
  */
 export class TtsRegistrationPendingError extends TtsError {
   override readonly name = 'TtsRegistrationPendingError';
-  readonly retryable = true;
+  override readonly retryable = true;
 }

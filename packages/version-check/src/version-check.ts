@@ -7,6 +7,8 @@
  * same server again within minutes, and a dead letter would say nothing new).
  */
 
+import { CodedError } from '@tts-aws-iot/errors';
+
 /** What a release manifest holds that the check reads. */
 export interface ReleaseManifest {
   /** The release's version, `major.minor.patch` with an optional `-prerelease`. */
@@ -40,15 +42,8 @@ export type VersionCheckResult =
   | { readonly result: 'unknown'; readonly current: string; readonly reason: string };
 
 /** A manifest or version that is not what the check expects. */
-export class VersionCheckError extends Error {
+export class VersionCheckError extends CodedError<'invalid_manifest' | 'invalid_version'> {
   override readonly name = 'VersionCheckError';
-
-  constructor(
-    readonly code: 'invalid_manifest' | 'invalid_version',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const VERSION = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;

@@ -1,18 +1,11 @@
+import { CodedError } from '@tts-aws-iot/errors';
+
 /**
  * Errors of the local stack. Every error has a stable snake_case `code`; messages say what
  * was wrong, where, and what to do. None of them ever carries key material.
  */
-export class LocalStackError extends Error {
+export class LocalStackError extends CodedError {
   override readonly name: string = 'LocalStackError';
-
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly attributes: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**
