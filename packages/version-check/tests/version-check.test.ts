@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { CodedError } from '@tts-aws-iot/errors';
+
 import {
   checkVersion,
   compareVersions,
@@ -8,6 +10,7 @@ import {
   MAX_MANIFEST_BYTES,
   parseReleaseManifest,
   parseVersionCheckConfig,
+  VersionCheckError,
   type VersionCheckDeps,
 } from '../src/version-check';
 
@@ -162,5 +165,14 @@ describe('fetchManifest: what the manifest server can make it do', () => {
     await expect(fetchManifest(`${base}/big`)).rejects.toThrow(
       `the manifest is larger than ${MAX_MANIFEST_BYTES} bytes`,
     );
+  });
+});
+
+describe('VersionCheckError', () => {
+  it('is a CodedError with its own name and code', () => {
+    const error = new VersionCheckError('invalid_version', 'not a version');
+    expect(error).toBeInstanceOf(CodedError);
+    expect(error).toMatchObject({ name: 'VersionCheckError', code: 'invalid_version' });
+    expect(() => parseReleaseManifest('{')).toThrow(VersionCheckError);
   });
 });
