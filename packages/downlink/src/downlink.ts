@@ -19,20 +19,14 @@ import {
   downlinkFailedAnswer,
   downlinkPush,
   encodeDownlinkPayload,
-  encryptDownlinkPayload,
+  encryptAtReservedFCnt,
   GrpcCode,
   parseDownlinkRequest,
-  pushAttemptID,
-  pushFingerprint,
   requestedThingName,
-  reserveDownlinkFCnt,
-  unwrapCounted,
   type DownlinkRequest,
   type EncodedDownlink,
-  type KekRingSource,
   type PayloadFormatting,
   type PushDownlink,
-  type Reservation,
   type TrafficDependencies,
 } from '@tts-aws-iot/integration/traffic';
 import {
@@ -224,48 +218,4 @@ async function plaintextOf(
     { payload: request.payload ?? {}, ...(request.fPortSet ? { fPort: request.fPort } : {}) },
     { deviceID, thingName: thing.thingName, log: deps.log, counters: deps.counters },
   );
-}
-
-/**
- * Reserves the next downlink counter of the thing's session and encrypts the payload at it.
- * The AppSKey is unwrapped before the counter is written: a key that cannot be used must not
- * use up a counter. A retried invocation gets the counter reserved before, and the same frame.
- */
-async function encryptAtReservedFCnt(
-  keks: KekRingSource,
-  plaintext: EncodedDownlink,
-  thing: ThingRecord,
-  downlinkID: string,
-  deps: DownlinkDependencies,
-): Promise<Reservation<Uint8Array>> {
-  const reservation = await reserveDownlinkFCnt(
-    deps.shadows,
-    thing.thingName,
-    {
-      delay: deps.delay,
-      random: deps.random,
-      ...(deps.now ? { now: deps.now } : {}),
-      downlinkID: pushAttemptID(downlinkID, 1),
-      known: deps.sessions,
-    },
-    async (session, next) =>
-      encryptDownlinkPayload(
-        await unwrapCounted(keks, session.appSKeyEnvelope, thing.thingName, deps.counters),
-        session.devAddr,
-        next,
-        plaintext.bytes,
-      ),
-    // Recorded with the counter: only this frame, reported back unchanged, is re-pushed.
-    (ciphertext) => pushFingerprint(plaintext.fPort, ciphertext),
-  );
-  if (reservation.repeated) {
-    deps.log.info(
-      'Retried downlink request: pushing the same frame at the counter reserved before',
-      {
-        thing_name: thing.thingName,
-        f_cnt: reservation.fCnt,
-      },
-    );
-  }
-  return reservation;
 }

@@ -8,21 +8,12 @@ import {
   DECRYPT_FAILURES_METRIC,
   decodeUplinkPayload,
   decryptUplinkPayload,
-  downlinkCorrelationIDs,
-  downlinkPush,
+  followDownlinkEvent,
   joinAcceptReport,
   LORAWAN_SHADOW_NAME,
-  ownDownlink,
-  pushAttemptID,
-  pushFingerprint,
   readApplicationUp,
-  readInvalidatedDownlinks,
-  readJoinInvalidatedDownlinks,
-  reencryptDownlinkPayload,
   REFUSED_SESSION_KEYS_METRIC,
-  RepushRefusedError,
   republishedMessage,
-  reserveDownlinkFCnt,
   THING_EVENT_OF,
   unwrapCounted,
   JOIN_F_CNT,
@@ -38,15 +29,12 @@ import {
   type UplinkPosition,
 } from '@tts-aws-iot/integration/traffic';
 import {
-  findErrorDetails,
   thingTopic,
-  ttsDownlinkPushTopic,
   type ApplicationUp,
   type ApplicationUplink,
   type ApplicationJoinAccept,
 } from '@tts-aws-iot/tts';
 
-import { requeueInvalidatedDownlinks } from './invalidated';
 import { STALE_REPORTS_METRIC, writeUplinkReport } from './shadow-report';
 
 /** What HandleUplink works with; the handler builds it once per container. */
@@ -66,16 +54,11 @@ export type UplinkOutcome =
 /** A message of a type that HandleUplink handles. */
 type HandledUp = ApplicationUp & { readonly type: keyof typeof THING_EVENT_OF };
 
-/** Re-pushes of one E2E downlink after `f_cnt_too_low`, on top of the first push. */
-export const MAX_DOWNLINK_REPUSHES = 3;
-
 /** Metric names. */
 const UplinkMetric = {
   UPLINKS: 'Uplinks',
   JOINS: 'Joins',
   DECRYPT_FAILURES: DECRYPT_FAILURES_METRIC,
-  DOWNLINK_REPUSHES: 'DownlinkRepushes',
-  REFUSED_REPUSHES: 'RefusedRepushes',
   REFUSED_SESSION_KEYS: REFUSED_SESSION_KEYS_METRIC,
   PAYLOADS_LEFT_OUT: 'ShadowPayloadsLeftOut',
   STALE_REPORTS: STALE_REPORTS_METRIC,
@@ -100,17 +83,6 @@ export async function handleUplink(
       { applicationID: up.ids.applicationID },
     );
   }
-  if (up.type === 'unsupported') {
-    // The uplink rule takes every topic under TTS's base (docs/architecture.md), whichever one
-    // TTS publishes this on. Without E2E the Application Server re-encrypts them itself.
-    if (up.field === 'downlink_queue_invalidated' && deps.keks) {
-      const report = readInvalidatedDownlinks(up.raw);
-      const thingName = await requeueInvalidatedDownlinks(up, report, { ...deps, keks: deps.keks });
-      return { status: 'handled', type: up.field, thingName };
-    }
-    deps.log.info('TTS message not handled', { message_type: up.field });
-    return { status: 'ignored', type: up.field, reason: 'message type not handled' };
-  }
   // The device's thing is known once the message has been read (and, with E2E, decrypted):
   // until then, errors and log lines name the device.
   const device = deviceLabel(up.ids);
@@ -132,8 +104,12 @@ export async function handleUplink(
     return { status: 'ignored', type: up.type, reason: 'plaintext session key refused' };
   }
 
-  let thingName: string;
+  let thingName: string | undefined;
   switch (up.type) {
+    case 'unsupported':
+      // The uplink rule takes every topic under TTS's base (docs/architecture.md): of the
+      // others, only the downlink session's (with E2E) are handled, below.
+      break;
     case 'uplink_message':
       thingName = await onUplink(up, up.uplink, device, deps);
       break;
@@ -151,13 +127,21 @@ export async function handleUplink(
     case 'downlink_failed':
       thingName = (await deps.things.ensure(up.ids)).thingName;
       await republish(deps, up, thingName);
-      await repushIfCounterTooLow(up, thingName, deps);
       break;
     default:
       thingName = (await deps.things.ensure(up.ids)).thingName;
       await republish(deps, up, thingName);
   }
-  return { status: 'handled', type: up.type, thingName };
+  // downlink_failed, downlink_queue_invalidated, a join's invalidated_downlinks: the downlink
+  // session follows them (libs/integration/src/traffic/downlink-session).
+  thingName = (await followDownlinkEvent(up, deps, thingName)) ?? thingName;
+  const type = up.type === 'unsupported' ? up.field : up.type;
+  if (thingName === undefined) {
+    deps.log.info('TTS message not handled', { message_type: type });
+    return { status: 'ignored', type, reason: 'message type not handled' };
+  }
+  if (up.type === 'join_accept') deps.counters.count(UplinkMetric.JOINS);
+  return { status: 'handled', type, thingName };
 }
 
 /** How errors name a device before its thing is known. */
@@ -291,130 +275,13 @@ async function onJoinAccept(
     fCnt: JOIN_F_CNT,
     at: parseReceivedAt(receivedAt),
   };
+  // The old session's queue, which TTS cannot encrypt for this one, is moved once the new
+  // session is recorded: by the downlink session, after this.
   await Promise.all([
     updateShadow(deps, thingName, up, report, position, session),
     republish(deps, up, thingName),
   ]);
-  // The old session's queue, which TTS cannot encrypt for this one: moved once it is recorded.
-  const invalidated = keks ? readJoinInvalidatedDownlinks(up.raw) : undefined;
-  if (keks && invalidated) await requeueInvalidatedDownlinks(up, invalidated, { ...deps, keks });
-  deps.counters.count(UplinkMetric.JOINS);
   return thingName;
-}
-
-/**
- * After `f_cnt_too_low` for an E2E downlink of ours: the payload is encrypted for a counter
- * the network no longer takes, so move it to a counter at or above `min_f_cnt` and push it
- * again, a bounded number of times.
- */
-async function repushIfCounterTooLow(
-  up: ApplicationUp,
-  thingName: string,
-  deps: UplinkDependencies,
-): Promise<void> {
-  if (up.type !== 'downlink_failed' || !deps.keks) return;
-  const tooLow = findErrorDetails(up.error, 'f_cnt_too_low');
-  const own = ownDownlink(up.downlink.correlationIDs);
-  const { downlink } = up;
-  if (
-    !tooLow ||
-    !own ||
-    downlink.sessionKeyID === undefined ||
-    downlink.fPort === 0 ||
-    downlink.frmPayload.length === 0
-  )
-    return;
-  const logKeys = {
-    thing_name: thingName,
-    downlink_id: boundedID(own.downlinkID),
-    attempt: own.attempt,
-  };
-  const refuse = (reason: string): void => {
-    deps.counters.count(UplinkMetric.REFUSED_REPUSHES);
-    deps.log.warn('Downlink re-push refused', { ...logKeys, reason });
-  };
-  if (!Number.isSafeInteger(own.attempt) || own.attempt < 1) {
-    refuse('the report names no valid push attempt');
-    return;
-  }
-  if (own.attempt > MAX_DOWNLINK_REPUSHES) {
-    deps.log.warn(
-      'Downlink frame counter still too low after the last re-push: giving up',
-      logKeys,
-    );
-    return;
-  }
-  const minFCnt = Number(tooLow.attributes['min_f_cnt']);
-  if (!Number.isSafeInteger(minFCnt) || minFCnt < 0) {
-    deps.log.warn('f_cnt_too_low without a usable min_f_cnt: not re-pushing', logKeys);
-    return;
-  }
-  const keks = deps.keks;
-  const attempt = own.attempt + 1;
-  const reportedFCnt = downlink.fCnt;
-  let reservation;
-  try {
-    reservation = await reserveDownlinkFCnt(
-      deps.shadows,
-      thingName,
-      {
-        delay: deps.delay,
-        random: deps.random,
-        ...(deps.now ? { now: deps.now } : {}),
-        minFCnt,
-        sessionID: downlink.sessionKeyID,
-        // Only a push the session recorded, reported back unchanged, is moved on: the
-        // network cannot replay an older frame, or a bit-flipped one, through a re-push.
-        recordedPush: {
-          id: pushAttemptID(own.downlinkID, own.attempt),
-          fCnt: reportedFCnt,
-          sha: pushFingerprint(downlink.fPort, downlink.frmPayload),
-        },
-        // A retried invocation for this failure re-pushes the same frame, not another one.
-        downlinkID: pushAttemptID(own.downlinkID, attempt),
-        known: deps.sessions,
-      },
-      async (current, fCnt) => {
-        const appSKey = await unwrapCounted(
-          keks,
-          current.appSKeyEnvelope,
-          thingName,
-          deps.counters,
-        );
-        return reencryptDownlinkPayload(
-          appSKey,
-          current.devAddr,
-          reportedFCnt,
-          fCnt,
-          downlink.frmPayload,
-        );
-      },
-      (frmPayload) => pushFingerprint(downlink.fPort, frmPayload),
-    );
-  } catch (error) {
-    if (!(error instanceof RepushRefusedError)) throw error;
-    refuse(String(error.attributes['reason']));
-    return;
-  }
-  const { session, fCnt, prepared: frmPayload } = reservation;
-  const push = downlinkPush(
-    { deviceID: up.ids.deviceID, applicationID: up.ids.applicationID },
-    {
-      fPort: downlink.fPort,
-      frmPayload: Buffer.from(frmPayload).toString('base64'),
-      confirmed: downlink.confirmed,
-      highPriority: downlink.priority === 'HIGH',
-      correlationIDs: downlinkCorrelationIDs(own.downlinkID, attempt),
-      session: { sessionKeyID: session.sessionID, fCnt },
-    },
-  );
-  await deps.publisher.publish(ttsDownlinkPushTopic(deps.config.stackName), push);
-  deps.counters.count(UplinkMetric.DOWNLINK_REPUSHES);
-  deps.log.info('Downlink re-pushed at a higher frame counter', {
-    ...logKeys,
-    f_cnt: fCnt,
-    min_f_cnt: minFCnt,
-  });
 }
 
 /** The report with the decoded payload as `payload`, when the shadow has room for it. */
@@ -433,11 +300,6 @@ function withPayload(
     });
   }
   return placement.report;
-}
-
-/** A downlink ID from a report, as far as a log line shows it (the network chooses it). */
-function boundedID(id: string): string {
-  return id.length <= 64 ? id : `${id.slice(0, 64)}…(${id.length} characters)`;
 }
 
 /** Republishes the message on the thing's topic for its type (`lorawan/<thing>/uplink`, …). */

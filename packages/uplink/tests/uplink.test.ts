@@ -6,7 +6,11 @@ import {
   type MessagePublisher,
   type ShadowStore,
 } from '@tts-aws-iot/integration';
-import { KekRingSource, pushFingerprint } from '@tts-aws-iot/integration/traffic';
+import {
+  KekRingSource,
+  MAX_DOWNLINK_REPUSHES,
+  pushFingerprint,
+} from '@tts-aws-iot/integration/traffic';
 import {
   InMemorySecretReader,
   InMemoryShadowStore,
@@ -15,7 +19,7 @@ import {
 import { wrapKey } from '@tts-aws-iot/keywrap';
 import { decryptFRMPayload, parseAesKey, parseDevAddr } from '@tts-aws-iot/lorawan';
 
-import { handleUplink, MAX_DOWNLINK_REPUSHES } from '../src/uplink';
+import { handleUplink } from '../src/uplink';
 import {
   APP_S_KEY_ENVELOPE,
   APP_S_KEY_HEX,

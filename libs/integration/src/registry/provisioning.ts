@@ -345,7 +345,13 @@ async function refuseSecondThing(
   if (others.length > 0) throw duplicateThingError(devEUI, thing.thingName, others);
 }
 
-/** How each flow speaks of itself, in its outcome and its log lines. */
+/**
+ * How each flow speaks of itself, in its outcome and its log lines. The flow itself stays one,
+ * here, for both Lambdas: CreateThing (`packages/create-device`, kind `create`) and ClaimThing
+ * (`packages/claim`, kind `claim`) run the same steps and differ only in these words and in
+ * the attribute parser ({@link provisionThing}), so a copy per package would repeat the whole
+ * sequence. Each package names its kind in its one call to `provisionThing`.
+ */
 const FLOWS = {
   create: {
     status: 'created',

@@ -4,7 +4,7 @@
  */
 import { BoundedCache } from '../bounded-cache';
 import type { IntegrationConfig } from '../config';
-import { KnownSessions } from './downlink-counter';
+import { KnownSessions } from './downlink-session/reservation';
 import { KekRingSource } from './e2e-session';
 import type {
   Counters,

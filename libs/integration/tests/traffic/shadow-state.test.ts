@@ -1,13 +1,15 @@
 import {
-  joinAcceptReport,
   MAX_EARLIER_SESSIONS,
   MAX_RECENT_DOWNLINKS,
-  MAX_SHADOW_STATE_BYTES,
   nextFCntDown,
   readDownlinkSession,
   reservationReport,
   reservedFCnt,
   sessionCountersReport,
+} from '../../src/traffic/downlink-session/counters';
+import {
+  joinAcceptReport,
+  MAX_SHADOW_STATE_BYTES,
   uplinkReport,
   withDecodedPayload,
   isNewerUplink,

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 
-import { BoundedCache } from '../bounded-cache';
-import { InputError, ShadowVersionConflictError, TransientError } from '../errors';
-import type { ShadowStore } from '../ports';
+import { BoundedCache } from '../../bounded-cache';
+import { InputError, ShadowVersionConflictError, TransientError } from '../../errors';
+import type { ShadowStore } from '../../ports';
+import { LORAWAN_SHADOW_NAME, type ShadowReport } from '../shadow-state';
 import {
-  LORAWAN_SHADOW_NAME,
   nextFCntDown,
   readDownlinkSession,
   reservationReport,
@@ -12,8 +12,7 @@ import {
   sessionCountersReport,
   type DownlinkSession,
   type ReportedSession,
-  type ShadowReport,
-} from './shadow-state';
+} from './counters';
 
 /** How a reservation waits between attempts; injected so that this library keeps off the clock. */
 export interface ReservationOptions {
@@ -77,7 +76,7 @@ const DEFAULT_ATTEMPTS = 40;
 
 /**
  * Reserves the next downlink frame counter of a thing's E2E session: reads the session and
- * writes the session's counter back at the version it read (see shadow-state.ts). A
+ * writes the session's counter back at the version it read (see counters.ts). A
  * concurrent reservation (or uplink) moves the version on, the write fails with a conflict,
  * and the loop reads again after a jittered backoff; so concurrent downlinks never share a
  * counter, which with AES-CTR-style payload encryption would reuse a keystream.

@@ -1,5 +1,8 @@
-import { keptSessionKey, readInvalidatedDownlinks } from '../../src/traffic/invalidated-downlinks';
-import { readDownlinkSession } from '../../src/traffic/shadow-state';
+import { readDownlinkSession } from '../../../src/traffic/downlink-session/counters';
+import {
+  keptSessionKey,
+  readInvalidatedDownlinks,
+} from '../../../src/traffic/downlink-session/invalidated-report';
 
 const envelope = { encryptedKey: 'H6aLCoEStEeu80vY+1p7gp0+hiNx0s/l', kekLabel: 'kek-1' };
 

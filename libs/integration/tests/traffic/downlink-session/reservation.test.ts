@@ -3,15 +3,14 @@ import {
   RepushRefusedError,
   reserveDownlinkFCnt,
   writeSessionReport,
-} from '../../src/traffic/downlink-counter';
-import { ShadowVersionConflictError } from '../../src/errors';
-import { InMemoryShadowStore } from '../../src/testing/in-memory';
+} from '../../../src/traffic/downlink-session/reservation';
+import { ShadowVersionConflictError } from '../../../src/errors';
+import { InMemoryShadowStore } from '../../../src/testing/in-memory';
 import {
-  joinAcceptReport,
   MAX_RECENT_DOWNLINKS,
   RESERVATION_RETENTION_SECONDS,
-  uplinkReport,
-} from '../../src/traffic/shadow-state';
+} from '../../../src/traffic/downlink-session/counters';
+import { joinAcceptReport, uplinkReport } from '../../../src/traffic/shadow-state';
 
 const session = {
   devAddr: '260B1A2F',

@@ -7,40 +7,40 @@
  * the thing's `downlink/failed` topic, saying why.
  */
 import {
-  IntegrationError,
-  ShadowVersionConflictError,
-  TransientError,
-} from '@tts-aws-iot/integration';
-import {
-  decryptDownlinkPayload,
-  downlinkCorrelationIDs,
-  downlinkPush,
-  DROPPED_DOWNLINKS_METRIC,
-  encryptDownlinkPayload,
-  GrpcCode,
-  LORAWAN_SHADOW_NAME,
-  MAX_REQUEUED_DOWNLINKS,
-  movableDownlink,
-  pushAttemptID,
-  pushFingerprint,
-  readDownlinkSession,
-  REQUEUED_DOWNLINKS_METRIC,
-  reserveDownlinkFCnt,
-  unwrapCounted,
-  withoutSessionKeys,
-  type InvalidatedDownlink,
-  type InvalidatedDownlinks,
-  type KekRingSource,
-  type MovableDownlink,
-  type PushTarget,
-  type TrafficDependencies,
-} from '@tts-aws-iot/integration/traffic';
-import {
   thingTopic,
   ttsDownlinkReplaceTopic,
   type ApplicationDownlinkJson,
   type ApplicationUp,
 } from '@tts-aws-iot/tts';
+
+import { IntegrationError, ShadowVersionConflictError, TransientError } from '../../errors';
+import type { TrafficDependencies } from '../dependencies';
+import {
+  downlinkCorrelationIDs,
+  downlinkPush,
+  GrpcCode,
+  pushAttemptID,
+  type PushTarget,
+} from '../downlink-request';
+import {
+  decryptDownlinkPayload,
+  encryptDownlinkPayload,
+  unwrapCounted,
+  type KekRingSource,
+} from '../e2e-session';
+import { LORAWAN_SHADOW_NAME } from '../shadow-state';
+import { pushFingerprint, readDownlinkSession } from './counters';
+import {
+  DROPPED_DOWNLINKS_METRIC,
+  MAX_REQUEUED_DOWNLINKS,
+  movableDownlink,
+  REQUEUED_DOWNLINKS_METRIC,
+  withoutSessionKeys,
+  type InvalidatedDownlink,
+  type InvalidatedDownlinks,
+  type MovableDownlink,
+} from './invalidated-report';
+import { reserveDownlinkFCnt } from './reservation';
 
 /** An invalidated downlink left behind, and why. */
 interface Dropped {
@@ -52,16 +52,15 @@ interface Dropped {
  * Moves the downlinks TTS invalidated (a `downlink_queue_invalidated`, or a join-accept's
  * `invalidated_downlinks`) to the device's current session.
  *
- * @returns the thing's name
  * @throws TransientError `session_not_recorded` while the shadow does not hold the session TTS
  *   names (the join is still on its way): Lambda retries
  */
 export async function requeueInvalidatedDownlinks(
   up: ApplicationUp,
+  thingName: string,
   report: InvalidatedDownlinks,
   deps: TrafficDependencies & { readonly keks: KekRingSource },
-): Promise<string> {
-  const { thingName } = await deps.things.ensure(up.ids);
+): Promise<void> {
   const shadow = await deps.shadows.getShadow(thingName, LORAWAN_SHADOW_NAME);
   const session = readDownlinkSession(thingName, shadow);
   if (report.sessionKeyID !== undefined && report.sessionKeyID !== session.sessionID)
@@ -112,7 +111,6 @@ export async function requeueInvalidatedDownlinks(
     requeued: moved.length,
     dropped: dropped.length,
   });
-  return thingName;
 }
 
 /** One downlink decrypted under its old session and encrypted at a new counter of the current one. */

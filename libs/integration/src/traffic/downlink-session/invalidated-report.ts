@@ -9,14 +9,14 @@
  */
 import { parseKeyEnvelope, type KeyEnvelope } from '@tts-aws-iot/keywrap';
 
-import { ownDownlink, pushAttemptID } from './downlink-request';
-import { InputError } from '../errors';
+import { ownDownlink, pushAttemptID } from '../downlink-request';
+import { InputError } from '../../errors';
 import {
   pushFingerprint,
   reservedDownlink,
   type DownlinkSession,
   type EarlierSession,
-} from './shadow-state';
+} from './counters';
 
 /** Downlinks re-encrypted from one report at most; TTS's queue holds fewer. */
 export const MAX_REQUEUED_DOWNLINKS = 16;
