@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundleTool } from './tool-bundle.mjs';
 
 const only = process.argv.slice(2);
 const outDir = join('tmp', 'bench');
@@ -19,16 +19,7 @@ if (benches.length === 0) {
 }
 for (const file of benches) {
   const outfile = join(outDir, file.replace(/\.ts$/, '.cjs'));
-  await build({
-    entryPoints: [join('bench', file)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    tsconfig: 'tsconfig.base.json',
-    logLevel: 'warning',
-  });
+  await bundleTool(join('bench', file), outfile, { sourcemap: false });
   console.log(`\n## ${file.replace(/\.bench\.ts$/, '')} (Node ${process.version})`);
   execFileSync(process.execPath, ['--expose-gc', outfile], { stdio: 'inherit' });
 }
