@@ -4,18 +4,25 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 // The dependency direction of docs/architecture.md ("Dependency rules"), as Nx tags.
-// Every scope may import scope:errors (the coded-error base class), which imports nothing.
+// Every scope may import scope:errors (the coded-error base class), which imports nothing;
+// the integration's own scopes also import scope:input (valibot schemas, the one way to read
+// untrusted input). lorawan and keywrap, reused by other projects, take neither valibot nor it.
 const depConstraints = [
   { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:input', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:lorawan', onlyDependOnLibsWithTags: ['scope:errors'] },
   { sourceTag: 'scope:keywrap', onlyDependOnLibsWithTags: ['scope:errors'] },
-  { sourceTag: 'scope:lambda-kit', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:lambda-kit', onlyDependOnLibsWithTags: ['scope:errors', 'scope:input'] },
   { sourceTag: 'scope:formatters', onlyDependOnLibsWithTags: ['scope:errors'] },
-  { sourceTag: 'scope:tts', onlyDependOnLibsWithTags: ['scope:errors', 'scope:keywrap'] },
+  {
+    sourceTag: 'scope:tts',
+    onlyDependOnLibsWithTags: ['scope:errors', 'scope:input', 'scope:keywrap'],
+  },
   {
     sourceTag: 'scope:integration',
     onlyDependOnLibsWithTags: [
       'scope:errors',
+      'scope:input',
       'scope:lorawan',
       'scope:keywrap',
       'scope:tts',
@@ -24,7 +31,13 @@ const depConstraints = [
   },
   {
     sourceTag: 'scope:aws',
-    onlyDependOnLibsWithTags: ['scope:errors', 'scope:integration', 'scope:tts', 'scope:keywrap'],
+    onlyDependOnLibsWithTags: [
+      'scope:errors',
+      'scope:input',
+      'scope:integration',
+      'scope:tts',
+      'scope:keywrap',
+    ],
   },
   { sourceTag: 'type:lambda', onlyDependOnLibsWithTags: ['type:lib', 'type:test'] },
   {
