@@ -131,18 +131,33 @@ export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationErro
   if (error instanceof IntegrationError) return error;
   const name = awsErrorName(error);
   const status = awsHttpStatus(error);
-  const where = `${site.service} ${site.action}${site.resource ? ` for ${site.resource}` : ''}`;
-  const what = [name, status === undefined ? undefined : `HTTP ${status}`]
-    .filter(Boolean)
-    .join(', ');
-  const detail = messageOf(error);
-  const attributes = {
-    service: site.service,
-    action: site.action,
-    awsError: name,
-    httpStatus: status,
+  const facts: FailureFacts = {
+    name,
+    status,
+    where: `${site.service} ${site.action}${site.resource ? ` for ${site.resource}` : ''}`,
+    what: [name, status === undefined ? undefined : `HTTP ${status}`].filter(Boolean).join(', '),
+    detail: messageOf(error),
+    attributes: { service: site.service, action: site.action, awsError: name, httpStatus: status },
   };
+  return transientFailure(error, facts) ?? rejection(error, facts);
+}
 
+/** What the mapping of one SDK failure reads, worked out once. */
+interface FailureFacts {
+  readonly name: string | undefined;
+  readonly status: number | undefined;
+  /** `IoT DescribeThing for thing-1`. */
+  readonly where: string;
+  /** `ThrottlingException, HTTP 400`. */
+  readonly what: string;
+  /** The first line of the SDK's message. */
+  readonly detail: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** Throttling, AWS-side faults and failures before AWS answered: worth retrying. */
+function transientFailure(error: unknown, facts: FailureFacts): TransientError | undefined {
+  const { name, status, where, what, detail } = facts;
   if ((name !== undefined && THROTTLING.has(name)) || status === 429) {
     return new TransientError(
       'aws_throttled',
@@ -160,24 +175,29 @@ export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationErro
       { cause: error },
     );
   }
-  if (status === undefined) {
-    const code = (error as SdkErrorShape | undefined)?.code;
-    const network =
-      (typeof code === 'string' && NETWORK_CODES.has(code)) ||
-      (name !== undefined && NETWORK_NAMES.has(name));
-    const reason = network ? 'could not reach AWS' : 'failed before AWS answered';
-    return new TransientError(
-      'aws_unavailable',
-      `${where} ${reason} (${[name, typeof code === 'string' ? code : undefined].filter(Boolean).join(', ') || 'no response'}): ${detail}. Check the function's network access to the endpoint; retrying may succeed.`,
-      { cause: error },
-    );
-  }
+  if (status !== undefined) return undefined;
+  const code = (error as SdkErrorShape | undefined)?.code;
+  const network =
+    (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+    (name !== undefined && NETWORK_NAMES.has(name));
+  const reason = network ? 'could not reach AWS' : 'failed before AWS answered';
+  return new TransientError(
+    'aws_unavailable',
+    `${where} ${reason} (${[name, typeof code === 'string' ? code : undefined].filter(Boolean).join(', ') || 'no response'}): ${detail}. Check the function's network access to the endpoint; retrying may succeed.`,
+    { cause: error },
+  );
+}
+
+/** AWS answered and refused: the code says what to fix; retrying the same call cannot help. */
+function rejection(error: unknown, facts: FailureFacts): IntegrationError {
+  const { name, status, where, what, detail, attributes } = facts;
+  const options = { cause: error };
   if (name === 'RequestEntityTooLargeException' || status === 413) {
     return new AwsRequestError(
       'aws_payload_too_large',
       `${where} was rejected: the payload is too large (${what}). Shrink the document or message.`,
       attributes,
-      { cause: error },
+      options,
     );
   }
   if ((name !== undefined && ACCESS_DENIED.has(name)) || status === 401 || status === 403) {
@@ -185,37 +205,30 @@ export function fromAwsError(error: unknown, site: AwsCallSite): IntegrationErro
       'aws_access_denied',
       `${where} was denied (${what}): ${detail}. Grant the function's role this action on the resource.`,
       attributes,
-      { cause: error },
+      options,
     );
   }
   if (isNotFound(error)) {
-    return new AwsRequestError(
-      'aws_not_found',
-      `${where} found nothing (${what}): ${detail}.`,
-      attributes,
-      { cause: error },
-    );
+    const message = `${where} found nothing (${what}): ${detail}.`;
+    return new AwsRequestError('aws_not_found', message, attributes, options);
   }
-  if (
-    name === 'InvalidRequestException' ||
-    name === 'InvalidParameterException' ||
-    name === 'ValidationException' ||
-    status === 400
-  ) {
+  if ((name !== undefined && INVALID_REQUEST.has(name)) || status === 400) {
     return new AwsRequestError(
       'aws_invalid_request',
       `${where} was rejected as invalid (${what}): ${detail}. Fix the request's values.`,
       attributes,
-      { cause: error },
+      options,
     );
   }
-  return new AwsRequestError(
-    'aws_request_rejected',
-    `${where} was rejected (${what}): ${detail}.`,
-    attributes,
-    { cause: error },
-  );
+  const message = `${where} was rejected (${what}): ${detail}.`;
+  return new AwsRequestError('aws_request_rejected', message, attributes, options);
 }
+
+const INVALID_REQUEST = new Set([
+  'InvalidRequestException',
+  'InvalidParameterException',
+  'ValidationException',
+]);
 
 function messageOf(error: unknown): string {
   // SDK messages can run long (HTML error pages from proxies, deserialization hints over

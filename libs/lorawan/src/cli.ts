@@ -324,30 +324,8 @@ function describeDataFrame(
   { keys, numbers, macVersion }: Arguments,
 ): Record<string, unknown> {
   const direction = dataFrameDirection(frame);
-  const fCnt = numbers.fCnt ?? frame.fCnt;
-  if (fCnt % 0x10000 !== frame.fCnt) {
-    throw new UsageError(
-      `--f-cnt ${fCnt} does not end in the frame's 16-bit FCnt ${frame.fCnt} (${fCnt % 0x10000} ≠ ${frame.fCnt}).`,
-    );
-  }
-  const v11Keys =
-    keys.fNwkSIntKey !== undefined ||
-    keys.sNwkSIntKey !== undefined ||
-    keys.nwkSEncKey !== undefined;
-  if (v11Keys && macVersion !== undefined && macVersion !== '1.1')
-    throw new UsageError(
-      `--mac-version ${macVersion} has no FNwkSIntKey, SNwkSIntKey or NwkSEncKey: give --nwk-s-key, or --mac-version 1.1.`,
-    );
-  if (keys.nwkSKey && macVersion === '1.1')
-    throw new UsageError(
-      '--nwk-s-key is a LoRaWAN 1.0 key; a 1.1 device has --f-nwk-s-int-key, --s-nwk-s-int-key and --nwk-s-enc-key.',
-    );
-  const v11 = v11Keys || macVersion === '1.1';
-  // With 1.1 integrity keys as well, verifyMIC says so itself (conflicting_keys).
-  if (keys.nwkSKey && keys.nwkSEncKey)
-    throw new UsageError(
-      'give the session keys of one LoRaWAN version: --nwk-s-key (1.0) or --nwk-s-enc-key (1.1), not both.',
-    );
+  const fCnt = fullFCnt(frame, numbers.fCnt);
+  const v11 = sessionVersionIs11(keys, macVersion);
   const { confFCnt, txDr, txCh } = numbers;
   const micValid = micValidity(frame, keys, { fCnt, confFCnt, txDr, txCh });
   const { devAddr, fPort } = frame;
@@ -363,15 +341,7 @@ function describeDataFrame(
     fPort === undefined
       ? new Uint8Array(0)
       : payloadKey && decryptFRMPayload(payloadKey, direction, devAddr, fCnt, frame.frmPayload);
-
-  let fOpts: Uint8Array | undefined = frame.fOpts;
-  if (v11 && fOpts.length > 0) {
-    // 1.1 §4.3.1.6: downlinks that carry an FPort > 0 count with AFCntDown.
-    const counter =
-      direction === 'down' && fPort !== undefined && fPort > 0 ? 'aFCntDown' : 'nFCnt';
-    fOpts =
-      keys.nwkSEncKey && decryptFOpts(keys.nwkSEncKey, direction, devAddr, fCnt, fOpts, counter);
-  }
+  const fOpts = v11 ? decryptedFOpts(frame, keys, fCnt) : frame.fOpts;
   const macSource = fPort === 0 ? plaintext : fOpts;
   // Without session keys the version is unknown: FOpts are read as 1.0 (in the clear), and
   // if they do not parse they may well be 1.1 (encrypted), which is no malformed frame.
@@ -400,6 +370,52 @@ function describeDataFrame(
         : toHex(plaintext),
     macCommands: macCommands ? macCommands.map(describeMACCommand) : null,
   };
+}
+
+/** The full 32-bit FCnt: `--f-cnt`, which must end in the frame's 16 bits, or those bits. */
+function fullFCnt(frame: DataFrame, given: number | undefined): number {
+  const fCnt = given ?? frame.fCnt;
+  if (fCnt % 0x10000 !== frame.fCnt) {
+    throw new UsageError(
+      `--f-cnt ${fCnt} does not end in the frame's 16-bit FCnt ${frame.fCnt} (${fCnt % 0x10000} ≠ ${frame.fCnt}).`,
+    );
+  }
+  return fCnt;
+}
+
+/** Whether the session keys given (or `--mac-version`) make the frame a 1.1 one; refuses a mix. */
+function sessionVersionIs11(keys: Keys, macVersion: Arguments['macVersion']): boolean {
+  const v11Keys =
+    keys.fNwkSIntKey !== undefined ||
+    keys.sNwkSIntKey !== undefined ||
+    keys.nwkSEncKey !== undefined;
+  if (v11Keys && macVersion !== undefined && macVersion !== '1.1')
+    throw new UsageError(
+      `--mac-version ${macVersion} has no FNwkSIntKey, SNwkSIntKey or NwkSEncKey: give --nwk-s-key, or --mac-version 1.1.`,
+    );
+  if (keys.nwkSKey && macVersion === '1.1')
+    throw new UsageError(
+      '--nwk-s-key is a LoRaWAN 1.0 key; a 1.1 device has --f-nwk-s-int-key, --s-nwk-s-int-key and --nwk-s-enc-key.',
+    );
+  // With 1.1 integrity keys as well, verifyMIC says so itself (conflicting_keys).
+  if (keys.nwkSKey && keys.nwkSEncKey)
+    throw new UsageError(
+      'give the session keys of one LoRaWAN version: --nwk-s-key (1.0) or --nwk-s-enc-key (1.1), not both.',
+    );
+  return v11Keys || macVersion === '1.1';
+}
+
+/** 1.1 FOpts in the clear, or undefined without the NwkSEncKey. */
+function decryptedFOpts(frame: DataFrame, keys: Keys, fCnt: number): Uint8Array | undefined {
+  if (frame.fOpts.length === 0) return frame.fOpts;
+  const direction = dataFrameDirection(frame);
+  // 1.1 §4.3.1.6: downlinks that carry an FPort > 0 count with AFCntDown.
+  const counter =
+    direction === 'down' && frame.fPort !== undefined && frame.fPort > 0 ? 'aFCntDown' : 'nFCnt';
+  return (
+    keys.nwkSEncKey &&
+    decryptFOpts(keys.nwkSEncKey, direction, frame.devAddr, fCnt, frame.fOpts, counter)
+  );
 }
 
 /** What stands for a key that a MAC command carries (RootWorSKey): keys are not printed. */
