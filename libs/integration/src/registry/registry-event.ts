@@ -1,7 +1,8 @@
 /**
- * A thing registry event, as the IoT rule passes it, and its handling once per container:
- * Registry events arrive at least once and unordered (docs/aws.md), so an event is judged
- * against the thing as the registry has it now, and one this container handled is dropped.
+ * A thing registry event, as the IoT rule passes it, and its handling once per container.
+ * Registry events arrive at least once and unordered (docs/aws.md): an event is judged against
+ * the thing as the registry has it now, so a repeat or a stale event changes nothing, and one
+ * this container handled already is dropped.
  */
 import { thingTopic } from '@tts-aws-iot/tts';
 
