@@ -67,17 +67,26 @@ const ENDPOINT_TYPES = ['iot:Data', 'iot:Data-ATS', 'iot:CredentialProvider', 'i
 // The request bodies. The messages say what a field must be (http.ts's refuseField).
 const ATTRIBUTE_NAMES = 'keyed by attribute names of 1-128 of a-z A-Z 0-9 _ . , @ / : # -';
 const ATTRIBUTE_VALUE_RULE = 'at most 800 of a-z A-Z 0-9 _ . , @ / : # = [ ] - (no spaces)';
-const attributeValue = v.pipe(
-  v.string(`a string of ${ATTRIBUTE_VALUE_RULE}`),
-  v.regex(ATTRIBUTE_VALUE, ATTRIBUTE_VALUE_RULE),
-);
+/**
+ * `attributes`: every own field (valibot's record skips `constructor`, a name AWS IoT takes),
+ * each name and value as AWS IoT takes them; the first bad one is refused by its path.
+ */
 const attributeMap = v.pipe(
   jsonObject('an object'),
-  v.record(v.string(), attributeValue),
-  v.check(
-    (attributes) => badAttributeName(attributes) === undefined,
-    (issue) => `${ATTRIBUTE_NAMES} (not ${JSON.stringify(badAttributeName(issue.input))})`,
-  ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const map = dataset.value;
+    for (const [name, value] of Object.entries(map)) {
+      if (!ATTRIBUTE_NAME.test(name))
+        return addIssue({ message: `${ATTRIBUTE_NAMES} (not ${JSON.stringify(name)})` });
+      if (typeof value !== 'string' || !ATTRIBUTE_VALUE.test(value))
+        return addIssue({
+          message: ATTRIBUTE_VALUE_RULE,
+          path: [{ type: 'object', origin: 'value', input: map, key: name, value }],
+        });
+    }
+  }),
+  v.transform(stringFields),
 );
 /** `attributePayload`: absent leaves the attributes as they are (UpdateThing). */
 const attributePayload = v.nullish(
@@ -477,9 +486,11 @@ function checkThingName(thingName: string): void {
   }
 }
 
-/** The first attribute name that AWS IoT would refuse, if any. */
-function badAttributeName(attributes: Readonly<Record<string, string>>): string | undefined {
-  return Object.keys(attributes).find((name) => !ATTRIBUTE_NAME.test(name));
+/** The string fields of a checked map (all of them), as own fields whatever their names. */
+function stringFields(map: Readonly<Record<string, unknown>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(map).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 function checkAttributeCount(
