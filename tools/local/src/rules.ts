@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { isJsonObject, parseJsonText } from '@tts-aws-iot/input';
 import type { Broker } from './broker';
 import { RuleSyntaxError } from './errors';
 import { readTemplateRules, type RuleTarget } from './templates';
@@ -81,7 +82,7 @@ export function compileStatement(sql: string): CompiledStatement {
       const output: Record<string, unknown> = {};
       for (const item of statement.select) {
         if (item.kind === 'all') {
-          if (isRecord(payload)) Object.assign(output, payload);
+          if (isJsonObject(payload)) Object.assign(output, payload);
         } else {
           const value = evaluate(item.expression, context);
           if (value !== undefined) output[item.alias] = value;
@@ -142,14 +143,12 @@ export class RulesEngine {
       broker.onMessage((message) => {
         for (const { rule, statement } of statements) {
           if (!topicMatches(statement.topicFilter, message.topic)) continue;
-          let payload: unknown;
-          try {
-            payload = JSON.parse(message.payload.toString('utf8'));
-          } catch {
+          const payload = parseJsonText(message.payload.toString('utf8'));
+          if ('error' in payload) {
             engine.onSkip(rule, message.topic, 'the payload is not JSON');
             continue;
           }
-          const outcome = statement.evaluate(message.topic, payload, message.clientId);
+          const outcome = statement.evaluate(message.topic, payload.json, message.clientId);
           if (outcome.matched) action(rule, outcome.output, message.topic);
         }
       }),
@@ -459,7 +458,7 @@ function evaluate(expression: Expression, context: Context): unknown {
       return expression.value;
     case 'path': {
       let value: unknown = context.payload;
-      for (const field of expression.path) value = isRecord(value) ? value[field] : undefined;
+      for (const field of expression.path) value = isJsonObject(value) ? value[field] : undefined;
       return value;
     }
     case 'call':
@@ -527,8 +526,4 @@ function topicLevel(topic: string, level: unknown): unknown {
   if (level === undefined) return topic;
   if (typeof level !== 'number' || !Number.isInteger(level) || level < 1) return undefined;
   return topic.split('/')[level - 1];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

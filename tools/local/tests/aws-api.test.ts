@@ -657,3 +657,71 @@ describe('injected faults', () => {
     expect(() => api.faults.setRates({ throttle: 2 })).toThrow(/0\.\.1/);
   });
 });
+
+describe('request bodies', () => {
+  /** A raw request: the SDKs never send the bodies these tests refuse. */
+  async function send(path: string, body: string, target?: string) {
+    const response = await fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: target === undefined ? {} : { 'x-amz-target': `secretsmanager.${target}` },
+      body,
+    });
+    const json = (await response.json()) as { __type?: string; message: string };
+    return {
+      status: response.status,
+      error: json.__type ?? response.headers.get('x-amzn-errortype'),
+      message: json.message,
+    };
+  }
+  const refused = (message: string) => ({ status: 400, error: 'InvalidRequestException', message });
+
+  it.each([
+    ['/things/bad-body', '[]', 'The request body must be a JSON object.'],
+    ['/things/bad-body', '{"thingTypeName":', 'The request body is not valid JSON.'],
+    ['/things/bad-body', '{"thingTypeName":7}', 'thingTypeName must be a string.'],
+    [
+      '/things/bad-body',
+      '{"attributePayload":{"attributes":{"devEUI":"has space"}}}',
+      'attributePayload.attributes.devEUI must be at most 800 of a-z A-Z 0-9 _ . , @ / : # = [ ] - (no spaces).',
+    ],
+    [
+      '/things/bad-body',
+      '{"attributePayload":{"attributes":{"dev EUI":"x"}}}',
+      'attributePayload.attributes must be keyed by attribute names of 1-128 of a-z A-Z 0-9 _ . , @ / : # - (not "dev EUI").',
+    ],
+    [
+      '/thing-types/bad-body',
+      '{"thingTypeProperties":{"searchableAttributes":["a","b c"]}}',
+      'thingTypeProperties.searchableAttributes[1] must be an attribute name of 1-128 of a-z A-Z 0-9 _ . , @ / : # -.',
+    ],
+  ])('refuses POST %s %s, naming the field, and creates nothing', async (path, body, message) => {
+    expect(await send(path, body)).toEqual(refused(message));
+    expect(api.iot.getThing('bad-body')).toBeUndefined();
+  });
+
+  it.each([
+    [
+      '{"state":{"delta":{}}}',
+      "State contains an invalid node: 'delta'. Use desired and reported.",
+    ],
+    ['{"state":[]}', 'Missing required node: state.'],
+    ['{"state":{"reported":[1]}}', 'state.reported must be an object or null.'],
+    ['{"state":{},"version":1.5}', 'version must be an integer.'],
+  ])('refuses the shadow update %s as the Device Shadow service does', async (body, message) => {
+    expect(await send('/things/bad-body/shadow', body)).toEqual(refused(message));
+    expect(api.iotData.getState('bad-body')).toBeUndefined();
+  });
+
+  it.each([
+    ['CreateSecret', '{"Name":5}', 'Name must be a string.'],
+    ['CreateSecret', '{}', 'Name is missing.'],
+    ['GetSecretValue', '{"SecretId":"x","VersionId":1}', 'VersionId must be a string.'],
+    [
+      'ListSecrets',
+      '{"Filters":[{"Key":"tag-key","Values":["a"]}]}',
+      'Filters[0].Key must be one of name, description, all (this local API filters by these only).',
+    ],
+  ])('refuses secretsmanager %s %s in the awsJson shape', async (target, body, message) => {
+    expect(await send('/', body, target)).toEqual(refused(message));
+  });
+});

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isJsonObject, parseJsonText } from '@tts-aws-iot/input';
 
 /** One request CloudFormation's response URL received. */
 export interface ReceivedResponse {
@@ -7,7 +8,8 @@ export interface ReceivedResponse {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
-  readonly json: Record<string, unknown>;
+  /** The body's JSON object; `{}` when the body is not one (the test asserts on `body`). */
+  readonly json: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -22,12 +24,8 @@ export async function startCloudFormationReceiver(statuses: number[] = []) {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(body) as Record<string, unknown>;
-      } catch {
-        // recorded as is; the test asserts on it
-      }
+      const parsed = parseJsonText(body);
+      const json = 'json' in parsed && isJsonObject(parsed.json) ? parsed.json : {};
       received.push({
         method: request.method ?? '',
         path: request.url ?? '',

@@ -1,3 +1,5 @@
+import { isJsonObject } from '@tts-aws-iot/input';
+
 /** A JSON object as TTS sends and stores it (snake_case field names). */
 export type JsonObject = Record<string, unknown>;
 
@@ -11,7 +13,7 @@ const ALWAYS_SELECTED: readonly JsonPath[] = [['ids'], ['created_at'], ['updated
 export function getAt(object: JsonObject, path: JsonPath): unknown {
   let current: unknown = object;
   for (const segment of path) {
-    if (!isObject(current) || !Object.hasOwn(current, segment)) return undefined;
+    if (!isJsonObject(current) || !Object.hasOwn(current, segment)) return undefined;
     current = current[segment];
   }
   return current;
@@ -19,10 +21,12 @@ export function getAt(object: JsonObject, path: JsonPath): unknown {
 
 /** Sets the value at `path`, creating the objects on the way. */
 export function setAt(object: JsonObject, path: JsonPath, value: unknown): void {
+  const last = path.at(-1);
+  if (last === undefined) return;
   let current = object;
   for (const segment of path.slice(0, -1)) {
     const next = Object.hasOwn(current, segment) ? current[segment] : undefined;
-    if (isObject(next)) {
+    if (isJsonObject(next)) {
       current = next;
     } else {
       const created: JsonObject = {};
@@ -30,7 +34,7 @@ export function setAt(object: JsonObject, path: JsonPath, value: unknown): void 
       current = created;
     }
   }
-  defineField(current, path[path.length - 1]!, value);
+  defineField(current, last, value);
 }
 
 /** Removes the value at `path`, and the objects that this leaves empty. */
@@ -38,7 +42,7 @@ function deleteAt(object: JsonObject, path: JsonPath): void {
   const [head, ...rest] = path;
   if (head === undefined || !Object.hasOwn(object, head)) return;
   const child = object[head];
-  if (rest.length === 0 || !isObject(child)) {
+  if (rest.length === 0 || !isJsonObject(child)) {
     if (rest.length === 0) delete object[head];
     return;
   }
@@ -88,9 +92,4 @@ export function defineField(record: Record<string, unknown>, key: string, value:
     writable: true,
     configurable: true,
   });
-}
-
-/** Whether `value` is a JSON object (not null, not an array). */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

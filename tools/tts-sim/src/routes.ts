@@ -1,24 +1,29 @@
+import { isJsonObject } from '@tts-aws-iot/input';
 import { registryNotFound, TtsError, validationError } from './errors';
 import {
   applyFieldMask,
   getAt,
-  isObject,
   selectFields,
   setAt,
   type JsonObject,
   type JsonPath,
 } from './fields';
+import {
+  CLAIM,
+  CLAIM_INFO,
+  CLAIM_TARGET,
+  DEVICE_IDS,
+  IS_CREATE_DEVICE,
+  IS_UPDATE_DEVICE,
+  QUEUE_DOWNLINKS,
+  SET_DEVICE,
+  SET_KEK_SETTINGS,
+  SET_LINK,
+  SET_PUBSUB,
+} from './requests';
 import { deviceKey, repositoryKey, type Component, type SimState } from './state';
 import type { HttpMethod } from './swagger';
-import {
-  checkAES128Key,
-  checkAttributes,
-  checkAuthenticationCode,
-  checkAwsIotProvider,
-  checkEUI,
-  checkID,
-  checkKekSettings,
-} from './validation';
+import { aes128Key, awsIotProvider, checkKekSettings, readAt } from './validation';
 
 /** The application rights TTS checks on the routes the simulator serves. */
 const RIGHTS = {
@@ -214,12 +219,10 @@ function authInfo({ caller }: RouteContext): JsonObject {
 function createIdentityServerDevice(context: RouteContext): JsonObject {
   const applicationID = param(context, 'application_id');
   context.authorize(applicationID, [RIGHTS.devicesWrite]);
-  const device = requireObject(context.body, 'end_device');
-  const ids = deviceIDs(applicationID, device['ids'], 'end_device.ids');
-  checkAttributes(device['attributes'], 'end_device.attributes');
-  const deviceID = ids['device_id'] as string;
+  const device = readAt(IS_CREATE_DEVICE, context.body, '').end_device;
+  const ids = deviceIDs(applicationID, device.ids);
   const registry = context.state.devices.is;
-  const key = deviceKey(applicationID, deviceID);
+  const key = deviceKey(applicationID, ids.device_id);
   if (registry.has(key)) {
     throw new TtsError({
       status: 409,
@@ -229,11 +232,11 @@ function createIdentityServerDevice(context: RouteContext): JsonObject {
     });
   }
   for (const other of registry.values()) {
-    const otherIDs = other['ids'] as JsonObject;
+    const otherIDs = (path: JsonPath) => getAt(other, ['ids', ...path]);
     if (
-      ids['join_eui'] !== undefined &&
-      otherIDs['join_eui'] === ids['join_eui'] &&
-      otherIDs['dev_eui'] === ids['dev_eui']
+      ids.join_eui !== undefined &&
+      otherIDs(['join_eui']) === ids.join_eui &&
+      otherIDs(['dev_eui']) === ids.dev_eui
     ) {
       throw new TtsError({
         status: 409,
@@ -242,10 +245,10 @@ function createIdentityServerDevice(context: RouteContext): JsonObject {
         messageFormat:
           'an end device with JoinEUI `{join_eui}` and DevEUI `{dev_eui}` is already registered as `{device_id}` in application `{application_id}`',
         attributes: {
-          join_eui: otherIDs['join_eui'],
-          dev_eui: otherIDs['dev_eui'],
-          device_id: otherIDs['device_id'],
-          application_id: (otherIDs['application_ids'] as JsonObject)['application_id'],
+          join_eui: otherIDs(['join_eui']),
+          dev_eui: otherIDs(['dev_eui']),
+          device_id: otherIDs(['device_id']),
+          application_id: otherIDs(['application_ids', 'application_id']),
         },
       });
     }
@@ -261,8 +264,7 @@ function updateIdentityServerDevice(context: RouteContext): JsonObject {
   context.authorize(applicationID, [RIGHTS.devicesWrite]);
   const stored = context.state.devices.is.get(deviceKey(applicationID, deviceID));
   if (stored === undefined) throw deviceNotFound('is', applicationID, deviceID);
-  const body = requireObject(context.body, 'end_device');
-  checkAttributes(body['attributes'], 'end_device.attributes');
+  const body = readAt(IS_UPDATE_DEVICE, context.body, '').end_device;
   const source = { ...body, ids: stored['ids'] };
   applyFieldMask(stored, source, context.mask);
   stored['updated_at'] = context.now();
@@ -276,11 +278,10 @@ function setDevice(context: RouteContext, component: Exclude<Component, 'is'>): 
     applicationID,
     touchesKeys ? [RIGHTS.devicesWrite, RIGHTS.devicesWriteKeys] : [RIGHTS.devicesWrite],
   );
-  const device = requireObject(context.body, 'end_device');
+  const device = readAt(SET_DEVICE, context.body, '').end_device;
   const ids = deviceIDs(
     applicationID,
-    { ...(isObject(device['ids']) ? device['ids'] : {}), device_id: deviceID },
-    'end_device.ids',
+    readAt(DEVICE_IDS, { ...device.ids, device_id: deviceID }, 'end_device.ids'),
   );
   const registry = context.state.devices[component];
   const key = deviceKey(applicationID, deviceID);
@@ -303,7 +304,7 @@ function setDevice(context: RouteContext, component: Exclude<Component, 'is'>): 
     const path = ['root_keys', rootKey, 'key'];
     const hex = getAt(updated, path);
     if (hex !== undefined)
-      setAt(updated, path, checkAES128Key(hex, `end_device.${path.join('.')}`));
+      setAt(updated, path, readAt(aes128Key, hex, `end_device.${path.join('.')}`));
   }
   updated['updated_at'] = now;
   registry.set(key, updated);
@@ -346,43 +347,32 @@ function deviceNotFound(component: Component, applicationID: string, deviceID: s
   });
 }
 
-/** The device's identifiers: the path's IDs over the body's, EUIs validated and uppercase. */
-function deviceIDs(applicationID: string, ids: unknown, field: string): JsonObject {
-  const given = isObject(ids) ? ids : {};
-  const checked: JsonObject = {
-    device_id: checkID(given['device_id'], `${field}.device_id`),
+/** The device's identifiers as stored: the path's application, the checked IDs and EUIs. */
+function deviceIDs(
+  applicationID: string,
+  ids: { device_id: string; dev_eui?: string | undefined; join_eui?: string | undefined },
+) {
+  return {
+    device_id: ids.device_id,
     application_ids: { application_id: applicationID },
+    ...(ids.dev_eui === undefined ? {} : { dev_eui: ids.dev_eui }),
+    ...(ids.join_eui === undefined ? {} : { join_eui: ids.join_eui }),
   };
-  for (const eui of ['dev_eui', 'join_eui'] as const) {
-    if (given[eui] !== undefined && given[eui] !== '') {
-      checked[eui] = checkEUI(given[eui], `${field}.${eui}`);
-    }
-  }
-  return checked;
 }
 
 // --- Claiming -----------------------------------------------------------------------------
 
 function claim(context: RouteContext): JsonObject {
-  const target = requireObject(context.body, 'target_application_ids');
-  const applicationID = checkID(target['application_id'], 'target_application_ids.application_id');
+  const target = readAt(CLAIM_TARGET, context.body, '').target_application_ids;
+  const applicationID = target.application_id;
   context.authorize(applicationID, [RIGHTS.devicesWrite]);
-  const identifiers = context.body['authenticated_identifiers'];
-  if (!isObject(identifiers)) {
-    throw new TtsError({
-      status: 400,
-      namespace: 'pkg/deviceclaimingserver',
-      name: 'no_join_eui',
-      messageFormat: 'failed to extract JoinEUI from request',
-    });
-  }
-  const joinEUI = checkEUI(identifiers['join_eui'], 'authenticated_identifiers.join_eui');
-  const devEUI = checkEUI(identifiers['dev_eui'], 'authenticated_identifiers.dev_eui');
-  const authenticationCode = checkAuthenticationCode(
-    identifiers['authentication_code'],
-    'authenticated_identifiers.authentication_code',
-  );
-  const deviceID = checkID(context.body['target_device_id'], 'target_device_id');
+  const request = readAt(CLAIM, context.body, '');
+  const {
+    join_eui: joinEUI,
+    dev_eui: devEUI,
+    authentication_code: authenticationCode,
+  } = request.authenticated_identifiers;
+  const deviceID = request.target_device_id;
   requireClaimable(context, joinEUI);
   context.state.claims.set(deviceKey(applicationID, deviceID), {
     applicationID,
@@ -400,7 +390,7 @@ function claim(context: RouteContext): JsonObject {
 }
 
 function claimInfo(context: RouteContext): JsonObject {
-  const joinEUI = checkEUI(context.body['join_eui'], 'join_eui');
+  const joinEUI = readAt(CLAIM_INFO, context.body, '').join_eui;
   return {
     join_eui: joinEUI,
     ...(context.claimableJoinEUIs.has(joinEUI) ? { supports_claiming: true } : {}),
@@ -471,7 +461,7 @@ function setPubSub(context: RouteContext): JsonObject {
   const existing = context.state.pubsubs.get(key);
   const now = context.now();
   const updated = existing === undefined ? { created_at: now } : structuredClone(existing);
-  applyFieldMask(updated, requireObject(context.body, 'pubsub'), context.mask);
+  applyFieldMask(updated, readAt(SET_PUBSUB, context.body, '').pubsub, context.mask);
   updated['ids'] = { application_ids: { application_id: applicationID }, pub_sub_id: pubSubID };
   const providers = ['nats', 'mqtt', 'aws_iot'].filter(
     (provider) => updated[provider] !== undefined,
@@ -479,7 +469,8 @@ function setPubSub(context: RouteContext): JsonObject {
   if (providers.length !== 1) {
     throw validationError('pubsub.provider', 'exactly one of nats, mqtt and aws_iot is required');
   }
-  if (isObject(updated['aws_iot'])) checkAwsIotProvider(updated['aws_iot'], 'pubsub.aws_iot');
+  if (isJsonObject(updated['aws_iot']))
+    readAt(awsIotProvider, updated['aws_iot'], 'pubsub.aws_iot');
   updated['updated_at'] = now;
   context.state.pubsubs.set(key, updated);
   return selectFields(updated, context.mask);
@@ -517,7 +508,7 @@ function setKekSettings(context: RouteContext): JsonObject {
   const applicationID = param(context, 'application_id');
   context.authorize(applicationID, [RIGHTS.devicesReadKeys, RIGHTS.devicesWriteKeys]);
   const updated = structuredClone(context.state.kekSettings.get(applicationID) ?? {});
-  applyFieldMask(updated, requireObject(context.body, 'settings'), context.mask);
+  applyFieldMask(updated, readAt(SET_KEK_SETTINGS, context.body, '').settings, context.mask);
   const checked = checkKekSettings(updated);
   context.state.kekSettings.set(applicationID, checked);
   return selectFields(checked, context.mask);
@@ -542,7 +533,7 @@ function setLink(context: RouteContext): JsonObject {
   const applicationID = param(context, 'application_id');
   context.authorize(applicationID, [RIGHTS.settingsBasic]);
   const updated = structuredClone(context.state.links.get(applicationID) ?? {});
-  applyFieldMask(updated, requireObject(context.body, 'link'), context.mask);
+  applyFieldMask(updated, readAt(SET_LINK, context.body, '').link, context.mask);
   context.state.links.set(applicationID, updated);
   return selectFields(updated, context.mask);
 }
@@ -575,29 +566,15 @@ function queueDownlinks(context: RouteContext, operation: 'push' | 'replace'): J
     typeof override === 'boolean'
       ? override
       : context.state.links.get(applicationID)?.['skip_payload_crypto'] === true;
-  const downlinks = context.body['downlinks'] ?? [];
-  if (!Array.isArray(downlinks)) throw validationError('downlinks', 'expected a JSON array');
+  const { downlinks } = readAt(
+    skipPayloadCrypto ? QUEUE_DOWNLINKS.e2e : QUEUE_DOWNLINKS.plain,
+    context.body,
+    '',
+  );
   const queue = operation === 'push' ? [...(context.state.downlinkQueues.get(key) ?? [])] : [];
   const session = context.state.sessions.get(key);
-  for (const [index, downlink] of (downlinks as JsonObject[]).entries()) {
-    const field = `downlinks[${index}]`;
-    const fPort = Number(downlink['f_port'] ?? 0);
-    if (!Number.isInteger(fPort) || fPort < 1 || fPort > 255) {
-      throw validationError(`${field}.f_port`, 'value must be inside range [1, 255]');
-    }
-    if (skipPayloadCrypto) {
-      for (const required of ['frm_payload', 'f_cnt', 'session_key_id']) {
-        if (downlink[required] === undefined) {
-          throw validationError(
-            `${field}.${required}`,
-            'value is required when the application skips payload crypto',
-          );
-        }
-      }
-      if (session !== undefined) checkSessionCounters(downlink, session, queue);
-    } else if (downlink['frm_payload'] === undefined && downlink['decoded_payload'] === undefined) {
-      throw validationError(`${field}.frm_payload`, 'value is required without decoded_payload');
-    }
+  for (const downlink of downlinks) {
+    if (skipPayloadCrypto && session !== undefined) checkSessionCounters(downlink, session, queue);
     queue.push(downlink);
   }
   context.state.downlinkQueues.set(key, queue);
@@ -668,10 +645,4 @@ function param(context: RouteContext, name: string): string {
 
 function deviceParams(context: RouteContext): { applicationID: string; deviceID: string } {
   return { applicationID: param(context, 'application_id'), deviceID: param(context, 'device_id') };
-}
-
-function requireObject(body: JsonObject, field: string): JsonObject {
-  const value = body[field];
-  if (!isObject(value)) throw validationError(field, 'value is required');
-  return value;
 }

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TtsError, validationError } from './errors';
-import { isObject, type JsonObject, type JsonPath } from './fields';
+import { jsonObject, parseJsonText } from '@tts-aws-iot/input';
+import type { JsonObject, JsonPath } from './fields';
+import { FIELD_MASK } from './requests';
 import { ROUTES, type Route, type RouteContext } from './routes';
 import {
   clearState,
@@ -13,7 +15,7 @@ import {
 } from './state';
 import { SwaggerApi, type Operation, type OperationMatch, type Schema } from './swagger';
 import { ttsApi } from './tts-api';
-import { checkEUI, checkID } from './validation';
+import { checkEUI, checkID, readAt } from './validation';
 
 /** The API key that a simulator started without `apiKeys` accepts, with every right. */
 export const DEFAULT_API_KEY = 'NNSXS.TTSSIM.DEFAULTKEY';
@@ -380,9 +382,10 @@ class SimServer {
     let maskSchema: Schema | undefined;
     if (operation.body !== undefined && text.trim() !== '') {
       const { field_mask: fieldMask, ...rest } = parseBody(text);
-      body = this.swagger.check(rest, operation.body, '', operation.pathParameters) as JsonObject;
+      const checked = this.swagger.check(rest, operation.body, '', operation.pathParameters);
+      body = readAt(BODY, checked, 'body');
       if (fieldMask !== undefined && route.message !== undefined) {
-        maskPaths = fieldMaskPaths(fieldMask);
+        maskPaths = readAt(FIELD_MASK, fieldMask, 'field_mask');
         maskSchema = this.swagger.resolve(operation.body).properties?.[route.message];
       } else if (fieldMask !== undefined) {
         throw validationError('field_mask', 'this request takes no field mask');
@@ -390,7 +393,7 @@ class SimServer {
     }
     const queryMask = query.get('field_mask');
     if (queryMask !== null) {
-      maskPaths = fieldMaskPaths(queryMask);
+      maskPaths = readAt(FIELD_MASK, queryMask, 'field_mask');
       maskSchema = operation.response;
     }
     const mask =
@@ -435,12 +438,12 @@ function pathParams(matched: Readonly<Record<string, string>>): Record<string, s
   return params;
 }
 
+const BODY = jsonObject('expected a JSON object');
+
 /** A request body that must be a JSON object. */
 function parseBody(text: string): JsonObject {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
+  const parsed = parseJsonText(text);
+  if ('error' in parsed) {
     throw new TtsError({
       status: 400,
       namespace: 'pkg/jsonpb',
@@ -448,8 +451,7 @@ function parseBody(text: string): JsonObject {
       messageFormat: 'the body is not valid JSON',
     });
   }
-  if (!isObject(json)) throw validationError('body', 'expected a JSON object');
-  return json;
+  return readAt(BODY, parsed.json, 'body');
 }
 
 function toCaller(key: string, grant: ApiKeyGrant): Caller {
@@ -491,24 +493,6 @@ function authorize(caller: Caller, applicationID: string, required: readonly str
       attributes: { uid, missing },
     });
   }
-}
-
-function fieldMaskPaths(fieldMask: unknown): string[] {
-  // google.protobuf.FieldMask is "a,b" in proto3 JSON; TTS also takes {"paths": [...]}.
-  if (typeof fieldMask === 'string') {
-    return fieldMask
-      .split(',')
-      .map((path) => path.trim())
-      .filter((path) => path !== '');
-  }
-  if (
-    isObject(fieldMask) &&
-    Array.isArray(fieldMask['paths']) &&
-    fieldMask['paths'].every((path) => typeof path === 'string')
-  ) {
-    return fieldMask['paths'] as string[];
-  }
-  throw validationError('field_mask', 'expected "a,b" or {"paths": ["a", "b"]}');
 }
 
 function routeNotFound(path: string): TtsError {

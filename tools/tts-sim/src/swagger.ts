@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { isJsonObject } from '@tts-aws-iot/input';
 import { fieldMaskError, unknownFieldError, validationError } from './errors';
-import { defineField, isObject, own } from './fields';
+import { defineField, own } from './fields';
 
 /** The HTTP methods of the TTS API. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -209,7 +210,7 @@ export class SwaggerApi {
     at: string,
     pathParameters: readonly string[],
   ): unknown {
-    if (!isObject(value)) throw validationError(at, 'expected a JSON object');
+    if (!isJsonObject(value)) throw validationError(at, 'expected a JSON object');
     const { properties, additionalProperties } = schema;
     // An object schema with no fields is open: google.protobuf.Struct/Value, and the
     // identifiers grpc-gateway strips from bodies because they come from the path.
@@ -248,8 +249,7 @@ export class SwaggerApi {
   private maskPath(segments: readonly string[], schema: Schema): string[] | undefined {
     const jsonPath: string[] = [];
     let current: Schema = this.resolve(schema);
-    for (let index = 0; index < segments.length; index++) {
-      const segment = segments[index]!;
+    for (const [index, segment] of segments.entries()) {
       const field = own(current.properties, segment);
       if (field !== undefined) {
         jsonPath.push(segment);
@@ -329,9 +329,8 @@ function matchSegments(
 ): Record<string, string> | undefined {
   if (template.length !== segments.length) return undefined;
   const params: Record<string, string> = {};
-  for (let index = 0; index < template.length; index++) {
-    const expected = template[index]!;
-    const actual = segments[index]!;
+  for (const [index, expected] of template.entries()) {
+    const actual = segments[index] ?? '';
     if (isParameter(expected)) {
       if (actual === '') return undefined;
       params[expected.slice(1, -1)] = safeDecode(actual);

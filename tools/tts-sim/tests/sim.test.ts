@@ -476,6 +476,91 @@ describe('downlinks', () => {
   });
 });
 
+describe('request bodies', () => {
+  const validation = (field: string, reason: string | RegExp) => ({
+    namespace: 'pkg/errors',
+    name: 'validation',
+    attributes: {
+      field,
+      reason: reason instanceof RegExp ? expect.stringMatching(reason) : reason,
+    },
+  });
+
+  it('refuses a bad field by its path with the validator’s reason, and stores nothing', async () => {
+    const device = (extra: Record<string, unknown>) =>
+      call('POST', `/applications/${APP}/devices`, { end_device: { ids: IDS, ...extra } });
+    expect(details(await call('POST', `/applications/${APP}/devices`, {}))).toMatchObject(
+      validation('end_device', 'value is required'),
+    );
+    expect(details(await device({ attributes: { key: 'x'.repeat(201) } }))).toMatchObject(
+      validation('end_device.attributes[key]', /at most 200 runes/),
+    );
+    expect(
+      details(await call('POST', `/applications/${APP}/devices`, { end_device: { ids: {} } })),
+    ).toMatchObject(validation('end_device.ids.device_id', 'value is required'));
+    expect(sim.state.devices.is.size).toBe(0);
+  });
+
+  it('checks every attribute key, whatever its name', async () => {
+    const body = (attributes: string) =>
+      `{"end_device":{"ids":${JSON.stringify(IDS)},"attributes":${attributes}}}`;
+    const raw = (text: string) =>
+      fetch(`${sim.url}/applications/${APP}/devices`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}` },
+        body: text,
+      }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as Record<string, unknown>,
+      }));
+    expect(details(await raw(body('{"__proto__":"x"}')))).toMatchObject(
+      validation('end_device.attributes[__proto__]', /^key does not match/),
+    );
+    expect((await raw(body('{"constructor":"c"}'))).status).toBe(200);
+    expect(sim.state.devices.is.get(deviceKey(APP, 'dev1'))?.['attributes']).toEqual(
+      JSON.parse('{"constructor":"c"}'),
+    );
+  });
+
+  it('answers no_join_eui for a claim without authenticated identifiers', async () => {
+    const answer = await call('POST', '/edcs/claim', {
+      target_application_ids: { application_id: APP },
+      target_device_id: 'dev1',
+    });
+    expect(answer.status).toBe(400);
+    expect(details(answer)).toMatchObject({
+      namespace: 'pkg/deviceclaimingserver',
+      name: 'no_join_eui',
+    });
+  });
+
+  it('refuses a field mask of another shape', async () => {
+    const answer = await call('PUT', `/as/applications/${APP}/link`, {
+      link: { skip_payload_crypto: true },
+      field_mask: { paths: [1] },
+    });
+    expect(details(answer)).toMatchObject(
+      validation('field_mask', 'expected "a,b" or {"paths": ["a", "b"]}'),
+    );
+  });
+
+  it('refuses downlinks without an FPort in range or without a payload', async () => {
+    sim.state.devices.as.set(deviceKey(APP, 'dev1'), { ids: IDS });
+    const push = (downlinks: unknown[]) =>
+      call('POST', `/as/applications/${APP}/devices/dev1/down/push`, {
+        end_device_ids: IDS,
+        downlinks,
+      });
+    expect(details(await push([{ f_port: 1, frm_payload: 'AQ==' }, { f_port: 0 }]))).toMatchObject(
+      validation('downlinks[1].f_port', 'value must be inside range [1, 255]'),
+    );
+    expect(details(await push([{ f_port: '2' }]))).toMatchObject(
+      validation('downlinks[0].frm_payload', 'value is required without decoded_payload'),
+    );
+    expect(sim.state.downlinkQueues.get(deviceKey(APP, 'dev1'))).toBeUndefined();
+  });
+});
+
 describe('fault injection and the request log', () => {
   it('fails the next matching requests as told, then answers normally', async () => {
     sim.failNext({

@@ -1,3 +1,5 @@
+import * as v from 'valibot';
+import { objectOf, parseJsonText, readInput, type InputIssue } from '@tts-aws-iot/input';
 import { AwsServiceError } from '../errors';
 
 /** One HTTP request as the service handlers see it: the path already split from its query. */
@@ -16,12 +18,13 @@ export interface ApiResponse {
   readonly json?: unknown;
 }
 
+/** `name` is the route's path parameter, percent-decoded ('' for a route without one). */
 export type RouteHandler = (
   request: ApiRequest,
-  params: readonly string[],
+  name: string,
 ) => ApiResponse | Promise<ApiResponse>;
 
-/** A REST route: method and a path pattern whose groups are the percent-encoded path parameters. */
+/** A REST route: method and a path pattern whose one group, if any, is the path parameter. */
 export interface Route {
   /** The AWS operation's name, e.g. `DescribeThing`. */
   readonly operation: string;
@@ -40,34 +43,55 @@ export function route(
   return { operation, method, pattern, handler };
 }
 
-/** Finds the route for a request; path parameters are percent-decoded. */
+/** Finds the route for a request and its path parameter, percent-decoded. */
 export function matchRoute(
   routes: readonly Route[],
   request: ApiRequest,
-): { route: Route; params: string[] } | undefined {
+): { route: Route; name: string | undefined } | undefined {
   for (const route of routes) {
     if (route.method !== request.method) continue;
     const match = route.pattern.exec(request.path);
     if (match)
-      return { route, params: match.slice(1).map((part) => decodeURIComponent(part ?? '')) };
+      return { route, name: match[1] === undefined ? undefined : decodeURIComponent(match[1]) };
   }
   return undefined;
 }
 
-/** Parses a JSON request body; an empty body is `{}`. */
-export function jsonBody(request: ApiRequest): Record<string, unknown> {
-  if (request.body.length === 0) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(request.body.toString('utf8'));
-  } catch {
-    throw invalidRequest('The request body is not valid JSON.');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidRequest('The request body must be a JSON object.');
-  }
-  return value as Record<string, unknown>;
+/**
+ * Reads a JSON request body with `schema` (an empty body is `{}`). The first field the schema
+ * refuses is an `InvalidRequestException` that names it by its path
+ * (`attributePayload.attributes.devEUI must be …`), never with the value found there.
+ */
+export function readJsonBody<const S extends v.GenericSchema>(
+  request: ApiRequest,
+  schema: S,
+): v.InferOutput<S> {
+  const text = request.body.length === 0 ? '{}' : request.body.toString('utf8');
+  const parsed = parseJsonText(text);
+  if ('error' in parsed) throw invalidRequest('The request body is not valid JSON.');
+  return readInput(schema, parsed.json, refuseField);
 }
+
+/** The refusal of a body field: the schemas' messages say what the field must be. */
+export function refuseField(issue: InputIssue): AwsServiceError {
+  if (issue.field === '') return invalidRequest(`The request body must be ${issue.expected}.`);
+  if (issue.missing) return invalidRequest(`${issue.field} is missing.`);
+  return invalidRequest(`${issue.field} must be ${issue.expected}.`);
+}
+
+/** A request body: a JSON object with these fields (others are ignored, as AWS ignores them). */
+export function bodyOf<const T extends v.ObjectEntries>(entries: T) {
+  return objectOf(entries, 'a JSON object');
+}
+
+/** An optional string field; `null` counts as absent, as the SDKs may send it. */
+export const optionalString = v.pipe(
+  v.nullish(v.string('a string')),
+  v.transform((value) => value ?? undefined),
+);
+
+/** An optional `true`/`false` field; absent or `null` is false. */
+export const optionalFlag = v.nullish(v.boolean('true or false'), false);
 
 export function invalidRequest(message: string): AwsServiceError {
   return new AwsServiceError('InvalidRequestException', 400, message);
@@ -75,19 +99,6 @@ export function invalidRequest(message: string): AwsServiceError {
 
 export function notFound(message: string): AwsServiceError {
   return new AwsServiceError('ResourceNotFoundException', 404, message);
-}
-
-/** Reads an optional string field, rejecting other types with the field's name. */
-export function optionalString(body: Record<string, unknown>, field: string): string | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw invalidRequest(`${field} must be a string.`);
-  return value;
-}
-
-/** Whether a value is a plain JSON object (not null, not an array). */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** One page of a list operation and the token of the next one. */

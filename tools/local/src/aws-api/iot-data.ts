@@ -1,12 +1,22 @@
 import { isDeepStrictEqual } from 'node:util';
+import * as v from 'valibot';
+import {
+  isJsonObject,
+  jsonObject,
+  objectOf,
+  parseJsonText,
+  readInput,
+  type InputIssue,
+  type JsonObject,
+} from '@tts-aws-iot/input';
 import { AwsServiceError } from '../errors';
 import { restoreEntries } from '../state';
 import {
   invalidRequest,
-  isObject,
   listQuery,
   notFound,
   pageOf,
+  refuseField,
   route,
   type ApiRequest,
   type ApiResponse,
@@ -59,19 +69,19 @@ export class IotDataPlane {
     const shadowPath = /^\/things\/([^/]+)\/shadow$/;
     const namedShadows = /^\/api\/things\/shadow\/ListNamedShadowsForThing\/([^/]+)$/;
     this.routes = [
-      route('GetThingShadow', 'GET', shadowPath, (r, [thing]) =>
-        this.getShadow(thing!, shadowName(r)),
+      route('GetThingShadow', 'GET', shadowPath, (r, thing) =>
+        this.getShadow(thing, shadowName(r)),
       ),
-      route('UpdateThingShadow', 'POST', shadowPath, (r, [thing]) =>
-        this.updateShadow(r, thing!, shadowName(r)),
+      route('UpdateThingShadow', 'POST', shadowPath, (r, thing) =>
+        this.updateShadow(r, thing, shadowName(r)),
       ),
-      route('DeleteThingShadow', 'DELETE', shadowPath, (r, [thing]) =>
-        this.deleteShadow(thing!, shadowName(r)),
+      route('DeleteThingShadow', 'DELETE', shadowPath, (r, thing) =>
+        this.deleteShadow(thing, shadowName(r)),
       ),
-      route('ListNamedShadowsForThing', 'GET', namedShadows, (r, [thing]) =>
-        this.listNamedShadows(r, thing!),
+      route('ListNamedShadowsForThing', 'GET', namedShadows, (r, thing) =>
+        this.listNamedShadows(r, thing),
       ),
-      route('Publish', 'POST', /^\/topics\/(.+)$/, (r, [topic]) => this.publish(r, topic!)),
+      route('Publish', 'POST', /^\/topics\/(.+)$/, (r, topic) => this.publish(r, topic)),
     ];
   }
 
@@ -270,48 +280,53 @@ function noShadow(thingName: string, name: string): AwsServiceError {
   );
 }
 
-interface ParsedUpdate {
-  readonly state: Json;
-  readonly version: number | undefined;
-  readonly clientToken: string | undefined;
-}
+/** The message of a state node other than `desired` and `reported`. */
+const INVALID_NODE = 'invalid_node';
+const CLIENT_TOKEN = `a string of at most ${MAX_CLIENT_TOKEN_BYTES} bytes`;
+const section = v.nullish(
+  v.pipe(
+    jsonObject('an object or null'),
+    v.check(
+      (value) => depth(value) <= MAX_DEPTH,
+      `an object nested at most ${MAX_DEPTH} levels deep`,
+    ),
+  ),
+);
+/** An UpdateThingShadow document; `state` holds only the sections it was sent with. */
+const SHADOW_UPDATE = objectOf(
+  {
+    state: v.pipe(
+      jsonObject('an object'),
+      v.strictObject({ desired: section, reported: section }, (issue) =>
+        issue.expected === 'never' ? INVALID_NODE : 'an object',
+      ),
+    ),
+    version: v.optional(v.pipe(v.number('an integer'), v.integer('an integer'))),
+    clientToken: v.optional(
+      v.pipe(v.string(CLIENT_TOKEN), v.maxBytes(MAX_CLIENT_TOKEN_BYTES, CLIENT_TOKEN)),
+    ),
+  },
+  'a JSON object',
+);
+
+type ParsedUpdate = v.InferOutput<typeof SHADOW_UPDATE>;
 
 function parseUpdate(body: Buffer): ParsedUpdate {
-  let document: unknown;
-  try {
-    document = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw invalidRequest('The shadow update payload is not valid JSON.');
-  }
-  if (!isObject(document) || !isObject(document['state']))
-    throw invalidRequest('Missing required node: state.');
-  const state = document['state'];
-  for (const section of Object.keys(state)) {
-    if (section !== 'desired' && section !== 'reported')
-      throw invalidRequest(
-        `State contains an invalid node: '${section}'. Use desired and reported.`,
-      );
-    const value = state[section];
-    if (value !== null && !isObject(value))
-      throw invalidRequest(`state.${section} must be an object or null.`);
-    if (isObject(value) && depth(value) > MAX_DEPTH)
-      throw invalidRequest(`state.${section} is nested deeper than ${MAX_DEPTH} levels.`);
-  }
-  const version = document['version'];
-  if (version !== undefined && !Number.isInteger(version))
-    throw invalidRequest('version must be an integer.');
-  const clientToken = document['clientToken'];
-  if (
-    clientToken !== undefined &&
-    (typeof clientToken !== 'string' || Buffer.byteLength(clientToken) > MAX_CLIENT_TOKEN_BYTES)
-  ) {
-    throw invalidRequest('clientToken must be a string of at most 64 bytes.');
-  }
-  return {
-    state,
-    version: version as number | undefined,
-    clientToken: clientToken as string | undefined,
-  };
+  const parsed = parseJsonText(body.toString('utf8'));
+  if ('error' in parsed) throw invalidRequest('The shadow update payload is not valid JSON.');
+  return readInput(SHADOW_UPDATE, parsed.json, refuseUpdate);
+}
+
+/** The Device Shadow service's words for a document without a state or with another node. */
+function refuseUpdate(issue: InputIssue): AwsServiceError {
+  const [node, section] = issue.path;
+  if (node === undefined || (node === 'state' && section === undefined))
+    return invalidRequest('Missing required node: state.');
+  if (issue.expected === INVALID_NODE)
+    return invalidRequest(
+      `State contains an invalid node: '${String(section)}'. Use desired and reported.`,
+    );
+  return refuseField(issue);
 }
 
 /** The shadow after an update: both sections merged, within the 8 KB limit. */
@@ -337,10 +352,10 @@ function mergeUpdate(
   return { desired, reported, metadata: prune(metadata), version, timestamp, exists: true };
 }
 
-function depth(value: Json): number {
+function depth(value: JsonObject): number {
   let deepest = 0;
   for (const child of Object.values(value))
-    if (isObject(child)) deepest = Math.max(deepest, depth(child));
+    if (isJsonObject(child)) deepest = Math.max(deepest, depth(child));
   return deepest + 1;
 }
 
@@ -349,7 +364,7 @@ function applySection(
   current: Json | undefined,
   metadata: { desired?: Json; reported?: Json },
   section: 'desired' | 'reported',
-  change: unknown,
+  change: JsonObject | null | undefined,
   timestamp: number,
 ): Json | undefined {
   if (change === undefined) return current;
@@ -359,22 +374,28 @@ function applySection(
   }
   const merged = structuredClone(current ?? {});
   const meta = structuredClone(metadata[section] ?? {});
-  merge(merged, meta, change as Json, timestamp);
+  merge(merged, meta, change, timestamp);
   metadata[section] = meta;
   return merged;
 }
 
 /** Only sent fields change; `null` deletes; objects merge per path; arrays and scalars replace. */
-function merge(target: Json, meta: Json, change: Json, timestamp: number): void {
+function merge(target: Json, meta: Json, change: JsonObject, timestamp: number): void {
   for (const [field, value] of Object.entries(change)) {
     if (value === null) {
       delete target[field];
       delete meta[field];
-    } else if (isObject(value)) {
-      if (!isObject(target[field])) target[field] = {};
-      if (!isObject(meta[field]) || 'timestamp' in (meta[field] as Json)) meta[field] = {};
+    } else if (isJsonObject(value)) {
+      const current = target[field];
+      const currentMeta = meta[field];
+      // A leaf's metadata (`{timestamp}`) gives way to the object's.
+      const child: Json = isJsonObject(current) ? { ...current } : {};
+      const childMeta: Json =
+        isJsonObject(currentMeta) && !('timestamp' in currentMeta) ? { ...currentMeta } : {};
       // An object emptied by deletions stays as `{}` (as moto keeps it).
-      merge(target[field] as Json, meta[field] as Json, value, timestamp);
+      merge(child, childMeta, value, timestamp);
+      target[field] = child;
+      meta[field] = childMeta;
     } else {
       target[field] = structuredClone(value);
       meta[field] = metadataFor(value, timestamp);
@@ -385,7 +406,7 @@ function merge(target: Json, meta: Json, change: Json, timestamp: number): void 
 /** Metadata mirrors the document with `{timestamp}` at every leaf (arrays element by element). */
 function metadataFor(value: unknown, timestamp: number): unknown {
   if (Array.isArray(value)) return value.map((item) => metadataFor(item, timestamp));
-  if (isObject(value))
+  if (isJsonObject(value))
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, metadataFor(v, timestamp)]),
     );
@@ -404,11 +425,11 @@ function prune(metadata: { desired?: Json; reported?: Json }): { desired?: Json;
 }
 
 /** The desired fields that differ from the reported ones, recursively. */
-function computeDelta(desired: Json, reported: Json): Json {
+function computeDelta(desired: JsonObject, reported: JsonObject): Json {
   const delta: Json = {};
   for (const [field, value] of Object.entries(desired)) {
     const other = reported[field];
-    if (isObject(value) && isObject(other)) {
+    if (isJsonObject(value) && isJsonObject(other)) {
       const inner = computeDelta(value, other);
       if (Object.keys(inner).length > 0) delta[field] = inner;
     } else if (!isDeepStrictEqual(value, other)) {

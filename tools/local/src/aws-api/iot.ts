@@ -1,14 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as v from 'valibot';
+import { jsonObject, objectOf } from '@tts-aws-iot/input';
 import { AwsServiceError } from '../errors';
 import { restoreEntries } from '../state';
 import {
+  bodyOf,
   invalidRequest,
-  isObject,
-  jsonBody,
   notFound,
+  optionalFlag,
   optionalString,
   listQuery,
   pageOf,
+  readJsonBody,
   route,
   epochSeconds,
   type ApiRequest,
@@ -61,6 +64,80 @@ const MAX_SEARCHABLE_ATTRIBUTES = 3;
 const LIST_LIMITS = { sizeParam: 'maxResults', defaultSize: 50, max: 250 };
 const ENDPOINT_TYPES = ['iot:Data', 'iot:Data-ATS', 'iot:CredentialProvider', 'iot:Jobs'];
 
+// The request bodies. The messages say what a field must be (http.ts's refuseField).
+const ATTRIBUTE_NAMES = 'keyed by attribute names of 1-128 of a-z A-Z 0-9 _ . , @ / : # -';
+const ATTRIBUTE_VALUE_RULE = 'at most 800 of a-z A-Z 0-9 _ . , @ / : # = [ ] - (no spaces)';
+/**
+ * `attributes`: every own field (valibot's record skips `constructor`, a name AWS IoT takes),
+ * each name and value as AWS IoT takes them; the first bad one is refused by its path.
+ */
+const attributeMap = v.pipe(
+  jsonObject('an object'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const map = dataset.value;
+    for (const [name, value] of Object.entries(map)) {
+      if (!ATTRIBUTE_NAME.test(name))
+        return addIssue({ message: `${ATTRIBUTE_NAMES} (not ${JSON.stringify(name)})` });
+      if (typeof value !== 'string' || !ATTRIBUTE_VALUE.test(value))
+        return addIssue({
+          message: ATTRIBUTE_VALUE_RULE,
+          path: [{ type: 'object', origin: 'value', input: map, key: name, value }],
+        });
+    }
+  }),
+  v.transform(stringFields),
+);
+/** `attributePayload`: absent leaves the attributes as they are (UpdateThing). */
+const attributePayload = v.nullish(
+  objectOf({ attributes: v.nullish(attributeMap), merge: optionalFlag }, 'an object'),
+);
+const CREATE_THING = bodyOf({ thingTypeName: optionalString, attributePayload });
+const UPDATE_THING = bodyOf({
+  expectedVersion: v.nullish(v.number('a number')),
+  thingTypeName: optionalString,
+  removeThingType: optionalFlag,
+  attributePayload,
+});
+const attributeName = v.pipe(
+  v.string('an attribute name'),
+  v.regex(ATTRIBUTE_NAME, 'an attribute name of 1-128 of a-z A-Z 0-9 _ . , @ / : # -'),
+);
+const CREATE_THING_TYPE = bodyOf({
+  thingTypeProperties: v.nullish(
+    objectOf(
+      {
+        thingTypeDescription: optionalString,
+        searchableAttributes: v.nullish(
+          v.pipe(
+            v.array(attributeName, 'a list of attribute names'),
+            v.maxLength(
+              MAX_SEARCHABLE_ATTRIBUTES,
+              `a list of at most ${MAX_SEARCHABLE_ATTRIBUTES} attribute names`,
+            ),
+          ),
+          () => [],
+        ),
+      },
+      'an object',
+    ),
+  ),
+});
+const DEPRECATE_THING_TYPE = bodyOf({ undoDeprecate: optionalFlag });
+const UPDATE_EVENT_CONFIGURATIONS = bodyOf({
+  eventConfigurations: objectOf(
+    {
+      THING: v.nullish(
+        objectOf(
+          { Enabled: v.nullish(v.boolean('true or false')) },
+          'an object such as {"Enabled":true}',
+        ),
+      ),
+    },
+    'an object such as {"THING":{"Enabled":true}}',
+  ),
+});
+
 /**
  * The subset of the AWS IoT control plane (REST-JSON, as `@aws-sdk/client-iot` sends it) that
  * the integration calls: things, thing types, registry event configuration and DescribeEndpoint.
@@ -81,16 +158,16 @@ export class IotControlPlane {
     const events = /^\/event-configurations$/;
     this.topicRules = new TopicRules(options);
     this.routes = [
-      route('CreateThing', 'POST', thing, (r, [name]) => this.createThing(r, name!)),
-      route('DescribeThing', 'GET', thing, (_r, [name]) => this.describeThing(name!)),
-      route('UpdateThing', 'PATCH', thing, (r, [name]) => this.updateThing(r, name!)),
-      route('DeleteThing', 'DELETE', thing, (r, [name]) => this.deleteThing(r, name!)),
+      route('CreateThing', 'POST', thing, (r, name) => this.createThing(r, name)),
+      route('DescribeThing', 'GET', thing, (_r, name) => this.describeThing(name)),
+      route('UpdateThing', 'PATCH', thing, (r, name) => this.updateThing(r, name)),
+      route('DeleteThing', 'DELETE', thing, (r, name) => this.deleteThing(r, name)),
       route('ListThings', 'GET', /^\/things\/?$/, (r) => this.listThings(r)),
-      route('CreateThingType', 'POST', type, (r, [name]) => this.createThingType(r, name!)),
-      route('DescribeThingType', 'GET', type, (_r, [name]) => this.describeThingType(name!)),
+      route('CreateThingType', 'POST', type, (r, name) => this.createThingType(r, name)),
+      route('DescribeThingType', 'GET', type, (_r, name) => this.describeThingType(name)),
       route('ListThingTypes', 'GET', /^\/thing-types\/?$/, (r) => this.listThingTypes(r)),
-      route('DeprecateThingType', 'POST', /^\/thing-types\/([^/]+)\/deprecate$/, (r, [name]) =>
-        this.deprecateThingType(r, name!),
+      route('DeprecateThingType', 'POST', /^\/thing-types\/([^/]+)\/deprecate$/, (r, name) =>
+        this.deprecateThingType(r, name),
       ),
       route('UpdateEventConfigurations', 'PATCH', events, (r) => this.updateEventConfigurations(r)),
       route('DescribeEventConfigurations', 'GET', events, () => this.describeEventConfigurations()),
@@ -137,8 +214,8 @@ export class IotControlPlane {
 
   private async createThing(request: ApiRequest, thingName: string): Promise<ApiResponse> {
     checkThingName(thingName);
-    const body = jsonBody(request);
-    const thingTypeName = optionalString(body, 'thingTypeName');
+    const body = readJsonBody(request, CREATE_THING);
+    const thingTypeName = body.thingTypeName;
     if (thingTypeName !== undefined) {
       const type = this.thingTypes.get(thingTypeName);
       if (!type)
@@ -150,7 +227,7 @@ export class IotControlPlane {
           `Thing type ${thingTypeName} is deprecated: things cannot be created with it.`,
         );
     }
-    const attributes = readAttributes(body['attributePayload']);
+    const attributes = body.attributePayload?.attributes ?? {};
     checkAttributeCount(thingName, attributes, thingTypeName);
     const existing = this.things.get(thingName);
     if (existing) {
@@ -198,11 +275,11 @@ export class IotControlPlane {
 
   private async updateThing(request: ApiRequest, thingName: string): Promise<ApiResponse> {
     const thing = this.requireThing(thingName);
-    const body = jsonBody(request);
-    checkExpectedVersion(thing, body['expectedVersion']);
+    const body = readJsonBody(request, UPDATE_THING);
+    checkExpectedVersion(thing, body.expectedVersion);
     let thingTypeName = thing.thingTypeName;
-    const newType = optionalString(body, 'thingTypeName');
-    if (body['removeThingType'] === true) {
+    const newType = body.thingTypeName;
+    if (body.removeThingType) {
       if (newType !== undefined)
         throw invalidRequest('Give either thingTypeName or removeThingType, not both.');
       thingTypeName = undefined;
@@ -211,14 +288,13 @@ export class IotControlPlane {
       thingTypeName = newType;
     }
     let attributes = thing.attributes;
-    const payload = body['attributePayload'];
+    const payload = body.attributePayload;
     if (payload !== undefined) {
-      const given = readAttributes(payload);
+      const given = payload?.attributes ?? {};
       // merge=false (the default) replaces the whole set; with merge, an empty value removes one.
-      const merged: Record<string, string> =
-        isObject(payload) && payload['merge'] === true
-          ? { ...thing.attributes, ...given }
-          : { ...given };
+      const merged: Record<string, string> = payload?.merge
+        ? { ...thing.attributes, ...given }
+        : { ...given };
       for (const [name, value] of Object.entries(merged)) if (value === '') delete merged[name];
       attributes = merged;
     }
@@ -294,25 +370,14 @@ export class IotControlPlane {
       throw invalidRequest(
         `Thing type name ${JSON.stringify(thingTypeName)} is invalid: 1-128 of a-z A-Z 0-9 : _ -.`,
       );
-    const body = jsonBody(request);
-    const properties = isObject(body['thingTypeProperties']) ? body['thingTypeProperties'] : {};
-    const description = optionalString(properties, 'thingTypeDescription');
-    const searchable = properties['searchableAttributes'] ?? [];
-    if (
-      !Array.isArray(searchable) ||
-      !searchable.every((name) => typeof name === 'string' && ATTRIBUTE_NAME.test(name))
-    ) {
-      throw invalidRequest('searchableAttributes must be a list of attribute names.');
-    }
-    if (searchable.length > MAX_SEARCHABLE_ATTRIBUTES)
-      throw invalidRequest(
-        `A thing type has at most ${MAX_SEARCHABLE_ATTRIBUTES} searchable attributes.`,
-      );
+    const properties = readJsonBody(request, CREATE_THING_TYPE).thingTypeProperties;
+    const description = properties?.thingTypeDescription;
+    const searchable = properties?.searchableAttributes ?? [];
     const existing = this.thingTypes.get(thingTypeName);
     if (existing) {
       if (
         existing.description === description &&
-        sameList(existing.searchableAttributes, searchable as string[])
+        sameList(existing.searchableAttributes, searchable)
       ) {
         return { status: 200, json: thingTypeIds(existing) };
       }
@@ -327,7 +392,7 @@ export class IotControlPlane {
       thingTypeId: randomUUID(),
       thingTypeArn: this.arn('thingtype', thingTypeName),
       description,
-      searchableAttributes: searchable as string[],
+      searchableAttributes: searchable,
       deprecated: false,
       deprecationDate: undefined,
       creationDate: new Date(),
@@ -345,7 +410,7 @@ export class IotControlPlane {
   private deprecateThingType(request: ApiRequest, thingTypeName: string): ApiResponse {
     const type = this.thingTypes.get(thingTypeName);
     if (!type) throw notFound(`Thing type ${thingTypeName} does not exist.`);
-    const undo = jsonBody(request)['undoDeprecate'] === true;
+    const undo = readJsonBody(request, DEPRECATE_THING_TYPE).undoDeprecate;
     this.thingTypes.set(thingTypeName, {
       ...type,
       deprecated: !undo,
@@ -355,14 +420,9 @@ export class IotControlPlane {
   }
 
   private updateEventConfigurations(request: ApiRequest): ApiResponse {
-    const configurations = jsonBody(request)['eventConfigurations'];
-    if (!isObject(configurations))
-      throw invalidRequest(
-        'eventConfigurations must be an object such as {"THING":{"Enabled":true}}.',
-      );
-    const thing = configurations['THING'];
-    if (isObject(thing) && typeof thing['Enabled'] === 'boolean')
-      this.thingEventsEnabled = thing['Enabled'];
+    const enabled = readJsonBody(request, UPDATE_EVENT_CONFIGURATIONS).eventConfigurations.THING
+      ?.Enabled;
+    if (typeof enabled === 'boolean') this.thingEventsEnabled = enabled;
     return { status: 200, json: {} };
   }
 
@@ -426,25 +486,11 @@ function checkThingName(thingName: string): void {
   }
 }
 
-function readAttributes(payload: unknown): Record<string, string> {
-  if (payload === undefined || payload === null) return {};
-  if (!isObject(payload)) throw invalidRequest('attributePayload must be an object.');
-  const attributes = payload['attributes'] ?? {};
-  if (!isObject(attributes)) throw invalidRequest('attributePayload.attributes must be an object.');
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(attributes)) {
-    if (!ATTRIBUTE_NAME.test(name))
-      throw invalidRequest(
-        `Attribute name ${JSON.stringify(name)} is invalid: use 1-128 of a-z A-Z 0-9 _ . , @ / : # -.`,
-      );
-    if (typeof value !== 'string' || !ATTRIBUTE_VALUE.test(value)) {
-      throw invalidRequest(
-        `The value of attribute ${name} is invalid: use at most 800 of a-z A-Z 0-9 _ . , @ / : # = [ ] - (no spaces).`,
-      );
-    }
-    result[name] = value;
-  }
-  return result;
+/** The string fields of a checked map (all of them), as own fields whatever their names. */
+function stringFields(map: Readonly<Record<string, unknown>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(map).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 function checkAttributeCount(
@@ -461,7 +507,7 @@ function checkAttributeCount(
   }
 }
 
-function checkExpectedVersion(thing: LocalThing, expected: unknown): void {
+function checkExpectedVersion(thing: LocalThing, expected: number | null | undefined): void {
   if (expected === undefined || expected === null) return;
   if (expected !== thing.version) {
     throw new AwsServiceError(

@@ -1,12 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as v from 'valibot';
+import { objectOf } from '@tts-aws-iot/input';
 import { AwsServiceError } from '../errors';
 import { restoreEntries } from '../state';
 import {
+  bodyOf,
   invalidRequest,
-  jsonBody,
   epochSeconds,
   optionalString,
   pageOf,
+  readJsonBody,
   type ApiRequest,
   type ApiResponse,
 } from './http';
@@ -35,9 +38,46 @@ export interface SecretsManagerOptions {
 
 const SECRET_NAME = /^[a-zA-Z0-9/_+=.@-]{1,512}$/;
 const LIST_LIMITS = { sizeParam: 'MaxResults', defaultSize: 100, max: 100 };
-const FILTER_KEYS = ['name', 'description', 'all'];
+const FILTER_KEYS = ['name', 'description', 'all'] as const;
 
 type Json = Record<string, unknown>;
+
+// The request bodies (awsJson 1.1). The messages say what a field must be (http.ts).
+const secretId = v.string('a secret name or ARN');
+const secretValue = { SecretString: optionalString, SecretBinary: optionalString };
+const CREATE_SECRET = bodyOf({
+  Name: v.pipe(
+    v.string('a string'),
+    v.regex(SECRET_NAME, 'a secret name of 1-512 of a-z A-Z 0-9 / _ + = . @ -'),
+  ),
+  Description: optionalString,
+  ...secretValue,
+});
+const PUT_SECRET_VALUE = bodyOf({ SecretId: secretId, ...secretValue });
+const GET_SECRET_VALUE = bodyOf({
+  SecretId: secretId,
+  VersionId: optionalString,
+  VersionStage: optionalString,
+});
+const DESCRIBE_SECRET = bodyOf({ SecretId: secretId });
+const filter = objectOf(
+  {
+    Key: v.picklist(
+      FILTER_KEYS,
+      `one of ${FILTER_KEYS.join(', ')} (this local API filters by these only)`,
+    ),
+    Values: v.array(v.string('a string'), 'a list of strings'),
+  },
+  `{"Key": one of ${FILTER_KEYS.join(', ')}, "Values": [strings]}`,
+);
+/** `MaxResults` and `NextToken` are read as the REST list operations read them (pageOf). */
+const LIST_SECRETS = bodyOf({
+  Filters: v.nullish(v.array(filter, 'a list of {Key, Values}'), () => []),
+  MaxResults: v.optional(v.unknown()),
+  NextToken: v.optional(v.unknown()),
+});
+
+type Filter = v.InferOutput<typeof filter>;
 
 /**
  * The Secrets Manager subset the integration and the local stack use (awsJson 1.1,
@@ -91,25 +131,24 @@ export class SecretsManager {
         400,
         `The local AWS API does not implement secretsmanager ${operation}; it serves ${this.operations.join(', ')}.`,
       );
-    return handler(jsonBody(request));
+    return handler(request);
   }
 
-  private readonly handlers: Readonly<Record<string, (body: Json) => ApiResponse>> = {
-    CreateSecret: (body) => this.createSecret(body),
-    PutSecretValue: (body) => this.putSecretValue(body),
-    GetSecretValue: (body) => this.getSecretValue(body),
-    DescribeSecret: (body) => this.describeSecret(body),
-    ListSecrets: (body) => this.listSecrets(body),
+  private readonly handlers: Readonly<Record<string, (request: ApiRequest) => ApiResponse>> = {
+    CreateSecret: (request) => this.createSecret(readJsonBody(request, CREATE_SECRET)),
+    PutSecretValue: (request) => this.putSecretValue(readJsonBody(request, PUT_SECRET_VALUE)),
+    GetSecretValue: (request) => this.getSecretValue(readJsonBody(request, GET_SECRET_VALUE)),
+    DescribeSecret: (request) => this.describeSecret(readJsonBody(request, DESCRIBE_SECRET)),
+    ListSecrets: (request) => this.listSecrets(readJsonBody(request, LIST_SECRETS)),
   };
 
-  private listSecrets(body: Json): ApiResponse {
-    const filters = readFilters(body['Filters']);
+  private listSecrets(body: v.InferOutput<typeof LIST_SECRETS>): ApiResponse {
     const matching = [...this.secrets.values()]
-      .filter((secret) => filters.every((filter) => filter(secret)))
+      .filter((secret) => body.Filters.every((filter) => filterMatches(filter, secret)))
       .sort((a, b) => a.name.localeCompare(b.name));
     const page = pageOf(
       matching,
-      { size: body['MaxResults'], nextToken: body['NextToken'] },
+      { size: body.MaxResults, nextToken: body.NextToken },
       LIST_LIMITS,
     );
     return {
@@ -134,10 +173,8 @@ export class SecretsManager {
     };
   }
 
-  private createSecret(body: Json): ApiResponse {
-    const name = optionalString(body, 'Name');
-    if (name === undefined || !SECRET_NAME.test(name))
-      throw invalidRequest('Name is missing or invalid: use 1-512 of a-z A-Z 0-9 / _ + = . @ -.');
+  private createSecret(body: v.InferOutput<typeof CREATE_SECRET>): ApiResponse {
+    const name = body.Name;
     if (this.secrets.has(name))
       throw new AwsServiceError(
         'ResourceExistsException',
@@ -145,20 +182,15 @@ export class SecretsManager {
         `The operation failed because the secret ${name} already exists.`,
       );
     const { secretString, secretBinary } = readValue(body);
-    const secret = this.create(
-      name,
-      optionalString(body, 'Description'),
-      secretString,
-      secretBinary,
-    );
+    const secret = this.create(name, body.Description, secretString, secretBinary);
     return {
       status: 200,
       json: { ARN: secret.arn, Name: secret.name, VersionId: secret.versions.at(-1)?.versionId },
     };
   }
 
-  private putSecretValue(body: Json): ApiResponse {
-    const secret = this.find(body);
+  private putSecretValue(body: v.InferOutput<typeof PUT_SECRET_VALUE>): ApiResponse {
+    const secret = this.find(body.SecretId);
     const { secretString, secretBinary } = readValue(body);
     const version = this.addVersion(secret, secretString, secretBinary);
     return {
@@ -172,11 +204,11 @@ export class SecretsManager {
     };
   }
 
-  private getSecretValue(body: Json): ApiResponse {
-    const secret = this.find(body);
+  private getSecretValue(body: v.InferOutput<typeof GET_SECRET_VALUE>): ApiResponse {
+    const secret = this.find(body.SecretId);
     this.reads.set(secret.name, (this.reads.get(secret.name) ?? 0) + 1);
-    const versionId = optionalString(body, 'VersionId');
-    const stage = optionalString(body, 'VersionStage') ?? 'AWSCURRENT';
+    const versionId = body.VersionId;
+    const stage = body.VersionStage ?? 'AWSCURRENT';
     const index =
       versionId !== undefined
         ? secret.versions.findIndex((v) => v.versionId === versionId)
@@ -198,8 +230,8 @@ export class SecretsManager {
     };
   }
 
-  private describeSecret(body: Json): ApiResponse {
-    const secret = this.find(body);
+  private describeSecret(body: v.InferOutput<typeof DESCRIBE_SECRET>): ApiResponse {
+    const secret = this.find(body.SecretId);
     return {
       status: 200,
       json: { ...this.summary(secret), VersionIdsToStages: versionsToStages(secret) },
@@ -246,21 +278,21 @@ export class SecretsManager {
   }
 
   /** Finds a secret by name or ARN (`SecretId`). */
-  private find(body: Json): LocalSecret {
-    const id = optionalString(body, 'SecretId');
-    if (id === undefined) throw invalidRequest('SecretId is missing.');
+  private find(id: string): LocalSecret {
     const secret = this.secrets.get(id) ?? [...this.secrets.values()].find((s) => s.arn === id);
     if (!secret) throw notFoundSecret(`Secrets Manager can't find the specified secret ${id}.`);
     return secret;
   }
 }
 
-function readValue(body: Json): {
+function readValue(body: {
+  readonly SecretString?: string | undefined;
+  readonly SecretBinary?: string | undefined;
+}): {
   secretString: string | undefined;
   secretBinary: string | undefined;
 } {
-  const secretString = optionalString(body, 'SecretString');
-  const secretBinary = optionalString(body, 'SecretBinary');
+  const { SecretString: secretString, SecretBinary: secretBinary } = body;
   if (secretString !== undefined && secretBinary !== undefined)
     throw invalidRequest('Give SecretString or SecretBinary, not both.');
   return { secretString, secretBinary };
@@ -293,33 +325,19 @@ function versionsToStages(secret: LocalSecret): Record<string, string[]> {
 }
 
 /**
- * ListSecrets' `Filters`: `name` and `description` match by prefix (a leading `!` negates),
- * `all` matches either; every filter must match.
+ * Whether a secret matches one of ListSecrets' `Filters`: `name` and `description` match by
+ * prefix (a leading `!` negates), `all` matches either; every filter must match.
  */
-function readFilters(value: unknown): ((secret: LocalSecret) => boolean)[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw invalidRequest('Filters must be a list of {Key, Values}.');
-  return value.map((filter: unknown, index) => {
-    const { Key: key, Values: values } = (filter ?? {}) as { Key?: unknown; Values?: unknown };
-    if (
-      !FILTER_KEYS.includes(key as string) ||
-      !Array.isArray(values) ||
-      !values.every((v) => typeof v === 'string')
-    )
-      throw invalidRequest(
-        `Filters[${index}] is invalid: give {"Key": one of ${FILTER_KEYS.join(', ')}, "Values": [strings]}; this local API filters by ${FILTER_KEYS.join(', ')} only.`,
-      );
-    const fields = (secret: LocalSecret) =>
-      key === 'name'
-        ? [secret.name]
-        : key === 'description'
-          ? [secret.description ?? '']
-          : [secret.name, secret.description ?? ''];
-    return (secret: LocalSecret) =>
-      (values as string[]).some((v) =>
-        v.startsWith('!')
-          ? !fields(secret).some((f) => f.startsWith(v.slice(1)))
-          : fields(secret).some((f) => f.startsWith(v)),
-      );
-  });
+function filterMatches(filter: Filter, secret: LocalSecret): boolean {
+  const fields =
+    filter.Key === 'name'
+      ? [secret.name]
+      : filter.Key === 'description'
+        ? [secret.description ?? '']
+        : [secret.name, secret.description ?? ''];
+  return filter.Values.some((value) =>
+    value.startsWith('!')
+      ? !fields.some((field) => field.startsWith(value.slice(1)))
+      : fields.some((field) => field.startsWith(value)),
+  );
 }

@@ -134,9 +134,9 @@ function resolve(services: Services, request: ApiRequest): ResolvedCall {
       return {
         service,
         operation: match.route.operation,
-        target: match.params[0],
+        target: match.name,
         label: `${match.route.operation} ${rest}`,
-        run: () => match.route.handler(request, match.params),
+        run: () => match.route.handler(request, match.name ?? ''),
       };
   }
   const known = unsupportedOperation(request.method, request.path);

@@ -34,7 +34,7 @@ export class TopicRules {
   constructor(private readonly options: { readonly accountId: string; readonly region: string }) {
     this.routes = [
       route('ListTopicRules', 'GET', /^\/rules\/?$/, (r) => this.list(r)),
-      route('GetTopicRule', 'GET', /^\/rules\/([^/]+)$/, (_r, [name]) => this.get(name!)),
+      route('GetTopicRule', 'GET', /^\/rules\/([^/]+)$/, (_r, name) => this.get(name)),
     ];
   }
 
