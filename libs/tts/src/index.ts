@@ -47,11 +47,16 @@ export {
 export { serverAddress, TtsClient } from './client/client';
 export { deleteEndDeviceEverywhere, hasMarker, registerEndDevice } from './client/registration';
 export type {
+  ClaimActivation,
   DeviceMarker,
+  EndDeviceActivation,
   EndDeviceRegistration,
   EndDeviceRegistryApi,
+  RootKeysActivation,
   UndoFailureListener,
 } from './client/registration';
+export { CLAIM_REGISTRATION, OTAA_REGISTRATION } from './client/registration-steps';
+export type { RegistrationStep, StepContext } from './client/registration-steps';
 export type { FetchFunction, TtsHttpOptions, TtsRequest } from './client/http';
 export { missingRights, REQUIRED_APPLICATION_RIGHTS } from './client/rights';
 export type {

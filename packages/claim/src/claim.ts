@@ -8,10 +8,11 @@
  * 2. The KEK ring is read if the code is wrapped (`wrapped:<kekLabel>:<hex>`).
  * 3. Another thing of this stack with the same `devEUI` refuses it (`duplicate_things`).
  * 4. The attributes are validated (`parseClaimDeviceAttributes`, every problem at once).
- * 5. TTS claims the device, then registers it IS (no Join Server address) → NS → AS, with
- *    this stack's `aws-iot-stack` marker on the Identity Server (a device of the same
- *    identifiers without it is refused, `device_exists`); when a step fails, the steps taken
- *    are undone in reverse, the claim released before the IS registration goes.
+ * 5. TTS takes the steps of `CLAIM_REGISTRATION` (libs/tts): it claims the device, then
+ *    registers it IS (no Join Server address) → NS → AS, with this stack's `aws-iot-stack`
+ *    marker on the Identity Server (a device of the same identifiers without it is refused,
+ *    `device_exists`); when a step fails, the steps taken are undone in reverse, the claim
+ *    released before the IS registration goes.
  * 6. The code leaves the thing, `deviceID` records the device and `claimed=true` says that
  *    deleting the thing releases the claim (deleting is CreateThing's job).
  * 7. `{status: "claimed", deviceID}` goes to `lorawan/<thing>/provisioning`.
@@ -32,6 +33,7 @@ import {
   type ProvisioningFlow,
   type RegistryFlowResult,
 } from '@tts-aws-iot/integration/registry';
+import { CLAIM_REGISTRATION, type ClaimActivation } from '@tts-aws-iot/tts';
 
 /** What ClaimThing works with; the handler builds it once per container. */
 export type ClaimDeps = ProvisioningDependencies;
@@ -40,11 +42,12 @@ export type ClaimDeps = ProvisioningDependencies;
 export type ClaimResult = RegistryFlowResult<'claimed'>;
 
 /** The claim flow as the runner takes it: its things, attributes, registration and words. */
-export const CLAIM_FLOW: ProvisioningFlow<'claimed', ClaimDeviceSpec> = {
+export const CLAIM_FLOW: ProvisioningFlow<'claimed', ClaimDeviceSpec, ClaimActivation> = {
   kind: 'claim',
   status: 'claimed',
   parse: parseClaimDeviceAttributes,
   activation: (spec) => ({ kind: 'claim', authenticationCode: spec.authenticationCode }),
+  steps: CLAIM_REGISTRATION,
   provisionedAttributes: (spec) => ({
     [DEVICE_ATTRIBUTES.claimAuthenticationCode]: null,
     [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID,

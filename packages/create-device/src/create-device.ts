@@ -10,8 +10,9 @@
  * 2. The KEK ring is read if an attribute is wrapped (`wrapped:<kekLabel>:<hex>`).
  * 3. Another thing of this stack with the same `devEUI` refuses it (`duplicate_things`).
  * 4. The attributes are validated (`parseOtaaDeviceAttributes`, every problem at once).
- * 5. TTS registers the device IS → JS (root keys) → NS → AS, with this stack's
- *    `aws-iot-stack` marker; when a step fails, the steps taken are undone in reverse.
+ * 5. TTS registers the device in the steps of `OTAA_REGISTRATION` (libs/tts): IS → JS (root
+ *    keys) → NS → AS, with this stack's `aws-iot-stack` marker; when a step fails, the steps
+ *    taken are undone in reverse.
  * 6. `appKey` and `nwkKey` leave the thing, `deviceID` records the device.
  * 7. `{status: "created", deviceID}` is published.
  *
@@ -39,7 +40,12 @@ import {
   type RegistryFlowResult,
   type ThingRegistryEvent,
 } from '@tts-aws-iot/integration/registry';
-import { deleteEndDeviceEverywhere, thingTopic } from '@tts-aws-iot/tts';
+import {
+  deleteEndDeviceEverywhere,
+  OTAA_REGISTRATION,
+  thingTopic,
+  type RootKeysActivation,
+} from '@tts-aws-iot/tts';
 
 /** What CreateThing works with; the handler builds it once per container. */
 export type CreateDeviceDeps = ProvisioningDependencies;
@@ -48,7 +54,7 @@ export type CreateDeviceDeps = ProvisioningDependencies;
 export type RegistryEventResult = RegistryFlowResult<'created' | 'deleted'>;
 
 /** The create flow as the runner takes it: its things, attributes, registration and words. */
-export const CREATE_FLOW: ProvisioningFlow<'created', OtaaDeviceSpec> = {
+export const CREATE_FLOW: ProvisioningFlow<'created', OtaaDeviceSpec, RootKeysActivation> = {
   kind: 'create',
   status: 'created',
   parse: parseOtaaDeviceAttributes,
@@ -57,6 +63,7 @@ export const CREATE_FLOW: ProvisioningFlow<'created', OtaaDeviceSpec> = {
     appKey: spec.appKey,
     ...(spec.nwkKey ? { nwkKey: spec.nwkKey } : {}),
   }),
+  steps: OTAA_REGISTRATION,
   provisionedAttributes: (spec) => ({
     [DEVICE_ATTRIBUTES.appKey]: null,
     [DEVICE_ATTRIBUTES.nwkKey]: null,

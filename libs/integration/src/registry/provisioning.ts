@@ -4,7 +4,8 @@
  * Each flow is its Lambda package's ({@link ProvisioningFlow}): CreateThing's with the root
  * keys (`packages/create-device/src/create-device.ts`), ClaimThing's with the claim
  * authentication code (`packages/claim/src/claim.ts`). Each says which things it takes, how it
- * reads their attributes, which TTS registration it makes and how it speaks of it. The runner
+ * reads their attributes, which TTS registration steps it takes (libs/tts
+ * `registration-steps.ts`) and how it speaks of it. The runner
  * does what both share: the thing's current state, the KEK ring, the duplicate-DevEUI
  * refusal, the registration undone on failure, the secrets leaving the thing, the outcome on
  * `lorawan/<thing>/provisioning`; after a failure no retry can change, the secrets leave too.
@@ -18,7 +19,9 @@ import {
   registerEndDevice,
   serverAddress,
   thingTopic,
+  type EndDeviceActivation,
   type EndDeviceRegistration,
+  type RegistrationStep,
 } from '@tts-aws-iot/tts';
 
 import type { RegistryConfig } from '../config';
@@ -41,12 +44,13 @@ import type { IgnoreEvent, RegistryFlowResult } from './registry-event';
 
 /**
  * One registry flow, as its Lambda package defines it: the things it takes, how it reads
- * their attributes, the TTS registration it makes, what leaves the thing afterwards, and its
- * words in the outcome and the log.
+ * their attributes, the TTS registration it makes (its activation and steps), what leaves the
+ * thing afterwards, and its words in the outcome and the log.
  */
 export interface ProvisioningFlow<
   TStatus extends 'created' | 'claimed',
   TSpec extends OtaaDeviceSpec | ClaimDeviceSpec,
+  TActivation extends EndDeviceActivation = EndDeviceActivation,
 > {
   /** The things it provisions: those {@link provisioningKind} gives this kind. */
   readonly kind: ProvisioningKind;
@@ -57,12 +61,14 @@ export interface ProvisioningFlow<
     attributes: Readonly<Record<string, string>>,
     context: DeviceAttributeContext,
   ) => TSpec;
+  /** How the device joins: with its root keys, or by a claim with its code. */
+  readonly activation: (spec: TSpec) => TActivation;
   /**
-   * How the device joins, which decides the registration's steps (libs/tts
-   * `registerEndDevice`): with root keys IS → JS → NS → AS, by a claim claim → IS → NS → AS,
-   * the steps taken undone in reverse when one fails.
+   * The TTS registration's steps, in order, for that activation (libs/tts
+   * `OTAA_REGISTRATION`: IS → JS → NS → AS; `CLAIM_REGISTRATION`: claim → IS → NS → AS);
+   * `registerEndDevice` undoes those taken, in reverse, when one fails.
    */
-  readonly activation: (spec: TSpec) => EndDeviceRegistration['activation'];
+  readonly steps: readonly RegistrationStep<TActivation>[];
   /** The attribute update after a success: the secrets leave, the device is recorded. */
   readonly provisionedAttributes: (spec: TSpec) => Record<string, string | null>;
   /** Why a thing that no longer carries its secrets is ignored. */
@@ -84,9 +90,10 @@ export interface ProvisioningFlow<
 export async function provisionThing<
   TStatus extends 'created' | 'claimed',
   TSpec extends OtaaDeviceSpec | ClaimDeviceSpec,
+  TActivation extends EndDeviceActivation,
 >(
   thingName: string,
-  flow: ProvisioningFlow<TStatus, TSpec>,
+  flow: ProvisioningFlow<TStatus, TSpec, TActivation>,
   deps: ProvisioningDependencies,
   ignore: IgnoreEvent,
 ): Promise<RegistryFlowResult<TStatus>> {
@@ -153,9 +160,12 @@ async function attributeContext(
 }
 
 /** Registers the device in TTS, logging each undo that failed and a device completed. */
-async function register<TSpec extends OtaaDeviceSpec | ClaimDeviceSpec>(
+async function register<
+  TSpec extends OtaaDeviceSpec | ClaimDeviceSpec,
+  TActivation extends EndDeviceActivation,
+>(
   spec: TSpec,
-  flow: ProvisioningFlow<'created' | 'claimed', TSpec>,
+  flow: ProvisioningFlow<'created' | 'claimed', TSpec, TActivation>,
   thingId: string | undefined,
   deps: Pick<ProvisioningDependencies, 'tts' | 'config' | 'log'>,
 ): Promise<void> {
@@ -169,6 +179,7 @@ async function register<TSpec extends OtaaDeviceSpec | ClaimDeviceSpec>(
         error_code: (error as { code?: unknown }).code,
         reason: (error as Error).message,
       }),
+    flow.steps,
   );
   if (existed) deps.log.info(flow.existed, { device_id: deviceID });
 }
@@ -228,12 +239,12 @@ async function removeSecretsAfterFailure(
 }
 
 /** The TTS registration of a validated device, joining as `activation` says. */
-function endDeviceRegistration(
+function endDeviceRegistration<TActivation extends EndDeviceActivation>(
   spec: OtaaDeviceSpec | ClaimDeviceSpec,
-  activation: EndDeviceRegistration['activation'],
+  activation: TActivation,
   config: Pick<RegistryConfig, 'applicationID' | 'clusterURL' | 'stackName'>,
   thingId: string | undefined,
-): EndDeviceRegistration {
+): EndDeviceRegistration<TActivation> {
   return {
     ids: {
       applicationID: config.applicationID,

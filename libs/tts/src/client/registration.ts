@@ -1,5 +1,13 @@
 import { TtsApiError, TtsRegistrationError, TtsRegistrationPendingError } from '../errors';
 import type { TtsClient } from './client';
+import {
+  CLAIM_REGISTRATION,
+  CLAIM_STEP,
+  IDENTITY_SERVER_STEP,
+  OTAA_REGISTRATION,
+  type RegistrationStep,
+  type StepContext,
+} from './registration-steps';
 import type {
   EndDeviceVersionIDs,
   MacVersion,
@@ -45,8 +53,26 @@ export type EndDeviceRegistryApi = Pick<
   | 'deleteApplicationServerDevice'
 >;
 
+/** A device that joins through the cluster's Join Server, with its root keys. */
+export interface RootKeysActivation {
+  readonly kind: 'keys';
+  readonly appKey: Uint8Array;
+  readonly nwkKey?: Uint8Array;
+}
+
+/** A device that joins through the external Join Server of its JoinEUI, once claimed. */
+export interface ClaimActivation {
+  readonly kind: 'claim';
+  readonly authenticationCode: string;
+}
+
+/** How a device joins, which decides the steps of its registration. */
+export type EndDeviceActivation = RootKeysActivation | ClaimActivation;
+
 /** An OTAA device to register in every TTS component that serves it. */
-export interface EndDeviceRegistration {
+export interface EndDeviceRegistration<
+  TActivation extends EndDeviceActivation = EndDeviceActivation,
+> {
   readonly ids: OtaaDeviceIDs;
   /** The cluster's `host[:port]` (see `serverAddress`). */
   readonly serverAddress: string;
@@ -54,9 +80,7 @@ export interface EndDeviceRegistration {
    * How the device joins: through the cluster's Join Server with its root keys, or through
    * the external Join Server that serves its JoinEUI, after a claim with its code.
    */
-  readonly activation:
-    | { readonly kind: 'keys'; readonly appKey: Uint8Array; readonly nwkKey?: Uint8Array }
-    | { readonly kind: 'claim'; readonly authenticationCode: string };
+  readonly activation: TActivation;
   readonly lorawanVersion: MacVersion;
   readonly lorawanPhyVersion: PhyVersion;
   readonly frequencyPlanID: string;
@@ -85,8 +109,10 @@ export interface EndDeviceRegistration {
 export type UndoFailureListener = (step: string, error: unknown) => void;
 
 /**
- * Registers a device as the TTS CLI does: (claim →) IS → JS (with keys) → NS → AS. When a
- * step fails, the steps taken so far are undone in reverse, and the error is rethrown: no
+ * Registers a device in each TTS component that serves it, taking `steps` in order: by
+ * default {@link OTAA_REGISTRATION} (IS → JS with the root keys → NS → AS, as the TTS CLI
+ * does) or, for a claim, {@link CLAIM_REGISTRATION} (claim → IS → NS → AS). When a step
+ * fails, the steps taken so far are undone in reverse, and the error is rethrown: no
  * half-registered device remains. A step that got no answer (timeout, 5xx) is undone too,
  * as it may have landed; one that TTS refused is not. A device ID that IS has with the
  * same EUIs and `registration.marker` (an earlier run of the same registration) is
@@ -100,116 +126,83 @@ export type UndoFailureListener = (step: string, error: unknown) => void;
  *   a claim that TTS refuses, with TTS's error name as its code; `TtsApiError`/
  *   `TtsConnectionError` from the failing step otherwise
  */
-export async function registerEndDevice(
+export async function registerEndDevice<TActivation extends EndDeviceActivation>(
   tts: EndDeviceRegistryApi,
-  registration: EndDeviceRegistration,
+  registration: EndDeviceRegistration<TActivation>,
   onUndoFailure: UndoFailureListener = () => undefined,
+  steps: readonly RegistrationStep<TActivation>[] = stepsFor(registration.activation),
 ): Promise<{ existed: boolean }> {
-  const { ids, serverAddress: address, activation } = registration;
-  const undo: { step: string; run: () => Promise<boolean> }[] = [];
-  let existed = false;
-  // An earlier run registered the device: complete that, but never undo it (nor its claim).
-  const completeEarlierRun = async (conflict: TtsApiError): Promise<void> => {
-    const existing = await assertSameDevice(tts, ids, registration.marker, conflict);
-    assertSameRegistrant(existing, ids, registration.registrant, conflict);
-    existed = true;
-    undo.length = 0;
-  };
-  // Undo runs in reverse, except that a claim is released before the Identity Server
-  // registration goes: the Device Claiming Server may look the device up there.
-  const step = async (
-    name: string,
-    remove: () => Promise<boolean>,
-    work: () => Promise<void>,
-  ): Promise<void> => {
-    const entry = { step: name, run: remove };
-    const unclaim = undo.findIndex((item) => item.step === 'unclaim');
-    if (!existed)
-      undo.splice(name === 'Identity Server' && unclaim >= 0 ? unclaim : undo.length, 0, entry);
+  const run = new RegistrationRun(tts, registration);
+  try {
+    for (const step of steps) await run.take(step);
+  } catch (error) {
+    await run.undo(onUndoFailure);
+    throw error;
+  }
+  return { existed: run.existed };
+}
+
+/** The steps of a registration whose caller names none: those of its activation. */
+function stepsFor<TActivation extends EndDeviceActivation>(
+  activation: TActivation,
+): readonly RegistrationStep<TActivation>[] {
+  // Each list's steps read only the activation of its own kind, which the test here ensures.
+  const steps = activation.kind === 'keys' ? OTAA_REGISTRATION : CLAIM_REGISTRATION;
+  return steps as readonly RegistrationStep<EndDeviceActivation>[];
+}
+
+/**
+ * One run of a registration: the undo of each step taken, and whether the device existed
+ * (an earlier run's, completed and never undone).
+ */
+class RegistrationRun<TActivation extends EndDeviceActivation> implements StepContext<TActivation> {
+  /** Whether an earlier run had registered the device (this run then undoes nothing). */
+  existed = false;
+  private readonly undoSteps: { step: string; run: () => Promise<boolean> }[] = [];
+
+  constructor(
+    readonly tts: EndDeviceRegistryApi,
+    readonly registration: EndDeviceRegistration<TActivation>,
+  ) {}
+
+  /** Takes `step`, its undo kept unless TTS refused it or the device is an earlier run's. */
+  async take(step: RegistrationStep<TActivation>): Promise<void> {
+    const entry = { step: step.name, run: () => step.undo(this.tts, this.registration.ids) };
+    if (!this.existed) {
+      // Undo runs in reverse, except that a claim is released before the Identity Server
+      // registration goes: the Device Claiming Server may look the device up there.
+      const unclaim = this.undoSteps.findIndex((item) => item.step === CLAIM_STEP.name);
+      const afterClaim = step.name === IDENTITY_SERVER_STEP.name && unclaim >= 0;
+      this.undoSteps.splice(afterClaim ? unclaim : this.undoSteps.length, 0, entry);
+    }
     try {
-      await work();
+      await step.work(this);
     } catch (error) {
       // A refusal means the step did not land, and what it collided with is not ours to
       // remove (another device, someone else's claim). Only an unanswered step is undone.
-      const at = undo.indexOf(entry);
-      if (isRefusal(error) && at >= 0) undo.splice(at, 1);
+      const at = this.undoSteps.indexOf(entry);
+      if (isRefusal(error) && at >= 0) this.undoSteps.splice(at, 1);
       throw error;
     }
-  };
-  try {
-    if (activation.kind === 'claim') {
-      await step(
-        'unclaim',
-        () => tts.unclaimEndDevice(ids),
-        () => claim(tts, ids, activation.authenticationCode, completeEarlierRun),
-      );
-    }
-    await step(
-      'Identity Server',
-      () => tts.deleteEndDevice(ids),
-      async () => {
-        try {
-          await tts.createEndDevice({
-            ids,
-            ...(activation.kind === 'keys' ? { joinServerAddress: address } : {}),
-            networkServerAddress: address,
-            applicationServerAddress: address,
-            ...(registration.versionIDs ? { versionIDs: registration.versionIDs } : {}),
-            attributes: {
-              [registration.marker.key]: registration.marker.value,
-              ...(registration.registrant
-                ? { [registration.registrant.key]: registration.registrant.value }
-                : {}),
-            },
-          });
-        } catch (error) {
-          if (!(error instanceof TtsApiError && error.status === 409)) throw error;
-          // Our own create, landed on an attempt that got no answer: this run's, so undone
-          // with the rest if a later step fails.
-          if (error.afterUnansweredAttempt) {
-            const existing = await assertSameDevice(tts, ids, registration.marker, error);
-            assertSameRegistrant(existing, ids, registration.registrant, error);
-          } else await completeEarlierRun(error);
-        }
-      },
-    );
-    if (activation.kind === 'keys') {
-      await step(
-        'Join Server',
-        () => tts.deleteJoinServerDevice(ids),
-        () =>
-          tts.setJoinServerDevice({
-            ids,
-            networkServerAddress: address,
-            applicationServerAddress: address,
-            appKey: activation.appKey,
-            ...(activation.nwkKey ? { nwkKey: activation.nwkKey } : {}),
-          }),
-      );
-    }
-    await step(
-      'Network Server',
-      () => tts.deleteNetworkServerDevice(ids),
-      () =>
-        tts.setNetworkServerDevice({
-          ids,
-          lorawanVersion: registration.lorawanVersion,
-          lorawanPhyVersion: registration.lorawanPhyVersion,
-          frequencyPlanID: registration.frequencyPlanID,
-          ...(registration.versionIDs ? { versionIDs: registration.versionIDs } : {}),
-        }),
-    );
-    await step(
-      'Application Server',
-      () => tts.deleteApplicationServerDevice(ids),
-      () =>
-        tts.setApplicationServerDevice({
-          ids,
-          ...(registration.versionIDs ? { versionIDs: registration.versionIDs } : {}),
-        }),
-    );
-  } catch (error) {
-    for (const { step, run } of undo.reverse()) {
+  }
+
+  /** An earlier run registered the device: complete that, but never undo it (nor its claim). */
+  async completeEarlierRun(conflict: TtsApiError): Promise<void> {
+    await this.confirmOwnDevice(conflict);
+    this.existed = true;
+    this.undoSteps.length = 0;
+  }
+
+  /** The device met is this registration's: same EUIs, marker and registrant (if any). */
+  async confirmOwnDevice(conflict: TtsApiError): Promise<void> {
+    const { ids, marker, registrant } = this.registration;
+    const existing = await assertSameDevice(this.tts, ids, marker, conflict);
+    assertSameRegistrant(existing, ids, registrant, conflict);
+  }
+
+  /** Undoes the steps taken, in reverse; one that fails is told and the rest still run. */
+  async undo(onUndoFailure: UndoFailureListener): Promise<void> {
+    for (const { step, run } of this.undoSteps.reverse()) {
       try {
         await run();
       } catch (undoError) {
@@ -217,9 +210,7 @@ export async function registerEndDevice(
         onUndoFailure(step, undoError);
       }
     }
-    throw error;
   }
-  return { existed };
 }
 
 /**
@@ -301,65 +292,4 @@ function assertSameRegistrant(
     { deviceID: ids.deviceID, applicationID: ids.applicationID },
     { cause: conflict },
   );
-}
-
-/** What to do about the claim refusals TTS names; others get TTS's own message. */
-const CLAIM_ADVICE: Readonly<Record<string, string>> = {
-  claiming_not_supported:
-    'no Join Server that supports claiming serves this JoinEUI: register the device with its root keys instead',
-  already_claimed:
-    'the device is claimed already, by another application: ask its owner to release it',
-  already_exists:
-    'the device is claimed already, by another application: ask its owner to release it',
-};
-
-async function claim(
-  tts: EndDeviceRegistryApi,
-  ids: OtaaDeviceIDs,
-  authenticationCode: string,
-  completeEarlierRun: (conflict: TtsApiError) => Promise<void>,
-): Promise<void> {
-  try {
-    await tts.claimEndDevice({
-      devEUI: ids.devEUI,
-      joinEUI: ids.joinEUI,
-      authenticationCode,
-      applicationID: ids.applicationID,
-      deviceID: ids.deviceID,
-    });
-  } catch (error) {
-    if (!(error instanceof TtsApiError) || error.retryable) throw error;
-    // Claimed already: by this very call when an attempt went unanswered (the retry then
-    // meets the claim that attempt made), or by an earlier run of this registration when IS
-    // has the device. (409 is also TTS's status for claiming_not_supported, no repeat.)
-    if (error.status === 409 && error.code !== 'claiming_not_supported') {
-      if (error.afterUnansweredAttempt) return;
-      try {
-        return await completeEarlierRun(error);
-      } catch (completeError) {
-        // A device of those identifiers that this integration did not register: say so.
-        if (
-          completeError instanceof TtsRegistrationPendingError ||
-          (completeError instanceof TtsRegistrationError && completeError.code === 'device_exists')
-        )
-          throw completeError;
-        // Someone else's claim: refused below.
-      }
-    }
-    // The request itself was refused: wrong code, unsupported JoinEUI, missing rights.
-    const advice =
-      CLAIM_ADVICE[error.code] ??
-      (error.status === 403 ||
-      error.status === 401 ||
-      error.code === 'invalid_argument' ||
-      error.status === 400
-        ? "check the claim authentication code on the device's label, and that the API key may write devices"
-        : "see TTS's answer");
-    throw new TtsRegistrationError(
-      error.code,
-      `TTS refused to claim DevEUI ${ids.devEUI} with JoinEUI ${ids.joinEUI}: ${advice}. ${error.message}`,
-      { devEUI: ids.devEUI, joinEUI: ids.joinEUI },
-      { cause: error },
-    );
-  }
 }
