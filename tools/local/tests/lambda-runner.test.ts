@@ -96,15 +96,17 @@ describe('the Lambda runner', () => {
   });
 
   it('stops a timed-out invocation and cold-starts a fresh environment', async () => {
+    // 1.5 s, not less: the queued invocation's fresh environment must load within the same
+    // timeout on a loaded 2-core machine.
     runner = new LambdaRunner({
-      functions: [{ name: 'uplink', bundle, env: {}, timeoutMs: 300, maxConcurrency: 1 }],
+      functions: [{ name: 'uplink', bundle, env: {}, timeoutMs: 1_500, maxConcurrency: 1 }],
     });
     await runner.invoke('uplink', {});
     const timedOut = runner.invoke('uplink', { hang: true });
     const queued = runner.invoke('uplink', {});
     await expect(timedOut).rejects.toMatchObject({
       errorType: 'TimeoutError',
-      message: expect.stringContaining('Task timed out after 0.30 seconds'),
+      message: expect.stringContaining('Task timed out after 1.50 seconds'),
     });
     // The queued invocation runs in a new environment: module state starts over.
     expect(await queued).toMatchObject({ invocations: 1 });
