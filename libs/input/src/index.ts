@@ -6,6 +6,7 @@
  */
 export { fieldPath, readerOf, readInput, type InputIssue, type Refusal } from './read';
 export { checkInput } from './read';
+export { ProblemList } from './collect';
 export {
   describeValue,
   isJsonObject,

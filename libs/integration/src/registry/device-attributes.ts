@@ -5,7 +5,7 @@
  * problem, so that one fix of the thing covers them all. Messages name the attribute and
  * what it takes, and never repeat a key or a claim code.
  */
-import { checkInput } from '@tts-aws-iot/input';
+import { ProblemList } from '@tts-aws-iot/input';
 import { unwrapKey, unwrapKeyWithPadding, type KekRing } from '@tts-aws-iot/keywrap';
 import { parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from '@tts-aws-iot/lorawan';
 import type { EndDeviceVersionIDs, MacVersion, PhyVersion } from '@tts-aws-iot/tts';
@@ -240,12 +240,12 @@ export function parseOtaaDeviceAttributes(
   if (versions?.lorawanVersion === 'MAC_V1_1') {
     nwkKey = check.key(KEYS.nwkKey);
   } else if (versions && present(attributes[DEVICE_ATTRIBUTES.nwkKey])) {
-    check.problem(
+    check.add(
       `nwkKey is set, but LoRaWAN ${attributes[DEVICE_ATTRIBUTES.lorawanVersion]} devices have no NwkKey: remove it, or set lorawanVersion 1.1`,
     );
   }
   if (present(attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode])) {
-    check.problem(
+    check.add(
       'appKey and claimAuthenticationCode are both set: keep appKey to register the device with its keys, or claimAuthenticationCode to claim it',
     );
   }
@@ -600,24 +600,12 @@ const MODEL = {
 } as const satisfies Record<string, ModelAttribute<string>>;
 
 /** Collects the problems of one attribute set. */
-class AttributeCheck {
-  readonly #problems: string[] = [];
-
+class AttributeCheck extends ProblemList {
   constructor(
     private readonly attributes: Readonly<Record<string, string>>,
     private readonly context: DeviceAttributeContext,
-  ) {}
-
-  problem(text: string): void {
-    this.#problems.push(text);
-  }
-
-  /** A value read with its schema; what the schema refuses is one more problem. */
-  read<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> | undefined {
-    const reading = checkInput(schema, value);
-    if ('output' in reading) return reading.output;
-    this.problem(reading.issue.expected);
-    return undefined;
+  ) {
+    super();
   }
 
   /**
@@ -626,9 +614,9 @@ class AttributeCheck {
    * @throws InputError `invalid_device_attributes` with every problem found
    */
   result<T>(spec: T | undefined): T {
-    if (spec !== undefined && this.#problems.length === 0) return spec;
+    if (spec !== undefined && this.problems.length === 0) return spec;
     const { thingName } = this.context;
-    const problems = this.#problems.length > 0 ? [...this.#problems] : ['they are incomplete'];
+    const problems = this.problems.length > 0 ? [...this.problems] : ['they are incomplete'];
     throw new InputError(
       'invalid_device_attributes',
       `Thing ${thingName} has invalid LoRaWAN attributes: ${problems.join('; ')}. Fix them, then delete the thing and create it again.`,
@@ -645,7 +633,7 @@ class AttributeCheck {
       present(appEUIText) &&
       joinEUIText.toUpperCase() !== appEUIText.toUpperCase()
     ) {
-      this.problem(
+      this.add(
         `joinEUI ${joinEUIText} and appEUI ${appEUIText} differ: they name the same EUI (AppEUI before LoRaWAN 1.1); set one of them`,
       );
       return { devEUI };
@@ -665,14 +653,14 @@ class AttributeCheck {
     let phy: PhyVersion | undefined;
     if (present(phyText)) phy = this.read(PHY_VERSION, phyText);
     else if (defaultLorawanVersion === undefined)
-      this.problem(
+      this.add(
         `regionalParametersVersion is missing: set the device's Regional Parameters version, one of ${PHY_ATTRIBUTE_VALUES}`,
       );
     else if (mac) phy = DEFAULT_PHY_VERSIONS[mac];
     if (!mac || !phy) return undefined;
     const compatible = COMPATIBLE_PHY_VERSIONS[mac];
     if (!compatible.includes(phy))
-      this.problem(
+      this.add(
         `regionalParametersVersion ${phyText} does not go with lorawanVersion ${macText}: use ${list(compatible.map((each) => PHY_NAMES.get(each) ?? each))}`,
       );
     return { lorawanVersion: mac, lorawanPhyVersion: phy };
@@ -719,13 +707,13 @@ class AttributeCheck {
       ? `the KEK ring secret ${this.context.kekSecretID}`
       : 'the KEK ring secret (KEK_SECRET_ID)';
     if (!ring) {
-      this.problem(
+      this.add(
         `${name} is wrapped, but this stack has no KEK ring to unwrap it: deploy it with end-to-end encryption (its KEK secret holds the ring), or give the value in plaintext`,
       );
       return undefined;
     }
     if (!ring.labels.includes(label)) {
-      this.problem(
+      this.add(
         `${name} is wrapped under KEK label ${JSON.stringify(label)}, which ${where} does not hold (it holds ${list(ring.labels)}): wrap it under one of those labels`,
       );
       return undefined;
@@ -733,7 +721,7 @@ class AttributeCheck {
     try {
       return unwrap(ring.get(label), wrapped);
     } catch {
-      this.problem(
+      this.add(
         `${name} does not unwrap under KEK label ${JSON.stringify(label)} of ${where}: it was wrapped under another KEK or is corrupt; wrap it again with that label's KEK`,
       );
       return undefined;
@@ -767,7 +755,7 @@ class AttributeCheck {
     const text = this.attributes[attribute.name];
     if (present(text)) return this.read(attribute.schema, text);
     if (attribute.needs !== undefined)
-      this.problem(
+      this.add(
         `${attribute.name} is missing: a Device Repository device (${list(names)} set) needs ${attribute.needs}`,
       );
     return undefined;
