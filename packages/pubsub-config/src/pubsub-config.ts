@@ -10,12 +10,7 @@ import type {
   CustomResourceLogic,
   CustomResourceOutcome,
 } from '@tts-aws-iot/aws';
-import {
-  addressToURL,
-  InputError,
-  TransientError,
-  type SecretReader,
-} from '@tts-aws-iot/integration';
+import { baseURL, InputError, TransientError, type SecretReader } from '@tts-aws-iot/integration';
 import { checkInput, objectOf, ProblemList } from '@tts-aws-iot/input';
 import { parseKekRing } from '@tts-aws-iot/keywrap';
 import { missingRights, REQUIRED_APPLICATION_RIGHTS, type TtsClient } from '@tts-aws-iot/tts';
@@ -144,26 +139,11 @@ const PUB_SUB_ID = v.pipe(
  * the local stack), never in a deployment.
  */
 function clusterURL(allowHttp: boolean) {
-  return v.pipe(
-    required('ClusterAddress', 'the TTS cluster host name, e.g. eu1.cloud.thethings.industries'),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const address = dataset.value;
-      let url: string;
-      try {
-        url = addressToURL(address, '/api/v3');
-      } catch {
-        addIssue({
-          message: `ClusterAddress ${JSON.stringify(address)} is invalid: use a host name or an http(s) URL`,
-        });
-        return NEVER;
-      }
-      if (!url.startsWith('http:') || allowHttp) return url;
-      addIssue({
-        message: `ClusterAddress ${JSON.stringify(address)} is invalid: use https:// or a host name (the API key would travel unencrypted over http://)`,
-      });
-      return NEVER;
-    }),
-  );
+  return baseURL('ClusterAddress', '/api/v3', {
+    missing:
+      'ClusterAddress is missing: the TTS cluster host name, e.g. eu1.cloud.thethings.industries',
+    ...(allowHttp ? {} : { plainHttp: 'the API key would travel unencrypted over http://' }),
+  });
 }
 
 /** The host of an endpoint given as a host name or as a URL (`https://…`, as the local stack has it). */
