@@ -98,18 +98,23 @@ export class TransientError extends IntegrationError {
   }
 }
 
+/**
+ * Something of a thing changed between this container's read and its conditional write:
+ * retryable, since reading again and judging again settles it.
+ */
+class ConcurrentChangeError extends IntegrationError {
+  constructor(code: string, message: string, thingName: string, options?: { cause?: unknown }) {
+    super(code, message, true, { thingName }, options);
+  }
+}
+
 /** A shadow update carried a version that is no longer current. */
-export class ShadowVersionConflictError extends IntegrationError {
+export class ShadowVersionConflictError extends ConcurrentChangeError {
   override readonly name = 'ShadowVersionConflictError';
 
   constructor(thingName: string, options?: { cause?: unknown }) {
-    super(
-      'shadow_version_conflict',
-      `The shadow of ${thingName} changed concurrently.`,
-      true,
-      { thingName },
-      options,
-    );
+    const message = `The shadow of ${thingName} changed concurrently.`;
+    super('shadow_version_conflict', message, thingName, options);
   }
 }
 
@@ -129,16 +134,10 @@ export class ThingAlreadyExistsError extends IntegrationError {
 }
 
 /** A thing changed between read and update. */
-export class ThingVersionConflictError extends IntegrationError {
+export class ThingVersionConflictError extends ConcurrentChangeError {
   override readonly name = 'ThingVersionConflictError';
 
   constructor(thingName: string, options?: { cause?: unknown }) {
-    super(
-      'thing_version_conflict',
-      `Thing ${thingName} changed concurrently.`,
-      true,
-      { thingName },
-      options,
-    );
+    super('thing_version_conflict', `Thing ${thingName} changed concurrently.`, thingName, options);
   }
 }

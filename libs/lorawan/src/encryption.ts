@@ -31,16 +31,11 @@ export function encryptFRMPayload(
   return xorKeystream(key, 0x00, direction, devAddr, fCnt, payload);
 }
 
-/** Decrypts an FRMPayload: the same keystream as {@link encryptFRMPayload}, so the same XOR. */
-export function decryptFRMPayload(
-  key: AesKey,
-  direction: Direction,
-  devAddr: DevAddr,
-  fCnt: number,
-  payload: Uint8Array,
-): Uint8Array {
-  return xorKeystream(key, 0x00, direction, devAddr, fCnt, payload);
-}
+/**
+ * Decrypts an FRMPayload: the keystream is the same as {@link encryptFRMPayload}'s, so
+ * decrypting is the same XOR (the same function, under the name that says what it is for).
+ */
+export const decryptFRMPayload: typeof encryptFRMPayload = encryptFRMPayload;
 
 /**
  * Encrypts LoRaWAN 1.1 FOpts with the NwkSEncKey (1.1 §4.3.1.6 with the erratum's
@@ -73,16 +68,7 @@ export function encryptFOpts(
 }
 
 /** Decrypts LoRaWAN 1.1 FOpts: the same keystream as {@link encryptFOpts}, so the same XOR. */
-export function decryptFOpts(
-  nwkSEncKey: AesKey,
-  direction: Direction,
-  devAddr: DevAddr,
-  fCnt: number,
-  fOpts: Uint8Array,
-  counter: FOptsCounter = 'nFCnt',
-): Uint8Array {
-  return encryptFOpts(nwkSEncKey, direction, devAddr, fCnt, fOpts, counter);
-}
+export const decryptFOpts: typeof encryptFOpts = encryptFOpts;
 
 /** Room for the counter blocks of the longest payload (255 blocks). */
 const KEYSTREAM_SCRATCH = new Scratch(255);

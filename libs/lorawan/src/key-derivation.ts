@@ -14,7 +14,7 @@ export function deriveLegacyNwkSKey(
   netID: number,
   devNonce: number,
 ): AesKey {
-  return deriveLegacy(0x01, appKey, joinNonce, netID, devNonce);
+  return deriveFromJoin(0x01, appKey, joinNonce, netID, devNonce);
 }
 
 /** LoRaWAN 1.0 AppSKey (1.0.4 §6.2.5): `aes128_encrypt(AppKey, 02 | JoinNonce | NetID | DevNonce | pad16)`. */
@@ -24,7 +24,7 @@ export function deriveLegacyAppSKey(
   netID: number,
   devNonce: number,
 ): AesKey {
-  return deriveLegacy(0x02, appKey, joinNonce, netID, devNonce);
+  return deriveFromJoin(0x02, appKey, joinNonce, netID, devNonce);
 }
 
 /** LoRaWAN 1.1 FNwkSIntKey (1.1 §6.2.2, OptNeg 1): `aes128_encrypt(NwkKey, 01 | JoinNonce | JoinEUI | DevNonce | pad16)`. */
@@ -34,7 +34,7 @@ export function deriveFNwkSIntKey(
   joinEUI: Eui64,
   devNonce: number,
 ): AesKey {
-  return deriveSession(0x01, nwkKey, joinNonce, joinEUI, devNonce);
+  return deriveFromJoin(0x01, nwkKey, joinNonce, joinEUI, devNonce);
 }
 
 /** LoRaWAN 1.1 AppSKey (1.1 §6.2.2, OptNeg 1): `aes128_encrypt(AppKey, 02 | JoinNonce | JoinEUI | DevNonce | pad16)`. */
@@ -44,7 +44,7 @@ export function deriveAppSKey(
   joinEUI: Eui64,
   devNonce: number,
 ): AesKey {
-  return deriveSession(0x02, appKey, joinNonce, joinEUI, devNonce);
+  return deriveFromJoin(0x02, appKey, joinNonce, joinEUI, devNonce);
 }
 
 /** LoRaWAN 1.1 SNwkSIntKey (1.1 §6.2.2, OptNeg 1): `aes128_encrypt(NwkKey, 03 | JoinNonce | JoinEUI | DevNonce | pad16)`. */
@@ -54,7 +54,7 @@ export function deriveSNwkSIntKey(
   joinEUI: Eui64,
   devNonce: number,
 ): AesKey {
-  return deriveSession(0x03, nwkKey, joinNonce, joinEUI, devNonce);
+  return deriveFromJoin(0x03, nwkKey, joinNonce, joinEUI, devNonce);
 }
 
 /** LoRaWAN 1.1 NwkSEncKey (1.1 §6.2.2, OptNeg 1): `aes128_encrypt(NwkKey, 04 | JoinNonce | JoinEUI | DevNonce | pad16)`. */
@@ -64,7 +64,7 @@ export function deriveNwkSEncKey(
   joinEUI: Eui64,
   devNonce: number,
 ): AesKey {
-  return deriveSession(0x04, nwkKey, joinNonce, joinEUI, devNonce);
+  return deriveFromJoin(0x04, nwkKey, joinNonce, joinEUI, devNonce);
 }
 
 /** LoRaWAN 1.1 JSEncKey (1.1 §6.1.1.3): `aes128_encrypt(NwkKey, 05 | DevEUI | pad16)`. */
@@ -77,33 +77,26 @@ export function deriveJSIntKey(nwkKey: AesKey, devEUI: Eui64): AesKey {
   return deriveJoinServerKey(0x06, nwkKey, devEUI);
 }
 
-function deriveLegacy(
+/**
+ * `aes128_encrypt(key, prefix | JoinNonce | NetID or JoinEUI | DevNonce | pad16)`: the 1.0
+ * session keys carry the 3-byte NetID, the 1.1 ones the 8-byte JoinEUI.
+ */
+function deriveFromJoin(
   prefix: number,
   key: AesKey,
   joinNonce: number,
-  netID: number,
+  network: number | Eui64,
   devNonce: number,
 ): AesKey {
   const block = new Uint8Array(16);
   block[0] = prefix;
   writeUintLE(block, 1, checkUint('JoinNonce', joinNonce, 0xffffff), 3);
-  writeUintLE(block, 4, checkUint('NetID', netID, 0xffffff), 3);
-  writeUintLE(block, 7, checkUint('DevNonce', devNonce, 0xffff), 2);
-  return encrypt(key, block);
-}
-
-function deriveSession(
-  prefix: number,
-  key: AesKey,
-  joinNonce: number,
-  joinEUI: Eui64,
-  devNonce: number,
-): AesKey {
-  const block = new Uint8Array(16);
-  block[0] = prefix;
-  writeUintLE(block, 1, checkUint('JoinNonce', joinNonce, 0xffffff), 3);
-  writeReversed(block, 4, joinEUI);
-  writeUintLE(block, 12, checkUint('DevNonce', devNonce, 0xffff), 2);
+  let devNonceAt = 12;
+  if (typeof network === 'number') {
+    writeUintLE(block, 4, checkUint('NetID', network, 0xffffff), 3);
+    devNonceAt = 7;
+  } else writeReversed(block, 4, network);
+  writeUintLE(block, devNonceAt, checkUint('DevNonce', devNonce, 0xffff), 2);
   return encrypt(key, block);
 }
 

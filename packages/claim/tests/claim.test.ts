@@ -1,9 +1,13 @@
-import { RecentEvents } from '@tts-aws-iot/integration/registry';
+import {
+  parseClaimDeviceAttributes,
+  provisionThing,
+  RecentEvents,
+} from '@tts-aws-iot/integration/registry';
 import { inMemoryProvisioning } from '@tts-aws-iot/integration/testing';
 import { KekRing, wrapKeyWithPadding } from '@tts-aws-iot/keywrap';
 import { TEST_STACK } from '@tts-aws-iot/test-kit';
 import { TtsApiError } from '@tts-aws-iot/tts';
-import { handleThingCreated } from '../src/claim';
+import { CLAIM_FLOW, handleThingCreated } from '../src/claim';
 
 const THING = '0004A30B001C0530';
 const CODE = 'K7X2P9Q4';
@@ -296,5 +300,71 @@ describe('ClaimThing', () => {
     ]);
     tts.fail('setNetworkServerDevice', undefined);
     await expect(handleThingCreated(event, deps)).resolves.toMatchObject({ result: 'claimed' });
+  });
+});
+
+describe('the claim flow (provisionThing with CLAIM_FLOW, on the thing as the registry has it)', () => {
+  const DEVICE_ID = 'eui-0004a30b001c0530';
+  const ignore = (reason: string) => ({ result: 'ignored' as const, reason });
+  /** The value `npx keywrap attribute` prints for a claim code. */
+  const wrappedCode = (code: string) =>
+    `wrapped:kek1:${Buffer.from(wrapKeyWithPadding(KEK, Buffer.from(code, 'latin1')))
+      .toString('hex')
+      .toUpperCase()}`;
+
+  it('claims a device, then removes the code from the thing and publishes claimed', async () => {
+    const { deps, registry, publisher, tts, createThing } = setUp();
+    createThing(ATTRIBUTES);
+    await expect(provisionThing(THING, CLAIM_FLOW, deps, ignore)).resolves.toMatchObject({
+      result: 'claimed',
+    });
+    expect(tts.methods).toEqual([
+      'claimEndDevice',
+      'createEndDevice',
+      'setNetworkServerDevice',
+      'setApplicationServerDevice',
+    ]);
+    expect(tts.argument('createEndDevice')).not.toHaveProperty('joinServerAddress');
+    expect(registry.things.get(THING)?.attributes).not.toHaveProperty('claimAuthenticationCode');
+    expect(publisher.on(TOPIC)).toEqual([{ status: 'claimed', deviceID: DEVICE_ID }]);
+  });
+
+  it('claims with a claimAuthenticationCode wrapped with padding (RFC 5649)', async () => {
+    const { deps, tts, createThing } = setUp();
+    createThing({ ...ATTRIBUTES, claimAuthenticationCode: wrappedCode('K7X2P9Q4') });
+    await expect(provisionThing(THING, CLAIM_FLOW, deps, ignore)).resolves.toMatchObject({
+      result: 'claimed',
+    });
+    expect(tts.argument('claimEndDevice')).toMatchObject({ authenticationCode: 'K7X2P9Q4' });
+  });
+
+  it('removes the claim code after a refused claim', async () => {
+    const { deps, registry, tts, createThing } = setUp();
+    createThing(ATTRIBUTES);
+    tts.fail(
+      'claimEndDevice',
+      new TtsApiError('permission_denied', 'denied', 403, false, undefined, undefined),
+    );
+    await expect(provisionThing(THING, CLAIM_FLOW, deps, ignore)).rejects.toMatchObject({
+      retryable: false,
+    });
+    expect(registry.things.get(THING)!.attributes).not.toHaveProperty('claimAuthenticationCode');
+  });
+
+  it('removes the claim code of a claimed device, records its ID and that it is claimed', () => {
+    const spec = parseClaimDeviceAttributes(
+      { devEUI: '0004A30B001C0530', joinEUI: '70B3D57ED0000000', claimAuthenticationCode: 'ABC' },
+      {
+        thingName: THING,
+        stackName: 'tts-prod',
+        thingNameScheme: 'DevEUI',
+        defaultFrequencyPlanID: 'EU_863_870_TTN',
+      },
+    );
+    expect(CLAIM_FLOW.provisionedAttributes(spec)).toEqual({
+      claimAuthenticationCode: null,
+      deviceID: 'eui-0004a30b001c0530',
+      claimed: 'true',
+    });
   });
 });

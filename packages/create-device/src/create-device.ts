@@ -1,22 +1,40 @@
 /**
  * CreateThing: keeps TTS's device registry in step with the things of the integration's
- * thing type. A thing created with LoRaWAN attributes and an `appKey` becomes a TTS device
- * (IS → JS → NS → AS, undone on failure), then loses its root keys; a deleted thing's
- * device is deleted (AS → NS → JS → IS; a claimed one's claim released instead of JS) when
- * TTS shows it is the thing's and this stack's (same EUIs, the `aws-iot-stack` marker), and
- * otherwise left alone with a `skipped` outcome. The outcome goes to
- * `lorawan/<thing>/provisioning`.
+ * thing type; each outcome goes to `lorawan/<thing>/provisioning`.
+ *
+ * A thing created with LoRaWAN attributes and an `appKey` becomes a TTS device registered with
+ * its root keys ({@link CREATE_FLOW}, run by `provisionThing`), in order:
+ *
+ * 1. The thing as the registry has it now decides: one deleted, handed to another stack,
+ *    without its `appKey` (created already) or whose provisioning failed before is ignored.
+ * 2. The KEK ring is read if an attribute is wrapped (`wrapped:<kekLabel>:<hex>`).
+ * 3. Another thing of this stack with the same `devEUI` refuses it (`duplicate_things`).
+ * 4. The attributes are validated (`parseOtaaDeviceAttributes`, every problem at once).
+ * 5. TTS registers the device IS → JS (root keys) → NS → AS, with this stack's
+ *    `aws-iot-stack` marker; when a step fails, the steps taken are undone in reverse.
+ * 6. `appKey` and `nwkKey` leave the thing, `deviceID` records the device.
+ * 7. `{status: "created", deviceID}` is published.
+ *
+ * A failure publishes `failed` and is rethrown; one that no retry can change removes the keys
+ * from the thing too and records `provisioningFailed`.
+ *
+ * A deleted thing's device ({@link deleted}) is deleted AS → NS → JS → IS (a claimed one's
+ * claim released instead of JS) when TTS shows it is the thing's and this stack's (same EUIs,
+ * the marker), and otherwise left alone with a `skipped` outcome.
  */
 import { deviceIDOfThing, otherThingsOfDevEUI } from '@tts-aws-iot/integration';
 import {
   DEVICE_ATTRIBUTES,
   deviceDeletionRefusal,
   handleRegistryEventOnce,
+  parseOtaaDeviceAttributes,
   provisioningKind,
   provisionThing,
   publishFailedOutcome,
   type IgnoreEvent,
+  type OtaaDeviceSpec,
   type ProvisioningDependencies,
+  type ProvisioningFlow,
   type ProvisioningOutcome,
   type RegistryFlowResult,
   type ThingRegistryEvent,
@@ -28,6 +46,28 @@ export type CreateDeviceDeps = ProvisioningDependencies;
 
 /** What an invocation did; `ignored` and `skipped` say why nothing was done. */
 export type RegistryEventResult = RegistryFlowResult<'created' | 'deleted'>;
+
+/** The create flow as the runner takes it: its things, attributes, registration and words. */
+export const CREATE_FLOW: ProvisioningFlow<'created', OtaaDeviceSpec> = {
+  kind: 'create',
+  status: 'created',
+  parse: parseOtaaDeviceAttributes,
+  activation: (spec) => ({
+    kind: 'keys',
+    appKey: spec.appKey,
+    ...(spec.nwkKey ? { nwkKey: spec.nwkKey } : {}),
+  }),
+  provisionedAttributes: (spec) => ({
+    [DEVICE_ATTRIBUTES.appKey]: null,
+    [DEVICE_ATTRIBUTES.nwkKey]: null,
+    [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID,
+  }),
+  doneBefore: 'the device was created already',
+  existed: 'The TTS device existed with the same identifiers: completed it.',
+  undoFailed: (step) =>
+    `Could not undo the ${step} registration of a failed create: delete the device in TTS by hand.`,
+  done: 'Created the TTS device.',
+};
 
 /**
  * Handles one registry event. Errors are thrown after the `failed` outcome is published:
@@ -46,17 +86,18 @@ export function handleRegistryEvent(
         case 'CREATED':
           if (provisioningKind(event.attributes) !== 'create')
             return ignore('the thing carries no appKey');
-          return provisionThing(event.thingName, 'create', deps, ignore);
+          return provisionThing(event.thingName, CREATE_FLOW, deps, ignore);
         case 'DELETED':
           return deleted(event, deps, ignore);
         default:
           return ignore('updates do not change the TTS device');
       }
     },
-    { reports: 'create' },
+    { reports: CREATE_FLOW.kind },
   );
 }
 
+/** CreateThing's deletion of a deleted thing's TTS device (see the module comment). */
 async function deleted(
   event: ThingRegistryEvent,
   deps: CreateDeviceDeps,

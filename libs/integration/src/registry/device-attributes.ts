@@ -319,27 +319,6 @@ export function failedProvisioningAttributes(code: string): Record<string, strin
   };
 }
 
-/**
- * The attribute update after a successful create or claim: the root keys and the claim
- * code leave the registry (`null` removes), `deviceID` records the TTS device, and a claimed
- * one says so (`claimed`), so that deleting the thing releases the claim.
- */
-export function provisionedAttributes(
-  spec: OtaaDeviceSpec | ClaimDeviceSpec,
-): Record<string, string | null> {
-  return spec.kind === 'create'
-    ? {
-        [DEVICE_ATTRIBUTES.appKey]: null,
-        [DEVICE_ATTRIBUTES.nwkKey]: null,
-        [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID,
-      }
-    : {
-        [DEVICE_ATTRIBUTES.claimAuthenticationCode]: null,
-        [DEVICE_ATTRIBUTES.deviceID]: spec.deviceID,
-        [DEVICE_ATTRIBUTES.claimed]: 'true',
-      };
-}
-
 function present(value: string | undefined): value is string {
   return value !== undefined && value !== '';
 }

@@ -26,7 +26,8 @@ import type {
   ThingRecord,
   ThingRegistry,
 } from '../ports';
-import { RecentEvents, type ProvisioningDependencies } from '../registry/provisioning';
+import type { ProvisioningDependencies } from '../registry/dependencies';
+import { RecentEvents } from '../registry/registry-event';
 import { trafficDependencies, type TrafficDependencies } from '../traffic/dependencies';
 
 /** One recorded port call. */

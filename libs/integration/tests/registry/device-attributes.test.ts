@@ -5,7 +5,6 @@ import {
   failedProvisioningAttributes,
   parseClaimDeviceAttributes,
   parseOtaaDeviceAttributes,
-  provisionedAttributes,
   provisioningKind,
   wrappedSecretLabels,
   type DeviceAttributeContext,
@@ -450,28 +449,6 @@ describe('parseClaimDeviceAttributes', () => {
     expect(problemsOf(() => parseClaimDeviceAttributes(claim, CONTEXT))).toEqual([
       expect.stringContaining('joinEUI is missing'),
     ]);
-  });
-});
-
-describe('provisionedAttributes', () => {
-  it('removes the root keys of a created device and records its ID', () => {
-    expect(provisionedAttributes(parseOtaaDeviceAttributes(VALID, CONTEXT))).toEqual({
-      appKey: null,
-      nwkKey: null,
-      deviceID: 'eui-0004a30b001c0530',
-    });
-  });
-
-  it('removes the claim code of a claimed device, records its ID and that it is claimed', () => {
-    const spec = parseClaimDeviceAttributes(
-      { devEUI: '0004A30B001C0530', joinEUI: '70B3D57ED0000000', claimAuthenticationCode: 'ABC' },
-      CONTEXT,
-    );
-    expect(provisionedAttributes(spec)).toEqual({
-      claimAuthenticationCode: null,
-      deviceID: 'eui-0004a30b001c0530',
-      claimed: 'true',
-    });
   });
 });
 
