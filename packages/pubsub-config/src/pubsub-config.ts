@@ -209,7 +209,7 @@ const PROPERTIES = { https: propertiesSchema(false), http: propertiesSchema(true
  * @throws InputError `invalid_properties` listing each property, what is wrong and what it takes
  */
 export function parsePubSubProperties(
-  properties: Readonly<Record<string, string | undefined>>,
+  properties: Readonly<Record<string, unknown>>,
   options: { readonly allowHttpCluster?: boolean } = {},
 ): PubSubSettings {
   const problems = new ProblemList();

@@ -202,7 +202,7 @@ describe('parsePubSubProperties', () => {
 
   it('refuses a property that is not a string, by name, rather than fail on it', () => {
     const properties = { ...PROPERTIES, RoleArn: ['arn:aws:iam::123456789012:role/x'] };
-    expect(() => parsePubSubProperties(properties as unknown as Record<string, string>)).toThrow(
+    expect(() => parsePubSubProperties(properties)).toThrow(
       'RoleArn is not a string: the ARN of the role TTS assumes',
     );
   });
