@@ -9,7 +9,10 @@ import { CloudFormationResponseError } from './errors';
  * an hour, so every path here ends in a response.
  */
 
-/** Resource properties: CloudFormation passes every property as a string. */
+/**
+ * Resource properties: CloudFormation passes every scalar property as a string, but a list
+ * stays a list, so a resource reads them with schemas rather than trust this type.
+ */
 export type CustomResourceProperties = Readonly<Record<string, string>>;
 
 interface CustomResourceEventCommon<P extends CustomResourceProperties> {

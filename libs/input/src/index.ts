@@ -5,6 +5,8 @@
  * one and hands its first issue, with the field path, to the caller's coded error.
  */
 export { fieldPath, readerOf, readInput, type InputIssue, type Refusal } from './read';
+export { checkInput } from './read';
+export { ProblemList } from './collect';
 export {
   describeValue,
   isJsonObject,

@@ -50,6 +50,19 @@ export function readerOf<const S extends v.GenericSchema>(
   return (input) => readInput(schema, input, refuse);
 }
 
+/**
+ * Reads `input` with `schema` without throwing: its output, or its first issue. For the
+ * readers that collect every problem of an input before they refuse it (thing attributes,
+ * resource properties), one schema a field, so that one fix covers them all.
+ */
+export function checkInput<const S extends v.GenericSchema>(
+  schema: S,
+  input: unknown,
+): { readonly output: v.InferOutput<S> } | { readonly issue: InputIssue } {
+  const result = v.safeParse(schema, input, ABORT_EARLY);
+  return result.success ? { output: result.output } : { issue: issueOf(result.issues[0], input) };
+}
+
 const ABORT_EARLY = { abortEarly: true } as const;
 
 function issueOf(issue: v.BaseIssue<unknown>, root: unknown): InputIssue {

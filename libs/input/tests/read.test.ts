@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 
 import {
+  checkInput,
   describeValue,
   fieldPath,
   isJsonObject,
@@ -94,6 +95,16 @@ describe('readInput', () => {
     const read = readerOf(v.number('a number'), (issue) => new FieldError(issue));
     expect(read(3)).toBe(3);
     expect(() => read('3')).toThrow('(root) is "3"; expected a number');
+  });
+});
+
+describe('checkInput', () => {
+  it('returns the output, or the first issue as readInput hands it to a refusal, without throwing', () => {
+    expect(checkInput(message, { ids: { device_id: 'd1' }, rx: [] })).toEqual({
+      output: { ids: { device_id: 'd1' }, rx: [] },
+    });
+    const input = { ids: { device_id: 7 }, rx: [] };
+    expect(checkInput(message, input)).toEqual({ issue: refusalOf(message, input) });
   });
 });
 

@@ -1,3 +1,6 @@
+import { ProblemList } from '@tts-aws-iot/input';
+import * as v from 'valibot';
+
 import { ConfigurationError } from './errors';
 
 /** How things are named (`ThingNameScheme`): by DevEUI, or `<stackName>_<deviceID>`. */
@@ -54,10 +57,10 @@ const FALLBACK_FREQUENCY_PLAN_ID = 'EU_863_870_TTN';
  * @throws ConfigurationError `invalid_configuration` (retryable: a redeploy fixes it)
  */
 export function parseConfig(env: Env): IntegrationConfig {
-  const problems: string[] = [];
-  const config = readConfig(env, problems);
-  if (problems.length > 0) throw new ConfigurationError(problems);
-  return config;
+  const problems = new ProblemList();
+  const config = problems.readEntries(configSchema(env), env);
+  if (!config || problems.problems.length > 0) throw new ConfigurationError(problems.problems);
+  return integrationConfig(config);
 }
 
 /**
@@ -67,12 +70,16 @@ export function parseConfig(env: Env): IntegrationConfig {
  * @throws ConfigurationError `invalid_configuration` (retryable: a redeploy fixes it)
  */
 export function parseRegistryConfig(env: Env): RegistryConfig {
-  const problems: string[] = [];
-  const config = readConfig(env, problems);
-  const defaultFrequencyPlanID = readFrequencyPlanID(env['DEFAULT_FREQUENCY_PLAN_ID'], problems);
-  const deleteUnmarkedDevices = readOptionalFlag(env, 'DELETE_UNMARKED_DEVICES', problems);
-  if (problems.length > 0) throw new ConfigurationError(problems);
-  return { ...config, defaultFrequencyPlanID, deleteUnmarkedDevices };
+  const problems = new ProblemList();
+  const config = problems.readEntries(configSchema(env), env);
+  const registry = problems.readEntries(REGISTRY_ENV, env);
+  if (!config || !registry || problems.problems.length > 0)
+    throw new ConfigurationError(problems.problems);
+  return {
+    ...integrationConfig(config),
+    defaultFrequencyPlanID: registry.DEFAULT_FREQUENCY_PLAN_ID,
+    deleteUnmarkedDevices: registry.DELETE_UNMARKED_DEVICES,
+  };
 }
 
 /**
@@ -82,122 +89,181 @@ export function parseRegistryConfig(env: Env): RegistryConfig {
  * @throws ConfigurationError `invalid_configuration` when the value is not a frequency plan ID
  */
 export function parseDefaultFrequencyPlanID(value: string | undefined): string {
-  const problems: string[] = [];
-  const id = readFrequencyPlanID(value, problems);
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  const problems = new ProblemList();
+  const id = problems.read(DEFAULT_FREQUENCY_PLAN, value);
+  if (id === undefined) throw new ConfigurationError(problems.problems);
   return id;
 }
 
-/** An optional `true`/`false` variable (any case), false when unset or empty. */
-function readOptionalFlag(env: Env, name: string, problems: string[]): boolean {
-  const value = env[name]?.trim().toLowerCase();
-  if (!value || value === 'false') return false;
-  if (value === 'true') return true;
-  problems.push(
-    `${name} ${JSON.stringify(env[name])} is invalid: use true or false (default false)`,
+// The schemas of the variables: each message is the problem the configuration is refused
+// with, naming the variable and, where it helps, what it takes.
+
+/** A variable that must be set (trimmed), and match `pattern` where one is given. */
+function text(name: string, pattern?: RegExp, hint?: string) {
+  const set = v.pipe(v.optional(v.string(), ''), v.trim(), v.nonEmpty(`${name} is missing`));
+  if (!pattern) return set;
+  return v.pipe(
+    set,
+    v.regex(pattern, (issue) => `${name} ${JSON.stringify(issue.input)} is invalid: ${hint}`),
   );
-  return false;
 }
 
-function readFrequencyPlanID(value: string | undefined, problems: string[]): string {
-  const id = value?.trim() || FALLBACK_FREQUENCY_PLAN_ID;
-  if (!FREQUENCY_PLAN_ID.test(id)) {
-    problems.push(
-      `DEFAULT_FREQUENCY_PLAN_ID ${JSON.stringify(value)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN`,
-    );
-  }
-  return id;
+/** A `true`/`false` variable (any case); `optional`: false when unset or empty. */
+function flag(name: string, optional: boolean, hint = 'use true or false') {
+  return v.pipe(
+    v.optional(v.string(), ''),
+    v.check((value) => optional || value.trim() !== '', `${name} is missing`),
+    v.check(
+      (value) => /^(?:true|false|)$/i.test(value.trim()),
+      (issue) => `${name} ${JSON.stringify(issue.input)} is invalid: ${hint}`,
+    ),
+    v.transform((value) => value.trim().toLowerCase() === 'true'),
+  );
 }
 
-/** Reads `IntegrationConfig` from the environment, adding what is wrong to `problems`. */
-function readConfig(env: Env, problems: string[]): IntegrationConfig {
-  const text = (name: string, pattern?: RegExp, hint?: string): string => {
-    const value = env[name]?.trim();
-    if (!value) {
-      problems.push(`${name} is missing`);
-      return '';
-    }
-    if (pattern && !pattern.test(value))
-      problems.push(`${name} ${JSON.stringify(value)} is invalid: ${hint}`);
-    return value;
-  };
-  const flag = (name: string): boolean => {
-    const value = env[name]?.trim().toLowerCase();
-    if (value === 'true') return true;
-    if (value === 'false') return false;
-    problems.push(
-      value
-        ? `${name} ${JSON.stringify(env[name])} is invalid: use true or false`
-        : `${name} is missing`,
-    );
-    return false;
-  };
-  const url = (name: string, path: string): string => {
-    const value = text(name);
-    if (!value) return '';
-    try {
-      return addressToURL(value, path);
-    } catch {
-      problems.push(
-        `${name} ${JSON.stringify(value)} is invalid: use a host name or an http(s) URL`,
-      );
-      return '';
-    }
-  };
+/**
+ * A host name (HTTPS implied) or an http(s) URL, as a base URL that ends in `path`. `http:`
+ * is refused with the `plainHttp` explanation where one is given: an API key must not travel
+ * unencrypted outside tests and the local stack.
+ */
+export function baseURL(
+  name: string,
+  path: string,
+  options: { readonly missing?: string; readonly plainHttp?: string } = {},
+) {
+  const missing = options.missing ?? `${name} is missing`;
+  return v.pipe(
+    v.optional(v.string(missing), ''),
+    v.trim(),
+    v.nonEmpty(missing),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const address = dataset.value;
+      let url: string | undefined;
+      try {
+        url = addressToURL(address, path);
+      } catch {
+        url = undefined;
+      }
+      const refusal =
+        url === undefined
+          ? 'use a host name or an http(s) URL'
+          : url.startsWith('http:') && options.plainHttp !== undefined
+            ? `use https:// or a host name (${options.plainHttp})`
+            : undefined;
+      if (url !== undefined && refusal === undefined) return url;
+      addIssue({ message: `${name} ${JSON.stringify(address)} is invalid: ${refusal}` });
+      return NEVER;
+    }),
+  );
+}
 
-  const stackName = text('STACK_NAME', STACK_NAME, 'a letter, then letters, digits and hyphens');
-  const thingTypeName = text(
-    'THING_TYPE_NAME',
-    THING_TYPE_NAME,
-    'letters, digits, ":", "_" and "-"',
-  );
-  const scheme = text('THING_NAME_SCHEME');
-  if (scheme && scheme !== 'DevEUI' && scheme !== 'DeviceID') {
-    problems.push(`THING_NAME_SCHEME ${JSON.stringify(scheme)} is invalid: use DevEUI or DeviceID`);
-  }
-  const thingShadowMetrics = flag('THING_SHADOW_METRICS');
-  const applicationID = text(
-    'APPLICATION_ID',
-    APPLICATION_ID,
-    'a TTS application ID (lowercase letters, digits, single hyphens)',
-  );
-  const clusterURL = url('CLUSTER_ADDRESS', '/api/v3');
-  // The API key travels with every TTS request: plain HTTP only where a test or the local
-  // stack says so (ALLOW_HTTP_CLUSTER=true), never in a deployment.
-  if (clusterURL.startsWith('http:') && env['ALLOW_HTTP_CLUSTER']?.trim().toLowerCase() !== 'true')
-    problems.push(
-      `CLUSTER_ADDRESS ${JSON.stringify(env['CLUSTER_ADDRESS']?.trim())} is invalid: use https:// or a host name (the API key would travel unencrypted over http://; only tests and the local stack set ALLOW_HTTP_CLUSTER=true)`,
-    );
-  const e2eEnabled = flag('E2E_ENABLED');
-  const kekSecretID = e2eEnabled
-    ? text('KEK_SECRET_ID')
-    : env['KEK_SECRET_ID']?.trim() || undefined;
-  // Optional, default false: only an explicit "true" lets plaintext session keys in.
-  const allowPlaintextSessionKeys = env['ALLOW_PLAINTEXT_SESSION_KEYS']?.trim()
-    ? flag('ALLOW_PLAINTEXT_SESSION_KEYS')
-    : false;
-  const apiKeySecretID = text('API_KEY_SECRET_ID');
-  const iotDataEndpoint = url('IOT_DATA_ENDPOINT', '');
+/**
+ * The variables of `IntegrationConfig`, in the order their problems are listed. Two of them
+ * depend on others: an http:// `CLUSTER_ADDRESS` is accepted only with
+ * `ALLOW_HTTP_CLUSTER=true`, and `KEK_SECRET_ID` is required only with `E2E_ENABLED=true`.
+ */
+function configEntries(allowHttpCluster: boolean, e2eEnabled: boolean) {
   return {
-    stackName,
-    thingTypeName,
-    thingNameScheme: scheme as ThingNameScheme,
-    thingShadowMetrics,
-    applicationID,
-    clusterURL,
-    e2eEnabled,
-    kekSecretID,
-    ...(allowPlaintextSessionKeys ? { allowPlaintextSessionKeys } : {}),
-    apiKeySecretID,
-    iotDataEndpoint,
+    STACK_NAME: text('STACK_NAME', STACK_NAME, 'a letter, then letters, digits and hyphens'),
+    THING_TYPE_NAME: text('THING_TYPE_NAME', THING_TYPE_NAME, 'letters, digits, ":", "_" and "-"'),
+    THING_NAME_SCHEME: v.pipe(
+      text('THING_NAME_SCHEME'),
+      v.picklist(
+        ['DevEUI', 'DeviceID'],
+        (issue) =>
+          `THING_NAME_SCHEME ${JSON.stringify(issue.input)} is invalid: use DevEUI or DeviceID`,
+      ),
+    ),
+    THING_SHADOW_METRICS: flag('THING_SHADOW_METRICS', false),
+    APPLICATION_ID: text(
+      'APPLICATION_ID',
+      APPLICATION_ID,
+      'a TTS application ID (lowercase letters, digits, single hyphens)',
+    ),
+    CLUSTER_ADDRESS: baseURL('CLUSTER_ADDRESS', '/api/v3', {
+      ...(allowHttpCluster
+        ? {}
+        : {
+            plainHttp:
+              'the API key would travel unencrypted over http://; only tests and the local stack set ALLOW_HTTP_CLUSTER=true',
+          }),
+    }),
+    E2E_ENABLED: flag('E2E_ENABLED', false),
+    KEK_SECRET_ID: e2eEnabled ? text('KEK_SECRET_ID') : OPTIONAL_TEXT,
+    // Optional, default false: only an explicit "true" lets plaintext session keys in.
+    ALLOW_PLAINTEXT_SESSION_KEYS: flag('ALLOW_PLAINTEXT_SESSION_KEYS', true),
+    API_KEY_SECRET_ID: text('API_KEY_SECRET_ID'),
+    IOT_DATA_ENDPOINT: baseURL('IOT_DATA_ENDPOINT', ''),
   };
 }
+
+const OPTIONAL_TEXT = v.pipe(
+  v.optional(v.string(), ''),
+  v.trim(),
+  v.transform((value) => value || undefined),
+);
+
+const configSchemaOf = (allowHttpCluster: boolean, e2eEnabled: boolean) =>
+  v.object(configEntries(allowHttpCluster, e2eEnabled));
+
+/** Built once for each of the four settings the schema depends on. */
+const CONFIG_SCHEMAS = {
+  https: { e2e: configSchemaOf(false, true), plain: configSchemaOf(false, false) },
+  http: { e2e: configSchemaOf(true, true), plain: configSchemaOf(true, false) },
+} as const;
+
+/** The schema for this environment: its ALLOW_HTTP_CLUSTER and its (valid) E2E_ENABLED. */
+function configSchema(env: Env) {
+  const allowHttp = env['ALLOW_HTTP_CLUSTER']?.trim().toLowerCase() === 'true';
+  return CONFIG_SCHEMAS[allowHttp ? 'http' : 'https'][
+    env['E2E_ENABLED']?.trim().toLowerCase() === 'true' ? 'e2e' : 'plain'
+  ];
+}
+
+function integrationConfig(
+  read: v.InferOutput<ReturnType<typeof configSchema>>,
+): IntegrationConfig {
+  return {
+    stackName: read.STACK_NAME,
+    thingTypeName: read.THING_TYPE_NAME,
+    thingNameScheme: read.THING_NAME_SCHEME,
+    thingShadowMetrics: read.THING_SHADOW_METRICS,
+    applicationID: read.APPLICATION_ID,
+    clusterURL: read.CLUSTER_ADDRESS,
+    e2eEnabled: read.E2E_ENABLED,
+    kekSecretID: read.KEK_SECRET_ID,
+    ...(read.ALLOW_PLAINTEXT_SESSION_KEYS ? { allowPlaintextSessionKeys: true } : {}),
+    apiKeySecretID: read.API_KEY_SECRET_ID,
+    iotDataEndpoint: read.IOT_DATA_ENDPOINT,
+  };
+}
+
+const DEFAULT_FREQUENCY_PLAN = v.pipe(
+  v.optional(v.string(), ''),
+  v.check(
+    (value) => FREQUENCY_PLAN_ID.test(value.trim() || FALLBACK_FREQUENCY_PLAN_ID),
+    (issue) =>
+      `DEFAULT_FREQUENCY_PLAN_ID ${JSON.stringify(issue.input)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN`,
+  ),
+  v.transform((value) => value.trim() || FALLBACK_FREQUENCY_PLAN_ID),
+);
+
+/** The variables a registry function reads besides `IntegrationConfig`'s. */
+const REGISTRY_ENV = v.object({
+  DEFAULT_FREQUENCY_PLAN_ID: DEFAULT_FREQUENCY_PLAN,
+  /** Default false. */
+  DELETE_UNMARKED_DEVICES: flag(
+    'DELETE_UNMARKED_DEVICES',
+    true,
+    'use true or false (default false)',
+  ),
+});
 
 /**
  * Turns a host name (`eu1.cloud.thethings.industries`, HTTPS implied) or a full URL
  * (`http://127.0.0.1:1885`) into a base URL with `path` appended unless already present.
  */
-export function addressToURL(address: string, path: string): string {
+function addressToURL(address: string, path: string): string {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `https://${address}`;
   const parsed = new URL(withScheme);
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')

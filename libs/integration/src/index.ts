@@ -3,12 +3,7 @@
 // (uplink and downlink), `@tts-aws-iot/integration/registry` (provisioning) and
 // `@tts-aws-iot/integration/testing` (in-memory doubles, for tests and benches only).
 // Only names that a project outside this library imports are exported (a test bounds the count).
-export {
-  addressToURL,
-  parseConfig,
-  parseDefaultFrequencyPlanID,
-  parseRegistryConfig,
-} from './config';
+export { baseURL, parseConfig, parseDefaultFrequencyPlanID, parseRegistryConfig } from './config';
 export type { IntegrationConfig } from './config';
 export {
   DownlinkRejectedError,

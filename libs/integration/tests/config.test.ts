@@ -98,6 +98,17 @@ describe('parseConfig', () => {
       /^Invalid Lambda configuration: STACK_NAME is missing; .*Fix the function's environment \(the stack parameters\)\.$/,
     );
   });
+
+  it('needs the KEK secret with E2E, listed in its place among the other problems', () => {
+    const error = thrown(() =>
+      parseConfig({ ...ENV, APPLICATION_ID: 'My App', KEK_SECRET_ID: ' ', API_KEY_SECRET_ID: '' }),
+    );
+    expect(error.problems).toEqual([
+      'APPLICATION_ID "My App" is invalid: a TTS application ID (lowercase letters, digits, single hyphens)',
+      'KEK_SECRET_ID is missing',
+      'API_KEY_SECRET_ID is missing',
+    ]);
+  });
 });
 
 describe('parseRegistryConfig', () => {

@@ -10,14 +10,11 @@ import type {
   CustomResourceLogic,
   CustomResourceOutcome,
 } from '@tts-aws-iot/aws';
-import {
-  addressToURL,
-  InputError,
-  TransientError,
-  type SecretReader,
-} from '@tts-aws-iot/integration';
+import { baseURL, InputError, TransientError, type SecretReader } from '@tts-aws-iot/integration';
+import { checkInput, objectOf, ProblemList } from '@tts-aws-iot/input';
 import { parseKekRing } from '@tts-aws-iot/keywrap';
 import { missingRights, REQUIRED_APPLICATION_RIGHTS, type TtsClient } from '@tts-aws-iot/tts';
+import * as v from 'valibot';
 
 /** The properties of `Custom::PubSub` (CloudFormation passes strings), and optionally `PubSubID`. */
 export interface PubSubProperties {
@@ -35,7 +32,7 @@ export interface PubSubProperties {
 }
 
 /** The checked properties. */
-export interface PubSubSettings {
+export type PubSubSettings = {
   readonly applicationID: string;
   readonly pubSubID: string;
   /** The TTS API base URL (ending in `/api/v3`). */
@@ -46,11 +43,11 @@ export interface PubSubSettings {
   readonly externalID: string;
   /** The account's `iot:Data-ATS` host name. */
   readonly endpointAddress: string;
-  readonly e2eEnabled: boolean;
-  /** Set when `e2eEnabled`. */
-  readonly kekSecretID: string | undefined;
   readonly apiKeySecretID: string;
-}
+} & (
+  | { readonly e2eEnabled: true; readonly kekSecretID: string }
+  | { readonly e2eEnabled: false; readonly kekSecretID: undefined }
+);
 
 /** The TTS calls this resource makes. */
 export type PubSubApi = Pick<
@@ -93,6 +90,7 @@ const DEFAULT_PUB_SUB_ID = 'aws-iot';
 
 // TTS's own rules (docs/tts.md "Pub/sub with the AWS IoT provider", "Conventions").
 const TTS_ID = /^[a-z0-9](?:-?[a-z0-9]){2,}$/;
+const MAX_TTS_ID_LENGTH = 36;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const ROLE_ARN = /^arn:aws:iam::[0-9]{12}:role\/[A-Za-z0-9_+=,.@-]+$/;
@@ -100,115 +98,155 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{1,1224}$/;
 const HOST_NAME =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
+// The schemas of the properties: each message is the problem the resource is refused with,
+// naming the property, what was found and what it takes.
+
+/** A property that must be set (trimmed), and match `pattern` where one is given. */
+function required(name: string, hint: string, pattern?: RegExp) {
+  const missing = `${name} is missing: ${hint}`;
+  const text = v.string(`${name} is not a string: ${hint}`);
+  const present = v.pipe(v.optional(text, ''), v.trim(), v.nonEmpty(missing));
+  if (!pattern) return present;
+  return v.pipe(
+    present,
+    v.regex(pattern, (issue) => `${name} ${JSON.stringify(issue.input)} is invalid: ${hint}`),
+  );
+}
+
+const APPLICATION_ID = v.pipe(
+  required(
+    'ApplicationID',
+    'the TTS application ID (lowercase letters, digits, single hyphens)',
+    TTS_ID,
+  ),
+  v.maxLength(MAX_TTS_ID_LENGTH, 'ApplicationID is invalid: TTS IDs have at most 36 characters'),
+);
+
+const PUB_SUB_ID = v.pipe(
+  v.optional(v.string(), ''),
+  v.trim(),
+  v.transform((id) => id || DEFAULT_PUB_SUB_ID),
+  v.check(
+    (id) => TTS_ID.test(id) && id.length <= MAX_TTS_ID_LENGTH,
+    (issue) =>
+      `PubSubID ${JSON.stringify(issue.input)} is invalid: lowercase letters, digits and single hyphens, at most 36`,
+  ),
+);
+
+/**
+ * The TTS API base URL of a host name or an http(s) URL. The API key goes with every
+ * request: plain HTTP only where the function's ALLOW_HTTP_CLUSTER=true says so (tests,
+ * the local stack), never in a deployment.
+ */
+function clusterURL(allowHttp: boolean) {
+  return baseURL('ClusterAddress', '/api/v3', {
+    missing:
+      'ClusterAddress is missing: the TTS cluster host name, e.g. eu1.cloud.thethings.industries',
+    ...(allowHttp ? {} : { plainHttp: 'the API key would travel unencrypted over http://' }),
+  });
+}
+
+/** The host of an endpoint given as a host name or as a URL (`https://…`, as the local stack has it). */
+const ENDPOINT_ADDRESS = v.pipe(
+  required('EndpointAddress', "the account's iot:Data-ATS address"),
+  v.check(
+    (address) => HOST_NAME.test(endpointHost(address)),
+    (issue) =>
+      `EndpointAddress ${JSON.stringify(issue.input)} is invalid: use the iot:Data-ATS host name`,
+  ),
+  v.transform(endpointHost),
+);
+
+const E2E_ENABLED = v.pipe(
+  v.optional(v.string(), ''),
+  v.check(
+    (flag) => ['true', 'false'].includes(flag.trim().toLowerCase()),
+    (issue) =>
+      `EnableEndToEndEncryption ${JSON.stringify(issue.input)} is invalid: use true or false`,
+  ),
+  v.transform((flag) => flag.trim().toLowerCase() === 'true'),
+);
+
+const KEK_SECRET_ID = required('KekSecretId', 'the KEK secret, needed with end-to-end encryption');
+
+/** The properties but `KekSecretId` (needed only with E2E), in the order problems are listed. */
+function propertiesSchema(allowHttp: boolean) {
+  return objectOf(
+    {
+      ApplicationID: APPLICATION_ID,
+      PubSubID: PUB_SUB_ID,
+      ClusterAddress: clusterURL(allowHttp),
+      StackName: required(
+        'StackName',
+        'a letter, then letters, digits and hyphens (at most 128)',
+        STACK_NAME,
+      ),
+      Region: required('Region', 'an AWS region such as eu-west-1', REGION),
+      RoleArn: required(
+        'RoleArn',
+        'the ARN of the role TTS assumes, arn:aws:iam::<account>:role/<name>',
+        ROLE_ARN,
+      ),
+      ExternalId: required(
+        'ExternalId',
+        'letters, digits and +=,.@:/-_ (at most 1224)',
+        EXTERNAL_ID,
+      ),
+      EndpointAddress: ENDPOINT_ADDRESS,
+      EnableEndToEndEncryption: E2E_ENABLED,
+      ApiKeySecretId: required('ApiKeySecretId', 'the secret that holds the TTS API key'),
+    },
+    'the resource properties (an object)',
+  );
+}
+
+/** Built once for each setting of ALLOW_HTTP_CLUSTER. */
+const PROPERTIES = { https: propertiesSchema(false), http: propertiesSchema(true) } as const;
+
 /**
  * Checks the resource's properties, collecting every problem.
  *
  * @throws InputError `invalid_properties` listing each property, what is wrong and what it takes
  */
 export function parsePubSubProperties(
-  properties: Readonly<Record<string, string | undefined>>,
+  properties: Readonly<Record<string, unknown>>,
   options: { readonly allowHttpCluster?: boolean } = {},
 ): PubSubSettings {
-  const problems: string[] = [];
-  const text = (name: string, pattern: RegExp | undefined, hint: string): string => {
-    const value = properties[name]?.trim() ?? '';
-    if (value === '') problems.push(`${name} is missing: ${hint}`);
-    else if (pattern && !pattern.test(value))
-      problems.push(`${name} ${JSON.stringify(value)} is invalid: ${hint}`);
-    return value;
-  };
-  const applicationID = text(
-    'ApplicationID',
-    TTS_ID,
-    'the TTS application ID (lowercase letters, digits, single hyphens)',
+  const problems = new ProblemList();
+  const read = problems.readEntries(
+    PROPERTIES[options.allowHttpCluster === true ? 'http' : 'https'],
+    properties,
   );
-  if (applicationID.length > 36)
-    problems.push('ApplicationID is invalid: TTS IDs have at most 36 characters');
-  const pubSubID = properties['PubSubID']?.trim() || DEFAULT_PUB_SUB_ID;
-  if (!TTS_ID.test(pubSubID) || pubSubID.length > 36)
-    problems.push(
-      `PubSubID ${JSON.stringify(pubSubID)} is invalid: lowercase letters, digits and single hyphens, at most 36`,
-    );
-  const clusterAddress = text(
-    'ClusterAddress',
-    undefined,
-    'the TTS cluster host name, e.g. eu1.cloud.thethings.industries',
-  );
-  let clusterURL = '';
-  if (clusterAddress) {
-    try {
-      clusterURL = addressToURL(clusterAddress, '/api/v3');
-    } catch {
-      problems.push(
-        `ClusterAddress ${JSON.stringify(clusterAddress)} is invalid: use a host name or an http(s) URL`,
-      );
-    }
-    // The API key goes with every request: plain HTTP only where the function's
-    // ALLOW_HTTP_CLUSTER=true says so (tests, the local stack), never in a deployment.
-    if (clusterURL.startsWith('http:') && options.allowHttpCluster !== true)
-      problems.push(
-        `ClusterAddress ${JSON.stringify(clusterAddress)} is invalid: use https:// or a host name (the API key would travel unencrypted over http://)`,
-      );
-  }
-  const stackName = text(
-    'StackName',
-    STACK_NAME,
-    'a letter, then letters, digits and hyphens (at most 128)',
-  );
-  const region = text('Region', REGION, 'an AWS region such as eu-west-1');
-  const roleArn = text(
-    'RoleArn',
-    ROLE_ARN,
-    'the ARN of the role TTS assumes, arn:aws:iam::<account>:role/<name>',
-  );
-  const externalID = text(
-    'ExternalId',
-    EXTERNAL_ID,
-    'letters, digits and +=,.@:/-_ (at most 1224)',
-  );
-  const endpointAddress = endpointHost(
-    text('EndpointAddress', undefined, "the account's iot:Data-ATS address"),
-  );
-  if (endpointAddress !== undefined && !HOST_NAME.test(endpointAddress)) {
-    problems.push(
-      `EndpointAddress ${JSON.stringify(properties['EndpointAddress'])} is invalid: use the iot:Data-ATS host name`,
-    );
-  }
-  const e2e = properties['EnableEndToEndEncryption']?.trim().toLowerCase();
-  if (e2e !== 'true' && e2e !== 'false')
-    problems.push(
-      `EnableEndToEndEncryption ${JSON.stringify(properties['EnableEndToEndEncryption'] ?? '')} is invalid: use true or false`,
-    );
-  const e2eEnabled = e2e === 'true';
-  const kekSecretID = e2eEnabled
-    ? text('KekSecretId', undefined, 'the KEK secret, needed with end-to-end encryption')
-    : undefined;
-  const apiKeySecretID = text('ApiKeySecretId', undefined, 'the secret that holds the TTS API key');
-  if (problems.length > 0) {
+  const e2e = checkInput(E2E_ENABLED, properties['EnableEndToEndEncryption']);
+  const kekSecretID =
+    'output' in e2e && e2e.output
+      ? problems.read(KEK_SECRET_ID, properties['KekSecretId'])
+      : undefined;
+  if (!read || problems.problems.length > 0) {
     throw new InputError(
       'invalid_properties',
-      `Invalid Custom::PubSub properties: ${problems.join('; ')}.`,
-      { problems },
+      `Invalid Custom::PubSub properties: ${problems.problems.join('; ')}.`,
+      { problems: [...problems.problems] },
     );
   }
   return {
-    applicationID,
-    pubSubID,
-    clusterURL,
-    stackName,
-    region,
-    roleArn,
-    externalID,
-    endpointAddress: endpointAddress!,
-    e2eEnabled,
-    kekSecretID,
-    apiKeySecretID,
+    applicationID: read.ApplicationID,
+    pubSubID: read.PubSubID,
+    clusterURL: read.ClusterAddress,
+    stackName: read.StackName,
+    region: read.Region,
+    roleArn: read.RoleArn,
+    externalID: read.ExternalId,
+    endpointAddress: read.EndpointAddress,
+    apiKeySecretID: read.ApiKeySecretId,
+    ...(kekSecretID === undefined
+      ? { e2eEnabled: false, kekSecretID: undefined }
+      : { e2eEnabled: true, kekSecretID }),
   };
 }
 
 /** The host of an endpoint given as a host name or as a URL (`https://…`, as the local stack has it). */
-function endpointHost(value: string): string | undefined {
-  if (!value) return undefined;
+function endpointHost(value: string): string {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
   try {
     return new URL(value).hostname;
@@ -252,7 +290,7 @@ export function pubSubResource(deps: ConfigureDeps): CustomResourceLogic<PubSubP
     });
     let kekLabel = '';
     if (settings.e2eEnabled) {
-      const kek = await currentKek(deps.secrets, settings.kekSecretID!);
+      const kek = await currentKek(deps.secrets, settings.kekSecretID);
       await tts.setApplicationKek(settings.applicationID, { label: kek.label, key: kek.kek });
       await tts.setSkipPayloadCrypto(settings.applicationID, true);
       kekLabel = kek.label;
@@ -361,11 +399,12 @@ async function remove(
   await attempt('read the properties', async () => {
     settings = parsePubSubProperties(properties, deps);
   });
-  if (settings) {
-    const tts = deps.tts(settings);
-    const { applicationID } = settings;
-    await attempt('remove the pub/sub', () => tts.deletePubSub(settings!));
-    if (settings.e2eEnabled) {
+  const read: PubSubSettings | undefined = settings;
+  if (read) {
+    const tts = deps.tts(read);
+    const { applicationID } = read;
+    await attempt('remove the pub/sub', () => tts.deletePubSub(read));
+    if (read.e2eEnabled) {
       await attempt('turn off skip_payload_crypto', () =>
         tts.setSkipPayloadCrypto(applicationID, false),
       );

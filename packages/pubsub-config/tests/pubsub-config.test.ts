@@ -191,6 +191,21 @@ describe('parsePubSubProperties', () => {
       expect.stringMatching(/^ApiKeySecretId is missing/),
     ]);
   });
+
+  it('lists a missing KEK secret with end-to-end encryption beside the other problems', () => {
+    expect(() =>
+      parsePubSubProperties({ ...PROPERTIES, Region: 'Europe', KekSecretId: ' ' }),
+    ).toThrow(
+      'Invalid Custom::PubSub properties: Region "Europe" is invalid: an AWS region such as eu-west-1; KekSecretId is missing: the KEK secret, needed with end-to-end encryption.',
+    );
+  });
+
+  it('refuses a property that is not a string, by name, rather than fail on it', () => {
+    const properties = { ...PROPERTIES, RoleArn: ['arn:aws:iam::123456789012:role/x'] };
+    expect(() => parsePubSubProperties(properties)).toThrow(
+      'RoleArn is not a string: the ARN of the role TTS assumes',
+    );
+  });
 });
 
 describe('Custom::PubSub Create and Update', () => {

@@ -5,7 +5,9 @@ import type {
   ThingPage,
   ThingTypeRecord,
 } from '@tts-aws-iot/aws';
+import { checkInput, describeValue, readInput } from '@tts-aws-iot/input';
 import { InputError } from '@tts-aws-iot/integration';
+import * as v from 'valibot';
 
 /**
  * The properties of `Custom::ThingType` (CloudFormation passes strings): `ThingTypeName`,
@@ -227,34 +229,59 @@ async function ensureThingType(iot: ThingTypeSetup, thingTypeName: string): Prom
   }
 }
 
-function parseThingTypeName(value: string | undefined): string {
-  const name = value?.trim() ?? '';
-  if (!THING_TYPE_NAME.test(name)) {
-    throw new InputError(
-      'invalid_thing_type_name',
-      `ThingTypeName ${JSON.stringify(value ?? '')} is invalid: use 1 to 128 letters, digits, ":", "_" or "-".`,
-      { thingTypeName: value },
-    );
-  }
-  return name;
+/** The thing type name, trimmed: 1 to 128 of the characters AWS IoT allows. */
+const THING_TYPE_NAME_PROPERTY = v.pipe(
+  v.optional(v.string(), ''),
+  v.trim(),
+  v.regex(THING_TYPE_NAME),
+);
+
+/**
+ * The stack name, trimmed; absent (stacks deployed before `StackName`) reads as undefined.
+ */
+const STACK_NAME_PROPERTY = v.pipe(
+  v.optional(v.string(), ''),
+  v.trim(),
+  v.check((name) => name === '' || STACK_NAME.test(name)),
+  v.transform((name) => name || undefined),
+);
+
+/** How a refusal shows the property it was given (CloudFormation passes strings). */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : describeValue(value);
 }
 
-function validStackName(value: string | undefined): string | undefined {
-  const name = value?.trim();
-  return name && STACK_NAME.test(name) ? name : undefined;
+function parseThingTypeName(value: unknown): string {
+  return readInput(
+    THING_TYPE_NAME_PROPERTY,
+    value,
+    () =>
+      new InputError(
+        'invalid_thing_type_name',
+        `ThingTypeName ${shown(value ?? '')} is invalid: use 1 to 128 letters, digits, ":", "_" or "-".`,
+        { thingTypeName: value },
+      ),
+  );
+}
+
+/** The stack name, or undefined when it is absent or malformed (a Delete must not fail over it). */
+function validStackName(value: unknown): string | undefined {
+  const reading = checkInput(STACK_NAME_PROPERTY, value);
+  return 'output' in reading ? reading.output : undefined;
 }
 
 /** `undefined` when absent (stacks deployed before `StackName`); a malformed one is a template error. */
-function parseStackName(value: string | undefined): string | undefined {
-  const name = validStackName(value);
-  if (name === undefined && value?.trim()) {
-    throw new InputError(
-      'invalid_stack_name',
-      `StackName ${JSON.stringify(value)} is invalid: use a letter, then up to 127 letters, digits and hyphens.`,
-      { stackName: value },
-    );
-  }
-  return name;
+function parseStackName(value: unknown): string | undefined {
+  return readInput(
+    STACK_NAME_PROPERTY,
+    value,
+    () =>
+      new InputError(
+        'invalid_stack_name',
+        `StackName ${shown(value)} is invalid: use a letter, then up to 127 letters, digits and hyphens.`,
+        { stackName: value },
+      ),
+  );
 }
 
 const SILENT: ThingTypeLog = { info: () => undefined, warn: () => undefined };

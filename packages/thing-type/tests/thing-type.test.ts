@@ -207,6 +207,18 @@ describe('thingTypeResource', () => {
     });
   });
 
+  it('refuses a name that is not a string (a list in the template) as an invalid name', async () => {
+    const event = create('lorawan');
+    const listed = {
+      ...event,
+      ResourceProperties: { ...event.ResourceProperties, ThingTypeName: ['lorawan'] },
+    } as unknown as CustomResourceEvent<ThingTypeProperties>;
+    await expect(thingTypeResource(new FakeIot())(listed)).rejects.toMatchObject({
+      code: 'invalid_thing_type_name',
+      message: 'ThingTypeName an array is invalid: use 1 to 128 letters, digits, ":", "_" or "-".',
+    });
+  });
+
   it('accepts the StackName on Create and refuses a malformed one as a template error', async () => {
     const iot = new FakeIot();
     await expect(thingTypeResource(iot)(create('lorawan', 'tts'))).resolves.toMatchObject({

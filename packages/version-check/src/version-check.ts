@@ -8,6 +8,8 @@
  */
 
 import { CodedError } from '@tts-aws-iot/errors';
+import { describeValue, jsonObject, objectOf, parseJsonText, readInput } from '@tts-aws-iot/input';
+import * as v from 'valibot';
 
 /** What a release manifest holds that the check reads. */
 export interface ReleaseManifest {
@@ -49,38 +51,45 @@ export class VersionCheckError extends CodedError<'invalid_manifest' | 'invalid_
 const VERSION = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
+const NOT_AN_OBJECT = 'the release manifest is not a JSON object';
+const NOT_HASHES =
+  "the release manifest's artifacts are not an object of SHA-256 hashes by file name";
+const notAVersion = (version: unknown): string =>
+  `the release manifest's version ${version === undefined ? 'undefined' : describeValue(version)} is not major.minor.patch`;
+
+/** Why a manifest is refused: each schema's message says it (the object's, for a missing field). */
+const MANIFEST = objectOf(
+  {
+    version: v.custom<string>(
+      (version) => typeof version === 'string' && VERSION.test(version),
+      (issue) => notAVersion(issue.input),
+    ),
+    artifacts: v.pipe(
+      jsonObject(NOT_HASHES),
+      v.record(v.string(), v.pipe(v.string(), v.regex(SHA256)), NOT_HASHES),
+    ),
+  },
+  (issue) => (issue.path?.[0]?.key === 'version' ? notAVersion(undefined) : NOT_HASHES),
+);
+
 /**
  * Reads a manifest's text.
  *
- * @throws VersionCheckError naming the field that is missing or malformed
+ * @throws VersionCheckError naming the field that is missing or malformed (`attributes.field`)
  */
 export function parseReleaseManifest(text: string): ReleaseManifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
+  const parsed = parseJsonText(text);
+  if ('error' in parsed)
     throw new VersionCheckError('invalid_manifest', 'the release manifest is not JSON');
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new VersionCheckError('invalid_manifest', 'the release manifest is not a JSON object');
-  const { version, artifacts } = json as { version?: unknown; artifacts?: unknown };
-  if (typeof version !== 'string' || !VERSION.test(version))
-    throw new VersionCheckError(
-      'invalid_manifest',
-      `the release manifest's version ${JSON.stringify(version)} is not major.minor.patch`,
-    );
-  if (typeof artifacts !== 'object' || artifacts === null || Array.isArray(artifacts))
-    throw new VersionCheckError(
-      'invalid_manifest',
-      "the release manifest's artifacts are not an object of SHA-256 hashes by file name",
-    );
-  for (const [file, hash] of Object.entries(artifacts))
-    if (typeof hash !== 'string' || !SHA256.test(hash))
-      throw new VersionCheckError(
-        'invalid_manifest',
-        `the release manifest's hash of ${file} is not 64 lowercase hex digits`,
-      );
-  return { version, artifacts: artifacts as Record<string, string> };
+  return readInput(MANIFEST, parsed.json, (issue) => {
+    const [field, file] = issue.path;
+    let message = issue.expected;
+    if (issue.field === '') message = NOT_AN_OBJECT;
+    // An artifact's hash is refused by its file name (the path has it, the message not).
+    else if (field === 'artifacts' && file !== undefined)
+      message = `the release manifest's hash of ${file} is not 64 lowercase hex digits`;
+    return new VersionCheckError('invalid_manifest', message, { field: issue.field });
+  });
 }
 
 /**
@@ -92,12 +101,17 @@ export function parseReleaseManifest(text: string): ReleaseManifest {
  */
 export function compareVersions(a: string, b: string): number {
   const [pa, pb] = [parts(a), parts(b)];
-  for (let i = 0; i < 3; i += 1) if (pa.core[i] !== pb.core[i]) return pa.core[i]! - pb.core[i]!;
+  // Both cores have three numbers (the pattern says so).
+  for (const [i, x] of pa.core.entries()) {
+    const y = pb.core[i] ?? 0;
+    if (x !== y) return x - y;
+  }
   if (pa.pre === undefined || pb.pre === undefined)
     return (pa.pre === undefined ? 1 : 0) - (pb.pre === undefined ? 1 : 0);
   const [ia, ib] = [pa.pre.split('.'), pb.pre.split('.')];
-  for (let i = 0; i < Math.min(ia.length, ib.length); i += 1) {
-    const [x, y] = [ia[i]!, ib[i]!];
+  for (const [i, x] of ia.entries()) {
+    const y = ib[i];
+    if (y === undefined) break;
     if (x === y) continue;
     const numeric = /^\d+$/.test(x) && /^\d+$/.test(y);
     return numeric ? Number(x) - Number(y) : x < y ? -1 : 1;

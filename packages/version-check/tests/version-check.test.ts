@@ -72,6 +72,24 @@ describe('parseReleaseManifest', () => {
   ])('refuses %s: %s', (text, message) => {
     expect(() => parseReleaseManifest(text)).toThrow(message);
   });
+
+  it.each([
+    ['{"version":"1.0","artifacts":{}}', 'version'],
+    ['{"version":"1.0.0","artifacts":[]}', 'artifacts'],
+    ['{"version":"1.0.0","artifacts":{"a.zip":7}}', 'artifacts.a.zip'],
+    ['7', ''],
+  ])('names the field it refuses in %s', (text, field) => {
+    expect(() => parseReleaseManifest(text)).toThrow(
+      expect.objectContaining({ code: 'invalid_manifest', attributes: { field } }),
+    );
+  });
+
+  it('does not repeat a long version from the network in full', () => {
+    const version = `1.0.0-${'x'.repeat(60_000)}!`;
+    expect(() => parseReleaseManifest(JSON.stringify({ version, artifacts: {} }))).toThrow(
+      "the release manifest's version a string is not major.minor.patch",
+    );
+  });
 });
 
 describe('checkVersion', () => {

@@ -1,13 +1,16 @@
 /**
  * The LoRaWAN attributes of a thing (docs/architecture.md "Thing attributes"): which registry
- * flow a new thing asks for, and the validated device it describes. Validation collects
- * every problem, so that one fix of the thing covers them all; messages name the attribute
- * and what it takes, and never repeat a key or a claim code.
+ * flow a new thing asks for, and the validated device it describes. Each attribute is read
+ * with a valibot schema whose message is the problem it reports; validation collects every
+ * problem, so that one fix of the thing covers them all. Messages name the attribute and
+ * what it takes, and never repeat a key or a claim code.
  */
+import { ProblemList } from '@tts-aws-iot/input';
 import { unwrapKey, unwrapKeyWithPadding, type KekRing } from '@tts-aws-iot/keywrap';
 import { parseAesKey, parseEui64, toHex, type AesKey, type Eui64 } from '@tts-aws-iot/lorawan';
 import type { EndDeviceVersionIDs, MacVersion, PhyVersion } from '@tts-aws-iot/tts';
 import { FREQUENCY_PLAN_ID, type ThingNameScheme } from '../config';
+import * as v from 'valibot';
 import { InputError } from '../errors';
 
 /** Attribute names of the registry flows. */
@@ -47,7 +50,7 @@ export const DEVICE_ATTRIBUTES = {
 const WRAPPED_ATTRIBUTE_PREFIX = 'wrapped:';
 
 /** Whether an attribute value is in the wrapped form (`wrapped:<kekLabel>:<hex>`). */
-function isWrappedAttribute(value: string | undefined): boolean {
+function isWrappedAttribute(value: string | undefined): value is string {
   return value !== undefined && value.startsWith(WRAPPED_ATTRIBUTE_PREFIX);
 }
 
@@ -184,23 +187,24 @@ interface RadioSettings {
   readonly versionIDs?: EndDeviceVersionIDs;
 }
 
-/** A device to create in TTS with its root keys (OTAA on the cluster's Join Server). */
-export interface OtaaDeviceSpec extends RadioSettings {
-  readonly kind: 'create';
+/** What both flows register a device with. */
+interface DeviceRegistration extends RadioSettings {
   readonly deviceID: string;
   readonly devEUI: Eui64;
   readonly joinEUI: Eui64;
+}
+
+/** A device to create in TTS with its root keys (OTAA on the cluster's Join Server). */
+export interface OtaaDeviceSpec extends DeviceRegistration {
+  readonly kind: 'create';
   readonly appKey: AesKey;
   /** Set exactly for LoRaWAN 1.1. */
   readonly nwkKey?: AesKey;
 }
 
 /** A device to claim from its external Join Server, then register on IS, NS and AS. */
-export interface ClaimDeviceSpec extends RadioSettings {
+export interface ClaimDeviceSpec extends DeviceRegistration {
   readonly kind: 'claim';
-  readonly deviceID: string;
-  readonly devEUI: Eui64;
-  readonly joinEUI: Eui64;
   /** Uppercase letters and digits. */
   readonly authenticationCode: string;
 }
@@ -229,34 +233,30 @@ export function parseOtaaDeviceAttributes(
 ): OtaaDeviceSpec {
   const check = new AttributeCheck(attributes, context);
   const { devEUI, joinEUI } = check.euis();
-  const radio = check.radio(undefined, context.defaultFrequencyPlanID);
-  const appKey = check.key(DEVICE_ATTRIBUTES.appKey, "set the device's AppKey");
+  const versions = check.versions(undefined);
+  const frequencyPlanID = check.frequencyPlanID(context.defaultFrequencyPlanID);
+  const appKey = check.key(KEYS.appKey);
   let nwkKey: AesKey | undefined;
-  if (radio?.lorawanVersion === 'MAC_V1_1') {
-    nwkKey = check.key(DEVICE_ATTRIBUTES.nwkKey, 'LoRaWAN 1.1 devices need their NwkKey');
-  } else if (radio && present(attributes[DEVICE_ATTRIBUTES.nwkKey])) {
-    check.problem(
+  if (versions?.lorawanVersion === 'MAC_V1_1') {
+    nwkKey = check.key(KEYS.nwkKey);
+  } else if (versions && present(attributes[DEVICE_ATTRIBUTES.nwkKey])) {
+    check.add(
       `nwkKey is set, but LoRaWAN ${attributes[DEVICE_ATTRIBUTES.lorawanVersion]} devices have no NwkKey: remove it, or set lorawanVersion 1.1`,
     );
   }
   if (present(attributes[DEVICE_ATTRIBUTES.claimAuthenticationCode])) {
-    check.problem(
+    check.add(
       'appKey and claimAuthenticationCode are both set: keep appKey to register the device with its keys, or claimAuthenticationCode to claim it',
     );
   }
   const deviceID = check.deviceID(devEUI, context);
   const versionIDs = check.versionIDs();
-  check.throwIfProblems(context.thingName);
-  return {
-    kind: 'create',
-    deviceID: deviceID!,
-    devEUI: devEUI!,
-    joinEUI: joinEUI!,
-    ...radio!,
-    ...(versionIDs ? { versionIDs } : {}),
-    appKey: appKey!,
-    ...(nwkKey ? { nwkKey } : {}),
-  };
+  const device = registration({ deviceID, devEUI, joinEUI, versions, frequencyPlanID, versionIDs });
+  return check.result(
+    device && appKey
+      ? { kind: 'create', ...device, appKey, ...(nwkKey ? { nwkKey } : {}) }
+      : undefined,
+  );
 }
 
 /**
@@ -273,26 +273,35 @@ export function parseClaimDeviceAttributes(
 ): ClaimDeviceSpec {
   const check = new AttributeCheck(attributes, context);
   const { devEUI, joinEUI } = check.euis();
-  const radio = check.radio(CLAIM_DEFAULT_LORAWAN_VERSION, context.defaultFrequencyPlanID);
-  // null: a wrapped code that did not unwrap, reported already.
-  const unwrapped = check.claimCode();
-  const code = (unwrapped ?? '').toUpperCase();
-  if (unwrapped !== null && !CLAIM_AUTHENTICATION_CODE.test(code)) {
-    check.problem(
-      `claimAuthenticationCode is invalid: use the code from the device's label, 1 to 32 letters and digits`,
-    );
-  }
+  const versions = check.versions(CLAIM_DEFAULT_LORAWAN_VERSION);
+  const frequencyPlanID = check.frequencyPlanID(context.defaultFrequencyPlanID);
+  const authenticationCode = check.claimCode();
   const deviceID = check.deviceID(devEUI, context);
   const versionIDs = check.versionIDs();
-  check.throwIfProblems(context.thingName);
+  const device = registration({ deviceID, devEUI, joinEUI, versions, frequencyPlanID, versionIDs });
+  return check.result(
+    device && authenticationCode ? { kind: 'claim', ...device, authenticationCode } : undefined,
+  );
+}
+
+/** The registration, when every part of it was read (undefined: one was refused, a problem). */
+function registration(parts: {
+  readonly deviceID: string | undefined;
+  readonly devEUI: Eui64 | undefined;
+  readonly joinEUI: Eui64 | undefined;
+  readonly versions: Pick<RadioSettings, 'lorawanVersion' | 'lorawanPhyVersion'> | undefined;
+  readonly frequencyPlanID: string | undefined;
+  readonly versionIDs: EndDeviceVersionIDs | undefined;
+}): DeviceRegistration | undefined {
+  const { deviceID, devEUI, joinEUI, versions, frequencyPlanID, versionIDs } = parts;
+  if (!deviceID || !devEUI || !joinEUI || !versions || !frequencyPlanID) return undefined;
   return {
-    kind: 'claim',
-    deviceID: deviceID!,
-    devEUI: devEUI!,
-    joinEUI: joinEUI!,
-    ...radio!,
+    deviceID,
+    devEUI,
+    joinEUI,
+    ...versions,
+    frequencyPlanID,
     ...(versionIDs ? { versionIDs } : {}),
-    authenticationCode: code,
   };
 }
 
@@ -320,46 +329,282 @@ const list = (values: Iterable<string>): string => [...values].join(', ');
 const phyAttributeValue = (key: string): string => key.replace('rp002', 'RP002');
 const PHY_ATTRIBUTE_VALUES = list(Object.keys(PHY_VERSIONS).map(phyAttributeValue));
 
-/** The attribute value of a PHY version (the explicit revision for 1.0.2). */
-function phyName(phy: PhyVersion): string {
-  return phyAttributeValue(
-    Object.keys(PHY_VERSIONS).find((key) => PHY_VERSIONS[key] === phy && key !== '1.0.2')!,
+/** The attribute value of each PHY version (the explicit revision for 1.0.2). */
+const PHY_NAMES: ReadonlyMap<PhyVersion, string> = new Map(
+  Object.entries(PHY_VERSIONS)
+    .filter(([key]) => key !== '1.0.2')
+    .map(([key, phy]) => [phy, phyAttributeValue(key)]),
+);
+
+// The schemas of the attributes. Each issue message is the problem the thing is refused
+// with: it names the attribute and what it takes, and shows a value only where it can be no
+// key material (an EUI, a version, an ID).
+
+/** A string attribute that must be set; the registry's `''` counts as unset. */
+function requiredText(missing: string) {
+  return v.pipe(v.optional(v.string(missing), ''), v.nonEmpty(missing));
+}
+
+/** The value `read` makes of the text, or the problem `refusal` words when it makes none. */
+function readAs<T>(read: (text: string) => T | undefined, refusal: (text: string) => string) {
+  return v.rawTransform<string, T>(({ dataset, addIssue, NEVER }) => {
+    const value = read(dataset.value);
+    if (value !== undefined) return value;
+    addIssue({ message: refusal(dataset.value) });
+    return NEVER;
+  });
+}
+
+/** A parser of `@tts-aws-iot/lorawan`, with `undefined` for what it refuses. */
+function orUndefined<T>(parse: (text: string) => T): (text: string) => T | undefined {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** A table's entry, never one of `Object.prototype`'s (`constructor`, `toString`). */
+function entryOf<T>(table: Readonly<Record<string, T>>): (key: string) => T | undefined {
+  return (key) => (Object.hasOwn(table, key) ? table[key] : undefined);
+}
+
+function euiSchema(name: string, what: string) {
+  return v.pipe(
+    requiredText(`${name} is missing: set ${what}, 16 hex digits`),
+    readAs(
+      orUndefined(parseEui64),
+      (text) => `${name} ${JSON.stringify(text)} is invalid: use 16 hex digits without separators`,
+    ),
   );
 }
 
-/** Collects the problems of one attribute set. */
-class AttributeCheck {
-  readonly #problems: string[] = [];
+const DEV_EUI = v.pipe(
+  euiSchema(DEVICE_ATTRIBUTES.devEUI, "the device's DevEUI"),
+  v.check(
+    (eui) => eui.some((byte) => byte !== 0),
+    "devEUI 0000000000000000 is invalid: the zero EUI identifies no device; use the DevEUI on the device's label",
+  ),
+);
+const JOIN_EUI = euiSchema(DEVICE_ATTRIBUTES.joinEUI, "the device's JoinEUI (or set appEUI)");
+const APP_EUI = euiSchema(DEVICE_ATTRIBUTES.appEUI, '');
 
+const MAC_ATTRIBUTE_VALUES = list(Object.keys(MAC_VERSIONS));
+const MAC_VERSION = v.pipe(
+  requiredText(
+    `lorawanVersion is missing: set the device's LoRaWAN version, one of ${MAC_ATTRIBUTE_VALUES}`,
+  ),
+  readAs(
+    entryOf(MAC_VERSIONS),
+    (text) =>
+      `lorawanVersion ${JSON.stringify(text)} is not supported: use one of ${MAC_ATTRIBUTE_VALUES}`,
+  ),
+);
+/** Set: the flow without a default version refuses a missing one before it reads it. */
+const PHY_VERSION = v.pipe(
+  v.string(),
+  readAs(
+    (text) => entryOf(PHY_VERSIONS)(text.toLowerCase()),
+    (text) =>
+      `regionalParametersVersion ${JSON.stringify(text)} is not supported: use one of ${PHY_ATTRIBUTE_VALUES}`,
+  ),
+);
+const FREQUENCY_PLAN = v.pipe(
+  v.string(),
+  v.regex(
+    FREQUENCY_PLAN_ID,
+    (issue) =>
+      `frequencyPlanID ${JSON.stringify(issue.input)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN or US_902_928_FSB_2`,
+  ),
+);
+
+/** `wrapped:<kekLabel>:<hex>`: the label is everything up to the last colon. */
+const WRAPPED_FORM = /^wrapped:(.+):((?:[0-9a-fA-F]{2})+)$/s;
+const WRAPPED_FORM_HINT = 'wrapped:<kekLabel>:<hex> (npx keywrap attribute)';
+
+/** Key material wrapped under the KEK of `label`, still to unwrap. */
+interface WrappedSecret {
+  readonly label: string;
+  readonly wrapped: Uint8Array;
+}
+
+/** A wrapped secret's form: the label, and hex digits of a length `fits` takes. */
+function wrappedSchema(
+  name: string,
+  fits: (digits: number) => boolean,
+  wrongLength: (digits: number) => string,
+) {
+  return v.pipe(
+    v.string(),
+    readAs(
+      (text) => {
+        const [, label, hex] = WRAPPED_FORM.exec(text) ?? [];
+        return label !== undefined && hex !== undefined ? { label, hex } : undefined;
+      },
+      () => `${name} is not in the wrapped form: use ${WRAPPED_FORM_HINT}`,
+    ),
+    v.check(
+      ({ hex }) => fits(hex.length),
+      (issue) => wrongLength(issue.input.hex.length),
+    ),
+    v.transform(({ label, hex }): WrappedSecret => ({
+      label,
+      wrapped: Uint8Array.from(Buffer.from(hex, 'hex')),
+    })),
+  );
+}
+
+/** The schemas of a root key attribute: plaintext, or wrapped with RFC 3394 (16 bytes to 24). */
+function keySchemas(name: string, what: string) {
+  return {
+    name,
+    // The value may be a key with a typo: say how it is wrong, never what it is.
+    plain: v.pipe(
+      requiredText(`${name} is missing: ${what} (32 hex digits, or wrapped:<kekLabel>:<hex>)`),
+      readAs(
+        orUndefined(parseAesKey),
+        (text) =>
+          `${name} is invalid: use 32 hex digits (got ${text.length === 32 ? 'a character other than a hex digit' : `${text.length} characters`})`,
+      ),
+    ),
+    wrapped: wrappedSchema(
+      name,
+      (digits) => digits === 48,
+      (digits) =>
+        `${name} is wrapped, but ${digits} hex digits are no wrapped 16-byte key (48 hex digits): wrap the key with npx keywrap attribute --key`,
+    ),
+  };
+}
+
+type KeySchemas = ReturnType<typeof keySchemas>;
+
+const KEYS = {
+  appKey: keySchemas(DEVICE_ATTRIBUTES.appKey, "set the device's AppKey"),
+  nwkKey: keySchemas(DEVICE_ATTRIBUTES.nwkKey, 'LoRaWAN 1.1 devices need their NwkKey'),
+} as const;
+
+/** A claim code in plaintext, uppercased; missing reads as the empty code, refused. */
+const CLAIM_CODE = v.pipe(
+  v.optional(v.string(), ''),
+  v.toUpperCase(),
+  v.regex(
+    CLAIM_AUTHENTICATION_CODE,
+    "claimAuthenticationCode is invalid: use the code from the device's label, 1 to 32 letters and digits",
+  ),
+);
+/** A claim code wrapped with RFC 5649 (padded to 8-byte blocks, one more for the integrity check). */
+const WRAPPED_CLAIM_CODE = wrappedSchema(
+  DEVICE_ATTRIBUTES.claimAuthenticationCode,
+  (digits) => digits >= 32 && digits % 16 === 0,
+  (digits) =>
+    `claimAuthenticationCode is wrapped, but ${digits} hex digits are no wrapped code (RFC 5649, a multiple of 16 hex digits, at least 32): wrap the code with npx keywrap attribute --code`,
+);
+/** The bytes a wrapped claim code unwraps to, read as Latin-1 text. */
+const UNWRAPPED_CLAIM_CODE = v.pipe(
+  v.string(),
+  v.toUpperCase(),
+  v.regex(
+    CLAIM_AUTHENTICATION_CODE,
+    "claimAuthenticationCode unwraps to no claim authentication code: wrap the code from the device's label, 1 to 32 letters and digits (npx keywrap attribute --code)",
+  ),
+);
+
+const DEVICE_ID_SCHEMA = v.pipe(
+  v.string(),
+  v.check(
+    (id) => DEVICE_ID.test(id) && id.length <= DEVICE_ID_MAX,
+    (issue) =>
+      `deviceID ${JSON.stringify(issue.input)} is invalid: use 3 to 36 lowercase letters and digits, with single hyphens between them`,
+  ),
+);
+
+/** A Device Repository attribute: its schema, and what a model without it lacks (none: optional). */
+interface ModelAttribute<T> {
+  readonly name: (typeof MODEL_ATTRIBUTES)[number];
+  readonly needs: string | undefined;
+  readonly schema: v.GenericSchema<string, T>;
+}
+
+function repositoryID(name: ModelAttribute<string>['name'], what: string): ModelAttribute<string> {
+  const schema = v.pipe(
+    v.string(),
+    v.check(
+      (text) => REPOSITORY_ID.test(text) && text.length <= DEVICE_ID_MAX,
+      (issue) =>
+        `${name} ${JSON.stringify(issue.input)} is invalid: use the Device Repository's ${what}, 3 to 36 lowercase letters and digits with single hyphens or underscores between them`,
+    ),
+  );
+  return { name, needs: what, schema };
+}
+
+function repositoryVersion(
+  name: ModelAttribute<string>['name'],
+  what: string,
+  required: boolean,
+): ModelAttribute<string> {
+  const schema = v.pipe(
+    v.string(),
+    v.maxLength(
+      MAX_VERSION_LENGTH,
+      (issue) =>
+        `${name} is invalid: use the Device Repository's ${what}, at most ${MAX_VERSION_LENGTH} characters (got ${issue.input.length})`,
+    ),
+  );
+  return { name, needs: required ? what : undefined, schema };
+}
+
+const MODEL = {
+  brandID: repositoryID(DEVICE_ATTRIBUTES.brandID, 'brand ID (e.g. the-things-products)'),
+  modelID: repositoryID(DEVICE_ATTRIBUTES.modelID, 'model ID (e.g. the-things-uno)'),
+  firmwareVersion: repositoryVersion(DEVICE_ATTRIBUTES.firmwareVersion, 'firmware version', true),
+  hardwareVersion: repositoryVersion(DEVICE_ATTRIBUTES.hardwareVersion, 'hardware version', false),
+  /** A TTS band ID (`EU_863_870`), also given as the repository writes it (`EU863-870`). */
+  bandID: {
+    name: DEVICE_ATTRIBUTES.bandID,
+    needs: 'the band, a TTS band ID such as EU_863_870 or US_902_928',
+    schema: v.pipe(
+      v.string(),
+      readAs(
+        (text) =>
+          BAND_ID.test(text)
+            ? text
+            : REPOSITORY_BAND.exec(text)?.slice(1).filter(Boolean).join('_'),
+        (text) =>
+          `bandID ${JSON.stringify(text)} is invalid: use a TTS band ID such as EU_863_870, US_902_928 or AS_923_2 (or the repository's EU863-870)`,
+      ),
+    ),
+  },
+} as const satisfies Record<string, ModelAttribute<string>>;
+
+/** Collects the problems of one attribute set. */
+class AttributeCheck extends ProblemList {
   constructor(
     private readonly attributes: Readonly<Record<string, string>>,
     private readonly context: DeviceAttributeContext,
-  ) {}
-
-  problem(text: string): void {
-    this.#problems.push(text);
+  ) {
+    super();
   }
 
-  throwIfProblems(thingName: string): void {
-    if (this.#problems.length === 0) return;
+  /**
+   * The device to register, built where every attribute it needs was read.
+   *
+   * @throws InputError `invalid_device_attributes` with every problem found
+   */
+  result<T>(spec: T | undefined): T {
+    if (spec !== undefined && this.problems.length === 0) return spec;
+    const { thingName } = this.context;
+    const problems = this.problems.length > 0 ? [...this.problems] : ['they are incomplete'];
     throw new InputError(
       'invalid_device_attributes',
-      `Thing ${thingName} has invalid LoRaWAN attributes: ${this.#problems.join('; ')}. Fix them, then delete the thing and create it again.`,
-      { thingName, problems: [...this.#problems] },
+      `Thing ${thingName} has invalid LoRaWAN attributes: ${problems.join('; ')}. Fix them, then delete the thing and create it again.`,
+      { thingName, problems },
     );
   }
 
-  euis(): { devEUI?: Eui64; joinEUI?: Eui64 } {
-    const devEUI = this.#eui(
-      DEVICE_ATTRIBUTES.devEUI,
-      this.attributes[DEVICE_ATTRIBUTES.devEUI],
-      "the device's DevEUI",
-    );
-    if (devEUI && devEUI.every((byte) => byte === 0)) {
-      this.problem(
-        "devEUI 0000000000000000 is invalid: the zero EUI identifies no device; use the DevEUI on the device's label",
-      );
-    }
+  euis(): { devEUI?: Eui64 | undefined; joinEUI?: Eui64 | undefined } {
+    const devEUI = this.read(DEV_EUI, this.attributes[DEVICE_ATTRIBUTES.devEUI]);
     const joinEUIText = this.attributes[DEVICE_ATTRIBUTES.joinEUI];
     const appEUIText = this.attributes[DEVICE_ATTRIBUTES.appEUI];
     if (
@@ -367,175 +612,95 @@ class AttributeCheck {
       present(appEUIText) &&
       joinEUIText.toUpperCase() !== appEUIText.toUpperCase()
     ) {
-      this.problem(
+      this.add(
         `joinEUI ${joinEUIText} and appEUI ${appEUIText} differ: they name the same EUI (AppEUI before LoRaWAN 1.1); set one of them`,
       );
       return { devEUI };
     }
     if (!present(joinEUIText) && present(appEUIText))
-      return { devEUI, joinEUI: this.#eui(DEVICE_ATTRIBUTES.appEUI, appEUIText, '') };
-    const joinEUI = this.#eui(
-      DEVICE_ATTRIBUTES.joinEUI,
-      joinEUIText,
-      "the device's JoinEUI (or set appEUI)",
-    );
-    return { devEUI, joinEUI };
+      return { devEUI, joinEUI: this.read(APP_EUI, appEUIText) };
+    return { devEUI, joinEUI: this.read(JOIN_EUI, joinEUIText) };
   }
 
-  #eui(name: string, text: string | undefined, what: string): Eui64 | undefined {
-    if (!present(text)) {
-      this.problem(`${name} is missing: set ${what}, 16 hex digits`);
-      return undefined;
-    }
-    try {
-      return parseEui64(text);
-    } catch {
-      this.problem(
-        `${name} ${JSON.stringify(text)} is invalid: use 16 hex digits without separators`,
-      );
-      return undefined;
-    }
-  }
-
-  /** LoRaWAN version, Regional Parameters version (checked as a pair) and frequency plan. */
-  radio(
+  /** The LoRaWAN and Regional Parameters versions, checked as a pair. */
+  versions(
     defaultLorawanVersion: string | undefined,
-    defaultFrequencyPlanID: string,
-  ): RadioSettings | undefined {
+  ): Pick<RadioSettings, 'lorawanVersion' | 'lorawanPhyVersion'> | undefined {
     const macText = this.attributes[DEVICE_ATTRIBUTES.lorawanVersion] || defaultLorawanVersion;
     const phyText = this.attributes[DEVICE_ATTRIBUTES.regionalParametersVersion];
-    let mac: MacVersion | undefined;
-    if (!present(macText)) {
-      this.problem(
-        `lorawanVersion is missing: set the device's LoRaWAN version, one of ${list(Object.keys(MAC_VERSIONS))}`,
-      );
-    } else {
-      mac = MAC_VERSIONS[macText];
-      if (!mac)
-        this.problem(
-          `lorawanVersion ${JSON.stringify(macText)} is not supported: use one of ${list(Object.keys(MAC_VERSIONS))}`,
-        );
-    }
+    const mac = this.read(MAC_VERSION, macText);
     let phy: PhyVersion | undefined;
-    if (!present(phyText)) {
-      if (defaultLorawanVersion === undefined)
-        this.problem(
-          `regionalParametersVersion is missing: set the device's Regional Parameters version, one of ${PHY_ATTRIBUTE_VALUES}`,
-        );
-      else if (mac) phy = DEFAULT_PHY_VERSIONS[mac];
-    } else {
-      phy = PHY_VERSIONS[phyText.toLowerCase()];
-      if (!phy)
-        this.problem(
-          `regionalParametersVersion ${JSON.stringify(phyText)} is not supported: use one of ${PHY_ATTRIBUTE_VALUES}`,
-        );
-    }
-    if (mac && phy && !COMPATIBLE_PHY_VERSIONS[mac].includes(phy)) {
-      this.problem(
-        `regionalParametersVersion ${phyText} does not go with lorawanVersion ${macText}: use ${list(COMPATIBLE_PHY_VERSIONS[mac].map(phyName))}`,
+    if (present(phyText)) phy = this.read(PHY_VERSION, phyText);
+    else if (defaultLorawanVersion === undefined)
+      this.add(
+        `regionalParametersVersion is missing: set the device's Regional Parameters version, one of ${PHY_ATTRIBUTE_VALUES}`,
       );
-    }
-    const frequencyPlanID =
-      this.attributes[DEVICE_ATTRIBUTES.frequencyPlanID] || defaultFrequencyPlanID;
-    if (!FREQUENCY_PLAN_ID.test(frequencyPlanID)) {
-      this.problem(
-        `frequencyPlanID ${JSON.stringify(frequencyPlanID)} is invalid: use a TTS frequency plan ID such as EU_863_870_TTN or US_902_928_FSB_2`,
+    else if (mac) phy = DEFAULT_PHY_VERSIONS[mac];
+    if (!mac || !phy) return undefined;
+    const compatible = COMPATIBLE_PHY_VERSIONS[mac];
+    if (!compatible.includes(phy))
+      this.add(
+        `regionalParametersVersion ${phyText} does not go with lorawanVersion ${macText}: use ${list(compatible.map((each) => PHY_NAMES.get(each) ?? each))}`,
       );
-    }
-    return mac && phy
-      ? { lorawanVersion: mac, lorawanPhyVersion: phy, frequencyPlanID }
-      : undefined;
+    return { lorawanVersion: mac, lorawanPhyVersion: phy };
   }
 
-  key(name: string, what: string): AesKey | undefined {
-    const text = this.attributes[name];
-    if (!present(text)) {
-      this.problem(`${name} is missing: ${what} (32 hex digits, or wrapped:<kekLabel>:<hex>)`);
-      return undefined;
-    }
-    if (isWrappedAttribute(text)) {
-      const key = this.#unwrap(name, text, 'key');
-      // A wrapped key of another length is refused by the unwrap (RFC 3394 wraps 16 bytes to 24).
-      return key && parseAesKey(toHex(key));
-    }
-    try {
-      return parseAesKey(text);
-    } catch {
-      // The value may be a key with a typo: say how it is wrong, never what it is.
-      const shape =
-        text.length === 32 ? 'a character other than a hex digit' : `${text.length} characters`;
-      this.problem(`${name} is invalid: use 32 hex digits (got ${shape})`);
-      return undefined;
-    }
+  frequencyPlanID(defaultFrequencyPlanID: string): string | undefined {
+    return this.read(
+      FREQUENCY_PLAN,
+      this.attributes[DEVICE_ATTRIBUTES.frequencyPlanID] || defaultFrequencyPlanID,
+    );
   }
 
-  /** The claim authentication code, unwrapped when it is wrapped; `null` when that failed (reported). */
-  claimCode(): string | undefined | null {
+  key(schemas: KeySchemas): AesKey | undefined {
+    const text = this.attributes[schemas.name];
+    if (!isWrappedAttribute(text)) return this.read(schemas.plain, text);
+    // A wrapped key of another length is refused by the unwrap (RFC 3394 wraps 16 bytes to 24).
+    const key = this.#unwrap(schemas.name, this.read(schemas.wrapped, text), unwrapKey);
+    return key && parseAesKey(key);
+  }
+
+  /** The claim authentication code (uppercase), unwrapped when it is wrapped. */
+  claimCode(): string | undefined {
     const name = DEVICE_ATTRIBUTES.claimAuthenticationCode;
     const text = this.attributes[name];
-    if (!isWrappedAttribute(text)) return text;
-    const bytes = this.#unwrap(name, text!, 'code');
-    if (bytes === undefined) return null;
-    const code = Buffer.from(bytes).toString('latin1');
-    if (!CLAIM_AUTHENTICATION_CODE.test(code.toUpperCase())) {
-      this.problem(
-        `claimAuthenticationCode unwraps to no claim authentication code: wrap the code from the device's label, 1 to 32 letters and digits (npx keywrap attribute --code)`,
-      );
-      return null;
-    }
-    return code;
+    if (!isWrappedAttribute(text)) return this.read(CLAIM_CODE, text);
+    const bytes = this.#unwrap(name, this.read(WRAPPED_CLAIM_CODE, text), unwrapKeyWithPadding);
+    return bytes && this.read(UNWRAPPED_CLAIM_CODE, Buffer.from(bytes).toString('latin1'));
   }
 
   /**
-   * The key material in a `wrapped:<kekLabel>:<hex>` value, unwrapped under the ring's KEK of
-   * that label: RFC 3394 for a key, RFC 5649 for a code. Problems name the attribute and the
-   * label, never the value.
+   * The key material of a wrapped secret (undefined: its form was refused already),
+   * unwrapped under the ring's KEK of its label: RFC 3394 for a key, RFC 5649 for a code.
+   * Problems name the attribute and the label, never the value.
    */
-  #unwrap(name: string, text: string, kind: 'key' | 'code'): Uint8Array | undefined {
-    const rest = text.slice(WRAPPED_ATTRIBUTE_PREFIX.length);
-    const separator = rest.lastIndexOf(':');
-    const label = separator > 0 ? rest.slice(0, separator) : '';
-    const hex = separator > 0 ? rest.slice(separator + 1) : '';
-    const form = `wrapped:<kekLabel>:<hex> (npx keywrap attribute)`;
-    const expected = kind === 'key' ? 48 : undefined;
-    if (label === '' || !/^(?:[0-9a-fA-F]{2})+$/.test(hex)) {
-      this.problem(`${name} is not in the wrapped form: use ${form}`);
-      return undefined;
-    }
-    if (expected !== undefined && hex.length !== expected) {
-      this.problem(
-        `${name} is wrapped, but ${hex.length} hex digits are no wrapped 16-byte key (48 hex digits): wrap the key with npx keywrap attribute --key`,
-      );
-      return undefined;
-    }
-    if (kind === 'code' && (hex.length < 32 || hex.length % 16 !== 0)) {
-      this.problem(
-        `${name} is wrapped, but ${hex.length} hex digits are no wrapped code (RFC 5649, a multiple of 16 hex digits, at least 32): wrap the code with npx keywrap attribute --code`,
-      );
-      return undefined;
-    }
+  #unwrap(
+    name: string,
+    secret: WrappedSecret | undefined,
+    unwrap: (kek: Uint8Array, wrapped: Uint8Array) => Uint8Array,
+  ): Uint8Array | undefined {
+    if (secret === undefined) return undefined;
+    const { label, wrapped } = secret;
     const ring = this.context.kekRing;
     const where = this.context.kekSecretID
       ? `the KEK ring secret ${this.context.kekSecretID}`
       : 'the KEK ring secret (KEK_SECRET_ID)';
     if (!ring) {
-      this.problem(
+      this.add(
         `${name} is wrapped, but this stack has no KEK ring to unwrap it: deploy it with end-to-end encryption (its KEK secret holds the ring), or give the value in plaintext`,
       );
       return undefined;
     }
     if (!ring.labels.includes(label)) {
-      this.problem(
+      this.add(
         `${name} is wrapped under KEK label ${JSON.stringify(label)}, which ${where} does not hold (it holds ${list(ring.labels)}): wrap it under one of those labels`,
       );
       return undefined;
     }
     try {
-      const wrapped = Uint8Array.from(Buffer.from(hex, 'hex'));
-      const kek = ring.get(label);
-      return kind === 'key' ? unwrapKey(kek, wrapped) : unwrapKeyWithPadding(kek, wrapped);
+      return unwrap(ring.get(label), wrapped);
     } catch {
-      this.problem(
+      this.add(
         `${name} does not unwrap under KEK label ${JSON.stringify(label)} of ${where}: it was wrapped under another KEK or is corrupt; wrap it again with that label's KEK`,
       );
       return undefined;
@@ -548,67 +713,30 @@ class AttributeCheck {
    * optional: the repository does not resolve codecs by it).
    */
   versionIDs(): EndDeviceVersionIDs | undefined {
-    const value = (name: string): string | undefined => {
-      const text = this.attributes[name];
-      return present(text) ? text : undefined;
-    };
-    const names = MODEL_ATTRIBUTES.filter((name) => value(name) !== undefined);
+    const names = MODEL_ATTRIBUTES.filter((name) => present(this.attributes[name]));
     if (names.length === 0) return undefined;
-    const problems = this.#problems.length;
-    const id = (name: string, what: string): string => {
-      const text = value(name);
-      if (text === undefined)
-        this.problem(
-          `${name} is missing: a Device Repository device (${list(names)} set) needs ${what}`,
-        );
-      else if (!REPOSITORY_ID.test(text) || text.length > DEVICE_ID_MAX)
-        this.problem(
-          `${name} ${JSON.stringify(text)} is invalid: use the Device Repository's ${what}, 3 to 36 lowercase letters and digits with single hyphens or underscores between them`,
-        );
-      return text ?? '';
-    };
-    const version = (name: string, what: string, required: boolean): string | undefined => {
-      const text = value(name);
-      if (text === undefined && required)
-        this.problem(
-          `${name} is missing: a Device Repository device (${list(names)} set) needs ${what}`,
-        );
-      else if (text !== undefined && text.length > MAX_VERSION_LENGTH)
-        this.problem(
-          `${name} is invalid: use the Device Repository's ${what}, at most ${MAX_VERSION_LENGTH} characters (got ${text.length})`,
-        );
-      return text;
-    };
-    const brandID = id(DEVICE_ATTRIBUTES.brandID, 'brand ID (e.g. the-things-products)');
-    const modelID = id(DEVICE_ATTRIBUTES.modelID, 'model ID (e.g. the-things-uno)');
-    const firmwareVersion = version(DEVICE_ATTRIBUTES.firmwareVersion, 'firmware version', true);
-    const hardwareVersion = version(DEVICE_ATTRIBUTES.hardwareVersion, 'hardware version', false);
-    const bandID = this.#bandID(value(DEVICE_ATTRIBUTES.bandID), names);
-    if (this.#problems.length > problems) return undefined;
+    const brandID = this.#model(MODEL.brandID, names);
+    const modelID = this.#model(MODEL.modelID, names);
+    const firmwareVersion = this.#model(MODEL.firmwareVersion, names);
+    const hardwareVersion = this.#model(MODEL.hardwareVersion, names);
+    const bandID = this.#model(MODEL.bandID, names);
+    if (!brandID || !modelID || !firmwareVersion || !bandID) return undefined;
     return {
       brandID,
       modelID,
-      firmwareVersion: firmwareVersion!,
+      firmwareVersion,
       ...(hardwareVersion === undefined ? {} : { hardwareVersion }),
-      bandID: bandID!,
+      bandID,
     };
   }
 
-  /** A TTS band ID (`EU_863_870`), also given as the repository writes it (`EU863-870`). */
-  #bandID(text: string | undefined, names: readonly string[]): string | undefined {
-    const name = DEVICE_ATTRIBUTES.bandID;
-    if (text === undefined) {
-      this.problem(
-        `${name} is missing: a Device Repository device (${list(names)} set) needs the band, a TTS band ID such as EU_863_870 or US_902_928`,
+  #model<T>(attribute: ModelAttribute<T>, names: readonly string[]): T | undefined {
+    const text = this.attributes[attribute.name];
+    if (present(text)) return this.read(attribute.schema, text);
+    if (attribute.needs !== undefined)
+      this.add(
+        `${attribute.name} is missing: a Device Repository device (${list(names)} set) needs ${attribute.needs}`,
       );
-      return undefined;
-    }
-    if (BAND_ID.test(text)) return text;
-    const repository = REPOSITORY_BAND.exec(text);
-    if (repository) return repository.slice(1).filter(Boolean).join('_');
-    this.problem(
-      `${name} ${JSON.stringify(text)} is invalid: use a TTS band ID such as EU_863_870, US_902_928 or AS_923_2 (or the repository's EU863-870)`,
-    );
     return undefined;
   }
 
@@ -625,13 +753,6 @@ class AttributeCheck {
     else if (context.thingNameScheme === 'DeviceID' && context.thingName.startsWith(prefix))
       deviceID = context.thingName.slice(prefix.length);
     else if (devEUI) deviceID = `eui-${toHex(devEUI).toLowerCase()}`;
-    if (deviceID === undefined) return undefined;
-    if (!DEVICE_ID.test(deviceID) || deviceID.length > DEVICE_ID_MAX) {
-      this.problem(
-        `deviceID ${JSON.stringify(deviceID)} is invalid: use 3 to 36 lowercase letters and digits, with single hyphens between them`,
-      );
-      return undefined;
-    }
-    return deviceID;
+    return deviceID === undefined ? undefined : this.read(DEVICE_ID_SCHEMA, deviceID);
   }
 }

@@ -338,6 +338,66 @@ describe('parseOtaaDeviceAttributes', () => {
       }),
     );
   });
+  it('refuses a version that is a name of every object, not a LoRaWAN version', () => {
+    for (const lorawanVersion of ['constructor', 'toString', '__proto__'])
+      expect(
+        problemsOf(() => parseOtaaDeviceAttributes({ ...VALID, lorawanVersion }, CONTEXT)),
+      ).toEqual([expect.stringMatching(/^lorawanVersion ".*" is not supported/)]);
+    expect(
+      problemsOf(() =>
+        parseOtaaDeviceAttributes(
+          { ...VALID, regionalParametersVersion: 'hasOwnProperty' },
+          CONTEXT,
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^regionalParametersVersion ".*" is not supported/)]);
+  });
+});
+
+describe('key material in refusals', () => {
+  const KEK = Uint8Array.from(Buffer.from('000102030405060708090A0B0C0D0E0F', 'hex'));
+  const RING: DeviceAttributeContext = { ...CONTEXT, kekRing: new KekRing('kek1', { kek1: KEK }) };
+  // Secrets that are nearly right (a typo, a wrong length, wrapped under another KEK), with
+  // every other attribute wrong too, so that each secret is refused beside other problems.
+  const secret = fc.oneof(
+    fc.string({
+      unit: fc.constantFrom(...'0123456789abcdefABCDEFGZ'),
+      minLength: 20,
+      maxLength: 50,
+    }),
+    fc
+      .string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 20, maxLength: 60 })
+      .map((hex) => `wrapped:kek1:${hex}`),
+    fc
+      .uint8Array({ minLength: 16, maxLength: 16 })
+      .map((key) => `wrapped:kek1:${toHex(wrapKey(Uint8Array.from(key), key))}`),
+  );
+  const broken = {
+    devEUI: 'x',
+    lorawanVersion: '1.1',
+    regionalParametersVersion: '1.1-b',
+    bandID: '?',
+  };
+
+  it('never repeats an appKey, nwkKey or claim code in the message or the attributes', () => {
+    fc.assert(
+      fc.property(secret, secret, secret, (appKey, nwkKey, code) => {
+        const attributes = { ...broken, appKey, nwkKey, claimAuthenticationCode: code };
+        for (const parse of [parseOtaaDeviceAttributes, parseClaimDeviceAttributes]) {
+          let refusal: InputError | undefined;
+          try {
+            parse(attributes, RING);
+          } catch (error) {
+            refusal = error as InputError;
+          }
+          expect(refusal).toBeInstanceOf(InputError);
+          const told = `${refusal?.message} ${JSON.stringify(refusal?.attributes)}`;
+          for (const value of [appKey, nwkKey, code, appKey.slice(-16), code.slice(-16)])
+            expect(told).not.toContain(value);
+        }
+      }),
+    );
+  });
 });
 
 describe('parseClaimDeviceAttributes', () => {
