@@ -46,13 +46,16 @@ const finiteNumber = v.pipe(v.number(EXPECTED.number), v.finite(EXPECTED.number)
 const optionalNumber = v.pipe(v.nullish(finiteNumber), v.transform(orUndefined));
 const optionalObject = v.pipe(v.nullish(jsonObject(EXPECTED.object)), v.transform(orUndefined));
 
-/** The whole list is refused (`correlation_ids`), not the entry, as the field to look at. */
+/**
+ * The whole list is refused (`correlation_ids`), not the entry, as the field to look at. The
+ * list is handed on as it came, so an absent one is a new empty list each time.
+ */
 const stringArray = v.nullish(
   v.custom<readonly string[]>(
     (value) => Array.isArray(value) && value.every((entry) => typeof entry === 'string'),
     EXPECTED.stringArray,
   ),
-  [],
+  (): readonly string[] => [],
 );
 
 function whole(max: number, message: string) {
