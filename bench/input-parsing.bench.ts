@@ -366,9 +366,12 @@ const ENTRIES: readonly {
 ];
 
 const LIBRARIES = /node_modules\/(valibot|zod)\//;
-/** The uplink parser's own code: the hand parser, or the schemas, their rules and libs/input. */
+/**
+ * The uplink parser's own code: the hand parser, or the schemas, their rules and libs/input
+ * (zod mini's: its schema and the bench's common module, the downlink request's part too).
+ */
 const PARSER =
-  /(bench\/input-parsing\/(uplink|lambda)-hand|libs\/tts\/src\/message(s|-schemas|-rules)|libs\/input\/src\/\w+)\.ts$/;
+  /(bench\/input-parsing\/(uplink-hand|lambda-hand|uplink-zod-mini|common|outputs)|libs\/tts\/src\/message(s|-schemas|-rules)|libs\/input\/src\/\w+)\.ts$/;
 
 /** Bytes of the output that come from the input files `pattern` matches. */
 function bytesFrom(metafile: Metafile, pattern: RegExp): number {
