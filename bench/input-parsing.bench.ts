@@ -1,7 +1,9 @@
 // `npm run bench input-parsing`: the one way to read untrusted input (issue 11 item 4),
-// measured before it is chosen. The hand parsers (parseApplicationUp, parseDownlinkRequest)
-// beside a valibot and a zod-mini schema of the same messages (bench/input-parsing/), in the
-// same run: first that all three accept and refuse alike, then the parse cost per message on
+// before and after. TTS uplinks: the hand parser that parseApplicationUp replaced (kept in
+// bench/input-parsing/uplink-hand.ts), parseApplicationUp itself (valibot schemas, through
+// @tts-aws-iot/input), and zod mini, the alternative not chosen. Downlink requests: the hand
+// parser (parseDownlinkRequest) beside a valibot and a zod-mini schema of the same request.
+// In the same run: first that all accept and refuse alike, then the parse cost per message on
 // one core (accepted and refused), the error each gives for the same bad message, and the
 // size and module-initialisation time of bundles built with the Lambdas' esbuild options.
 import { execFileSync } from 'node:child_process';
@@ -11,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 
-import type { BuildOptions, Metafile } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import * as v from 'valibot';
 import * as z from 'zod/mini';
 
@@ -25,12 +27,16 @@ import {
   BAD_UPLINKS,
   downlinkRequest,
   GOOD_DOWNLINKS,
+  OTHER_MESSAGES,
+  PROBE_COUNT,
+  probedMessages,
   REFUSED_DOWNLINK,
   REFUSED_UPLINK,
   SPARSE_UPLINKS,
+  up,
   uplinkMessage,
 } from './input-parsing/messages';
-import { parseUplinkWithValibot } from './input-parsing/uplink-valibot';
+import { parseApplicationUpByHand } from './input-parsing/uplink-hand';
 import { parseUplinkWithZodMini } from './input-parsing/uplink-zod-mini';
 
 /** HandleUplink's budget per message at the throughput goal (≥ 20,000 messages/s, one core). */
@@ -47,9 +53,9 @@ interface Candidate<T> {
 
 const DOWNLINK_OPTIONS = { e2eEnabled: true } as const;
 const uplinkParsers: readonly Candidate<unknown>[] = [
-  { name: 'hand parser (parseApplicationUp)', parse: parseApplicationUp },
-  { name: 'valibot 1.5.0', parse: parseUplinkWithValibot },
-  { name: 'zod 4.6.7 mini', parse: parseUplinkWithZodMini },
+  { name: 'hand parser (before)', parse: parseApplicationUpByHand },
+  { name: 'parseApplicationUp, valibot 1.5.0', parse: parseApplicationUp },
+  { name: 'zod 4.6.7 mini (not chosen)', parse: parseUplinkWithZodMini },
 ];
 const downlinkParsers: readonly Candidate<unknown>[] = [
   {
@@ -112,6 +118,34 @@ function disagreements(
         );
     }
   return found;
+}
+
+/**
+ * Where `candidate` and `reference` part ways on inputs that either may refuse: a different
+ * code or field, or a different reading.
+ */
+function probeDisagreements(
+  [reference, candidate]: readonly [Candidate<unknown>, Candidate<unknown>],
+  inputs: readonly unknown[],
+): { readonly problems: string[]; readonly refused: number } {
+  const problems: string[] = [];
+  let refused = 0;
+  inputs.forEach((input, i) => {
+    const expected = refusalOf(reference.parse, input);
+    const got = refusalOf(candidate.parse, input);
+    if (expected.code !== '(accepted)') refused++;
+    const what = () => JSON.stringify(input).slice(0, 160);
+    if (expected.code !== got.code || expected.field !== got.field)
+      problems.push(
+        `probe ${i}: ${reference.name} ${expected.code} ${String(expected.field ?? '')}, ${candidate.name} ${got.code} ${String(got.field ?? '')}: ${what()}`,
+      );
+    else if (
+      expected.code === '(accepted)' &&
+      !isDeepStrictEqual(reference.parse(input), candidate.parse(input))
+    )
+      problems.push(`probe ${i}: read differently: ${what()}`);
+  });
+  return { problems, refused };
 }
 
 // --- parse cost -------------------------------------------------------------------------
@@ -187,9 +221,12 @@ function printCosts(
         )} ${`${(ns / hand).toFixed(2)}×`.padStart(9)} ${`${((100 * ns) / BUDGET_NS).toFixed(1)} %`.padStart(17)} ${`${Math.round(refused[i] ?? 0).toLocaleString('en-US')} ns`.padStart(12)}`,
     );
   });
-  const worst = Math.max(...accepted.slice(1)) - hand;
+  const added = parsers.slice(1).map(({ name }, i) => {
+    const ns = (accepted[i + 1] ?? 0) - hand;
+    return `${name} ${ns < 0 ? '' : '+'}${(ns / 1000).toFixed(2)} µs (${((100 * ns) / BUDGET_NS).toFixed(1)} %)`;
+  });
   console.log(
-    `  the dearest schema adds ${(worst / 1000).toFixed(2)} µs per message over the hand parser: ${((100 * worst) / BUDGET_NS).toFixed(1)} % of the 50 µs that HandleUplink may take at the goal (≥ 20,000 messages/s on one core, E2E on)`,
+    `  over the hand parser, per message (and as a share of the 50 µs that HandleUplink may take at the goal, ≥ 20,000 messages/s on one core, E2E on): ${added.join('; ')}`,
   );
 }
 
@@ -277,11 +314,27 @@ const parseOne = (module: string, fn: string): string =>
   `import { ${fn} } from '${ROOT}/${module}';\nexport const parsed = ${fn}(${SAMPLE});\n`;
 const HANDLER = `export { handler } from '${ROOT}/packages/uplink/src/handler';\n`;
 
-/** The bundles compared: a tiny entry that parses one uplink at load, and the uplink Lambda itself. */
+/** The uplink Lambda as it was: libs/tts/src/index.ts's `./messages` is the hand parser. */
+const HAND_PARSER_IN_LAMBDA: Plugin = {
+  name: 'hand-parser-in-lambda',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/messages$/ }, ({ importer }) =>
+      importer === resolve('libs/tts/src/index.ts')
+        ? { path: resolve('bench/input-parsing/lambda-hand.ts') }
+        : undefined,
+    );
+  },
+};
+
+const HAND_ENTRY = 'parse one uplink: hand parser (before)';
+const HAND_LAMBDA = 'uplink Lambda, hand parser (before)';
+
+/** The bundles compared: a tiny entry that parses one uplink at load, and the uplink Lambda before and after. */
 const ENTRIES: readonly {
   readonly label: string;
   readonly source: string;
   readonly lambda?: true;
+  readonly plugins?: Plugin[];
 }[] = [
   {
     label: 'SDK clients only (reference)',
@@ -293,12 +346,12 @@ const ENTRIES: readonly {
     ].join('\n'),
   },
   {
-    label: 'parse one uplink: hand parser',
-    source: parseOne('libs/tts/src/messages', 'parseApplicationUp'),
+    label: HAND_ENTRY,
+    source: parseOne('bench/input-parsing/uplink-hand', 'parseApplicationUpByHand'),
   },
   {
-    label: 'parse one uplink: valibot',
-    source: parseOne('bench/input-parsing/uplink-valibot', 'parseUplinkWithValibot'),
+    label: 'parse one uplink: valibot (production)',
+    source: parseOne('libs/tts/src/messages', 'parseApplicationUp'),
   },
   {
     label: 'parse one uplink: zod mini',
@@ -308,21 +361,17 @@ const ENTRIES: readonly {
     label: 'parse one uplink: zod mini, English',
     source: `import { config } from 'zod/mini';\nimport en from 'zod/v4/locales/en.js';\nconfig(en());\n${parseOne('bench/input-parsing/uplink-zod-mini', 'parseUplinkWithZodMini')}`,
   },
-  { label: 'uplink Lambda (handler.ts)', source: HANDLER, lambda: true },
-  {
-    label: 'uplink Lambda + valibot schema',
-    source: `${HANDLER}export { parseUplinkWithValibot } from '${ROOT}/bench/input-parsing/uplink-valibot';\n`,
-    lambda: true,
-  },
-  {
-    label: 'uplink Lambda + zod mini schema',
-    source: `${HANDLER}export { parseUplinkWithZodMini } from '${ROOT}/bench/input-parsing/uplink-zod-mini';\n`,
-    lambda: true,
-  },
+  { label: HAND_LAMBDA, source: HANDLER, lambda: true, plugins: [HAND_PARSER_IN_LAMBDA] },
+  { label: 'uplink Lambda (handler.ts), valibot', source: HANDLER, lambda: true },
 ];
 
 const LIBRARIES = /node_modules\/(valibot|zod)\//;
-const HAND_PARSER = /libs\/tts\/src\/messages\.ts$/;
+/**
+ * The uplink parser's own code: the hand parser, or the schemas, their rules and libs/input
+ * (zod mini's: its schema and the bench's common module, the downlink request's part too).
+ */
+const PARSER =
+  /(bench\/input-parsing\/(uplink-hand|lambda-hand|uplink-zod-mini|common|outputs)|libs\/tts\/src\/message(s|-schemas|-rules)|libs\/input\/src\/\w+)\.ts$/;
 
 /** Bytes of the output that come from the input files `pattern` matches. */
 function bytesFrom(metafile: Metafile, pattern: RegExp): number {
@@ -372,13 +421,18 @@ async function bundles(): Promise<void> {
         const source = join(dir, `entry-${i}.ts`);
         const outfile = join(dir, `bundle-${i}.js`);
         writeFileSync(source, entry.source);
-        const { metafile } = await esbuild.build({ ...options, entryPoints: [source], outfile });
+        const { metafile } = await esbuild.build({
+          ...options,
+          entryPoints: [source],
+          outfile,
+          plugins: entry.plugins ?? [],
+        });
         return {
           ...entry,
           outfile,
           bytes: statSync(outfile).size,
           library: bytesFrom(metafile, LIBRARIES),
-          handParser: bytesFrom(metafile, HAND_PARSER),
+          parser: bytesFrom(metafile, PARSER),
         };
       }),
     );
@@ -406,7 +460,7 @@ interface BuiltBundle {
   readonly label: string;
   readonly bytes: number;
   readonly library: number;
-  readonly handParser: number;
+  readonly parser: number;
   readonly lambda?: true;
 }
 
@@ -415,18 +469,17 @@ function printBundles(
   init: readonly (readonly number[])[],
   options: BuildOptions,
 ): void {
-  const hand = built.find((b) => b.label.endsWith('hand parser'))?.bytes ?? 0;
-  const { bytes: lambda = 0, handParser = 0 } =
-    built.find((b) => b.label.startsWith('uplink Lambda (')) ?? {};
+  const before = (label: string): number => built.findIndex((b) => b.label === label);
+  const [hand, handLambda] = [before(HAND_ENTRY), before(HAND_LAMBDA)];
   const [reference = []] = init;
   console.log(
     `\nbundles (esbuild ${options.format}, ${options.target}, minify ${String(options.minify)}: the Lambdas' options from nx.json); module init in a fresh process, median of ${INIT_SAMPLES}`,
   );
   console.log(
-    `  ${''.padEnd(36)}      bytes      delta  of it library   init outside Lambda: wall, CPU   in Lambda, X-Ray on: wall, CPU`,
+    `  ${''.padEnd(40)}     bytes     delta  of it: library  parser   init outside Lambda: wall, CPU   in Lambda, X-Ray on: wall, CPU`,
   );
-  built.forEach(({ label, bytes, library, lambda: isLambda }, i) => {
-    const base = isLambda ? lambda : label.startsWith('parse') ? hand : bytes;
+  built.forEach(({ label, bytes, library, parser, lambda: isLambda }, i) => {
+    const base = built[isLambda ? handLambda : label.startsWith('parse') ? hand : i]?.bytes ?? 0;
     const delta =
       bytes === base ? '' : `${bytes > base ? '+' : ''}${(bytes - base).toLocaleString('en-US')}`;
     const cell = (column: number): string => {
@@ -434,41 +487,50 @@ function printBundles(
       const ratio = isLambda ? ` ${(ms / (reference[column] ?? 1)).toFixed(2)}×` : '';
       return `${ms.toFixed(1)} ms${ratio}`.padStart(15);
     };
+    const figure = (n: number, width: number): string => n.toLocaleString('en-US').padStart(width);
     console.log(
-      `  ${label.padEnd(36)} ${bytes.toLocaleString('en-US').padStart(10)} ${delta.padStart(10)} ${library.toLocaleString('en-US').padStart(14)}   ${cell(0)} ${cell(1)}   ${cell(2)} ${cell(3)}`,
+      `  ${label.padEnd(40)} ${figure(bytes, 9)} ${delta.padStart(9)} ${figure(library, 15)} ${figure(parser, 7)}   ${cell(0)} ${cell(1)}   ${cell(2)} ${cell(3)}`,
     );
   });
   console.log(
-    `  (delta: against the hand parser's entry, or the uplink Lambda; ×: the Lambda's init over the SDK-only bundle's, goal ≤ ${INIT_GOAL}×)`,
+    `  (delta: against the hand parser's entry, or the uplink Lambda with it; parser: the uplink parser's own code; ×: a Lambda's init over the SDK-only bundle's, goal ≤ ${INIT_GOAL}×)`,
   );
-  const added = (label: string): string => {
-    const i = built.findIndex((b) => b.label === label);
-    const [wall, cpu] = [0, 1].map((column) => (init[i]?.[column] ?? 0) - (init[1]?.[column] ?? 0));
+  const added = (label: string, from: number): string => {
+    const i = before(label);
+    const [wall = 0, cpu = 0] = [0, 1].map(
+      (column) => (init[i]?.[column] ?? 0) - (init[from]?.[column] ?? 0),
+    );
     const share = (ms: number, column: number): string =>
       (ms / (reference[column] ?? 1)).toFixed(2);
-    return `${label.slice('parse one uplink: '.length)} +${wall?.toFixed(1)} ms wall (+${share(wall ?? 0, 0)}×), +${cpu?.toFixed(1)} ms CPU (+${share(cpu ?? 0, 1)}×)`;
+    return `${label} ${wall < 0 ? '' : '+'}${wall.toFixed(1)} ms wall (${share(wall, 0)}×), ${cpu < 0 ? '' : '+'}${cpu.toFixed(1)} ms CPU (${share(cpu, 1)}×)`;
   };
   console.log(
-    `  init a schema adds over the hand parser (tiny entries, outside Lambda; × of the reference's): ${added('parse one uplink: valibot')}; ${added('parse one uplink: zod mini')}`,
-  );
-  console.log(
-    `  the hand parser's own share of the uplink Lambda (libs/tts/src/messages.ts): ${handParser.toLocaleString('en-US')} bytes, which a migration would take out again`,
+    `  init over the hand parser, outside Lambda (× of the reference's): ${added('parse one uplink: valibot (production)', hand)}; ${added('parse one uplink: zod mini', hand)}; ${added('uplink Lambda (handler.ts), valibot', handLambda)}`,
   );
 }
 
 async function main(): Promise<void> {
+  const [hand, production] = uplinkParsers;
+  if (hand === undefined || production === undefined) throw new Error('no uplink parsers');
+  const probes = probedMessages([up, ...OTHER_MESSAGES]);
+  const probed = probeDisagreements([hand, production], probes);
   const problems = [
     ...disagreements(
       uplinkParsers,
       [...SPARSE_UPLINKS, ...Array.from({ length: 20 }, (_, i) => uplinkMessage(i))],
       BAD_UPLINKS,
     ),
+    ...disagreements([hand, production], OTHER_MESSAGES, []),
+    ...probed.problems,
     ...disagreements(downlinkParsers, GOOD_DOWNLINKS, BAD_DOWNLINKS),
   ];
   if (problems.length > 0)
     throw new Error(`The parsers disagree; not measuring:\n  ${problems.join('\n  ')}`);
   console.log(
-    `agreement: the three parsers read ${SPARSE_UPLINKS.length + 20} uplinks and ${GOOD_DOWNLINKS.length} downlink requests alike, and refuse ${BAD_UPLINKS.length} bad uplinks (same code and field) and ${BAD_DOWNLINKS.length} bad requests (same code) alike`,
+    `agreement: the three parsers of each read ${SPARSE_UPLINKS.length + 20} uplinks and ${GOOD_DOWNLINKS.length} downlink requests alike, and refuse ${BAD_UPLINKS.length} bad uplinks (same code and field) and ${BAD_DOWNLINKS.length} bad requests (same code) alike`,
+  );
+  console.log(
+    `  and the hand parser and parseApplicationUp agree on ${probes.length.toLocaleString('en-US')} probes (every field of an uplink and of ${OTHER_MESSAGES.length} messages of the other types, each given ${PROBE_COUNT} values in turn): ${(probes.length - probed.refused).toLocaleString('en-US')} read alike, ${probed.refused.toLocaleString('en-US')} refused with the same code and field`,
   );
   const uplinks = Array.from({ length: POOL }, (_, i) => uplinkMessage(i));
   printCosts(

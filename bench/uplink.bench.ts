@@ -148,22 +148,28 @@ async function throughput(): Promise<void> {
   for (const message of warmUp) await handleUplink(message, deps);
   global.gc?.();
 
+  // Wall time, and the CPU time of this thread, which waiting for a core on a shared machine
+  // does not inflate (every port answers at once, so the work is this thread's).
   const runs: number[] = [];
+  const cpuRuns: number[] = [];
   for (let run = 0; run < 5; run++) {
     const count = 50_000;
     const batch = messages(20_000 + run * count, count);
     const start = process.hrtime.bigint();
+    const cpu = process.threadCpuUsage();
     for (const message of batch) await handleUplink(message, deps);
+    const { user, system } = process.threadCpuUsage(cpu);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     runs.push(count / seconds);
+    cpuRuns.push(count / ((user + system) / 1e6));
   }
-  runs.sort((a, b) => a - b);
-  const median = runs[Math.floor(runs.length / 2)] ?? 0;
+  const wallMedian = median(runs);
+  const cpuMedian = median(cpuRuns);
   console.log(
-    `HandleUplink, E2E on, zero-latency ports: ${Math.round(median).toLocaleString('en-US')} messages/s on one core`,
+    `HandleUplink, E2E on, zero-latency ports: ${Math.round(wallMedian).toLocaleString('en-US')} messages/s on one core (wall time), ${Math.round(cpuMedian).toLocaleString('en-US')} by CPU time`,
   );
   console.log(
-    `  (median of 5 runs of 50,000; ${(1e6 / median).toFixed(1)} µs per message; goal ≥ 20,000/s)`,
+    `  (median of 5 runs of 50,000; ${(1e6 / wallMedian).toFixed(1)} µs per message of wall time, ${(1e6 / cpuMedian).toFixed(1)} µs of CPU time; goal ≥ 20,000/s)`,
   );
   if (published === 0) throw new Error('nothing was published');
 }

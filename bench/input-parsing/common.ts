@@ -1,68 +1,44 @@
 /**
- * What the candidate schemas of `npm run bench input-parsing` share: the rules the hand
- * parsers apply (libs/tts/src/messages.ts, libs/integration/src/traffic/downlink-request.ts), the
- * "expected …" texts the schemas carry as their issue messages, and the step from a library's
- * first issue (a path and our message) to the coded error the hand parser throws. Everything
- * here is library-neutral, so that valibot and zod mini are compared on the schemas alone.
+ * What the candidate schemas of `npm run bench input-parsing` share: the rules the parsers
+ * apply (the uplink's are those of libs/tts/src/message-schemas.ts; the downlink request's
+ * those of libs/integration/src/traffic/downlink-request.ts), the "expected …" texts the
+ * schemas carry as their issue messages, and the step from a library's first issue (a path and
+ * our message) to the coded error the production parser throws. Everything here is
+ * library-neutral, so that the alternatives are compared on their schemas alone.
  */
+import { isJsonObject, type JsonObject } from '@tts-aws-iot/input';
 import type { KeyEnvelope } from '@tts-aws-iot/keywrap';
 import { KeyWrapError, parseKeyEnvelope } from '@tts-aws-iot/keywrap';
-import { DownlinkRejectedError } from '@tts-aws-iot/integration';
 import { type parseDownlinkRequest } from '@tts-aws-iot/integration/traffic';
-import { TtsMessageError } from '@tts-aws-iot/tts';
+// The errors.ts files themselves, not the libraries' indexes, which would bundle the
+// production uplink schemas (valibot) into the zod mini entries of the bundles table too.
+import { DownlinkRejectedError } from '../../libs/integration/src/errors';
+import { TtsMessageError } from '../../libs/tts/src/errors';
+import {
+  APPLICATION_UP_TYPES,
+  EXPECTED as TTS_EXPECTED,
+  isBase64,
+  type ApplicationUpType,
+} from '../../libs/tts/src/message-rules';
 
-/** TTS IDs: `^[a-z0-9](?:[-]?[a-z0-9]){2,}$`, at most 36 characters. */
-export const TTS_ID = /^[a-z0-9](?:-?[a-z0-9]){2,}$/;
-export const MAX_ID_LENGTH = 36;
-export const EUI = /^[0-9A-Fa-f]{16}$/;
-export const DEV_ADDR = /^[0-9A-Fa-f]{8}$/;
-export const MAX_UINT32 = 0xffff_ffff;
+export { DEV_ADDR, EUI, MAX_ID_LENGTH, MAX_UINT32, TTS_ID } from '../../libs/tts/src/message-rules';
+export { isBase64, isJsonObject, type JsonObject };
+
 /** AWS IoT thing names. */
 export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 export const MAX_DOWNLINK_BYTES = 242;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The issue messages of the uplink schemas: what the field should have been. */
+/** The issue messages of the uplink schemas: what the field should have been (the production parser's). */
 export const EXPECTED = {
-  applicationUp: 'a JSON object (an ApplicationUp)',
-  object: 'an object',
-  array: 'an array',
-  string: 'a string',
-  stringArray: 'an array of strings',
-  boolean: 'true or false',
-  number: 'a number',
-  base64: 'base64',
-  eui: '16 hex digits',
-  devAddr: '8 hex digits',
-  deviceID: 'a TTS device ID (lowercase letters, digits, single hyphens, 3 to 36)',
-  applicationID: 'a TTS application ID',
-  byte: 'a whole number from 0 to 255',
-  uint32: `a whole number from 0 to ${MAX_UINT32}`,
+  ...TTS_EXPECTED,
   /** Not an expectation: the message of the schema entries for the other message types. */
   multipleTypes: 'multiple_message_types',
 } as const;
 
-/** The `ApplicationUp` message fields other than `uplink_message` that the hand parser knows. */
-export const OTHER_MESSAGE_TYPES = [
-  'join_accept',
-  'downlink_ack',
-  'downlink_nack',
-  'downlink_sent',
-  'downlink_failed',
-  'downlink_queued',
-  'location_solved',
-  'service_data',
-] as const;
-
-export type JsonObject = Readonly<Record<string, unknown>>;
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function isBase64(text: string): boolean {
-  return BASE64.test(text) && text.length % 4 === 0;
-}
+/** The `ApplicationUp` message fields other than `uplink_message` that the production parser knows. */
+export const OTHER_MESSAGE_TYPES = APPLICATION_UP_TYPES.filter(
+  (type): type is Exclude<ApplicationUpType, 'uplink_message'> => type !== 'uplink_message',
+);
 
 /** Node skips what it cannot read; the downlink request refuses such text. */
 export function isCanonicalBase64(text: string): boolean {

@@ -99,7 +99,8 @@ export function changed(message: Json, path: readonly (string | number)[], value
   return copy;
 }
 
-const up = uplinkMessage(7);
+/** The uplink the single faults are made of. */
+export const up = uplinkMessage(7);
 
 /** Uplinks the parsers must read alike: TTS's omitted zero values, nulls and empty strings. */
 export const SPARSE_UPLINKS: readonly Json[] = [
@@ -279,3 +280,96 @@ export const BAD_DOWNLINKS: readonly { readonly input: unknown; readonly code: s
 
 /** The refusal measured for requests. */
 export const REFUSED_DOWNLINK = changed(down, ['fPort'], 224);
+
+const ids = up['end_device_ids'];
+const downlink = {
+  session_key_id: 'AZWaK7TQe5g2n8U1xIxO0A==',
+  f_port: 15,
+  f_cnt: 42,
+  frm_payload: 'AQIDBA==',
+  confirmed: true,
+  priority: 'NORMAL',
+  correlation_ids: ['tts-aws-iot:downlink:7'],
+};
+
+/** One message of every other type the production parser reads (the zod mini schema reads uplinks only). */
+export const OTHER_MESSAGES: readonly Json[] = [
+  {
+    end_device_ids: ids,
+    join_accept: {
+      session_key_id: 'AZWaK7TQe5g2n8U1xIxO0A==',
+      app_s_key: { key: '2B7E151628AED2A6ABF7158809CF4F3C' },
+      received_at: '2025-03-14T09:26:53.640Z',
+    },
+  },
+  ...['downlink_queued', 'downlink_sent', 'downlink_ack', 'downlink_nack'].map((type) => ({
+    end_device_ids: ids,
+    [type]: downlink,
+  })),
+  {
+    end_device_ids: ids,
+    downlink_failed: {
+      downlink,
+      error: {
+        namespace: 'pkg/applicationserver',
+        name: 'downlink',
+        code: 3,
+        cause: { namespace: 'pkg/networkserver', name: 'f_cnt_too_low', attributes: { f_cnt: 2 } },
+      },
+    },
+  },
+  {
+    end_device_ids: ids,
+    location_solved: {
+      service: 'lora-cloud',
+      location: { latitude: 52.1, longitude: 4.3, altitude: 2, source: 'SOURCE_GPS' },
+    },
+  },
+  { end_device_ids: ids, service_data: { service: 'lora-cloud', data: { a: 1 } } },
+  { end_device_ids: ids, downlink_queue_invalidated: { downlinks: [] } },
+];
+
+/**
+ * Every field the production parser reads, in each message, given each of these values in
+ * turn: single faults (and some good values) on which the hand parser and the production parser
+ * must agree, to the code and field of a refusal and to the output of an acceptance.
+ */
+const PROBES: readonly unknown[] = [
+  undefined,
+  null,
+  '',
+  'x',
+  'AQ==',
+  'AbCdEf0123456789',
+  -1,
+  1.5,
+  91,
+  2 ** 32,
+  true,
+  [],
+  ['a'],
+  [1],
+  {},
+];
+export const PROBE_COUNT = PROBES.length;
+
+/** The paths of every value in `value` (objects and arrays walked, up to a depth). */
+function pathsOf(value: unknown, path: readonly (string | number)[] = []): (string | number)[][] {
+  if (path.length > 5 || typeof value !== 'object' || value === null) return [];
+  const entries = Array.isArray(value)
+    ? value.map((item, i) => [i, item] as const)
+    : Object.entries(value as Json);
+  return entries.flatMap(([key, item]) => [[...path, key], ...pathsOf(item, [...path, key])]);
+}
+
+/** Each message with each of its fields replaced by each probe. */
+export function probedMessages(messages: readonly Json[]): Json[] {
+  return messages.flatMap((message) =>
+    pathsOf(message).flatMap((path) =>
+      PROBES
+        // JSON has no holes in arrays.
+        .filter((probe) => probe !== undefined || typeof path[path.length - 1] !== 'number')
+        .map((probe) => changed(message, path, probe)),
+    ),
+  );
+}

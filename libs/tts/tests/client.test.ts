@@ -611,6 +611,24 @@ describe('TtsClient calls', () => {
       isAdmin: false,
     });
   });
+
+  // An answer is input from the network: a shape other than TTS's reads as "nothing there".
+  it.each(['null', '[]', '"x"', '{"api_key": [], "is_admin": "yes"}'])(
+    'reads an auth_info answer of %s as no rights, without failing',
+    async (body) => {
+      const { fetch } = scriptedFetch({ status: 200, body });
+      await expect(client(fetch).getAuthInfo()).resolves.toEqual({
+        rights: [],
+        universalRights: [],
+        isAdmin: false,
+      });
+    },
+  );
+
+  it('reads a claim-info answer of another shape as no claiming', async () => {
+    const { fetch } = scriptedFetch({ status: 200, body: 'null' });
+    await expect(client(fetch).supportsClaiming('70B3D57ED0000000')).resolves.toBe(false);
+  });
 });
 
 describe('missingRights', () => {

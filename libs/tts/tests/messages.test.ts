@@ -360,6 +360,44 @@ describe('parseApplicationUp', () => {
       'invalid_field',
       'simulated',
     ],
+    // TTS omits empty strings, so an empty device_id is a missing one; an empty string where
+    // an object belongs, or a null reception, is wrong rather than absent.
+    [
+      'an empty device_id',
+      { end_device_ids: { ...ids, device_id: '' }, uplink_message: {} },
+      'missing_field',
+      'end_device_ids.device_id',
+    ],
+    [
+      'end_device_ids as an empty string',
+      { end_device_ids: '', uplink_message: {} },
+      'invalid_field',
+      'end_device_ids',
+    ],
+    [
+      'a null reception',
+      { end_device_ids: ids, uplink_message: { rx_metadata: [null] } },
+      'invalid_field',
+      'uplink_message.rx_metadata[0]',
+    ],
+    [
+      'channel_rssi as a string when there is no rssi',
+      {
+        end_device_ids: ids,
+        uplink_message: { rx_metadata: [{ gateway_ids: { gateway_id: 'g1' }, channel_rssi: 'x' }] },
+      },
+      'invalid_field',
+      'uplink_message.rx_metadata[0].channel_rssi',
+    ],
+    [
+      'a cause with a bad code',
+      {
+        end_device_ids: ids,
+        downlink_failed: { downlink: {}, error: { cause: { cause: { code: -3 } } } },
+      },
+      'invalid_field',
+      'downlink_failed.error.cause.cause.code',
+    ],
   ])('refuses %s', (_label, message, code, field) => {
     let thrown: unknown;
     try {
@@ -370,6 +408,40 @@ describe('parseApplicationUp', () => {
     expect(thrown).toBeInstanceOf(TtsMessageError);
     expect((thrown as TtsMessageError).code).toBe(code);
     expect((thrown as TtsMessageError).attributes['field']).toBe(field);
+  });
+
+  it('says in its message where the field is, what it holds and what it should be', () => {
+    expect(() =>
+      parseApplicationUp({ end_device_ids: ids, uplink_message: { f_port: 300 } }),
+    ).toThrow(
+      'Invalid TTS message: uplink_message.f_port is 300; expected a whole number from 0 to 255.',
+    );
+    expect(() => parseApplicationUp({ end_device_ids: ids, location_solved: {} })).toThrow(
+      'Invalid TTS message: location_solved.location is missing.',
+    );
+  });
+
+  it('reads channel_rssi only when rssi is absent, as TTS may send either', () => {
+    const up = parseApplicationUp({
+      end_device_ids: ids,
+      uplink_message: {
+        rx_metadata: [{ gateway_ids: { gateway_id: 'g1' }, rssi: -80, channel_rssi: 'x' }],
+      },
+    });
+    if (up.type !== 'uplink_message') throw new Error(up.type);
+    expect(up.uplink.rxMetadata[0]?.rssi).toBe(-80);
+  });
+
+  it('reads eight causes deep and leaves deeper ones out', () => {
+    let error: Record<string, unknown> = { name: 'level-10' };
+    for (let level = 9; level >= 0; level--) error = { name: `level-${level}`, cause: error };
+    const up = parseApplicationUp({
+      end_device_ids: ids,
+      downlink_failed: { downlink: {}, error },
+    });
+    if (up.type !== 'downlink_failed') throw new Error(up.type);
+    expect(findErrorDetails(up.error, 'level-8')?.cause).toBeUndefined();
+    expect(findErrorDetails(up.error, 'level-9')).toBeUndefined();
   });
 
   it('never quotes a plaintext key in its errors', () => {

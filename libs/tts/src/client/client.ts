@@ -1,3 +1,4 @@
+import { isJsonObject, type JsonObject } from '@tts-aws-iot/input';
 import { TtsApiError } from '../errors';
 import { apiPath, TtsHttp, type TtsHttpOptions } from './http';
 import type {
@@ -45,10 +46,7 @@ export class TtsClient {
 
   /** The caller's rights (`GET /auth_info`). */
   async getAuthInfo(): Promise<AuthInfo> {
-    const answer = await this.http.request<Record<string, unknown>>({
-      method: 'GET',
-      path: '/auth_info',
-    });
+    const answer = await this.http.request({ method: 'GET', path: '/auth_info' });
     const apiKey = objectAt(answer, 'api_key');
     const applicationID = stringAt(
       objectAt(objectAt(apiKey, 'entity_ids'), 'application_ids'),
@@ -58,7 +56,7 @@ export class TtsClient {
       rights: stringsAt(objectAt(apiKey, 'api_key'), 'rights'),
       universalRights: stringsAt(objectAt(answer, 'universal_rights'), 'rights'),
       ...(applicationID ? { applicationID } : {}),
-      isAdmin: answer['is_admin'] === true,
+      isAdmin: valueAt(answer, 'is_admin') === true,
     };
   }
 
@@ -87,7 +85,7 @@ export class TtsClient {
    * is not registered.
    */
   async getEndDevice(ids: EndDeviceIDs): Promise<RegisteredEndDevice | undefined> {
-    let answer: Record<string, unknown>;
+    let answer: unknown;
     try {
       answer = await this.http.request({
         method: 'GET',
@@ -300,12 +298,12 @@ export class TtsClient {
 
   /** Whether a Join Server that supports claiming serves `joinEUI` (`POST /edcs/claim/info`). */
   async supportsClaiming(joinEUI: string): Promise<boolean> {
-    const answer = await this.http.request<Record<string, unknown>>({
+    const answer = await this.http.request({
       method: 'POST',
       path: '/edcs/claim/info',
       body: { join_eui: joinEUI },
     });
-    return answer['supports_claiming'] === true;
+    return valueAt(answer, 'supports_claiming') === true;
   }
 
   /**
@@ -417,14 +415,14 @@ export class TtsClient {
   }
 }
 
-/** A GET's answer, or `undefined` when TTS answers NotFound. */
+/** A GET's answer, or `undefined` when TTS answers NotFound (JSON has no `undefined`). */
 async function getOrUndefined(
   http: TtsHttp,
   path: string,
   query: Record<string, string>,
-): Promise<Record<string, unknown> | undefined> {
+): Promise<unknown> {
   try {
-    return await http.request<Record<string, unknown>>({ method: 'GET', path, query });
+    return await http.request({ method: 'GET', path, query });
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -463,28 +461,22 @@ const FORMATTER_TYPES: ReadonlySet<string> = new Set<PayloadFormatterType>([
   'FORMATTER_CAYENNELPP',
 ]);
 
+function isFormatterType(value: unknown): value is PayloadFormatterType {
+  return typeof value === 'string' && FORMATTER_TYPES.has(value);
+}
+
 /** One formatter of an answer; TTS omits the zero value `FORMATTER_NONE` and empty parameters. */
-function formatterAt(
-  value: Record<string, unknown>,
-  typeKey: string,
-  parameterKey: string,
-): PayloadFormatter {
-  const type = value[typeKey];
-  const parameter = value[parameterKey];
+function formatterAt(value: unknown, typeKey: string, parameterKey: string): PayloadFormatter {
+  const type = valueAt(value, typeKey);
+  const parameter = valueAt(value, parameterKey);
   return {
-    formatter:
-      typeof type === 'string' && FORMATTER_TYPES.has(type)
-        ? (type as PayloadFormatterType)
-        : 'FORMATTER_NONE',
+    formatter: isFormatterType(type) ? type : 'FORMATTER_NONE',
     parameter: typeof parameter === 'string' ? parameter : '',
   };
 }
 
 /** `MessagePayloadFormatters` at `key`, or `undefined` when the answer has none. */
-function formattersAt(
-  value: Record<string, unknown>,
-  key: string,
-): MessagePayloadFormatters | undefined {
+function formattersAt(value: unknown, key: string): MessagePayloadFormatters | undefined {
   const formatters = objectAt(value, key);
   if (!formatters) return undefined;
   return {
@@ -493,10 +485,7 @@ function formattersAt(
   };
 }
 
-function versionIDsAt(
-  value: Record<string, unknown>,
-  key: string,
-): EndDeviceVersionIDs | undefined {
+function versionIDsAt(value: unknown, key: string): EndDeviceVersionIDs | undefined {
   const ids = objectAt(value, key);
   const brandID = stringAt(ids, 'brand_id');
   const modelID = stringAt(ids, 'model_id');
@@ -517,23 +506,25 @@ function hex(bytes: Uint8Array): string {
     .toUpperCase();
 }
 
-function objectAt(value: unknown, key: string): Record<string, unknown> | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const field = (value as Record<string, unknown>)[key];
-  return typeof field === 'object' && field !== null && !Array.isArray(field)
-    ? (field as Record<string, unknown>)
-    : undefined;
+// The answers of TTS are input from the network: read leniently (what has the expected shape
+// is taken, anything else is as good as absent), never trusted to have the shape asked for.
+
+/** The value at `key` of an answer's object; `undefined` when it is not an object. */
+function valueAt(value: unknown, key: string): unknown {
+  return isJsonObject(value) ? value[key] : undefined;
 }
 
-function stringAt(value: Record<string, unknown> | undefined, key: string): string | undefined {
-  const field = value?.[key];
+function objectAt(value: unknown, key: string): JsonObject | undefined {
+  const field = valueAt(value, key);
+  return isJsonObject(field) ? field : undefined;
+}
+
+function stringAt(value: unknown, key: string): string | undefined {
+  const field = valueAt(value, key);
   return typeof field === 'string' && field !== '' ? field : undefined;
 }
 
-function stringRecordAt(
-  value: Record<string, unknown> | undefined,
-  key: string,
-): Record<string, string> {
+function stringRecordAt(value: unknown, key: string): Record<string, string> {
   const record = objectAt(value, key) ?? {};
   return Object.fromEntries(
     Object.entries(record).filter(
@@ -542,8 +533,8 @@ function stringRecordAt(
   );
 }
 
-function stringsAt(value: Record<string, unknown> | undefined, key: string): string[] {
-  const field = value?.[key];
+function stringsAt(value: unknown, key: string): string[] {
+  const field = valueAt(value, key);
   return Array.isArray(field)
     ? field.filter((item): item is string => typeof item === 'string')
     : [];

@@ -1,3 +1,4 @@
+import { isJsonObject } from '@tts-aws-iot/input';
 import { TtsApiError, TtsConnectionError } from '../errors';
 
 /** A fetch-compatible function (the global `fetch`, or a fake in tests). */
@@ -88,26 +89,27 @@ function parseErrorBody(text: string): { message?: string; details?: TtsErrorDet
   } catch {
     return {};
   }
-  if (!isObject(body)) return {};
+  // Whatever TTS says is taken as far as it has the expected shape, and no further: the
+  // answer's status is the error either way.
+  if (!isJsonObject(body)) return {};
   const message = typeof body['message'] === 'string' ? body['message'] : undefined;
-  const details = Array.isArray(body['details']) ? body['details'].find(isObject) : undefined;
+  const details = Array.isArray(body['details']) ? body['details'].find(isJsonObject) : undefined;
   if (!details) return { message };
-  const field = (key: string): string | undefined =>
-    typeof details[key] === 'string' && details[key] !== '' ? (details[key] as string) : undefined;
+  const field = (key: string): string | undefined => {
+    const value = details[key];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const attributes = details['attributes'];
   return {
     message,
     details: {
       namespace: field('namespace'),
       name: field('name'),
       messageFormat: field('message_format'),
-      attributes: isObject(details['attributes']) ? details['attributes'] : undefined,
+      attributes: isJsonObject(attributes) ? attributes : undefined,
       correlationID: field('correlation_id'),
     },
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** TTS's `message_format` with its `{attribute}` placeholders filled in. */
@@ -187,8 +189,11 @@ export class TtsHttp {
     this.random = options.random ?? Math.random;
   }
 
-  /** Sends the request and returns the parsed JSON answer (`{}` for an empty body). */
-  async request<T = unknown>(request: TtsRequest): Promise<T> {
+  /**
+   * Sends the request and returns the parsed JSON answer (`{}` for an empty body), unread:
+   * it is input from the network, for the caller to read.
+   */
+  async request(request: TtsRequest): Promise<unknown> {
     let apiKey = (await this.apiKey()).trim();
     let refreshed = false;
     let unanswered = false;
@@ -203,7 +208,7 @@ export class TtsHttp {
         unanswered,
       );
       if (!(outcome instanceof TtsApiError || outcome instanceof TtsConnectionError))
-        return outcome as T;
+        return outcome;
       unanswered ||= outcome instanceof TtsConnectionError;
       if (outcome instanceof TtsApiError && outcome.status === 401 && !refreshed) {
         refreshed = true;
