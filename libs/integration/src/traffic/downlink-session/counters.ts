@@ -6,7 +6,7 @@
  * never reset by a join.
  */
 import { createHash } from 'node:crypto';
-import { objectOf, readInput, type InputIssue } from '@tts-aws-iot/input';
+import { isJsonObject, objectOf, readInput, type InputIssue } from '@tts-aws-iot/input';
 import { parseKeyEnvelope, type KeyEnvelope } from '@tts-aws-iot/keywrap';
 import * as v from 'valibot';
 import { IntegrationError, InputError } from '../../errors';
@@ -123,13 +123,18 @@ const SHADOW_ENVELOPE = objectOf(
   'a wrapped key {encryptedKey, kekLabel}',
 );
 
-const RECENT_DOWNLINK = objectOf(
-  {
-    id: v.string('a downlink ID'),
-    fCnt: COUNTER,
-    at: v.optional(v.pipe(v.number('seconds since the epoch'), v.minValue(0, 'not negative'))),
-    sha: v.optional(v.string('a fingerprint')),
-  },
+/**
+ * A reservation, checked by one guard rather than an object schema: every uplink reads up to
+ * {@link MAX_RECENT_DOWNLINKS} of them, and an object schema costs about 0.3 µs an entry
+ * (18 µs for a full list, over a third of an uplink's 50 µs budget); the guard about 0.04.
+ */
+const RECENT_DOWNLINK = v.custom<RecentDownlink>(
+  (entry) =>
+    isJsonObject(entry) &&
+    typeof entry['id'] === 'string' &&
+    isCounter(entry['fCnt']) &&
+    (entry['at'] === undefined || (typeof entry['at'] === 'number' && entry['at'] >= 0)) &&
+    (entry['sha'] === undefined || typeof entry['sha'] === 'string'),
   'a reservation {id, fCnt, at, sha}',
 );
 
@@ -148,9 +153,9 @@ const EARLIER_SESSION = objectOf(
 /** The counter fields of the reported state, in the order they are checked; none yet is 0. */
 const COUNTERS = v.object({
   fCntDownSession: v.nullish(SESSION_ID),
-  fCntDown: v.nullish(COUNTER, 0),
-  recentDownlinks: v.nullish(v.array(RECENT_DOWNLINK, 'a list of reservations'), []),
-  earlierSessions: v.nullish(v.array(EARLIER_SESSION, 'a list of earlier sessions'), []),
+  fCntDown: v.nullish(COUNTER),
+  recentDownlinks: v.nullish(v.array(RECENT_DOWNLINK, 'a list of reservations')),
+  earlierSessions: v.nullish(v.array(EARLIER_SESSION, 'a list of earlier sessions')),
 });
 
 /** The session fields checked before the envelope. */
@@ -232,10 +237,10 @@ export function readCounters(
 ): DownlinkCounters {
   const counters = readInput(COUNTERS, reported, damagedField(thingName));
   return {
-    fCntDown: counters.fCntDown,
+    fCntDown: counters.fCntDown ?? 0,
     session: counters.fCntDownSession ?? undefined,
-    recent: counters.recentDownlinks,
-    earlier: counters.earlierSessions,
+    recent: counters.recentDownlinks ?? [],
+    earlier: counters.earlierSessions ?? [],
   };
 }
 
