@@ -3,12 +3,15 @@ import {
   UpdateThingShadowCommand,
   type IoTDataPlaneClient,
 } from '@aws-sdk/client-iot-data-plane';
+import { jsonObject, readInput, type JsonObject } from '@tts-aws-iot/input';
 import {
   ShadowVersionConflictError,
   type ShadowDocument,
   type ShadowStore,
   type ShadowUpdate,
 } from '@tts-aws-iot/integration';
+
+import * as v from 'valibot';
 
 import { AwsRequestError, awsErrorName, awsHttpStatus, fromAwsError, isNotFound } from './errors';
 
@@ -31,14 +34,13 @@ export class IotShadowStore implements ShadowStore {
       if (isNotFound(error)) return undefined;
       throw fromAwsError(error, site);
     }
-    const document = parseDocument(payload, site);
-    const state = isObject(document['state']) ? document['state'] : {};
+    const { state, version } = parseDocument(payload, site);
     return {
       state: {
-        ...(isObject(state['reported']) ? { reported: state['reported'] } : {}),
-        ...(isObject(state['desired']) ? { desired: state['desired'] } : {}),
+        ...(state.reported === undefined ? {} : { reported: state.reported }),
+        ...(state.desired === undefined ? {} : { desired: state.desired }),
       },
-      version: versionOf(document, site),
+      version,
     };
   }
 
@@ -75,33 +77,48 @@ export class IotShadowStore implements ShadowStore {
       }
       throw fromAwsError(error, site);
     }
-    return { version: versionOf(parseDocument(payload, site), site) };
+    return { version: parseDocument(payload, site).version };
   }
 }
 
 type Site = { service: string; action: string; resource: string };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** A part of the document the store leaves out when it is not an object. */
+const part = <T>(schema: v.GenericSchema<unknown, T>, empty: T) =>
+  v.fallback(v.optional(schema, empty), empty);
+
+/**
+ * A shadow document as IoT answers it. The store needs its version; the state is passed on
+ * as far as it holds objects (the readers of its fields check what they read). The issue
+ * messages say what is wrong with the document.
+ */
+const SHADOW_DOCUMENT = v.pipe(
+  jsonObject('is not a JSON object'),
+  v.object(
+    {
+      state: part(
+        v.object({
+          reported: part<JsonObject | undefined>(jsonObject('an object'), undefined),
+          desired: part<JsonObject | undefined>(jsonObject('an object'), undefined),
+        }),
+        {},
+      ),
+      version: v.pipe(v.number('has no version'), v.safeInteger('has no version')),
+    },
+    // The only key it requires.
+    'has no version',
+  ),
+);
 
 /** The response document; IoT always answers JSON, so anything else is an AWS-side fault. */
-function parseDocument(payload: Uint8Array | undefined, site: Site): Record<string, unknown> {
+function parseDocument(payload: Uint8Array | undefined, site: Site) {
   let document: unknown;
   try {
     document = JSON.parse(new TextDecoder().decode(payload ?? new Uint8Array()));
   } catch (error) {
     throw unreadable(site, 'is not JSON', error);
   }
-  if (!isObject(document)) throw unreadable(site, 'is not a JSON object');
-  return document;
-}
-
-function versionOf(document: Record<string, unknown>, site: Site): number {
-  const version = document['version'];
-  if (typeof version !== 'number' || !Number.isSafeInteger(version))
-    throw unreadable(site, 'has no version');
-  return version;
+  return readInput(SHADOW_DOCUMENT, document, (issue) => unreadable(site, issue.expected));
 }
 
 function unreadable(site: Site, problem: string, cause?: unknown): AwsRequestError {

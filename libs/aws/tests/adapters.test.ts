@@ -186,15 +186,17 @@ describe('IotShadowStore', () => {
   });
 
   it.each([
-    ['not JSON', new TextEncoder().encode('<html>')],
-    ['a JSON array', new TextEncoder().encode('[1]')],
-    ['without a version', new TextEncoder().encode('{"state":{}}')],
-    ['empty', undefined],
-  ])('rejects a shadow document that is %s with a clear code', async (_, payload) => {
+    ['not JSON', new TextEncoder().encode('<html>'), 'is not JSON'],
+    ['a JSON array', new TextEncoder().encode('[1]'), 'is not a JSON object'],
+    ['without a version', new TextEncoder().encode('{"state":{}}'), 'has no version'],
+    ['with a fractional version', new TextEncoder().encode('{"version":1.5}'), 'has no version'],
+    ['empty', undefined, 'is not JSON'],
+  ])('rejects a shadow document that is %s with a clear code', async (_, payload, problem) => {
     const { client } = fakeClient<IoTDataPlaneClient>(() => ({ payload }));
     await expect(new IotShadowStore(client).getShadow('T1', 'lorawan')).rejects.toMatchObject({
       code: 'invalid_shadow_document',
       retryable: false,
+      message: expect.stringContaining(`answered a document that ${problem}.`),
     });
   });
 

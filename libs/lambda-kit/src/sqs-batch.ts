@@ -2,6 +2,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 import type { Request } from '@middy/core';
+import { objectOf } from '@tts-aws-iot/input';
+import * as v from 'valibot';
 
 import type { LambdaKit } from './kit';
 import { errorPolicy } from './middleware/error-policy';
@@ -21,22 +23,18 @@ export interface SqsBatchOptions {
   readonly reserveMs?: number;
 }
 
+const SQS_RECORD = objectOf(
+  { eventSource: v.literal('aws:sqs'), messageId: v.string(), body: v.string() },
+  'an SQS record',
+);
+const SQS_EVENT = objectOf(
+  { Records: v.pipe(v.array(SQS_RECORD), v.minLength(1)) },
+  'an SQS event',
+);
+
 /** An SQS event as the Lambda event source mapping delivers it (`Records` of `aws:sqs`). */
 export function isSqsEvent(event: unknown): event is SQSEvent {
-  if (typeof event !== 'object' || event === null) return false;
-  const records = (event as { Records?: unknown }).Records;
-  return (
-    Array.isArray(records) &&
-    records.length > 0 &&
-    records.every(
-      (record: unknown) =>
-        typeof record === 'object' &&
-        record !== null &&
-        (record as { eventSource?: unknown }).eventSource === 'aws:sqs' &&
-        typeof (record as { messageId?: unknown }).messageId === 'string' &&
-        typeof (record as { body?: unknown }).body === 'string',
-    )
-  );
+  return v.is(SQS_EVENT, event);
 }
 
 /**

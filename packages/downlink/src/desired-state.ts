@@ -15,6 +15,7 @@
  * that would start over.
  */
 import { createHash } from 'node:crypto';
+import { isJsonObject, objectOf, type JsonObject } from '@tts-aws-iot/input';
 import {
   InputError,
   ShadowVersionConflictError,
@@ -23,6 +24,7 @@ import {
   type ShadowDocument,
 } from '@tts-aws-iot/integration';
 import { LORAWAN_SHADOW_NAME } from '@tts-aws-iot/integration/traffic';
+import * as v from 'valibot';
 
 import { handleDownlink, type DownlinkDependencies, type DownlinkOutcome } from './downlink';
 
@@ -66,9 +68,11 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Whether an event is the desired-state rule's (the downlink rule's requests have no `shadowVersion`). */
 export function isDesiredDownlinkEvent(input: unknown): input is DesiredDownlinkEvent {
-  if (typeof input !== 'object' || input === null) return false;
-  const event = input as Record<string, unknown>;
-  return typeof event['shadowVersion'] === 'number' && typeof event['thingName'] === 'string';
+  return (
+    isJsonObject(input) &&
+    typeof input['shadowVersion'] === 'number' &&
+    typeof input['thingName'] === 'string'
+  );
 }
 
 /**
@@ -95,7 +99,8 @@ export async function handleDesiredDownlink(
       if (await clearInvalid(deps, thingName, shadow)) return { status: 'none', reason: INVALID };
       continue;
     }
-    if (!desired) return { status: 'none', reason: 'no desired downlink (handled already)' };
+    if (!desired || !shadow)
+      return { status: 'none', reason: 'no desired downlink (handled already)' };
     const digest = digestOf(desired);
     const reported = reportedDownlink(shadow);
     // The application's requestID, when it is one the report can carry; else the invocation's.
@@ -103,7 +108,7 @@ export async function handleDesiredDownlink(
     const ownID = typeof given === 'string' && REQUEST_ID.test(given) ? given : undefined;
     // The application's own request ID, handled already: clear it, push nothing.
     if (ownID !== undefined && reported?.requestID === ownID && reported.status !== 'pending') {
-      if (await finish(deps, thingName, shadow!, reported)) return { status: 'done', reported };
+      if (await finish(deps, thingName, shadow, reported)) return { status: 'done', reported };
       continue;
     }
     const claim =
@@ -111,7 +116,7 @@ export async function handleDesiredDownlink(
     const mine = claim?.claimedBy === requestID;
     if (claim && !mine && now() - Date.parse(claim.time) < CLAIM_EXPIRY_MS)
       return { status: 'claimed-elsewhere', requestID: claim.requestID };
-    const downlinkID = mine ? claim!.requestID : (ownID ?? requestID);
+    const downlinkID = mine ? claim.requestID : (ownID ?? requestID);
     const pending: ReportedDownlink = {
       requestID: downlinkID,
       status: 'pending',
@@ -119,7 +124,7 @@ export async function handleDesiredDownlink(
       digest,
       claimedBy: requestID,
     };
-    const version = mine ? shadow!.version : await claimAt(deps, thingName, shadow!, pending);
+    const version = mine ? shadow.version : await claimAt(deps, thingName, shadow, pending);
     if (version === undefined) continue;
     const push = await handleDownlink({ ...requestOf(desired), thingName }, deps, downlinkID);
     const done = outcomeReport(pending, push, now());
@@ -159,30 +164,45 @@ async function notThisStacks(
   }
 }
 
-/** `state.desired.downlink`, when it is a request object. */
-function desiredDownlink(shadow: ShadowDocument | undefined): Record<string, unknown> | undefined {
+/**
+ * `state.desired.downlink`, when it is a request object. Anyone who may write the desired
+ * state may write it: the request itself is read by `handleDownlink` like any other.
+ */
+function desiredDownlink(shadow: ShadowDocument | undefined): JsonObject | undefined {
   const value = shadow?.state.desired?.['downlink'];
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return isJsonObject(value) ? value : undefined;
 }
 
+/**
+ * `state.reported.downlink` as the integration writes it. Whoever may update the shadow may
+ * write it too: anything else is no report of the integration's, and the request is handled
+ * as if there were none.
+ */
+const REPORTED_DOWNLINK = objectOf(
+  {
+    requestID: v.string('a request ID'),
+    status: v.picklist(['pending', 'pushed', 'rejected'], 'pending, pushed or rejected'),
+    time: v.string('an ISO time'),
+    fCnt: v.optional(v.number('a frame counter')),
+    error: v.optional(v.string('an error code')),
+    digest: v.string('a digest'),
+    claimedBy: v.string('a request ID'),
+  },
+  'a report of a desired downlink',
+);
+
 function reportedDownlink(shadow: ShadowDocument | undefined): ReportedDownlink | undefined {
-  const value = shadow?.state.reported?.['downlink'] as Partial<ReportedDownlink> | undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (typeof value.requestID !== 'string' || typeof value.digest !== 'string') return undefined;
-  if (typeof value.time !== 'string' || typeof value.status !== 'string') return undefined;
-  if (typeof value.claimedBy !== 'string') return undefined;
-  return value as ReportedDownlink;
+  const read = v.safeParse(REPORTED_DOWNLINK, shadow?.state.reported?.['downlink']);
+  return read.success ? read.output : undefined;
 }
 
 /** The request to push: the desired entry without the integration's own field. */
-function requestOf(desired: Record<string, unknown>): Record<string, unknown> {
+function requestOf(desired: JsonObject): Record<string, unknown> {
   const { requestID: _id, ...request } = desired;
   return request;
 }
 
-function digestOf(desired: Record<string, unknown>): string {
+function digestOf(desired: JsonObject): string {
   return createHash('sha256')
     .update(canonicalJson(desired))
     .digest()

@@ -105,6 +105,24 @@ describe('handleDesiredDownlink', () => {
     expect(world.shadow().desired).toEqual({});
   });
 
+  it('takes a reported downlink that is not one of its reports for no report, and pushes', async () => {
+    const world = await withDesired({ bytes: 'AQI=', requestID: 'app-42' });
+    // Written by someone else who may update the shadow: not a status the integration writes.
+    await world.shadows.updateShadow(THING, 'lorawan', {
+      reported: {
+        downlink: { requestID: 'app-42', status: 'done', time: 'x', digest: 'y', claimedBy: 'z' },
+      },
+    });
+    await expect(handleDesiredDownlink(world.event, world.deps, 'req-1')).resolves.toMatchObject({
+      status: 'done',
+    });
+    expect(world.publisher.on(PUSH_TOPIC)).toHaveLength(1);
+    expect(world.shadow().reported['downlink']).toMatchObject({
+      requestID: 'app-42',
+      status: 'pushed',
+    });
+  });
+
   it('answers a malformed desired request on downlink/failed, reports it rejected and clears it', async () => {
     const world = await withDesired({ bytes: 'AQI=', fPort: 0 });
     await handleDesiredDownlink(world.event, world.deps, 'req-1');

@@ -106,9 +106,7 @@ function sessionWrite(
 ): SessionWrite {
   try {
     const report = sessionCountersReport(thingName, shadow, session);
-    const fCntDown = report
-      ? (report['fCntDown'] as number)
-      : Number(shadow?.state.reported?.['fCntDown'] ?? 0);
+    const fCntDown = report ? report.fCntDown : Number(shadow?.state.reported?.['fCntDown'] ?? 0);
     return { report, fCntDown };
   } catch (error) {
     if (!(error instanceof InputError) || error.code !== 'invalid_session_state') throw error;

@@ -3,6 +3,7 @@
  * Makes sure the device's thing exists, keeps the `lorawan` shadow, decrypts the payload
  * when end-to-end encryption is on, and republishes on the thing's topics.
  */
+import { isJsonObject } from '@tts-aws-iot/input';
 import { IntegrationError, InputError } from '@tts-aws-iot/integration';
 import {
   DECRYPT_FAILURES_METRIC,
@@ -313,8 +314,9 @@ function republish(
   const message = republishedMessage(up, thingName, plaintext);
   if (decoded) {
     // Where TTS puts a decoded uplink; a failure as TTS's event beside the message.
+    const uplink = message['uplink_message'];
     message['uplink_message'] = {
-      ...(message['uplink_message'] as Record<string, unknown>),
+      ...(isJsonObject(uplink) ? uplink : {}),
       ...decoded.fields,
     };
     if (decoded.failure) message['decode_failure'] = decoded.failure;

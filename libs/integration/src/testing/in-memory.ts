@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { isJsonObject } from '@tts-aws-iot/input';
 import type { KekRing } from '@tts-aws-iot/keywrap';
 import {
   TtsApiError,
@@ -149,23 +150,17 @@ export class InMemoryShadowStore implements ShadowStore {
 
 // Shadow merge: objects merge per path, `null` deletes, anything else (arrays too) replaces.
 function merge(
-  target: Record<string, unknown>,
+  target: Readonly<Record<string, unknown>>,
   patch: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...target };
   for (const [key, value] of Object.entries(patch)) {
-    if (value === null) {
-      delete target[key];
-    } else if (isObject(value) && isObject(target[key])) {
-      target[key] = merge(target[key] as Record<string, unknown>, value);
-    } else {
-      target[key] = isObject(value) ? merge({}, value) : structuredClone(value);
-    }
+    const current = merged[key];
+    if (value === null) delete merged[key];
+    else if (isJsonObject(value)) merged[key] = merge(isJsonObject(current) ? current : {}, value);
+    else merged[key] = structuredClone(value);
   }
-  return target;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return merged;
 }
 
 /** A publisher that records what it is given. */

@@ -10,6 +10,8 @@ import {
   type ApplicationUpEvent,
   type ThingEvent,
 } from '@tts-aws-iot/tts';
+import { isJsonObject } from '@tts-aws-iot/input';
+
 import { InputError } from '../errors';
 
 /**
@@ -57,14 +59,15 @@ export function republishedMessage(
   const message: Record<string, unknown> = { ...up.raw, thingName };
   for (const field of KEY_CARRIERS) {
     const inner = message[field];
-    if (typeof inner === 'object' && inner !== null && 'app_s_key' in inner) {
-      const { app_s_key: _removed, ...rest } = inner as Record<string, unknown>;
+    if (isJsonObject(inner) && 'app_s_key' in inner) {
+      const { app_s_key: _removed, ...rest } = inner;
       message[field] = rest;
     }
   }
   if (plaintext !== undefined) {
+    const uplink = message['uplink_message'];
     message['uplink_message'] = {
-      ...(message['uplink_message'] as Record<string, unknown>),
+      ...(isJsonObject(uplink) ? uplink : {}),
       frm_payload: Buffer.from(
         plaintext.buffer,
         plaintext.byteOffset,

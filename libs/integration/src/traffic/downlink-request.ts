@@ -8,6 +8,9 @@ import type {
   DownlinkQueueRequestJson,
   ErrorDetailsJson,
 } from '@tts-aws-iot/tts';
+import { isJsonObject, jsonObject, parseJsonText, readInput } from '@tts-aws-iot/input';
+import * as v from 'valibot';
+
 import { DownlinkRejectedError, type IntegrationError } from '../errors';
 import { THING_NAME } from '../thing-name';
 
@@ -56,31 +59,27 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** The largest payload JSON an answer on the thing's own topic echoes. */
 const MAX_ECHOED_PAYLOAD_JSON = 1024;
 
-function reject(
-  code: string,
-  message: string,
-  attributes: Readonly<Record<string, unknown>> = {},
-): DownlinkRejectedError {
-  return new DownlinkRejectedError(code, message, GrpcCode.INVALID_ARGUMENT, attributes);
-}
-
-function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The thing a request names, when it names a valid one: so that even a request refused for
  * another reason is answered on that thing's topic.
  */
 export function requestedThingName(input: unknown): string | undefined {
-  const name = isObject(input) ? input['thingName'] : undefined;
+  const name = isJsonObject(input) ? input['thingName'] : undefined;
   return typeof name === 'string' && THING_NAME.test(name) ? name : undefined;
+}
+
+/** How the request is read: with E2E, payload JSON only when the integration encodes it. */
+export interface DownlinkRequestOptions {
+  readonly e2eEnabled: boolean;
+  /** With E2E: payload JSON is taken, as the integration encodes it with the device's formatter. */
+  readonly encodesPayload?: boolean;
 }
 
 /**
  * Validates a request from `lorawan/downlink`. Fields it does not know are ignored, as The
  * Things Stack's documented integration ignores them (a misspelt optional field, `fport` say,
- * so takes its default); bad values of the fields it knows are refused.
+ * so takes its default); bad values of the fields it knows are refused, the first one found
+ * in the order of {@link REFUSALS}.
  *
  * @throws DownlinkRejectedError with one of `invalid_request`,
  *   `missing_thing_name`, `invalid_thing_name`, `missing_payload`, `ambiguous_payload`,
@@ -89,152 +88,234 @@ export function requestedThingName(input: unknown): string | undefined {
  */
 export function parseDownlinkRequest(
   input: unknown,
-  options: {
-    readonly e2eEnabled: boolean;
-    /** With E2E: payload JSON is taken, as the integration encodes it with the device's formatter. */
-    readonly encodesPayload?: boolean;
-  },
+  options: DownlinkRequestOptions,
 ): DownlinkRequest {
-  const request = typeof input === 'string' ? parseJsonText(input) : input;
-  if (!isObject(request)) {
-    throw reject(
-      'invalid_request',
-      'The downlink request is not a JSON object. Publish {"thingName":…, "bytes":… or "payload":…, "fPort":…} on lorawan/downlink.',
-    );
-  }
-  const thingName = request['thingName'];
-  if (thingName === undefined || thingName === null || thingName === '') {
-    throw reject(
-      'missing_thing_name',
-      'The downlink request has no thingName. Name the thing the downlink is for.',
-    );
-  }
-  if (typeof thingName !== 'string' || !THING_NAME.test(thingName)) {
-    throw reject(
-      'invalid_thing_name',
-      'The downlink request\'s thingName is not a thing name. Use 1 to 128 letters, digits, ":", "_" or "-".',
-    );
-  }
-
-  const hasBytes = request['bytes'] !== undefined && request['bytes'] !== null;
-  const hasPayload = request['payload'] !== undefined && request['payload'] !== null;
-  if (!hasBytes && !hasPayload) {
-    throw reject(
-      'missing_payload',
-      `The downlink request for ${thingName} has neither bytes nor payload. Give the FRMPayload as base64 bytes, or payload JSON for the payload formatter.`,
-      { thingName },
-    );
-  }
-  if (hasBytes && hasPayload) {
-    throw reject(
-      'ambiguous_payload',
-      `The downlink request for ${thingName} has both bytes and payload. Give exactly one of them.`,
-      { thingName },
-    );
-  }
-
-  let bytes: Uint8Array | undefined;
-  let payload: Readonly<Record<string, unknown>> | undefined;
-  if (hasBytes) {
-    const text = request['bytes'];
-    if (typeof text !== 'string' || !BASE64.test(text) || text.length % 4 !== 0) {
-      throw reject(
-        'invalid_bytes',
-        `The downlink request for ${thingName} has bytes that are not base64. Encode the FRMPayload in standard base64 with padding (e.g. "AQI=").`,
-        { thingName },
-      );
-    }
-    bytes = new Uint8Array(Buffer.from(text, 'base64'));
-    // Node skips what it cannot read (spare bits, padding in the middle); refuse rather than
-    // push other bytes than the application meant.
-    if (Buffer.from(bytes).toString('base64') !== text) {
-      throw reject(
-        'invalid_bytes',
-        `The downlink request for ${thingName} has bytes that are not canonical base64 (padding inside, or spare bits set). Encode the FRMPayload in standard base64 with padding (e.g. "AQI=").`,
-        { thingName },
-      );
-    }
-    if (bytes.length > MAX_DOWNLINK_BYTES) {
-      throw reject(
-        'payload_too_large',
-        `The downlink request for ${thingName} has ${bytes.length} bytes; at most ${MAX_DOWNLINK_BYTES} fit a LoRaWAN downlink. Send less data.`,
-        {
-          thingName,
-          length: bytes.length,
-        },
-      );
-    }
-  } else {
-    const json = request['payload'];
-    if (!isObject(json)) {
-      throw reject(
-        'invalid_payload',
-        `The downlink request for ${thingName} has a payload that is not a JSON object. Give an object for the payload formatter, or bytes.`,
-        { thingName },
-      );
-    }
-    if (options.e2eEnabled && !options.encodesPayload) {
-      throw reject(
-        'payload_not_supported_with_e2e',
-        `The downlink request for ${thingName} has payload JSON, but with end-to-end encryption TTS cannot run its payload formatter. Encode the FRMPayload yourself and send it as bytes.`,
-        { thingName },
-      );
-    }
-    payload = json;
-  }
-
-  const fPort = request['fPort'] ?? 1;
-  if (typeof fPort !== 'number' || !Number.isInteger(fPort) || fPort < 1 || fPort > 223) {
-    throw reject(
-      'invalid_f_port',
-      `The downlink request for ${thingName} has fPort ${JSON.stringify(fPort)}. Use a whole number from 1 to 223 (default 1).`,
-      { thingName },
-    );
-  }
-  const flag = (field: 'confirmed' | 'highPriority', code: string): boolean => {
-    const value = request[field] ?? false;
-    if (typeof value !== 'boolean') {
-      throw reject(
-        code,
-        `The downlink request for ${thingName} has ${field} ${JSON.stringify(value)}. Use true or false (default false).`,
-        { thingName },
-      );
-    }
-    return value;
-  };
-  return {
-    thingName,
-    bytes,
-    payload,
-    fPort,
-    fPortSet: request['fPort'] !== undefined && request['fPort'] !== null,
-    confirmed: flag('confirmed', 'invalid_confirmed'),
-    highPriority: flag('highPriority', 'invalid_high_priority'),
-    operation: operationOf(request['operation'], thingName),
-  };
-}
-
-/** `operation`: `push` (default) or `replace`. */
-function operationOf(value: unknown, thingName: string): DownlinkOperation {
-  if (value === undefined || value === null || value === 'push') return 'push';
-  if (value === 'replace') return 'replace';
-  throw reject(
-    'invalid_operation',
-    `The downlink request for ${thingName} has operation ${JSON.stringify(value)?.slice(0, 64)}. Use "push" (append to the downlink queue, the default) or "replace" (replace the queue).`,
-    { thingName },
+  const text = parseJsonText(input);
+  if ('error' in text) throw rejection(REFUSALS.not_json, input, undefined);
+  const schema =
+    options.e2eEnabled && !options.encodesPayload ? REQUEST_WITHOUT_PAYLOAD_JSON : REQUEST;
+  return readInput(schema, text.json, (issue) =>
+    rejection(refusalOf(issue.expected), text.json, issue.value),
   );
 }
 
-function parseJsonText(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw reject(
-      'invalid_request',
-      'The downlink request is not JSON. Publish a JSON object on lorawan/downlink.',
-    );
-  }
+/** What a refusal tells the application: its code, and what was wrong and what to do. */
+interface Refusal {
+  readonly code: string;
+  /** The sentence, given `request` ("The downlink request for T1") and the field's value. */
+  readonly says: (request: string, value: unknown) => string;
+  /** Attributes besides `thingName`, from the field's value. */
+  readonly attributes?: (value: unknown) => Readonly<Record<string, unknown>>;
 }
+
+/**
+ * Every refusal of a downlink request, in the order the request is checked: the schemas'
+ * issue messages are these keys (two keys share `invalid_bytes`, with their own sentences).
+ */
+const REFUSALS = {
+  not_json: {
+    code: 'invalid_request',
+    says: () => 'The downlink request is not JSON. Publish a JSON object on lorawan/downlink.',
+  },
+  invalid_request: {
+    code: 'invalid_request',
+    says: () =>
+      'The downlink request is not a JSON object. Publish {"thingName":…, "bytes":… or "payload":…, "fPort":…} on lorawan/downlink.',
+  },
+  missing_thing_name: {
+    code: 'missing_thing_name',
+    says: () => 'The downlink request has no thingName. Name the thing the downlink is for.',
+  },
+  invalid_thing_name: {
+    code: 'invalid_thing_name',
+    says: () =>
+      'The downlink request\'s thingName is not a thing name. Use 1 to 128 letters, digits, ":", "_" or "-".',
+  },
+  missing_payload: {
+    code: 'missing_payload',
+    says: (request) =>
+      `${request} has neither bytes nor payload. Give the FRMPayload as base64 bytes, or payload JSON for the payload formatter.`,
+  },
+  ambiguous_payload: {
+    code: 'ambiguous_payload',
+    says: (request) => `${request} has both bytes and payload. Give exactly one of them.`,
+  },
+  invalid_bytes: {
+    code: 'invalid_bytes',
+    says: (request) =>
+      `${request} has bytes that are not base64. Encode the FRMPayload in standard base64 with padding (e.g. "AQI=").`,
+  },
+  non_canonical_bytes: {
+    code: 'invalid_bytes',
+    says: (request) =>
+      `${request} has bytes that are not canonical base64 (padding inside, or spare bits set). Encode the FRMPayload in standard base64 with padding (e.g. "AQI=").`,
+  },
+  payload_too_large: {
+    code: 'payload_too_large',
+    says: (request, bytes) =>
+      `${request} has ${byteLength(bytes)} bytes; at most ${MAX_DOWNLINK_BYTES} fit a LoRaWAN downlink. Send less data.`,
+    attributes: (bytes) => ({ length: byteLength(bytes) }),
+  },
+  invalid_payload: {
+    code: 'invalid_payload',
+    says: (request) =>
+      `${request} has a payload that is not a JSON object. Give an object for the payload formatter, or bytes.`,
+  },
+  payload_not_supported_with_e2e: {
+    code: 'payload_not_supported_with_e2e',
+    says: (request) =>
+      `${request} has payload JSON, but with end-to-end encryption TTS cannot run its payload formatter. Encode the FRMPayload yourself and send it as bytes.`,
+  },
+  invalid_f_port: {
+    code: 'invalid_f_port',
+    says: (request, fPort) =>
+      `${request} has fPort ${JSON.stringify(fPort)}. Use a whole number from 1 to 223 (default 1).`,
+  },
+  invalid_confirmed: flagRefusal('invalid_confirmed', 'confirmed'),
+  invalid_high_priority: flagRefusal('invalid_high_priority', 'highPriority'),
+  invalid_operation: {
+    code: 'invalid_operation',
+    says: (request, operation) =>
+      `${request} has operation ${JSON.stringify(operation)?.slice(0, 64)}. Use "push" (append to the downlink queue, the default) or "replace" (replace the queue).`,
+  },
+} as const satisfies Readonly<Record<string, Refusal>>;
+
+type RefusalKey = keyof typeof REFUSALS;
+
+function flagRefusal(code: string, field: string): Refusal {
+  return {
+    code,
+    says: (request, value) =>
+      `${request} has ${field} ${JSON.stringify(value)}. Use true or false (default false).`,
+  };
+}
+
+function isRefusalKey(key: string): key is RefusalKey {
+  return Object.hasOwn(REFUSALS, key);
+}
+
+/** The refusal a schema's issue message names (every message is one: see the schemas). */
+function refusalOf(key: string): Refusal {
+  return isRefusalKey(key) ? REFUSALS[key] : REFUSALS.invalid_request;
+}
+
+/** The error for a refusal; it names the thing once the request named a valid one. */
+function rejection(refusal: Refusal, request: unknown, value: unknown): DownlinkRejectedError {
+  const thingName = requestedThingName(request);
+  const subject =
+    thingName === undefined ? 'The downlink request' : `The downlink request for ${thingName}`;
+  return new DownlinkRejectedError(
+    refusal.code,
+    refusal.says(subject, value),
+    GrpcCode.INVALID_ARGUMENT,
+    thingName === undefined ? {} : { thingName, ...refusal.attributes?.(value) },
+  );
+}
+
+/** Whether base64 text of the request is standard base64 with padding. */
+function isBase64(text: string): boolean {
+  return BASE64.test(text) && text.length % 4 === 0;
+}
+
+/** The bytes well-formed base64 text stands for (0 for anything else). */
+function byteLength(text: unknown): number {
+  if (typeof text !== 'string') return 0;
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
+}
+
+/** Whether a request field is given: `null` stands for absent, as TTS's JSON has it. */
+function isGiven(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+// The schemas. Their issue messages are keys of REFUSALS: a missing key is its object's
+// issue, a present one its entry's. They run in the order the request is checked in: the
+// thing, which of bytes and payload, then each field.
+
+const thingNameEntry = v.pipe(
+  v.unknown(),
+  v.check((name) => isGiven(name) && name !== '', 'missing_thing_name'),
+  v.string('invalid_thing_name'),
+  v.regex(THING_NAME, 'invalid_thing_name'),
+);
+
+const bytesEntry = v.nullish(
+  v.pipe(
+    v.string('invalid_bytes'),
+    v.check(isBase64, 'invalid_bytes'),
+    // Node skips what it cannot read (spare bits, padding in the middle); refuse rather than
+    // push other bytes than the application meant.
+    v.check(
+      (text) => Buffer.from(text, 'base64').toString('base64') === text,
+      'non_canonical_bytes',
+    ),
+    v.check((text) => byteLength(text) <= MAX_DOWNLINK_BYTES, 'payload_too_large'),
+    v.transform((text) => new Uint8Array(Buffer.from(text, 'base64'))),
+  ),
+);
+
+const fPortEntry = v.nullish(
+  v.pipe(
+    v.number('invalid_f_port'),
+    v.integer('invalid_f_port'),
+    v.minValue(1, 'invalid_f_port'),
+    v.maxValue(223, 'invalid_f_port'),
+  ),
+);
+
+/**
+ * The request schema. `takesPayloadJSON` false: with E2E and no formatter of the
+ * integration's, TTS cannot run its own on an encrypted payload, so payload JSON is refused.
+ */
+function requestSchema(takesPayloadJSON: boolean) {
+  const json = jsonObject('invalid_payload');
+  const payloadEntry = takesPayloadJSON
+    ? json
+    : v.pipe(
+        json,
+        v.check(() => false, 'payload_not_supported_with_e2e'),
+      );
+  return v.pipe(
+    jsonObject('invalid_request'),
+    v.looseObject({ thingName: thingNameEntry }, 'missing_thing_name'),
+    v.check(
+      (request) => isGiven(request['bytes']) || isGiven(request['payload']),
+      'missing_payload',
+    ),
+    v.check(
+      (request) => !isGiven(request['bytes']) || !isGiven(request['payload']),
+      'ambiguous_payload',
+    ),
+    v.object(
+      {
+        // Checked above.
+        thingName: v.string(),
+        bytes: bytesEntry,
+        payload: v.nullish(payloadEntry),
+        fPort: fPortEntry,
+        confirmed: v.nullish(v.boolean('invalid_confirmed'), false),
+        highPriority: v.nullish(v.boolean('invalid_high_priority'), false),
+        operation: v.nullish(v.picklist(['push', 'replace'], 'invalid_operation'), 'push'),
+      },
+      'invalid_request',
+    ),
+    v.transform((request): DownlinkRequest => ({
+      thingName: request.thingName,
+      bytes: request.bytes ?? undefined,
+      payload: request.payload ?? undefined,
+      fPort: request.fPort ?? 1,
+      fPortSet: isGiven(request.fPort),
+      confirmed: request.confirmed,
+      highPriority: request.highPriority,
+      operation: request.operation,
+    })),
+  );
+}
+
+// Built once for each configuration the request is read under.
+const REQUEST = requestSchema(true);
+const REQUEST_WITHOUT_PAYLOAD_JSON = requestSchema(false);
 
 // --- correlation: recognising our own downlinks when TTS reports on them -------------------
 
@@ -333,7 +414,7 @@ export function downlinkFailedAnswer(
   correlationIDs: readonly string[],
   options: { readonly echoPayload?: boolean } = {},
 ): DownlinkFailedAnswer {
-  const request = isObject(input) ? input : {};
+  const request = isJsonObject(input) ? input : {};
   const thingName = requestedThingName(request);
   const downlink: Record<string, unknown> = {};
   if (typeof request['fPort'] === 'number') downlink['f_port'] = request['fPort'];
@@ -342,12 +423,11 @@ export function downlinkFailedAnswer(
     if (
       typeof bytes === 'string' &&
       bytes.length <= Math.ceil(MAX_DOWNLINK_BYTES / 3) * 4 &&
-      BASE64.test(bytes) &&
-      bytes.length % 4 === 0
+      isBase64(bytes)
     )
       downlink['frm_payload'] = bytes;
     const payload = request['payload'];
-    if (isObject(payload) && JSON.stringify(payload).length <= MAX_ECHOED_PAYLOAD_JSON)
+    if (isJsonObject(payload) && JSON.stringify(payload).length <= MAX_ECHOED_PAYLOAD_JSON)
       downlink['decoded_payload'] = payload;
   }
   if (typeof request['confirmed'] === 'boolean') downlink['confirmed'] = request['confirmed'];

@@ -115,6 +115,65 @@ describe('parseDownlinkRequest', () => {
     expect((error as Error).message).toMatch(/\. [A-Z].*\.$/);
   });
 
+  // A request with several faults is refused for the first in the order it is checked: the
+  // thing, which of bytes and payload it gives, then each field.
+  it.each<[string, unknown, string]>([
+    [
+      'a bad thingName before a missing payload',
+      { thingName: 'a b', fPort: 0 },
+      'invalid_thing_name',
+    ],
+    ['a missing payload before a bad fPort', { thingName: 'T', fPort: 0 }, 'missing_payload'],
+    [
+      'both payloads before bad bytes',
+      { thingName: 'T', bytes: 1, payload: 2 },
+      'ambiguous_payload',
+    ],
+    ['bad bytes before a bad fPort', { thingName: 'T', bytes: 'AQ*=', fPort: 0 }, 'invalid_bytes'],
+    [
+      'fPort before confirmed',
+      { thingName: 'T', bytes: 'AQ==', fPort: 0, confirmed: 1 },
+      'invalid_f_port',
+    ],
+    [
+      'highPriority before operation',
+      { thingName: 'T', bytes: 'AQ==', highPriority: 1, operation: 'x' },
+      'invalid_high_priority',
+    ],
+  ])('refuses %s', (_label, input, code) => {
+    expect(() => parseDownlinkRequest(input, plain)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('names the thing and the value it refused, and the length of oversized bytes', () => {
+    const refusal = (input: unknown): unknown => {
+      try {
+        return parseDownlinkRequest(input, plain);
+      } catch (error) {
+        return { ...(error as DownlinkRejectedError), message: (error as Error).message };
+      }
+    };
+    expect(refusal({ thingName: 'T1', bytes: 'AQ==', confirmed: 'yes' })).toMatchObject({
+      code: 'invalid_confirmed',
+      message:
+        'The downlink request for T1 has confirmed "yes". Use true or false (default false).',
+      attributes: { thingName: 'T1' },
+    });
+    expect(refusal({ thingName: 'T1', bytes: Buffer.alloc(300).toString('base64') })).toMatchObject(
+      {
+        code: 'payload_too_large',
+        attributes: { thingName: 'T1', length: 300 },
+      },
+    );
+    expect(refusal({ thingName: 'T1', bytes: 'AR==' })).toMatchObject({
+      code: 'invalid_bytes',
+      message: expect.stringContaining('not canonical base64'),
+    });
+    expect(refusal({ bytes: 'AQ==' })).toMatchObject({
+      code: 'missing_thing_name',
+      attributes: {},
+    });
+  });
+
   it('finds the thing of a refused request, when it names a valid one', () => {
     expect(requestedThingName({ thingName: 'T1', fPort: 0 })).toBe('T1');
     expect(requestedThingName({ thingName: 'a b' })).toBeUndefined();

@@ -225,6 +225,40 @@ describe('readDownlinkSession', () => {
   });
 });
 
+describe('readDownlinkSession: what it makes of damaged shadow fields', () => {
+  const shadow = (reported: Record<string, unknown>) => ({ state: { reported }, version: 7 });
+  const good = { devAddr: '260B1A2F', sessionID: 'AYpZ', appSKeyEnvelope: envelope };
+
+  it('names the list a damaged entry is in, however deep the damage', () => {
+    expect(() =>
+      readDownlinkSession(
+        'T',
+        shadow({
+          ...good,
+          recentDownlinks: [
+            { id: 'd-1', fCnt: 1 },
+            { id: 'd-2', fCnt: 2, at: -5 },
+          ],
+        }),
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_session_state',
+        attributes: { thingName: 'T', field: 'recentDownlinks' },
+      }),
+    );
+  });
+
+  it('keeps the counter of an earlier session whose kept key is damaged, without the key', () => {
+    const damaged = { sessionID: 'b2xk', fCntDown: 9, devAddr: 'xyz', appSKeyEnvelope: 5 };
+    const { counters } = readDownlinkSession('T', shadow({ ...good, earlierSessions: [damaged] }));
+    expect(counters.earlier).toHaveLength(1);
+    expect(counters.earlier[0]).toMatchObject({ sessionID: 'b2xk', fCntDown: 9 });
+    expect(counters.earlier[0]?.devAddr).toBeUndefined();
+    expect(counters.earlier[0]?.appSKeyEnvelope).toBeUndefined();
+  });
+});
+
 describe('reservationReport and reservedFCnt', () => {
   const session = (counters: Record<string, unknown>) =>
     readDownlinkSession('T', {

@@ -1,14 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
+import { isJsonObject } from '@tts-aws-iot/input';
 
 /** Log keys for one invocation, picked from its event. */
 export type LogKeysFromEvent<TEvent> = (event: TEvent) => Readonly<Record<string, unknown>>;
 
 const MAX_CORRELATION_IDS = 20;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * The identifiers that tie a log line to TTS and to a device, taken from a TTS message
@@ -17,7 +14,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * is never logged wholesale, since it may carry wrapped keys.
  */
 export function ttsLogKeys(event: unknown): Record<string, unknown> {
-  if (!isObject(event)) return {};
+  if (!isJsonObject(event)) return {};
   const keys: Record<string, unknown> = {};
   const correlationIDs = event['correlation_ids'];
   if (Array.isArray(correlationIDs)) {
@@ -27,7 +24,7 @@ export function ttsLogKeys(event: unknown): Record<string, unknown> {
     if (ids.length > 0) keys['correlation_ids'] = ids;
   }
   const device = event['end_device_ids'];
-  if (isObject(device)) {
+  if (isJsonObject(device)) {
     if (typeof device['dev_eui'] === 'string') keys['dev_eui'] = device['dev_eui'];
     if (typeof device['device_id'] === 'string') keys['device_id'] = device['device_id'];
   }

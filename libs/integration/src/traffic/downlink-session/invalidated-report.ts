@@ -7,7 +7,9 @@
  * whether and how it can be moved to the current session; it never holds a key longer than
  * one payload takes.
  */
+import { objectOf, readInput } from '@tts-aws-iot/input';
 import { parseKeyEnvelope, type KeyEnvelope } from '@tts-aws-iot/keywrap';
+import * as v from 'valibot';
 
 import { ownDownlink, pushAttemptID } from '../downlink-request';
 import { InputError } from '../../errors';
@@ -53,21 +55,101 @@ export interface InvalidatedDownlinks {
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const MAX_F_CNT = 0xffff_ffff;
 
-function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+// The report is read leniently: a field that is not what re-encrypting needs is left out
+// (`undefined`), and the downlink is then reported as not moved, with the reason.
+
+/** `schema`'s value, or `undefined` when the field is missing or anything else. */
+function lenient<const S extends v.GenericSchema>(schema: S) {
+  return v.fallback(v.optional(schema), undefined);
 }
 
-function uint(value: unknown, max: number): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max
-    ? value
-    : undefined;
-}
+const uint = (max: number) =>
+  v.pipe(
+    v.number('a number'),
+    v.integer('a whole number'),
+    v.minValue(0, 'not negative'),
+    v.maxValue(max, `at most ${max}`),
+  );
 
-function base64(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' && BASE64.test(value) && value.length % 4 === 0
-    ? value
-    : undefined;
-}
+const base64 = v.pipe(
+  v.string('base64'),
+  v.minLength(1, 'base64'),
+  v.regex(BASE64, 'base64'),
+  v.check((text) => text.length % 4 === 0, 'base64 with padding'),
+);
+
+/** At most 16 correlation IDs of at most 256 characters each; anything else is left out. */
+const correlationIDs = v.fallback(
+  v.pipe(
+    v.array(v.unknown(), 'a list'),
+    v.transform((ids) =>
+      ids.filter((id): id is string => typeof id === 'string' && id.length <= 256).slice(0, 16),
+    ),
+  ),
+  () => [],
+);
+
+const nothingReadable = (): InvalidatedDownlink => ({
+  sessionKeyID: undefined,
+  fPort: undefined,
+  fCnt: undefined,
+  frmPayload: undefined,
+  confirmed: false,
+  priority: undefined,
+  correlationIDs: [],
+});
+
+/** One downlink of a report (one that is not even an object is kept as nothing readable). */
+const DOWNLINK = v.fallback(
+  v.pipe(
+    objectOf(
+      {
+        session_key_id: lenient(base64),
+        f_port: lenient(uint(255)),
+        f_cnt: lenient(uint(MAX_F_CNT)),
+        frm_payload: lenient(base64),
+        confirmed: lenient(v.boolean('true or false')),
+        priority: lenient(v.string('a string')),
+        correlation_ids: v.optional(correlationIDs, () => []),
+      },
+      'an object',
+    ),
+    v.transform((down): InvalidatedDownlink => ({
+      sessionKeyID: down.session_key_id,
+      fPort: down.f_port,
+      fCnt: down.f_cnt,
+      frmPayload:
+        down.frm_payload === undefined ? undefined : Buffer.from(down.frm_payload, 'base64'),
+      confirmed: down.confirmed === true,
+      priority: down.priority,
+      correlationIDs: down.correlation_ids,
+    })),
+  ),
+  nothingReadable,
+);
+
+/** `downlink_queue_invalidated`: only a list of downlinks is required. */
+const QUEUE_INVALIDATED = v.object({
+  downlink_queue_invalidated: objectOf(
+    {
+      downlinks: v.array(DOWNLINK, 'a list of downlinks'),
+      last_f_cnt_down: lenient(uint(MAX_F_CNT)),
+      session_key_id: lenient(base64),
+    },
+    'an object',
+  ),
+});
+
+/** The `invalidated_downlinks` of a `join_accept`: none, unless it is a list. */
+const JOIN_INVALIDATED = v.object({
+  join_accept: objectOf(
+    {
+      invalidated_downlinks: v.array(DOWNLINK, 'a list of downlinks'),
+      session_key_id: lenient(base64),
+    },
+    'an object',
+  ),
+});
 
 /**
  * Reads the `downlink_queue_invalidated` of an `ApplicationUp` (its raw JSON). Each downlink
@@ -79,19 +161,19 @@ function base64(value: unknown): string | undefined {
 export function readInvalidatedDownlinks(
   raw: Readonly<Record<string, unknown>>,
 ): InvalidatedDownlinks {
-  const message = raw['downlink_queue_invalidated'];
-  const list = isObject(message) ? message['downlinks'] : undefined;
-  if (!isObject(message) || !Array.isArray(list)) {
-    throw new InputError(
-      'invalid_field',
-      'Invalid TTS message: downlink_queue_invalidated.downlinks is not a list of downlinks.',
-      { field: 'downlink_queue_invalidated.downlinks' },
-    );
-  }
+  const field = 'downlink_queue_invalidated.downlinks';
+  const { downlink_queue_invalidated: message } = readInput(
+    QUEUE_INVALIDATED,
+    raw,
+    () =>
+      new InputError('invalid_field', `Invalid TTS message: ${field} is not a list of downlinks.`, {
+        field,
+      }),
+  );
   return {
-    downlinks: list.map(readDownlink),
-    lastFCntDown: uint(message['last_f_cnt_down'], MAX_F_CNT) ?? 0,
-    sessionKeyID: base64(message['session_key_id']),
+    downlinks: message.downlinks,
+    lastFCntDown: message.last_f_cnt_down ?? 0,
+    sessionKeyID: message.session_key_id,
   };
 }
 
@@ -102,30 +184,13 @@ export function readInvalidatedDownlinks(
 export function readJoinInvalidatedDownlinks(
   raw: Readonly<Record<string, unknown>>,
 ): InvalidatedDownlinks | undefined {
-  const join = raw['join_accept'];
-  const list = isObject(join) ? join['invalidated_downlinks'] : undefined;
-  if (!isObject(join) || !Array.isArray(list) || list.length === 0) return undefined;
+  const read = v.safeParse(JOIN_INVALIDATED, raw);
+  if (!read.success || read.output.join_accept.invalidated_downlinks.length === 0) return undefined;
+  const join = read.output.join_accept;
   return {
-    downlinks: list.map(readDownlink),
+    downlinks: join.invalidated_downlinks,
     lastFCntDown: 0,
-    sessionKeyID: base64(join['session_key_id']),
-  };
-}
-
-function readDownlink(entry: unknown): InvalidatedDownlink {
-  const down = isObject(entry) ? entry : {};
-  const payload = base64(down['frm_payload']);
-  const ids = down['correlation_ids'];
-  return {
-    sessionKeyID: base64(down['session_key_id']),
-    fPort: uint(down['f_port'], 255),
-    fCnt: uint(down['f_cnt'], MAX_F_CNT),
-    frmPayload: payload === undefined ? undefined : Buffer.from(payload, 'base64'),
-    confirmed: down['confirmed'] === true,
-    priority: typeof down['priority'] === 'string' ? down['priority'] : undefined,
-    correlationIDs: Array.isArray(ids)
-      ? ids.filter((id): id is string => typeof id === 'string' && id.length <= 256).slice(0, 16)
-      : [],
+    sessionKeyID: join.session_key_id,
   };
 }
 
