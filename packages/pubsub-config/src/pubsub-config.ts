@@ -356,63 +356,24 @@ async function remove(
   properties: Readonly<Record<string, string | undefined>>,
   deps: ConfigureDeps,
 ): Promise<CustomResourceOutcome> {
-  const problems: { step: string; error: unknown }[] = [];
-  const budgetMs = deps.deleteBudgetMs ?? DEFAULT_DELETE_BUDGET_MS;
-  let timer: NodeJS.Timeout | undefined;
-  const outOfTime = new Promise<{ error: unknown }>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve({
-          error: new TransientError(
-            'tts_timeout',
-            `TTS did not answer within the Delete's budget of ${budgetMs} ms`,
-          ),
-        }),
-      budgetMs,
-    );
-    timer.unref?.();
-  });
-  // Once TTS did not answer (a timeout, no connection, the budget spent), the later steps
-  // would wait the same way: they are skipped, and the Delete answers in time.
-  let unreachable = false;
-  const attempt = async (step: string, work: () => Promise<unknown>): Promise<void> => {
-    if (unreachable) {
-      problems.push({
-        step,
-        error: new TransientError('skipped', 'skipped: TTS did not answer an earlier step'),
-      });
-      return;
-    }
-    const failure = await Promise.race([
-      work().then(
-        () => undefined,
-        (error: unknown) => ({ error }),
-      ),
-      outOfTime,
-    ]);
-    if (failure) {
-      problems.push({ step, error: failure.error });
-      unreachable ||= noAnswer(failure.error);
-    }
-  };
+  const steps = new BudgetedSteps(deps.deleteBudgetMs ?? DEFAULT_DELETE_BUDGET_MS);
   let settings: PubSubSettings | undefined;
-  await attempt('read the properties', async () => {
+  await steps.attempt('read the properties', async () => {
     settings = parsePubSubProperties(properties, deps);
   });
   const read: PubSubSettings | undefined = settings;
   if (read) {
     const tts = deps.tts(read);
     const { applicationID } = read;
-    await attempt('remove the pub/sub', () => tts.deletePubSub(read));
+    await steps.attempt('remove the pub/sub', () => tts.deletePubSub(read));
     if (read.e2eEnabled) {
-      await attempt('turn off skip_payload_crypto', () =>
+      await steps.attempt('turn off skip_payload_crypto', () =>
         tts.setSkipPayloadCrypto(applicationID, false),
       );
-      await attempt('remove the KEK', () => tts.deleteApplicationKek(applicationID));
+      await steps.attempt('remove the KEK', () => tts.deleteApplicationKek(applicationID));
     }
   }
-  clearTimeout(timer);
-  for (const { step, error } of problems) {
+  for (const { step, error } of steps.finish()) {
     deps.log.warn(`Could not ${step} while deleting the TTS pub/sub; finish it in TTS by hand.`, {
       physical_resource_id: physicalID,
       error_code: (error as { code?: unknown }).code,
@@ -420,6 +381,54 @@ async function remove(
     });
   }
   return { physicalResourceId: physicalID };
+}
+
+/**
+ * The steps of a Delete, within one time budget: a step that fails is noted and the next
+ * one runs. Once TTS did not answer (a timeout, no connection, the budget spent), the later
+ * steps would wait the same way: they are skipped, and the Delete answers in time.
+ */
+class BudgetedSteps {
+  private readonly problems: { step: string; error: unknown }[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly outOfTime: Promise<{ error: unknown }>;
+  private unreachable = false;
+
+  constructor(budgetMs: number) {
+    let expire: (failure: { error: unknown }) => void = () => undefined;
+    this.outOfTime = new Promise((resolve) => (expire = resolve));
+    const error = new TransientError(
+      'tts_timeout',
+      `TTS did not answer within the Delete's budget of ${budgetMs} ms`,
+    );
+    this.timer = setTimeout(() => expire({ error }), budgetMs);
+    this.timer.unref?.();
+  }
+
+  async attempt(step: string, work: () => Promise<unknown>): Promise<void> {
+    if (this.unreachable) {
+      const skipped = new TransientError('skipped', 'skipped: TTS did not answer an earlier step');
+      this.problems.push({ step, error: skipped });
+      return;
+    }
+    const failure = await Promise.race([
+      work().then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      ),
+      this.outOfTime,
+    ]);
+    if (failure) {
+      this.problems.push({ step, error: failure.error });
+      this.unreachable ||= noAnswer(failure.error);
+    }
+  }
+
+  /** Stops the clock; the steps that failed, in order. */
+  finish(): readonly { step: string; error: unknown }[] {
+    clearTimeout(this.timer);
+    return this.problems;
+  }
 }
 
 /** Whether TTS gave no answer at all: a timeout or no connection (`TtsConnectionError`'s codes). */

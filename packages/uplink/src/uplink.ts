@@ -65,6 +65,36 @@ const UplinkMetric = {
   STALE_REPORTS: STALE_REPORTS_METRIC,
 } as const;
 
+/** Refuses a message of another TTS application than the stack's. */
+function checkApplication(up: ApplicationUp, applicationID: string): void {
+  if (up.ids.applicationID === applicationID) return;
+  throw new InputError(
+    'foreign_application',
+    `The message is for TTS application ${up.ids.applicationID}, but this stack serves ${applicationID}. Point that application's pub/sub at its own stack.`,
+    { applicationID: up.ids.applicationID },
+  );
+}
+
+/**
+ * Whether E2E is on, yet the message's session key came in the clear: the network saw it, and
+ * taking it would quietly downgrade the device to hop-by-hop encryption. Counted and logged.
+ */
+function refusesPlaintextSessionKey(up: ApplicationUp, deps: UplinkDependencies): boolean {
+  const sessionKey =
+    up.type === 'uplink_message'
+      ? up.uplink.appSKey
+      : up.type === 'join_accept'
+        ? up.joinAccept.appSKey
+        : undefined;
+  if (!deps.keks || !sessionKey || !deps.keks.refuses(sessionKey)) return false;
+  deps.counters.count(UplinkMetric.REFUSED_SESSION_KEYS);
+  deps.log.warn(
+    'Session key refused: the Join Server sent the AppSKey in the clear, so it has no KEK for this device. Nothing stored, nothing decrypted. Configure the KEK on the Join Server for this device (ALLOW_PLAINTEXT_SESSION_KEYS=true accepts such keys)',
+    { device_id: up.ids.deviceID, message_type: up.type },
+  );
+  return true;
+}
+
 /**
  * Handles one TTS `ApplicationUp`.
  *
@@ -76,34 +106,13 @@ export async function handleUplink(
   deps: UplinkDependencies,
 ): Promise<UplinkOutcome> {
   const up = readApplicationUp(input);
-  const { config } = deps;
-  if (up.ids.applicationID !== config.applicationID) {
-    throw new InputError(
-      'foreign_application',
-      `The message is for TTS application ${up.ids.applicationID}, but this stack serves ${config.applicationID}. Point that application's pub/sub at its own stack.`,
-      { applicationID: up.ids.applicationID },
-    );
-  }
+  checkApplication(up, deps.config.applicationID);
   // The device's thing is known once the message has been read (and, with E2E, decrypted):
   // until then, errors and log lines name the device.
   const device = deviceLabel(up.ids);
 
-  const sessionKey =
-    up.type === 'uplink_message'
-      ? up.uplink.appSKey
-      : up.type === 'join_accept'
-        ? up.joinAccept.appSKey
-        : undefined;
-  if (deps.keks && sessionKey && deps.keks.refuses(sessionKey)) {
-    // E2E is on, yet the key came in the clear: the network saw it. Taking it would quietly
-    // downgrade the device to hop-by-hop encryption.
-    deps.counters.count(UplinkMetric.REFUSED_SESSION_KEYS);
-    deps.log.warn(
-      'Session key refused: the Join Server sent the AppSKey in the clear, so it has no KEK for this device. Nothing stored, nothing decrypted. Configure the KEK on the Join Server for this device (ALLOW_PLAINTEXT_SESSION_KEYS=true accepts such keys)',
-      { device_id: up.ids.deviceID, message_type: up.type },
-    );
+  if (refusesPlaintextSessionKey(up, deps))
     return { status: 'ignored', type: up.type, reason: 'plaintext session key refused' };
-  }
 
   let thingName: string | undefined;
   switch (up.type) {

@@ -114,6 +114,16 @@ export function readCorpus(folder: string): CorpusCodec[] {
     });
 }
 
+/** The formatting dependencies of a Lambda, reading formatters from the TTS stand-in at `url`. */
+function formattingThrough(url: string, applicationID: string, now: () => number) {
+  const tts = new TtsClient({ baseURL: url, apiKey: () => DEFAULT_API_KEY, maxAttempts: 1 });
+  const kit = (toolkit ??= formatterToolkit(formatters));
+  return {
+    formatters: new FormatterDirectory(tts, applicationID, { now }),
+    toolkit: async () => kit,
+  };
+}
+
 /**
  * The formatter side of a traffic test: a TTS stand-in (`start` in `beforeAll`) holding the
  * devices' and the application's formatters and Device Repository codecs, read through the
@@ -142,18 +152,7 @@ export function formatterWorld(applicationID: string): FormatterWorld {
     advance(ms) {
       clock += ms;
     },
-    formatting() {
-      const tts = new TtsClient({
-        baseURL: running().url,
-        apiKey: () => DEFAULT_API_KEY,
-        maxAttempts: 1,
-      });
-      const kit = (toolkit ??= formatterToolkit(formatters));
-      return {
-        formatters: new FormatterDirectory(tts, applicationID, { now: () => clock }),
-        toolkit: async () => kit,
-      };
-    },
+    formatting: () => formattingThrough(running().url, applicationID, () => clock),
     setRepositoryDevice(deviceID, codec) {
       this.setDeviceFormatters(
         deviceID,

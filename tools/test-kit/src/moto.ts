@@ -124,63 +124,11 @@ export async function startMoto(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`moto exited early (${child.exitCode}): ${stderr}`);
-    try {
-      const response = await fetch(`${endpoint}/moto-api/`);
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`moto did not start on ${endpoint} within 30 s: ${stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const env = {
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_ENDPOINT_URL_IOT: endpoint,
-    AWS_ENDPOINT_URL_IOT_DATA_PLANE: endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
-    AWS_ENDPOINT_URL_STS: endpoint,
-  };
-  const requests = async (): Promise<RecordedRequest[]> => {
-    const recording = await (
-      await fetch(`${endpoint}/moto-api/recorder/download-recording`)
-    ).text();
-    return recording
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const entry = JSON.parse(line) as {
-          method: string;
-          url: string;
-          headers: Record<string, string>;
-          body: string | null;
-          body_encoded: boolean;
-        };
-        const url = new URL(entry.url);
-        const body = entry.body ?? '';
-        return {
-          method: entry.method,
-          path: decodeURIComponent(url.pathname),
-          query: url.searchParams,
-          target: entry.headers['X-Amz-Target'] ?? entry.headers['x-amz-target'],
-          body: entry.body_encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
-        };
-      });
-  };
-
+  await waitUntilListening(child, endpoint, () => stderr);
+  const requests = (): Promise<RecordedRequest[]> => recordedRequests(endpoint);
   return {
     endpoint,
-    env,
+    env: motoEnvironment(endpoint),
     clientConfig: {
       endpoint,
       region: 'us-east-1',
@@ -203,15 +151,82 @@ export async function startMoto(
           payload: request.body,
         }));
     },
-    async stop() {
-      if (child.exitCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-        });
-      }
-      rmSync(workDir, { recursive: true, force: true });
-    },
+    stop: () => stopMoto(child, workDir),
   };
+}
+
+/** Polls moto's API until it answers, for at most 30 s; a moto that exits fails at once. */
+async function waitUntilListening(
+  child: ChildProcess,
+  endpoint: string,
+  stderr: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`moto exited early (${child.exitCode}): ${stderr()}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto did not start on ${endpoint} within 30 s: ${stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The environment that points the AWS SDK (and the CLI) at one moto. */
+function motoEnvironment(endpoint: string): Readonly<Record<string, string>> {
+  return {
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ENDPOINT_URL_IOT: endpoint,
+    AWS_ENDPOINT_URL_IOT_DATA_PLANE: endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_ENDPOINT_URL_STS: endpoint,
+  };
+}
+
+/** The requests moto's recorder holds, one JSON line each. */
+async function recordedRequests(endpoint: string): Promise<RecordedRequest[]> {
+  const recording = await (await fetch(`${endpoint}/moto-api/recorder/download-recording`)).text();
+  return recording
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const entry = JSON.parse(line) as {
+        method: string;
+        url: string;
+        headers: Record<string, string>;
+        body: string | null;
+        body_encoded: boolean;
+      };
+      const url = new URL(entry.url);
+      const body = entry.body ?? '';
+      return {
+        method: entry.method,
+        path: decodeURIComponent(url.pathname),
+        query: url.searchParams,
+        target: entry.headers['X-Amz-Target'] ?? entry.headers['x-amz-target'],
+        body: entry.body_encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
+      };
+    });
+}
+
+async function stopMoto(child: ChildProcess, workDir: string): Promise<void> {
+  if (child.exitCode === null) {
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+    });
+  }
+  rmSync(workDir, { recursive: true, force: true });
 }

@@ -131,6 +131,32 @@ export interface StackAccount {
 }
 
 /**
+ * What the stack's setup leaves in the account: the thing type with the searchable attributes
+ * `devEUI` and `stackName`, and the secrets; then the recording starts.
+ */
+async function setUpAccount(
+  moto: MotoServer,
+  iot: IoTClient,
+  secretValues: Readonly<Record<string, string>>,
+): Promise<void> {
+  const secrets = new SecretsManagerClient(moto.clientConfig);
+  try {
+    await iot.send(
+      new CreateThingTypeCommand({
+        thingTypeName: TEST_STACK.thingTypeName,
+        thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] },
+      }),
+    );
+    for (const [name, value] of Object.entries(secretValues)) {
+      await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+    }
+    await moto.startRecording();
+  } finally {
+    secrets.destroy();
+  }
+}
+
+/**
  * Starts the test stack's account: a private moto with what the stack's setup leaves there
  * (the thing type `lorawan` with the searchable attributes `devEUI` and `stackName`, and
  * `secrets`), and the stack's Lambda environment for it with `env` on top.
@@ -144,24 +170,12 @@ export async function startStackAccount(
   const moto = await startMoto();
   const iot = new IoTClient(moto.clientConfig);
   const data = new IoTDataPlaneClient(moto.clientConfig);
-  const secrets = new SecretsManagerClient(moto.clientConfig);
   const thingTypeName = TEST_STACK.thingTypeName;
   try {
-    await iot.send(
-      new CreateThingTypeCommand({
-        thingTypeName,
-        thingTypeProperties: { searchableAttributes: ['devEUI', 'stackName'] },
-      }),
-    );
-    for (const [name, value] of Object.entries(options.secrets ?? {})) {
-      await secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
-    }
-    await moto.startRecording();
+    await setUpAccount(moto, iot, options.secrets ?? {});
   } catch (error) {
     await moto.stop();
     throw error;
-  } finally {
-    secrets.destroy();
   }
   const shadowName = 'lorawan';
   return {

@@ -114,13 +114,7 @@ export async function reserveDownlinkFCnt<T>(
       thingName,
       await shadows.getShadow(thingName, LORAWAN_SHADOW_NAME),
     );
-    if (options.sessionID !== undefined && session.sessionID !== options.sessionID) {
-      throw new InputError(
-        'session_changed',
-        `The downlink for ${thingName} was encrypted for session ${options.sessionID}, but the device has joined again since (session ${session.sessionID}). Send the downlink again.`,
-        { thingName },
-      );
-    }
+    checkSameSession(thingName, session, options.sessionID);
     if (options.recordedPush) checkRecordedPush(thingName, session, options.recordedPush);
     const earlier =
       options.downlinkID === undefined ? undefined : reservedDownlink(session, options.downlinkID);
@@ -162,6 +156,20 @@ export async function reserveDownlinkFCnt<T>(
       await options.delay(options.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }
   }
+}
+
+/** Refuses a downlink encrypted for a session the device has left (it joined again since). */
+function checkSameSession(
+  thingName: string,
+  session: DownlinkSession,
+  sessionID: string | undefined,
+): void {
+  if (sessionID === undefined || session.sessionID === sessionID) return;
+  throw new InputError(
+    'session_changed',
+    `The downlink for ${thingName} was encrypted for session ${sessionID}, but the device has joined again since (session ${session.sessionID}). Send the downlink again.`,
+    { thingName },
+  );
 }
 
 /** The session's next counter: above its own, `minFCnt` and what this container reserved. */
