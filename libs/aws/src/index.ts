@@ -49,6 +49,8 @@ export type {
 } from './provisioning-log';
 export { IotDataPublisher, MAX_PUBLISH_PAYLOAD_BYTES } from './publisher';
 export { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
+export { registryDependenciesFromEnvironment } from './registry-dependencies';
+export type { RegistryLambdaContext } from './registry-dependencies';
 export { IotShadowStore } from './shadow-store';
 export { IotThingRegistry } from './thing-registry';
 export { IotThingTypeAdmin } from './thing-types';

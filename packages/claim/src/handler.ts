@@ -1,22 +1,17 @@
-import { createAwsPorts, provisioningLogFromEnvironment } from '@tts-aws-iot/aws';
-import { parseRegistryConfig } from '@tts-aws-iot/integration';
-import { provisioningDependencies } from '@tts-aws-iot/integration/registry';
+import { registryDependenciesFromEnvironment } from '@tts-aws-iot/aws';
 import { containerScoped, createLambdaKit, lambdaHandler, sqsBatch } from '@tts-aws-iot/lambda-kit';
 
 import { handleThingCreated } from './claim';
 
 const kit = createLambdaKit({ functionName: 'ClaimThing' });
 
-const dependencies = containerScoped(() => {
-  const config = parseRegistryConfig(process.env);
-  const aws = createAwsPorts({
-    iotDataEndpoint: config.iotDataEndpoint,
+// The configuration, the AWS ports and the flow's dependencies, once per container.
+const dependencies = containerScoped(() =>
+  registryDependenciesFromEnvironment(process.env, {
+    logger: kit.logger,
     captureClient: kit.captureAWSv3Client,
-    // The things' provisioning history (/thethings/lorawan/<stack>/things).
-    provisioningLog: provisioningLogFromEnvironment(process.env, kit.logger),
-  });
-  return provisioningDependencies(config, aws, kit.logger);
-});
+  }),
+);
 
 /**
  * ClaimThing: consumes the SQS queue that the rule for `$aws/events/thing/+/created` of the
