@@ -276,6 +276,12 @@ const SAMPLE = JSON.stringify(uplinkMessage(1));
 const parseOne = (module: string, fn: string): string =>
   `import { ${fn} } from '${ROOT}/${module}';\nexport const parsed = ${fn}(${SAMPLE});\n`;
 const HANDLER = `export { handler } from '${ROOT}/packages/uplink/src/handler';\n`;
+const SDK_CLIENTS = [
+  "import { IoTClient } from '@aws-sdk/client-iot';",
+  "import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';",
+  "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
+  'export const clients = [IoTClient, IoTDataPlaneClient, SecretsManagerClient];',
+];
 
 /** The bundles compared: a tiny entry that parses one uplink at load, and the uplink Lambda itself. */
 const ENTRIES: readonly {
@@ -283,13 +289,17 @@ const ENTRIES: readonly {
   readonly source: string;
   readonly lambda?: true;
 }[] = [
+  { label: 'SDK clients only (reference)', source: SDK_CLIENTS.join('\n') },
   {
-    label: 'SDK clients only (reference)',
+    // What any function with tracing on pays in Lambda: the X-Ray SDK, loaded as lambda-kit
+    // loads it (only in Lambda), so that the X-Ray column compares like with like.
+    label: 'SDK clients + tracer (X-Ray ref.)',
     source: [
-      "import { IoTClient } from '@aws-sdk/client-iot';",
-      "import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';",
-      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
-      'export const clients = [IoTClient, IoTDataPlaneClient, SecretsManagerClient];',
+      ...SDK_CLIENTS,
+      "type Tracing = typeof import('@aws-lambda-powertools/tracer');",
+      "export const tracer = process.env['AWS_EXECUTION_ENV']",
+      "  ? new (require('@aws-lambda-powertools/tracer') as Tracing).Tracer({ serviceName: 'reference' })",
+      '  : undefined;',
     ].join('\n'),
   },
   {
@@ -309,6 +319,11 @@ const ENTRIES: readonly {
     source: `import { config } from 'zod/mini';\nimport en from 'zod/v4/locales/en.js';\nconfig(en());\n${parseOne('bench/input-parsing/uplink-zod-mini', 'parseUplinkWithZodMini')}`,
   },
   { label: 'uplink Lambda (handler.ts)', source: HANDLER, lambda: true },
+  {
+    label: 'downlink Lambda (handler.ts)',
+    source: `export { handler } from '${ROOT}/packages/downlink/src/handler';\n`,
+    lambda: true,
+  },
   {
     label: 'uplink Lambda + valibot schema',
     source: `${HANDLER}export { parseUplinkWithValibot } from '${ROOT}/bench/input-parsing/uplink-valibot';\n`,
@@ -418,7 +433,11 @@ function printBundles(
   const hand = built.find((b) => b.label.endsWith('hand parser'))?.bytes ?? 0;
   const { bytes: lambda = 0, handParser = 0 } =
     built.find((b) => b.label.startsWith('uplink Lambda (')) ?? {};
-  const [reference = []] = init;
+  // Outside Lambda against the SDK clients alone; in Lambda (X-Ray on) against the same with
+  // the tracer, which the SDK-only bundle never loads.
+  const [reference = [], traced = []] = init;
+  const denominator = (column: number): number =>
+    (column < 2 ? reference[column] : traced[column]) ?? 1;
   console.log(
     `\nbundles (esbuild ${options.format}, ${options.target}, minify ${String(options.minify)}: the Lambdas' options from nx.json); module init in a fresh process, median of ${INIT_SAMPLES}`,
   );
@@ -431,7 +450,7 @@ function printBundles(
       bytes === base ? '' : `${bytes > base ? '+' : ''}${(bytes - base).toLocaleString('en-US')}`;
     const cell = (column: number): string => {
       const ms = init[i]?.[column] ?? 0;
-      const ratio = isLambda ? ` ${(ms / (reference[column] ?? 1)).toFixed(2)}×` : '';
+      const ratio = isLambda ? ` ${(ms / denominator(column)).toFixed(2)}×` : '';
       return `${ms.toFixed(1)} ms${ratio}`.padStart(15);
     };
     console.log(
@@ -439,11 +458,19 @@ function printBundles(
     );
   });
   console.log(
-    `  (delta: against the hand parser's entry, or the uplink Lambda; ×: the Lambda's init over the SDK-only bundle's, goal ≤ ${INIT_GOAL}×)`,
+    `  (delta: against the hand parser's entry, or the uplink Lambda; ×: the Lambda's init over the SDK-only bundle's outside Lambda, over the X-Ray reference's in Lambda, goal ≤ ${INIT_GOAL}×)`,
+  );
+  const uplink = built.findIndex((b) => b.label.startsWith('uplink Lambda ('));
+  const untraced = [2, 3].map((c) => ((init[uplink]?.[c] ?? 0) / (reference[c] ?? 1)).toFixed(2));
+  console.log(
+    `  in Lambda, the uplink Lambda over the SDK-only bundle (which loads no X-Ray SDK): ${untraced.join('×, ')}× (wall, CPU); the X-Ray reference's X-Ray SDK alone: +${((traced[3] ?? 0) - (reference[3] ?? 0)).toFixed(1)} ms CPU`,
   );
   const added = (label: string): string => {
     const i = built.findIndex((b) => b.label === label);
-    const [wall, cpu] = [0, 1].map((column) => (init[i]?.[column] ?? 0) - (init[1]?.[column] ?? 0));
+    const handIndex = built.findIndex((b) => b.label.endsWith('hand parser'));
+    const [wall, cpu] = [0, 1].map(
+      (column) => (init[i]?.[column] ?? 0) - (init[handIndex]?.[column] ?? 0),
+    );
     const share = (ms: number, column: number): string =>
       (ms / (reference[column] ?? 1)).toFixed(2);
     return `${label.slice('parse one uplink: '.length)} +${wall?.toFixed(1)} ms wall (+${share(wall ?? 0, 0)}×), +${cpu?.toFixed(1)} ms CPU (+${share(cpu ?? 0, 1)}×)`;
