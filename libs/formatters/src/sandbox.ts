@@ -9,7 +9,7 @@ import {
 
 import { FormatterError } from './errors';
 import { WASM_PAGE_BYTES, type SandboxLimits } from './limits';
-import { compiledWasm, defaultWasmFile } from './wasm-file';
+import { compiledWasm, defaultWasmFile, type CompiledWasm } from './wasm-file';
 import { isWatchdogTimeout, Watchdog } from './watchdog';
 
 /** A clock of milliseconds, and what it measures (for the time-limit message). */
@@ -184,7 +184,7 @@ export class QuickJsSandbox {
     return this.module;
   }
 
-  private instantiate(wasmModule: WebAssembly.Module): Promise<QuickJSWASMModule> {
+  private instantiate(wasmModule: CompiledWasm): Promise<QuickJSWASMModule> {
     // The build declares 16 MiB of initial memory; a fixed maximum is the memory limit.
     const wasmMemory = new WasmMemory({
       initial: QUICKJS_INITIAL_PAGES,

@@ -32,22 +32,25 @@ export function defaultWasmFile(): string {
   }
 }
 
-/** `WebAssembly`'s functions, which the ECMAScript library typings leave out (its types are there). */
+/** A compiled `WebAssembly.Module`, which the ECMAScript library typings leave out. */
+export type CompiledWasm = object;
+
+/** `WebAssembly.compile`, likewise. */
 const Wasm = (
   globalThis as unknown as {
-    WebAssembly: { compile: (bytes: Uint8Array) => Promise<WebAssembly.Module> };
+    WebAssembly: { compile: (bytes: Uint8Array) => Promise<CompiledWasm> };
   }
 ).WebAssembly;
 
 /** Compiled modules by file, once per container: a replaced instance reuses its module. */
-const compiled = new Map<string, Promise<WebAssembly.Module>>();
+const compiled = new Map<string, Promise<CompiledWasm>>();
 
 /**
  * The compiled QuickJS module of `file`, read and compiled on the first call only. A file
  * that cannot be read or compiled fails `formatter_sandbox` naming it, and is tried again
  * on the next call (the container goes on serving, with formatters failing, meanwhile).
  */
-export function compiledWasm(file: string): Promise<WebAssembly.Module> {
+export function compiledWasm(file: string): Promise<CompiledWasm> {
   let module = compiled.get(file);
   if (module === undefined) {
     module = readFile(file)
