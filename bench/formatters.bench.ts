@@ -7,6 +7,7 @@
 // bundle's size and module-initialisation time (built with the Lambdas' own options).
 import { execFileSync } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdtempSync,
   readdirSync,
@@ -17,7 +18,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 import type { BuildOptions } from 'esbuild';
 
@@ -255,6 +256,9 @@ async function buildBundles(dir: string): Promise<{ without: string; with: strin
     writeFileSync(join(dir, `${name}.ts`), lines.join('\n'));
     await esbuild.build(lambdaBuildOptions(join(dir, `${name}.ts`), files[name]));
   }
+  // QuickJS's WebAssembly beside the bundles, where the Lambda build puts it.
+  const wasm = workspaceRequire.resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
+  copyFileSync(wasm, join(dir, basename(wasm)));
   return files;
 }
 

@@ -136,6 +136,12 @@ describe.each(FUNCTION_IDS)('%s', (id) => {
       },
     );
     expect(loaded).toBe('function');
+    // The traffic functions run payload formatters: QuickJS's WebAssembly ships beside the bundle.
+    const engine = join(folder, 'emscripten-module.wasm');
+    expect({ engine, present: existsSync(engine) }).toEqual({
+      engine,
+      present: ['uplink', 'downlink'].includes(packageName),
+    });
   });
 
   it('has a role of its own, with no policies added by SAM', () => {

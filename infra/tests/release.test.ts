@@ -49,6 +49,10 @@ beforeAll(() => {
 
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
+/** The file the formatter engine reads on its first JavaScript formatter, and who needs it. */
+const QUICKJS_WASM = 'emscripten-module.wasm';
+const FORMATTING_PACKAGES = ['downlink', 'uplink'];
+
 const packaged = (name: keyof typeof PACKAGED): Template => loadTemplate(join(OUT, `${name}.yaml`));
 
 describe('npm run package', () => {
@@ -71,6 +75,24 @@ describe('npm run package', () => {
           .update(readFileSync(join(OUT, file)))
           .digest('hex'),
       }).toEqual({ file, hash });
+  });
+
+  it("zips QuickJS's WebAssembly file beside index.js for the functions that run payload formatters, and for no other", () => {
+    const wasm = readFileSync(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'));
+    const packages = [...new Set(FUNCTION_IDS.map((id) => FUNCTIONS[id].package))].sort();
+    const contents = packages.map((name) => {
+      const files = unzipSync(readFileSync(join(OUT, `${name}.zip`)));
+      const engine = files[QUICKJS_WASM];
+      if (engine !== undefined) expect(Buffer.from(engine).equals(wasm)).toBe(true);
+      return [name, Object.keys(files).sort()];
+    });
+    const runsFormatters = (name: string) => FORMATTING_PACKAGES.includes(name);
+    expect(contents).toEqual(
+      packages.map((name) => [
+        name,
+        [...(runsFormatters(name) ? [QUICKJS_WASM] : []), 'index.js', 'package.json'],
+      ]),
+    );
   });
 
   it('writes the same bytes again for the same bundles (the hashes name the contents)', () => {

@@ -19,9 +19,16 @@ export const LAMBDAS = [
   'pubsub-config',
 ];
 
-/** The Lambda bundles not built yet. */
+/** What a bundle needs beside index.js: QuickJS's WebAssembly, for those that run formatters. */
+const SIDE_FILES = { uplink: ['emscripten-module.wasm'], downlink: ['emscripten-module.wasm'] };
+
+/** The Lambda bundles not built yet, or built without a file they need beside index.js. */
 export function missingLambdas() {
-  return LAMBDAS.filter((name) => !existsSync(join('dist', 'packages', name, 'index.js')));
+  return LAMBDAS.filter((name) =>
+    ['index.js', ...(SIDE_FILES[name] ?? [])].some(
+      (file) => !existsSync(join('dist', 'packages', name, file)),
+    ),
+  );
 }
 
 /**

@@ -2,7 +2,6 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { MessagePublisher } from '@tts-aws-iot/integration';
 
 import {
-  createCloudWatchLogsClient,
   createIotClient,
   createIotDataClient,
   createSecretsManagerClient,
@@ -13,11 +12,7 @@ import {
   ExistingKekSecretReader,
   type ExistingKek,
 } from './existing-kek';
-import {
-  CloudWatchProvisioningLog,
-  withProvisioningLog,
-  type ProvisioningLogSettings,
-} from './provisioning-log';
+import { withProvisioningLog, type ProvisioningLogSettings } from './provisioning-log';
 import { IotDataPublisher } from './publisher';
 import { CachedSecretReader, SecretsManagerSecretReader } from './secrets';
 import { IotShadowStore } from './shadow-store';
@@ -111,13 +106,10 @@ class LazyAwsPorts implements AwsPorts {
     return (this.#publisher = history
       ? withProvisioningLog(
           publisher,
-          new CloudWatchProvisioningLog(
-            this.#capture(createCloudWatchLogsClient(this.options.clientOptions)),
-            history.logGroupName,
-            history.createGroupWithRetentionInDays === undefined
-              ? {}
-              : { createGroupWithRetentionInDays: history.createGroupWithRetentionInDays },
-          ),
+          history.writer({
+            capture: (client) => this.#capture(client),
+            ...(this.options.clientOptions ? { clientOptions: this.options.clientOptions } : {}),
+          }),
           history.onFailure,
         )
       : publisher);

@@ -38,13 +38,16 @@ export { existingKekFromEnvironment, ExistingKekSecretReader } from './existing-
 export type { ExistingKek } from './existing-kek';
 export {
   CloudWatchProvisioningLog,
+  cloudWatchProvisioningLog,
   provisioningLogFromEnvironment,
   withProvisioningLog,
 } from './provisioning-log';
 export type {
+  ProvisioningLogClients,
   ProvisioningLogEntry,
   ProvisioningLogOptions,
   ProvisioningLogSettings,
+  ProvisioningLogTarget,
   ProvisioningLogWriter,
 } from './provisioning-log';
 export { IotDataPublisher, MAX_PUBLISH_PAYLOAD_BYTES } from './publisher';

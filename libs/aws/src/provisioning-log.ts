@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { MessagePublisher } from '@tts-aws-iot/integration';
 
+import { createCloudWatchLogsClient, type ClientOptions } from './clients';
 import { fromAwsError } from './errors';
 
 /**
@@ -170,11 +171,43 @@ function isEntry(payload: unknown): payload is ProvisioningLogEntry {
 }
 
 /** Where the things' provisioning history goes, and who hears of a failed write. */
-export interface ProvisioningLogSettings {
+export interface ProvisioningLogTarget {
   readonly logGroupName: string;
   /** See `ProvisioningLogOptions`. */
   readonly createGroupWithRetentionInDays?: number;
   onFailure(error: unknown, thingName: string): void;
+}
+
+/** What `createAwsPorts` gives a history writer: its client settings and recorder. */
+export interface ProvisioningLogClients {
+  /** Records the client's calls (the tracer's `captureAWSv3Client`), or returns it as it is. */
+  readonly capture: <T>(client: T) => T;
+  readonly clientOptions?: ClientOptions;
+}
+
+/** The `provisioningLog` option of `createAwsPorts`: a target, and how its writer is made. */
+export interface ProvisioningLogSettings extends ProvisioningLogTarget {
+  writer(clients: ProvisioningLogClients): ProvisioningLogWriter;
+}
+
+/**
+ * The history on CloudWatch Logs in `target`'s log group. The writer comes with the settings,
+ * not from `createAwsPorts`, so that only the functions that write a history (the registry's,
+ * which call this) hold the CloudWatch Logs client in their bundle and evaluate it at start.
+ */
+export function cloudWatchProvisioningLog(target: ProvisioningLogTarget): ProvisioningLogSettings {
+  const { logGroupName, createGroupWithRetentionInDays } = target;
+  return {
+    logGroupName,
+    ...(createGroupWithRetentionInDays === undefined ? {} : { createGroupWithRetentionInDays }),
+    onFailure: (error, thingName) => target.onFailure(error, thingName),
+    writer: ({ capture, clientOptions }) =>
+      new CloudWatchProvisioningLog(
+        capture(createCloudWatchLogsClient(clientOptions)),
+        logGroupName,
+        createGroupWithRetentionInDays === undefined ? {} : { createGroupWithRetentionInDays },
+      ),
+  };
 }
 
 /**
@@ -190,7 +223,7 @@ export function provisioningLogFromEnvironment(
   const logGroupName = env['PROVISIONING_LOG_GROUP']?.trim();
   if (!logGroupName) return undefined;
   const retention = Number(env['PROVISIONING_LOG_RETENTION_DAYS']?.trim() || Number.NaN);
-  return {
+  return cloudWatchProvisioningLog({
     logGroupName,
     ...(Number.isInteger(retention) && retention > 0
       ? { createGroupWithRetentionInDays: retention }
@@ -201,5 +234,5 @@ export function provisioningLogFromEnvironment(
         log_group: logGroupName,
         error: error instanceof Error ? error.message : String(error),
       }),
-  };
+  });
 }

@@ -12,6 +12,7 @@ import { describeWithMoto, startMoto, type MotoServer } from '@tts-aws-iot/test-
 
 import {
   CloudWatchProvisioningLog,
+  cloudWatchProvisioningLog,
   createAwsPorts,
   createCloudWatchLogsClient,
   createSecretsManagerClient,
@@ -156,7 +157,10 @@ describeWithMoto('provisioning history and existing KEK against moto', () => {
       const ports = createAwsPorts({
         iotDataEndpoint: 'https://example-ats.iot.us-east-1.amazonaws.com',
         clientOptions: { maxAttempts: 1 },
-        provisioningLog: { logGroupName: GROUP, onFailure: (error) => failures.push(error) },
+        provisioningLog: cloudWatchProvisioningLog({
+          logGroupName: GROUP,
+          onFailure: (error) => failures.push(error),
+        }),
       });
       await moto.startRecording();
       const thing = '0004A30B001C0534';
@@ -180,10 +184,10 @@ describeWithMoto('provisioning history and existing KEK against moto', () => {
       const ports = createAwsPorts({
         iotDataEndpoint: 'https://example-ats.iot.us-east-1.amazonaws.com',
         clientOptions: { maxAttempts: 1 },
-        provisioningLog: {
+        provisioningLog: cloudWatchProvisioningLog({
           logGroupName: '/thethings/lorawan/gone/things',
           onFailure: (error, thing) => failures.push([error, thing]),
-        },
+        }),
       });
       await moto.startRecording();
       await ports.publisher.publish(`lorawan/${THING}/provisioning`, { status: 'created' });

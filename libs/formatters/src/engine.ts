@@ -40,6 +40,11 @@ export interface FormatterEngineOptions {
   readonly limits?: Partial<SandboxLimits>;
   /** The clock `timeoutMs` is measured on (milliseconds); this thread's CPU time by default. */
   readonly now?: () => number;
+  /**
+   * QuickJS's WebAssembly file (`emscripten-module.wasm`), read on the first JavaScript
+   * formatter; by default the one beside the bundle, else the installed variant's.
+   */
+  readonly wasmFile?: string;
 }
 
 /**
@@ -58,7 +63,7 @@ export class FormatterEngine {
   constructor(options: FormatterEngineOptions = {}) {
     this.limits = resolveLimits(options.limits);
     const clock = options.now === undefined ? undefined : { now: options.now, measures: 'time' };
-    this.sandbox = new QuickJsSandbox(this.limits, clock);
+    this.sandbox = new QuickJsSandbox(this.limits, clock, options.wasmFile);
   }
 
   /**

@@ -1,14 +1,15 @@
-import variant from '@jitl/quickjs-singlefile-cjs-release-sync';
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
   type QuickJSContext,
   type QuickJSHandle,
+  type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 
 import { FormatterError } from './errors';
 import { WASM_PAGE_BYTES, type SandboxLimits } from './limits';
+import { compiledWasm, defaultWasmFile, type CompiledWasm } from './wasm-file';
 import { isWatchdogTimeout, Watchdog } from './watchdog';
 
 /** A clock of milliseconds, and what it measures (for the time-limit message). */
@@ -34,11 +35,44 @@ export function threadCpuClock(): SandboxClock {
   return { now, measures: 'CPU time' };
 }
 
+type Loaded<K extends 'importFFI' | 'importModuleLoader'> = Awaited<
+  ReturnType<QuickJSSyncVariant[K]>
+>;
+
+/**
+ * The release build of QuickJS whose WebAssembly is a file of its own
+ * (`@jitl/quickjs-wasmfile-release-sync`), through its CommonJS modules, required only when
+ * the first instance is made: the package's own variant object reaches them with `import()`,
+ * which resolves to its ES modules in a bundle, and those locate files by `import.meta.url`,
+ * which a CommonJS bundle does not have.
+ */
+const WASM_FILE_VARIANT: QuickJSSyncVariant = {
+  type: 'sync',
+  importFFI: async () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS build, see above
+    (require('@jitl/quickjs-wasmfile-release-sync/ffi') as { QuickJSFFI: Loaded<'importFFI'> })
+      .QuickJSFFI,
+  importModuleLoader: async () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS build, see above
+    require('@jitl/quickjs-wasmfile-release-sync/emscripten-module') as Loaded<'importModuleLoader'>,
+};
+
+/** `WebAssembly.Memory`, which the ECMAScript library typings leave out. */
+const WasmMemory = (
+  globalThis as unknown as {
+    WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => object };
+  }
+).WebAssembly.Memory;
+
+/** The initial memory the QuickJS build declares (16 MiB). */
+const QUICKJS_INITIAL_PAGES = 256;
+
 /**
  * QuickJS compiled to WebAssembly, one fresh runtime and context per evaluation.
  *
- * The WebAssembly module (QuickJS itself, with the wasm bytes inlined in the JavaScript so
- * that an esbuild bundle needs no side file) is instantiated once, on first use. Each
+ * The WebAssembly module (QuickJS itself) is read from its file (`wasmFile`: beside the
+ * bundle in a Lambda, see wasm-file.ts), compiled and instantiated on first use; the compiled
+ * module is kept for the container, so a replaced instance does not read it again. Each
  * `evaluate` then creates a new QuickJS runtime with its own heap limit, stack limit and
  * interrupt handler, and a new context in it with only the ECMAScript built-ins: no module
  * loader, no host functions, no `std`/`os`, nothing of Node. The runtime is freed when the
@@ -51,16 +85,6 @@ export function threadCpuClock(): SandboxClock {
  * stack overflow, abort) WebAssembly instance is dropped, unfreed, and the next call
  * instantiates a new one.
  */
-/** `WebAssembly.Memory`, which the ECMAScript library typings leave out. */
-const WasmMemory = (
-  globalThis as unknown as {
-    WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => object };
-  }
-).WebAssembly.Memory;
-
-/** The initial memory the QuickJS build declares (16 MiB). */
-const QUICKJS_INITIAL_PAGES = 256;
-
 export class QuickJsSandbox {
   private module: Promise<QuickJSWASMModule> | undefined;
   private instances = 0;
@@ -69,6 +93,8 @@ export class QuickJsSandbox {
   constructor(
     private readonly limits: SandboxLimits,
     private readonly clock: SandboxClock = threadCpuClock(),
+    /** Where QuickJS's WebAssembly binary is read from. */
+    private readonly wasmFile: string = defaultWasmFile(),
   ) {}
 
   /** How many WebAssembly instances this sandbox has created (one, unless one was replaced). */
@@ -141,26 +167,33 @@ export class QuickJsSandbox {
   }
 
   private load(): Promise<QuickJSWASMModule> {
-    if (this.module === undefined) {
-      // The build declares 16 MiB of initial memory; a fixed maximum is the memory limit.
-      const wasmMemory = new WasmMemory({
-        initial: QUICKJS_INITIAL_PAGES,
-        maximum: this.limits.memoryBytes / WASM_PAGE_BYTES,
+    // The compiled module is awaited first, outside Emscripten: a file that cannot be read
+    // then fails this call (and the next tries again) instead of rejecting in its loader.
+    this.module ??= compiledWasm(this.wasmFile)
+      .then((wasmModule) => this.instantiate(wasmModule))
+      .catch((error: unknown) => {
+        this.module = undefined;
+        if (error instanceof FormatterError) throw error;
+        throw new FormatterError(
+          'formatter_sandbox',
+          `The QuickJS WebAssembly module did not load (${describe(error)}).`,
+          {},
+          { cause: error },
+        );
       });
-      this.instances += 1;
-      this.module = newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory })).catch(
-        (error: unknown) => {
-          this.module = undefined;
-          throw new FormatterError(
-            'formatter_sandbox',
-            `The QuickJS WebAssembly module did not load (${describe(error)}).`,
-            {},
-            { cause: error },
-          );
-        },
-      );
-    }
     return this.module;
+  }
+
+  private instantiate(wasmModule: CompiledWasm): Promise<QuickJSWASMModule> {
+    // The build declares 16 MiB of initial memory; a fixed maximum is the memory limit.
+    const wasmMemory = new WasmMemory({
+      initial: QUICKJS_INITIAL_PAGES,
+      maximum: this.limits.memoryBytes / WASM_PAGE_BYTES,
+    });
+    this.instances += 1;
+    return newQuickJSWASMModuleFromVariant(
+      newVariant(WASM_FILE_VARIANT, { wasmMemory, wasmModule }),
+    );
   }
 }
 

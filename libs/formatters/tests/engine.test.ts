@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { FormatterEngine, FormatterError, type Formatter } from '../src';
 
 /** The Things Stack's JavaScript formatter contract, as the engine runs it. */
@@ -437,6 +440,26 @@ describe('the engine', () => {
       attributes: { limit: 50, clock: 'time' },
     });
     expect(reads).toBeGreaterThan(5);
+  });
+
+  it('fails each JavaScript call with the missing WebAssembly file named, and goes on serving', async () => {
+    const wasmFile = join(tmpdir(), 'no-such-folder', 'emscripten-module.wasm');
+    const missing = new FormatterEngine({ wasmFile });
+    const formatter = js('function decodeUplink() { return { data: {} }; }');
+    for (let call = 0; call < 2; call++) {
+      const result = await missing.decodeUplink(formatter, { bytes: BYTES, fPort: 1 });
+      expect(result.ok).toBe(false);
+      expect(result.error).toMatchObject({
+        code: 'formatter_sandbox',
+        message: `The QuickJS WebAssembly file ${wasmFile} could not be loaded (it is missing): ship emscripten-module.wasm beside the bundle, as the Lambda build and \`npm run package\` do.`,
+        attributes: { file: wasmFile },
+      });
+    }
+    const cayenne = await missing.decodeUplink(
+      { type: 'FORMATTER_CAYENNELPP' },
+      { bytes: Uint8Array.of(1, 0x67, 0x01, 0x10), fPort: 1 },
+    );
+    expect(cayenne).toMatchObject({ ok: true, data: { temperature_1: 27.200000762939453 } });
   });
 
   it('refuses limits looser than the defaults', () => {

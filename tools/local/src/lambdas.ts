@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LocalStackError } from './errors';
 import { LambdaRunner, type LambdaFunction } from './lambda-runner';
 import type { TrafficLog } from './log';
@@ -17,6 +17,15 @@ export const LAMBDA_NAMES = [
 
 export type LambdaName = (typeof LAMBDA_NAMES)[number];
 
+/**
+ * What a bundle needs beside its index.js: the functions that run payload formatters read
+ * QuickJS's WebAssembly from there on their first JavaScript formatter.
+ */
+export const BUNDLE_SIDE_FILES: Readonly<Partial<Record<LambdaName, readonly string[]>>> = {
+  uplink: ['emscripten-module.wasm'],
+  downlink: ['emscripten-module.wasm'],
+};
+
 /** Where the functions' configuration points: the local API, the TTS stand-in, the secrets. */
 export interface LambdaTargets {
   /** The AWS SDK's endpoint variables (`AWS_ENDPOINT_URL_IOT`, …) and credentials. */
@@ -30,7 +39,7 @@ export interface LambdaTargets {
 export const FREQUENCY_PLAN_ID = 'EU_863_870_TTN';
 
 /**
- * The built bundle of every function.
+ * The built bundle of every function, with the files it needs beside it.
  *
  * @throws LocalStackError `bundles_missing` naming the ones not built, and how to build them
  */
@@ -38,7 +47,12 @@ export function lambdaBundles(rootDir: string): Record<LambdaName, string> {
   const bundles = Object.fromEntries(
     LAMBDA_NAMES.map((name) => [name, join(rootDir, 'dist', 'packages', name, 'index.js')]),
   ) as Record<LambdaName, string>;
-  const missing = LAMBDA_NAMES.filter((name) => !existsSync(bundles[name]));
+  const missing = LAMBDA_NAMES.filter((name) =>
+    [
+      bundles[name],
+      ...(BUNDLE_SIDE_FILES[name] ?? []).map((file) => join(dirname(bundles[name]), file)),
+    ].some((file) => !existsSync(file)),
+  );
   if (missing.length > 0) {
     throw new LocalStackError(
       'bundles_missing',
