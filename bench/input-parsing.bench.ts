@@ -1,8 +1,9 @@
 // `npm run bench input-parsing`: the one way to read untrusted input (issue 11 item 4),
 // before and after. TTS uplinks: the hand parser that parseApplicationUp replaced (kept in
 // bench/input-parsing/uplink-hand.ts), parseApplicationUp itself (valibot schemas, through
-// @tts-aws-iot/input), and zod mini, the alternative not chosen. Downlink requests: the hand
-// parser (parseDownlinkRequest) beside a valibot and a zod-mini schema of the same request.
+// @tts-aws-iot/input), and zod mini, the alternative not chosen. Downlink requests likewise:
+// the hand parser that parseDownlinkRequest replaced (bench/input-parsing/downlink-hand.ts),
+// parseDownlinkRequest itself (a valibot schema), and a zod-mini schema of the same request.
 // In the same run: first that all accept and refuse alike, then the parse cost per message on
 // one core (accepted and refused), the error each gives for the same bad message, and the
 // size and module-initialisation time of bundles built with the Lambdas' esbuild options.
@@ -20,15 +21,18 @@ import * as z from 'zod/mini';
 import { parseDownlinkRequest } from '@tts-aws-iot/integration/traffic';
 import { parseApplicationUp } from '@tts-aws-iot/tts';
 
-import { downlinkParserWithValibot } from './input-parsing/downlink-valibot';
+import { type DownlinkOptions } from './input-parsing/common';
+import { parseDownlinkRequestByHand } from './input-parsing/downlink-hand';
 import { downlinkParserWithZodMini } from './input-parsing/downlink-zod-mini';
 import {
   BAD_DOWNLINKS,
   BAD_UPLINKS,
+  DOWNLINK_PROBES,
   downlinkRequest,
   GOOD_DOWNLINKS,
   OTHER_MESSAGES,
   PROBE_COUNT,
+  PROBED_DOWNLINKS,
   probedMessages,
   REFUSED_DOWNLINK,
   REFUSED_UPLINK,
@@ -51,19 +55,25 @@ interface Candidate<T> {
   readonly parse: (input: unknown) => T;
 }
 
-const DOWNLINK_OPTIONS = { e2eEnabled: true } as const;
+const DOWNLINK_OPTIONS: DownlinkOptions = { e2eEnabled: true };
 const uplinkParsers: readonly Candidate<unknown>[] = [
   { name: 'hand parser (before)', parse: parseApplicationUpByHand },
   { name: 'parseApplicationUp, valibot 1.5.0', parse: parseApplicationUp },
   { name: 'zod 4.6.7 mini (not chosen)', parse: parseUplinkWithZodMini },
 ];
+/** The hand parser and parseDownlinkRequest under one configuration. */
+function downlinkPair(options: DownlinkOptions): readonly [Candidate<unknown>, Candidate<unknown>] {
+  return [
+    { name: 'hand parser (before)', parse: (i) => parseDownlinkRequestByHand(i, options) },
+    {
+      name: 'parseDownlinkRequest, valibot (after)',
+      parse: (i) => parseDownlinkRequest(i, options),
+    },
+  ];
+}
 const downlinkParsers: readonly Candidate<unknown>[] = [
-  {
-    name: 'hand parser (parseDownlinkRequest)',
-    parse: (i) => parseDownlinkRequest(i, DOWNLINK_OPTIONS),
-  },
-  { name: 'valibot 1.5.0', parse: downlinkParserWithValibot(DOWNLINK_OPTIONS) },
-  { name: 'zod 4.6.7 mini', parse: downlinkParserWithZodMini(DOWNLINK_OPTIONS) },
+  ...downlinkPair(DOWNLINK_OPTIONS),
+  { name: 'zod 4.6.7 mini (not chosen)', parse: downlinkParserWithZodMini(DOWNLINK_OPTIONS) },
 ];
 
 // --- agreement: no figure is printed for parsers that do not do the same work -------------
@@ -509,11 +519,23 @@ function printBundles(
   );
 }
 
-async function main(): Promise<void> {
+/** Downlink requests are probed under each configuration they are read under. */
+const DOWNLINK_CONFIGURATIONS: readonly DownlinkOptions[] = [
+  DOWNLINK_OPTIONS,
+  { e2eEnabled: true, encodesPayload: true },
+  { e2eEnabled: false },
+];
+
+/** Throws unless all parsers of each kind do the same work; says on what they agreed. */
+function checkAgreement(): void {
   const [hand, production] = uplinkParsers;
   if (hand === undefined || production === undefined) throw new Error('no uplink parsers');
   const probes = probedMessages([up, ...OTHER_MESSAGES]);
   const probed = probeDisagreements([hand, production], probes);
+  const requestProbes = probedMessages(PROBED_DOWNLINKS, DOWNLINK_PROBES);
+  const requestsProbed = DOWNLINK_CONFIGURATIONS.map((options) =>
+    probeDisagreements(downlinkPair(options), requestProbes),
+  );
   const problems = [
     ...disagreements(
       uplinkParsers,
@@ -523,15 +545,26 @@ async function main(): Promise<void> {
     ...disagreements([hand, production], OTHER_MESSAGES, []),
     ...probed.problems,
     ...disagreements(downlinkParsers, GOOD_DOWNLINKS, BAD_DOWNLINKS),
+    ...requestsProbed.flatMap((p) => p.problems),
   ];
   if (problems.length > 0)
     throw new Error(`The parsers disagree; not measuring:\n  ${problems.join('\n  ')}`);
+  const count = (n: number): string => n.toLocaleString('en-US');
   console.log(
     `agreement: the three parsers of each read ${SPARSE_UPLINKS.length + 20} uplinks and ${GOOD_DOWNLINKS.length} downlink requests alike, and refuse ${BAD_UPLINKS.length} bad uplinks (same code and field) and ${BAD_DOWNLINKS.length} bad requests (same code) alike`,
   );
   console.log(
-    `  and the hand parser and parseApplicationUp agree on ${probes.length.toLocaleString('en-US')} probes (every field of an uplink and of ${OTHER_MESSAGES.length} messages of the other types, each given ${PROBE_COUNT} values in turn): ${(probes.length - probed.refused).toLocaleString('en-US')} read alike, ${probed.refused.toLocaleString('en-US')} refused with the same code and field`,
+    `  and the hand parser and parseApplicationUp agree on ${count(probes.length)} probes (every field of an uplink and of ${OTHER_MESSAGES.length} messages of the other types, each given ${PROBE_COUNT} values in turn): ${count(probes.length - probed.refused)} read alike, ${count(probed.refused)} refused with the same code and field`,
   );
+  const refused = requestsProbed.reduce((total, p) => total + p.refused, 0);
+  const total = requestProbes.length * DOWNLINK_CONFIGURATIONS.length;
+  console.log(
+    `  and the hand parser and parseDownlinkRequest agree on ${count(total)} probes (every field of a bytes and a payload request, each given ${PROBE_COUNT + DOWNLINK_PROBES.length} values in turn, read with E2E, with E2E and the integration's formatter, and without E2E): ${count(total - refused)} read alike, ${count(refused)} refused with the same code`,
+  );
+}
+
+async function main(): Promise<void> {
+  checkAgreement();
   const uplinks = Array.from({ length: POOL }, (_, i) => uplinkMessage(i));
   printCosts(
     'uplink ApplicationUp (E2E, 1–3 gateways, 20-byte payload)',
