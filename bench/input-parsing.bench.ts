@@ -322,6 +322,9 @@ function lambdaBuildOptions(): BuildOptions & { metafile: true } {
 const SAMPLE = JSON.stringify(uplinkMessage(1));
 const parseOne = (module: string, fn: string): string =>
   `import { ${fn} } from '${ROOT}/${module}';\nexport const parsed = ${fn}(${SAMPLE});\n`;
+const REQUEST_SAMPLE = JSON.stringify(downlinkRequest(1));
+const readOneRequest = (module: string, fn: string): string =>
+  `import { ${fn} } from '${ROOT}/${module}';\nexport const read = ${fn}(${REQUEST_SAMPLE}, ${JSON.stringify(DOWNLINK_OPTIONS)});\n`;
 const HANDLER = `export { handler } from '${ROOT}/packages/uplink/src/handler';\n`;
 
 /** The uplink Lambda as it was: libs/tts/src/index.ts's `./messages` is the hand parser. */
@@ -338,13 +341,31 @@ const HAND_PARSER_IN_LAMBDA: Plugin = {
 
 const HAND_ENTRY = 'parse one uplink: hand parser (before)';
 const HAND_LAMBDA = 'uplink Lambda, hand parser (before)';
+const DOWNLINK_HAND_ENTRY = 'parse one downlink: hand parser (before)';
+const DOWNLINK_ENTRY = 'parse one downlink: valibot (production)';
 
-/** The bundles compared: a tiny entry that parses one uplink at load, and the uplink Lambda before and after. */
+const LIBRARIES = /node_modules\/(valibot|zod)\//;
+/**
+ * The uplink parser's own code: the hand parser, or the schemas, their rules and libs/input
+ * (zod mini's: its schema and the bench's common module, the downlink request's part too).
+ */
+const PARSER =
+  /(bench\/input-parsing\/(uplink-hand|lambda-hand|uplink-zod-mini|common|outputs)|libs\/tts\/src\/message(s|-schemas|-rules)|libs\/input\/src\/\w+)\.ts$/;
+/**
+ * The downlink request parser's own code, likewise: the production module's part that reading
+ * a request keeps, with the thing name rule (zod mini's: the uplink's part of common too).
+ */
+const DOWNLINK_PARSER =
+  /(bench\/input-parsing\/(downlink-hand|downlink-zod-mini|common|outputs)|libs\/integration\/src\/(traffic\/downlink-request|thing-name)|libs\/input\/src\/\w+)\.ts$/;
+
+/** The bundles compared: tiny entries that parse one uplink or downlink request at load, and the uplink Lambda before and after. */
 const ENTRIES: readonly {
   readonly label: string;
   readonly source: string;
   readonly lambda?: true;
   readonly plugins?: Plugin[];
+  /** What counts as the parser's code (the uplink parser's unless given). */
+  readonly parser?: RegExp;
 }[] = [
   {
     label: 'SDK clients only (reference)',
@@ -371,17 +392,24 @@ const ENTRIES: readonly {
     label: 'parse one uplink: zod mini, English',
     source: `import { config } from 'zod/mini';\nimport en from 'zod/v4/locales/en.js';\nconfig(en());\n${parseOne('bench/input-parsing/uplink-zod-mini', 'parseUplinkWithZodMini')}`,
   },
+  {
+    label: DOWNLINK_HAND_ENTRY,
+    parser: DOWNLINK_PARSER,
+    source: readOneRequest('bench/input-parsing/downlink-hand', 'parseDownlinkRequestByHand'),
+  },
+  {
+    label: DOWNLINK_ENTRY,
+    parser: DOWNLINK_PARSER,
+    source: readOneRequest('libs/integration/src/traffic/downlink-request', 'parseDownlinkRequest'),
+  },
+  {
+    label: 'parse one downlink: zod mini',
+    parser: DOWNLINK_PARSER,
+    source: `import { downlinkParserWithZodMini } from '${ROOT}/bench/input-parsing/downlink-zod-mini';\nexport const read = downlinkParserWithZodMini(${JSON.stringify(DOWNLINK_OPTIONS)})(${REQUEST_SAMPLE});\n`,
+  },
   { label: HAND_LAMBDA, source: HANDLER, lambda: true, plugins: [HAND_PARSER_IN_LAMBDA] },
   { label: 'uplink Lambda (handler.ts), valibot', source: HANDLER, lambda: true },
 ];
-
-const LIBRARIES = /node_modules\/(valibot|zod)\//;
-/**
- * The uplink parser's own code: the hand parser, or the schemas, their rules and libs/input
- * (zod mini's: its schema and the bench's common module, the downlink request's part too).
- */
-const PARSER =
-  /(bench\/input-parsing\/(uplink-hand|lambda-hand|uplink-zod-mini|common|outputs)|libs\/tts\/src\/message(s|-schemas|-rules)|libs\/input\/src\/\w+)\.ts$/;
 
 /** Bytes of the output that come from the input files `pattern` matches. */
 function bytesFrom(metafile: Metafile, pattern: RegExp): number {
@@ -442,7 +470,7 @@ async function bundles(): Promise<void> {
           outfile,
           bytes: statSync(outfile).size,
           library: bytesFrom(metafile, LIBRARIES),
-          parser: bytesFrom(metafile, PARSER),
+          parser: bytesFrom(metafile, entry.parser ?? PARSER),
         };
       }),
     );
@@ -480,7 +508,9 @@ function printBundles(
   options: BuildOptions,
 ): void {
   const before = (label: string): number => built.findIndex((b) => b.label === label);
-  const [hand, handLambda] = [before(HAND_ENTRY), before(HAND_LAMBDA)];
+  const [hand, handLambda, handRequest] = [HAND_ENTRY, HAND_LAMBDA, DOWNLINK_HAND_ENTRY].map(
+    before,
+  ) as [number, number, number];
   const [reference = []] = init;
   console.log(
     `\nbundles (esbuild ${options.format}, ${options.target}, minify ${String(options.minify)}: the Lambdas' options from nx.json); module init in a fresh process, median of ${INIT_SAMPLES}`,
@@ -489,7 +519,12 @@ function printBundles(
     `  ${''.padEnd(40)}     bytes     delta  of it: library  parser   init outside Lambda: wall, CPU   in Lambda, X-Ray on: wall, CPU`,
   );
   built.forEach(({ label, bytes, library, parser, lambda: isLambda }, i) => {
-    const base = built[isLambda ? handLambda : label.startsWith('parse') ? hand : i]?.bytes ?? 0;
+    const entry = label.startsWith('parse one downlink')
+      ? handRequest
+      : label.startsWith('parse')
+        ? hand
+        : i;
+    const base = built[isLambda ? handLambda : entry]?.bytes ?? 0;
     const delta =
       bytes === base ? '' : `${bytes > base ? '+' : ''}${(bytes - base).toLocaleString('en-US')}`;
     const cell = (column: number): string => {
@@ -503,7 +538,7 @@ function printBundles(
     );
   });
   console.log(
-    `  (delta: against the hand parser's entry, or the uplink Lambda with it; parser: the uplink parser's own code; ×: a Lambda's init over the SDK-only bundle's, goal ≤ ${INIT_GOAL}×)`,
+    `  (delta: against the hand parser's entry of the same message, or the uplink Lambda with it; parser: the parser's own code; ×: a Lambda's init over the SDK-only bundle's, goal ≤ ${INIT_GOAL}×)`,
   );
   const added = (label: string, from: number): string => {
     const i = before(label);
@@ -515,7 +550,7 @@ function printBundles(
     return `${label} ${wall < 0 ? '' : '+'}${wall.toFixed(1)} ms wall (${share(wall, 0)}×), ${cpu < 0 ? '' : '+'}${cpu.toFixed(1)} ms CPU (${share(cpu, 1)}×)`;
   };
   console.log(
-    `  init over the hand parser, outside Lambda (× of the reference's): ${added('parse one uplink: valibot (production)', hand)}; ${added('parse one uplink: zod mini', hand)}; ${added('uplink Lambda (handler.ts), valibot', handLambda)}`,
+    `  init over the hand parser, outside Lambda (× of the reference's): ${added('parse one uplink: valibot (production)', hand)}; ${added('parse one uplink: zod mini', hand)}; ${added(DOWNLINK_ENTRY, handRequest)}; ${added('uplink Lambda (handler.ts), valibot', handLambda)}`,
   );
 }
 
