@@ -1,8 +1,9 @@
 // `npm run bench input-parsing`: the one way to read untrusted input (issue 11 item 4),
 // before and after. TTS uplinks: the hand parser that parseApplicationUp replaced (kept in
 // bench/input-parsing/uplink-hand.ts), parseApplicationUp itself (valibot schemas, through
-// @tts-aws-iot/input), and zod mini, the alternative not chosen. Downlink requests: the hand
-// parser (parseDownlinkRequest) beside a valibot and a zod-mini schema of the same request.
+// @tts-aws-iot/input), and zod mini, the alternative not chosen. Downlink requests likewise:
+// the hand parser that parseDownlinkRequest replaced (bench/input-parsing/downlink-hand.ts),
+// parseDownlinkRequest itself (a valibot schema), and a zod-mini schema of the same request.
 // In the same run: first that all accept and refuse alike, then the parse cost per message on
 // one core (accepted and refused), the error each gives for the same bad message, and the
 // size and module-initialisation time of bundles built with the Lambdas' esbuild options.
@@ -20,15 +21,18 @@ import * as z from 'zod/mini';
 import { parseDownlinkRequest } from '@tts-aws-iot/integration/traffic';
 import { parseApplicationUp } from '@tts-aws-iot/tts';
 
-import { downlinkParserWithValibot } from './input-parsing/downlink-valibot';
+import { type DownlinkOptions } from './input-parsing/common';
+import { parseDownlinkRequestByHand } from './input-parsing/downlink-hand';
 import { downlinkParserWithZodMini } from './input-parsing/downlink-zod-mini';
 import {
   BAD_DOWNLINKS,
   BAD_UPLINKS,
+  DOWNLINK_PROBES,
   downlinkRequest,
   GOOD_DOWNLINKS,
   OTHER_MESSAGES,
   PROBE_COUNT,
+  PROBED_DOWNLINKS,
   probedMessages,
   REFUSED_DOWNLINK,
   REFUSED_UPLINK,
@@ -51,19 +55,25 @@ interface Candidate<T> {
   readonly parse: (input: unknown) => T;
 }
 
-const DOWNLINK_OPTIONS = { e2eEnabled: true } as const;
+const DOWNLINK_OPTIONS: DownlinkOptions = { e2eEnabled: true };
 const uplinkParsers: readonly Candidate<unknown>[] = [
   { name: 'hand parser (before)', parse: parseApplicationUpByHand },
   { name: 'parseApplicationUp, valibot 1.5.0', parse: parseApplicationUp },
   { name: 'zod 4.6.7 mini (not chosen)', parse: parseUplinkWithZodMini },
 ];
+/** The hand parser and parseDownlinkRequest under one configuration. */
+function downlinkPair(options: DownlinkOptions): readonly [Candidate<unknown>, Candidate<unknown>] {
+  return [
+    { name: 'hand parser (before)', parse: (i) => parseDownlinkRequestByHand(i, options) },
+    {
+      name: 'parseDownlinkRequest, valibot (after)',
+      parse: (i) => parseDownlinkRequest(i, options),
+    },
+  ];
+}
 const downlinkParsers: readonly Candidate<unknown>[] = [
-  {
-    name: 'hand parser (parseDownlinkRequest)',
-    parse: (i) => parseDownlinkRequest(i, DOWNLINK_OPTIONS),
-  },
-  { name: 'valibot 1.5.0', parse: downlinkParserWithValibot(DOWNLINK_OPTIONS) },
-  { name: 'zod 4.6.7 mini', parse: downlinkParserWithZodMini(DOWNLINK_OPTIONS) },
+  ...downlinkPair(DOWNLINK_OPTIONS),
+  { name: 'zod 4.6.7 mini (not chosen)', parse: downlinkParserWithZodMini(DOWNLINK_OPTIONS) },
 ];
 
 // --- agreement: no figure is printed for parsers that do not do the same work -------------
@@ -312,6 +322,9 @@ function lambdaBuildOptions(): BuildOptions & { metafile: true } {
 const SAMPLE = JSON.stringify(uplinkMessage(1));
 const parseOne = (module: string, fn: string): string =>
   `import { ${fn} } from '${ROOT}/${module}';\nexport const parsed = ${fn}(${SAMPLE});\n`;
+const REQUEST_SAMPLE = JSON.stringify(downlinkRequest(1));
+const readOneRequest = (module: string, fn: string): string =>
+  `import { ${fn} } from '${ROOT}/${module}';\nexport const read = ${fn}(${REQUEST_SAMPLE}, ${JSON.stringify(DOWNLINK_OPTIONS)});\n`;
 const HANDLER = `export { handler } from '${ROOT}/packages/uplink/src/handler';\n`;
 
 /** The uplink Lambda as it was: libs/tts/src/index.ts's `./messages` is the hand parser. */
@@ -328,13 +341,31 @@ const HAND_PARSER_IN_LAMBDA: Plugin = {
 
 const HAND_ENTRY = 'parse one uplink: hand parser (before)';
 const HAND_LAMBDA = 'uplink Lambda, hand parser (before)';
+const DOWNLINK_HAND_ENTRY = 'parse one downlink: hand parser (before)';
+const DOWNLINK_ENTRY = 'parse one downlink: valibot (production)';
 
-/** The bundles compared: a tiny entry that parses one uplink at load, and the uplink Lambda before and after. */
+const LIBRARIES = /node_modules\/(valibot|zod)\//;
+/**
+ * The uplink parser's own code: the hand parser, or the schemas, their rules and libs/input
+ * (zod mini's: its schema and the bench's common module, the downlink request's part too).
+ */
+const PARSER =
+  /(bench\/input-parsing\/(uplink-hand|lambda-hand|uplink-zod-mini|common|outputs)|libs\/tts\/src\/message(s|-schemas|-rules)|libs\/input\/src\/\w+)\.ts$/;
+/**
+ * The downlink request parser's own code, likewise: the production module's part that reading
+ * a request keeps, with the thing name rule (zod mini's: the uplink's part of common too).
+ */
+const DOWNLINK_PARSER =
+  /(bench\/input-parsing\/(downlink-hand|downlink-zod-mini|common|outputs)|libs\/integration\/src\/(traffic\/downlink-request|thing-name)|libs\/input\/src\/\w+)\.ts$/;
+
+/** The bundles compared: tiny entries that parse one uplink or downlink request at load, and the uplink Lambda before and after. */
 const ENTRIES: readonly {
   readonly label: string;
   readonly source: string;
   readonly lambda?: true;
   readonly plugins?: Plugin[];
+  /** What counts as the parser's code (the uplink parser's unless given). */
+  readonly parser?: RegExp;
 }[] = [
   {
     label: 'SDK clients only (reference)',
@@ -361,17 +392,24 @@ const ENTRIES: readonly {
     label: 'parse one uplink: zod mini, English',
     source: `import { config } from 'zod/mini';\nimport en from 'zod/v4/locales/en.js';\nconfig(en());\n${parseOne('bench/input-parsing/uplink-zod-mini', 'parseUplinkWithZodMini')}`,
   },
+  {
+    label: DOWNLINK_HAND_ENTRY,
+    parser: DOWNLINK_PARSER,
+    source: readOneRequest('bench/input-parsing/downlink-hand', 'parseDownlinkRequestByHand'),
+  },
+  {
+    label: DOWNLINK_ENTRY,
+    parser: DOWNLINK_PARSER,
+    source: readOneRequest('libs/integration/src/traffic/downlink-request', 'parseDownlinkRequest'),
+  },
+  {
+    label: 'parse one downlink: zod mini',
+    parser: DOWNLINK_PARSER,
+    source: `import { downlinkParserWithZodMini } from '${ROOT}/bench/input-parsing/downlink-zod-mini';\nexport const read = downlinkParserWithZodMini(${JSON.stringify(DOWNLINK_OPTIONS)})(${REQUEST_SAMPLE});\n`,
+  },
   { label: HAND_LAMBDA, source: HANDLER, lambda: true, plugins: [HAND_PARSER_IN_LAMBDA] },
   { label: 'uplink Lambda (handler.ts), valibot', source: HANDLER, lambda: true },
 ];
-
-const LIBRARIES = /node_modules\/(valibot|zod)\//;
-/**
- * The uplink parser's own code: the hand parser, or the schemas, their rules and libs/input
- * (zod mini's: its schema and the bench's common module, the downlink request's part too).
- */
-const PARSER =
-  /(bench\/input-parsing\/(uplink-hand|lambda-hand|uplink-zod-mini|common|outputs)|libs\/tts\/src\/message(s|-schemas|-rules)|libs\/input\/src\/\w+)\.ts$/;
 
 /** Bytes of the output that come from the input files `pattern` matches. */
 function bytesFrom(metafile: Metafile, pattern: RegExp): number {
@@ -432,7 +470,7 @@ async function bundles(): Promise<void> {
           outfile,
           bytes: statSync(outfile).size,
           library: bytesFrom(metafile, LIBRARIES),
-          parser: bytesFrom(metafile, PARSER),
+          parser: bytesFrom(metafile, entry.parser ?? PARSER),
         };
       }),
     );
@@ -470,7 +508,9 @@ function printBundles(
   options: BuildOptions,
 ): void {
   const before = (label: string): number => built.findIndex((b) => b.label === label);
-  const [hand, handLambda] = [before(HAND_ENTRY), before(HAND_LAMBDA)];
+  const [hand, handLambda, handRequest] = [HAND_ENTRY, HAND_LAMBDA, DOWNLINK_HAND_ENTRY].map(
+    before,
+  ) as [number, number, number];
   const [reference = []] = init;
   console.log(
     `\nbundles (esbuild ${options.format}, ${options.target}, minify ${String(options.minify)}: the Lambdas' options from nx.json); module init in a fresh process, median of ${INIT_SAMPLES}`,
@@ -479,7 +519,12 @@ function printBundles(
     `  ${''.padEnd(40)}     bytes     delta  of it: library  parser   init outside Lambda: wall, CPU   in Lambda, X-Ray on: wall, CPU`,
   );
   built.forEach(({ label, bytes, library, parser, lambda: isLambda }, i) => {
-    const base = built[isLambda ? handLambda : label.startsWith('parse') ? hand : i]?.bytes ?? 0;
+    const entry = label.startsWith('parse one downlink')
+      ? handRequest
+      : label.startsWith('parse')
+        ? hand
+        : i;
+    const base = built[isLambda ? handLambda : entry]?.bytes ?? 0;
     const delta =
       bytes === base ? '' : `${bytes > base ? '+' : ''}${(bytes - base).toLocaleString('en-US')}`;
     const cell = (column: number): string => {
@@ -493,7 +538,7 @@ function printBundles(
     );
   });
   console.log(
-    `  (delta: against the hand parser's entry, or the uplink Lambda with it; parser: the uplink parser's own code; ×: a Lambda's init over the SDK-only bundle's, goal ≤ ${INIT_GOAL}×)`,
+    `  (delta: against the hand parser's entry of the same message, or the uplink Lambda with it; parser: the parser's own code; ×: a Lambda's init over the SDK-only bundle's, goal ≤ ${INIT_GOAL}×)`,
   );
   const added = (label: string, from: number): string => {
     const i = before(label);
@@ -505,15 +550,27 @@ function printBundles(
     return `${label} ${wall < 0 ? '' : '+'}${wall.toFixed(1)} ms wall (${share(wall, 0)}×), ${cpu < 0 ? '' : '+'}${cpu.toFixed(1)} ms CPU (${share(cpu, 1)}×)`;
   };
   console.log(
-    `  init over the hand parser, outside Lambda (× of the reference's): ${added('parse one uplink: valibot (production)', hand)}; ${added('parse one uplink: zod mini', hand)}; ${added('uplink Lambda (handler.ts), valibot', handLambda)}`,
+    `  init over the hand parser, outside Lambda (× of the reference's): ${added('parse one uplink: valibot (production)', hand)}; ${added('parse one uplink: zod mini', hand)}; ${added(DOWNLINK_ENTRY, handRequest)}; ${added('uplink Lambda (handler.ts), valibot', handLambda)}`,
   );
 }
 
-async function main(): Promise<void> {
+/** Downlink requests are probed under each configuration they are read under. */
+const DOWNLINK_CONFIGURATIONS: readonly DownlinkOptions[] = [
+  DOWNLINK_OPTIONS,
+  { e2eEnabled: true, encodesPayload: true },
+  { e2eEnabled: false },
+];
+
+/** Throws unless all parsers of each kind do the same work; says on what they agreed. */
+function checkAgreement(): void {
   const [hand, production] = uplinkParsers;
   if (hand === undefined || production === undefined) throw new Error('no uplink parsers');
   const probes = probedMessages([up, ...OTHER_MESSAGES]);
   const probed = probeDisagreements([hand, production], probes);
+  const requestProbes = probedMessages(PROBED_DOWNLINKS, DOWNLINK_PROBES);
+  const requestsProbed = DOWNLINK_CONFIGURATIONS.map((options) =>
+    probeDisagreements(downlinkPair(options), requestProbes),
+  );
   const problems = [
     ...disagreements(
       uplinkParsers,
@@ -523,15 +580,26 @@ async function main(): Promise<void> {
     ...disagreements([hand, production], OTHER_MESSAGES, []),
     ...probed.problems,
     ...disagreements(downlinkParsers, GOOD_DOWNLINKS, BAD_DOWNLINKS),
+    ...requestsProbed.flatMap((p) => p.problems),
   ];
   if (problems.length > 0)
     throw new Error(`The parsers disagree; not measuring:\n  ${problems.join('\n  ')}`);
+  const count = (n: number): string => n.toLocaleString('en-US');
   console.log(
     `agreement: the three parsers of each read ${SPARSE_UPLINKS.length + 20} uplinks and ${GOOD_DOWNLINKS.length} downlink requests alike, and refuse ${BAD_UPLINKS.length} bad uplinks (same code and field) and ${BAD_DOWNLINKS.length} bad requests (same code) alike`,
   );
   console.log(
-    `  and the hand parser and parseApplicationUp agree on ${probes.length.toLocaleString('en-US')} probes (every field of an uplink and of ${OTHER_MESSAGES.length} messages of the other types, each given ${PROBE_COUNT} values in turn): ${(probes.length - probed.refused).toLocaleString('en-US')} read alike, ${probed.refused.toLocaleString('en-US')} refused with the same code and field`,
+    `  and the hand parser and parseApplicationUp agree on ${count(probes.length)} probes (every field of an uplink and of ${OTHER_MESSAGES.length} messages of the other types, each given ${PROBE_COUNT} values in turn): ${count(probes.length - probed.refused)} read alike, ${count(probed.refused)} refused with the same code and field`,
   );
+  const refused = requestsProbed.reduce((total, p) => total + p.refused, 0);
+  const total = requestProbes.length * DOWNLINK_CONFIGURATIONS.length;
+  console.log(
+    `  and the hand parser and parseDownlinkRequest agree on ${count(total)} probes (every field of a bytes and a payload request, each given ${PROBE_COUNT + DOWNLINK_PROBES.length} values in turn, read with E2E, with E2E and the integration's formatter, and without E2E): ${count(total - refused)} read alike, ${count(refused)} refused with the same code`,
+  );
+}
+
+async function main(): Promise<void> {
+  checkAgreement();
   const uplinks = Array.from({ length: POOL }, (_, i) => uplinkMessage(i));
   printCosts(
     'uplink ApplicationUp (E2E, 1–3 gateways, 20-byte payload)',

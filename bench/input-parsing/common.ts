@@ -152,8 +152,8 @@ const DOWNLINK_ADVICE: Readonly<Record<string, string>> = {
 };
 
 /**
- * The downlink schemas carry the refusal code as their issue message; the field comes from
- * the path (none for the request itself and for the rules across fields).
+ * The zod mini downlink schema carries the refusal codes as its issue messages; the field
+ * comes from the path (none for the request itself and for the rules across fields).
  */
 export function downlinkRejection(input: unknown, issue: Issue): DownlinkRejectedError {
   const thingName = isJsonObject(input) ? input['thingName'] : undefined;

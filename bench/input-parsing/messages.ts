@@ -278,6 +278,43 @@ export const BAD_DOWNLINKS: readonly { readonly input: unknown; readonly code: s
   { input: changed(down, ['operation'], 'append'), code: 'invalid_operation' },
 ];
 
+/** A request of each kind with every field the parsers read, for the probes. */
+export const PROBED_DOWNLINKS: readonly Json[] = [
+  {
+    thingName: 'lamp-3',
+    bytes: 'AQI=',
+    payload: null,
+    fPort: 15,
+    confirmed: true,
+    highPriority: false,
+    operation: 'push',
+  },
+  {
+    thingName: 'lamp-3',
+    bytes: null,
+    payload: { on: true, level: 3 },
+    fPort: 2,
+    confirmed: false,
+    highPriority: true,
+    operation: 'replace',
+  },
+];
+
+/** Values at the edges of the request's rules, probed besides the shared ones. */
+export const DOWNLINK_PROBES: readonly unknown[] = [
+  0,
+  223,
+  224,
+  false,
+  'push',
+  'replace',
+  'AQJ=',
+  'lamp 3',
+  'a'.repeat(129),
+  Buffer.alloc(242).toString('base64'),
+  Buffer.alloc(243).toString('base64'),
+];
+
 /** The refusal measured for requests. */
 export const REFUSED_DOWNLINK = changed(down, ['fPort'], 224);
 
@@ -362,11 +399,11 @@ function pathsOf(value: unknown, path: readonly (string | number)[] = []): (stri
   return entries.flatMap(([key, item]) => [[...path, key], ...pathsOf(item, [...path, key])]);
 }
 
-/** Each message with each of its fields replaced by each probe. */
-export function probedMessages(messages: readonly Json[]): Json[] {
+/** Each message with each of its fields replaced by each probe (and each of `more`). */
+export function probedMessages(messages: readonly Json[], more: readonly unknown[] = []): Json[] {
   return messages.flatMap((message) =>
     pathsOf(message).flatMap((path) =>
-      PROBES
+      [...PROBES, ...more]
         // JSON has no holes in arrays.
         .filter((probe) => probe !== undefined || typeof path[path.length - 1] !== 'number')
         .map((probe) => changed(message, path, probe)),
