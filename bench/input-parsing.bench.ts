@@ -358,6 +358,13 @@ const PARSER =
 const DOWNLINK_PARSER =
   /(bench\/input-parsing\/(downlink-hand|downlink-zod-mini|common|outputs)|libs\/integration\/src\/(traffic\/downlink-request|thing-name)|libs\/input\/src\/\w+)\.ts$/;
 
+const SDK_CLIENTS = [
+  "import { IoTClient } from '@aws-sdk/client-iot';",
+  "import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';",
+  "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
+  'export const clients = [IoTClient, IoTDataPlaneClient, SecretsManagerClient];',
+];
+
 /** The bundles compared: tiny entries that parse one uplink or downlink request at load, and the uplink Lambda before and after. */
 const ENTRIES: readonly {
   readonly label: string;
@@ -367,13 +374,17 @@ const ENTRIES: readonly {
   /** What counts as the parser's code (the uplink parser's unless given). */
   readonly parser?: RegExp;
 }[] = [
+  { label: 'SDK clients only (reference)', source: SDK_CLIENTS.join('\n') },
   {
-    label: 'SDK clients only (reference)',
+    // What any function with tracing on pays in Lambda: the X-Ray SDK, loaded as lambda-kit
+    // loads it (only in Lambda), so that the X-Ray column compares like with like.
+    label: 'SDK clients + tracer (X-Ray ref.)',
     source: [
-      "import { IoTClient } from '@aws-sdk/client-iot';",
-      "import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';",
-      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
-      'export const clients = [IoTClient, IoTDataPlaneClient, SecretsManagerClient];',
+      ...SDK_CLIENTS,
+      "type Tracing = typeof import('@aws-lambda-powertools/tracer');",
+      "export const tracer = process.env['AWS_EXECUTION_ENV']",
+      "  ? new (require('@aws-lambda-powertools/tracer') as Tracing).Tracer({ serviceName: 'reference' })",
+      '  : undefined;',
     ].join('\n'),
   },
   {
@@ -409,6 +420,11 @@ const ENTRIES: readonly {
   },
   { label: HAND_LAMBDA, source: HANDLER, lambda: true, plugins: [HAND_PARSER_IN_LAMBDA] },
   { label: 'uplink Lambda (handler.ts), valibot', source: HANDLER, lambda: true },
+  {
+    label: 'downlink Lambda (handler.ts), valibot',
+    source: `export { handler } from '${ROOT}/packages/downlink/src/handler';\n`,
+    lambda: true,
+  },
 ];
 
 /** Bytes of the output that come from the input files `pattern` matches. */
@@ -511,7 +527,11 @@ function printBundles(
   const [hand, handLambda, handRequest] = [HAND_ENTRY, HAND_LAMBDA, DOWNLINK_HAND_ENTRY].map(
     before,
   ) as [number, number, number];
-  const [reference = []] = init;
+  // Outside Lambda against the SDK clients alone; in Lambda (X-Ray on) against the same with
+  // the tracer, which the SDK-only bundle never loads.
+  const [reference = [], traced = []] = init;
+  const denominator = (column: number): number =>
+    (column < 2 ? reference[column] : traced[column]) ?? 1;
   console.log(
     `\nbundles (esbuild ${options.format}, ${options.target}, minify ${String(options.minify)}: the Lambdas' options from nx.json); module init in a fresh process, median of ${INIT_SAMPLES}`,
   );
@@ -524,12 +544,13 @@ function printBundles(
       : label.startsWith('parse')
         ? hand
         : i;
-    const base = built[isLambda ? handLambda : entry]?.bytes ?? 0;
+    const lambdaBase = label.startsWith('uplink') ? handLambda : i;
+    const base = built[isLambda ? lambdaBase : entry]?.bytes ?? 0;
     const delta =
       bytes === base ? '' : `${bytes > base ? '+' : ''}${(bytes - base).toLocaleString('en-US')}`;
     const cell = (column: number): string => {
       const ms = init[i]?.[column] ?? 0;
-      const ratio = isLambda ? ` ${(ms / (reference[column] ?? 1)).toFixed(2)}×` : '';
+      const ratio = isLambda ? ` ${(ms / denominator(column)).toFixed(2)}×` : '';
       return `${ms.toFixed(1)} ms${ratio}`.padStart(15);
     };
     const figure = (n: number, width: number): string => n.toLocaleString('en-US').padStart(width);
@@ -538,7 +559,12 @@ function printBundles(
     );
   });
   console.log(
-    `  (delta: against the hand parser's entry of the same message, or the uplink Lambda with it; parser: the parser's own code; ×: a Lambda's init over the SDK-only bundle's, goal ≤ ${INIT_GOAL}×)`,
+    `  (delta: against the hand parser's entry of the same message, or the uplink Lambda with it; parser: the parser's own code; ×: a Lambda's init over the SDK-only bundle's outside Lambda, over the X-Ray reference's in Lambda, goal ≤ ${INIT_GOAL}×)`,
+  );
+  const uplink = before('uplink Lambda (handler.ts), valibot');
+  const untraced = [2, 3].map((c) => ((init[uplink]?.[c] ?? 0) / (reference[c] ?? 1)).toFixed(2));
+  console.log(
+    `  in Lambda, the uplink Lambda over the SDK-only bundle (which loads no X-Ray SDK): ${untraced.join('×, ')}× (wall, CPU); the X-Ray reference's X-Ray SDK alone: +${((traced[3] ?? 0) - (reference[3] ?? 0)).toFixed(1)} ms CPU`,
   );
   const added = (label: string, from: number): string => {
     const i = before(label);
