@@ -320,38 +320,7 @@ async function bundles(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'uplink-bench-'));
   try {
     const options = nxBuildOptions(LAMBDAS[0] ?? 'uplink');
-    const entry = join(dir, 'sdk-only.ts');
-    writeFileSync(entry, REFERENCE_SOURCE);
-    const reference = join(dir, 'sdk-only.js');
-    const { metafile } = await esbuild.build(esbuildOptionsOf(options, entry, reference));
-    const rows: Bundle[] = [
-      {
-        label: 'SDK clients only (reference)',
-        column: 'reference',
-        file: reference,
-        ...breakdownOf(metafile),
-      },
-    ];
-
-    for (const name of LAMBDAS) {
-      const file = resolve('dist', 'packages', name, 'index.js');
-      if (!existsSync(file)) {
-        console.log(`(${name}: no bundle; run \`npx nx build ${name}\` first)`);
-        continue;
-      }
-      // Rebuilt in memory for its metafile only; size and init time are the shipped bundle's.
-      const nx = nxBuildOptions(name);
-      const rebuilt = await esbuild.build({
-        ...esbuildOptionsOf(nx, resolve(nx.main), join(dir, name, 'index.js')),
-        write: false,
-      });
-      const bytes = rebuilt.outputFiles.find((f) => f.path.endsWith('.js'))?.contents.length;
-      if (bytes !== statSync(file).size)
-        console.log(`(${name}: dist differs from a fresh build; run \`npx nx build ${name}\`)`);
-      const label = `${name} (dist/packages/${name}/index.js)`;
-      rows.push({ label, column: name, file, ...breakdownOf(rebuilt.metafile) });
-    }
-
+    const rows = await bundleRows(esbuild, dir, options);
     // Interleaved rounds, so that the load of a shared machine drifts over every bundle alike.
     const samples = rows.map(() => [[] as number[], [] as number[]]);
     for (let round = 0; round < INIT_SAMPLES; round++)
@@ -379,28 +348,68 @@ async function bundles(): Promise<void> {
       .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`)
       .join(', ');
     console.log(`(all built with the Lambdas' options from nx.json: ${settings})`);
-
-    // The biggest parts of any bundle side by side: where each bundle's bytes come from.
-    const names = [...new Set(rows.flatMap(({ parts }) => [...parts.keys()]))]
-      .map((part) => ({ part, most: Math.max(...rows.map(({ parts }) => parts.get(part) ?? 0)) }))
-      .sort((a, b) => b.most - a.most)
-      .slice(0, BREAKDOWN_ROWS)
-      .map(({ part }) => part);
-    const line = (label: string, bytes: (bundle: Bundle) => number): void =>
-      console.log(
-        `  ${label.padEnd(40)}${rows.map((row) => kb(bytes(row)).padStart(10)).join('')}`,
-      );
-    const sum = (parts: ReadonlyMap<string, number>, keys: Iterable<string>): number =>
-      [...keys].reduce((total, key) => total + (parts.get(key) ?? 0), 0);
-    console.log(
-      `\n${'biggest parts (KB of minified output)'.padEnd(42)}${rows.map(({ column }) => column.padStart(10)).join('')}`,
-    );
-    for (const part of names) line(part, ({ parts }) => parts.get(part) ?? 0);
-    line('everything else', ({ parts }) => sum(parts, parts.keys()) - sum(parts, names));
-    line('of all these, loaded only with X-Ray on', ({ tracingOnly }) => tracingOnly);
+    printBreakdown(rows);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The SDK-only reference, built here, and each Lambda's shipped bundle with its metafile. */
+async function bundleRows(
+  esbuild: typeof import('esbuild'),
+  dir: string,
+  options: NxEsbuildOptions,
+): Promise<Bundle[]> {
+  const entry = join(dir, 'sdk-only.ts');
+  writeFileSync(entry, REFERENCE_SOURCE);
+  const reference = join(dir, 'sdk-only.js');
+  const { metafile } = await esbuild.build(esbuildOptionsOf(options, entry, reference));
+  const rows: Bundle[] = [
+    {
+      label: 'SDK clients only (reference)',
+      column: 'reference',
+      file: reference,
+      ...breakdownOf(metafile),
+    },
+  ];
+  for (const name of LAMBDAS) {
+    const file = resolve('dist', 'packages', name, 'index.js');
+    if (!existsSync(file)) {
+      console.log(`(${name}: no bundle; run \`npx nx build ${name}\` first)`);
+      continue;
+    }
+    // Rebuilt in memory for its metafile only; size and init time are the shipped bundle's.
+    const nx = nxBuildOptions(name);
+    const rebuilt = await esbuild.build({
+      ...esbuildOptionsOf(nx, resolve(nx.main), join(dir, name, 'index.js')),
+      write: false,
+    });
+    const bytes = rebuilt.outputFiles.find((f) => f.path.endsWith('.js'))?.contents.length;
+    if (bytes !== statSync(file).size)
+      console.log(`(${name}: dist differs from a fresh build; run \`npx nx build ${name}\`)`);
+    const label = `${name} (dist/packages/${name}/index.js)`;
+    rows.push({ label, column: name, file, ...breakdownOf(rebuilt.metafile) });
+  }
+  return rows;
+}
+
+/** The biggest parts of any bundle side by side: where each bundle's bytes come from. */
+function printBreakdown(rows: readonly Bundle[]): void {
+  const names = [...new Set(rows.flatMap(({ parts }) => [...parts.keys()]))]
+    .map((part) => ({ part, most: Math.max(...rows.map(({ parts }) => parts.get(part) ?? 0)) }))
+    .sort((a, b) => b.most - a.most)
+    .slice(0, BREAKDOWN_ROWS)
+    .map(({ part }) => part);
+  const line = (label: string, bytes: (bundle: Bundle) => number): void =>
+    console.log(`  ${label.padEnd(40)}${rows.map((row) => kb(bytes(row)).padStart(10)).join('')}`);
+  const sum = (parts: ReadonlyMap<string, number>, keys: Iterable<string>): number =>
+    [...keys].reduce((total, key) => total + (parts.get(key) ?? 0), 0);
+  console.log(
+    `\n${'biggest parts (KB of minified output)'.padEnd(42)}${rows.map(({ column }) => column.padStart(10)).join('')}`,
+  );
+  for (const part of names) line(part, ({ parts }) => parts.get(part) ?? 0);
+  line('everything else', ({ parts }) => sum(parts, parts.keys()) - sum(parts, names));
+  line('of all these, loaded only with X-Ray on', ({ tracingOnly }) => tracingOnly);
 }
 
 async function main(): Promise<void> {
